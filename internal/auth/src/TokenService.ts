@@ -1,0 +1,130 @@
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import { userError } from '@chatgraph/errors';
+import type { GraphQLError } from 'graphql';
+
+/** One HMAC signing key. `notAfter` ends the grace period of a retired key. */
+export interface TokenKey {
+  id: string;
+  secret: string;
+  notAfter?: Date;
+}
+
+/** Options of {@link TokenService}. */
+export interface TokenServiceOptions {
+  /** The key new tokens are signed with. */
+  current: TokenKey;
+  /** Retired keys still accepted for verification until their `notAfter` (rotation grace period). */
+  previous?: TokenKey[];
+  issuer: string;
+  audience: string;
+  /** Lifetime of an access token. @default 3600 */
+  ttlSeconds?: number;
+  /** Injected clock for tests. @default Date.now */
+  now?: () => number;
+}
+
+/** What a verified access token says. */
+export interface VerifiedToken {
+  userId: string;
+  expiresAt: Date;
+}
+
+/** Why a token was refused; all map to `UNAUTHENTICATED`. */
+export type TokenRejection = 'missing' | 'malformed' | 'expired' | 'invalid_signature' | 'unknown_key' | 'invalid_claims';
+
+/** A refused token: carries the reason for logs and a GraphQL error for clients. */
+export class TokenError extends Error {
+  constructor(readonly reason: TokenRejection) {
+    super(`access token refused: ${reason}`);
+    this.name = 'TokenError';
+  }
+  toGraphQLError(): GraphQLError {
+    const text: Record<TokenRejection, string> = {
+      missing: 'Sign in first: this operation needs an access token (Authorization: Bearer <token>).',
+      malformed: 'The access token is malformed; sign in again.',
+      expired: 'The access token has expired; sign in again.',
+      invalid_signature: 'The access token signature is not valid; sign in again.',
+      unknown_key: 'The access token was signed with a key that is no longer accepted; sign in again.',
+      invalid_claims: 'The access token was not issued for this API; sign in again.',
+    };
+    return userError('UNAUTHENTICATED', text[this.reason], { reason: this.reason });
+  }
+}
+
+const ALG = 'HS256';
+
+/**
+ * Signs and verifies JWT access tokens (HS256, with `kid`, `iss`, `aud`, `exp`). Keys rotate: tokens are signed with
+ * the current key; a token whose `kid` names a previous key is accepted until that key's `notAfter`.
+ */
+export class TokenService {
+  private readonly keys = new Map<string, { key: Uint8Array; notAfter?: Date }>();
+  private readonly now: () => number;
+  private readonly ttlSeconds: number;
+
+  constructor(private readonly options: TokenServiceOptions) {
+    this.now = options.now ?? Date.now;
+    this.ttlSeconds = options.ttlSeconds ?? 3600;
+    for (const k of [options.current, ...(options.previous ?? [])]) {
+      this.keys.set(k.id, { key: new TextEncoder().encode(k.secret), notAfter: k.notAfter });
+    }
+  }
+
+  /** Issues an access token for `userId`. */
+  async sign(userId: string): Promise<{ token: string; expiresAt: Date }> {
+    const iat = Math.floor(this.now() / 1000);
+    const exp = iat + this.ttlSeconds;
+    const { current } = this.options;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: ALG, kid: current.id, typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(this.keys.get(current.id)!.key);
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  /** Verifies a token; throws {@link TokenError} saying why it was refused. */
+  async verify(token: string | undefined | null): Promise<VerifiedToken> {
+    if (!token) throw new TokenError('missing');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const entry = header.kid ? this.keys.get(header.kid) : undefined;
+          if (!entry) throw new TokenError('unknown_key');
+          if (entry.notAfter && entry.notAfter.getTime() <= this.now()) throw new TokenError('unknown_key');
+          return entry.key;
+        },
+        {
+          algorithms: [ALG],
+          issuer: this.options.issuer,
+          audience: this.options.audience,
+          currentDate: new Date(this.now()),
+          requiredClaims: ['sub', 'exp'],
+        },
+      ));
+    } catch (err) {
+      throw toTokenError(err);
+    }
+    if (typeof payload.sub !== 'string' || !/^\d{1,20}$/.test(payload.sub)) throw new TokenError('invalid_claims');
+    return { userId: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
+  }
+}
+
+function toTokenError(err: unknown): TokenError {
+  if (err instanceof TokenError) return err;
+  if (err instanceof joseErrors.JWTExpired) return new TokenError('expired');
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenError('invalid_signature');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return new TokenError('invalid_claims');
+  return new TokenError('malformed');
+}
+
+/** Extracts the token from an `Authorization: Bearer <token>` header value. */
+export function bearerToken(header: string | undefined | null): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m?.[1];
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/** Raised at start when the environment holds a value that cannot be used; lists every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEV_JWT_SECRET = 'chatgraph-dev-jwt-secret-change-me-0123456789';
+const DEV_IDENTITY_SECRET = 'chatgraph-dev-identity-secret-change-me-0123456789';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const secret = (fallback: string) => z.string().min(32, 'must be at least 32 characters').default(fallback);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/**
+ * Every environment variable chatgraph reads, with its default. The defaults run the whole stack on one machine with
+ * PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 and no configuration at all.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_PORT: port(4000),
+  USERS_PORT: port(4001),
+  CHATS_PORT: port(4002),
+  PRESENCE_PORT: port(4003),
+  USERS_URL: url(['http:', 'https:']).optional(),
+  CHATS_URL: url(['http:', 'https:']).optional(),
+  PRESENCE_URL: url(['http:', 'https:']).optional(),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432'),
+  DB_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be lower-case letters, digits and _ (max 31), starting with a letter')
+    .default('chatgraph'),
+  DB_POOL_SIZE: positiveInt(10),
+  USERS_SHARDS: z.coerce.number().int().min(1).max(4096).default(2),
+  CHATS_SHARDS: z.coerce.number().int().min(1).max(4096).default(4),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  JWT_SECRET: secret(DEV_JWT_SECRET),
+  JWT_KEY_ID: z.string().min(1).default('k1'),
+  JWT_PREVIOUS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_PREVIOUS_KEY_ID: z.string().min(1).optional(),
+  JWT_PREVIOUS_KEY_UNTIL: z.iso.datetime({ offset: true }).optional(),
+  JWT_ISSUER: z.string().min(1).default('chatgraph'),
+  JWT_AUDIENCE: z.string().min(1).default('chatgraph-api'),
+  JWT_TTL_SECONDS: positiveInt(3600),
+  GATEWAY_IDENTITY_SECRET: secret(DEV_IDENTITY_SECRET),
+  PRESENCE_TTL_SECONDS: positiveInt(60),
+  PRESENCE_HEARTBEAT_SECONDS: positiveInt(30),
+  PRESENCE_SWEEP_INTERVAL_MS: positiveInt(1000),
+  INTROSPECTION: bool(true),
+  SUPERGRAPH_PATH: z.string().optional(),
+  SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).default(0),
+  SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
+  SUBSCRIPTIONS_PER_USER: positiveInt(500),
+  SUBSCRIPTIONS_PER_INSTANCE: positiveInt(100000),
+  SUBSCRIBER_QUEUE_LIMIT: positiveInt(1000),
+  SHUTDOWN_GRACE_MS: positiveInt(10000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** The validated configuration of every chatgraph process. */
+export interface Config extends Env {
+  USERS_URL: string;
+  CHATS_URL: string;
+  PRESENCE_URL: string;
+}
+
+/**
+ * Parses the environment once. Throws {@link ConfigError} naming every bad variable and what was expected.
+ * In production the development secrets are refused.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" so that `FOO= npm start` falls back to the default.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = i.path.join('.');
+        const got = env[name];
+        return `${name}: ${i.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    if (e.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: must be set in production');
+    if (e.GATEWAY_IDENTITY_SECRET === DEV_IDENTITY_SECRET)
+      problems.push('GATEWAY_IDENTITY_SECRET: must be set in production');
+  }
+  if ((e.JWT_PREVIOUS_SECRET === undefined) !== (e.JWT_PREVIOUS_KEY_ID === undefined))
+    problems.push('JWT_PREVIOUS_SECRET and JWT_PREVIOUS_KEY_ID: set both or neither');
+  if (e.JWT_PREVIOUS_KEY_ID !== undefined && e.JWT_PREVIOUS_KEY_ID === e.JWT_KEY_ID)
+    problems.push('JWT_PREVIOUS_KEY_ID: must differ from JWT_KEY_ID');
+  if (problems.length) throw new ConfigError(problems);
+  const local = (p: number) => `http://127.0.0.1:${p}/graphql`;
+  return {
+    ...e,
+    USERS_URL: e.USERS_URL ?? local(e.USERS_PORT),
+    CHATS_URL: e.CHATS_URL ?? local(e.CHATS_PORT),
+    PRESENCE_URL: e.PRESENCE_URL ?? local(e.PRESENCE_PORT),
+  };
+}
+
+/**
+ * Loads the configuration for a process entry point: on a bad value prints the problems and exits with code 78
+ * (EX_CONFIG) before anything starts.
+ */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,34 @@
+import { ConfigError, loadConfig } from '../src';
+
+describe('loadConfig', () => {
+  it('works with no configuration at all on this machine', () => {
+    const config = loadConfig({});
+    expect(config.GATEWAY_PORT).toBe(4000);
+    expect(config.USERS_SHARDS).toBe(2);
+    expect(config.CHATS_SHARDS).toBe(4);
+    expect(config.CHATS_URL).toBe('http://127.0.0.1:4002/graphql');
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('names every bad variable and what was expected', () => {
+    let error: unknown;
+    try {
+      loadConfig({ GATEWAY_PORT: 'eighty', REDIS_URL: 'http://nope', CHATS_SHARDS: '0' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/GATEWAY_PORT: .*"eighty"/);
+    expect(problems).toMatch(/REDIS_URL: must be a URL starting with redis:\/\//);
+    expect(problems).toMatch(/CHATS_SHARDS/);
+  });
+
+  it('refuses the development secrets in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: must be set in production/);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ GATEWAY_PORT: '' }).GATEWAY_PORT).toBe(4000);
+  });
+});

@@ -1,0 +1,4 @@
+export { ErrorCodes, isErrorCode } from './codes';
+export type { ErrorCode } from './codes';
+export { userError, badInput } from './userError';
+export { createFormatError } from './formatError';

@@ -1,0 +1,2 @@
+export { createLogger } from './createLogger';
+export type { Logger } from './createLogger';

@@ -1,0 +1,2 @@
+export { RedisEventBus } from './RedisEventBus';
+export type { RedisEventBusOptions, PublishStats } from './RedisEventBus';

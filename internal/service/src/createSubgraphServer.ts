@@ -1,0 +1,133 @@
+import http, { type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { DocumentNode } from 'graphql';
+import { IDENTITY_HEADER, IdentityError, type IdentitySigner, type Identity } from '@chatgraph/auth';
+import { createFormatError } from '@chatgraph/errors';
+import type { Logger } from '@chatgraph/logging';
+import { nodeHttpHandler, sendJson } from './nodeHttpHandler';
+
+/** What every subgraph resolver receives in its context, plus the service's own additions. */
+export interface BaseSubgraphContext {
+  /** Who the gateway says the request acts for. */
+  identity: Identity;
+  /** Same as `identity.userId`, for brevity. */
+  viewerId: string | null;
+}
+
+/** Options of {@link createSubgraphServer}. */
+export interface SubgraphServerOptions<TContext extends BaseSubgraphContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  identity: IdentitySigner;
+  logger: Logger;
+  /** Adds per-request state (DataLoaders, ...) to the verified base context. */
+  context: (base: BaseSubgraphContext, req: IncomingMessage) => TContext | Promise<TContext>;
+  /** Answers `/ready`: resolve when the service's backing stores answer. */
+  ready?: () => Promise<void>;
+  introspection?: boolean;
+  plugins?: ApolloServerPlugin<TContext>[];
+}
+
+/** A subgraph's HTTP server, not yet listening. */
+export interface SubgraphServer<TContext extends BaseSubgraphContext = BaseSubgraphContext> {
+  apollo: ApolloServer<TContext>;
+  httpServer: Server;
+  /** Starts Apollo and listens; resolves with the GraphQL URL. */
+  listen(port: number, host?: string): Promise<string>;
+  /** Stops accepting, drains in-flight requests, stops Apollo. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds a Federation 2 subgraph server: `/graphql` (POST, and GET for health of tools), `/health` (liveness) and
+ * `/ready` (readiness). Every GraphQL request must carry a valid gateway identity header, otherwise it is refused with
+ * `UNAUTHENTICATED` and HTTP 401 before any resolver runs.
+ */
+export function createSubgraphServer<TContext extends BaseSubgraphContext>(
+  options: SubgraphServerOptions<TContext>,
+): SubgraphServer<TContext> {
+  const { logger } = options;
+  const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
+  const apollo = new ApolloServer<TContext>({
+    schema,
+    introspection: options.introspection ?? true,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    formatError: createFormatError((err) => logger.error({ err }, 'unexpected error in resolver')),
+    plugins: options.plugins ?? [],
+  });
+  let closing = false;
+
+  const graphql = nodeHttpHandler(apollo, async (req) => {
+    let identity: Identity;
+    try {
+      const header = req.headers[IDENTITY_HEADER];
+      identity = options.identity.verify(Array.isArray(header) ? header[0] : header);
+    } catch (err) {
+      if (err instanceof IdentityError) {
+        const gqlError = err.toGraphQLError();
+        gqlError.extensions.http = { status: 401 };
+        throw gqlError;
+      }
+      throw err;
+    }
+    return options.context({ identity, viewerId: identity.userId }, req);
+  });
+
+  const httpServer = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') {
+      sendJson(res, closing ? 503 : 200, { status: closing ? 'draining' : 'ok', service: options.name });
+      return;
+    }
+    if (path === '/ready') {
+      if (closing) return sendJson(res, 503, { status: 'draining' });
+      (options.ready ?? (async () => {}))().then(
+        () => sendJson(res, 200, { status: 'ready', service: options.name }),
+        (err: unknown) => {
+          logger.warn({ err }, 'readiness check failed');
+          sendJson(res, 503, { status: 'unavailable', service: options.name });
+        },
+      );
+      return;
+    }
+    if (path === '/graphql' || path === '/') {
+      void graphql(req, res);
+      return;
+    }
+    sendJson(res, 404, { errors: [{ message: `No route ${path}`, extensions: { code: 'NOT_FOUND' } }] });
+  });
+  httpServer.keepAliveTimeout = 65_000;
+
+  let closed: Promise<void> | undefined;
+  return {
+    apollo,
+    httpServer,
+    async listen(port, host = '127.0.0.1') {
+      await apollo.start();
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => resolve());
+      });
+      const addr = httpServer.address() as AddressInfo;
+      logger.info({ port: addr.port }, `${options.name} subgraph listening`);
+      return `http://${host}:${addr.port}/graphql`;
+    },
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        // Stop accepting; idle keep-alive sockets are closed now, busy ones after their response is written.
+        const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
+        const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 100);
+        await stopped.finally(() => clearInterval(idleSweep));
+        await apollo.stop();
+      })();
+      return closed;
+    },
+  };
+}

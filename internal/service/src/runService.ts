@@ -1,0 +1,54 @@
+import type { Logger } from '@chatgraph/logging';
+
+/** A started process: what {@link runService} needs to shut it down. */
+export interface RunningService {
+  /** Stop accepting, drain in-flight work, close Redis/Prisma. */
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a service entry point: starts it, and on SIGTERM or SIGINT closes it and exits 0 (1 if closing fails or takes
+ * longer than `graceMs`). A failure to start exits 1 with the reason logged.
+ */
+export function runService(
+  name: string,
+  logger: Logger,
+  start: () => Promise<RunningService>,
+  graceMs = 10_000,
+): void {
+  let running: RunningService | undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${name}: shutting down`);
+    const timer = setTimeout(() => {
+      logger.error(`${name}: shutdown took longer than ${graceMs} ms, exiting`);
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    (running ? running.close() : Promise.resolve()).then(
+      () => {
+        logger.info(`${name}: stopped`);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, `${name}: error while shutting down`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, `${name}: unhandled rejection`));
+  start().then(
+    (service) => {
+      running = service;
+      if (stopping) void service.close().then(() => process.exit(0));
+    },
+    (err: unknown) => {
+      logger.fatal({ err }, `${name}: failed to start`);
+      process.exit(1);
+    },
+  );
+}

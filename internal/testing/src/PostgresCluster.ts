@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './freePort';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+
+function asPostgres(args: string[]): void {
+  // Postgres refuses to run as root; when the tests run as root, run its tools as the postgres user.
+  const cmd = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', ...args]] : [args[0]!, args.slice(1)];
+  execFileSync(cmd[0] as string, cmd[1] as string[], { stdio: 'ignore' });
+}
+
+/**
+ * A throwaway PostgreSQL cluster on a free port (initdb + pg_ctl in a temporary folder owned by `postgres`), for tests
+ * that stop or restart Postgres, never the machine's shared server. Trust auth, user `postgres`.
+ */
+export class PostgresCluster {
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  /** Creates and starts a new cluster. */
+  static async start(): Promise<PostgresCluster> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-pg-'));
+    if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir]);
+    const cluster = new PostgresCluster(await freePort(), dir);
+    asPostgres([`${BIN}/initdb`, '-D', path.join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync']);
+    await cluster.startServer();
+    return cluster;
+  }
+
+  /** `postgresql://postgres@127.0.0.1:<port>`. */
+  get url(): string {
+    return `postgresql://postgres@127.0.0.1:${this.port}`;
+  }
+
+  private async startServer(): Promise<void> {
+    const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    asPostgres([`${BIN}/pg_ctl`, '-D', path.join(this.dir, 'data'), '-o', opts, '-w', '-l', path.join(this.dir, 'log'), 'start']);
+  }
+
+  /** Stops the server (`immediate` is a crash-like stop). */
+  async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+    try {
+      asPostgres([`${BIN}/pg_ctl`, '-D', path.join(this.dir, 'data'), '-m', mode, '-w', 'stop']);
+    } catch {
+      // already stopped
+    }
+  }
+
+  /** Stops and starts the server on the same port. */
+  async restart(): Promise<void> {
+    await this.stop('immediate');
+    await this.startServer();
+  }
+
+  /** Stops the server and removes its folder. */
+  async close(): Promise<void> {
+    await this.stop('immediate');
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,52 @@
+import { Client } from 'pg';
+import type { Config } from '@chatgraph/config';
+import {
+  createChatsDatabase,
+  createUsersDatabase,
+  databaseUrl,
+  migrateAll,
+  shardMapFor,
+  SHARDED_SERVICES,
+  type ChatsClient,
+  type ShardedDatabase,
+  type UsersClient,
+} from '@chatgraph/db';
+
+/** Migrated shard databases of a test, with clients, and a way to drop them. */
+export interface TestDatabases {
+  users: ShardedDatabase<UsersClient>;
+  chats: ShardedDatabase<ChatsClient>;
+  /** Closes the clients and drops every database the test created. */
+  drop(): Promise<void>;
+}
+
+/** Drops every shard database of `config` (its own prefix), forcing out connections left open. */
+export async function dropTestDatabases(config: Config): Promise<void> {
+  const admin = new Client({ connectionString: databaseUrl(config.DATABASE_URL, 'postgres') });
+  await admin.connect();
+  try {
+    for (const service of SHARDED_SERVICES) {
+      for (const shard of shardMapFor(config, service).shards) {
+        await admin.query(`DROP DATABASE IF EXISTS "${shard.database}" WITH (FORCE)`);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Creates and migrates the users and chats shards named by `config` (use {@link testConfig}). */
+export async function createTestDatabases(config: Config): Promise<TestDatabases> {
+  await migrateAll(config);
+  const users = createUsersDatabase(config);
+  const chats = createChatsDatabase(config);
+  return {
+    users,
+    chats,
+    async drop() {
+      await users.close();
+      await chats.close();
+      await dropTestDatabases(config);
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export { freePort } from './freePort';
+export { testConfig } from './testConfig';
+export { createTestDatabases, dropTestDatabases } from './createTestDatabases';
+export type { TestDatabases } from './createTestDatabases';
+export { RedisServer } from './RedisServer';
+export { PostgresCluster } from './PostgresCluster';

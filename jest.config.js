@@ -1,0 +1,37 @@
+// One Jest run for every package (`npm test`). TypeScript is transpiled by ts-jest without type checking
+// (`npm run typecheck` / `tsc --build` does that once for the whole repo), and workspace packages resolve to their
+// sources, so a test never runs stale `dist/` code of another package.
+const internal = ['config', 'errors', 'logging', 'auth', 'pubsub', 'service', 'testing'];
+
+/** @type {import('jest').Config['moduleNameMapper']} */
+const moduleNameMapper = {
+  '^@chatgraph/db$': '<rootDir>/prisma/src/index.ts',
+  [`^@chatgraph/(${internal.join('|')})$`]: '<rootDir>/internal/$1/src/index.ts',
+};
+
+const project = (displayName, root, extra = {}) => ({
+  displayName,
+  rootDir: __dirname,
+  roots: [`<rootDir>/${root}`],
+  testMatch: ['**/test/**/*.test.ts', '**/e2e/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
+  moduleNameMapper,
+  ...extra,
+});
+
+/** @type {import('jest').Config} */
+module.exports = {
+  maxWorkers: 2,
+  testTimeout: 60_000,
+  projects: [
+    ...internal.map((name) => project(name, `internal/${name}`)),
+    project('db', 'prisma'),
+    project('users', 'subgraphs/users'),
+    project('chats', 'subgraphs/chats'),
+    project('presence', 'subgraphs/presence'),
+    project('gateway', 'gateway'),
+    project('e2e', 'test'),
+  ],
+};

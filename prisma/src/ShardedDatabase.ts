@@ -1,0 +1,129 @@
+import { Pool } from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { logicalShardOf } from './ids';
+import type { PhysicalShard, ShardMap } from './ShardMap';
+
+/** The URL of database `database` on the server of `baseUrl` (whose own path, if any, is replaced). */
+export function databaseUrl(baseUrl: string, database: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** What every Prisma client has: enough to close it. */
+export interface Disconnectable {
+  $disconnect(): Promise<void>;
+}
+
+/** Options of {@link ShardedDatabase}. */
+export interface ShardedDatabaseOptions<TClient extends Disconnectable> {
+  map: ShardMap;
+  /** Server URL without a database, e.g. `postgresql://postgres@127.0.0.1:5432`. */
+  baseUrl: string;
+  /** Connections per physical shard. @default 10 */
+  poolSize?: number;
+  /** Builds one Prisma client on a driver adapter. */
+  createClient: (adapter: PrismaPg) => TClient;
+}
+
+/**
+ * One Prisma client (and its `pg` pool) per physical shard, created once at start and closed by {@link close}.
+ * Routes ids to shards through the {@link ShardMap} and counts the SQL statements each shard ran, so tests and
+ * benchmarks can prove how many shards an operation touched.
+ */
+export class ShardedDatabase<TClient extends Disconnectable> {
+  readonly map: ShardMap;
+  private readonly clients: TClient[];
+  private readonly pools: Pool[];
+  private readonly statements: number[];
+
+  constructor(options: ShardedDatabaseOptions<TClient>) {
+    this.map = options.map;
+    this.statements = options.map.shards.map(() => 0);
+    this.pools = options.map.shards.map((shard) => {
+      const pool = new Pool({
+        connectionString: databaseUrl(options.baseUrl, shard.database),
+        max: options.poolSize ?? 10,
+        idleTimeoutMillis: 30_000,
+      });
+      pool.on('connect', (client) => {
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+          this.statements[shard.index]!++;
+          return query(...args);
+        };
+      });
+      // An idle client losing its connection must not crash the process; the pool replaces it.
+      pool.on('error', () => undefined);
+      return pool;
+    });
+    this.clients = this.pools.map((pool) => options.createClient(new PrismaPg(pool)));
+  }
+
+  /** Number of physical shards. */
+  get size(): number {
+    return this.clients.length;
+  }
+
+  /** The physical shard that holds the row with this id. */
+  shardFor(id: bigint): PhysicalShard {
+    return this.map.shardFor(id);
+  }
+
+  /** The Prisma client of the shard that holds the row with this id. */
+  clientFor(id: bigint): TClient {
+    return this.clients[this.map.shardFor(id).index]!;
+  }
+
+  /** The Prisma client of the shard that holds a logical shard. */
+  clientForLogical(logicalShard: number): TClient {
+    return this.clients[this.map.forLogical(logicalShard).index]!;
+  }
+
+  /** The Prisma client of physical shard `index`. */
+  clientAt(index: number): TClient {
+    const client = this.clients[index];
+    if (!client) throw new RangeError(`no physical shard ${index}`);
+    return client;
+  }
+
+  /** The raw `pg` pool of physical shard `index` (for tools and benchmarks; services go through Prisma). */
+  poolAt(index: number): Pool {
+    const pool = this.pools[index];
+    if (!pool) throw new RangeError(`no physical shard ${index}`);
+    return pool;
+  }
+
+  /** Every client with its shard, for per-shard work (migrations, repair passes). */
+  all(): Array<{ shard: PhysicalShard; client: TClient }> {
+    return this.map.shards.map((shard) => ({ shard, client: this.clients[shard.index]! }));
+  }
+
+  /** Groups ids by the physical shard that holds them: one batch per shard. */
+  groupByShard<T>(items: readonly T[], idOf: (item: T) => bigint): Map<number, T[]> {
+    const groups = new Map<number, T[]>();
+    for (const item of items) {
+      const index = this.map.forLogical(logicalShardOf(idOf(item))).index;
+      const group = groups.get(index);
+      if (group) group.push(item);
+      else groups.set(index, [item]);
+    }
+    return groups;
+  }
+
+  /** SQL statements run so far, per physical shard (including BEGIN/COMMIT). */
+  statementCounts(): number[] {
+    return [...this.statements];
+  }
+
+  /** Checks every shard answers (readiness). */
+  async ping(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.query('SELECT 1')));
+  }
+
+  /** Disconnects every client and ends every pool. */
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.$disconnect().catch(() => undefined)));
+    await Promise.all(this.pools.map((p) => p.end().catch(() => undefined)));
+  }
+}
