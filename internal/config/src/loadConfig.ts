@@ -61,6 +61,8 @@ export const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('chatgraph-api'),
   JWT_TTL_SECONDS: positiveInt(3600),
   GATEWAY_IDENTITY_SECRET: secret(DEV_IDENTITY_SECRET),
+  /** log2 of scrypt's N for new password hashes (users); old hashes keep their own and are upgraded on logIn. */
+  PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
   PRESENCE_TTL_SECONDS: positiveInt(60),
   PRESENCE_HEARTBEAT_SECONDS: positiveInt(30),
   PRESENCE_SWEEP_INTERVAL_MS: positiveInt(1000),
