@@ -1,0 +1,21 @@
+import { badInput } from '@chatgraph/errors';
+import { parseId } from '@chatgraph/db';
+import type { UsersContext } from '../context';
+import type { UserRecord } from '../storage/UserRecord';
+
+/** `User` fields that differ from the stored record, and entity resolution for other subgraphs. */
+export const User = {
+  /**
+   * Resolves `{ __typename: "User", id }` representations (the gateway's `_entities` calls). Batched through the
+   * request's DataLoader: N users spread over the shards cost one query per shard. Unknown ids resolve to null.
+   */
+  __resolveReference(ref: { id?: unknown }, ctx: UsersContext): Promise<UserRecord | null> {
+    const id = parseId(ref.id);
+    if (id === null) throw badInput('representations', `User representation has a malformed id: ${JSON.stringify(ref.id)}.`);
+    return ctx.users.byId(id);
+  },
+
+  id(user: UserRecord): string {
+    return user.id.toString();
+  },
+};

@@ -1,0 +1,9 @@
+import type { SubgraphServerOptions } from '@chatgraph/service';
+import type { UsersContext } from '../context';
+import { DateTime } from './DateTime';
+import { Mutation } from './Mutation';
+import { Query } from './Query';
+import { User } from './User';
+
+/** The resolver map of the users subgraph. */
+export const resolvers: SubgraphServerOptions<UsersContext>['resolvers'] = { DateTime, Query, Mutation, User };

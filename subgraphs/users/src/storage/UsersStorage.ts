@@ -1,0 +1,166 @@
+import DataLoader from 'dataloader';
+import { logicalShardForKey, type ShardedDatabase, type UsersClient } from '@chatgraph/db';
+import { userError } from '@chatgraph/errors';
+import { USER_RECORD_SELECT, type UserRecord } from './UserRecord';
+import { isRecordNotFound, isUniqueViolation, withDatabase } from './databaseErrors';
+
+/** What {@link UsersStorage.createUser} stores. */
+export interface NewUser {
+  /** Canonical (lower-case) username. */
+  username: string;
+  displayName: string;
+  passwordHash: string;
+}
+
+/** A user with the password hash, for logIn only. */
+export interface UserCredentials {
+  user: UserRecord;
+  passwordHash: string;
+}
+
+// Interactive transactions wait this long for a pooled connection, and may run this long, before giving up.
+const TX_OPTIONS = { maxWait: 5_000, timeout: 10_000 } as const;
+
+/**
+ * Every database access of the users service, for ONE request: reads go through DataLoaders (one query per
+ * physical shard per tick, cached for the request) and writes re-prime them. Create one per request.
+ */
+export class UsersStorage {
+  private readonly byIdLoader: DataLoader<bigint, UserRecord | null>;
+  private readonly byUsernameLoader: DataLoader<string, UserRecord | null>;
+
+  constructor(private readonly db: ShardedDatabase<UsersClient>) {
+    this.byIdLoader = new DataLoader((ids) => this.loadByIds(ids), { maxBatchSize: 1000 });
+    this.byUsernameLoader = new DataLoader((names) => this.loadByUsernames(names), { maxBatchSize: 1000 });
+  }
+
+  /** The user with this id, or null. Batched: ids requested in the same tick cost one query per physical shard. */
+  byId(id: bigint): Promise<UserRecord | null> {
+    return this.byIdLoader.load(id);
+  }
+
+  /** The user with this canonical username, or null. Batched like {@link byId}. */
+  byUsername(username: string): Promise<UserRecord | null> {
+    return this.byUsernameLoader.load(username);
+  }
+
+  /**
+   * Creates a user and claims its username, atomically; throws `USERNAME_TAKEN` if the name is in use.
+   *
+   * Why this is one transaction: the username directory entry lives on the logical shard `logicalShardForKey(name)`,
+   * and the new user's id is generated ON THAT SAME logical shard (`chatgraph_next_id(logicalShardForKey(name))`), so
+   * the directory row and the user row land in one physical database (and stay together when logical shards move).
+   * Claiming the name and creating the user is then a single local transaction: of two concurrent signUps with one
+   * name, the second's directory INSERT waits on the first's primary-key entry and fails once that commits, its
+   * transaction rolls back, and no user without a name (or name without a user) can ever be left behind.
+   */
+  async createUser(input: NewUser): Promise<UserRecord> {
+    const logicalShard = logicalShardForKey(input.username);
+    const client = this.db.clientForLogical(logicalShard);
+    const user = await withDatabase(() =>
+      client.$transaction(async (tx) => {
+        const [row] = await tx.$queryRaw<Array<{ id: bigint }>>`SELECT chatgraph_next_id(${logicalShard}::int) AS id`;
+        const id = row!.id;
+        try {
+          await tx.usernameDirectory.create({ data: { username: input.username, userId: id } });
+        } catch (err) {
+          if (isUniqueViolation(err))
+            throw userError('USERNAME_TAKEN', `The username "${input.username}" is already taken; choose another one.`, {
+              field: 'username',
+            });
+          throw err;
+        }
+        return tx.user.create({
+          data: { id, username: input.username, displayName: input.displayName, passwordHash: input.passwordHash },
+          select: USER_RECORD_SELECT,
+        });
+      }, TX_OPTIONS),
+    );
+    this.byIdLoader.clear(user.id).prime(user.id, user);
+    this.byUsernameLoader.clear(user.username).prime(user.username, user);
+    return user;
+  }
+
+  /** The user of a canonical username with its password hash, or null when there is no such user. */
+  async findCredentials(username: string): Promise<UserCredentials | null> {
+    return withDatabase(async () => {
+      const entry = await this.db
+        .clientForLogical(logicalShardForKey(username))
+        .usernameDirectory.findUnique({ where: { username }, select: { userId: true } });
+      if (!entry) return null;
+      const row = await this.db
+        .clientFor(entry.userId)
+        .user.findUnique({ where: { id: entry.userId }, select: { ...USER_RECORD_SELECT, passwordHash: true } });
+      if (!row) return null;
+      const { passwordHash, ...user } = row;
+      return { user, passwordHash };
+    });
+  }
+
+  /** Sets a user's display name; returns the updated user, or null when the user does not exist. */
+  async updateDisplayName(id: bigint, displayName: string): Promise<UserRecord | null> {
+    const user = await withDatabase(async () => {
+      try {
+        return await this.db.clientFor(id).user.update({
+          where: { id },
+          data: { displayName, updatedAt: new Date() },
+          select: USER_RECORD_SELECT,
+        });
+      } catch (err) {
+        if (isRecordNotFound(err)) return null;
+        throw err;
+      }
+    });
+    this.byIdLoader.clear(id);
+    if (user) {
+      this.byIdLoader.prime(id, user);
+      this.byUsernameLoader.clear(user.username).prime(user.username, user);
+    }
+    return user;
+  }
+
+  /** Replaces a user's password hash (used to upgrade hashes made with older parameters). */
+  async updatePasswordHash(id: bigint, passwordHash: string): Promise<void> {
+    await withDatabase(() =>
+      this.db.clientFor(id).user.updateMany({ where: { id }, data: { passwordHash, updatedAt: new Date() } }),
+    );
+  }
+
+  private async loadByIds(ids: readonly bigint[]): Promise<Array<UserRecord | null>> {
+    const found = new Map<bigint, UserRecord>();
+    await withDatabase(() =>
+      Promise.all(
+        [...this.db.groupByShard(ids, (id) => id)].map(async ([shard, group]) => {
+          const rows = await this.db.clientAt(shard).user.findMany({ where: { id: { in: group } }, select: USER_RECORD_SELECT });
+          for (const row of rows) found.set(row.id, row);
+        }),
+      ),
+    );
+    return ids.map((id) => found.get(id) ?? null);
+  }
+
+  private async loadByUsernames(names: readonly string[]): Promise<Array<UserRecord | null>> {
+    // The directory is placed by hash(username), so group names by the physical shard of that logical shard.
+    const groups = new Map<number, string[]>();
+    for (const name of names) {
+      const shard = this.db.map.forLogical(logicalShardForKey(name)).index;
+      groups.set(shard, [...(groups.get(shard) ?? []), name]);
+    }
+    const idByName = new Map<string, bigint>();
+    await withDatabase(() =>
+      Promise.all(
+        [...groups].map(async ([shard, group]) => {
+          const entries = await this.db
+            .clientAt(shard)
+            .usernameDirectory.findMany({ where: { username: { in: group } }, select: { username: true, userId: true } });
+          for (const entry of entries) idByName.set(entry.username, entry.userId);
+        }),
+      ),
+    );
+    // Through the id loader: one more query per shard, and the users are cached by id for the rest of the request.
+    return Promise.all(names.map((name) => {
+      const id = idByName.get(name);
+      return id === undefined ? null : this.byIdLoader.load(id);
+    }));
+  }
+}
