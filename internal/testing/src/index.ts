@@ -6,3 +6,5 @@ export { RedisServer } from './RedisServer';
 export { PostgresCluster } from './PostgresCluster';
 export { graphqlRequest, subgraphRequester } from './graphqlRequest';
 export type { GraphQLResponse, GraphQLRequestOptions } from './graphqlRequest';
+export { ProcessStack } from './ProcessStack';
+export type { StackProcess } from './ProcessStack';

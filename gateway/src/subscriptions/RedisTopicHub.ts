@@ -1,0 +1,118 @@
+import type Redis from 'ioredis';
+import type { RedisPubSub } from 'graphql-redis-subscriptions';
+import { userError } from '@chatgraph/errors';
+import type { Logger } from '@chatgraph/logging';
+
+/** Receives the parsed payloads published on a topic. */
+export type TopicListener = (payload: unknown, topic: string) => void;
+
+interface TopicEntry {
+  listeners: Set<TopicListener>;
+  subscription: Promise<number>;
+}
+
+/**
+ * One Redis channel subscription per topic per gateway instance, shared by every local listener (through
+ * graphql-redis-subscriptions). `attach` resolves only once Redis has confirmed the SUBSCRIBE, so a caller that then
+ * reads the event log cannot miss an event published in between. After a Redis reconnect (ioredis re-subscribes by
+ * itself), `onResubscribed` listeners run so subscriptions can repair what was published while the link was down.
+ */
+export class RedisTopicHub {
+  private readonly topics = new Map<string, TopicEntry>();
+  private readonly resubscribedListeners = new Set<() => void>();
+  private wasDisconnected = false;
+
+  constructor(
+    private readonly pubsub: RedisPubSub,
+    private readonly subscriber: Redis,
+    private readonly logger: Logger,
+    private readonly attachTimeoutMs = 5000,
+  ) {
+    subscriber.on('close', () => {
+      if (!this.wasDisconnected) logger.warn('redis subscriber connection lost; live events paused');
+      this.wasDisconnected = true;
+    });
+    subscriber.on('ready', () => {
+      if (!this.wasDisconnected) return;
+      this.wasDisconnected = false;
+      // ioredis re-sends SUBSCRIBE for every channel when the connection is ready; a PING queued after them is
+      // answered only once Redis processed them all, so from then on nothing published can be missed.
+      subscriber.ping().then(
+        () => {
+          logger.info({ topics: this.topics.size }, 'redis subscriber reconnected; repairing live subscriptions');
+          for (const listener of this.resubscribedListeners) listener();
+        },
+        (err: Error) => logger.warn({ err: err.message }, 'ping after redis reconnect failed'),
+      );
+    });
+  }
+
+  /** Number of topics this instance is subscribed to. */
+  get size(): number {
+    return this.topics.size;
+  }
+
+  /** Calls `listener` after each Redis reconnect, once the channels are subscribed again. Returns an unsubscribe. */
+  onResubscribed(listener: () => void): () => void {
+    this.resubscribedListeners.add(listener);
+    return () => this.resubscribedListeners.delete(listener);
+  }
+
+  /**
+   * Adds a listener to a topic, subscribing the channel on first use; resolves when the channel is live. Throws
+   * `SERVICE_UNAVAILABLE` if Redis does not confirm in time. Returns the detach function.
+   */
+  async attach(topic: string, listener: TopicListener): Promise<() => void> {
+    let entry = this.topics.get(topic);
+    if (!entry) {
+      const listeners = new Set<TopicListener>();
+      const subscription = this.pubsub.subscribe(topic, (payload: unknown) => {
+        for (const l of listeners) {
+          try {
+            l(payload, topic);
+          } catch (err) {
+            this.logger.error({ err, topic }, 'topic listener failed');
+          }
+        }
+      });
+      entry = { listeners, subscription };
+      this.topics.set(topic, entry);
+      subscription.catch((err: Error) => this.logger.warn({ topic, err: err.message }, 'redis subscribe failed'));
+    }
+    entry.listeners.add(listener);
+    const detach = () => this.detach(topic, listener);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        entry.subscription,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), this.attachTimeoutMs);
+        }),
+      ]);
+    } catch {
+      detach();
+      throw userError('SERVICE_UNAVAILABLE', 'Live events are unavailable right now (Redis does not answer); retry shortly.');
+    } finally {
+      clearTimeout(timer);
+    }
+    return detach;
+  }
+
+  private detach(topic: string, listener: TopicListener): void {
+    const entry = this.topics.get(topic);
+    if (!entry || !entry.listeners.delete(listener) || entry.listeners.size > 0) return;
+    this.topics.delete(topic);
+    entry.subscription.then(
+      (id) => this.pubsub.unsubscribe(id),
+      () => undefined,
+    );
+  }
+
+  /** Forgets every topic (the Redis connection is closed by its owner). */
+  clear(): void {
+    for (const [topic, entry] of this.topics) {
+      this.topics.delete(topic);
+      entry.subscription.then((id) => this.pubsub.unsubscribe(id), () => undefined);
+    }
+  }
+}

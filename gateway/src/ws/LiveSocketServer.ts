@@ -1,0 +1,231 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerToken, TokenError, type TokenService } from '@chatgraph/auth';
+import { userError } from '@chatgraph/errors';
+import type { Logger } from '@chatgraph/logging';
+import type { FederatedSubscriptionEngine, LiveConnection } from '../subscriptions/FederatedSubscriptionEngine';
+import { serializedJson } from '../subscriptions/PreSerialized';
+
+/** Close codes the gateway uses beyond graphql-ws's own. */
+export const LiveCloseCode = {
+  /** The access token expired while connected: get a new token and reconnect. */
+  TokenExpired: 4401,
+  /** The gateway is shutting down: reconnect (to any instance) and resume with afterSeq. */
+  GoingAway: 1001,
+} as const;
+
+/** Options of {@link LiveSocketServer}. */
+export interface LiveSocketServerOptions {
+  engine: FederatedSubscriptionEngine;
+  tokens: TokenService;
+  logger: Logger;
+  /** Ping interval; a socket that does not answer a ping within it is dropped. @default 12000 */
+  keepAliveMs?: number;
+  /** Time a client has to send `connection_init`. @default 3000 */
+  connectionInitWaitMs?: number;
+  /** Largest accepted frame. @default 65536 */
+  maxPayloadBytes?: number;
+  /** Injected clock (token expiry). @default Date.now */
+  now?: () => number;
+}
+
+interface SocketExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+  connection?: LiveConnection;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+/** Context graphql-ws hands to our `subscribe`: the iterator the engine already started. */
+interface LiveExecutionContext {
+  iterator: AsyncIterableIterator<unknown>;
+}
+
+// Results are serialized once per group by the engine; this marker stands in for the payload while graphql-ws
+// stringifies the envelope, and `send` splices the real JSON in. Stringify and send are one synchronous step.
+const PLACEHOLDER = '\u0000chatgraph-pre-serialized\u0000';
+const QUOTED_PLACEHOLDER = JSON.stringify(PLACEHOLDER);
+
+const MAX_CACHED_DOCUMENTS = 500;
+
+/**
+ * The WebSocket side of `/graphql` (graphql-ws protocol, `graphql-transport-ws`): token in `connection_init`
+ * (`{ authorization: "Bearer <jwt>" }`), refused with 4401 when missing or invalid; subscriptions run on the
+ * {@link FederatedSubscriptionEngine}; the socket is closed with 4401 when the token expires and with 1001 on
+ * shutdown. Garbage frames close the socket with 4400; nothing a client sends can crash the process.
+ */
+export class LiveSocketServer {
+  private readonly wss: WebSocketServer;
+  private readonly documents = new WeakMap<GraphQLSchema, Map<string, DocumentNode | readonly GraphQLError[]>>();
+  private pendingJson: string | undefined;
+  private readonly keepAliveMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LiveSocketServerOptions) {
+    this.keepAliveMs = options.keepAliveMs ?? 12_000;
+    this.now = options.now ?? Date.now;
+    this.wss = new WebSocketServer({ noServer: true, handleProtocols, maxPayload: options.maxPayloadBytes ?? 65_536 });
+    const server = makeServer<Record<string, unknown> | undefined, SocketExtra>(this.serverOptions());
+    this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) => this.onConnection(server, socket, request));
+  }
+
+  /** Open sockets. */
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
+  /** Hands an HTTP upgrade request for `/graphql` to the WebSocket server. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+  }
+
+  /** Closes every socket with 1001 (clients reconnect elsewhere and resume) and stops the server. */
+  async close(): Promise<void> {
+    for (const client of this.wss.clients) client.close(LiveCloseCode.GoingAway, 'Gateway shutting down');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    for (const client of this.wss.clients) client.terminate();
+  }
+
+  private serverOptions(): ServerOptions<Record<string, unknown> | undefined, SocketExtra> {
+    const { engine, tokens, logger } = this.options;
+    return {
+      connectionInitWaitTimeout: this.options.connectionInitWaitMs ?? 3000,
+      jsonMessageReplacer: (key, value) => {
+        if (key === 'payload') {
+          const json = serializedJson(value);
+          if (json !== undefined) {
+            this.pendingJson = json;
+            return PLACEHOLDER;
+          }
+        }
+        return value;
+      },
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const raw = typeof params.authorization === 'string' ? bearerToken(params.authorization) : typeof params.token === 'string' ? params.token : undefined;
+        const { socket } = ctx.extra;
+        try {
+          const verified = await tokens.verify(raw);
+          ctx.extra.connection = { viewerId: verified.userId, subscriptions: 0 };
+          const ttl = verified.expiresAt.getTime() - this.now();
+          ctx.extra.expiryTimer = setTimeout(() => socket.close(LiveCloseCode.TokenExpired, 'Token expired'), Math.max(0, Math.min(ttl, 2 ** 31 - 1)));
+          return true;
+        } catch (err) {
+          const reason = err instanceof TokenError ? err.reason : 'invalid';
+          socket.close(CloseCode.Unauthorized, reason === 'expired' ? 'Token expired' : `Unauthorized: ${reason} token`);
+          return false;
+        }
+      },
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiryTimer);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const connection = ctx.extra.connection;
+        if (!connection) return [userError('UNAUTHENTICATED', 'Send a valid token in connection_init first.')];
+        const schema = engine.apiSchema;
+        if (!schema) return [userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.')];
+        if (typeof payload.query !== 'string') return [userError('BAD_USER_INPUT', 'The subscribe message needs a query string.')];
+        const document = this.document(payload.query, schema);
+        if (isErrorList(document)) return [...document];
+        const doc = document;
+        const operations = doc.definitions.filter((d) => d.kind === 'OperationDefinition');
+        const operation = payload.operationName
+          ? operations.find((o) => o.kind === 'OperationDefinition' && o.name?.value === payload.operationName)
+          : operations[0];
+        if (!operation || operation.kind !== 'OperationDefinition')
+          return [userError('BAD_USER_INPUT', 'The document has no operation of that name.')];
+        if (operation.operation !== 'subscription')
+          return [userError('BAD_USER_INPUT', 'Only subscriptions run over WebSocket; send queries and mutations to POST /graphql.')];
+        const result = await engine.subscribe({
+          document: doc,
+          operationName: payload.operationName,
+          variables: payload.variables,
+          connection,
+        });
+        if (Array.isArray(result)) return result as GraphQLError[];
+        const args: ExecutionArgs = { schema, document: doc, operationName: payload.operationName, variableValues: payload.variables };
+        const context: LiveExecutionContext = { iterator: result as AsyncIterableIterator<unknown> };
+        return { ...args, contextValue: context };
+      },
+      subscribe: (args) => (args.contextValue as LiveExecutionContext).iterator as AsyncGenerator<never>,
+      execute: () => ({ errors: [userError('BAD_USER_INPUT', 'Only subscriptions run over WebSocket.')] }),
+      onError: (_ctx, _id, _payload, errors) => {
+        logger.debug({ errors: errors.map((e) => e.message) }, 'subscription error sent');
+      },
+    };
+  }
+
+  /** Parses and validates a query against the API schema, cached by text per schema. */
+  private document(query: string, schema: GraphQLSchema): DocumentNode | readonly GraphQLError[] {
+    let cache = this.documents.get(schema);
+    if (!cache) {
+      cache = new Map();
+      this.documents.set(schema, cache);
+    }
+    const cached = cache.get(query);
+    if (cached) return cached;
+    let result: DocumentNode | readonly GraphQLError[];
+    try {
+      const doc = parse(query, { maxTokens: 5000 });
+      const errors = validate(schema, doc);
+      result = errors.length ? errors.map((e) => userError('GRAPHQL_VALIDATION_FAILED', e.message)) : doc;
+    } catch (err) {
+      result = [userError('GRAPHQL_PARSE_FAILED', err instanceof GraphQLError ? err.message : 'The query is not valid GraphQL.')];
+    }
+    if (cache.size >= MAX_CACHED_DOCUMENTS) cache.delete(cache.keys().next().value!);
+    cache.set(query, result);
+    return result;
+  }
+
+  private onConnection(server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>, socket: WebSocket, request: IncomingMessage): void {
+    const { logger } = this.options;
+    socket.once('error', (err) => {
+      logger.debug({ err: err.message }, 'websocket error');
+      socket.close(CloseCode.BadRequest, 'Bad request');
+    });
+    let alive = true;
+    socket.on('pong', () => (alive = true));
+    const ping = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, this.keepAliveMs);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (this.pendingJson !== undefined) {
+              data = data.replace(QUOTED_PLACEHOLDER, this.pendingJson);
+              this.pendingJson = undefined;
+            }
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (err) => (err ? reject(err) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', async (event) => {
+            try {
+              await cb(String(event));
+            } catch (err) {
+              // Unknown message types and other protocol violations: the client's fault, never a crash.
+              logger.debug({ err: (err as Error).message }, 'bad websocket message');
+              socket.close(CloseCode.BadRequest, 'Invalid message received');
+            }
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(ping);
+      void closed(code, String(reason));
+    });
+  }
+}
+
+function isErrorList(value: DocumentNode | readonly GraphQLError[]): value is readonly GraphQLError[] {
+  return Array.isArray(value);
+}
