@@ -6,6 +6,7 @@ const internal = ['config', 'errors', 'logging', 'auth', 'pubsub', 'service', 't
 /** @type {import('jest').Config['moduleNameMapper']} */
 const moduleNameMapper = {
   '^@chatgraph/db$': '<rootDir>/prisma/src/index.ts',
+  '^@chatgraph/gateway$': '<rootDir>/gateway/src/server.ts',
   [`^@chatgraph/(${internal.join('|')})$`]: '<rootDir>/internal/$1/src/index.ts',
 };
 

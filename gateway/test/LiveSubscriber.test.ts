@@ -1,0 +1,108 @@
+import { LiveSubscriber, type Delivery, type SubscriberStats } from '../src/subscriptions/LiveSubscriber';
+import { preSerialized, serializedJson } from '../src/subscriptions/PreSerialized';
+
+const event = (seq: number): Delivery => ({ seq, payload: preSerialized(JSON.stringify({ seq })) });
+const stats = (): SubscriberStats => ({ delivered: 0, duplicatesDropped: 0, gapsDetected: 0, backfilled: 0, slowConsumersClosed: 0 });
+
+/** A log of events 1..n that a replay reads from, like the chat event log. */
+function logOf(n: number) {
+  const log = Array.from({ length: n }, (_, i) => event(i + 1));
+  const calls: number[] = [];
+  return {
+    log,
+    calls,
+    replay: async (after: number) => {
+      calls.push(after);
+      await new Promise((r) => setTimeout(r, 5));
+      return log.filter((d) => d.seq! > after);
+    },
+  };
+}
+
+async function take(sub: LiveSubscriber, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await sub.next();
+    if (r.done) break;
+    out.push(JSON.parse(serializedJson(r.value)!).seq);
+  }
+  return out;
+}
+
+describe('LiveSubscriber ordering (exactly once, in order)', () => {
+  it('backfills from the resume point, holds live events meanwhile, drops duplicates', async () => {
+    const { log, replay } = logOf(5);
+    const s = stats();
+    const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 100, afterSeq: 2, replay, onEnd: () => {}, stats: s });
+    sub.start();
+    // live events arrive while the backfill is running: 4 and 5 are also in the log, 6 is new
+    sub.deliver(log[3]!);
+    sub.deliver(log[4]!);
+    log.push(event(6));
+    sub.deliver(event(6));
+    expect(await take(sub, 4)).toEqual([3, 4, 5, 6]);
+    // 6 reached the log before the backfill read it, so all three live copies are duplicates
+    expect(s.duplicatesDropped).toBe(3);
+  });
+
+  it('repairs a gap from the log when a live event jumps ahead', async () => {
+    const { log, replay, calls } = logOf(3);
+    const s = stats();
+    const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 100, afterSeq: 0, replay, onEnd: () => {}, stats: s });
+    sub.start();
+    expect(await take(sub, 3)).toEqual([1, 2, 3]);
+    // 4 was committed but its publish was lost; 5 arrives live
+    log.push(event(4), event(5));
+    sub.deliver(log[4]!);
+    expect(await take(sub, 2)).toEqual([4, 5]);
+    expect(s.gapsDetected).toBe(1);
+    expect(calls).toEqual([0, 3]);
+  });
+
+  it('without a resume point starts at the first live event', async () => {
+    const { replay, calls } = logOf(0);
+    const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 100, replay, onEnd: () => {}, stats: stats() });
+    sub.start();
+    sub.deliver(event(7));
+    sub.deliver(event(8));
+    sub.deliver(event(8));
+    expect(await take(sub, 2)).toEqual([7, 8]);
+    expect(calls).toEqual([]);
+  });
+
+  it('closes a slow consumer with SLOW_CONSUMER instead of buffering without bound', async () => {
+    const s = stats();
+    let ended = 0;
+    const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 3, onEnd: () => ended++, stats: s });
+    for (let i = 1; i <= 5; i++) sub.deliver(event(i));
+    await expect(sub.next()).rejects.toMatchObject({ extensions: { code: 'SLOW_CONSUMER' } });
+    expect(ended).toBe(1);
+    expect(s.slowConsumersClosed).toBe(1);
+  });
+
+  it('ends with a FORBIDDEN error after the queued events when the backfill is refused', async () => {
+    const { userError } = await import('@chatgraph/errors');
+    const sub = new LiveSubscriber({
+      viewerId: '1',
+      queueLimit: 10,
+      afterSeq: 0,
+      replay: async () => {
+        throw userError('FORBIDDEN', 'not a member');
+      },
+      onEnd: () => {},
+      stats: stats(),
+    });
+    sub.start();
+    await expect(sub.next()).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('return() ends the iterator and calls onEnd once', async () => {
+    let ended = 0;
+    const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 10, onEnd: () => ended++, stats: stats() });
+    const pending = sub.next();
+    await sub.return();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    sub.end();
+    expect(ended).toBe(1);
+  });
+});
