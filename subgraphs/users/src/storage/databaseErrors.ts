@@ -7,7 +7,8 @@ import { userError } from '@chatgraph/errors';
 const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
 // SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, restart) and 53300.
-const UNAVAILABLE_SQLSTATE = /^(08|57P|53300)/;
+const UNAVAILABLE_SQLSTATE = /^(08...|57P..|53300)$/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 
 function adapterCause(err: UsersPrisma.PrismaClientKnownRequestError): { kind?: unknown; code?: unknown } {
   const adapterError = (err.meta as { driverAdapterError?: { cause?: { kind?: unknown; code?: unknown } } } | undefined)
@@ -28,7 +29,13 @@ export function isRecordNotFound(err: unknown): boolean {
 /** True when the error says the database is unreachable or overloaded (worth a retry), not that the query is wrong. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof UsersPrisma.PrismaClientInitializationError) return true;
-  if (!(err instanceof UsersPrisma.PrismaClientKnownRequestError)) return false;
+  if (!(err instanceof UsersPrisma.PrismaClientKnownRequestError)) {
+    // A pooled connection that died while idle surfaces as pg's own error, not wrapped by Prisma.
+    if (!(err instanceof Error)) return false;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+    return /^Connection terminated/.test(err.message);
+  }
   if (UNAVAILABLE_CODES.has(err.code)) return true;
   const cause = adapterCause(err);
   if (typeof cause.kind === 'string' && UNAVAILABLE_KINDS.has(cause.kind)) return true;
