@@ -78,6 +78,8 @@ export class IdentitySigner {
     } catch {
       throw new IdentityError('malformed');
     }
+    // JSON.parse also yields null, numbers and arrays; only an object can be an identity.
+    if (typeof payload !== 'object' || payload === null) throw new IdentityError('malformed');
     if (typeof payload.iat !== 'number' || (payload.sub !== null && typeof payload.sub !== 'string'))
       throw new IdentityError('malformed');
     if (Math.abs(this.now() - payload.iat) > this.maxSkewMs) throw new IdentityError('stale');
