@@ -56,6 +56,8 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     schema,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
+    // Apollo's own messages go to the service's structured log (and its level), not to the console.
+    logger,
     csrfPrevention: true,
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected error in resolver')),
     plugins: options.plugins ?? [],

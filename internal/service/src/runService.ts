@@ -16,8 +16,8 @@ export function runService(
   start: () => Promise<RunningService>,
   graceMs = 10_000,
 ): void {
-  let running: RunningService | undefined;
   let stopping = false;
+  const starting = start();
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -27,7 +27,8 @@ export function runService(
       process.exit(1);
     }, graceMs);
     timer.unref();
-    (running ? running.close() : Promise.resolve()).then(
+    // A signal that arrives while starting waits for the start, so that what it opened (ports, pools) is closed.
+    starting.then((service) => service.close()).then(
       () => {
         logger.info(`${name}: stopped`);
         process.exit(0);
@@ -41,14 +42,8 @@ export function runService(
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('unhandledRejection', (err) => logger.error({ err }, `${name}: unhandled rejection`));
-  start().then(
-    (service) => {
-      running = service;
-      if (stopping) void service.close().then(() => process.exit(0));
-    },
-    (err: unknown) => {
-      logger.fatal({ err }, `${name}: failed to start`);
-      process.exit(1);
-    },
-  );
+  starting.then(undefined, (err: unknown) => {
+    logger.fatal({ err }, `${name}: failed to start`);
+    process.exit(1);
+  });
 }
