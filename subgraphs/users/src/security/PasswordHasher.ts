@@ -56,7 +56,8 @@ function parseHash(encoded: string): ParsedHash | null {
  */
 export class PasswordHasher {
   private readonly params: ScryptParams;
-  private dummy?: Promise<string>;
+  /** A hash of a random, forgotten password: nothing ever matches it. */
+  private readonly dummy: Promise<string>;
 
   /** @param params scrypt cost of new hashes. @default { N: 32768, r: 8, p: 1 } */
   constructor(params: Partial<ScryptParams> = {}) {
@@ -65,6 +66,9 @@ export class PasswordHasher {
     if (!(Number.isInteger(N) && N > 1 && N <= MAX_N && (N & (N - 1)) === 0)) throw new RangeError(`scrypt N ${N} must be a power of two up to 2^20`);
     if (!(Number.isInteger(r) && r >= 1 && r <= MAX_R)) throw new RangeError(`scrypt r ${r} out of range 1..${MAX_R}`);
     if (!(Number.isInteger(p) && p >= 1 && p <= MAX_P)) throw new RangeError(`scrypt p ${p} out of range 1..${MAX_P}`);
+    // Made now rather than on the first unknown-user logIn, which would otherwise take two derivations.
+    this.dummy = this.hash(randomBytes(32).toString('base64url'));
+    this.dummy.catch(() => undefined);
   }
 
   /** A new salted hash of `password` with the current parameters. */
@@ -89,7 +93,7 @@ export class PasswordHasher {
    */
   async verifyOrDummy(password: string, encoded: string | null): Promise<boolean> {
     if (encoded !== null) return this.verify(password, encoded);
-    await this.verify(password, await this.dummyHash());
+    await this.verify(password, await this.dummy);
     return false;
   }
 
@@ -99,11 +103,5 @@ export class PasswordHasher {
     if (!parsed) return true;
     const { N, r, p } = parsed.params;
     return N !== this.params.N || r !== this.params.r || p !== this.params.p;
-  }
-
-  private dummyHash(): Promise<string> {
-    // The dummy's password is random and thrown away, so nothing can ever match it.
-    this.dummy ??= this.hash(randomBytes(32).toString('base64url'));
-    return this.dummy;
   }
 }
