@@ -1,0 +1,24 @@
+import type { BaseSubgraphContext } from '@chatgraph/service';
+import type { ChatLoaders } from './storage/ChatLoaders';
+import type { ChatStore } from './storage/ChatStore';
+import type { EventPublisher } from './storage/EventPublisher';
+import type { MembershipStore } from './storage/MembershipStore';
+import type { MessageStore } from './storage/MessageStore';
+import type { TypingLimiter } from './storage/TypingLimiter';
+import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+
+/** The long-lived storage objects of one chats process (shared by all requests). */
+export interface ChatsStores {
+  db: ShardedDatabase<ChatsClient>;
+  chats: ChatStore;
+  messages: MessageStore;
+  memberships: MembershipStore;
+  publisher: EventPublisher;
+  typing: TypingLimiter;
+}
+
+/** What every chats resolver receives: the verified identity, the stores and this request's loaders. */
+export interface ChatsContext extends BaseSubgraphContext {
+  stores: ChatsStores;
+  loaders: ChatLoaders;
+}

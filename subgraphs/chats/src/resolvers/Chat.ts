@@ -1,0 +1,61 @@
+import { badInput } from '@chatgraph/errors';
+import type { ChatsContext } from '../context';
+import { messageCursor, parseMessageCursor } from '../storage/cursors';
+import { memberPayload, messagePayload, type MessagePayload } from '../storage/payloads';
+import type { ChatView } from '../storage/records';
+import { memberView } from './access';
+import { idArg, intArg, requireViewer } from './args';
+import { connection } from './connection';
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 100;
+
+interface MessagesArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+function cursorArg(value: string | null | undefined, field: string): number | null {
+  if (value === null || value === undefined) return null;
+  const seq = parseMessageCursor(value);
+  if (seq === null) throw badInput(field, `${field} is not a cursor of this list.`);
+  return seq;
+}
+
+/** Resolvers of `Chat` (parent: the chat as the viewer sees it, membership checked). */
+export const Chat = {
+  async __resolveReference(ref: { id: unknown }, ctx: ChatsContext): Promise<ChatView> {
+    requireViewer(ctx.viewerId);
+    return memberView(ctx, idArg(ref.id, 'id'), 'id');
+  },
+  id: (v: ChatView) => v.chat.id.toString(),
+  kind: (v: ChatView) => v.chat.kind,
+  title: (v: ChatView) => v.chat.title,
+  createdAt: (v: ChatView) => v.chat.createdAt,
+  lastSeq: (v: ChatView) => v.chat.lastSeq,
+  lastActivityAt: (v: ChatView) => v.chat.lastActivityAt,
+  viewerLastReadSeq: (v: ChatView) => v.membership?.lastReadSeq ?? 0,
+  viewerRole: (v: ChatView) => v.membership?.role ?? 'MEMBER',
+  unreadCount: (v: ChatView, _args: unknown, ctx: ChatsContext) => v.unreadCount ?? ctx.loaders.unread.load(v.chat.id),
+  async members(v: ChatView, _args: unknown, ctx: ChatsContext) {
+    return (await ctx.loaders.members.load(v.chat.id)).map(memberPayload);
+  },
+  async messages(v: ChatView, args: MessagesArgs, ctx: ChatsContext) {
+    if (args.first != null && args.last != null) throw badInput('last', 'Pass either first or last, not both.');
+    const forward = args.first != null || args.after != null;
+    if (forward && args.before != null) throw badInput('before', 'before pages backwards; use it with last, not first/after.');
+    if (!forward && args.after != null) throw badInput('after', 'after pages forwards; use it with first.');
+    const limit = forward
+      ? intArg(args.first, 'first', 0, MAX_PAGE, DEFAULT_PAGE)
+      : intArg(args.last, 'last', 0, MAX_PAGE, DEFAULT_PAGE);
+    const cursorSeq = forward ? cursorArg(args.after, 'after') : cursorArg(args.before, 'before');
+    const page = await ctx.stores.messages.page(v.chat.id, { direction: forward ? 'forward' : 'backward', limit, cursorSeq });
+    for (const m of page.messages) ctx.loaders.messages.prime(m.id, m);
+    return connection<MessagePayload>(page.messages.map(messagePayload), (m) => messageCursor(m.seq), {
+      hasNextPage: forward ? page.hasMore : cursorSeq !== null,
+      hasPreviousPage: forward ? cursorSeq !== null && cursorSeq > 0 : page.hasMore,
+    });
+  },
+};

@@ -1,0 +1,110 @@
+import { badInput, userError } from '@chatgraph/errors';
+import type { ChatsContext } from '../context';
+import { messagePayload, type MessagePayload } from '../storage/payloads';
+import type { ChatView } from '../storage/records';
+import { memberView } from './access';
+import { clientMessageIdArg, idArg, idListArg, intArg, requireViewer, textArg, titleArg } from './args';
+
+function primed(ctx: ChatsContext, view: ChatView): ChatView {
+  ctx.loaders.primeView(view);
+  return view;
+}
+
+/** Resolvers of `Mutation`: check the arguments, call the store, shape the result. */
+export const Mutation = {
+  async createDirectChat(_: unknown, args: { userId: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const otherId = idArg(args.userId, 'userId');
+    if (otherId === viewerId) throw badInput('userId', 'A direct chat needs another user than yourself.');
+    return primed(ctx, await ctx.stores.chats.createDirect(viewerId, otherId));
+  },
+
+  async createGroupChat(_: unknown, args: { title: string; memberIds: string[] }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const title = titleArg(args.title);
+    const memberIds = idListArg(args.memberIds, 'memberIds', 0).filter((id) => id !== viewerId);
+    return primed(ctx, await ctx.stores.chats.createGroup(viewerId, title, memberIds));
+  },
+
+  async addMembers(_: unknown, args: { chatId: string; userIds: string[] }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const userIds = idListArg(args.userIds, 'userIds', 1);
+    return primed(ctx, await ctx.stores.memberships.addMembers(viewerId, chatId, userIds));
+  },
+
+  async removeMember(_: unknown, args: { chatId: string; userId: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const userId = idArg(args.userId, 'userId');
+    if (userId === viewerId) throw badInput('userId', 'To leave a chat use leaveChat.');
+    return primed(ctx, await ctx.stores.memberships.removeMember(viewerId, chatId, userId));
+  },
+
+  async leaveChat(_: unknown, args: { chatId: string }, ctx: ChatsContext): Promise<boolean> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    await ctx.stores.memberships.leave(viewerId, chatId);
+    ctx.loaders.views.clear(chatId);
+    return true;
+  },
+
+  async renameChat(_: unknown, args: { chatId: string; title: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const title = titleArg(args.title);
+    return primed(ctx, await ctx.stores.chats.rename(viewerId, chatId, title));
+  },
+
+  async sendMessage(
+    _: unknown,
+    args: { chatId: string; text: string; clientMessageId: string },
+    ctx: ChatsContext,
+  ): Promise<MessagePayload> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const text = textArg(args.text);
+    const clientMessageId = clientMessageIdArg(args.clientMessageId);
+    const message = await ctx.stores.messages.sendAndPublish(chatId, viewerId, text, clientMessageId);
+    ctx.loaders.views.clear(chatId);
+    return messagePayload(message);
+  },
+
+  async editMessage(_: unknown, args: { messageId: string; text: string }, ctx: ChatsContext): Promise<MessagePayload> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const messageId = idArg(args.messageId, 'messageId');
+    const text = textArg(args.text);
+    const message = await ctx.stores.messages.edit(viewerId, messageId, text);
+    ctx.loaders.views.clear(message.chatId);
+    return messagePayload(message);
+  },
+
+  async deleteMessage(_: unknown, args: { messageId: string }, ctx: ChatsContext): Promise<MessagePayload> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const messageId = idArg(args.messageId, 'messageId');
+    const message = await ctx.stores.messages.delete(viewerId, messageId);
+    ctx.loaders.views.clear(message.chatId);
+    return messagePayload(message);
+  },
+
+  async markRead(_: unknown, args: { chatId: string; seq: number }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const seq = intArg(args.seq, 'seq', 0, 2_147_483_647, 0);
+    return primed(ctx, await ctx.stores.memberships.markRead(viewerId, chatId, seq));
+  },
+
+  async setTyping(_: unknown, args: { chatId: string; typing: boolean }, ctx: ChatsContext): Promise<boolean> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    await memberView(ctx, chatId);
+    const decision = ctx.stores.typing.check(viewerId, chatId, args.typing);
+    if (decision.action === 'reject') {
+      throw userError('RATE_LIMITED', `Too many typing updates; try again in ${decision.retryAfterMs} ms.`, {
+        retryAfterMs: decision.retryAfterMs,
+      });
+    }
+    if (decision.action === 'publish') await ctx.stores.publisher.publishTyping(chatId, viewerId, args.typing, new Date());
+    return true;
+  },
+};

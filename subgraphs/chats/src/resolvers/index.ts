@@ -1,0 +1,22 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ChatsContext } from '../context';
+import { Chat } from './Chat';
+import { DateTime } from './DateTime';
+import { Message } from './Message';
+import { Mutation } from './Mutation';
+import { Query } from './Query';
+import { User } from './User';
+
+/**
+ * Every resolver of the chats subgraph. Subscription fields have none: the gateway serves them from Redis (see the
+ * `@live` directive in schema.graphql); this subgraph only publishes.
+ */
+export const resolvers: GraphQLResolverMap<ChatsContext> = {
+  DateTime,
+  Query,
+  Mutation,
+  Chat,
+  Message,
+  User,
+  ChatEvent: {},
+};

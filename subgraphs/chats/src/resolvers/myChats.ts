@@ -1,0 +1,20 @@
+import { badInput } from '@chatgraph/errors';
+import type { ChatsContext } from '../context';
+import { chatCursor, parseChatCursor } from '../storage/cursors';
+import type { ChatView } from '../storage/records';
+import { intArg } from './args';
+import { connection } from './connection';
+
+/** The viewer's chats, newest activity first (shared by `Query.myChats` and `User.chats`). */
+export async function myChats(ctx: ChatsContext, viewerId: bigint, args: { first?: number | null; after?: string | null }) {
+  const first = intArg(args.first, 'first', 1, 100, 20);
+  const after = args.after == null ? null : parseChatCursor(args.after);
+  if (args.after != null && after === null) throw badInput('after', 'after is not a cursor of this list.');
+  const page = await ctx.stores.chats.listForUser(viewerId, first, after);
+  for (const view of page.views) ctx.loaders.primeView(view);
+  return connection<ChatView>(
+    page.views,
+    (v) => chatCursor({ lastActivityAt: v.chat.lastActivityAt, chatId: v.chat.id }),
+    { hasNextPage: page.hasNextPage, hasPreviousPage: after !== null },
+  );
+}

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse, type DocumentNode } from 'graphql';
+import type { IdentitySigner } from '@chatgraph/auth';
+import { parseId, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import type { Logger } from '@chatgraph/logging';
+import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
+import type { ChatsContext, ChatsStores } from './context';
+import { resolvers } from './resolvers';
+import { ChangeFeed, type ChangeFeedHooks } from './storage/ChangeFeed';
+import { ChatLoaders } from './storage/ChatLoaders';
+import { ChatStore } from './storage/ChatStore';
+import { EventPublisher, type EventBus } from './storage/EventPublisher';
+import { MembershipStore } from './storage/MembershipStore';
+import { MessageStore } from './storage/MessageStore';
+import { TypingLimiter, type TypingLimiterOptions } from './storage/TypingLimiter';
+
+/** The chats subgraph's SDL (read from src/, so it works from src/ and dist/ alike). */
+export const typeDefs: DocumentNode = parse(fs.readFileSync(path.join(__dirname, '..', 'src', 'schema.graphql'), 'utf8'));
+
+/** What {@link createChatsServer} is built from. */
+export interface ChatsServerDeps {
+  db: ShardedDatabase<ChatsClient>;
+  /** Where events are published (a `RedisEventBus`). */
+  bus: EventBus;
+  identity: IdentitySigner;
+  logger: Logger;
+  /** Test hooks into the steps after a commit. */
+  hooks?: ChangeFeedHooks;
+  typing?: TypingLimiterOptions;
+  introspection?: boolean;
+  /** Extra readiness check (e.g. Redis); the shards are always pinged. */
+  ready?: () => Promise<void>;
+}
+
+/** The chats subgraph server and the stores behind it (tests use the stores directly). */
+export interface ChatsServer {
+  server: SubgraphServer<ChatsContext>;
+  stores: ChatsStores;
+}
+
+/** The long-lived stores of one chats process. */
+export function createChatsStores(deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'typing'>): ChatsStores {
+  const publisher = new EventPublisher(deps.bus);
+  const feed = new ChangeFeed(deps.db, publisher, deps.logger, deps.hooks);
+  return {
+    db: deps.db,
+    chats: new ChatStore(deps.db, feed),
+    messages: new MessageStore(deps.db, feed),
+    memberships: new MembershipStore(deps.db, feed),
+    publisher,
+    typing: new TypingLimiter(deps.typing),
+  };
+}
+
+/** Builds the chats subgraph (opens no port: call `server.listen`). */
+export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
+  const stores = createChatsStores(deps);
+  const server = createSubgraphServer<ChatsContext>({
+    name: 'chats',
+    typeDefs,
+    resolvers,
+    identity: deps.identity,
+    logger: deps.logger,
+    introspection: deps.introspection,
+    context: (base) => ({
+      ...base,
+      stores,
+      loaders: new ChatLoaders(stores.chats, stores.messages, parseId(base.viewerId)),
+    }),
+    ready: async () => {
+      await deps.db.ping();
+      await deps.ready?.();
+    },
+  });
+  return { server, stores };
+}

@@ -1,0 +1,56 @@
+import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import type { Logger } from '@chatgraph/logging';
+import type { EventPublisher } from './EventPublisher';
+import type { ChatChange } from './records';
+import { UserChatIndex } from './UserChatIndex';
+
+/** Test hooks into the steps after a commit. */
+export interface ChangeFeedHooks {
+  /**
+   * Runs after a membership change committed and before its index outbox rows are applied to the users' shards.
+   * Throwing here stands for the process dying at that point: the outbox rows stay, nothing is published, and the
+   * `IndexRepairer` has to converge the index.
+   */
+  beforeIndexApply?: (info: { chatId: bigint; outboxIds: bigint[] }) => void | Promise<void>;
+}
+
+/** A committed change plus the outbox rows it wrote on its chat's shard. */
+export interface CommittedChange extends ChatChange {
+  outboxIds: bigint[];
+}
+
+/**
+ * What happens after a chat-changing transaction commits: the user → chats index is brought in line (outbox rows
+ * applied, see {@link UserChatIndex}), then the events are published. Neither step can undo the commit; a failure is
+ * logged, the outbox rows are left for the `IndexRepairer`, and the caller still gets its result.
+ */
+export class ChangeFeed {
+  private readonly index: UserChatIndex;
+
+  constructor(
+    private readonly db: ShardedDatabase<ChatsClient>,
+    private readonly publisher: EventPublisher,
+    private readonly logger: Logger,
+    private readonly hooks: ChangeFeedHooks = {},
+  ) {
+    this.index = new UserChatIndex(db);
+  }
+
+  /** Applies the change's outbox rows, then publishes its events. Never rejects. */
+  async committed(change: CommittedChange): Promise<void> {
+    try {
+      if (change.outboxIds.length > 0) {
+        await this.hooks.beforeIndexApply?.({ chatId: change.chatId, outboxIds: change.outboxIds });
+        try {
+          await this.index.apply(this.db.shardFor(change.chatId).index, { ids: change.outboxIds });
+        } catch (err) {
+          this.logger.warn({ err, chatId: change.chatId.toString() }, 'index update failed; the repairer will apply it');
+        }
+      }
+    } catch (err) {
+      this.logger.error({ err, chatId: change.chatId.toString() }, 'stopped after commit (hook)');
+      return;
+    }
+    await this.publisher.publishChange(change);
+  }
+}

@@ -1,0 +1,96 @@
+import { userError } from '@chatgraph/errors';
+import type { GraphQLError } from 'graphql';
+import type { ChatRecord, ChatRole, MemberRecord } from './records';
+import { CHAT_COLUMNS, bigintArray, chatFromRow, memberFromRow, type ChatRow, type MemberRow, type SqlRunner } from './rows';
+
+const RANK: Record<ChatRole, number> = { OWNER: 3, ADMIN: 2, MEMBER: 1 };
+
+/**
+ * Row locks and membership reads shared by the chat-changing transactions, and the errors they lead to.
+ *
+ * Lock order (so that writers cannot deadlock in the common cases): a member row (only when it is about to be deleted)
+ * before its chat row. `MessageStore.send` key-share-locks the sender's member row and then updates the chat row;
+ * removals lock the removed member's row FOR UPDATE and then the chat row; everything else locks only the chat row.
+ */
+export const ChatAccess = {
+  /** Locks the chat row (`FOR UPDATE`) and returns its latest version; null when there is no such chat. */
+  async lock(tx: SqlRunner, chatId: bigint): Promise<ChatRecord | null> {
+    const rows = await tx.$queryRaw<ChatRow[]>`SELECT ${CHAT_COLUMNS} FROM chats c WHERE c.id = ${chatId} FOR UPDATE`;
+    return rows[0] ? chatFromRow(rows[0]) : null;
+  },
+
+  /** Locks one member row `FOR UPDATE` (before deleting it) and returns it; null when not a member. */
+  async lockMember(tx: SqlRunner, chatId: bigint, userId: bigint): Promise<MemberRecord | null> {
+    const rows = await tx.$queryRaw<MemberRow[]>`
+      SELECT chat_id, user_id, role, joined_at, last_read_seq FROM chat_members
+       WHERE chat_id = ${chatId} AND user_id = ${userId} FOR UPDATE`;
+    return rows[0] ? memberFromRow(rows[0]) : null;
+  },
+
+  /** The memberships of `userIds` in a chat (missing users are not members). */
+  async members(tx: SqlRunner, chatId: bigint, userIds: readonly bigint[]): Promise<Map<bigint, MemberRecord>> {
+    const rows = await tx.$queryRaw<MemberRow[]>`
+      SELECT chat_id, user_id, role, joined_at, last_read_seq FROM chat_members
+       WHERE chat_id = ${chatId} AND user_id = ANY(${bigintArray(userIds)})`;
+    return new Map(rows.map((r) => [r.user_id, memberFromRow(r)]));
+  },
+
+  /** Inserts memberships (all new: callers hold the chat row lock and checked) and returns them in the given order. */
+  async insertMembers(
+    tx: SqlRunner,
+    chatId: bigint,
+    members: ReadonlyArray<{ userId: bigint; role: ChatRole }>,
+  ): Promise<MemberRecord[]> {
+    const rows = await tx.$queryRaw<MemberRow[]>`
+      INSERT INTO chat_members (chat_id, user_id, role, joined_at)
+      SELECT ${chatId}, u.user_id, u.role, clock_timestamp()
+        FROM unnest(${bigintArray(members.map((m) => m.userId))}, ${members.map((m) => m.role)}::text[]) AS u(user_id, role)
+      RETURNING chat_id, user_id, role, joined_at, last_read_seq`;
+    const byUser = new Map(rows.map((r) => [r.user_id, memberFromRow(r)]));
+    return members.map((m) => byUser.get(m.userId)!);
+  },
+
+  /** Whether a chat exists and the user's membership in it (one statement), to explain a refused write. */
+  async explain(db: SqlRunner, chatId: bigint, userId: bigint): Promise<{ chat: ChatRecord | null; membership: MemberRecord | null }> {
+    const rows = await db.$queryRaw<Array<ChatRow & { m_role: string | null; m_joined_at: Date | null; m_last_read_seq: number | null }>>`
+      SELECT ${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq
+        FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${userId}
+       WHERE c.id = ${chatId}`;
+    const row = rows[0];
+    if (!row) return { chat: null, membership: null };
+    return {
+      chat: chatFromRow(row),
+      membership:
+        row.m_role === null
+          ? null
+          : memberFromRow({ chat_id: chatId, user_id: userId, role: row.m_role, joined_at: row.m_joined_at!, last_read_seq: row.m_last_read_seq! }),
+    };
+  },
+
+  /** NOT_FOUND for an unknown chat. */
+  notFound(chatId: bigint, field = 'chatId'): GraphQLError {
+    return userError('NOT_FOUND', `There is no chat with id ${chatId}.`, { field });
+  },
+
+  /** FORBIDDEN for a non-member. */
+  notMember(): GraphQLError {
+    return userError('FORBIDDEN', 'You are not a member of this chat.');
+  },
+
+  /** Throws NOT_FOUND / FORBIDDEN unless the chat exists and `membership` is present; returns the membership. */
+  requireMember(chatId: bigint, chat: ChatRecord | null, membership: MemberRecord | null | undefined): MemberRecord {
+    if (!chat) throw ChatAccess.notFound(chatId);
+    if (!membership) throw ChatAccess.notMember();
+    return membership;
+  },
+
+  /** True when `actor` outranks `target` (OWNER > ADMIN > MEMBER). */
+  outranks(actor: ChatRole, target: ChatRole): boolean {
+    return RANK[actor] > RANK[target];
+  },
+
+  /** True for OWNER and ADMIN. */
+  canManage(role: ChatRole): boolean {
+    return role === 'OWNER' || role === 'ADMIN';
+  },
+};

@@ -1,0 +1,48 @@
+import DataLoader from 'dataloader';
+import type { ChatStore } from './ChatStore';
+import type { MessageStore } from './MessageStore';
+import type { ChatView, MemberRecord, MessageRecord } from './records';
+
+/**
+ * The DataLoaders of one request (never shared between requests: results depend on the viewer and must not be
+ * cached longer). Each batches its keys into one statement per shard. Writes prime them with what they return.
+ */
+export class ChatLoaders {
+  /** A chat with the viewer's membership; null for an unknown chat. */
+  readonly views: DataLoader<bigint, ChatView | null>;
+  /** A chat's members. */
+  readonly members: DataLoader<bigint, MemberRecord[]>;
+  /** The viewer's unread count in a chat. */
+  readonly unread: DataLoader<bigint, number>;
+  /** A message by id; null when unknown. */
+  readonly messages: DataLoader<bigint, MessageRecord | null>;
+
+  constructor(chats: ChatStore, messages: MessageStore, viewerId: bigint | null) {
+    this.views = new DataLoader(async (ids) => {
+      if (viewerId === null) return ids.map(() => null);
+      const found = await chats.views(viewerId, ids);
+      return ids.map((id) => found.get(id) ?? null);
+    });
+    this.members = new DataLoader(async (ids) => {
+      const found = await chats.members(ids);
+      return ids.map((id) => found.get(id) ?? []);
+    });
+    this.unread = new DataLoader(async (ids) => {
+      if (viewerId === null) return ids.map(() => 0);
+      const found = await chats.unreadCounts(viewerId, ids);
+      return ids.map((id) => found.get(id) ?? 0);
+    });
+    this.messages = new DataLoader(async (ids) => {
+      const found = await messages.byIds(ids);
+      return ids.map((id) => found.get(id) ?? null);
+    });
+  }
+
+  /** Replaces what the loaders know about a chat after a write (or a chat-list read). */
+  primeView(view: ChatView): void {
+    this.views.clear(view.chat.id).prime(view.chat.id, view);
+    if (view.unreadCount !== undefined) this.unread.clear(view.chat.id).prime(view.chat.id, view.unreadCount);
+    else this.unread.clear(view.chat.id);
+    this.members.clear(view.chat.id);
+  }
+}

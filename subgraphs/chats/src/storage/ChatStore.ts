@@ -1,0 +1,234 @@
+import { randomInt } from 'node:crypto';
+import { ChatsPrisma, LOGICAL_SHARDS, logicalShardForKey, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import { badInput, userError } from '@chatgraph/errors';
+import type { ChangeFeed } from './ChangeFeed';
+import { ChatAccess } from './ChatAccess';
+import { EventLog } from './EventLog';
+import type { ChatPosition } from './cursors';
+import type { ChatRecord, ChatView, MemberRecord } from './records';
+import {
+  CHAT_COLUMNS,
+  bigintArray,
+  chatFromRow,
+  memberFromRow,
+  timestamptz,
+  type ChatRow,
+  type MemberRow,
+} from './rows';
+import { runTransaction } from './runTransaction';
+import { UserChatIndex } from './UserChatIndex';
+
+interface ViewRow extends ChatRow {
+  m_role: string | null;
+  m_joined_at: Date | null;
+  m_last_read_seq: number | null;
+  unread?: number;
+}
+
+const VIEW_COLUMNS = ChatsPrisma.sql`${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq`;
+
+function viewFromRow(row: ViewRow, viewerId: bigint): ChatView {
+  return {
+    chat: chatFromRow(row),
+    membership:
+      row.m_role === null
+        ? null
+        : memberFromRow({ chat_id: row.id, user_id: viewerId, role: row.m_role, joined_at: row.m_joined_at!, last_read_seq: row.m_last_read_seq! }),
+    unreadCount: row.unread,
+  };
+}
+
+/** A page of a user's chats. */
+export interface ChatPage {
+  views: ChatView[];
+  hasNextPage: boolean;
+}
+
+/**
+ * Chats: creating them, renaming them, and reading them for a viewer (batched per shard). A chat lives on the shard
+ * of its id's logical shard: a random one for groups, `logicalShardForKey("<smaller id>:<larger id>")` for direct
+ * chats, so that `direct_key UNIQUE` on that one shard makes a pair's direct chat unique even under concurrent calls.
+ */
+export class ChatStore {
+  private readonly index: UserChatIndex;
+
+  constructor(
+    private readonly db: ShardedDatabase<ChatsClient>,
+    private readonly feed: ChangeFeed,
+  ) {
+    this.index = new UserChatIndex(db);
+  }
+
+  /** Creates a group owned by `ownerId` with `memberIds` (distinct, without the owner) as members. */
+  async createGroup(ownerId: bigint, title: string, memberIds: readonly bigint[]): Promise<ChatView> {
+    const logical = randomInt(LOGICAL_SHARDS);
+    const change = await runTransaction(this.db.clientForLogical(logical), async (tx) => {
+      const rows = await tx.$queryRaw<ChatRow[]>`
+        WITH c AS (
+          INSERT INTO chats (id, kind, title, created_by)
+          VALUES (chatgraph_next_id(${logical}::int), 'GROUP', ${title}, ${ownerId})
+          RETURNING *
+        )
+        SELECT ${CHAT_COLUMNS} FROM c`;
+      const chat = chatFromRow(rows[0]!);
+      const members = await ChatAccess.insertMembers(tx, chat.id, [
+        { userId: ownerId, role: 'OWNER' },
+        ...memberIds.map((userId) => ({ userId, role: 'MEMBER' as const })),
+      ]);
+      const appended = await EventLog.append(tx, {
+        chatId: chat.id,
+        actorId: ownerId,
+        touch: true,
+        events: members.map((member) => ({ type: 'MEMBER_ADDED' as const, member })),
+        outbox: members.map((m) => ({ userId: m.userId, op: 'ADD' as const })),
+      });
+      return { ...appended, removedIds: [], owner: members[0]! };
+    });
+    await this.feed.committed(change);
+    return { chat: change.chat, membership: change.owner };
+  }
+
+  /** The direct chat of two users, created (or completed with missing members) when needed. */
+  async createDirect(viewerId: bigint, otherId: bigint): Promise<ChatView> {
+    const pair = viewerId < otherId ? [viewerId, otherId] : [otherId, viewerId];
+    const directKey = `${pair[0]}:${pair[1]}`;
+    const logical = logicalShardForKey(directKey);
+    const client = this.db.clientForLogical(logical);
+    // The common case (the chat exists with both members) is one read and no lock.
+    const existing = await client.$queryRaw<Array<ViewRow & { both: number }>>`
+      SELECT ${VIEW_COLUMNS},
+             (SELECT count(*)::int FROM chat_members x WHERE x.chat_id = c.id AND x.user_id = ANY(${bigintArray(pair)})) AS both
+        FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${viewerId}
+       WHERE c.direct_key = ${directKey}`;
+    if (existing[0] && existing[0].both === 2) return viewFromRow(existing[0], viewerId);
+
+    const change = await runTransaction(client, async (tx) => {
+      // A concurrent creator's row makes this insert wait for its commit and then do nothing.
+      await tx.$executeRaw`
+        INSERT INTO chats (id, kind, direct_key, created_by)
+        VALUES (chatgraph_next_id(${logical}::int), 'DIRECT', ${directKey}, ${viewerId})
+        ON CONFLICT (direct_key) DO NOTHING`;
+      const locked = await tx.$queryRaw<ChatRow[]>`
+        SELECT ${CHAT_COLUMNS} FROM chats c WHERE c.direct_key = ${directKey} FOR UPDATE`;
+      const chat = chatFromRow(locked[0]!);
+      const current = await ChatAccess.members(tx, chat.id, pair);
+      const missing = pair.filter((id) => !current.has(id));
+      if (missing.length === 0) return { chatId: chat.id, chat, events: [], memberIds: pair, removedIds: [], outboxIds: [], viewer: current.get(viewerId)! };
+      const added = await ChatAccess.insertMembers(tx, chat.id, missing.map((userId) => ({ userId, role: 'MEMBER' as const })));
+      const appended = await EventLog.append(tx, {
+        chatId: chat.id,
+        actorId: viewerId,
+        touch: true,
+        events: added.map((member) => ({ type: 'MEMBER_ADDED' as const, member })),
+        outbox: added.map((m) => ({ userId: m.userId, op: 'ADD' as const })),
+      });
+      const viewer = current.get(viewerId) ?? added.find((m) => m.userId === viewerId)!;
+      return { ...appended, removedIds: [], viewer };
+    });
+    await this.feed.committed(change);
+    return { chat: change.chat, membership: change.viewer };
+  }
+
+  /** Renames a group chat (owner and admins). Same title: nothing is written. */
+  async rename(actorId: bigint, chatId: bigint, title: string): Promise<ChatView> {
+    const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
+      const chat = await ChatAccess.lock(tx, chatId);
+      const actor = ChatAccess.requireMember(chatId, chat, (await ChatAccess.members(tx, chatId, [actorId])).get(actorId));
+      if (chat!.kind === 'DIRECT') throw badInput('chatId', 'A direct chat has no title.');
+      if (!ChatAccess.canManage(actor.role)) throw userError('FORBIDDEN', 'Only the owner and admins can rename this chat.');
+      if (chat!.title === title) return { chatId, chat: chat!, events: [], memberIds: [], removedIds: [], outboxIds: [], actor };
+      await tx.$executeRaw`UPDATE chats SET title = ${title} WHERE id = ${chatId}`;
+      const appended = await EventLog.append(tx, { chatId, actorId, touch: true, events: [{ type: 'CHAT_UPDATED', title }] });
+      return { ...appended, removedIds: [], actor };
+    });
+    await this.feed.committed(change);
+    return { chat: change.chat, membership: change.actor };
+  }
+
+  /** Chats with the viewer's membership in each, one statement per shard; unknown ids map to null. */
+  async views(viewerId: bigint, chatIds: readonly bigint[]): Promise<Map<bigint, ChatView>> {
+    const result = new Map<bigint, ChatView>();
+    await Promise.all(
+      [...this.db.groupByShard(chatIds, (id) => id)].map(async ([shard, ids]) => {
+        const rows = await this.db.clientAt(shard).$queryRaw<ViewRow[]>`
+          SELECT ${VIEW_COLUMNS}
+            FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${viewerId}
+           WHERE c.id = ANY(${bigintArray(ids)})`;
+        for (const row of rows) result.set(row.id, viewFromRow(row, viewerId));
+      }),
+    );
+    return result;
+  }
+
+  /** Members of each chat, longest-standing first, one statement per shard. */
+  async members(chatIds: readonly bigint[]): Promise<Map<bigint, MemberRecord[]>> {
+    const result = new Map<bigint, MemberRecord[]>(chatIds.map((id) => [id, []]));
+    await Promise.all(
+      [...this.db.groupByShard(chatIds, (id) => id)].map(async ([shard, ids]) => {
+        const rows = await this.db.clientAt(shard).$queryRaw<MemberRow[]>`
+          SELECT chat_id, user_id, role, joined_at, last_read_seq FROM chat_members
+           WHERE chat_id = ANY(${bigintArray(ids)})
+           ORDER BY joined_at, user_id`;
+        for (const row of rows) result.get(row.chat_id)?.push(memberFromRow(row));
+      }),
+    );
+    return result;
+  }
+
+  /** The viewer's unread count in each chat (0 where not a member), one statement per shard. */
+  async unreadCounts(viewerId: bigint, chatIds: readonly bigint[]): Promise<Map<bigint, number>> {
+    const result = new Map<bigint, number>(chatIds.map((id) => [id, 0]));
+    await Promise.all(
+      [...this.db.groupByShard(chatIds, (id) => id)].map(async ([shard, ids]) => {
+        const rows = await this.db.clientAt(shard).$queryRaw<Array<{ chat_id: bigint; unread: number }>>`
+          SELECT m.chat_id, ${unreadCount(ChatsPrisma.sql`m.chat_id`, ChatsPrisma.sql`m.last_read_seq`, viewerId)} AS unread
+            FROM chat_members m
+           WHERE m.chat_id = ANY(${bigintArray(ids)}) AND m.user_id = ${viewerId}`;
+        for (const row of rows) result.set(row.chat_id, row.unread);
+      }),
+    );
+    return result;
+  }
+
+  /**
+   * A page of the viewer's chats, newest activity first: reads the viewer's index on the viewer's shard, then asks
+   * each shard holding some of those chats ONE query for its best `first + 1` after the cursor (with the viewer's
+   * membership and unread count), and merges. Chats whose membership is gone (index not yet repaired) drop out.
+   */
+  async listForUser(viewerId: bigint, first: number, after: ChatPosition | null): Promise<ChatPage> {
+    const chatIds = await this.index.chatIdsOf(viewerId);
+    if (chatIds.length === 0 || first === 0) return { views: [], hasNextPage: false };
+    const cursor = after
+      ? ChatsPrisma.sql`AND (c.last_activity_at, c.id) < (${timestamptz(after.lastActivityAt)}, ${after.chatId})`
+      : ChatsPrisma.empty;
+    const perShard = await Promise.all(
+      [...this.db.groupByShard(chatIds, (id) => id)].map(([shard, ids]) =>
+        this.db.clientAt(shard).$queryRaw<ViewRow[]>`
+          SELECT t.*, ${unreadCount(ChatsPrisma.sql`t.id`, ChatsPrisma.sql`t.m_last_read_seq`, viewerId)} AS unread
+            FROM (SELECT ${VIEW_COLUMNS}
+                    FROM chats c JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${viewerId}
+                   WHERE c.id = ANY(${bigintArray(ids)}) ${cursor}
+                   ORDER BY c.last_activity_at DESC, c.id DESC
+                   LIMIT ${first + 1}::int) AS t`,
+      ),
+    );
+    const merged = perShard
+      .flat()
+      .map((row) => viewFromRow(row, viewerId))
+      .sort((a, b) => compareActivityDesc(a.chat, b.chat));
+    return { views: merged.slice(0, first), hasNextPage: merged.length > first };
+  }
+}
+
+function compareActivityDesc(a: ChatRecord, b: ChatRecord): number {
+  const t = b.lastActivityAt.getTime() - a.lastActivityAt.getTime();
+  if (t !== 0) return t;
+  return a.id === b.id ? 0 : a.id < b.id ? 1 : -1;
+}
+
+/** Messages after the read marker, by others, not deleted (uses the (chat_id, seq) index). */
+function unreadCount(chatId: ChatsPrisma.Sql, lastReadSeq: ChatsPrisma.Sql, viewerId: bigint): ChatsPrisma.Sql {
+  return ChatsPrisma.sql`(SELECT count(*)::int FROM messages x
+                           WHERE x.chat_id = ${chatId} AND x.seq > ${lastReadSeq}
+                             AND x.author_id <> ${viewerId} AND x.deleted_at IS NULL)`;
+}

@@ -1,0 +1,66 @@
+import type { ChatChange, EventRecord } from './records';
+import { chatActivityPayload, chatEventPayload, userRef, type TypingEventPayload } from './payloads';
+
+/** What the publisher needs from Redis: `RedisEventBus` (which never rejects, and logs and counts failures). */
+export interface EventBus {
+  publish(topic: string, payload: unknown): Promise<boolean>;
+}
+
+/** Redis channel of a chat's events. */
+export const chatTopic = (chatId: bigint | string) => `chat:${chatId}`;
+/** Redis channel of a chat's typing indicators. */
+export const typingTopic = (chatId: bigint | string) => `typing:${chatId}`;
+/** Redis channel of a user's chat activity. */
+export const activityTopic = (userId: bigint | string) => `user-activity:${userId}`;
+
+/**
+ * Publishes committed changes (never before the commit: the log is the truth, pub/sub is at-most-once and the
+ * gateway repairs gaps from the log by `seq`).
+ *
+ * - `chat:{chatId}`: each event, exactly as `chatEventsSince` returns it; a MEMBER_REMOVED event adds
+ *   `_reauthorize: [removed user id]` so the gateway re-checks that user's subscriptions.
+ * - `user-activity:{userId}`: one `ChatActivity` per member (and per removed user) and change: the event about that
+ *   user when there is one (they were added or removed), else the change's last event.
+ *
+ * All publishes of a change are issued together on the bus's one publisher connection, so they travel as one
+ * pipeline and reach Redis in seq order.
+ */
+export class EventPublisher {
+  constructor(private readonly bus: EventBus) {}
+
+  /** Publishes a change's events and activities; resolves when Redis took them or refused (never rejects). */
+  async publishChange(change: ChatChange): Promise<void> {
+    const { events } = change;
+    if (events.length === 0) return;
+    const publishes: Array<Promise<boolean>> = [];
+    for (const event of events) {
+      const payload = chatEventPayload(event);
+      publishes.push(
+        this.bus.publish(
+          chatTopic(event.chatId),
+          event.type === 'MEMBER_REMOVED' && event.member ? { ...payload, _reauthorize: [event.member.userId.toString()] } : payload,
+        ),
+      );
+    }
+    const last = events[events.length - 1]!;
+    const aboutUser = new Map<bigint, EventRecord>();
+    for (const event of events) if (event.member) aboutUser.set(event.member.userId, event);
+    const recipients = new Set<bigint>([...change.memberIds, ...change.removedIds]);
+    for (const userId of recipients) {
+      publishes.push(this.bus.publish(activityTopic(userId), chatActivityPayload(aboutUser.get(userId) ?? last)));
+    }
+    await Promise.all(publishes);
+  }
+
+  /** Publishes a typing indicator on `typing:{chatId}`. */
+  async publishTyping(chatId: bigint, userId: bigint, typing: boolean, at: Date): Promise<boolean> {
+    const payload: TypingEventPayload = {
+      __typename: 'TypingEvent',
+      chatId: chatId.toString(),
+      user: userRef(userId),
+      typing,
+      at: at.toISOString(),
+    };
+    return this.bus.publish(typingTopic(chatId), payload);
+  }
+}

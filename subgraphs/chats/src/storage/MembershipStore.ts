@@ -1,0 +1,130 @@
+import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import { badInput, userError } from '@chatgraph/errors';
+import type { ChangeFeed } from './ChangeFeed';
+import { ChatAccess } from './ChatAccess';
+import { EventLog } from './EventLog';
+import type { ChatView, MemberRecord } from './records';
+import { CHAT_COLUMNS, chatFromRow, memberFromRow, type ChatRow } from './rows';
+import { runTransaction } from './runTransaction';
+
+/**
+ * Membership changes and read markers. Membership lives on the chat's shard and is the truth for access; every
+ * change also records index outbox rows for the users' `user_chats` (see `UserChatIndex`) in the same transaction.
+ */
+export class MembershipStore {
+  constructor(
+    private readonly db: ShardedDatabase<ChatsClient>,
+    private readonly feed: ChangeFeed,
+  ) {}
+
+  /** Adds users to a group chat (owner/admins); users already members are skipped. */
+  async addMembers(actorId: bigint, chatId: bigint, userIds: readonly bigint[]): Promise<ChatView> {
+    const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
+      const chat = await ChatAccess.lock(tx, chatId);
+      const current = await ChatAccess.members(tx, chatId, [actorId, ...userIds]);
+      const actor = ChatAccess.requireMember(chatId, chat, current.get(actorId));
+      if (chat!.kind === 'DIRECT') throw badInput('chatId', 'A direct chat cannot gain members; create a group chat instead.');
+      if (!ChatAccess.canManage(actor.role)) throw userError('FORBIDDEN', 'Only the owner and admins can add members.');
+      const fresh = userIds.filter((id) => !current.has(id));
+      if (fresh.length === 0) return { chatId, chat: chat!, events: [], memberIds: [], removedIds: [], outboxIds: [], actor };
+      const added = await ChatAccess.insertMembers(tx, chatId, fresh.map((userId) => ({ userId, role: 'MEMBER' as const })));
+      const appended = await EventLog.append(tx, {
+        chatId,
+        actorId,
+        touch: true,
+        events: added.map((member) => ({ type: 'MEMBER_ADDED' as const, member })),
+        outbox: added.map((m) => ({ userId: m.userId, op: 'ADD' as const })),
+      });
+      return { ...appended, removedIds: [], actor };
+    });
+    await this.feed.committed(change);
+    return { chat: change.chat, membership: change.actor };
+  }
+
+  /**
+   * Removes a member from a group chat: the owner removes anyone, admins remove members. The removed member's row is
+   * locked before the chat row (the lock order of `ChatAccess`), so an in-flight send of theirs either lands before
+   * the MEMBER_REMOVED event or is refused.
+   */
+  async removeMember(actorId: bigint, chatId: bigint, userId: bigint): Promise<ChatView> {
+    const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
+      const target = await ChatAccess.lockMember(tx, chatId, userId);
+      const chat = await ChatAccess.lock(tx, chatId);
+      const actor = ChatAccess.requireMember(chatId, chat, (await ChatAccess.members(tx, chatId, [actorId])).get(actorId));
+      if (chat!.kind === 'DIRECT') throw badInput('chatId', 'Members cannot be removed from a direct chat; use leaveChat.');
+      if (!ChatAccess.canManage(actor.role)) throw userError('FORBIDDEN', 'Only the owner and admins can remove members.');
+      if (!target) throw userError('NOT_FOUND', `User ${userId} is not a member of this chat.`, { field: 'userId' });
+      if (!ChatAccess.outranks(actor.role, target.role))
+        throw userError('FORBIDDEN', `An ${actor.role.toLowerCase()} cannot remove an ${target.role.toLowerCase()}.`);
+      await tx.$executeRaw`DELETE FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${userId}`;
+      const appended = await EventLog.append(tx, {
+        chatId,
+        actorId,
+        touch: false,
+        events: [{ type: 'MEMBER_REMOVED', member: target }],
+        outbox: [{ userId, op: 'REMOVE' }],
+      });
+      return { ...appended, removedIds: [userId], actor };
+    });
+    await this.feed.committed(change);
+    return { chat: change.chat, membership: change.actor };
+  }
+
+  /**
+   * The user leaves the chat. An owner hands ownership to the longest-standing admin, or else the longest-standing
+   * member, in the same transaction.
+   */
+  async leave(userId: bigint, chatId: bigint): Promise<void> {
+    const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
+      const self = await ChatAccess.lockMember(tx, chatId, userId);
+      const chat = await ChatAccess.lock(tx, chatId);
+      const membership = ChatAccess.requireMember(chatId, chat, self);
+      await tx.$executeRaw`DELETE FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${userId}`;
+      if (membership.role === 'OWNER') {
+        await tx.$executeRaw`
+          UPDATE chat_members SET role = 'OWNER'
+           WHERE chat_id = ${chatId}
+             AND user_id = (SELECT user_id FROM chat_members WHERE chat_id = ${chatId}
+                             ORDER BY (role = 'ADMIN') DESC, joined_at, user_id LIMIT 1)`;
+      }
+      const appended = await EventLog.append(tx, {
+        chatId,
+        actorId: userId,
+        touch: false,
+        events: [{ type: 'MEMBER_REMOVED', member: membership }],
+        outbox: [{ userId, op: 'REMOVE' }],
+      });
+      return { ...appended, removedIds: [userId] };
+    });
+    await this.feed.committed(change);
+  }
+
+  /**
+   * Moves the viewer's read marker forward to `seq` (never back), in one statement on the chat's shard; a second
+   * read only explains a refusal or a marker already past `seq`.
+   */
+  async markRead(userId: bigint, chatId: bigint, seq: number): Promise<ChatView> {
+    const client = this.db.clientFor(chatId);
+    const rows = await client.$queryRaw<Array<ChatRow & { m_role: string; m_joined_at: Date; m_last_read_seq: number }>>`
+      UPDATE chat_members m SET last_read_seq = ${seq}::int
+        FROM chats c
+       WHERE m.chat_id = ${chatId} AND m.user_id = ${userId} AND c.id = m.chat_id
+         AND m.last_read_seq < ${seq}::int AND ${seq}::int <= c.last_seq
+      RETURNING ${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq`;
+    const row = rows[0];
+    if (row) {
+      const membership: MemberRecord = memberFromRow({
+        chat_id: chatId,
+        user_id: userId,
+        role: row.m_role,
+        joined_at: row.m_joined_at,
+        last_read_seq: row.m_last_read_seq,
+      });
+      return { chat: chatFromRow(row), membership };
+    }
+    const { chat, membership } = await ChatAccess.explain(client, chatId, userId);
+    const member = ChatAccess.requireMember(chatId, chat, membership);
+    if (seq > chat!.lastSeq) throw badInput('seq', `seq ${seq} is beyond the chat's last seq ${chat!.lastSeq}.`);
+    return { chat: chat!, membership: member };
+  }
+}

@@ -1,0 +1,252 @@
+import { logicalShardOf, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import { userError } from '@chatgraph/errors';
+import type { ChangeFeed } from './ChangeFeed';
+import { ChatAccess } from './ChatAccess';
+import { isUniqueViolation } from './dbErrors';
+import { EventLog } from './EventLog';
+import type { ChatRole, EventRecord, MessageRecord } from './records';
+import { MESSAGE_COLUMNS, bigintArray, messageFromRow, type MessageRow } from './rows';
+import { runTransaction } from './runTransaction';
+
+/** The outcome of {@link MessageStore.send}. */
+export interface SendResult {
+  message: MessageRecord;
+  /** The MESSAGE_ADDED event, when this call created the message (null for a retry that found the original). */
+  event: EventRecord | null;
+  /** Members of the chat when the message was added (empty for a retry). */
+  memberIds: bigint[];
+}
+
+/** Which way a history page goes from its cursor. */
+export interface MessagePageRequest {
+  /** `forward`: oldest first after `cursorSeq`; `backward`: the newest before `cursorSeq`. */
+  direction: 'forward' | 'backward';
+  /** Page size (0..100). */
+  limit: number;
+  /** Exclusive bound (seq) or null for the start (forward) / end (backward) of the history. */
+  cursorSeq: number | null;
+}
+
+/** A page of history, oldest first, and whether more exist beyond it in its direction. */
+export interface MessagePage {
+  messages: MessageRecord[];
+  hasMore: boolean;
+}
+
+interface SentRow {
+  id: bigint;
+  seq: number;
+  created_at: Date;
+  member_ids: bigint[];
+}
+
+const CLIENT_MESSAGE_ID_KEY = 'messages_chat_id_author_id_client_message_id_key';
+
+/** Messages: sending (the hot path), editing, deleting, and reading history. */
+export class MessageStore {
+  constructor(
+    private readonly db: ShardedDatabase<ChatsClient>,
+    private readonly feed: ChangeFeed,
+  ) {}
+
+  /**
+   * Sends a message in ONE statement on the chat's shard (no transaction round trips): it key-share-locks the
+   * sender's membership (so a concurrent removal either waits for this send or makes it fail), bumps `last_seq` with
+   * `UPDATE ... RETURNING` (the chat row lock orders concurrent senders: no gaps, no duplicates), takes the message
+   * id from `chatgraph_next_id` on the chat's logical shard, inserts the message and its MESSAGE_ADDED event, and
+   * returns the member ids for the activity fan-out.
+   *
+   * Idempotency: `(chat_id, author_id, client_message_id)` is unique. A retry violates it, which aborts the whole
+   * statement, so the seq bump is rolled back with it and no seq is consumed; the original is then read and
+   * returned (or CONFLICT when the text differs). Concurrent retries queue on the chat row lock; the first inserts,
+   * the others hit the constraint after its commit.
+   */
+  async send(chatId: bigint, authorId: bigint, text: string, clientMessageId: string): Promise<SendResult> {
+    const client = this.db.clientFor(chatId);
+    let rows: SentRow[];
+    try {
+      rows = await client.$queryRaw<SentRow[]>`
+        WITH member AS (
+          SELECT 1 FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${authorId} FOR KEY SHARE
+        ), bump AS (
+          UPDATE chats SET last_seq = last_seq + 1, last_activity_at = clock_timestamp()
+           WHERE id = ${chatId} AND EXISTS (SELECT 1 FROM member)
+          RETURNING last_seq, last_activity_at
+        ), msg AS (
+          INSERT INTO messages (id, chat_id, seq, author_id, text, client_message_id, created_at)
+          SELECT chatgraph_next_id(${logicalShardOf(chatId)}::int), ${chatId}, bump.last_seq, ${authorId}, ${text},
+                 ${clientMessageId}, bump.last_activity_at
+            FROM bump
+          RETURNING id, seq, created_at
+        ), ev AS (
+          INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, at)
+          SELECT ${chatId}, msg.seq, 'MESSAGE_ADDED', ${authorId}, msg.id, msg.created_at FROM msg
+        )
+        SELECT msg.id, msg.seq, msg.created_at,
+               (SELECT array_agg(m.user_id) FROM chat_members m WHERE m.chat_id = ${chatId}) AS member_ids
+          FROM msg`;
+    } catch (err) {
+      if (!isUniqueViolation(err, CLIENT_MESSAGE_ID_KEY)) throw err;
+      return { message: await this.original(chatId, authorId, text, clientMessageId), event: null, memberIds: [] };
+    }
+    const row = rows[0];
+    if (!row) {
+      const { chat, membership } = await ChatAccess.explain(client, chatId, authorId);
+      ChatAccess.requireMember(chatId, chat, membership);
+      throw new Error(`send to chat ${chatId} wrote nothing for a member`);
+    }
+    const message: MessageRecord = {
+      id: row.id,
+      chatId,
+      seq: row.seq,
+      authorId,
+      text,
+      clientMessageId,
+      createdAt: row.created_at,
+      editedAt: null,
+      deletedAt: null,
+    };
+    const event: EventRecord = {
+      chatId,
+      seq: row.seq,
+      type: 'MESSAGE_ADDED',
+      actorId: authorId,
+      at: row.created_at,
+      message,
+      member: null,
+      title: null,
+    };
+    return { message, event, memberIds: (row.member_ids ?? []).map(BigInt) };
+  }
+
+  /** {@link send}, then publishes the new message's event (after the commit). */
+  async sendAndPublish(chatId: bigint, authorId: bigint, text: string, clientMessageId: string): Promise<MessageRecord> {
+    const sent = await this.send(chatId, authorId, text, clientMessageId);
+    if (sent.event) {
+      await this.feed.committed({
+        chatId,
+        events: [sent.event],
+        memberIds: sent.memberIds,
+        removedIds: [],
+        outboxIds: [],
+      });
+    }
+    return sent.message;
+  }
+
+  private async original(chatId: bigint, authorId: bigint, text: string, clientMessageId: string): Promise<MessageRecord> {
+    const rows = await this.db.clientFor(chatId).$queryRaw<MessageRow[]>`
+      SELECT ${MESSAGE_COLUMNS} FROM messages msg
+       WHERE msg.chat_id = ${chatId} AND msg.author_id = ${authorId} AND msg.client_message_id = ${clientMessageId}`;
+    const original = messageFromRow(rows[0]!);
+    // A deleted message's text is wiped, so a retry of it cannot be compared: it gets the (deleted) original.
+    if (original.deletedAt === null && original.text !== text) {
+      throw userError(
+        'CONFLICT',
+        `clientMessageId "${clientMessageId}" was already used for a different message in this chat; use a new one.`,
+        { field: 'clientMessageId', messageId: original.id.toString() },
+      );
+    }
+    return original;
+  }
+
+  /** Changes the text of the viewer's own message. Same text: nothing is written. */
+  async edit(actorId: bigint, messageId: bigint, text: string): Promise<MessageRecord> {
+    return this.change(actorId, messageId, (message) => {
+      if (message.authorId !== actorId) throw userError('FORBIDDEN', 'You can only edit your own messages.');
+      if (message.deletedAt) throw userError('CONFLICT', 'This message was deleted; it cannot be edited.');
+      if (message.text === text) return null;
+      return { type: 'MESSAGE_EDITED', text };
+    });
+  }
+
+  /** Deletes a message: one's own, or any for the owner and admins. Already deleted: nothing is written. */
+  async delete(actorId: bigint, messageId: bigint): Promise<MessageRecord> {
+    return this.change(actorId, messageId, (message, role) => {
+      if (message.authorId !== actorId && !ChatAccess.canManage(role))
+        throw userError('FORBIDDEN', "Only the chat's owner and admins can delete other people's messages.");
+      if (message.deletedAt) return null;
+      return { type: 'MESSAGE_DELETED' };
+    });
+  }
+
+  /**
+   * Edit and delete: lock the chat row first, then read the message and the actor's membership in a fresh statement
+   * (so nothing read can be stale: every writer of a chat's messages holds that lock), then update the message and
+   * append its event.
+   */
+  private async change(
+    actorId: bigint,
+    messageId: bigint,
+    decide: (message: MessageRecord, role: ChatRole) => { type: 'MESSAGE_EDITED'; text: string } | { type: 'MESSAGE_DELETED' } | null,
+  ): Promise<MessageRecord> {
+    const result = await runTransaction(this.db.clientFor(messageId), async (tx) => {
+      const locked = await tx.$queryRaw<Array<{ id: bigint }>>`
+        SELECT id FROM chats WHERE id = (SELECT chat_id FROM messages WHERE id = ${messageId}) FOR UPDATE`;
+      if (!locked[0]) throw userError('NOT_FOUND', `There is no message with id ${messageId}.`, { field: 'messageId' });
+      const rows = await tx.$queryRaw<Array<MessageRow & { role: string | null }>>`
+        SELECT ${MESSAGE_COLUMNS}, m.role
+          FROM messages msg LEFT JOIN chat_members m ON m.chat_id = msg.chat_id AND m.user_id = ${actorId}
+         WHERE msg.id = ${messageId}`;
+      const row = rows[0]!;
+      if (row.role === null) throw ChatAccess.notMember();
+      const message = messageFromRow(row);
+      const decision = decide(message, row.role as ChatRole);
+      if (!decision) return { message, change: null };
+      const updated =
+        decision.type === 'MESSAGE_EDITED'
+          ? await tx.$queryRaw<MessageRow[]>`
+              UPDATE messages msg SET text = ${decision.text}, edited_at = clock_timestamp()
+               WHERE msg.id = ${messageId} RETURNING ${MESSAGE_COLUMNS}`
+          : await tx.$queryRaw<MessageRow[]>`
+              UPDATE messages msg SET text = '', deleted_at = clock_timestamp()
+               WHERE msg.id = ${messageId} RETURNING ${MESSAGE_COLUMNS}`;
+      const after = messageFromRow(updated[0]!);
+      const appended = await EventLog.append(tx, {
+        chatId: after.chatId,
+        actorId,
+        touch: false,
+        events: [{ type: decision.type, message: after }],
+      });
+      return { message: after, change: { ...appended, removedIds: [] } };
+    });
+    if (result.change) await this.feed.committed(result.change);
+    return result.message;
+  }
+
+  /** Messages by id, one statement per shard. */
+  async byIds(ids: readonly bigint[]): Promise<Map<bigint, MessageRecord>> {
+    const result = new Map<bigint, MessageRecord>();
+    await Promise.all(
+      [...this.db.groupByShard(ids, (id) => id)].map(async ([shard, group]) => {
+        const rows = await this.db.clientAt(shard).$queryRaw<MessageRow[]>`
+          SELECT ${MESSAGE_COLUMNS} FROM messages msg WHERE msg.id = ANY(${bigintArray(group)})`;
+        for (const row of rows) result.set(row.id, messageFromRow(row));
+      }),
+    );
+    return result;
+  }
+
+  /** A page of a chat's history by seq (one statement); see {@link MessagePageRequest}. */
+  async page(chatId: bigint, request: MessagePageRequest): Promise<MessagePage> {
+    const { limit } = request;
+    if (limit === 0) return { messages: [], hasMore: false };
+    const client = this.db.clientFor(chatId);
+    let rows: MessageRow[];
+    if (request.direction === 'forward') {
+      rows = await client.$queryRaw<MessageRow[]>`
+        SELECT ${MESSAGE_COLUMNS} FROM messages msg
+         WHERE msg.chat_id = ${chatId} AND msg.seq > ${request.cursorSeq ?? 0}::int
+         ORDER BY msg.seq LIMIT ${limit + 1}::int`;
+    } else {
+      rows = await client.$queryRaw<MessageRow[]>`
+        SELECT ${MESSAGE_COLUMNS} FROM messages msg
+         WHERE msg.chat_id = ${chatId} AND msg.seq < ${request.cursorSeq ?? 2_147_483_647}::int
+         ORDER BY msg.seq DESC LIMIT ${limit + 1}::int`;
+      rows.reverse();
+    }
+    const hasMore = rows.length > limit;
+    const page = hasMore ? (request.direction === 'forward' ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
+    return { messages: page.map(messageFromRow), hasMore };
+  }
+}

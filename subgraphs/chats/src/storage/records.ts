@@ -1,0 +1,86 @@
+/**
+ * What the storage layer hands to the rest of the service: plain rows with 64-bit ids as bigint and instants as Date.
+ * Resolvers and publishers turn them into GraphQL-shaped payloads (see `payloads.ts`).
+ */
+
+/** DIRECT or GROUP. */
+export type ChatKind = 'DIRECT' | 'GROUP';
+
+/** OWNER, ADMIN or MEMBER. */
+export type ChatRole = 'OWNER' | 'ADMIN' | 'MEMBER';
+
+/** The kinds of entries in a chat's event log. */
+export type ChatEventType =
+  | 'MESSAGE_ADDED'
+  | 'MESSAGE_EDITED'
+  | 'MESSAGE_DELETED'
+  | 'MEMBER_ADDED'
+  | 'MEMBER_REMOVED'
+  | 'CHAT_UPDATED';
+
+/** A row of `chats`. */
+export interface ChatRecord {
+  id: bigint;
+  kind: ChatKind;
+  title: string | null;
+  createdBy: bigint;
+  createdAt: Date;
+  lastSeq: number;
+  lastActivityAt: Date;
+}
+
+/** A row of `chat_members` (or the snapshot of one kept in an event). */
+export interface MemberRecord {
+  chatId: bigint;
+  userId: bigint;
+  role: ChatRole;
+  joinedAt: Date;
+  lastReadSeq: number;
+}
+
+/** A row of `messages`. */
+export interface MessageRecord {
+  id: bigint;
+  chatId: bigint;
+  seq: number;
+  authorId: bigint;
+  /** Empty once deleted: the text is wiped on delete. */
+  text: string;
+  clientMessageId: string;
+  createdAt: Date;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+}
+
+/** A row of `chat_events` with what it refers to. */
+export interface EventRecord {
+  chatId: bigint;
+  seq: number;
+  type: ChatEventType;
+  actorId: bigint;
+  at: Date;
+  /** MESSAGE_* events: the message (current state when read from the log, state after the change when just written). */
+  message: MessageRecord | null;
+  /** MEMBER_* events: the membership as it was at the event. */
+  member: MemberRecord | null;
+  /** CHAT_UPDATED: the new title. */
+  title: string | null;
+}
+
+/** A chat as one viewer sees it: the chat and the viewer's membership (null when the viewer is not a member). */
+export interface ChatView {
+  chat: ChatRecord;
+  membership: MemberRecord | null;
+  /** Known when the chat was loaded for a chat list (one query per shard computes it). */
+  unreadCount?: number;
+}
+
+/** What a write that changed a chat produced: the events it appended and who should hear about them. */
+export interface ChatChange {
+  chatId: bigint;
+  events: EventRecord[];
+  /** Members of the chat after the change. */
+  memberIds: bigint[];
+  /** Users who left the chat in this change (they still get their activity and are re-authorized). */
+  removedIds: bigint[];
+}

@@ -1,0 +1,94 @@
+import { ChatsPrisma } from '@chatgraph/db';
+import type { ChatKind, ChatRecord, ChatRole, MemberRecord, MessageRecord } from './records';
+
+/** Anything that runs raw SQL: a shard's Prisma client or an interactive transaction on it. */
+export type SqlRunner = Pick<ChatsPrisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
+
+/** Columns of `chats` as {@link ChatRow} expects them, for a table aliased `c`. */
+export const CHAT_COLUMNS = ChatsPrisma.sql`c.id, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.last_activity_at`;
+
+/** Columns of `messages` as {@link MessageRow} expects them, for a table aliased `msg`. */
+export const MESSAGE_COLUMNS = ChatsPrisma.sql`msg.id, msg.chat_id, msg.seq, msg.author_id, msg.text, msg.client_message_id,
+  msg.created_at, msg.edited_at, msg.deleted_at`;
+
+/** A `chats` row as raw SQL returns it. */
+export interface ChatRow {
+  id: bigint;
+  kind: string;
+  title: string | null;
+  created_by: bigint;
+  created_at: Date;
+  last_seq: number;
+  last_activity_at: Date;
+}
+
+/** A `chat_members` row as raw SQL returns it. */
+export interface MemberRow {
+  chat_id: bigint;
+  user_id: bigint;
+  role: string;
+  joined_at: Date;
+  last_read_seq: number;
+}
+
+/** A `messages` row as raw SQL returns it. */
+export interface MessageRow {
+  id: bigint;
+  chat_id: bigint;
+  seq: number;
+  author_id: bigint;
+  text: string;
+  client_message_id: string;
+  created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
+
+/** Maps a `chats` row. */
+export function chatFromRow(row: ChatRow): ChatRecord {
+  return {
+    id: row.id,
+    kind: row.kind as ChatKind,
+    title: row.title,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    lastSeq: row.last_seq,
+    lastActivityAt: row.last_activity_at,
+  };
+}
+
+/** Maps a `chat_members` row. */
+export function memberFromRow(row: MemberRow): MemberRecord {
+  return {
+    chatId: row.chat_id,
+    userId: row.user_id,
+    role: row.role as ChatRole,
+    joinedAt: row.joined_at,
+    lastReadSeq: row.last_read_seq,
+  };
+}
+
+/** Maps a `messages` row. */
+export function messageFromRow(row: MessageRow): MessageRecord {
+  return {
+    id: row.id,
+    chatId: row.chat_id,
+    seq: row.seq,
+    authorId: row.author_id,
+    text: row.text,
+    clientMessageId: row.client_message_id,
+    createdAt: row.created_at,
+    editedAt: row.edited_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+/** A bigint array as a SQL parameter (`::bigint[]`); Prisma sends JS bigints as numerics otherwise. */
+export function bigintArray(ids: readonly bigint[]): ChatsPrisma.Sql {
+  return ChatsPrisma.sql`${ids.map(String)}::bigint[]`;
+}
+
+/** A Date as a SQL parameter with its time zone (Prisma would send it as a zone-less timestamp). */
+export function timestamptz(at: Date): ChatsPrisma.Sql {
+  return ChatsPrisma.sql`${at.toISOString()}::timestamptz`;
+}
