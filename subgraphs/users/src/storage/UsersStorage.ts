@@ -144,7 +144,9 @@ export class UsersStorage {
     const groups = new Map<number, string[]>();
     for (const name of names) {
       const shard = this.db.map.forLogical(logicalShardForKey(name)).index;
-      groups.set(shard, [...(groups.get(shard) ?? []), name]);
+      const group = groups.get(shard);
+      if (group) group.push(name);
+      else groups.set(shard, [name]);
     }
     const idByName = new Map<string, bigint>();
     await withDatabase(() =>
@@ -158,9 +160,11 @@ export class UsersStorage {
       ),
     );
     // Through the id loader: one more query per shard, and the users are cached by id for the rest of the request.
-    return Promise.all(names.map((name) => {
-      const id = idByName.get(name);
-      return id === undefined ? null : this.byIdLoader.load(id);
-    }));
+    return Promise.all(
+      names.map((name) => {
+        const id = idByName.get(name);
+        return id === undefined ? null : this.byIdLoader.load(id);
+      }),
+    );
   }
 }
