@@ -65,26 +65,12 @@ export class MessageStore {
     const client = this.db.clientFor(chatId);
     let rows: SentRow[];
     try {
-      rows = await client.$queryRaw<SentRow[]>`
-        WITH member AS (
-          SELECT 1 FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${authorId} FOR KEY SHARE
-        ), bump AS (
-          UPDATE chats SET last_seq = last_seq + 1, last_activity_at = clock_timestamp()
-           WHERE id = ${chatId} AND EXISTS (SELECT 1 FROM member)
-          RETURNING last_seq, last_activity_at
-        ), msg AS (
-          INSERT INTO messages (id, chat_id, seq, author_id, text, client_message_id, created_at)
-          SELECT chatgraph_next_id(${logicalShardOf(chatId)}::int), ${chatId}, bump.last_seq, ${authorId}, ${text},
-                 ${clientMessageId}, bump.last_activity_at
-            FROM bump
-          RETURNING id, seq, created_at
-        ), ev AS (
-          INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, at)
-          SELECT ${chatId}, msg.seq, 'MESSAGE_ADDED', ${authorId}, msg.id, msg.created_at FROM msg
-        )
-        SELECT msg.id, msg.seq, msg.created_at,
-               (SELECT array_agg(m.user_id) FROM chat_members m WHERE m.chat_id = ${chatId}) AS member_ids
-          FROM msg`;
+      rows = await this.insert(client, chatId, authorId, text, clientMessageId).catch((err: unknown) => {
+        // Ids are unique up to 1024 per millisecond and database; past that the statement fails whole (no seq is
+        // consumed) and a second try gets a fresh id.
+        if (isUniqueViolation(err, 'messages_pkey')) return this.insert(client, chatId, authorId, text, clientMessageId);
+        throw err;
+      });
     } catch (err) {
       if (!isUniqueViolation(err, CLIENT_MESSAGE_ID_KEY)) throw err;
       return { message: await this.original(chatId, authorId, text, clientMessageId), event: null, memberIds: [] };
@@ -117,6 +103,30 @@ export class MessageStore {
       title: null,
     };
     return { message, event, memberIds: (row.member_ids ?? []).map(BigInt) };
+  }
+
+  /** The send statement itself (see {@link send}). */
+  private insert(client: ChatsClient, chatId: bigint, authorId: bigint, text: string, clientMessageId: string): Promise<SentRow[]> {
+    return client.$queryRaw<SentRow[]>`
+        WITH member AS (
+          SELECT 1 FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${authorId} FOR KEY SHARE
+        ), bump AS (
+          UPDATE chats SET last_seq = last_seq + 1, last_activity_at = clock_timestamp()
+           WHERE id = ${chatId} AND EXISTS (SELECT 1 FROM member)
+          RETURNING last_seq, last_activity_at
+        ), msg AS (
+          INSERT INTO messages (id, chat_id, seq, author_id, text, client_message_id, created_at)
+          SELECT chatgraph_next_id(${logicalShardOf(chatId)}::int), ${chatId}, bump.last_seq, ${authorId}, ${text},
+                 ${clientMessageId}, bump.last_activity_at
+            FROM bump
+          RETURNING id, seq, created_at
+        ), ev AS (
+          INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, at)
+          SELECT ${chatId}, msg.seq, 'MESSAGE_ADDED', ${authorId}, msg.id, msg.created_at FROM msg
+        )
+        SELECT msg.id, msg.seq, msg.created_at,
+               (SELECT array_agg(m.user_id) FROM chat_members m WHERE m.chat_id = ${chatId}) AS member_ids
+          FROM msg`;
   }
 
   /** {@link send}, then publishes the new message's event (after the commit). */
