@@ -84,7 +84,7 @@ export const EventLog = {
            SET last_seq = c.last_seq + ${n}::int,
                last_activity_at = CASE WHEN ${options.touch}::boolean THEN clock_timestamp() ELSE c.last_activity_at END
          WHERE c.id = ${chatId}
-        RETURNING ${CHAT_COLUMNS}, clock_timestamp() AS at
+        RETURNING ${CHAT_COLUMNS}, clock_timestamp()::timestamptz(3) AS at
       ), ev AS (
         INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, member_user_id, member_role, member_joined_at,
                                  member_last_read_seq, title, at)
