@@ -168,7 +168,7 @@ export class ChatStore {
         const rows = await this.db.clientAt(shard).$queryRaw<MemberRow[]>`
           SELECT chat_id, user_id, role, joined_at, last_read_seq FROM chat_members
            WHERE chat_id = ANY(${bigintArray(ids)})
-           ORDER BY joined_at, user_id`;
+           ORDER BY joined_at, (role = 'OWNER') DESC, user_id`;
         for (const row of rows) result.get(row.chat_id)?.push(memberFromRow(row));
       }),
     );
