@@ -75,3 +75,10 @@ export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
   });
   return { server, stores };
 }
+
+// The package's entry point: what tools, benchmarks and end-to-end tests build a chats service from.
+export type { ChatsContext, ChatsStores } from './context';
+export { IndexRepairer, type IndexRepairerOptions } from './storage/IndexRepairer';
+export { MessageStore, type SendResult } from './storage/MessageStore';
+export type { ChangeFeedHooks } from './storage/ChangeFeed';
+export type { EventBus } from './storage/EventPublisher';
