@@ -1,0 +1,8 @@
+import { loadConfigOrExit } from '@chatgraph/config';
+import { createLogger } from '@chatgraph/logging';
+import { runService } from '@chatgraph/service';
+import { startPresence } from './startPresence';
+
+const config = loadConfigOrExit();
+const logger = createLogger('presence', config.LOG_LEVEL);
+runService('presence', logger, () => startPresence(config, logger), config.SHUTDOWN_GRACE_MS);

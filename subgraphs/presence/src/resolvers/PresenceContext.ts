@@ -1,0 +1,11 @@
+import type DataLoader from 'dataloader';
+import type { BaseSubgraphContext } from '@chatgraph/service';
+import type { Presence } from '../storage/Presence';
+import type { PresenceStore } from '../storage/PresenceStore';
+
+/** What presence resolvers receive: the verified identity plus this request's loader and the store. */
+export interface PresenceContext extends BaseSubgraphContext {
+  /** This request's `User.presence` loader (one Redis round trip per batch). */
+  presence: DataLoader<string, Presence>;
+  store: PresenceStore;
+}

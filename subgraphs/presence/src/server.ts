@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'graphql';
+import type Redis from 'ioredis';
+import type { Config } from '@chatgraph/config';
+import { identitySignerFromConfig } from '@chatgraph/auth';
+import type { Logger } from '@chatgraph/logging';
+import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
+import type { PresenceContext } from './resolvers/PresenceContext';
+import { resolvers } from './resolvers/resolvers';
+import { PresenceStore, type PresenceStoreOptions } from './storage/PresenceStore';
+
+/** Dependencies and knobs of {@link createPresenceServer}. */
+export interface PresenceServerOptions {
+  config: Config;
+  /** The instance's Redis connection (see `createPresenceRedis`). */
+  redis: Redis;
+  logger: Logger;
+  /** Store settings beyond the config (key prefix, rate limit, retention); tests isolate themselves with these. */
+  store?: Omit<PresenceStoreOptions, 'redis' | 'ttlMs'>;
+}
+
+/** The presence subgraph's server (not listening yet) and the store it reads and writes. */
+export interface PresenceServer extends SubgraphServer<PresenceContext> {
+  store: PresenceStore;
+}
+
+/** The SDL, read from `src/` whether this runs from `src/` or `dist/`. */
+export function loadPresenceSchema(): string {
+  return fs.readFileSync(path.join(__dirname, '..', 'src', 'schema.graphql'), 'utf8');
+}
+
+/**
+ * Builds the presence subgraph from injected dependencies; opens no port and starts no timer (the sweeper is a
+ * separate {@link PresenceSweeper}). `/ready` answers when Redis does.
+ */
+export function createPresenceServer(options: PresenceServerOptions): PresenceServer {
+  const { config, redis, logger } = options;
+  const store = new PresenceStore({ ...options.store, redis, ttlMs: config.PRESENCE_TTL_SECONDS * 1000 });
+  const server = createSubgraphServer<PresenceContext>({
+    name: 'presence',
+    typeDefs: parse(loadPresenceSchema()),
+    resolvers,
+    identity: identitySignerFromConfig(config),
+    logger,
+    introspection: config.INTROSPECTION,
+    context: (base) => ({ ...base, store, presence: store.createLoader() }),
+    ready: () => store.ping(),
+  });
+  return Object.assign(server, { store });
+}
