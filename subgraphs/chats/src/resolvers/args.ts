@@ -39,6 +39,8 @@ export function idListArg(values: unknown, field: string, min: number, max = MAX
 /** A message text: not blank, at most {@link MAX_TEXT_LENGTH} characters; kept as sent. */
 export function textArg(value: unknown, field = 'text'): string {
   if (typeof value !== 'string' || value.trim().length === 0) throw badInput(field, `${field} must not be empty.`);
+  // Postgres text cannot hold NUL; refuse it here instead of failing in the database.
+  if (value.includes('\u0000')) throw badInput(field, `${field} must not contain NUL characters.`);
   const length = [...value].length;
   if (length > MAX_TEXT_LENGTH)
     throw badInput(field, `${field} is ${length} characters long; the limit is ${MAX_TEXT_LENGTH}.`);
@@ -56,6 +58,7 @@ export function clientMessageIdArg(value: unknown): string {
 export function titleArg(value: unknown): string {
   const title = typeof value === 'string' ? value.trim() : '';
   if (title.length === 0) throw badInput('title', 'title must not be empty.');
+  if (title.includes('\u0000')) throw badInput('title', 'title must not contain NUL characters.');
   if ([...title].length > MAX_TITLE_LENGTH) throw badInput('title', `title may be at most ${MAX_TITLE_LENGTH} characters.`);
   return title;
 }
