@@ -134,7 +134,8 @@ function buildReplayPlan(
       ],
     },
   };
-  const used = usedVariables({ kind: Kind.DOCUMENT, definitions: [...fragments, { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections: [field] } }] });
+  // Variables the replay field and the fragments use (not the operation's definitions, which mention them all).
+  const used = usedVariables({ kind: Kind.DOCUMENT, definitions: [...fragments, { kind: Kind.OPERATION_DEFINITION, operation: OperationTypeNode.QUERY, selectionSet: { kind: Kind.SELECTION_SET, selections: [field] } }] });
   const variableDefinitions: VariableDefinitionNode[] = [
     ...(operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value)),
     {
