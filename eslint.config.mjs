@@ -1,0 +1,42 @@
+// Lint configuration (flat config): typescript-eslint's recommended rules on TypeScript, ESLint's recommended rules
+// on JavaScript, build output and generated code ignored. `npm run lint` runs this and `prettier --check`.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/dist/**',
+      '**/generated/**',
+      '**/node_modules/**',
+      'client-sdk/src/generated/**',
+      'coverage/**',
+      '.tmp/**',
+      'bench/results/**',
+      'bench/peers/node_modules/**',
+    ],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      // `_`-prefixed parameters and variables are deliberately unused (e.g. a resolver's `parent`).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Plain Node scripts and configs (scripts/, deploy/haproxyConfig.js, jest.config.js, ...): CommonJS.
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.node } },
+  },
+);

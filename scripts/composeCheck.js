@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// `npm run compose:check`: is the container stack's configuration valid?
+//   1. docker-compose.yml parses and is a valid compose file (`docker-compose config -q`, or `docker compose`);
+//   2. deploy/haproxy.cfg is exactly what deploy/haproxyConfig.js generates;
+//   3. HAProxy accepts that configuration (`haproxy -c`). HAProxy resolves server names while checking and the compose
+//      names (gateway-1, ...) do not resolve outside compose, so the check runs on the same text generated for
+//      127.0.0.1 addresses.
+// A tool that is not installed is reported as SKIPPED, never as passed.
+'use strict';
+
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { haproxyConfig, COMPOSE_ADDRESSES, COMMITTED_PATH } = require('../deploy/haproxyConfig');
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Runs a command; `missing` when it is not installed. */
+function run(command, args) {
+  const r = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });
+  if (r.error && r.error.code === 'ENOENT') return { missing: true };
+  return { missing: false, status: r.status ?? 1, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
+}
+
+/**
+ * The command that validates docker-compose.yml here: Debian's `docker-compose`, else the `docker compose` plugin.
+ * @returns {{ command: string, args: string[] } | undefined}
+ */
+function composeValidator() {
+  if (!run('docker-compose', ['version']).missing) return { command: 'docker-compose', args: ['config', '-q'] };
+  const plugin = run('docker', ['compose', 'version']);
+  if (!plugin.missing && plugin.status === 0) return { command: 'docker', args: ['compose', 'config', '-q'] };
+  return undefined;
+}
+
+/** The generated configuration with every gateway on 127.0.0.1, for `haproxy -c`. */
+function loopbackHaproxyConfig() {
+  return haproxyConfig({
+    port: COMPOSE_ADDRESSES.port,
+    gateways: COMPOSE_ADDRESSES.gateways.map((g, i) => ({ host: '127.0.0.1', port: 4001 + i })),
+  });
+}
+
+function main() {
+  const results = [];
+  const record = (name, outcome, detail = '') => results.push({ name, outcome, detail });
+
+  const validator = composeValidator();
+  if (!validator) {
+    record('docker-compose.yml', 'SKIPPED', 'neither docker-compose nor the docker compose plugin is installed');
+  } else {
+    const r = run(validator.command, validator.args);
+    record(
+      'docker-compose.yml',
+      r.status === 0 ? 'ok' : 'FAILED',
+      `${validator.command} ${validator.args.join(' ')}${r.output ? `\n${r.output}` : ''}`,
+    );
+  }
+
+  const committed = fs.existsSync(COMMITTED_PATH) ? fs.readFileSync(COMMITTED_PATH, 'utf8') : '';
+  record(
+    'deploy/haproxy.cfg is generated',
+    committed === haproxyConfig(COMPOSE_ADDRESSES) ? 'ok' : 'FAILED',
+    committed ? '' : 'missing; run `node deploy/haproxyConfig.js --write`',
+  );
+  if (results.at(-1).outcome === 'FAILED' && committed) {
+    results.at(-1).detail = 'stale: run `node deploy/haproxyConfig.js --write`';
+  }
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
+  try {
+    const file = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(file, loopbackHaproxyConfig());
+    const r = run('haproxy', ['-c', '-f', file]);
+    if (r.missing) record('haproxy -c', 'SKIPPED', 'haproxy is not installed');
+    else record('haproxy -c', r.status === 0 ? 'ok' : 'FAILED', r.status === 0 ? '' : r.output);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  for (const { name, outcome, detail } of results) {
+    process.stdout.write(`${outcome.padEnd(7)} ${name}${detail && outcome !== 'ok' ? `: ${detail}` : ''}\n`);
+  }
+  return results.some((r) => r.outcome === 'FAILED') ? 1 : 0;
+}
+
+process.exit(main());

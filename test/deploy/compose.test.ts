@@ -1,0 +1,255 @@
+// The container stack's configuration: docker-compose.yml (validated and inspected with Debian's docker-compose),
+// deploy/haproxy.cfg (generated, accepted by HAProxy), and scripts/checkServices.js (the start-up check).
+// A test that needs a missing binary is skipped with a warning, never passed silently.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '@chatgraph/testing';
+import { haproxyConfig, COMPOSE_ADDRESSES, COMMITTED_PATH } from '../../deploy/haproxyConfig';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function installed(binary: string): boolean {
+  const r = spawnSync(binary, ['--version'], { stdio: 'ignore' });
+  return !r.error;
+}
+
+/** `it` when the binary is installed, else `it.skip` with a visible warning. */
+function itWith(binary: string, installHint: string): jest.It {
+  if (installed(binary)) return it;
+  console.warn(`${binary} is not installed: its tests are SKIPPED (${installHint})`);
+  return it.skip;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(command, args, { cwd: ROOT, env, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string | number>;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  depends_on?: Record<string, { condition: string }>;
+  ports?: (string | { target: number; published: string | number })[];
+  volumes?: (string | { source: string; target: string })[];
+  restart?: string;
+}
+
+describe('docker-compose.yml', () => {
+  const itCompose = itWith('docker-compose', 'apt-get install -y docker-compose');
+
+  itCompose('is a valid compose file (docker-compose config -q)', () => {
+    const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  itCompose('describes the whole stack, started in dependency order with health checks', () => {
+    // docker-compose's resolved view (anchors merged, defaults filled in), read as JSON with the YAML module that
+    // docker-compose itself is built on.
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        `docker-compose -f docker-compose.yml config | python3 -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(r.status).toBe(0);
+    const services = (JSON.parse(r.stdout) as { services: Record<string, ComposeService> }).services;
+    expect(Object.keys(services).sort()).toEqual(
+      ['chats', 'gateway-1', 'gateway-2', 'haproxy', 'migrate', 'postgres', 'presence', 'redis', 'users'].sort(),
+    );
+    expect(services.postgres.image).toMatch(/^postgres:15/);
+    expect(services.redis.image).toMatch(/^redis:7/);
+
+    // Every long-running service has a health check; the one-shot migration does not restart.
+    for (const [name, s] of Object.entries(services)) {
+      if (name === 'migrate') continue;
+      expect({ name, healthChecked: (s.healthcheck?.test?.length ?? 0) > 1 }).toEqual({ name, healthChecked: true });
+    }
+    expect(services.migrate.restart).toBe('no');
+    expect(services.migrate.command).toEqual(['node', 'prisma/dist/src/cli/migrate.js']);
+    expect(services.postgres.healthcheck?.test).toContain('pg_isready');
+    expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+
+    // Each Node service: its entry point, listening on all interfaces, health-checked on its own port.
+    const node: Record<string, { entry: string; portVar: string; port: number }> = {
+      users: { entry: 'subgraphs/users/dist/index.js', portVar: 'USERS_PORT', port: 4001 },
+      chats: { entry: 'subgraphs/chats/dist/index.js', portVar: 'CHATS_PORT', port: 4002 },
+      presence: { entry: 'subgraphs/presence/dist/index.js', portVar: 'PRESENCE_PORT', port: 4003 },
+      'gateway-1': { entry: 'gateway/dist/index.js', portVar: 'GATEWAY_PORT', port: 4000 },
+      'gateway-2': { entry: 'gateway/dist/index.js', portVar: 'GATEWAY_PORT', port: 4000 },
+    };
+    for (const [name, { entry, portVar, port }] of Object.entries(node)) {
+      const s = services[name];
+      expect({ name, command: s.command }).toEqual({ name, command: ['node', entry] });
+      const env = s.environment ?? {};
+      expect({ name, host: env.HOST, port: Number(env[portVar]) }).toEqual({ name, host: '0.0.0.0', port });
+      expect({ name, health: s.healthcheck?.test?.join(' ') }).toEqual({
+        name,
+        health: expect.stringContaining(`fetch('http://127.0.0.1:${port}/health')`),
+      });
+      // Services find each other by compose name, on the ports those services listen on.
+      expect(env.USERS_URL).toBe('http://users:4001/graphql');
+      expect(env.CHATS_URL).toBe('http://chats:4002/graphql');
+      expect(env.PRESENCE_URL).toBe('http://presence:4003/graphql');
+      expect(env.REDIS_URL).toBe('redis://redis:6379');
+      expect(String(env.DATABASE_URL)).toMatch(/^postgresql:\/\/postgres(:[^@]*)?@postgres:5432$/);
+    }
+
+    const deps = (name: string) =>
+      Object.fromEntries(Object.entries(services[name].depends_on ?? {}).map(([k, v]) => [k, v.condition]));
+    expect(deps('migrate')).toEqual({ postgres: 'service_healthy' });
+    for (const name of ['users', 'chats']) {
+      expect(deps(name)).toEqual({
+        postgres: 'service_healthy',
+        redis: 'service_healthy',
+        migrate: 'service_completed_successfully',
+      });
+    }
+    expect(deps('presence')).toEqual({ redis: 'service_healthy' });
+    for (const name of ['gateway-1', 'gateway-2']) {
+      expect(deps(name)).toEqual({
+        redis: 'service_healthy',
+        users: 'service_healthy',
+        chats: 'service_healthy',
+        presence: 'service_healthy',
+      });
+    }
+    expect(deps('haproxy')).toEqual({ 'gateway-1': 'service_healthy', 'gateway-2': 'service_healthy' });
+
+    // HAProxy: host port 4000, the committed configuration mounted where the image reads it.
+    const published = (services.haproxy.ports ?? []).map((p) =>
+      typeof p === 'string' ? p : `${p.published}:${p.target}`,
+    );
+    expect(published).toContain('4000:4000');
+    const mounts = (services.haproxy.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+    expect(mounts.some((m) => m.startsWith(`${COMMITTED_PATH}:/usr/local/etc/haproxy/haproxy.cfg`))).toBe(true);
+  });
+
+  itCompose('leaves secrets to the services’ own development defaults unless the environment sets them', () => {
+    const secret = 'a-production-secret-of-more-than-32-characters';
+    const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      ...process.env,
+      JWT_SECRET: secret,
+      NODE_ENV: 'production',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`JWT_SECRET: ${secret}`);
+    expect(r.stdout).toContain('NODE_ENV: production');
+    const unset = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      ...process.env,
+      JWT_SECRET: '',
+      GATEWAY_IDENTITY_SECRET: '',
+    });
+    expect(unset.stdout).toMatch(/JWT_SECRET: ''/);
+  });
+});
+
+describe('deploy/haproxy.cfg', () => {
+  const itHaproxy = itWith('haproxy', 'apt-get install -y haproxy');
+
+  it('is exactly what deploy/haproxyConfig.js generates for the compose addresses', () => {
+    expect(fs.readFileSync(COMMITTED_PATH, 'utf8')).toBe(
+      haproxyConfig({
+        port: 4000,
+        gateways: [
+          { host: 'gateway-1', port: 4000 },
+          { host: 'gateway-2', port: 4000 },
+        ],
+      }),
+    );
+    expect(COMPOSE_ADDRESSES.gateways.map((g) => `${g.host}:${g.port}`)).toEqual(['gateway-1:4000', 'gateway-2:4000']);
+  });
+
+  it('balances with leastconn, health-checks /health, and keeps WebSocket tunnels open', () => {
+    const text = haproxyConfig({ port: 4000, gateways: [{ host: '10.0.0.1', port: 4100 }] });
+    expect(text).toMatch(/^\s*balance leastconn$/m);
+    expect(text).toMatch(/^\s*option httpchk GET \/health$/m);
+    expect(text).toMatch(/^\s*timeout tunnel 1h$/m);
+    expect(text).toMatch(/^\s*bind :4000$/m);
+    expect(text).toMatch(/^\s*server gateway-1 10\.0\.0\.1:4100$/m);
+  });
+
+  it('refuses addresses that would corrupt the configuration', () => {
+    expect(() => haproxyConfig({ port: 4000, gateways: [] })).toThrow(/at least one gateway/);
+    expect(() => haproxyConfig({ port: 0, gateways: [{ host: 'a', port: 1 }] })).toThrow(/bad port/);
+    expect(() => haproxyConfig({ port: 4000, gateways: [{ host: 'a b\n', port: 1 }] })).toThrow(/bad gateway/);
+  });
+
+  itHaproxy('is accepted by haproxy -c (generated for 127.0.0.1: compose names do not resolve here)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
+    try {
+      const file = path.join(dir, 'haproxy.cfg');
+      fs.writeFileSync(
+        file,
+        haproxyConfig({
+          port: await freePort(),
+          gateways: [
+            { host: '127.0.0.1', port: await freePort() },
+            { host: '127.0.0.1', port: await freePort() },
+          ],
+        }),
+      );
+      const r = run('haproxy', ['-c', '-f', file]);
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/\[(ALERT|WARNING)\]/);
+      expect(r.status).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  itHaproxy('fails haproxy -c when the configuration is broken (so the check above can fail)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
+    try {
+      const file = path.join(dir, 'haproxy.cfg');
+      const broken = haproxyConfig({ port: 4000, gateways: [{ host: '127.0.0.1', port: 4001 }] }).replace(
+        'balance leastconn',
+        'balance fewestconn',
+      );
+      fs.writeFileSync(file, broken);
+      expect(run('haproxy', ['-c', '-f', file]).status).not.toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('scripts/checkServices.js', () => {
+  it('passes when PostgreSQL and Redis answer', () => {
+    const r = run(process.execPath, ['scripts/checkServices.js']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('PostgreSQL answers at');
+    expect(r.stdout).toContain('Redis answers at');
+  });
+
+  it('exits non-zero naming Redis, its URL and how to start it when nothing listens there', async () => {
+    const port = await freePort();
+    const r = run(process.execPath, ['scripts/checkServices.js'], {
+      ...process.env,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`Redis does not answer at redis://127.0.0.1:${port} (connect ECONNREFUSED`);
+    expect(r.stderr).toContain('redis-server --daemonize yes --port 6379 --save "" --appendonly no');
+    expect(r.stderr).toContain('docker compose up -d redis');
+    expect(r.stderr).not.toContain('PostgreSQL does not answer');
+  });
+
+  it('exits non-zero naming PostgreSQL, without printing its password, when nothing listens there', async () => {
+    const port = await freePort();
+    const r = run(process.execPath, ['scripts/checkServices.js'], {
+      ...process.env,
+      DATABASE_URL: `postgresql://postgres:s3cret@127.0.0.1:${port}`,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`PostgreSQL does not answer at postgresql://postgres:***@127.0.0.1:${port}`);
+    expect(r.stderr).toMatch(/pg_ctlcluster --skip-systemctl-redirect \d+ main start/);
+    expect(r.stderr).toContain('docker compose up -d postgres');
+    expect(r.stderr).not.toContain('s3cret');
+  });
+});

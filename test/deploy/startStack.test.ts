@@ -1,0 +1,194 @@
+// The local stack runner (scripts/runStack.js behind `npm start`) on stand-in services: start order, Ctrl-C, crashes,
+// stubborn processes; and `npm start` refusing to start without Redis or PostgreSQL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '@chatgraph/testing';
+
+const ROOT = path.resolve(__dirname, '../..');
+const FAKE = path.join(__dirname, 'fixtures', 'fakeService.js');
+const DRIVER = path.join(__dirname, 'fixtures', 'runFakeStack.js');
+
+interface Proc {
+  name: string;
+  argv: string[];
+  phase: number;
+  healthUrl?: string;
+}
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  waitFor: (text: string) => Promise<void>;
+}
+
+/** Starts a process, collecting stdout and stderr together. */
+function start(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const listeners: (() => void)[] = [];
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString();
+    listeners.forEach((l) => l());
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const waitFor = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (out.includes(text)) resolve();
+      };
+      listeners.push(check);
+      check();
+      void exited.then(() => {
+        if (!out.includes(text)) reject(new Error(`exited without printing ${JSON.stringify(text)}:\n${out}`));
+      });
+    });
+  return { child, output: () => out, exited, waitFor };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('stack runner', () => {
+  let pidDir: string;
+  beforeEach(() => {
+    pidDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-stack-'));
+  });
+  afterEach(() => {
+    // A failed test must not leave stand-ins running.
+    for (const f of fs.readdirSync(pidDir)) {
+      const pid = Number(fs.readFileSync(path.join(pidDir, f), 'utf8'));
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    fs.rmSync(pidDir, { recursive: true, force: true });
+  });
+
+  const pidOf = (name: string) => Number(fs.readFileSync(path.join(pidDir, `${name}.pid`), 'utf8'));
+
+  async function stack(behaviours: Record<string, string>) {
+    const ports: Record<string, number> = {};
+    for (const name of ['users', 'chats', 'presence', 'gateway']) ports[name] = await freePort();
+    const health = (name: string) => `http://127.0.0.1:${ports[name]}/health`;
+    const subgraphs = ['users', 'chats', 'presence'];
+    const proc = (name: string, phase: number, requires: string[] = []): Proc => ({
+      name,
+      phase,
+      argv: [process.execPath, FAKE, name, String(ports[name]), behaviours[name] ?? 'ok', pidDir, ...requires],
+      healthUrl: health(name),
+    });
+    return {
+      health,
+      processes: [
+        ...subgraphs.map((n) => proc(n, 0)),
+        // The stand-in gateway exits 2 if any subgraph does not answer /health when it starts.
+        proc('gateway', 1, subgraphs.map(health)),
+      ],
+    };
+  }
+
+  it('starts the gateway after the subgraphs answer, and on SIGINT sends every process SIGTERM and waits for it', async () => {
+    const { processes } = await stack({});
+    const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
+    await run.waitFor('STACK READY');
+    const pids = ['users', 'chats', 'presence', 'gateway'].map(pidOf);
+    expect(pids.every(alive)).toBe(true);
+    // Output is prefixed with the process name.
+    expect(run.output()).toMatch(/\[gateway\s*\] gateway: listening on/);
+    expect(run.output()).toMatch(/\[users\s*\] users: listening on/);
+
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    for (const name of ['users', 'chats', 'presence', 'gateway']) {
+      expect(run.output()).toContain(`${name}: stopped by SIGTERM`);
+    }
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('stops the others and exits non-zero when a service crashes at start; the gateway never starts', async () => {
+    const { processes } = await stack({ chats: 'crash' });
+    const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('chats: cannot start (simulated crash)');
+    expect(run.output()).toMatch(/chats ended on its own \(exit code 1\)/);
+    expect(run.output()).not.toContain('STACK READY');
+    expect(fs.existsSync(path.join(pidDir, 'gateway.pid'))).toBe(false);
+    const survivors = ['users', 'presence']
+      .filter((n) => fs.existsSync(path.join(pidDir, `${n}.pid`)))
+      .map(pidOf)
+      .filter(alive);
+    expect(survivors).toEqual([]);
+  });
+
+  it('kills a process that ignores SIGTERM after the stop timeout and reports the run as failed', async () => {
+    const { processes } = await stack({ presence: 'ignore-sigterm' });
+    const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 1000 })]);
+    await run.waitFor('STACK READY');
+    const presence = pidOf('presence');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('presence: ignoring SIGTERM');
+    expect(run.output()).toMatch(/presence still running after 1000 ms: sending SIGKILL/);
+    expect(alive(presence)).toBe(false);
+  });
+
+  it('stops everything when a service does not answer its health URL in time', async () => {
+    const { processes } = await stack({});
+    // users listens on its own port, but the runner is told to wait for a port where nothing answers.
+    processes[0].healthUrl = `http://127.0.0.1:${await freePort()}/health`;
+    const run = start(process.execPath, [
+      DRIVER,
+      JSON.stringify({ processes, startTimeoutMs: 1500, stopTimeoutMs: 10_000 }),
+    ]);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/users \(http:\/\/127\.0\.0\.1:\d+\/health\) did not answer within 1500 ms/);
+    expect(fs.existsSync(path.join(pidDir, 'gateway.pid'))).toBe(false);
+    expect(['users', 'chats', 'presence'].map(pidOf).filter(alive)).toEqual([]);
+  });
+});
+
+describe('npm start', () => {
+  it('refuses to start, before building anything, when Redis does not answer, and says how to start it', async () => {
+    const port = await freePort();
+    const run = start(process.execPath, ['scripts/start.js'], {
+      ...process.env,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
+    expect(await run.exited).toBe(1);
+    const out = run.output();
+    expect(out).toContain(`Redis does not answer at redis://127.0.0.1:${port}`);
+    expect(out).toContain('redis-server --daemonize yes --port 6379');
+    expect(out).toContain('docker compose up -d redis');
+    expect(out).toContain('nothing was started');
+    expect(out).not.toContain('Building');
+    expect(out).not.toContain('PostgreSQL does not answer');
+  });
+
+  it('refuses to start when PostgreSQL does not answer', async () => {
+    const port = await freePort();
+    const run = start(process.execPath, ['scripts/start.js'], {
+      ...process.env,
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}`,
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain(`PostgreSQL does not answer at postgresql://postgres@127.0.0.1:${port}`);
+    expect(run.output()).toContain('pg_ctlcluster --skip-systemctl-redirect');
+    expect(run.output()).not.toContain('Building');
+  });
+
+  it('rejects an unknown argument with its usage', async () => {
+    const run = start(process.execPath, ['scripts/start.js', '--bogus']);
+    expect(await run.exited).toBe(64);
+    expect(run.output()).toContain('Unknown argument --bogus');
+    expect(run.output()).toContain('Usage: npm start');
+  });
+});
