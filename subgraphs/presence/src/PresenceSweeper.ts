@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import type { Logger } from '@chatgraph/logging';
 import type { PresenceStore } from './storage/PresenceStore';
 
@@ -36,12 +37,12 @@ export class PresenceSweeper {
     this.batchSize = options.batchSize ?? 500;
   }
 
-  /** Starts sweeping (the first sweep runs at once). Calling it twice does nothing. */
+  /** Starts sweeping (the first sweep after one interval). Calling it twice does nothing. */
   start(): void {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    this.schedule(0);
+    this.schedule(this.intervalMs);
   }
 
   /** Stops sweeping and waits for a sweep in progress to end. */
@@ -87,7 +88,10 @@ export class PresenceSweeper {
       this.failing = false;
     } catch (err) {
       // Log the first failure of a series only; an outage would otherwise log every interval.
-      if (!this.failing) this.logger.warn({ err: (err as Error).message }, 'presence sweeper: sweep failed, will retry');
+      if (!this.failing) {
+        const cause = err instanceof GraphQLError && err.originalError ? err.originalError : err;
+        this.logger.warn({ err: (cause as Error).message }, 'presence sweeper: sweep failed, will retry');
+      }
       this.failing = true;
     }
   }

@@ -161,8 +161,8 @@ export class PresenceStore {
     return { claimed: integer(reply[0], 'claimed'), published: integer(reply[1], 'published') };
   }
 
-  /** Resolves when Redis answers (readiness). */
+  /** Resolves when Redis answers (readiness); rejects with the connection's own error, for the log. */
   async ping(): Promise<void> {
-    await this.call(() => this.redis.ping());
+    await this.redis.ping();
   }
 }
