@@ -2,6 +2,8 @@
 // The steps before any service starts, shared by `npm start` and `npm run start:<service>`.
 
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 const { ROOT } = require('./stackProcesses');
 
 /**
@@ -53,4 +55,17 @@ function migrate() {
   return code === 0;
 }
 
-module.exports = { build, loadStackConfig, migrate, runStep };
+/**
+ * Writes gateway/supergraph.graphql from the subgraphs' SDL files when it differs (the gateway serves that file), so
+ * the local stack always serves the schema of the code it runs. Skipped when the gateway is not built.
+ * @returns {boolean} false when composition fails (the gateway could not start)
+ */
+function composeSupergraph() {
+  const cli = path.join(ROOT, 'gateway', 'dist', 'cli', 'supergraph.js');
+  if (!fs.existsSync(cli)) return true;
+  const code = runStep(process.execPath, [cli]);
+  if (code !== 0) process.stderr.write(`Composing the supergraph failed (exit code ${code}); see the message above.\n`);
+  return code === 0;
+}
+
+module.exports = { build, composeSupergraph, loadStackConfig, migrate, runStep };

@@ -1,12 +1,16 @@
 'use strict';
 // Runs several long-lived processes as one stack with concurrently's Node API: prefixed, coloured output; phases that
-// start only when the previous ones answer their health URL; one SIGTERM to every process on Ctrl-C or SIGTERM; and
-// the whole stack stopped when any process ends on its own (a crash at start included).
+// start only when the previous ones answer their health URL; on Ctrl-C or SIGTERM one SIGTERM to every process, later
+// phases first (the gateway drains its in-flight requests while the subgraphs still answer); and the whole stack
+// stopped when any process ends on its own (a crash at start included).
 
+const childProcess = require('node:child_process');
 const { createConcurrently, Logger, LogError, LogOutput, Command } = require('concurrently');
 const { waitForHealth } = require('./waitForHealth');
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** A repeated stop signal within this window is the same keypress seen twice (terminal and npm), not "hurry up". */
+const REPEAT_SIGNAL_MS = 1000;
 
 /**
  * @typedef {object} StackProcess
@@ -23,72 +27,114 @@ function shellQuote(arg) {
 }
 
 /**
- * A concurrently flow controller shared by every phase: it knows all processes of the stack, stops them all (SIGTERM,
- * then SIGKILL after `stopTimeoutMs`) on a stop signal or when one of them ends unexpectedly, and decides the exit code.
+ * Spawns a process in its own process group: Ctrl-C in the terminal then reaches only the runner, which stops the
+ * processes itself, in order, each with exactly one SIGTERM.
+ */
+function spawnDetached(command, spawnOptions) {
+  return childProcess.spawn('/bin/sh', ['-c', command], { ...spawnOptions, detached: true });
+}
+
+/** Signals one process; it is its own node process (see `exec` below), so there is no tree to walk. */
+function signalProcess(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * A concurrently flow controller shared by every phase: it knows all processes of the stack, stops them (SIGTERM, then
+ * SIGKILL after `stopTimeoutMs`, phase by phase from the last) on a stop signal or when one of them ends unexpectedly,
+ * and decides the exit code.
  */
 class StackSupervisor {
   /** @param {Logger} logger @param {number} stopTimeoutMs */
   constructor(logger, stopTimeoutMs) {
     this.logger = logger;
     this.stopTimeoutMs = stopTimeoutMs;
-    /** @type {Command[]} */
-    this.commands = [];
+    /** @type {{ command: Command, closed: Promise<void> }[][]} one entry per phase, in start order */
+    this.phases = [];
     this.stopping = false;
     this.failed = false;
-    this.killTimer = undefined;
+    this.lastSignalAt = 0;
+    /** @type {Promise<void>} resolves when the stop sequence has finished */
+    this.stopped = Promise.resolve();
     this.onSignal = (signal) => {
+      const now = Date.now();
       if (this.stopping) {
+        if (now - this.lastSignalAt < REPEAT_SIGNAL_MS) return;
         // A second Ctrl-C means "now": do not wait for graceful shutdowns.
         this.logger.logGlobalEvent(`${signal} again: killing every process`);
+        this.failed = true;
         this.killAll('SIGKILL');
         return;
       }
+      this.lastSignalAt = now;
       this.stop(`${signal} received: stopping every process`);
     };
+    // Safety net: if the runner exits any other way, its detached processes must not outlive it.
+    this.onExit = () => this.killAll('SIGKILL');
   }
 
   listen() {
     for (const s of STOP_SIGNALS) process.on(s, this.onSignal);
+    process.on('exit', this.onExit);
   }
 
   dispose() {
     for (const s of STOP_SIGNALS) process.off(s, this.onSignal);
-    clearTimeout(this.killTimer);
+    process.off('exit', this.onExit);
   }
 
-  /** FlowController: watches each command for an exit nobody asked for. */
+  /** FlowController: called once per phase, before its commands start. */
   handle(commands) {
-    this.commands.push(...commands);
-    for (const command of commands) {
-      command.close.subscribe(({ exitCode }) => {
-        // concurrently's LogExit would print the whole `exec ...` command line; the name says enough.
-        this.logger.logCommandEvent(`exited with code ${exitCode}`, command);
-        if (this.stopping) {
-          if (this.commands.every((c) => !Command.canKill(c))) clearTimeout(this.killTimer);
-          return;
-        }
-        this.failed = true;
-        this.stop(`${command.name} ended on its own (exit code ${exitCode}): stopping the other processes`);
-      });
-    }
+    this.phases.push(
+      commands.map((command) => ({
+        command,
+        closed: new Promise((resolve) => {
+          command.close.subscribe(({ exitCode }) => {
+            // concurrently's LogExit would print the whole `exec ...` command line; the name says enough.
+            this.logger.logCommandEvent(`exited with code ${exitCode}`, command);
+            if (!this.stopping) {
+              this.failed = true;
+              this.stop(`${command.name} ended on its own (exit code ${exitCode}): stopping the other processes`);
+            }
+            resolve();
+          });
+        }),
+      })),
+    );
     return { commands };
   }
 
-  /** Sends SIGTERM to every running process, and SIGKILL to those still running `stopTimeoutMs` later. */
+  /** Starts the stop sequence once: each phase, from the last, gets SIGTERM and `stopTimeoutMs` before SIGKILL. */
   stop(reason) {
     if (this.stopping) return;
     this.stopping = true;
     this.logger.logGlobalEvent(reason);
-    this.killAll('SIGTERM');
-    this.killTimer = setTimeout(() => {
-      const left = this.commands.filter((c) => Command.canKill(c));
-      if (!left.length) return;
-      this.failed = true;
-      this.logger.logGlobalEvent(
-        `${left.map((c) => c.name).join(', ')} still running after ${this.stopTimeoutMs} ms: sending SIGKILL`,
-      );
-      this.killAll('SIGKILL');
-    }, this.stopTimeoutMs);
+    this.stopped = (async () => {
+      for (const phase of [...this.phases].reverse()) {
+        const running = phase.filter(({ command }) => Command.canKill(command));
+        if (!running.length) continue;
+        for (const { command } of running) command.kill('SIGTERM');
+        let timer;
+        const timedOut = new Promise((resolve) => {
+          timer = setTimeout(() => resolve(true), this.stopTimeoutMs);
+        });
+        const late = await Promise.race([Promise.all(running.map((r) => r.closed)).then(() => false), timedOut]);
+        clearTimeout(timer);
+        if (late) {
+          const left = running.filter(({ command }) => Command.canKill(command));
+          this.failed = true;
+          this.logger.logGlobalEvent(
+            `${left.map((r) => r.command.name).join(', ')} still running after ${this.stopTimeoutMs} ms: sending SIGKILL`,
+          );
+          for (const { command } of left) command.kill('SIGKILL');
+          await Promise.all(left.map((r) => r.closed));
+        }
+      }
+    })();
   }
 
   /** Marks the run as failed and stops everything. */
@@ -98,7 +144,9 @@ class StackSupervisor {
   }
 
   killAll(signal) {
-    for (const c of this.commands) if (Command.canKill(c)) c.kill(signal);
+    for (const phase of this.phases) {
+      for (const { command } of phase) if (Command.canKill(command)) command.kill(signal);
+    }
   }
 }
 
@@ -110,9 +158,9 @@ class StackSupervisor {
  * @param {StackProcess[]} options.processes
  * @param {string} options.cwd working directory of every process
  * @param {NodeJS.ProcessEnv} [options.env] added to the runner's environment for every process
- * @param {import('stream').Writable} [options.output] @default process.stdout
- * @param {number} [options.startTimeoutMs] how long a process may take to answer its health URL @default 60000
- * @param {number} [options.stopTimeoutMs] how long processes may take to exit after SIGTERM @default 15000
+ * @param {import('stream').Writable} [options.output] where prefixed output goes; default process.stdout
+ * @param {number} [options.startTimeoutMs] how long a process may take to answer its health URL; default 60000
+ * @param {number} [options.stopTimeoutMs] how long a phase may take to exit after SIGTERM; default 15000
  * @param {() => void} [options.onReady] called once every process answers its health URL
  * @returns {Promise<number>}
  */
@@ -149,16 +197,11 @@ async function runStack(options) {
         {
           cwd,
           logger,
-          outputStream: output,
+          // Every phase logs through the same logger; one writer (the first phase's) prints all of it.
+          outputStream: results.length === 0 ? output : undefined,
           controllers: [new LogError({ logger }), new LogOutput({ logger }), supervisor],
-          // Each process is its own node (see `exec` above): signal it directly rather than walking a process tree.
-          kill: (pid, signal) => {
-            try {
-              process.kill(pid, signal);
-            } catch {
-              // Already gone.
-            }
-          },
+          spawn: spawnDetached,
+          kill: signalProcess,
         },
       );
       // The result rejects with the same close events when a process failed; both cases are judged below.
@@ -181,11 +224,13 @@ async function runStack(options) {
     }
     if (!supervisor.stopping && options.onReady) options.onReady();
     const events = (await Promise.all(results)).flat();
+    await supervisor.stopped;
     const unclean = events.some((e) => typeof e.exitCode === 'number' && e.exitCode !== 0);
     return supervisor.failed || unclean ? 1 : 0;
   } catch (err) {
     supervisor.fail(`runner error: ${err && err.message ? err.message : String(err)}`);
     await Promise.all(results);
+    await supervisor.stopped;
     return 1;
   } finally {
     supervisor.dispose();

@@ -1,21 +1,21 @@
 #!/usr/bin/env node
-// `npm start`: the whole stack on this machine. Checks PostgreSQL and Redis, builds (incrementally), migrates, then
-// runs every built service as its own process (users, chats, presence, then the gateway once they answer /health)
-// until Ctrl-C or SIGTERM, which stops them all.
+// `npm start`: the whole stack on this machine. Checks PostgreSQL and Redis, builds (incrementally), composes the
+// gateway's supergraph from the subgraphs' SDL, migrates, then runs every built service as its own process (users,
+// chats, presence, then the gateway once they answer /health) until Ctrl-C or SIGTERM, which stops them all.
 //
 //   npm start                    everything
 //   npm start -- --skip-build    use the dist/ folders as they are
 'use strict';
 
 const { reportServices } = require('./checkServices');
-const { build, loadStackConfig, migrate } = require('./prepareStack');
+const { build, composeSupergraph, loadStackConfig, migrate } = require('./prepareStack');
 const { runStack } = require('./runStack');
 const { stackProcesses, ROOT } = require('./stackProcesses');
 
 const USAGE = `Usage: npm start [-- --skip-build]
 
 Starts the chatgraph stack on this machine: the users, chats and presence subgraphs, then the gateway.
-  --skip-build   do not run \`npm run build\` first
+  --skip-build   do not run \`npm run build\` (nor compose the supergraph) first
 Environment: see internal/config/src/loadConfig.ts (GATEWAY_PORT, USERS_PORT, DATABASE_URL, REDIS_URL, ...).
 `;
 
@@ -50,7 +50,7 @@ async function main(argv) {
     process.stderr.write('npm start: nothing was started.\n');
     return 1;
   }
-  if (!argv.includes('--skip-build') && !build()) return 1;
+  if (!argv.includes('--skip-build') && !(build() && composeSupergraph())) return 1;
   const config = loadStackConfig();
   if (!migrate()) return 1;
 

@@ -8,7 +8,7 @@
 'use strict';
 
 const { spawn } = require('node:child_process');
-const { build, loadStackConfig } = require('./prepareStack');
+const { build, composeSupergraph, loadStackConfig } = require('./prepareStack');
 const { stackProcesses, ROOT } = require('./stackProcesses');
 const { waitForHealth } = require('./waitForHealth');
 
@@ -20,7 +20,7 @@ async function main(argv) {
     process.stderr.write(`Usage: node scripts/startOne.js <${NAMES.join('|')}> [--skip-build]\n`);
     return 64;
   }
-  if (!rest.includes('--skip-build') && !build()) return 1;
+  if (!rest.includes('--skip-build') && !(build() && (name !== 'gateway' || composeSupergraph()))) return 1;
   const config = loadStackConfig();
   const service = stackProcesses(config).find((s) => s.name === name);
   if (!service.built) {

@@ -26,7 +26,8 @@ interface Run {
 
 /** Starts a process, collecting stdout and stderr together. */
 function start(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, like a command started from a terminal, so a test can press "Ctrl-C" (SIGINT to the group).
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   const listeners: (() => void)[] = [];
   const onData = (chunk: Buffer) => {
@@ -96,21 +97,40 @@ describe('stack runner', () => {
     };
   }
 
-  it('starts the gateway after the subgraphs answer, and on SIGINT sends every process SIGTERM and waits for it', async () => {
+  it('starts the gateway after the subgraphs answer; on Ctrl-C stops the gateway, then the subgraphs, each with one SIGTERM', async () => {
     const { processes } = await stack({});
     const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
     await run.waitFor('STACK READY');
     const pids = ['users', 'chats', 'presence', 'gateway'].map(pidOf);
     expect(pids.every(alive)).toBe(true);
-    // Output is prefixed with the process name.
-    expect(run.output()).toMatch(/\[gateway\s*\] gateway: listening on/);
-    expect(run.output()).toMatch(/\[users\s*\] users: listening on/);
+    // Output is prefixed with the process name, once per line.
+    expect(run.output()).toMatch(/^\[gateway\s*\] gateway: listening on \d+$/m);
+    expect(run.output()).toMatch(/^\[users\s*\] users: listening on \d+$/m);
 
-    run.child.kill('SIGINT');
+    // Ctrl-C in a terminal: SIGINT to the whole foreground process group.
+    process.kill(-run.child.pid!, 'SIGINT');
     expect(await run.exited).toBe(0);
+    const out = run.output();
     for (const name of ['users', 'chats', 'presence', 'gateway']) {
-      expect(run.output()).toContain(`${name}: stopped by SIGTERM`);
+      expect(out).toContain(`${name}: stopped by SIGTERM`);
+      expect(out).not.toContain(`${name}: stopped by SIGINT`);
     }
+    // The gateway has exited before any subgraph is asked to stop, so it can drain against live subgraphs.
+    const gatewayExit = out.indexOf('[gateway ] exited with code 0');
+    expect(gatewayExit).toBeGreaterThan(-1);
+    for (const name of ['users', 'chats', 'presence'])
+      expect(out.indexOf(`${name}: stopped by SIGTERM`)).toBeGreaterThan(gatewayExit);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('stops every process on SIGTERM to the runner alone', async () => {
+    const { processes } = await stack({});
+    const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
+    await run.waitFor('STACK READY');
+    const pids = ['users', 'chats', 'presence', 'gateway'].map(pidOf);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output().match(/stopped by SIGTERM/g)).toHaveLength(4);
     expect(pids.filter(alive)).toEqual([]);
   });
 
