@@ -88,6 +88,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // runService owns SIGTERM/SIGINT: one orderly shutdown (sockets, HTTP, Apollo, Redis), not two racing ones.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     introspection: config.INTROSPECTION,
     includeStacktraceInErrorResponses: false,

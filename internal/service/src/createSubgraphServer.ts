@@ -59,6 +59,8 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     // Apollo's own messages go to the service's structured log (and its level), not to the console.
     logger,
     csrfPrevention: true,
+    // runService owns SIGTERM/SIGINT; Apollo's own handler would race it and re-raise the signal.
+    stopOnTerminationSignals: false,
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected error in resolver')),
     plugins: options.plugins ?? [],
   });
