@@ -27,14 +27,18 @@ export class PresenceSweeper {
   private started = false;
   private stopping = false;
   private failing = false;
-  /** Transitions this sweeper published since it was made. */
-  published = 0;
+  private publishedTotal = 0;
 
   constructor(options: PresenceSweeperOptions) {
     this.store = options.store;
     this.intervalMs = options.intervalMs;
     this.logger = options.logger;
     this.batchSize = options.batchSize ?? 500;
+  }
+
+  /** Transitions this sweeper published since it was made. */
+  get published(): number {
+    return this.publishedTotal;
   }
 
   /** Starts sweeping (the first sweep after one interval). Calling it twice does nothing. */
@@ -63,7 +67,7 @@ export class PresenceSweeper {
     for (;;) {
       const result = await this.store.sweep(this.batchSize);
       published += result.published;
-      this.published += result.published;
+      this.publishedTotal += result.published;
       if (result.claimed < this.batchSize || this.stopping) return published;
     }
   }

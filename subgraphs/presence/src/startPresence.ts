@@ -17,6 +17,13 @@ export interface StartedPresence extends RunningService {
  * `close()` stops the sweeper, drains the server and closes Redis, in that order.
  */
 export async function startPresence(config: Config, logger: Logger): Promise<StartedPresence> {
+  if (config.PRESENCE_TTL_SECONDS <= config.PRESENCE_HEARTBEAT_SECONDS) {
+    // Clients heartbeat every PRESENCE_HEARTBEAT_SECONDS: with a TTL not longer than that, users flap to OFFLINE.
+    logger.warn(
+      { ttlSeconds: config.PRESENCE_TTL_SECONDS, heartbeatSeconds: config.PRESENCE_HEARTBEAT_SECONDS },
+      'PRESENCE_TTL_SECONDS should be well above PRESENCE_HEARTBEAT_SECONDS (default 60 and 30)',
+    );
+  }
   const redis = createPresenceRedis(config.REDIS_URL, logger);
   const server = createPresenceServer({ config, redis, logger });
   const sweeper = new PresenceSweeper({ store: server.store, intervalMs: config.PRESENCE_SWEEP_INTERVAL_MS, logger });

@@ -13,7 +13,7 @@ export const Mutation = {
     if (!result.ok) {
       throw userError(
         'RATE_LIMITED',
-        `Too many heartbeats; one every 30 seconds is enough. Try again in ${Math.ceil(result.retryAfterMs / 1000)} s.`,
+        `Too many heartbeats from this user; try again in ${Math.ceil(result.retryAfterMs / 1000)} s.`,
         { retryAfterMs: result.retryAfterMs },
       );
     }
