@@ -8,3 +8,4 @@ export { graphqlRequest, subgraphRequester } from './graphqlRequest';
 export type { GraphQLResponse, GraphQLRequestOptions } from './graphqlRequest';
 export { ProcessStack } from './ProcessStack';
 export type { StackProcess } from './ProcessStack';
+export { HaproxyProcess, haproxyInstalled } from './HaproxyProcess';
