@@ -35,7 +35,8 @@ async function commandsDuring(fn: () => Promise<unknown>): Promise<string[][]> {
   const probe = new Redis(redisServer.url);
   await probe.echo(marker);
   probe.disconnect();
-  while (!commands.some((c) => c.args[0] === 'echo' && c.args[1] === marker)) await new Promise((r) => setTimeout(r, 10));
+  while (!commands.some((c) => c.args[0] === 'echo' && c.args[1] === marker))
+    await new Promise((r) => setTimeout(r, 10));
   const service = `127.0.0.1:${p.redis.stream.localPort}`;
   return commands.filter((c) => c.source === service).map((c) => c.args);
 }

@@ -82,7 +82,11 @@ it('without heartbeats past the TTL, each user goes OFFLINE with exactly one eve
 it('sweepers racing on the same lapsed users publish each transition once', async () => {
   const ids = Array.from({ length: 60 }, () => randomUserId());
   const events = await record(ids);
-  const sweepers = await Promise.all([otherInstanceSweeper(1000), otherInstanceSweeper(1000), otherInstanceSweeper(1000)]);
+  const sweepers = await Promise.all([
+    otherInstanceSweeper(1000),
+    otherInstanceSweeper(1000),
+    otherInstanceSweeper(1000),
+  ]);
   for (const id of ids) await p.request(HEARTBEAT, {}, id);
   await waitUntilLapsed(ids.at(-1)!);
   // All lapsed: three instances sweep at the same moment, in small batches.

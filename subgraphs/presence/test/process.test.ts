@@ -15,7 +15,10 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 async function waitForStatus(url: string, status: number, child: ChildProcess): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`presence exited with ${child.exitCode}`);
-    const got = await fetch(url).then((r) => r.status, () => 0);
+    const got = await fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (got === status) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -26,7 +29,10 @@ describe('presence process (dist/index.js)', () => {
 
   beforeAll(async () => {
     // The process runs the compiled output, so make sure it is current.
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['--build', 'subgraphs/presence'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['--build', 'subgraphs/presence'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
     redisServer = await RedisServer.start();
   }, 180_000);
   afterAll(() => redisServer?.close());

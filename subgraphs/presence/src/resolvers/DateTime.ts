@@ -2,7 +2,8 @@ import { GraphQLScalarType, Kind } from 'graphql';
 import { badInput } from '@chatgraph/errors';
 
 function toDate(value: unknown): Date | null {
-  const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
+  const date =
+    value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
   return date && !Number.isNaN(date.getTime()) ? date : null;
 }
 

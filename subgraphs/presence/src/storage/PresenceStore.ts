@@ -45,7 +45,8 @@ export interface SweepResult {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 function integer(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error(`presence script: ${what} is not an integer`);
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new Error(`presence script: ${what} is not an integer`);
   return value;
 }
 
@@ -102,7 +103,15 @@ export class PresenceStore {
         presenceScripts.heartbeat.run(
           this.redis,
           [this.userKey(userId), this.expiryKey, `${this.keyPrefix}rate:${userId}`],
-          [userId, status, this.ttlMs, this.retentionMs, this.heartbeatLimit, this.heartbeatWindowMs, PRESENCE_CHANNEL_PREFIX + userId],
+          [
+            userId,
+            status,
+            this.ttlMs,
+            this.retentionMs,
+            this.heartbeatLimit,
+            this.heartbeatWindowMs,
+            PRESENCE_CHANNEL_PREFIX + userId,
+          ],
         ),
       ),
       'heartbeat reply',
@@ -132,7 +141,13 @@ export class PresenceStore {
   async read(userIds: readonly string[]): Promise<Presence[]> {
     if (userIds.length === 0) return [];
     const reply = list(
-      await this.call(() => presenceScripts.read.run(this.redis, userIds.map((id) => this.userKey(id)), [])),
+      await this.call(() =>
+        presenceScripts.read.run(
+          this.redis,
+          userIds.map((id) => this.userKey(id)),
+          [],
+        ),
+      ),
       'read reply',
     );
     return reply.map((entry) => {

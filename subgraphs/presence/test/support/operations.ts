@@ -1,5 +1,6 @@
 /** Operations the tests send, as a client (through the gateway) would. */
-export const HEARTBEAT = 'mutation Heartbeat($status: PresenceStatus) { heartbeat(status: $status) { status lastSeenAt } }';
+export const HEARTBEAT =
+  'mutation Heartbeat($status: PresenceStatus) { heartbeat(status: $status) { status lastSeenAt } }';
 export const GO_OFFLINE = 'mutation { goOffline { status lastSeenAt } }';
 /** How the gateway fetches `presence` for a list of users (a member list, the authors of a page of messages). */
 export const PRESENCE_OF = `query PresenceOf($representations: [_Any!]!) {
