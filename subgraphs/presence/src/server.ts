@@ -49,3 +49,10 @@ export function createPresenceServer(options: PresenceServerOptions): PresenceSe
   });
   return Object.assign(server, { store });
 }
+
+// The package entry: what tools, benchmarks and other packages' tests may use besides the server.
+export { PresenceSweeper, type PresenceSweeperOptions } from './PresenceSweeper';
+export { createPresenceRedis, type PresenceRedisOptions } from './storage/createPresenceRedis';
+export { PresenceStore, PRESENCE_CHANNEL_PREFIX, type PresenceStoreOptions } from './storage/PresenceStore';
+export type { Presence, PresenceStatus } from './storage/Presence';
+export type { PresenceContext } from './resolvers/PresenceContext';
