@@ -61,7 +61,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
   const hub = new RedisTopicHub(bus.pubsub, bus.subscriber, logger);
   const dataSource = (name: string, url: string | undefined) =>
-    new SubgraphDataSource({ name, url: subgraphUrl(config, name, url), identity, agent });
+    new SubgraphDataSource({
+      name,
+      url: subgraphUrl(config, name, url),
+      identity,
+      agent,
+      onUnavailable: (service, detail) => logger.warn({ service, detail }, 'subgraph unavailable'),
+    });
   const engine = new FederatedSubscriptionEngine({
     hub,
     logger,

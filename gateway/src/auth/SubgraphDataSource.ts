@@ -18,6 +18,8 @@ export interface SubgraphDataSourceOptions {
   agent: http.Agent;
   /** Per-request time limit. @default 10000 */
   timeoutMs?: number;
+  /** Told why a subgraph could not be reached (the client only learns which service is unavailable). */
+  onUnavailable?: (service: string, detail: string) => void;
 }
 
 /** One keep-alive agent per gateway process, shared by every subgraph. */
@@ -61,11 +63,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   private unavailable(detail: string): GatewayGraphQLResponse {
+    this.options.onUnavailable?.(this.options.name, detail);
     return {
       errors: [
         {
           message: `The ${this.options.name} service is unavailable; its fields are missing from this response. Retry later.`,
-          extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: this.options.name, detail },
+          extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: this.options.name },
         },
       ],
     };

@@ -347,7 +347,10 @@ export class FederatedSubscriptionEngine {
       const errors = formatErrors(result.errors, (err) => this.options.logger.error({ err }, 'replay error'));
       items.forEach((item: Record<string, unknown>, index: number) => {
         const { [SEQ_ALIAS]: seq, ...rest } = item;
-        const itemErrors = errors?.filter((e) => e.path?.[1] === index).map((e): GraphQLFormattedError => ({ ...e, path: [plan.responseKey, ...(e.path ?? []).slice(2)] }));
+        // An error with an item index in its path belongs to that item; one without (a whole fetch failed) to all.
+        const itemErrors = errors
+          ?.filter((e) => typeof e.path?.[1] !== 'number' || e.path[1] === index)
+          .map((e): GraphQLFormattedError => (typeof e.path?.[1] === 'number' ? { ...e, path: [plan.responseKey, ...e.path.slice(2)] } : { ...e, path: undefined }));
         const body = itemErrors?.length ? { data: { [plan.responseKey]: rest }, errors: itemErrors } : { data: { [plan.responseKey]: rest } };
         out.push({ seq: typeof seq === 'number' ? seq : undefined, payload: preSerialized(JSON.stringify(body)) });
         if (typeof seq === 'number') after = seq;
