@@ -181,13 +181,20 @@ export class FederatedSubscriptionEngine {
     if (rootNode.kind !== Kind.FIELD) throw new Error('unreachable: plans have a field root');
     const args = getArgumentValues(fieldDef, rootNode, variables);
 
+    // Take the slot before any await, so concurrent subscribes on one connection cannot all pass the check.
     this.checkLimits(connection);
-    if (plan.authorize) await this.authorize(plan, args, connection.viewerId);
-    const afterSeq = typeof args[AFTER_SEQ_ARG] === 'number' ? (args[AFTER_SEQ_ARG] as number) : null;
-    if (afterSeq !== null && afterSeq < 0) throw userError('BAD_USER_INPUT', 'afterSeq must be 0 or more.', { field: AFTER_SEQ_ARG });
-
-    const group = await this.joinGroup(plan, args, variables, connection.viewerId);
     this.countUp(connection);
+    let group: SubscriptionGroup;
+    try {
+      if (plan.authorize) await this.authorize(plan, args, connection.viewerId);
+      const after = args[AFTER_SEQ_ARG];
+      if (typeof after === 'number' && after < 0) throw userError('BAD_USER_INPUT', 'afterSeq must be 0 or more.', { field: AFTER_SEQ_ARG });
+      group = await this.joinGroup(plan, args, variables, connection.viewerId);
+    } catch (err) {
+      this.countDown(connection);
+      throw err;
+    }
+    const afterSeq = typeof args[AFTER_SEQ_ARG] === 'number' ? (args[AFTER_SEQ_ARG] as number) : null;
     const subscriber: LiveSubscriber = new LiveSubscriber({
       viewerId: connection.viewerId,
       queueLimit: this.options.limits.queueLimit,
