@@ -34,5 +34,6 @@ module.exports = {
     project('presence', 'subgraphs/presence'),
     project('gateway', 'gateway'),
     project('e2e', 'test'),
+    project('sdk', 'client-sdk'),
   ],
 };

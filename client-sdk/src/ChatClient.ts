@@ -1,0 +1,487 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { BackoffOptions } from './backoff.ts';
+import { ChatGraphError } from './ChatGraphError.ts';
+import { ChatHandle } from './ChatHandle.ts';
+import {
+  AddMembersDocument,
+  ChatDocument,
+  ChatEventsDocument,
+  ChatEventsSinceDocument,
+  ChatLastSeqDocument,
+  ChatMessagesDocument,
+  CreateDirectChatDocument,
+  CreateGroupChatDocument,
+  DeleteMessageDocument,
+  EditMessageDocument,
+  GoOfflineDocument,
+  HeartbeatDocument,
+  LeaveChatDocument,
+  LogInDocument,
+  MarkReadDocument,
+  MeDocument,
+  MyChatActivityDocument,
+  MyChatsDocument,
+  PresenceChangedDocument,
+  RemoveMemberDocument,
+  RenameChatDocument,
+  SendMessageDocument,
+  SetTypingDocument,
+  SignUpDocument,
+  TypingDocument,
+  UpdateProfileDocument,
+  UserByUsernameDocument,
+  UserDocument,
+  type AddMembersMutationVariables,
+  type ChatEventsSinceQueryVariables,
+  type ChatMessagesQuery,
+  type ChatMessagesQueryVariables,
+  type ChatQueryVariables,
+  type CreateDirectChatMutationVariables,
+  type CreateGroupChatMutationVariables,
+  type DeleteMessageMutationVariables,
+  type EditMessageMutationVariables,
+  type HeartbeatMutationVariables,
+  type LeaveChatMutationVariables,
+  type LogInMutationVariables,
+  type MarkReadMutationVariables,
+  type MyChatsQueryVariables,
+  type PresenceChangedSubscriptionVariables,
+  type RemoveMemberMutationVariables,
+  type RenameChatMutationVariables,
+  type SendMessageMutationVariables,
+  type SetTypingMutationVariables,
+  type SignUpMutationVariables,
+  type TypingSubscriptionVariables,
+  type UpdateProfileMutationVariables,
+  type UserByUsernameQueryVariables,
+  type UserQueryVariables,
+} from './generated/graphql.ts';
+import { HeartbeatLoop, type HeartbeatOptions } from './HeartbeatLoop.ts';
+import { HttpExecutor, type FetchLike, type GraphQLResult, type TokenGetter } from './HttpExecutor.ts';
+import { LiveConnection } from './LiveConnection.ts';
+import { liveOperation, LiveStream, type LiveHandlers, type LiveStreamOptions } from './LiveStream.ts';
+import { newClientMessageId } from './newClientMessageId.ts';
+import { retryTransient, type RetryOptions } from './retryTransient.ts';
+import { TypingThrottle, type TypingThrottleOptions } from './TypingThrottle.ts';
+import type {
+  AuthPayload,
+  ChatActivity,
+  ChatDetails,
+  ChatEvent,
+  ChatPage,
+  ChatSummary,
+  Message,
+  Presence,
+  PresenceEvent,
+  TypingEvent,
+  User,
+  UserWithPresence,
+} from './types.ts';
+
+/** Options of {@link createChatClient}. */
+export interface ChatClientOptions {
+  /** The gateway's GraphQL URL over HTTP, e.g. `https://chat.example.com/graphql`. */
+  url: string;
+  /** The gateway's WebSocket URL. @default `url` with `http` replaced by `ws` */
+  wsUrl?: string;
+  /**
+   * Returns the access token to send (or null when signed out). Called for every HTTP request and for every new
+   * WebSocket, so a token that was refreshed is picked up; when the gateway closes the socket because the token
+   * expired, it is called again and the streams resume on the new socket.
+   */
+  getToken: TokenGetter;
+  /** @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** A WebSocket class when there is no global one (Node 20: `import WebSocket from 'ws'`). @default globalThis.WebSocket */
+  webSocketImpl?: unknown;
+  /** Retries of `sendMessage` after network failures (always with the same `clientMessageId`). */
+  retry?: RetryOptions;
+  /** Delays between reconnects of live streams. */
+  reconnect?: BackoffOptions;
+  /** Throttling of `chat(id).setTyping()`. */
+  typing?: Omit<TypingThrottleOptions, 'now'>;
+  /** Ping the server after this long without traffic on the WebSocket. @default 10000 */
+  keepAliveMs?: number;
+  /** Drop (and reconnect) the WebSocket when a ping gets no pong within this time. @default 5000 */
+  pongTimeoutMs?: number;
+}
+
+/** `sendMessage` variables: `clientMessageId` is generated when absent. */
+export type SendMessageInput = Omit<SendMessageMutationVariables, 'clientMessageId'> & { clientMessageId?: string };
+
+/** Options of {@link ChatClient.chatEvents}. */
+export interface ChatEventsOptions {
+  /** Delays between reconnects (overrides the client's `reconnect`). */
+  reconnect?: BackoffOptions;
+}
+
+/** Options of the non-resumable live streams (typing, presence, activity). */
+export interface LiveOptions {
+  /** Delays between reconnects (overrides the client's `reconnect`). */
+  reconnect?: BackoffOptions;
+}
+
+/**
+ * Creates a chatgraph client: a typed method per operation of the API over HTTP, and live streams over one lazily
+ * opened WebSocket. Close it with `close()`.
+ *
+ * @example
+ * const client = createChatClient({ url: 'http://127.0.0.1:4000/graphql', getToken: () => token });
+ */
+export function createChatClient(options: ChatClientOptions): ChatClient {
+  return new ChatClient(options);
+}
+
+/** The chatgraph client; see {@link createChatClient}. */
+export class ChatClient {
+  private readonly http: HttpExecutor;
+  private readonly live: LiveConnection;
+  private readonly streams = new Set<{ close(): void }>();
+  private readonly throttles = new Map<string, TypingThrottle>();
+  private readonly heartbeats = new Set<HeartbeatLoop>();
+
+  constructor(private readonly options: ChatClientOptions) {
+    const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
+    this.http = new HttpExecutor({ url: options.url, getToken: options.getToken, fetch: fetchImpl });
+    this.live = new LiveConnection({
+      url: options.wsUrl ?? options.url.replace(/^http/, 'ws'),
+      getToken: options.getToken,
+      webSocketImpl: options.webSocketImpl,
+      keepAliveMs: options.keepAliveMs,
+      pongTimeoutMs: options.pongTimeoutMs,
+    });
+  }
+
+  // ---- any operation -------------------------------------------------------------------------------------------
+
+  /**
+   * Runs any query or mutation (e.g. one of the exported `...Document`s, or a document of your own) and returns the
+   * whole GraphQL response, partial data and errors included. Rejects only with `NETWORK_ERROR` / `BAD_RESPONSE`.
+   */
+  async request<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<GraphQLResult<TData>> {
+    return (await this.http.execute(document, variables)).result;
+  }
+
+  /**
+   * Runs any subscription as a live stream that reconnects by itself (without resume: use `chatEvents` for that).
+   * `next` receives each result's `data`.
+   */
+  subscribe<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    handlers: LiveHandlers<TData>,
+    options: LiveOptions = {},
+  ): LiveStream<TData> {
+    return this.stream(
+      {
+        operation: liveOperation(
+          document,
+          () => variables,
+          (data) => data,
+        ),
+        backoff: options.reconnect,
+      },
+      handlers,
+    );
+  }
+
+  // ---- users ---------------------------------------------------------------------------------------------------
+
+  /** Creates an account and signs it in (no token needed). */
+  signUp(variables: SignUpMutationVariables): Promise<AuthPayload> {
+    return this.field(SignUpDocument, variables, 'signUp');
+  }
+
+  /** Signs in (no token needed). */
+  logIn(variables: LogInMutationVariables): Promise<AuthPayload> {
+    return this.field(LogInDocument, variables, 'logIn');
+  }
+
+  /** Changes the viewer's display name. */
+  updateProfile(variables: UpdateProfileMutationVariables): Promise<User> {
+    return this.field(UpdateProfileDocument, variables, 'updateProfile');
+  }
+
+  /** The viewer, with presence (null if the account no longer exists). */
+  me(): Promise<UserWithPresence | null> {
+    return this.field(MeDocument, {}, 'me');
+  }
+
+  /** A user by id, with presence (null if there is none). */
+  user(variables: UserQueryVariables): Promise<UserWithPresence | null> {
+    return this.field(UserDocument, variables, 'user');
+  }
+
+  /** A user by username (any case), with presence (null if there is none). */
+  userByUsername(variables: UserByUsernameQueryVariables): Promise<UserWithPresence | null> {
+    return this.field(UserByUsernameDocument, variables, 'userByUsername');
+  }
+
+  // ---- chats ---------------------------------------------------------------------------------------------------
+
+  /** A chat with its members (FORBIDDEN for non-members, NOT_FOUND if there is none). */
+  getChat(variables: ChatQueryVariables): Promise<ChatDetails | null> {
+    return this.field(ChatDocument, variables, 'chat');
+  }
+
+  /** The chat's newest `seq` (where a live stream that wants only new events starts). */
+  async chatLastSeq(variables: { id: string }): Promise<number> {
+    const chat = await this.field(ChatLastSeqDocument, variables, 'chat');
+    if (!chat) throw new ChatGraphError('NOT_FOUND', `There is no chat ${variables.id}.`);
+    return chat.lastSeq;
+  }
+
+  /**
+   * A page of a chat's history, oldest first within the page: the newest 50 by default, `last`/`before` to page back,
+   * `first`/`after` to page forward.
+   */
+  chatMessages(variables: ChatMessagesQueryVariables): Promise<ChatMessagesQuery['chat']> {
+    return this.field(ChatMessagesDocument, variables, 'chat');
+  }
+
+  /** The viewer's chats, most recent activity first. */
+  myChats(variables: MyChatsQueryVariables = {}): Promise<ChatPage> {
+    return this.field(MyChatsDocument, variables, 'myChats');
+  }
+
+  /** The chat's events after `afterSeq`, in seq order (at most `limit`, 100 by default). */
+  chatEventsSince(variables: ChatEventsSinceQueryVariables): Promise<ChatEvent[]> {
+    return this.field(ChatEventsSinceDocument, variables, 'chatEventsSince');
+  }
+
+  /** The direct chat with `userId`, created if there is none. */
+  createDirectChat(variables: CreateDirectChatMutationVariables): Promise<ChatDetails> {
+    return this.field(CreateDirectChatDocument, variables, 'createDirectChat');
+  }
+
+  /** Creates a group chat owned by the viewer. */
+  createGroupChat(variables: CreateGroupChatMutationVariables): Promise<ChatDetails> {
+    return this.field(CreateGroupChatDocument, variables, 'createGroupChat');
+  }
+
+  /** Adds users to a group chat (owner and admins). */
+  addMembers(variables: AddMembersMutationVariables): Promise<ChatDetails> {
+    return this.field(AddMembersDocument, variables, 'addMembers');
+  }
+
+  /** Removes a member from a group chat (owner and admins). */
+  removeMember(variables: RemoveMemberMutationVariables): Promise<ChatDetails> {
+    return this.field(RemoveMemberDocument, variables, 'removeMember');
+  }
+
+  /** The viewer leaves the chat. */
+  leaveChat(variables: LeaveChatMutationVariables): Promise<boolean> {
+    return this.field(LeaveChatDocument, variables, 'leaveChat');
+  }
+
+  /** Renames a group chat (owner and admins). */
+  renameChat(variables: RenameChatMutationVariables): Promise<ChatSummary> {
+    return this.field(RenameChatDocument, variables, 'renameChat');
+  }
+
+  /**
+   * Sends a message. The `clientMessageId` is generated (a random UUID) unless given, and the request is retried with
+   * the same id after a network failure or SERVICE_UNAVAILABLE (bounded, with backoff): the server returns the
+   * original message for a known id, so a retry never creates a second message.
+   */
+  sendMessage(variables: SendMessageInput, options: { retry?: RetryOptions } = {}): Promise<Message> {
+    const full: SendMessageMutationVariables = {
+      ...variables,
+      clientMessageId: variables.clientMessageId ?? newClientMessageId(),
+    };
+    return retryTransient(() => this.field(SendMessageDocument, full, 'sendMessage'), {
+      ...this.options.retry,
+      ...options.retry,
+    });
+  }
+
+  /** Changes the text of one of the viewer's messages. */
+  editMessage(variables: EditMessageMutationVariables): Promise<Message> {
+    return this.field(EditMessageDocument, variables, 'editMessage');
+  }
+
+  /** Deletes a message (the viewer's own; any, for owners and admins). */
+  deleteMessage(variables: DeleteMessageMutationVariables): Promise<Message> {
+    return this.field(DeleteMessageDocument, variables, 'deleteMessage');
+  }
+
+  /** Moves the viewer's read marker forward to `seq`. */
+  markRead(variables: MarkReadMutationVariables): Promise<ChatSummary> {
+    return this.field(MarkReadDocument, variables, 'markRead');
+  }
+
+  /** Sends a typing state as is (see `chat(id).setTyping()` for the throttled helper). */
+  setTyping(variables: SetTypingMutationVariables): Promise<boolean> {
+    return this.field(SetTypingDocument, variables, 'setTyping');
+  }
+
+  // ---- presence ------------------------------------------------------------------------------------------------
+
+  /** One heartbeat (see `startHeartbeat()` for the loop). */
+  heartbeat(variables: HeartbeatMutationVariables = {}): Promise<Presence> {
+    return this.field(HeartbeatDocument, variables, 'heartbeat');
+  }
+
+  /** Signs the viewer off at once. */
+  goOffline(): Promise<Presence> {
+    return this.field(GoOfflineDocument, {}, 'goOffline');
+  }
+
+  /** Starts heartbeats: one now, then every 30 s, until `stop()` (or `close()` of the client). */
+  startHeartbeat(options: HeartbeatOptions = {}): HeartbeatLoop {
+    const loop = new HeartbeatLoop((status) => this.heartbeat({ status }), options);
+    this.heartbeats.add(loop);
+    return loop;
+  }
+
+  // ---- live ----------------------------------------------------------------------------------------------------
+
+  /**
+   * A chat's events, live, exactly once and in order across reconnects: the stream remembers the last `seq`,
+   * resubscribes with `afterSeq` after any drop, and drops duplicates. It starts after `afterSeq` when given, else
+   * after the chat's current `lastSeq` (fetched over HTTP). Ends with `close()` or on an error retrying cannot fix
+   * (FORBIDDEN when the viewer is removed from the chat, NOT_FOUND, UNAUTHENTICATED).
+   */
+  chatEvents(
+    variables: { chatId: string; afterSeq?: number | null },
+    handlers: LiveHandlers<ChatEvent>,
+    options: ChatEventsOptions = {},
+  ): LiveStream<ChatEvent> {
+    const { chatId, afterSeq } = variables;
+    if (afterSeq !== undefined && afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0))
+      throw new RangeError(`afterSeq must be an integer >= 0, not ${afterSeq}.`);
+    const newest = () => this.chatLastSeq({ id: chatId });
+    return this.stream(
+      {
+        operation: liveOperation(
+          ChatEventsDocument,
+          (seq) => ({ chatId, afterSeq: seq }),
+          (data) => data.chatEvents,
+        ),
+        backoff: options.reconnect,
+        resume: {
+          start: async () =>
+            afterSeq === undefined || afterSeq === null
+              ? { afterSeq: await newest(), isNewest: true }
+              : { afterSeq, isNewest: false },
+          newest,
+          seqOf: (event) => event.seq,
+        },
+      },
+      handlers,
+    );
+  }
+
+  /** Typing indicators of a chat's members (ephemeral: what happened while disconnected is not replayed). */
+  typing(
+    variables: TypingSubscriptionVariables,
+    handlers: LiveHandlers<TypingEvent>,
+    options: LiveOptions = {},
+  ): LiveStream<TypingEvent> {
+    return this.stream(
+      {
+        operation: liveOperation(
+          TypingDocument,
+          () => variables,
+          (data) => data.typing,
+        ),
+        backoff: options.reconnect,
+      },
+      handlers,
+    );
+  }
+
+  /** Activity in any of the viewer's chats (not replayed after a reconnect: refresh `myChats` on `live`). */
+  myChatActivity(handlers: LiveHandlers<ChatActivity>, options: LiveOptions = {}): LiveStream<ChatActivity> {
+    return this.stream(
+      {
+        operation: liveOperation(
+          MyChatActivityDocument,
+          () => ({}),
+          (data) => data.myChatActivity,
+        ),
+        backoff: options.reconnect,
+      },
+      handlers,
+    );
+  }
+
+  /** Presence changes of the given users (not replayed: read `user(...).presence` after `live`). */
+  presenceChanged(
+    variables: PresenceChangedSubscriptionVariables,
+    handlers: LiveHandlers<PresenceEvent>,
+    options: LiveOptions = {},
+  ): LiveStream<PresenceEvent> {
+    return this.stream(
+      {
+        operation: liveOperation(
+          PresenceChangedDocument,
+          () => variables,
+          (data) => data.presenceChanged,
+        ),
+        backoff: options.reconnect,
+      },
+      handlers,
+    );
+  }
+
+  /** Helpers for one chat: history, send, live events, typing. */
+  chat(chatId: string): ChatHandle {
+    return new ChatHandle(this, chatId, () => this.typingThrottle(chatId));
+  }
+
+  /** Closes every live stream, stops heartbeats and typing timers, and closes the WebSocket. */
+  async close(): Promise<void> {
+    for (const stream of [...this.streams]) stream.close();
+    for (const throttle of this.throttles.values()) throttle.dispose();
+    this.throttles.clear();
+    await Promise.all([...this.heartbeats].map((loop) => loop.stop()));
+    this.heartbeats.clear();
+    await this.live.close();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------------------
+
+  /** Runs an operation and returns its root field; throws the response's errors when the field is missing. */
+  private async field<TData, TVariables, K extends keyof TData>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    key: K,
+  ): Promise<TData[K]> {
+    const { status, result } = await this.http.execute(document, variables);
+    const value = result.data?.[key];
+    if (value === undefined || (value === null && result.errors?.length)) {
+      if (result.errors?.length) throw ChatGraphError.fromGraphQLErrors(result.errors, status);
+      throw new ChatGraphError('BAD_RESPONSE', `The response has no ${String(key)}.`, { status });
+    }
+    return value;
+  }
+
+  private stream<T>(
+    options: Omit<LiveStreamOptions<T>, 'transport' | 'backoff'> & { backoff?: BackoffOptions },
+    handlers: LiveHandlers<T>,
+  ): LiveStream<T> {
+    this.live.assertAvailable();
+    const stream = new LiveStream<T>(
+      { ...options, transport: this.live, backoff: { ...this.options.reconnect, ...options.backoff } },
+      handlers,
+    );
+    this.streams.add(stream);
+    stream.onStatus((status) => {
+      if (status === 'closed') this.streams.delete(stream);
+    });
+    return stream;
+  }
+
+  private typingThrottle(chatId: string): TypingThrottle {
+    let throttle = this.throttles.get(chatId);
+    if (!throttle) {
+      throttle = new TypingThrottle((typing) => this.setTyping({ chatId, typing }), this.options.typing);
+      this.throttles.set(chatId, throttle);
+    }
+    return throttle;
+  }
+}

@@ -1,0 +1,162 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { createClient, type Client } from 'graphql-ws/client';
+import { classifyLiveError, type LiveFailure } from './classifyLiveError.ts';
+import type { GraphQLResult, TokenGetter } from './HttpExecutor.ts';
+import { printDocument } from './printDocument.ts';
+
+/** Receives what one subscription yields. */
+export interface LiveSink<TData> {
+  next(result: GraphQLResult<TData>): void;
+  /** The subscription failed: a GraphQL error list, a close event or a socket error (see {@link classifyLiveError}). */
+  error(err: unknown): void;
+  /** The server ended the subscription. */
+  complete(): void;
+}
+
+/**
+ * What live streams need from a connection: subscribe, know when the socket is up, judge failures. An interface, so
+ * that the stream logic is tested without a server.
+ */
+export interface LiveTransport {
+  /** Starts a subscription; returns the function that stops it. */
+  subscribe<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    sink: LiveSink<TData>,
+  ): () => void;
+  /** True while a socket is open and acknowledged. */
+  readonly connected: boolean;
+  /** Calls `listener` whenever a socket is acknowledged; returns the function that stops listening. */
+  onConnected(listener: () => void): () => void;
+  /** What to do about a failure a sink received. */
+  classify(err: unknown): LiveFailure;
+}
+
+/** Options of {@link LiveConnection}. */
+export interface LiveConnectionOptions {
+  /** The gateway's WebSocket URL (`ws://` or `wss://` ... `/graphql`). */
+  url: string;
+  getToken: TokenGetter;
+  /** A WebSocket class, e.g. `ws`'s default export in Node 20; the global `WebSocket` by default. */
+  webSocketImpl?: unknown;
+  /** Ping the server after this long without a pong. @default 10000 */
+  keepAliveMs?: number;
+  /** Consider the socket dead when a ping gets no pong within this time. @default 5000 */
+  pongTimeoutMs?: number;
+}
+
+/**
+ * One graphql-ws socket (protocol `graphql-transport-ws`) shared by every live stream of a client, opened on the
+ * first subscription and closed after the last. Each new socket sends `{ authorization: "Bearer <getToken()>" }` in
+ * `connection_init`. graphql-ws's own retries are off: the streams resubscribe themselves, because only they know the
+ * `afterSeq` to resume from. A socket whose ping goes unanswered is dropped, so a half-open connection is noticed.
+ */
+export class LiveConnection implements LiveTransport {
+  private client: Client | undefined;
+  private acknowledged = false;
+  private lastCloseAcknowledged = false;
+  private refusals = 0;
+  private pongTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly connectedListeners = new Set<() => void>();
+  private disposed = false;
+
+  constructor(private readonly options: LiveConnectionOptions) {}
+
+  get connected(): boolean {
+    return this.acknowledged;
+  }
+
+  /**
+   * Throws a TypeError when there is no WebSocket to use (Node 20 without `webSocketImpl`): a setup mistake, reported
+   * where the live stream is created rather than as a stream error later.
+   */
+  assertAvailable(): void {
+    if (this.options.webSocketImpl === undefined && typeof WebSocket === 'undefined')
+      throw new TypeError(
+        "No WebSocket implementation: pass `webSocketImpl` to createChatClient (in Node 20: import WebSocket from 'ws').",
+      );
+  }
+
+  subscribe<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    sink: LiveSink<TData>,
+  ): () => void {
+    if (this.disposed) {
+      sink.complete();
+      return () => undefined;
+    }
+    const { query, operationName } = printDocument(document);
+    return this.ensureClient().subscribe<TData>(
+      { query, operationName, variables: variables as Record<string, unknown> },
+      {
+        next: (result) => sink.next(result as GraphQLResult<TData>),
+        error: (err) => sink.error(err),
+        complete: () => sink.complete(),
+      },
+    );
+  }
+
+  onConnected(listener: () => void): () => void {
+    this.connectedListeners.add(listener);
+    return () => this.connectedListeners.delete(listener);
+  }
+
+  classify(err: unknown): LiveFailure {
+    return classifyLiveError(err, { wasAcknowledged: this.lastCloseAcknowledged, consecutiveRefusals: this.refusals });
+  }
+
+  /** Closes the socket (streams on it end); the connection cannot be used again. */
+  async close(): Promise<void> {
+    this.disposed = true;
+    clearTimeout(this.pongTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.dispose();
+  }
+
+  private ensureClient(): Client {
+    if (this.client) return this.client;
+    this.assertAvailable();
+    const { getToken } = this.options;
+    const keepAlive = this.options.keepAliveMs ?? 10_000;
+    const pongTimeout = this.options.pongTimeoutMs ?? 5000;
+    const client = createClient({
+      url: this.options.url,
+      webSocketImpl: this.options.webSocketImpl,
+      lazy: true,
+      retryAttempts: 0,
+      keepAlive,
+      connectionParams: async () => {
+        const token = await getToken();
+        return token ? { authorization: `Bearer ${token}` } : {};
+      },
+      on: {
+        connecting: () => {
+          this.acknowledged = false;
+        },
+        connected: () => {
+          this.acknowledged = true;
+          this.refusals = 0;
+          for (const listener of [...this.connectedListeners]) listener();
+        },
+        ping: (received) => {
+          if (received) return;
+          clearTimeout(this.pongTimer);
+          this.pongTimer = setTimeout(() => client.terminate(), pongTimeout);
+        },
+        pong: (received) => {
+          if (received) clearTimeout(this.pongTimer);
+        },
+        closed: (event) => {
+          clearTimeout(this.pongTimer);
+          this.lastCloseAcknowledged = this.acknowledged;
+          if (!this.acknowledged && (event as { code?: unknown } | null)?.code === 4401) this.refusals++;
+          this.acknowledged = false;
+        },
+      },
+    });
+    this.client = client;
+    return client;
+  }
+}

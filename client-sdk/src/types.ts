@@ -1,0 +1,50 @@
+import type {
+  ChatEventFieldsFragment,
+  ChatFieldsFragment,
+  ChatMemberFieldsFragment,
+  ChatMessagesQuery,
+  ChatQuery,
+  MeQuery,
+  MessageFieldsFragment,
+  MyChatActivitySubscription,
+  MyChatsQuery,
+  PageInfoFieldsFragment,
+  PresenceChangedSubscription,
+  PresenceFieldsFragment,
+  SignUpMutation,
+  TypingSubscription,
+  UserFieldsFragment,
+} from './generated/graphql.ts';
+
+// Short names for the shapes the SDK's methods return (all generated from client-sdk/operations/*.graphql).
+
+/** A user's public profile. */
+export type User = UserFieldsFragment;
+/** A user's profile with their presence (`me`, `user`, `userByUsername`). */
+export type UserWithPresence = NonNullable<MeQuery['me']>;
+/** A user's presence. */
+export type Presence = PresenceFieldsFragment;
+/** The result of `signUp` and `logIn`. */
+export type AuthPayload = SignUpMutation['signUp'];
+/** A chat without members (lists, `markRead`, `renameChat`). */
+export type ChatSummary = ChatFieldsFragment;
+/** A chat with its members (`getChat`, `createGroupChat`, ...). */
+export type ChatDetails = NonNullable<ChatQuery['chat']>;
+/** A membership. */
+export type ChatMember = ChatMemberFieldsFragment;
+/** A message with its author. */
+export type Message = MessageFieldsFragment;
+/** One entry of a chat's event log, from `chatEventsSince` or live from `chatEvents`. */
+export type ChatEvent = ChatEventFieldsFragment;
+/** A page of a chat's history. */
+export type MessagePage = NonNullable<ChatMessagesQuery['chat']>['messages'];
+/** A page of the viewer's chats. */
+export type ChatPage = MyChatsQuery['myChats'];
+/** Where a page sits in its list. */
+export type PageInfo = PageInfoFieldsFragment;
+/** Someone's typing state in a chat. */
+export type TypingEvent = TypingSubscription['typing'];
+/** Activity in one of the viewer's chats. */
+export type ChatActivity = MyChatActivitySubscription['myChatActivity'];
+/** A change of a user's presence. */
+export type PresenceEvent = PresenceChangedSubscription['presenceChanged'];
