@@ -133,6 +133,60 @@ describe('gateway server', () => {
     await client.dispose();
   });
 
+  it('keeps each viewer\'s activity stream to themself', async () => {
+    const [a, b] = [members[0]!, members[1]!];
+    const direct = await gql<{ createDirectChat: { id: string } }>(url, owner.token, 'mutation($u: ID!) { createDirectChat(userId: $u) { id } }', { u: a.id });
+    const directId = direct.data!.createDirectChat.id;
+    const ACTIVITY = 'subscription { myChatActivity { seq type chat { id } } }';
+    const clientA = liveClient(wsUrl, a.token);
+    const clientB = liveClient(wsUrl, b.token);
+    const subA = subscribe<{ myChatActivity: { chat: { id: string } } }>(clientA, ACTIVITY);
+    const subB = subscribe<{ myChatActivity: { chat: { id: string } } }>(clientB, ACTIVITY);
+    await sleep(400);
+    await gql(url, owner.token, 'mutation($c: ID!) { sendMessage(chatId: $c, text: "just us", clientMessageId: "direct-1") { id } }', { c: directId });
+    await subA.waitFor((r) => r.some((x) => x.data?.myChatActivity.chat.id === directId));
+    // b is not in the direct chat: a later event of the group chat b is in proves b's stream is live and clean
+    await send(owner, 'for the group');
+    await subB.waitFor((r) => r.some((x) => x.data?.myChatActivity.chat.id === chatId));
+    expect(subB.results.some((x) => x.data?.myChatActivity.chat.id === directId)).toBe(false);
+    await Promise.all([clientA.dispose(), clientB.dispose()]);
+  });
+
+  it('delivers texts with $ patterns verbatim in live frames', async () => {
+    const client = liveClient(wsUrl, owner.token);
+    const sub = subscribe<Events>(client, EVENTS, { c: chatId, a: await lastSeq() });
+    await sleep(300);
+    const text = "it's $' and $& and $$ and $` and \\u0000";
+    const seq = await send(owner, text);
+    await sub.waitFor((r) => r.some((x) => x.data?.chatEvents.seq === seq));
+    expect(sub.results.find((x) => x.data?.chatEvents.seq === seq)!.data!.chatEvents.message!.text).toBe(text);
+    await client.dispose();
+  });
+
+  it('ends a subscription whose afterSeq is beyond the log with BAD_USER_INPUT', async () => {
+    const client = liveClient(wsUrl, owner.token);
+    const sub = subscribe<Events>(client, EVENTS, { c: chatId, a: (await lastSeq()) + 1000 });
+    await sub.waitFor(() => sub.errors.length > 0);
+    expect(sub.errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]]);
+    await client.dispose();
+  });
+
+  it('leaves no subscription behind when a client misuses the protocol (empty operationName) and disconnects', async () => {
+    const baseline = gateway.engine.stats().activeSubscriptions;
+    const raw = new WebSocket(wsUrl, 'graphql-transport-ws');
+    await new Promise((r) => raw.on('open', r));
+    const messages: Array<{ type: string; id?: string; payload?: unknown }> = [];
+    raw.on('message', (d) => messages.push(JSON.parse(String(d))));
+    raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${owner.token}` } }));
+    await sleep(200);
+    raw.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: EVENTS, operationName: '', variables: { c: chatId } } }));
+    await sleep(500);
+    raw.close();
+    await sleep(300);
+    expect(messages[0]).toEqual({ type: 'connection_ack' });
+    expect(gateway.engine.stats().activeSubscriptions).toBe(baseline);
+  });
+
   it('closes a socket that sends garbage with 4400 and keeps serving others', async () => {
     const raw = new WebSocket(wsUrl, 'graphql-transport-ws');
     const closed = new Promise<number>((resolve) => raw.on('close', (code) => resolve(code)));

@@ -12,7 +12,7 @@ import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/t
 import type { QueryPlan } from '@apollo/query-planner';
 import type { OperationContext } from '@apollo/gateway/dist/operationContext';
 import type { GatewayGraphQLRequestContext, GatewaySchemaHash } from '@apollo/server-gateway-interface';
-import { userError } from '@chatgraph/errors';
+import { isErrorCode, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import type { GatewayContext } from '../auth/SubgraphDataSource';
 import { AFTER_SEQ_ARG, buildSubscriptionPlan, EVENT_SERVICE, planKey, SEQ_ALIAS, type SubscriptionPlan } from './buildSubscriptionPlan';
@@ -171,8 +171,8 @@ export class FederatedSubscriptionEngine {
 
   private async start(request: SubscribeRequest): Promise<AsyncIterableIterator<PreSerialized> | readonly GraphQLError[]> {
     const { connection } = request;
-    const plan = this.plan(request.document, request.operationName ?? undefined);
     const runtime = this.requireRuntime();
+    const plan = this.plan(request.document, request.operationName ?? undefined);
     const coerced = getVariableValues(runtime.apiGraphQLSchema, plan.operation.variableDefinitions ?? [], request.variables ?? {});
     if (coerced.errors) return coerced.errors.map((e) => userError('BAD_USER_INPUT', e.message));
     const variables = coerced.coerced;
@@ -180,6 +180,9 @@ export class FederatedSubscriptionEngine {
     const rootNode = plan.operation.selectionSet.selections[0]!;
     if (rootNode.kind !== Kind.FIELD) throw new Error('unreachable: plans have a field root');
     const args = getArgumentValues(fieldDef, rootNode, variables);
+    const after = args[AFTER_SEQ_ARG];
+    if (typeof after === 'number' && after < 0) throw userError('BAD_USER_INPUT', 'afterSeq must be 0 or more.', { field: AFTER_SEQ_ARG });
+    const afterSeq = typeof after === 'number' ? after : null;
 
     // Take the slot before any await, so concurrent subscribes on one connection cannot all pass the check.
     this.checkLimits(connection);
@@ -187,33 +190,48 @@ export class FederatedSubscriptionEngine {
     let group: SubscriptionGroup;
     try {
       if (plan.authorize) await this.authorize(plan, args, connection.viewerId);
-      const after = args[AFTER_SEQ_ARG];
-      if (typeof after === 'number' && after < 0) throw userError('BAD_USER_INPUT', 'afterSeq must be 0 or more.', { field: AFTER_SEQ_ARG });
+      this.assertSameRuntime(runtime);
       group = await this.joinGroup(plan, args, variables, connection.viewerId);
+      if (this.runtime !== runtime) {
+        if (group.subscribers.size === 0) this.leaveGroupIfEmpty(group);
+        this.assertSameRuntime(runtime);
+      }
     } catch (err) {
       this.countDown(connection);
       throw err;
     }
-    const afterSeq = typeof args[AFTER_SEQ_ARG] === 'number' ? (args[AFTER_SEQ_ARG] as number) : null;
     const subscriber: LiveSubscriber = new LiveSubscriber({
       viewerId: connection.viewerId,
       queueLimit: this.options.limits.queueLimit,
       afterSeq,
-      replay: plan.replay ? (after) => this.replay(plan, variables, { viewerId: connection.viewerId }, after) : undefined,
+      replay: plan.replay ? (seq) => this.replay(plan, variables, { viewerId: connection.viewerId }, seq) : undefined,
       stats: this.subscriberStats,
-      onRepairError: (err) => this.options.logger.warn({ err: (err as Error).message }, 'live backfill failed; retrying'),
+      onRepairError: (err) => this.options.logger.warn({ err: (err as Error).message }, 'live backfill failed'),
       onEnd: () => {
         this.countDown(connection);
-        group.subscribers.delete(subscriber);
-        if (group.subscribers.size === 0) {
-          this.groups.delete(group.key);
-          group.detachAll();
-        }
+        this.leaveGroup(group, subscriber);
       },
     });
     group.subscribers.add(subscriber);
     subscriber.start();
     return subscriber;
+  }
+
+  /** A reload while a subscribe was waiting: its plan belongs to the old schema. */
+  private assertSameRuntime(runtime: SupergraphRuntime): void {
+    if (this.runtime !== runtime) throw userError('SUBSCRIPTION_RESTART', 'The gateway loaded a new schema; subscribe again.');
+  }
+
+  private leaveGroup(group: SubscriptionGroup, subscriber: LiveSubscriber): void {
+    group.subscribers.delete(subscriber);
+    this.leaveGroupIfEmpty(group);
+  }
+
+  private leaveGroupIfEmpty(group: SubscriptionGroup): void {
+    if (group.subscribers.size > 0) return;
+    // Only forget the group if it is still the registered one (a failed attach may have replaced it).
+    if (this.groups.get(group.key) === group) this.groups.delete(group.key);
+    group.detachAll();
   }
 
   private checkLimits(connection: LiveConnection): void {
@@ -249,29 +267,34 @@ export class FederatedSubscriptionEngine {
     const { [AFTER_SEQ_ARG]: _after, ...groupArgs } = args;
     const afterSeqVariable = afterSeqVariableName(plan.operation);
     const groupVariables = Object.fromEntries(Object.entries(variables).filter(([k]) => k !== afterSeqVariable));
-    const key = `${plan.key}|${JSON.stringify(groupArgs)}|${JSON.stringify(groupVariables)}|${plan.viewerDependent ? viewerId : '*'}`;
+    const topics = expandTopics(plan.live.topic, args, viewerId);
+    // The topics are part of the key: a topic of the viewer ({viewerId}) makes the group the viewer's own.
+    const key = JSON.stringify([plan.key, topics, groupArgs, groupVariables, plan.viewerDependent ? viewerId : '*']);
     let group = this.groups.get(key);
-    if (group) return group;
-    group = new SubscriptionGroup(
-      key,
-      plan,
-      variables,
-      { viewerId: plan.viewerDependent ? viewerId : null },
-      (p, raw, vars, ctx) => this.executeEvent(p, raw, vars, ctx),
-      (g, userIds) => void this.reauthorize(g, userIds),
-      this.options.logger,
-    );
-    this.groups.set(key, group);
-    try {
+    if (!group) {
+      const created = new SubscriptionGroup(
+        key,
+        plan,
+        variables,
+        { viewerId: plan.viewerDependent ? viewerId : null },
+        (p, raw, vars, ctx) => this.executeEvent(p, raw, vars, ctx),
+        (g, userIds) => this.reauthorize(g, userIds),
+        this.options.logger,
+        this.options.limits.queueLimit,
+      );
       // Attach to every topic before anything is read from the log: nothing published from now on can be missed.
-      for (const topic of expandTopics(plan.live.topic, args, viewerId)) {
-        group.addDetacher(await this.options.hub.attach(topic, group.onEvent));
-      }
-    } catch (err) {
-      this.groups.delete(key);
-      group.detachAll();
-      throw err;
+      // Later joiners wait for the same attach.
+      created.ready = (async () => {
+        for (const topic of topics) created.addDetacher(await this.options.hub.attach(topic, created.onEvent));
+      })();
+      this.groups.set(key, created);
+      created.ready.catch(() => {
+        if (this.groups.get(key) === created) this.groups.delete(key);
+        created.detachAll();
+      });
+      group = created;
     }
+    await group.ready;
     return group;
   }
 
@@ -347,8 +370,7 @@ export class FederatedSubscriptionEngine {
       if (!Array.isArray(items)) {
         const first = result.errors?.[0];
         const code = first?.extensions?.code;
-        if (typeof code === 'string' && ['FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED'].includes(code))
-          throw userError(code === 'NOT_FOUND' ? 'NOT_FOUND' : code === 'FORBIDDEN' ? 'FORBIDDEN' : 'UNAUTHENTICATED', first!.message);
+        if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') throw userError(code, first!.message, { field: first!.extensions?.field });
         throw new Error(`replay failed: ${first?.message ?? 'no data'}`);
       }
       const errors = formatErrors(result.errors, (err) => this.options.logger.error({ err }, 'replay error'));
@@ -387,27 +409,43 @@ export class FederatedSubscriptionEngine {
     throw userError('FORBIDDEN', `You may not subscribe to ${plan.fieldName} with these arguments.`);
   }
 
+  /**
+   * Re-checks some users' access (an event said it may have changed). The group waits for this before delivering its
+   * next event. A user refused, or whose access cannot be verified after retries, has the subscription ended.
+   */
   private async reauthorize(group: SubscriptionGroup, userIds: string[]): Promise<void> {
     const rootNode = group.plan.operation.selectionSet.selections[0]!;
-    if (rootNode.kind !== Kind.FIELD || !group.plan.authorize) return;
-    const fieldDef = this.requireRuntime().apiGraphQLSchema.getSubscriptionType()!.getFields()[group.plan.fieldName]!;
-    const args = getArgumentValues(fieldDef, rootNode, group.variables);
+    const runtime = this.runtime;
+    if (rootNode.kind !== Kind.FIELD || !group.plan.authorize || !runtime) return;
+    let args: Record<string, unknown>;
+    try {
+      const fieldDef = runtime.apiGraphQLSchema.getSubscriptionType()!.getFields()[group.plan.fieldName]!;
+      args = getArgumentValues(fieldDef, rootNode, group.variables);
+    } catch (err) {
+      this.options.logger.error({ err }, 'reauthorize: cannot read the subscription arguments');
+      return;
+    }
     const wanted = new Set(userIds);
-    const checked = new Map<string, Promise<GraphQLError | null>>();
+    const verdicts = new Map<string, Promise<GraphQLError | null>>();
+    const check = async (viewerId: string): Promise<GraphQLError | null> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.authorize(group.plan, args, viewerId);
+          return null;
+        } catch (err) {
+          const code = (err as GraphQLError).extensions?.code;
+          if (code !== 'SERVICE_UNAVAILABLE') return userError('FORBIDDEN', 'Your access to this subscription was revoked.');
+          if (attempt >= 3) return userError('SERVICE_UNAVAILABLE', 'Access could not be re-checked; resubscribe with afterSeq.');
+          await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        }
+      }
+    };
     for (const subscriber of [...group.subscribers]) {
       const viewerId = subscriber.viewerId;
       if (!viewerId || !wanted.has(viewerId)) continue;
-      if (!checked.has(viewerId)) {
-        checked.set(
-          viewerId,
-          this.authorize(group.plan, args, viewerId).then(
-            () => null,
-            (err: GraphQLError) => (err.extensions?.code === 'SERVICE_UNAVAILABLE' ? null : err),
-          ),
-        );
-      }
-      const refused = await checked.get(viewerId)!;
-      if (refused) subscriber.end(userError('FORBIDDEN', 'Your access to this subscription was revoked.'));
+      if (!verdicts.has(viewerId)) verdicts.set(viewerId, check(viewerId));
+      const refused = await verdicts.get(viewerId)!;
+      if (refused) subscriber.end(refused);
     }
   }
 

@@ -62,7 +62,8 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
   private waiting: Pull | undefined;
   private ended = false;
   private endError: GraphQLError | undefined;
-  private repairing: Promise<void> | undefined;
+  /** True while a backfill runs; set and cleared synchronously, so no live event can slip between the two. */
+  private repairing = false;
   private repairRequested = false;
 
   constructor(private readonly options: LiveSubscriberOptions) {
@@ -106,9 +107,8 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
       this.repairRequested = true;
       return;
     }
-    this.repairing = this.runRepair().finally(() => {
-      this.repairing = undefined;
-    });
+    this.repairing = true;
+    void this.runRepair();
   }
 
   private accept(d: Delivery): boolean {
@@ -125,51 +125,59 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
 
   private async runRepair(): Promise<void> {
     let rounds = 0;
-    do {
-      this.repairRequested = false;
-      rounds++;
-      try {
-        const items = await this.options.replay!(this.lastSeq!);
-        if (this.ended) return;
-        for (const item of items) {
-          if (item.seq !== undefined && item.seq > this.lastSeq!) {
-            this.lastSeq = item.seq;
-            this.options.stats.backfilled++;
-            this.enqueue(item.payload);
-          }
-        }
-      } catch (err) {
-        this.options.onRepairError?.(err);
-        if (this.ended) return;
-        if ((err as GraphQLError).extensions?.code === 'FORBIDDEN') {
-          this.end(err as GraphQLError);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** rounds, 2000)));
-        this.repairRequested = true;
-        continue;
-      }
-      // Live events that arrived meanwhile, in seq order; a hole left means the log is behind the stream: read again.
-      this.pending.sort((a, b) => a.seq! - b.seq!);
-      while (this.pending.length) {
-        if (!this.accept(this.pending[0]!)) {
-          this.options.stats.gapsDetected++;
-          this.repairRequested = true;
-          break;
-        }
-        this.pending.shift();
-      }
-      if (this.repairRequested && rounds >= MAX_REPAIR_ROUNDS) {
-        // The log never showed the missing seq: deliver what we have rather than stall the stream for good.
-        for (const d of this.pending.splice(0)) {
-          if (this.lastSeq === null || d.seq! > this.lastSeq) {
-            this.lastSeq = d.seq!;
-            this.enqueue(d.payload);
-          }
-        }
+    try {
+      do {
         this.repairRequested = false;
-      }
-    } while (this.repairRequested && !this.ended);
+        rounds++;
+        try {
+          const items = await this.options.replay!(this.lastSeq!);
+          if (this.ended) return;
+          for (const item of items) {
+            if (item.seq !== undefined && item.seq > this.lastSeq!) {
+              this.lastSeq = item.seq;
+              this.options.stats.backfilled++;
+              this.enqueue(item.payload);
+            }
+          }
+        } catch (err) {
+          this.options.onRepairError?.(err);
+          if (this.ended) return;
+          // A coded refusal (no longer a member, chat gone, afterSeq out of range) ends the subscription with it;
+          // only an unavailable service is worth retrying.
+          const code = (err as GraphQLError).extensions?.code;
+          if (typeof code === 'string' && code !== 'SERVICE_UNAVAILABLE' && code !== 'INTERNAL_SERVER_ERROR') {
+            this.end(err as GraphQLError);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** rounds, 2000)));
+          this.repairRequested = true;
+          continue;
+        }
+        // Live events that arrived meanwhile, in seq order; a hole left means the log is behind the stream: read again.
+        this.pending.sort((a, b) => a.seq! - b.seq!);
+        while (this.pending.length) {
+          if (!this.accept(this.pending[0]!)) {
+            this.options.stats.gapsDetected++;
+            this.repairRequested = true;
+            break;
+          }
+          this.pending.shift();
+        }
+        if (this.repairRequested && rounds >= MAX_REPAIR_ROUNDS) {
+          // The log never showed the missing seq: deliver what we have rather than stall the stream for good.
+          for (const d of this.pending.splice(0)) {
+            if (this.lastSeq === null || d.seq! > this.lastSeq) {
+              this.lastSeq = d.seq!;
+              this.enqueue(d.payload);
+            }
+          }
+          this.repairRequested = false;
+        }
+      } while (this.repairRequested && !this.ended);
+    } finally {
+      // Same synchronous step as the last drain above: from here on live events are accepted directly.
+      this.repairing = false;
+    }
   }
 
   private enqueue(payload: PreSerialized): void {

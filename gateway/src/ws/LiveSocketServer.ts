@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, TokenError, type TokenService } from '@chatgraph/auth';
@@ -8,6 +8,8 @@ import { userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import type { FederatedSubscriptionEngine, LiveConnection } from '../subscriptions/FederatedSubscriptionEngine';
 import { serializedJson } from '../subscriptions/PreSerialized';
+import { LiveSubscriber } from '../subscriptions/LiveSubscriber';
+import { operationLimitsRule } from '../limits/operationLimits';
 
 /** Close codes the gateway uses beyond graphql-ws's own. */
 export const LiveCloseCode = {
@@ -37,6 +39,8 @@ interface SocketExtra {
   request: IncomingMessage;
   connection?: LiveConnection;
   expiryTimer?: NodeJS.Timeout;
+  /** Every iterator started on this socket, ended when it closes. */
+  iterators?: Set<AsyncIterableIterator<unknown>>;
 }
 
 /** Context graphql-ws hands to our `subscribe`: the iterator the engine already started. */
@@ -109,6 +113,8 @@ export class LiveSocketServer {
         const { socket } = ctx.extra;
         try {
           const verified = await tokens.verify(raw);
+          // the socket may have closed while the token was checked: set up nothing for it
+          if (socket.readyState !== socket.OPEN) return false;
           ctx.extra.connection = { viewerId: verified.userId, subscriptions: 0 };
           const ttl = verified.expiresAt.getTime() - this.now();
           ctx.extra.expiryTimer = setTimeout(() => socket.close(LiveCloseCode.TokenExpired, 'Token expired'), Math.max(0, Math.min(ttl, 2 ** 31 - 1)));
@@ -121,6 +127,8 @@ export class LiveSocketServer {
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
+        // graphql-ws forgets an iterator in some paths (a reused id, an operation it cannot identify); end them all.
+        for (const iterator of ctx.extra.iterators ?? []) void iterator.return?.();
       },
       onSubscribe: async (ctx, _id, payload) => {
         const connection = ctx.extra.connection;
@@ -134,20 +142,27 @@ export class LiveSocketServer {
         const operations = doc.definitions.filter((d) => d.kind === 'OperationDefinition');
         const operation = payload.operationName
           ? operations.find((o) => o.kind === 'OperationDefinition' && o.name?.value === payload.operationName)
-          : operations[0];
+          : operations.length === 1
+            ? operations[0]
+            : undefined;
         if (!operation || operation.kind !== 'OperationDefinition')
           return [userError('BAD_USER_INPUT', 'The document has no operation of that name.')];
         if (operation.operation !== 'subscription')
           return [userError('BAD_USER_INPUT', 'Only subscriptions run over WebSocket; send queries and mutations to POST /graphql.')];
-        const result = await engine.subscribe({
-          document: doc,
-          operationName: payload.operationName,
-          variables: payload.variables,
-          connection,
-        });
+        // graphql-ws treats "" as a name it cannot find; so do we.
+        const operationName = payload.operationName || undefined;
+        const result = await engine.subscribe({ document: doc, operationName, variables: payload.variables, connection });
         if (Array.isArray(result)) return result as GraphQLError[];
-        const args: ExecutionArgs = { schema, document: doc, operationName: payload.operationName, variableValues: payload.variables };
-        const context: LiveExecutionContext = { iterator: result as AsyncIterableIterator<unknown> };
+        const iterator = result as AsyncIterableIterator<unknown>;
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) {
+          void iterator.return?.();
+          return [userError('BAD_USER_INPUT', 'The connection closed.')];
+        }
+        const iterators = (ctx.extra.iterators ??= new Set());
+        for (const it of iterators) if (it instanceof LiveSubscriber && it.isEnded) iterators.delete(it);
+        iterators.add(iterator);
+        const args: ExecutionArgs = { schema, document: doc, operationName, variableValues: payload.variables };
+        const context: LiveExecutionContext = { iterator };
         return { ...args, contextValue: context };
       },
       subscribe: (args) => (args.contextValue as LiveExecutionContext).iterator as AsyncGenerator<never>,
@@ -170,7 +185,7 @@ export class LiveSocketServer {
     let result: DocumentNode | readonly GraphQLError[];
     try {
       const doc = parse(query, { maxTokens: 5000 });
-      const errors = validate(schema, doc);
+      const errors = validate(schema, doc, [...specifiedRules, operationLimitsRule()]);
       result = errors.length ? errors.map((e) => userError('GRAPHQL_VALIDATION_FAILED', e.message)) : doc;
     } catch (err) {
       result = [userError('GRAPHQL_PARSE_FAILED', err instanceof GraphQLError ? err.message : 'The query is not valid GraphQL.')];
@@ -199,7 +214,9 @@ export class LiveSocketServer {
         send: (data) =>
           new Promise<void>((resolve, reject) => {
             if (this.pendingJson !== undefined) {
-              data = data.replace(QUOTED_PLACEHOLDER, this.pendingJson);
+              const json = this.pendingJson;
+              // a function replacement: `$&`, `$'` in the JSON (user text) must be inserted literally
+              data = data.replace(QUOTED_PLACEHOLDER, () => json);
               this.pendingJson = undefined;
             }
             if (socket.readyState !== socket.OPEN) return resolve();
