@@ -27,6 +27,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests and test helpers read GraphQL responses loosely; production code keeps `any` out of module boundaries.
+    files: ['**/test/**/*.ts', 'internal/testing/src/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     // Plain Node scripts and configs (scripts/, deploy/haproxyConfig.js, jest.config.js, ...): CommonJS.
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },

@@ -11,7 +11,12 @@ runService(
   'gateway',
   logger,
   async () => {
-    const server = createGatewayServer({ config, logger, tokens: tokenServiceFromConfig(config), identity: identitySignerFromConfig(config) });
+    const server = createGatewayServer({
+      config,
+      logger,
+      tokens: tokenServiceFromConfig(config),
+      identity: identitySignerFromConfig(config),
+    });
     // SIGHUP reloads the committed supergraph without a restart (live subscriptions resume with afterSeq).
     process.on('SIGHUP', () => server.supergraph.reload());
     await server.listen(config.GATEWAY_PORT, config.HOST);

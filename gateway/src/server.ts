@@ -42,7 +42,11 @@ export interface GatewayServer {
 
 /** The URL a subgraph is reached at: the config's `<NAME>_URL` when the name is known, else the supergraph's. */
 function subgraphUrl(config: Config, name: string, fallback: string | undefined): string {
-  const configured: Record<string, string> = { users: config.USERS_URL, chats: config.CHATS_URL, presence: config.PRESENCE_URL };
+  const configured: Record<string, string> = {
+    users: config.USERS_URL,
+    chats: config.CHATS_URL,
+    presence: config.PRESENCE_URL,
+  };
   const url = configured[name] ?? fallback;
   if (!url) throw new Error(`no URL for subgraph ${name}`);
   return url;
@@ -57,7 +61,9 @@ function subgraphUrl(config: Config, name: string, fallback: string | undefined)
 export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
   const { config, logger, tokens, identity } = options;
   const agent = createKeepAliveAgent();
-  const supergraph = options.supergraph ?? new SupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, logger });
+  const supergraph =
+    options.supergraph ??
+    new SupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, logger });
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
   const hub = new RedisTopicHub(bus.pubsub, bus.subscriber, logger);
   const dataSource = (name: string, url: string | undefined) =>
@@ -113,7 +119,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       const verified = await tokens.verify(token);
       return { viewerId: verified.userId };
     } catch (err) {
-      const gqlError: GraphQLError = err instanceof TokenError ? err.toGraphQLError() : userError('UNAUTHENTICATED', 'Invalid token.');
+      const gqlError: GraphQLError =
+        err instanceof TokenError ? err.toGraphQLError() : userError('UNAUTHENTICATED', 'Invalid token.');
       gqlError.extensions.http = { status: 401 };
       throw gqlError;
     }
@@ -125,25 +132,31 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const httpServer = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {
-      res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: closing ? 'draining' : 'ok' }));
+      res
+        .writeHead(closing ? 503 : 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: closing ? 'draining' : 'ok' }));
       return;
     }
     if (path === '/ready') {
       const ready = started && !closing && engine.apiSchema !== undefined && bus.subscriber.status === 'ready';
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'unavailable' }));
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'unavailable' }));
       return;
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ subscriptions: engine.stats(), connections: live.connections, publish: bus.stats }),
-      );
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ subscriptions: engine.stats(), connections: live.connections, publish: bus.stats }));
       return;
     }
     if (path === '/graphql' || path === '/') {
       void graphql(req, res);
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: `No route ${path}`, extensions: { code: 'NOT_FOUND' } }] }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ errors: [{ message: `No route ${path}`, extensions: { code: 'NOT_FOUND' } }] }));
   });
   httpServer.keepAliveTimeout = 65_000;
   httpServer.on('upgrade', (req, socket, head) => {

@@ -2,7 +2,13 @@ import { LiveSubscriber, type Delivery, type SubscriberStats } from '../src/subs
 import { preSerialized, serializedJson } from '../src/subscriptions/PreSerialized';
 
 const event = (seq: number): Delivery => ({ seq, payload: preSerialized(JSON.stringify({ seq })) });
-const stats = (): SubscriberStats => ({ delivered: 0, duplicatesDropped: 0, gapsDetected: 0, backfilled: 0, slowConsumersClosed: 0 });
+const stats = (): SubscriberStats => ({
+  delivered: 0,
+  duplicatesDropped: 0,
+  gapsDetected: 0,
+  backfilled: 0,
+  slowConsumersClosed: 0,
+});
 
 /** A log of events 1..n that a replay reads from, like the chat event log. */
 function logOf(n: number) {

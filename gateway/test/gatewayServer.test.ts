@@ -13,7 +13,8 @@ import { createGatewayServer, type GatewayServer } from '../src/server';
 import { SupergraphSource, DEFAULT_SUPERGRAPH_PATH } from '../src/supergraph/SupergraphSource';
 import { gql, liveClient, signUp, sleep, subscribe, type TestUser } from '../../test/e2e/support/clients';
 
-const EVENTS = 'subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq message { text author { displayName } } } }';
+const EVENTS =
+  'subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq message { text author { displayName } } } }';
 type Events = { chatEvents: { seq: number; message: { text: string } | null } };
 
 describe('gateway server', () => {
@@ -40,7 +41,11 @@ describe('gateway server', () => {
     return res.data.sendMessage.seq;
   };
   const lastSeq = async () =>
-    (await gql<{ chat: { lastSeq: number } }>(url, owner.token, 'query($c: ID!) { chat(id: $c) { lastSeq } }', { c: chatId })).data!.chat.lastSeq;
+    (
+      await gql<{ chat: { lastSeq: number } }>(url, owner.token, 'query($c: ID!) { chat(id: $c) { lastSeq } }', {
+        c: chatId,
+      })
+    ).data!.chat.lastSeq;
 
   beforeAll(async () => {
     dbs = await createTestDatabases(config);
@@ -49,7 +54,12 @@ describe('gateway server', () => {
     // a private copy of the supergraph, with the subgraph URLs of this test, that the test can rewrite
     supergraphFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-sg-')), 'supergraph.graphql');
     fs.copyFileSync(DEFAULT_SUPERGRAPH_PATH, supergraphFile);
-    const gatewayConfig = { ...config, USERS_URL: stack.url('users'), CHATS_URL: stack.url('chats'), PRESENCE_URL: stack.url('presence') };
+    const gatewayConfig = {
+      ...config,
+      USERS_URL: stack.url('users'),
+      CHATS_URL: stack.url('chats'),
+      PRESENCE_URL: stack.url('presence'),
+    };
     const logger = createLogger('gateway-test', 'silent');
     gateway = createGatewayServer({
       config: gatewayConfig,
@@ -95,16 +105,29 @@ describe('gateway server', () => {
     await Promise.all(clients.map((c) => c.dispose()));
   });
 
-  it('ends a removed member\'s subscription with FORBIDDEN after delivering the removal', async () => {
+  it("ends a removed member's subscription with FORBIDDEN after delivering the removal", async () => {
     const victim = members[3]!;
     const client = liveClient(wsUrl, victim.token);
-    const sub = subscribe<Events>(client, 'subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq type } }', { c: chatId, a: await lastSeq() });
+    const sub = subscribe<Events>(
+      client,
+      'subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq type } }',
+      { c: chatId, a: await lastSeq() },
+    );
     await sleep(300);
-    const removed = await gql(url, owner.token, 'mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }', { c: chatId, u: victim.id });
+    const removed = await gql(
+      url,
+      owner.token,
+      'mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }',
+      { c: chatId, u: victim.id },
+    );
     expect(removed.errors).toBeUndefined();
     await sub.waitFor(() => sub.errors.length > 0);
-    expect(sub.results.map((r) => (r.data as { chatEvents: { type: string } }).chatEvents.type)).toEqual(['MEMBER_REMOVED']);
-    expect(sub.errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]]);
+    expect(sub.results.map((r) => (r.data as { chatEvents: { type: string } }).chatEvents.type)).toEqual([
+      'MEMBER_REMOVED',
+    ]);
+    expect(sub.errors).toEqual([
+      [expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })],
+    ]);
     await client.dispose();
   });
 
@@ -112,7 +135,9 @@ describe('gateway server', () => {
     const client = liveClient(wsUrl, owner.token);
     const subs = [1, 2, 3, 4].map(() => subscribe<Events>(client, EVENTS, { c: chatId }));
     await subs[3]!.waitFor(() => subs[3]!.errors.length > 0);
-    expect(subs[3]!.errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED' }) })]]);
+    expect(subs[3]!.errors).toEqual([
+      [expect.objectContaining({ extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED' }) })],
+    ]);
     expect(subs.slice(0, 3).every((s) => s.errors.length === 0)).toBe(true);
     await client.dispose();
   });
@@ -124,7 +149,9 @@ describe('gateway server', () => {
     fs.appendFileSync(supergraphFile, '\n');
     expect(gateway.supergraph.reload()).toBe(true);
     await sub.waitFor(() => sub.errors.length > 0);
-    expect(sub.errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBSCRIPTION_RESTART' }) })]]);
+    expect(sub.errors).toEqual([
+      [expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBSCRIPTION_RESTART' }) })],
+    ]);
     // the reloaded gateway keeps serving
     const again = subscribe<Events>(client, EVENTS, { c: chatId, a: await lastSeq() });
     await sleep(300);
@@ -133,9 +160,14 @@ describe('gateway server', () => {
     await client.dispose();
   });
 
-  it('keeps each viewer\'s activity stream to themself', async () => {
+  it("keeps each viewer's activity stream to themself", async () => {
     const [a, b] = [members[0]!, members[1]!];
-    const direct = await gql<{ createDirectChat: { id: string } }>(url, owner.token, 'mutation($u: ID!) { createDirectChat(userId: $u) { id } }', { u: a.id });
+    const direct = await gql<{ createDirectChat: { id: string } }>(
+      url,
+      owner.token,
+      'mutation($u: ID!) { createDirectChat(userId: $u) { id } }',
+      { u: a.id },
+    );
     const directId = direct.data!.createDirectChat.id;
     const ACTIVITY = 'subscription { myChatActivity { seq type chat { id } } }';
     const clientA = liveClient(wsUrl, a.token);
@@ -143,7 +175,12 @@ describe('gateway server', () => {
     const subA = subscribe<{ myChatActivity: { chat: { id: string } } }>(clientA, ACTIVITY);
     const subB = subscribe<{ myChatActivity: { chat: { id: string } } }>(clientB, ACTIVITY);
     await sleep(400);
-    await gql(url, owner.token, 'mutation($c: ID!) { sendMessage(chatId: $c, text: "just us", clientMessageId: "direct-1") { id } }', { c: directId });
+    await gql(
+      url,
+      owner.token,
+      'mutation($c: ID!) { sendMessage(chatId: $c, text: "just us", clientMessageId: "direct-1") { id } }',
+      { c: directId },
+    );
     await subA.waitFor((r) => r.some((x) => x.data?.myChatActivity.chat.id === directId));
     // b is not in the direct chat: a later event of the group chat b is in proves b's stream is live and clean
     await send(owner, 'for the group');
@@ -167,7 +204,9 @@ describe('gateway server', () => {
     const client = liveClient(wsUrl, owner.token);
     const sub = subscribe<Events>(client, EVENTS, { c: chatId, a: (await lastSeq()) + 1000 });
     await sub.waitFor(() => sub.errors.length > 0);
-    expect(sub.errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]]);
+    expect(sub.errors).toEqual([
+      [expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })],
+    ]);
     await client.dispose();
   });
 
@@ -179,7 +218,13 @@ describe('gateway server', () => {
     raw.on('message', (d) => messages.push(JSON.parse(String(d))));
     raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${owner.token}` } }));
     await sleep(200);
-    raw.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: EVENTS, operationName: '', variables: { c: chatId } } }));
+    raw.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: EVENTS, operationName: '', variables: { c: chatId } },
+      }),
+    );
     await sleep(500);
     raw.close();
     await sleep(300);
@@ -211,8 +256,15 @@ describe('gateway server', () => {
     expect(csrf.status).toBe(400);
     const introspection = await gql(url, owner.token, '{ __schema { types { name } } }');
     expect(introspection.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const deep = await gql(url, owner.token, `{ me { ${'chats { nodes { members { user { '.repeat(4)}id${' } } } }'.repeat(4)} } }`);
-    expect(deep.errors?.[0]).toMatchObject({ message: expect.stringMatching(/levels deep; the limit is 12/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const deep = await gql(
+      url,
+      owner.token,
+      `{ me { ${'chats { nodes { members { user { '.repeat(4)}id${' } } } }'.repeat(4)} } }`,
+    );
+    expect(deep.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/levels deep; the limit is 12/),
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
     const badToken = await gql(url, 'not-a-token', '{ me { id } }');
     expect(badToken.status).toBe(401);
     expect(badToken.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

@@ -35,7 +35,12 @@ describe('reading @live from a composed supergraph', () => {
     expect(result.errors).toBeUndefined();
     const fields = readLiveFields(Supergraph.build(result.supergraphSdl!).schema.toGraphQLJSSchema());
     expect(fields.get('events')).toEqual({ field: 'events', topic: 't:{id}', authorize: 'ok', replay: 'since' });
-    expect(fields.get('other')).toEqual({ field: 'other', topic: 'o:{viewerId}', authorize: undefined, replay: undefined });
+    expect(fields.get('other')).toEqual({
+      field: 'other',
+      topic: 'o:{viewerId}',
+      authorize: undefined,
+      replay: undefined,
+    });
     expect(fields.has('plain')).toBe(false);
   });
 });

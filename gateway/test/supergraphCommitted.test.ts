@@ -17,6 +17,7 @@ describe('the committed supergraph', () => {
     const committed = fs.readFileSync(path.join(path.dirname(DEFAULT_SUPERGRAPH_PATH), 'api-schema.graphql'), 'utf8');
     expect(committed).toBe(api);
     expect(committed).not.toMatch(/canReadChat|canWatchPresence|_entities/);
-    for (const name of ['chatEvents', 'sendMessage', 'presenceChanged', 'signUp', 'myChats', 'chatEventsSince']) expect(committed).toContain(name);
+    for (const name of ['chatEvents', 'sendMessage', 'presenceChanged', 'signUp', 'myChats', 'chatEventsSince'])
+      expect(committed).toContain(name);
   });
 });

@@ -24,7 +24,8 @@ export class ShardMap {
     let next = 0;
     for (const [i, s] of shards.entries()) {
       if (s.index !== i) throw new Error(`physical shard ${s.database} has index ${s.index}, expected ${i}`);
-      if (s.from !== next || s.to < s.from) throw new Error(`physical shard ${s.database}: range ${s.from}-${s.to} is not contiguous`);
+      if (s.from !== next || s.to < s.from)
+        throw new Error(`physical shard ${s.database}: range ${s.from}-${s.to} is not contiguous`);
       this.byLogical.fill(i, s.from, s.to + 1);
       next = s.to + 1;
     }

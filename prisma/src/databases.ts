@@ -12,7 +12,10 @@ export type ChatsClient = InstanceType<typeof ChatsPrismaClient>;
 export type ShardedService = 'users' | 'chats';
 
 /** The shard map of a service as configured (`USERS_SHARDS` / `CHATS_SHARDS` databases, even ranges). */
-export function shardMapFor(config: Pick<Config, 'DB_NAME_PREFIX' | 'USERS_SHARDS' | 'CHATS_SHARDS'>, service: ShardedService): ShardMap {
+export function shardMapFor(
+  config: Pick<Config, 'DB_NAME_PREFIX' | 'USERS_SHARDS' | 'CHATS_SHARDS'>,
+  service: ShardedService,
+): ShardMap {
   return ShardMap.even(config.DB_NAME_PREFIX, service, service === 'users' ? config.USERS_SHARDS : config.CHATS_SHARDS);
 }
 

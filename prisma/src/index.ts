@@ -3,9 +3,20 @@ export { ShardMap } from './ShardMap';
 export type { PhysicalShard } from './ShardMap';
 export { ShardedDatabase, databaseUrl } from './ShardedDatabase';
 export type { ShardedDatabaseOptions, Disconnectable } from './ShardedDatabase';
-export { createUsersDatabase, createChatsDatabase, shardMapFor, UsersPrismaClient, ChatsPrismaClient } from './databases';
+export {
+  createUsersDatabase,
+  createChatsDatabase,
+  shardMapFor,
+  UsersPrismaClient,
+  ChatsPrismaClient,
+} from './databases';
 export type { UsersClient, ChatsClient, ShardedService } from './databases';
-export { runMigrations, readMigrations, describe as describeMigration, MigrationChecksumError } from './migrate/runMigrations';
+export {
+  runMigrations,
+  readMigrations,
+  describe as describeMigration,
+  MigrationChecksumError,
+} from './migrate/runMigrations';
 export type { MigrationFile, ShardMigrationResult, RunMigrationsOptions } from './migrate/runMigrations';
 export { migrateAll, SHARDED_SERVICES } from './migrate/migrateAll';
 export { migrationsDirFor } from './paths';

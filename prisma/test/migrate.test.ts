@@ -44,26 +44,42 @@ describe('shard-aware migration runner', () => {
 
   it('changes nothing and says so when run again', async () => {
     const lines: string[] = [];
-    const results = await runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDir: dir, log: (l) => lines.push(l) });
+    const results = await runMigrations({
+      baseUrl: config.DATABASE_URL,
+      map,
+      migrationsDir: dir,
+      log: (l) => lines.push(l),
+    });
     expect(results.every((r) => r.applied.length === 0 && !r.createdDatabase)).toBe(true);
     expect(lines.every((l) => l.includes('up to date, nothing to do'))).toBe(true);
   });
 
   it('applies a new migration to every shard', async () => {
     fs.mkdirSync(path.join(dir, '20260201000000_add_bio'));
-    fs.writeFileSync(path.join(dir, '20260201000000_add_bio', 'migration.sql'), 'ALTER TABLE users ADD COLUMN bio text;');
+    fs.writeFileSync(
+      path.join(dir, '20260201000000_add_bio', 'migration.sql'),
+      'ALTER TABLE users ADD COLUMN bio text;',
+    );
     const results = await runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDir: dir });
-    expect(results.map((r) => r.applied)).toEqual([['20260201000000_add_bio'], ['20260201000000_add_bio'], ['20260201000000_add_bio']]);
+    expect(results.map((r) => r.applied)).toEqual([
+      ['20260201000000_add_bio'],
+      ['20260201000000_add_bio'],
+      ['20260201000000_add_bio'],
+    ]);
   });
 
   it('refuses to run when an applied migration file was edited, and changes nothing', async () => {
     fs.mkdirSync(path.join(dir, '20260301000000_more'));
     fs.writeFileSync(path.join(dir, '20260301000000_more', 'migration.sql'), 'ALTER TABLE users ADD COLUMN more text;');
     fs.appendFileSync(path.join(dir, '20260201000000_add_bio', 'migration.sql'), '\n-- edited\n');
-    await expect(runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDir: dir })).rejects.toThrow(MigrationChecksumError);
+    await expect(runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDir: dir })).rejects.toThrow(
+      MigrationChecksumError,
+    );
     const client = new Client({ connectionString: databaseUrl(config.DATABASE_URL, map.shards[0]!.database) });
     await client.connect();
-    const { rows } = await client.query("SELECT count(*)::int AS n FROM _chatgraph_migrations WHERE name = '20260301000000_more'");
+    const { rows } = await client.query(
+      "SELECT count(*)::int AS n FROM _chatgraph_migrations WHERE name = '20260301000000_more'",
+    );
     expect(rows[0].n).toBe(0);
     await client.end();
   });

@@ -43,12 +43,15 @@ describe.each<ShardedService>(['users', 'chats'])('the %s Prisma schema matches 
   let dbs: TestDatabases;
   let client: Client;
   const schema = fs.readFileSync(path.join(__dirname, '..', service, 'schema.prisma'), 'utf8');
-  const models = (JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: schema }))) as { datamodel: { models: DmmfModel[] } })
-    .datamodel.models;
+  const models = (
+    JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: schema }))) as { datamodel: { models: DmmfModel[] } }
+  ).datamodel.models;
 
   beforeAll(async () => {
     dbs = await createTestDatabases(config);
-    client = new Client({ connectionString: databaseUrl(config.DATABASE_URL, shardMapFor(config, service).shards[0]!.database) });
+    client = new Client({
+      connectionString: databaseUrl(config.DATABASE_URL, shardMapFor(config, service).shards[0]!.database),
+    });
     await client.connect();
   });
   afterAll(async () => {
@@ -69,8 +72,14 @@ describe.each<ShardedService>(['users', 'chats'])('the %s Prisma schema matches 
     for (const field of scalars) {
       const column = columns.get(field.dbName ?? field.name);
       expect({ field: field.name, exists: column !== undefined }).toEqual({ field: field.name, exists: true });
-      expect({ field: field.name, type: column!.data_type }).toEqual({ field: field.name, type: expectedPgType(field) });
-      expect({ field: field.name, nullable: column!.is_nullable === 'YES' }).toEqual({ field: field.name, nullable: !field.isRequired });
+      expect({ field: field.name, type: column!.data_type }).toEqual({
+        field: field.name,
+        type: expectedPgType(field),
+      });
+      expect({ field: field.name, nullable: column!.is_nullable === 'YES' }).toEqual({
+        field: field.name,
+        nullable: !field.isRequired,
+      });
     }
     // every column of the table is known to Prisma
     const mapped = new Set(scalars.map((f) => f.dbName ?? f.name));

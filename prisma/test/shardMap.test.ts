@@ -20,7 +20,10 @@ describe('ShardMap', () => {
   });
 
   it('names databases <prefix>_<service>_<index>', () => {
-    expect(ShardMap.even('chatgraph', 'users', 2).shards.map((s) => s.database)).toEqual(['chatgraph_users_0', 'chatgraph_users_1']);
+    expect(ShardMap.even('chatgraph', 'users', 2).shards.map((s) => s.database)).toEqual([
+      'chatgraph_users_0',
+      'chatgraph_users_1',
+    ]);
   });
 
   it('refuses maps with holes, overlaps or out-of-order ranges', () => {
@@ -60,7 +63,9 @@ describe('ShardedDatabase', () => {
   });
 
   it('groups ids into one batch per physical shard', () => {
-    const ids = [0, 1, 1500, 3000, 3001, 4095].map((l) => composeId({ timeMs: Date.now(), logicalShard: l, sequence: 0 }));
+    const ids = [0, 1, 1500, 3000, 3001, 4095].map((l) =>
+      composeId({ timeMs: Date.now(), logicalShard: l, sequence: 0 }),
+    );
     const groups = dbs.chats.groupByShard(ids, (id) => id);
     expect([...groups.keys()].sort()).toEqual([0, 1, 2, 3]);
     expect(groups.get(2)).toHaveLength(2);

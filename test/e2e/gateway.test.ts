@@ -4,7 +4,14 @@
  * subgraphs, resume exactly, survive a lost publish and a Redis restart; intruders are refused.
  */
 import { IdentitySigner, TokenService } from '@chatgraph/auth';
-import { createTestDatabases, ProcessStack, RedisServer, subgraphRequester, testConfig, type TestDatabases } from '@chatgraph/testing';
+import {
+  createTestDatabases,
+  ProcessStack,
+  RedisServer,
+  subgraphRequester,
+  testConfig,
+  type TestDatabases,
+} from '@chatgraph/testing';
 import { gql, liveClient, signUp, sleep, subscribe, type TestUser } from './support/clients';
 
 const EVENTS = `subscription($chatId: ID!, $afterSeq: Int) {
@@ -15,7 +22,11 @@ const EVENTS = `subscription($chatId: ID!, $afterSeq: Int) {
 }`;
 
 interface EventData {
-  chatEvents: { seq: number; type: string; message: { text: string; author: { id: string; displayName: string; presence: { status: string } | null } } | null };
+  chatEvents: {
+    seq: number;
+    type: string;
+    message: { text: string; author: { id: string; displayName: string; presence: { status: string } | null } } | null;
+  };
 }
 
 describe('gateway end to end', () => {
@@ -67,7 +78,11 @@ describe('gateway end to end', () => {
   });
 
   const lastSeq = async () =>
-    (await gql<{ chat: { lastSeq: number } }>(A(), alice.token, 'query($c: ID!) { chat(id: $c) { lastSeq } }', { c: chatId })).data!.chat.lastSeq;
+    (
+      await gql<{ chat: { lastSeq: number } }>(A(), alice.token, 'query($c: ID!) { chat(id: $c) { lastSeq } }', {
+        c: chatId,
+      })
+    ).data!.chat.lastSeq;
 
   it('delivers an event sent through instance A to a subscriber on instance B, with fields of all three subgraphs', async () => {
     const client = liveClient(stack.wsUrl('gatewayB'), alice.token);
@@ -104,7 +119,9 @@ describe('gateway end to end', () => {
     const live = await send(alice, 'live after resume');
     await sub2.waitFor((r) => seqs(r).includes(live));
     expect(seqs(sub2.results)).toEqual([...missed, live]);
-    expect(sub2.results.slice(0, 50).map((r) => r.data!.chatEvents.message!.text)).toEqual(missed.map((_, i) => `missed ${i}`));
+    expect(sub2.results.slice(0, 50).map((r) => r.data!.chatEvents.message!.text)).toEqual(
+      missed.map((_, i) => `missed ${i}`),
+    );
     await second.dispose();
   });
 
@@ -151,7 +168,9 @@ describe('gateway end to end', () => {
     const sub = subscribe<EventData>(client, EVENTS, { chatId, afterSeq: 0 });
     await sub.waitFor(() => sub.errors.length > 0).catch(() => undefined);
     expect(sub.results).toEqual([]);
-    expect(sub.errors).toEqual([expect.arrayContaining([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })])]);
+    expect(sub.errors).toEqual([
+      expect.arrayContaining([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]),
+    ]);
     await client.dispose();
 
     let closed: { code: number; reason: string } | undefined;
@@ -184,7 +203,12 @@ describe('gateway end to end', () => {
 
   it('answers queries with the rest of the data when presence is down, with an error on the missing field', async () => {
     await stack.kill('presence');
-    const res = await gql<{ chat: { title: string; messages: { nodes: Array<{ text: string; author: { displayName: string; presence: unknown } }> } } }>(
+    const res = await gql<{
+      chat: {
+        title: string;
+        messages: { nodes: Array<{ text: string; author: { displayName: string; presence: unknown } }> };
+      };
+    }>(
       A(),
       alice.token,
       'query($c: ID!) { chat(id: $c) { title messages(last: 2) { nodes { text author { displayName presence { status } } } } } }',

@@ -3,10 +3,18 @@
  * over two gateway processes with leastconn; a third instance joins later; an event sent through any of them reaches
  * subscribers on all of them.
  */
-import { createTestDatabases, HaproxyProcess, haproxyInstalled, ProcessStack, testConfig, type TestDatabases } from '@chatgraph/testing';
+import {
+  createTestDatabases,
+  HaproxyProcess,
+  haproxyInstalled,
+  ProcessStack,
+  testConfig,
+  type TestDatabases,
+} from '@chatgraph/testing';
 import { gql, liveClient, signUp, subscribe, type LiveSubscription } from './support/clients';
 
-if (!haproxyInstalled) console.warn('haproxy is not installed: the scale-out test behind HAProxy is SKIPPED (apt-get install -y haproxy)');
+if (!haproxyInstalled)
+  console.warn('haproxy is not installed: the scale-out test behind HAProxy is SKIPPED (apt-get install -y haproxy)');
 const describeWithHaproxy = haproxyInstalled ? describe : describe.skip;
 
 const EVENTS = 'subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq message { text } } }';
@@ -45,7 +53,9 @@ describeWithHaproxy('scale-out behind HAProxy', () => {
 
     // four subscribers through the proxy, one directly on a third instance started now
     const clients = [owner, ...members].map((u) => liveClient(proxy.wsUrl, u.token));
-    const subs: Array<LiveSubscription<Events>> = clients.map((c) => subscribe<Events>(c, EVENTS, { c: chatId, a: lastSeq }));
+    const subs: Array<LiveSubscription<Events>> = clients.map((c) =>
+      subscribe<Events>(c, EVENTS, { c: chatId, a: lastSeq }),
+    );
     const c = await stack.start('gatewayC', 'gateway');
     const direct = liveClient(stack.wsUrl('gatewayC'), members[0]!.token);
     subs.push(subscribe<Events>(direct, EVENTS, { c: chatId, a: lastSeq }));
@@ -67,7 +77,13 @@ describeWithHaproxy('scale-out behind HAProxy', () => {
     }
 
     const metrics = await Promise.all(
-      [stack.processes.get('gatewayA')!, stack.processes.get('gatewayB')!, c].map(async (p) => (await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).json()) as { connections: number; subscriptions: { topics: number } }),
+      [stack.processes.get('gatewayA')!, stack.processes.get('gatewayB')!, c].map(
+        async (p) =>
+          (await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).json()) as {
+            connections: number;
+            subscriptions: { topics: number };
+          },
+      ),
     );
     // leastconn put two of the four proxied sockets on each instance; the third has the direct one
     expect(metrics.map((m) => m.connections)).toEqual([2, 2, 1]);

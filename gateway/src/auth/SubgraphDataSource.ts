@@ -55,7 +55,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       } catch {
         return this.unavailable(`answered HTTP ${status} without JSON`);
       }
-      if (typeof parsed !== 'object' || parsed === null) return this.unavailable(`answered HTTP ${status} without a GraphQL response`);
+      if (typeof parsed !== 'object' || parsed === null)
+        return this.unavailable(`answered HTTP ${status} without a GraphQL response`);
       return parsed as GatewayGraphQLResponse;
     } catch (err) {
       return this.unavailable((err as Error).message);

@@ -1,4 +1,12 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 
 /** Limits on the shape of an operation, checked at validation before anything is planned or fetched. */
 export interface OperationLimits {
@@ -10,7 +18,11 @@ export interface OperationLimits {
 
 export const DEFAULT_OPERATION_LIMITS: OperationLimits = { maxDepth: 12, maxAliases: 50 };
 
-function depthOf(set: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
+function depthOf(
+  set: SelectionSetNode | undefined,
+  fragments: Map<string, FragmentDefinitionNode>,
+  seen: Set<string>,
+): number {
   if (!set) return 0;
   let max = 0;
   for (const sel of set.selections) {
@@ -33,7 +45,8 @@ function depthOf(set: SelectionSetNode | undefined, fragments: Map<string, Fragm
 export function operationLimitsRule(limits: OperationLimits = DEFAULT_OPERATION_LIMITS): ValidationRule {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    for (const def of context.getDocument().definitions)
+      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
     let aliases = 0;
     return {
       Field(node) {
@@ -45,14 +58,20 @@ export function operationLimitsRule(limits: OperationLimits = DEFAULT_OPERATION_
           const depth = depthOf(node.selectionSet, fragments, new Set());
           if (depth > limits.maxDepth) {
             context.reportError(
-              new GraphQLError(`The operation is ${depth} levels deep; the limit is ${limits.maxDepth}.`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }),
+              new GraphQLError(`The operation is ${depth} levels deep; the limit is ${limits.maxDepth}.`, {
+                nodes: [node],
+                extensions: { code: 'BAD_USER_INPUT' },
+              }),
             );
           }
         },
         leave(node) {
           if (aliases > limits.maxAliases) {
             context.reportError(
-              new GraphQLError(`The operation uses ${aliases} aliases; the limit is ${limits.maxAliases}.`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }),
+              new GraphQLError(`The operation uses ${aliases} aliases; the limit is ${limits.maxAliases}.`, {
+                nodes: [node],
+                extensions: { code: 'BAD_USER_INPUT' },
+              }),
             );
           }
         },

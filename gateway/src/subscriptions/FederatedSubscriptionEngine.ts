@@ -15,7 +15,14 @@ import type { GatewayGraphQLRequestContext, GatewaySchemaHash } from '@apollo/se
 import { isErrorCode, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import type { GatewayContext } from '../auth/SubgraphDataSource';
-import { AFTER_SEQ_ARG, buildSubscriptionPlan, EVENT_SERVICE, planKey, SEQ_ALIAS, type SubscriptionPlan } from './buildSubscriptionPlan';
+import {
+  AFTER_SEQ_ARG,
+  buildSubscriptionPlan,
+  EVENT_SERVICE,
+  planKey,
+  SEQ_ALIAS,
+  type SubscriptionPlan,
+} from './buildSubscriptionPlan';
 import { expandTopics } from './LiveFieldRegistry';
 import { LiveSubscriber, type Delivery, type SubscriberStats } from './LiveSubscriber';
 import { preSerialized, type PreSerialized } from './PreSerialized';
@@ -86,7 +93,13 @@ export class FederatedSubscriptionEngine {
   private readonly perUser = new Map<string, number>();
   private active = 0;
   private readonly counters = { eventExecutions: 0, replays: 0 };
-  private readonly subscriberStats: SubscriberStats = { delivered: 0, duplicatesDropped: 0, gapsDetected: 0, backfilled: 0, slowConsumersClosed: 0 };
+  private readonly subscriberStats: SubscriberStats = {
+    delivered: 0,
+    duplicatesDropped: 0,
+    gapsDetected: 0,
+    backfilled: 0,
+    slowConsumersClosed: 0,
+  };
   private readonly replayPageSize: number;
   private readonly stopRepairOnReconnect: () => void;
 
@@ -151,7 +164,8 @@ export class FederatedSubscriptionEngine {
   }
 
   private requireRuntime(): SupergraphRuntime {
-    if (!this.runtime) throw userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.');
+    if (!this.runtime)
+      throw userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.');
     return this.runtime;
   }
 
@@ -169,11 +183,17 @@ export class FederatedSubscriptionEngine {
     }
   }
 
-  private async start(request: SubscribeRequest): Promise<AsyncIterableIterator<PreSerialized> | readonly GraphQLError[]> {
+  private async start(
+    request: SubscribeRequest,
+  ): Promise<AsyncIterableIterator<PreSerialized> | readonly GraphQLError[]> {
     const { connection } = request;
     const runtime = this.requireRuntime();
     const plan = this.plan(request.document, request.operationName ?? undefined);
-    const coerced = getVariableValues(runtime.apiGraphQLSchema, plan.operation.variableDefinitions ?? [], request.variables ?? {});
+    const coerced = getVariableValues(
+      runtime.apiGraphQLSchema,
+      plan.operation.variableDefinitions ?? [],
+      request.variables ?? {},
+    );
     if (coerced.errors) return coerced.errors.map((e) => userError('BAD_USER_INPUT', e.message));
     const variables = coerced.coerced;
     const fieldDef = runtime.apiGraphQLSchema.getSubscriptionType()!.getFields()[plan.fieldName]!;
@@ -181,7 +201,8 @@ export class FederatedSubscriptionEngine {
     if (rootNode.kind !== Kind.FIELD) throw new Error('unreachable: plans have a field root');
     const args = getArgumentValues(fieldDef, rootNode, variables);
     const after = args[AFTER_SEQ_ARG];
-    if (typeof after === 'number' && after < 0) throw userError('BAD_USER_INPUT', 'afterSeq must be 0 or more.', { field: AFTER_SEQ_ARG });
+    if (typeof after === 'number' && after < 0)
+      throw userError('BAD_USER_INPUT', 'afterSeq must be 0 or more.', { field: AFTER_SEQ_ARG });
     const afterSeq = typeof after === 'number' ? after : null;
 
     // Take the slot before any await, so concurrent subscribes on one connection cannot all pass the check.
@@ -219,7 +240,8 @@ export class FederatedSubscriptionEngine {
 
   /** A reload while a subscribe was waiting: its plan belongs to the old schema. */
   private assertSameRuntime(runtime: SupergraphRuntime): void {
-    if (this.runtime !== runtime) throw userError('SUBSCRIPTION_RESTART', 'The gateway loaded a new schema; subscribe again.');
+    if (this.runtime !== runtime)
+      throw userError('SUBSCRIPTION_RESTART', 'The gateway loaded a new schema; subscribe again.');
   }
 
   private leaveGroup(group: SubscriptionGroup, subscriber: LiveSubscriber): void {
@@ -241,7 +263,10 @@ export class FederatedSubscriptionEngine {
     if ((this.perUser.get(connection.viewerId) ?? 0) >= perUser)
       throw userError('LIMIT_EXCEEDED', `At most ${perUser} live subscriptions per user.`);
     if (this.active >= perInstance)
-      throw userError('LIMIT_EXCEEDED', 'This gateway instance is at its live subscription limit; reconnect to retry elsewhere.');
+      throw userError(
+        'LIMIT_EXCEEDED',
+        'This gateway instance is at its live subscription limit; reconnect to retry elsewhere.',
+      );
   }
 
   private countUp(connection: LiveConnection): void {
@@ -298,9 +323,15 @@ export class FederatedSubscriptionEngine {
     return group;
   }
 
-  private requestContext(variables: Record<string, unknown>, context: GatewayContext, document?: DocumentNode): GatewayGraphQLRequestContext<GatewayContext> {
+  private requestContext(
+    variables: Record<string, unknown>,
+    context: GatewayContext,
+    document?: DocumentNode,
+  ): GatewayGraphQLRequestContext<GatewayContext> {
     const runtime = this.requireRuntime();
-    const operation = document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const operation = document?.definitions.find(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+    );
     return {
       request: { variables },
       logger: this.options.logger,
@@ -338,7 +369,12 @@ export class FederatedSubscriptionEngine {
   }
 
   /** Projects a raw event through the primary fetch (owner's schema), runs `rest`, serializes once. */
-  private async executeEvent(plan: SubscriptionPlan, raw: unknown, variables: Record<string, unknown>, context: GatewayContext): Promise<PreSerialized> {
+  private async executeEvent(
+    plan: SubscriptionPlan,
+    raw: unknown,
+    variables: Record<string, unknown>,
+    context: GatewayContext,
+  ): Promise<PreSerialized> {
     this.counters.eventExecutions++;
     const eventSource: GraphQLDataSource = {
       process: async ({ request }) => {
@@ -351,13 +387,26 @@ export class FederatedSubscriptionEngine {
         return { data: projected.data ?? null, errors: projected.errors?.map((e) => e.toJSON()) };
       },
     };
-    const result = await this.runPlan(plan.eventPlan, plan.operationContext, { ...this.services, [EVENT_SERVICE]: eventSource }, variables, context);
+    const result = await this.runPlan(
+      plan.eventPlan,
+      plan.operationContext,
+      { ...this.services, [EVENT_SERVICE]: eventSource },
+      variables,
+      context,
+    );
     const errors = formatErrors(result.errors, (err) => this.options.logger.error({ err }, 'live event error'));
-    return preSerialized(JSON.stringify(errors ? { data: result.data ?? null, errors } : { data: result.data ?? null }));
+    return preSerialized(
+      JSON.stringify(errors ? { data: result.data ?? null, errors } : { data: result.data ?? null }),
+    );
   }
 
   /** The events after `afterSeq` with the subscription's selection, as this viewer may see them. */
-  private async replay(plan: SubscriptionPlan, variables: Record<string, unknown>, context: GatewayContext, afterSeq: number): Promise<Delivery[]> {
+  private async replay(
+    plan: SubscriptionPlan,
+    variables: Record<string, unknown>,
+    context: GatewayContext,
+    afterSeq: number,
+  ): Promise<Delivery[]> {
     const replay = plan.replay!;
     const out: Delivery[] = [];
     let after = afterSeq;
@@ -365,12 +414,20 @@ export class FederatedSubscriptionEngine {
       this.counters.replays++;
       const vars: Record<string, unknown> = { _liveAfterSeq: after, _liveLimit: this.replayPageSize };
       for (const name of replay.variableNames) if (name in variables) vars[name] = variables[name];
-      const result = await this.runPlan(replay.queryPlan, replay.operationContext, this.services, vars, context, replay.document);
+      const result = await this.runPlan(
+        replay.queryPlan,
+        replay.operationContext,
+        this.services,
+        vars,
+        context,
+        replay.document,
+      );
       const items = result.data?.[replay.responseKey];
       if (!Array.isArray(items)) {
         const first = result.errors?.[0];
         const code = first?.extensions?.code;
-        if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') throw userError(code, first!.message, { field: first!.extensions?.field });
+        if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR')
+          throw userError(code, first!.message, { field: first!.extensions?.field });
         throw new Error(`replay failed: ${first?.message ?? 'no data'}`);
       }
       const errors = formatErrors(result.errors, (err) => this.options.logger.error({ err }, 'replay error'));
@@ -379,8 +436,14 @@ export class FederatedSubscriptionEngine {
         // An error with an item index in its path belongs to that item; one without (a whole fetch failed) to all.
         const itemErrors = errors
           ?.filter((e) => typeof e.path?.[1] !== 'number' || e.path[1] === index)
-          .map((e): GraphQLFormattedError => (typeof e.path?.[1] === 'number' ? { ...e, path: [plan.responseKey, ...e.path.slice(2)] } : { ...e, path: undefined }));
-        const body = itemErrors?.length ? { data: { [plan.responseKey]: rest }, errors: itemErrors } : { data: { [plan.responseKey]: rest } };
+          .map((e): GraphQLFormattedError =>
+            typeof e.path?.[1] === 'number'
+              ? { ...e, path: [plan.responseKey, ...e.path.slice(2)] }
+              : { ...e, path: undefined },
+          );
+        const body = itemErrors?.length
+          ? { data: { [plan.responseKey]: rest }, errors: itemErrors }
+          : { data: { [plan.responseKey]: rest } };
         out.push({ seq: typeof seq === 'number' ? seq : undefined, payload: preSerialized(JSON.stringify(body)) });
         if (typeof seq === 'number') after = seq;
       });
@@ -404,7 +467,12 @@ export class FederatedSubscriptionEngine {
     if (response.data?.allowed === true) return;
     const error = response.errors?.[0];
     const code = error?.extensions?.code;
-    if (code === 'SERVICE_UNAVAILABLE' || code === 'NOT_FOUND' || code === 'BAD_USER_INPUT' || code === 'UNAUTHENTICATED')
+    if (
+      code === 'SERVICE_UNAVAILABLE' ||
+      code === 'NOT_FOUND' ||
+      code === 'BAD_USER_INPUT' ||
+      code === 'UNAUTHENTICATED'
+    )
       throw userError(code, error!.message, { field: error!.extensions?.field });
     throw userError('FORBIDDEN', `You may not subscribe to ${plan.fieldName} with these arguments.`);
   }
@@ -434,8 +502,10 @@ export class FederatedSubscriptionEngine {
           return null;
         } catch (err) {
           const code = (err as GraphQLError).extensions?.code;
-          if (code !== 'SERVICE_UNAVAILABLE') return userError('FORBIDDEN', 'Your access to this subscription was revoked.');
-          if (attempt >= 3) return userError('SERVICE_UNAVAILABLE', 'Access could not be re-checked; resubscribe with afterSeq.');
+          if (code !== 'SERVICE_UNAVAILABLE')
+            return userError('FORBIDDEN', 'Your access to this subscription was revoked.');
+          if (attempt >= 3)
+            return userError('SERVICE_UNAVAILABLE', 'Access could not be re-checked; resubscribe with afterSeq.');
           await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
         }
       }

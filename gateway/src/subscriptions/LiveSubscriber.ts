@@ -197,7 +197,10 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
     this.options.stats.slowConsumersClosed++;
     this.queue.length = 0;
     this.end(
-      userError('SLOW_CONSUMER', 'This subscription fell too far behind and was closed; resubscribe with afterSeq to resume.'),
+      userError(
+        'SLOW_CONSUMER',
+        'This subscription fell too far behind and was closed; resubscribe with afterSeq to resume.',
+      ),
     );
   }
 

@@ -91,7 +91,10 @@ export class RedisTopicHub {
       ]);
     } catch {
       detach();
-      throw userError('SERVICE_UNAVAILABLE', 'Live events are unavailable right now (Redis does not answer); retry shortly.');
+      throw userError(
+        'SERVICE_UNAVAILABLE',
+        'Live events are unavailable right now (Redis does not answer); retry shortly.',
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -112,7 +115,10 @@ export class RedisTopicHub {
   clear(): void {
     for (const [topic, entry] of this.topics) {
       this.topics.delete(topic);
-      entry.subscription.then((id) => this.pubsub.unsubscribe(id), () => undefined);
+      entry.subscription.then(
+        (id) => this.pubsub.unsubscribe(id),
+        () => undefined,
+      );
     }
   }
 }

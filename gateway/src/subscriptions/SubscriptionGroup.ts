@@ -6,7 +6,12 @@ import type { PreSerialized } from './PreSerialized';
 import type { SubscriptionPlan } from './buildSubscriptionPlan';
 
 /** Runs one event through a plan (projection + `rest`) and serializes the result. */
-export type EventExecutor = (plan: SubscriptionPlan, raw: unknown, variables: Record<string, unknown>, context: GatewayContext) => Promise<PreSerialized>;
+export type EventExecutor = (
+  plan: SubscriptionPlan,
+  raw: unknown,
+  variables: Record<string, unknown>,
+  context: GatewayContext,
+) => Promise<PreSerialized>;
 
 /** Re-checks the access of some users' subscriptions in a group; resolves when done. */
 export type Reauthorizer = (group: SubscriptionGroup, userIds: string[]) => Promise<void>;
@@ -54,7 +59,13 @@ export class SubscriptionGroup {
       // Events arrive faster than they can be executed (a slow subgraph): close rather than queue without bound.
       this.logger.warn({ field: this.plan.fieldName, backlog: this.backlog }, 'live group backlog over its limit');
       for (const subscriber of [...this.subscribers]) {
-        subscriber.end(userError('SLOW_CONSUMER', 'Live events could not be processed fast enough; resubscribe with afterSeq to resume.'), true);
+        subscriber.end(
+          userError(
+            'SLOW_CONSUMER',
+            'Live events could not be processed fast enough; resubscribe with afterSeq to resume.',
+          ),
+          true,
+        );
       }
       return;
     }

@@ -135,7 +135,17 @@ function buildReplayPlan(
     },
   };
   // Variables the replay field and the fragments use (not the operation's definitions, which mention them all).
-  const used = usedVariables({ kind: Kind.DOCUMENT, definitions: [...fragments, { kind: Kind.OPERATION_DEFINITION, operation: OperationTypeNode.QUERY, selectionSet: { kind: Kind.SELECTION_SET, selections: [field] } }] });
+  const used = usedVariables({
+    kind: Kind.DOCUMENT,
+    definitions: [
+      ...fragments,
+      {
+        kind: Kind.OPERATION_DEFINITION,
+        operation: OperationTypeNode.QUERY,
+        selectionSet: { kind: Kind.SELECTION_SET, selections: [field] },
+      },
+    ],
+  });
   const variableDefinitions: VariableDefinitionNode[] = [
     ...(operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value)),
     {
@@ -143,7 +153,11 @@ function buildReplayPlan(
       variable: variable('_liveAfterSeq'),
       type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: name('Int') } },
     },
-    { kind: Kind.VARIABLE_DEFINITION, variable: variable('_liveLimit'), type: { kind: Kind.NAMED_TYPE, name: name('Int') } },
+    {
+      kind: Kind.VARIABLE_DEFINITION,
+      variable: variable('_liveLimit'),
+      type: { kind: Kind.NAMED_TYPE, name: name('Int') },
+    },
   ];
   const document: DocumentNode = {
     kind: Kind.DOCUMENT,
@@ -161,17 +175,27 @@ function buildReplayPlan(
   };
   const errors = validate(runtime.apiGraphQLSchema, document);
   if (errors.length) throw new Error(`replay query for ${live.field} does not validate: ${errors[0]!.message}`);
-  const queryPlan = runtime.planner.buildQueryPlan(operationFromDocument(runtime.apiSchema, document, { operationName: 'LiveReplay' }));
+  const queryPlan = runtime.planner.buildQueryPlan(
+    operationFromDocument(runtime.apiSchema, document, { operationName: 'LiveReplay' }),
+  );
   return {
     queryPlan,
-    operationContext: buildOperationContext({ schema: runtime.apiGraphQLSchema, operationDocument: document, operationName: 'LiveReplay' }),
+    operationContext: buildOperationContext({
+      schema: runtime.apiGraphQLSchema,
+      operationDocument: document,
+      operationName: 'LiveReplay',
+    }),
     document,
     responseKey,
     variableNames: variableDefinitions.map((v) => v.variable.name.value).filter((n) => !n.startsWith('_live')),
   };
 }
 
-function buildAuthorizeQuery(ownerSchema: GraphQLSchema, live: LiveField & { authorize: string }, subscriptionArgs: string[]): AuthorizeQuery {
+function buildAuthorizeQuery(
+  ownerSchema: GraphQLSchema,
+  live: LiveField & { authorize: string },
+  subscriptionArgs: string[],
+): AuthorizeQuery {
   const field = ownerSchema.getQueryType()?.getFields()[live.authorize];
   if (!field) throw new Error(`@live authorize field Query.${live.authorize} is not in the owning subgraph`);
   const argNames = field.args.map((a) => a.name).filter((n) => subscriptionArgs.includes(n));
@@ -187,11 +211,24 @@ function buildAuthorizeQuery(ownerSchema: GraphQLSchema, live: LiveField & { aut
  * directive come the topic, the authorization query and the replay query. Throws a coded GraphQLError for
  * operations the engine cannot serve.
  */
-export function buildSubscriptionPlan(runtime: SupergraphRuntime, document: DocumentNode, operationName: string | undefined, key: string): SubscriptionPlan {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+export function buildSubscriptionPlan(
+  runtime: SupergraphRuntime,
+  document: DocumentNode,
+  operationName: string | undefined,
+  key: string,
+): SubscriptionPlan {
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
   if (!operation) throw userError('BAD_USER_INPUT', 'Name the operation to run (operationName).');
-  const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+  const fragments = document.definitions.filter(
+    (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
+  );
   const roots = operation.selectionSet.selections;
   const root = roots.length === 1 && roots[0]!.kind === Kind.FIELD ? roots[0] : undefined;
   if (!root) throw userError('BAD_USER_INPUT', 'A subscription selects exactly one root field, without fragments.');
@@ -199,12 +236,15 @@ export function buildSubscriptionPlan(runtime: SupergraphRuntime, document: Docu
   const live = runtime.liveFields.get(fieldName);
   if (!live) throw userError('BAD_USER_INPUT', `Subscription.${fieldName} is not a live field of this gateway.`);
 
-  const plan = runtime.planner.buildQueryPlan(operationFromDocument(runtime.apiSchema, document, { operationName: operation.name?.value }));
+  const plan = runtime.planner.buildQueryPlan(
+    operationFromDocument(runtime.apiSchema, document, { operationName: operation.name?.value }),
+  );
   if (plan.node?.kind !== 'Subscription') throw new Error(`planning ${fieldName} did not give a subscription plan`);
   const { primary, rest } = plan.node;
   const owner = primary.serviceName;
   const ownerSchema = runtime.subgraphSchema(owner);
-  const argNames = runtime.apiGraphQLSchema.getSubscriptionType()!.getFields()[fieldName]!.args.map((a) => a.name);
+  const subscriptionFields = runtime.apiGraphQLSchema.getSubscriptionType()!.getFields();
+  const argNames = subscriptionFields[fieldName]!.args.map((a) => a.name);
   return {
     key,
     fieldName,
@@ -212,13 +252,24 @@ export function buildSubscriptionPlan(runtime: SupergraphRuntime, document: Docu
     live,
     owner,
     operation,
-    operationContext: buildOperationContext({ schema: runtime.apiGraphQLSchema, operationDocument: document, operationName: operation.name?.value }),
-    eventPlan: { kind: 'QueryPlan', node: { kind: 'Sequence', nodes: [{ ...primary, serviceName: EVENT_SERVICE }, ...(rest ? [rest] : [])] } },
+    operationContext: buildOperationContext({
+      schema: runtime.apiGraphQLSchema,
+      operationDocument: document,
+      operationName: operation.name?.value,
+    }),
+    eventPlan: {
+      kind: 'QueryPlan',
+      node: { kind: 'Sequence', nodes: [{ ...primary, serviceName: EVENT_SERVICE }, ...(rest ? [rest] : [])] },
+    },
     primaryDocument: parse(primary.operation),
     ownerSchema,
     viewerDependent: fetchNodes(rest).some((f) => f.serviceName === owner),
-    replay: live.replay ? buildReplayPlan(runtime, { ...live, replay: live.replay }, root, operation, fragments) : undefined,
-    authorize: live.authorize ? buildAuthorizeQuery(ownerSchema, { ...live, authorize: live.authorize }, argNames) : undefined,
+    replay: live.replay
+      ? buildReplayPlan(runtime, { ...live, replay: live.replay }, root, operation, fragments)
+      : undefined,
+    authorize: live.authorize
+      ? buildAuthorizeQuery(ownerSchema, { ...live, authorize: live.authorize }, argNames)
+      : undefined,
   };
 }
 

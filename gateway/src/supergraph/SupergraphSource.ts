@@ -35,7 +35,9 @@ export class SupergraphSource {
     try {
       return fs.readFileSync(this.path, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read the supergraph at ${this.path} (run "npm run supergraph"): ${(err as Error).message}`);
+      throw new Error(
+        `cannot read the supergraph at ${this.path} (run "npm run supergraph"): ${(err as Error).message}`,
+      );
     }
   }
 
@@ -63,7 +65,10 @@ export class SupergraphSource {
     try {
       sdl = this.read();
     } catch (err) {
-      this.options.logger.error({ err: (err as Error).message }, 'supergraph reload failed; keeping the running schema');
+      this.options.logger.error(
+        { err: (err as Error).message },
+        'supergraph reload failed; keeping the running schema',
+      );
       return false;
     }
     if (sdl === this.current) return false;

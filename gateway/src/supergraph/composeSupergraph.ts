@@ -18,9 +18,21 @@ const repoRoot = path.join(__dirname, '..', '..', '..');
  * gateway reaches other addresses through USERS_URL, CHATS_URL and PRESENCE_URL).
  */
 export const SUBGRAPHS: readonly SubgraphSource[] = [
-  { name: 'users', url: 'http://127.0.0.1:4001/graphql', sdlPath: path.join(repoRoot, 'subgraphs/users/src/schema.graphql') },
-  { name: 'chats', url: 'http://127.0.0.1:4002/graphql', sdlPath: path.join(repoRoot, 'subgraphs/chats/src/schema.graphql') },
-  { name: 'presence', url: 'http://127.0.0.1:4003/graphql', sdlPath: path.join(repoRoot, 'subgraphs/presence/src/schema.graphql') },
+  {
+    name: 'users',
+    url: 'http://127.0.0.1:4001/graphql',
+    sdlPath: path.join(repoRoot, 'subgraphs/users/src/schema.graphql'),
+  },
+  {
+    name: 'chats',
+    url: 'http://127.0.0.1:4002/graphql',
+    sdlPath: path.join(repoRoot, 'subgraphs/chats/src/schema.graphql'),
+  },
+  {
+    name: 'presence',
+    url: 'http://127.0.0.1:4003/graphql',
+    sdlPath: path.join(repoRoot, 'subgraphs/presence/src/schema.graphql'),
+  },
 ];
 
 /** Composes the subgraphs' SDL files into a supergraph SDL; throws with every composition error. */

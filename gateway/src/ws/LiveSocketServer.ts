@@ -1,6 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+} from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, TokenError, type TokenService } from '@chatgraph/auth';
@@ -73,7 +81,9 @@ export class LiveSocketServer {
     this.now = options.now ?? Date.now;
     this.wss = new WebSocketServer({ noServer: true, handleProtocols, maxPayload: options.maxPayloadBytes ?? 65_536 });
     const server = makeServer<Record<string, unknown> | undefined, SocketExtra>(this.serverOptions());
-    this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) => this.onConnection(server, socket, request));
+    this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) =>
+      this.onConnection(server, socket, request),
+    );
   }
 
   /** Open sockets. */
@@ -109,7 +119,12 @@ export class LiveSocketServer {
       },
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
-        const raw = typeof params.authorization === 'string' ? bearerToken(params.authorization) : typeof params.token === 'string' ? params.token : undefined;
+        const raw =
+          typeof params.authorization === 'string'
+            ? bearerToken(params.authorization)
+            : typeof params.token === 'string'
+              ? params.token
+              : undefined;
         const { socket } = ctx.extra;
         try {
           const verified = await tokens.verify(raw);
@@ -117,11 +132,17 @@ export class LiveSocketServer {
           if (socket.readyState !== socket.OPEN) return false;
           ctx.extra.connection = { viewerId: verified.userId, subscriptions: 0 };
           const ttl = verified.expiresAt.getTime() - this.now();
-          ctx.extra.expiryTimer = setTimeout(() => socket.close(LiveCloseCode.TokenExpired, 'Token expired'), Math.max(0, Math.min(ttl, 2 ** 31 - 1)));
+          ctx.extra.expiryTimer = setTimeout(
+            () => socket.close(LiveCloseCode.TokenExpired, 'Token expired'),
+            Math.max(0, Math.min(ttl, 2 ** 31 - 1)),
+          );
           return true;
         } catch (err) {
           const reason = err instanceof TokenError ? err.reason : 'invalid';
-          socket.close(CloseCode.Unauthorized, reason === 'expired' ? 'Token expired' : `Unauthorized: ${reason} token`);
+          socket.close(
+            CloseCode.Unauthorized,
+            reason === 'expired' ? 'Token expired' : `Unauthorized: ${reason} token`,
+          );
           return false;
         }
       },
@@ -134,8 +155,10 @@ export class LiveSocketServer {
         const connection = ctx.extra.connection;
         if (!connection) return [userError('UNAUTHENTICATED', 'Send a valid token in connection_init first.')];
         const schema = engine.apiSchema;
-        if (!schema) return [userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.')];
-        if (typeof payload.query !== 'string') return [userError('BAD_USER_INPUT', 'The subscribe message needs a query string.')];
+        if (!schema)
+          return [userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.')];
+        if (typeof payload.query !== 'string')
+          return [userError('BAD_USER_INPUT', 'The subscribe message needs a query string.')];
         const document = this.document(payload.query, schema);
         if (isErrorList(document)) return [...document];
         const doc = document;
@@ -148,10 +171,20 @@ export class LiveSocketServer {
         if (!operation || operation.kind !== 'OperationDefinition')
           return [userError('BAD_USER_INPUT', 'The document has no operation of that name.')];
         if (operation.operation !== 'subscription')
-          return [userError('BAD_USER_INPUT', 'Only subscriptions run over WebSocket; send queries and mutations to POST /graphql.')];
+          return [
+            userError(
+              'BAD_USER_INPUT',
+              'Only subscriptions run over WebSocket; send queries and mutations to POST /graphql.',
+            ),
+          ];
         // graphql-ws treats "" as a name it cannot find; so do we.
         const operationName = payload.operationName || undefined;
-        const result = await engine.subscribe({ document: doc, operationName, variables: payload.variables, connection });
+        const result = await engine.subscribe({
+          document: doc,
+          operationName,
+          variables: payload.variables,
+          connection,
+        });
         if (Array.isArray(result)) return result as GraphQLError[];
         const iterator = result as AsyncIterableIterator<unknown>;
         if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) {
@@ -188,14 +221,23 @@ export class LiveSocketServer {
       const errors = validate(schema, doc, [...specifiedRules, operationLimitsRule()]);
       result = errors.length ? errors.map((e) => userError('GRAPHQL_VALIDATION_FAILED', e.message)) : doc;
     } catch (err) {
-      result = [userError('GRAPHQL_PARSE_FAILED', err instanceof GraphQLError ? err.message : 'The query is not valid GraphQL.')];
+      result = [
+        userError(
+          'GRAPHQL_PARSE_FAILED',
+          err instanceof GraphQLError ? err.message : 'The query is not valid GraphQL.',
+        ),
+      ];
     }
     if (cache.size >= MAX_CACHED_DOCUMENTS) cache.delete(cache.keys().next().value!);
     cache.set(query, result);
     return result;
   }
 
-  private onConnection(server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>, socket: WebSocket, request: IncomingMessage): void {
+  private onConnection(
+    server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>,
+    socket: WebSocket,
+    request: IncomingMessage,
+  ): void {
     const { logger } = this.options;
     socket.once('error', (err) => {
       logger.debug({ err: err.message }, 'websocket error');

@@ -30,7 +30,8 @@ export interface VerifiedToken {
 }
 
 /** Why a token was refused; all map to `UNAUTHENTICATED`. */
-export type TokenRejection = 'missing' | 'malformed' | 'expired' | 'invalid_signature' | 'unknown_key' | 'invalid_claims';
+export type TokenRejection =
+  'missing' | 'malformed' | 'expired' | 'invalid_signature' | 'unknown_key' | 'invalid_claims';
 
 /** A refused token: carries the reason for logs and a GraphQL error for clients. */
 export class TokenError extends Error {

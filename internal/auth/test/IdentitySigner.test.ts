@@ -35,7 +35,9 @@ describe('IdentitySigner', () => {
   });
 
   it('refuses a header forged with another secret', () => {
-    const forged = new IdentitySigner({ secret: 'not-the-secret-but-just-as-long-1234', now: () => T0 }).sign({ userId: '1' });
+    const forged = new IdentitySigner({ secret: 'not-the-secret-but-just-as-long-1234', now: () => T0 }).sign({
+      userId: '1',
+    });
     expect(refusal(() => signer.verify(forged))).toBe('bad_signature');
   });
 
@@ -55,7 +57,10 @@ describe('IdentitySigner', () => {
 
   it('refuses a signed header whose payload is not an identity', () => {
     for (const payload of ['not json', 'null', '[]', '{"sub":1,"iat":0}', `{"sub":"1"}`, `{"sub":"1","iat":"${T0}"}`]) {
-      expect({ payload, reason: refusal(() => signer.verify(signedRaw(payload))) }).toEqual({ payload, reason: 'malformed' });
+      expect({ payload, reason: refusal(() => signer.verify(signedRaw(payload))) }).toEqual({
+        payload,
+        reason: 'malformed',
+      });
     }
   });
 
@@ -69,8 +74,14 @@ describe('IdentitySigner', () => {
   });
 
   it('turns a refusal into UNAUTHENTICATED naming the reason', () => {
-    expect(new IdentityError('missing').toGraphQLError().extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'identity_missing' });
-    expect(new IdentityError('stale').toGraphQLError().extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'identity_stale' });
+    expect(new IdentityError('missing').toGraphQLError().extensions).toEqual({
+      code: 'UNAUTHENTICATED',
+      reason: 'identity_missing',
+    });
+    expect(new IdentityError('stale').toGraphQLError().extensions).toEqual({
+      code: 'UNAUTHENTICATED',
+      reason: 'identity_stale',
+    });
   });
 
   it('identitySignerFromConfig uses GATEWAY_IDENTITY_SECRET', () => {

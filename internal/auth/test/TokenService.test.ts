@@ -7,7 +7,14 @@ const OLD_SECRET = 'the-previous-secret-also-32-chars-long!';
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 
 function service(overrides: Partial<ConstructorParameters<typeof TokenService>[0]> = {}, now = () => T0): TokenService {
-  return new TokenService({ current: { id: 'k2', secret: SECRET }, issuer: 'chatgraph', audience: 'chatgraph-api', ttlSeconds: 3600, now, ...overrides });
+  return new TokenService({
+    current: { id: 'k2', secret: SECRET },
+    issuer: 'chatgraph',
+    audience: 'chatgraph-api',
+    ttlSeconds: 3600,
+    now,
+    ...overrides,
+  });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<TokenRejection> {
@@ -54,7 +61,9 @@ describe('TokenService', () => {
     const tokens = service();
     const { token } = await tokens.sign('42');
     expect(await refusal(tokens.verify(withPayload(token, (p) => (p.sub = '43'))))).toBe('invalid_signature');
-    expect(await refusal(tokens.verify(withPayload(token, (p) => (p.exp = (p.exp as number) + 86400))))).toBe('invalid_signature');
+    expect(await refusal(tokens.verify(withPayload(token, (p) => (p.exp = (p.exp as number) + 86400))))).toBe(
+      'invalid_signature',
+    );
     const [h, p, s] = token.split('.') as [string, string, string];
     const flipped = `${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`;
     expect(await refusal(tokens.verify(flipped))).toBe('invalid_signature');
@@ -69,8 +78,13 @@ describe('TokenService', () => {
   it('refuses a token whose key id is unknown, or that has no key id', async () => {
     const { token } = await service({ current: { id: 'k9', secret: SECRET } }).sign('42');
     expect(await refusal(service().verify(token))).toBe('unknown_key');
-    const noKid = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('42').setIssuer('chatgraph')
-      .setAudience('chatgraph-api').setExpirationTime(Math.floor(T0 / 1000) + 60).sign(new TextEncoder().encode(SECRET));
+    const noKid = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('42')
+      .setIssuer('chatgraph')
+      .setAudience('chatgraph-api')
+      .setExpirationTime(Math.floor(T0 / 1000) + 60)
+      .sign(new TextEncoder().encode(SECRET));
     expect(await refusal(service().verify(noKid))).toBe('unknown_key');
   });
 
@@ -88,11 +102,18 @@ describe('TokenService', () => {
 
   it('refuses an unsigned ("alg": "none") token and garbage', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none', kid: 'k2' })).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ sub: '42', iss: 'chatgraph', aud: 'chatgraph-api', exp: T0 / 1000 + 60 })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ sub: '42', iss: 'chatgraph', aud: 'chatgraph-api', exp: T0 / 1000 + 60 }),
+    ).toString('base64url');
     expect(await refusal(service().verify(`${header}.${payload}.`))).toBe('malformed');
     // Same secret, but an algorithm the service does not accept.
-    const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512', kid: 'k2' }).setSubject('42').setIssuer('chatgraph')
-      .setAudience('chatgraph-api').setExpirationTime(Math.floor(T0 / 1000) + 60).sign(new TextEncoder().encode(SECRET));
+    const hs512 = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS512', kid: 'k2' })
+      .setSubject('42')
+      .setIssuer('chatgraph')
+      .setAudience('chatgraph-api')
+      .setExpirationTime(Math.floor(T0 / 1000) + 60)
+      .sign(new TextEncoder().encode(SECRET));
     expect(await refusal(service().verify(hs512))).toBe('malformed');
     expect(await refusal(service().verify('not.a.jwt'))).toBe('malformed');
     expect(await refusal(service().verify('garbage'))).toBe('malformed');

@@ -13,9 +13,12 @@ export const ErrorCodes = {
   RATE_LIMITED: 'Too many requests of this kind; `extensions.retryAfterMs` says when to try again.',
   SERVICE_UNAVAILABLE: 'A service chatgraph depends on is down; retry later. Nothing was written.',
   LIMIT_EXCEEDED: 'Too many live subscriptions for this connection, user or gateway instance; close some first.',
-  SLOW_CONSUMER: 'A live subscription fell too far behind and was closed; resubscribe with `afterSeq` to resume exactly.',
-  SUBSCRIPTION_RESTART: 'The gateway closed a live subscription (schema reload or shutdown); resubscribe with `afterSeq`.',
-  BAD_REQUEST: 'The HTTP request is not one the server accepts: no query, a body that is not JSON, or a body too large.',
+  SLOW_CONSUMER:
+    'A live subscription fell too far behind and was closed; resubscribe with `afterSeq` to resume exactly.',
+  SUBSCRIPTION_RESTART:
+    'The gateway closed a live subscription (schema reload or shutdown); resubscribe with `afterSeq`.',
+  BAD_REQUEST:
+    'The HTTP request is not one the server accepts: no query, a body that is not JSON, or a body too large.',
   OPERATION_RESOLUTION_FAILURE: 'The document has several operations and `operationName` names none of them.',
   PERSISTED_QUERY_NOT_FOUND: 'The server does not know this persisted query hash; send the full query with it once.',
   GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax.',

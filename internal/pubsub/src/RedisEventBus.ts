@@ -61,7 +61,10 @@ export class RedisEventBus {
       await Promise.race([
         this.publisher.publish(topic, JSON.stringify(payload)),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`publish timed out after ${this.publishTimeoutMs} ms`)), this.publishTimeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`publish timed out after ${this.publishTimeoutMs} ms`)),
+            this.publishTimeoutMs,
+          );
         }),
       ]);
       this.stats.published++;

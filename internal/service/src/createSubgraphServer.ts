@@ -51,7 +51,9 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   options: SubgraphServerOptions<TContext>,
 ): SubgraphServer<TContext> {
   const { logger } = options;
-  const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
+  const schema = buildSubgraphSchema([
+    { typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> },
+  ]);
   const apollo = new ApolloServer<TContext>({
     schema,
     introspection: options.introspection ?? true,

@@ -10,12 +10,7 @@ export interface RunningService {
  * Runs a service entry point: starts it, and on SIGTERM or SIGINT closes it and exits 0 (1 if closing fails or takes
  * longer than `graceMs`). A failure to start exits 1 with the reason logged.
  */
-export function runService(
-  name: string,
-  logger: Logger,
-  start: () => Promise<RunningService>,
-  graceMs = 10_000,
-): void {
+export function runService(name: string, logger: Logger, start: () => Promise<RunningService>, graceMs = 10_000): void {
   let stopping = false;
   const starting = start();
   const stop = (signal: string) => {
@@ -28,16 +23,18 @@ export function runService(
     }, graceMs);
     timer.unref();
     // A signal that arrives while starting waits for the start, so that what it opened (ports, pools) is closed.
-    starting.then((service) => service.close()).then(
-      () => {
-        logger.info(`${name}: stopped`);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, `${name}: error while shutting down`);
-        process.exit(1);
-      },
-    );
+    starting
+      .then((service) => service.close())
+      .then(
+        () => {
+          logger.info(`${name}: stopped`);
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, `${name}: error while shutting down`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -72,12 +72,21 @@ async function start(): Promise<Harness> {
   return { server, url, base: url.replace(/\/graphql$/, ''), logs, ready };
 }
 
-const signed = (userId: string | null = null) => ({ 'content-type': 'application/json', [IDENTITY_HEADER]: identity.sign({ userId }) });
+const signed = (userId: string | null = null) => ({
+  'content-type': 'application/json',
+  [IDENTITY_HEADER]: identity.sign({ userId }),
+});
 
 async function post(url: string, body: string, headers: Record<string, string>) {
   const res = await fetch(url, { method: 'POST', headers, body });
   const text = await res.text();
-  return { status: res.status, body: JSON.parse(text) as { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
+  return {
+    status: res.status,
+    body: JSON.parse(text) as {
+      data?: unknown;
+      errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+    },
+  };
 }
 
 describe('createSubgraphServer', () => {
@@ -103,7 +112,10 @@ describe('createSubgraphServer', () => {
     for (const headers of [signed(), { 'content-type': 'application/json' }]) {
       const res = await post(h.url, '{"query": "{ hello }"', headers);
       expect(res.status).toBe(400);
-      expect(res.body.errors![0]).toEqual({ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } });
+      expect(res.body.errors![0]).toEqual({
+        message: 'The request body is not valid JSON.',
+        extensions: { code: 'BAD_REQUEST' },
+      });
     }
   });
 
@@ -126,12 +138,19 @@ describe('createSubgraphServer', () => {
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ hello: 'world', boom: null });
     expect(res.body.errors).toEqual([
-      { message: 'Internal server error', locations: [{ line: 1, column: 9 }], path: ['boom'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      {
+        message: 'Internal server error',
+        locations: [{ line: 1, column: 9 }],
+        path: ['boom'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
     ]);
     const raw = JSON.stringify(res.body);
     expect(raw).not.toContain('10.0.0.7');
     expect(raw).not.toContain('stacktrace');
-    expect(h.logs.some((line) => line.includes('10.0.0.7') && line.includes('unexpected error in resolver'))).toBe(true);
+    expect(h.logs.some((line) => line.includes('10.0.0.7') && line.includes('unexpected error in resolver'))).toBe(
+      true,
+    );
   });
 
   it('passes a client error with a registered code through unchanged', async () => {
@@ -142,8 +161,16 @@ describe('createSubgraphServer', () => {
 
   it.each([
     ['no query', '{}', 'BAD_REQUEST'],
-    ['an operationName that is not in the document', '{"query":"query A { hello }","operationName":"B"}', 'OPERATION_RESOLUTION_FAILURE'],
-    ['a variable of the wrong type', '{"query":"query ($ms: Int!) { slow(ms: $ms) }","variables":{"ms":"soon"}}', 'BAD_USER_INPUT'],
+    [
+      'an operationName that is not in the document',
+      '{"query":"query A { hello }","operationName":"B"}',
+      'OPERATION_RESOLUTION_FAILURE',
+    ],
+    [
+      'a variable of the wrong type',
+      '{"query":"query ($ms: Int!) { slow(ms: $ms) }","variables":{"ms":"soon"}}',
+      'BAD_USER_INPUT',
+    ],
     ['a syntax error', '{"query":"{ hello "}', 'GRAPHQL_PARSE_FAILED'],
     ['an unknown field', '{"query":"{ nope }"}', 'GRAPHQL_VALIDATION_FAILED'],
     ['a batch (array body)', '[{"query":"{ hello }"}]', 'BAD_REQUEST'],

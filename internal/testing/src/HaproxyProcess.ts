@@ -29,12 +29,22 @@ export class HaproxyProcess {
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
     const file = path.join(dir, 'haproxy.cfg');
-    fs.writeFileSync(file, haproxyConfig({ port, bindHost: '127.0.0.1', gateways: gatewayPorts.map((p) => ({ host: '127.0.0.1', port: p })) }));
+    fs.writeFileSync(
+      file,
+      haproxyConfig({
+        port,
+        bindHost: '127.0.0.1',
+        gateways: gatewayPorts.map((p) => ({ host: '127.0.0.1', port: p })),
+      }),
+    );
     const child = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
     const proxy = new HaproxyProcess(port, child, dir);
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const up = await fetch(`http://127.0.0.1:${port}/haproxy/health`).then((r) => r.ok, () => false);
+      const up = await fetch(`http://127.0.0.1:${port}/haproxy/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) break;
       if (Date.now() > deadline) throw new Error('HAProxy did not answer within 15 s');
       await new Promise((r) => setTimeout(r, 100));

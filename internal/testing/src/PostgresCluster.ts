@@ -39,7 +39,17 @@ export class PostgresCluster {
 
   private async startServer(): Promise<void> {
     const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
-    asPostgres([`${BIN}/pg_ctl`, '-D', path.join(this.dir, 'data'), '-o', opts, '-w', '-l', path.join(this.dir, 'log'), 'start']);
+    asPostgres([
+      `${BIN}/pg_ctl`,
+      '-D',
+      path.join(this.dir, 'data'),
+      '-o',
+      opts,
+      '-w',
+      '-l',
+      path.join(this.dir, 'log'),
+      'start',
+    ]);
   }
 
   /** Stops the server (`immediate` is a crash-like stop). */

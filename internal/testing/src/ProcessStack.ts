@@ -26,14 +26,16 @@ export interface StackProcess {
 async function waitHealthy(port: number, child: ChildProcess, output: string[], timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before answering:\n${output.slice(-30).join('')}`);
+    if (child.exitCode !== null)
+      throw new Error(`process exited with ${child.exitCode} before answering:\n${output.slice(-30).join('')}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       if (res.ok) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`port ${port} not healthy after ${timeoutMs} ms:\n${output.slice(-30).join('')}`);
+    if (Date.now() > deadline)
+      throw new Error(`port ${port} not healthy after ${timeoutMs} ms:\n${output.slice(-30).join('')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -94,7 +96,12 @@ export class ProcessStack {
     if (!entry) throw new Error(`unknown service kind ${kind}`);
     const actualPort = port ?? (await freePort());
     const portVar = kind === 'gateway' ? 'GATEWAY_PORT' : `${kind.toUpperCase()}_PORT`;
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...this.env, ...extra, [portVar]: String(actualPort) };
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ...this.env,
+      ...extra,
+      [portVar]: String(actualPort),
+    };
     const output: string[] = [];
     const child = spawn(process.execPath, [path.join(repoRoot, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => output.push(String(d)));

@@ -42,6 +42,10 @@ export async function graphqlRequest<TData = Record<string, any>>(
  */
 export function subgraphRequester(config: Pick<Config, 'GATEWAY_IDENTITY_SECRET'>, url: string) {
   const signer = new IdentitySigner({ secret: config.GATEWAY_IDENTITY_SECRET });
-  return <TData = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, viewerId: string | null = null) =>
+  return <TData = Record<string, any>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    viewerId: string | null = null,
+  ) =>
     graphqlRequest<TData>(url, query, { variables, headers: { [IDENTITY_HEADER]: signer.sign({ userId: viewerId }) } });
 }

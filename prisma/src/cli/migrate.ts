@@ -14,7 +14,9 @@ migrateAll(config, (line) => process.stdout.write(`${line}\n`)).then(
   (err: Error) => {
     process.stderr.write(`db:migrate failed: ${err.message}\n`);
     if ((err as { code?: string }).code === 'ECONNREFUSED')
-      process.stderr.write(`PostgreSQL does not answer at ${config.DATABASE_URL}. Start it (see README, "Services").\n`);
+      process.stderr.write(
+        `PostgreSQL does not answer at ${config.DATABASE_URL}. Start it (see README, "Services").\n`,
+      );
     process.exit(1);
   },
 );

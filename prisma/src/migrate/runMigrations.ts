@@ -83,7 +83,11 @@ async function ensureDatabase(baseUrl: string, database: string): Promise<boolea
   }
 }
 
-async function migrateShard(baseUrl: string, shard: PhysicalShard, files: MigrationFile[]): Promise<ShardMigrationResult> {
+async function migrateShard(
+  baseUrl: string,
+  shard: PhysicalShard,
+  files: MigrationFile[],
+): Promise<ShardMigrationResult> {
   const createdDatabase = await ensureDatabase(baseUrl, shard.database);
   const client = new Client({ connectionString: databaseUrl(baseUrl, shard.database) });
   await client.connect();
@@ -94,12 +98,15 @@ async function migrateShard(baseUrl: string, shard: PhysicalShard, files: Migrat
       checksum   text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-    const { rows } = await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM _chatgraph_migrations');
+    const { rows } = await client.query<{ name: string; checksum: string }>(
+      'SELECT name, checksum FROM _chatgraph_migrations',
+    );
     const applied = new Map(rows.map((r) => [r.name, r.checksum]));
     // Check every applied file before applying anything, so a refused run changes nothing.
     for (const file of files) {
       const checksum = applied.get(file.name);
-      if (checksum !== undefined && checksum !== file.checksum) throw new MigrationChecksumError(shard.database, file.name);
+      if (checksum !== undefined && checksum !== file.checksum)
+        throw new MigrationChecksumError(shard.database, file.name);
     }
     const done: string[] = [];
     for (const file of files) {
@@ -107,7 +114,10 @@ async function migrateShard(baseUrl: string, shard: PhysicalShard, files: Migrat
       await client.query('BEGIN');
       try {
         await client.query(file.sql);
-        await client.query('INSERT INTO _chatgraph_migrations (name, checksum) VALUES ($1, $2)', [file.name, file.checksum]);
+        await client.query('INSERT INTO _chatgraph_migrations (name, checksum) VALUES ($1, $2)', [
+          file.name,
+          file.checksum,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
@@ -144,6 +154,7 @@ export function describe(r: ShardMigrationResult): string {
   const parts: string[] = [];
   if (r.createdDatabase) parts.push('created database');
   if (r.applied.length) parts.push(`applied ${r.applied.join(', ')}`);
-  else parts.push(`up to date, nothing to do (${r.alreadyApplied} migration${r.alreadyApplied === 1 ? '' : 's'} applied)`);
+  else
+    parts.push(`up to date, nothing to do (${r.alreadyApplied} migration${r.alreadyApplied === 1 ? '' : 's'} applied)`);
   return `${where}: ${parts.join('; ')}`;
 }

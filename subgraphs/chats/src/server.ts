@@ -16,7 +16,9 @@ import { MessageStore } from './storage/MessageStore';
 import { TypingLimiter, type TypingLimiterOptions } from './storage/TypingLimiter';
 
 /** The chats subgraph's SDL (read from src/, so it works from src/ and dist/ alike). */
-export const typeDefs: DocumentNode = parse(fs.readFileSync(path.join(__dirname, '..', 'src', 'schema.graphql'), 'utf8'));
+export const typeDefs: DocumentNode = parse(
+  fs.readFileSync(path.join(__dirname, '..', 'src', 'schema.graphql'), 'utf8'),
+);
 
 /** What {@link createChatsServer} is built from. */
 export interface ChatsServerDeps {
@@ -40,7 +42,9 @@ export interface ChatsServer {
 }
 
 /** The long-lived stores of one chats process. */
-export function createChatsStores(deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'typing'>): ChatsStores {
+export function createChatsStores(
+  deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'typing'>,
+): ChatsStores {
   const publisher = new EventPublisher(deps.bus);
   const feed = new ChangeFeed(deps.db, publisher, deps.logger, deps.hooks);
   return {

@@ -3,7 +3,13 @@ import type { Config } from '@chatgraph/config';
 import { composeId } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
-import { createTestDatabases, subgraphRequester, testConfig, type GraphQLResponse, type TestDatabases } from '@chatgraph/testing';
+import {
+  createTestDatabases,
+  subgraphRequester,
+  testConfig,
+  type GraphQLResponse,
+  type TestDatabases,
+} from '@chatgraph/testing';
 import { randomInt } from 'node:crypto';
 import { createChatsServer, type ChatsServerDeps } from '../src/server';
 import type { ChatsStores } from '../src/context';
@@ -11,7 +17,11 @@ import type { ChatsStores } from '../src/context';
 /** A user id on physical chats shard `shard` (of 4), unique enough to be a test's own. */
 export function userOnShard(shard: number, shards = 4): string {
   const per = 4096 / shards;
-  return composeId({ timeMs: Date.now() - randomInt(1_000_000_000), logicalShard: shard * per + randomInt(per), sequence: randomInt(1024) }).toString();
+  return composeId({
+    timeMs: Date.now() - randomInt(1_000_000_000),
+    logicalShard: shard * per + randomInt(per),
+    sequence: randomInt(1024),
+  }).toString();
 }
 
 /** A fresh user id on a random shard. */
@@ -27,7 +37,9 @@ export interface ChatsHarness {
   stores: ChatsStores;
   url: string;
   /** Calls the subgraph as `viewerId` (signed identity header, like the gateway). */
-  as(viewerId: string | null): <T = Record<string, any>>(query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse<T>>;
+  as(
+    viewerId: string | null,
+  ): <T = Record<string, any>>(query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -76,7 +88,12 @@ export function codeOf(res: GraphQLResponse<unknown>): string | undefined {
 }
 
 /** Creates a group chat as `owner` and returns its id. */
-export async function createGroup(h: ChatsHarness, owner: string, memberIds: string[], title = 'Test group'): Promise<string> {
+export async function createGroup(
+  h: ChatsHarness,
+  owner: string,
+  memberIds: string[],
+  title = 'Test group',
+): Promise<string> {
   const data = ok(
     await h.as(owner)<{ createGroupChat: { id: string } }>(
       `mutation($t: String!, $m: [ID!]!) { createGroupChat(title: $t, memberIds: $m) { id } }`,
@@ -87,7 +104,13 @@ export async function createGroup(h: ChatsHarness, owner: string, memberIds: str
 }
 
 /** Sends a message as `author` and returns it. */
-export async function send(h: ChatsHarness, author: string, chatId: string, text: string, clientMessageId = `c${randomInt(1e9)}`) {
+export async function send(
+  h: ChatsHarness,
+  author: string,
+  chatId: string,
+  text: string,
+  clientMessageId = `c${randomInt(1e9)}`,
+) {
   return h.as(author)<{ sendMessage: { id: string; seq: number; text: string } }>(
     `mutation($c: ID!, $t: String!, $k: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $k) { id seq text } }`,
     { c: chatId, t: text, k: clientMessageId },
@@ -95,7 +118,10 @@ export async function send(h: ChatsHarness, author: string, chatId: string, text
 }
 
 /** Counts rows of a table over every chats shard (to prove nothing was written). */
-export async function countRows(h: ChatsHarness, table: 'chats' | 'chat_members' | 'chat_events' | 'messages' | 'user_chats' | 'index_outbox'): Promise<number> {
+export async function countRows(
+  h: ChatsHarness,
+  table: 'chats' | 'chat_members' | 'chat_events' | 'messages' | 'user_chats' | 'index_outbox',
+): Promise<number> {
   let total = 0;
   for (const { client } of h.dbs.chats.all()) {
     const rows = await client.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM ${table}`);

@@ -13,7 +13,12 @@ interface MessagesPage {
     messages: {
       nodes: Array<{ seq: number; text: string | null; deleted: boolean }>;
       edges: Array<{ cursor: string }>;
-      pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+      pageInfo: {
+        hasNextPage: boolean;
+        hasPreviousPage: boolean;
+        startCursor: string | null;
+        endCursor: string | null;
+      };
     };
   };
 }
@@ -38,7 +43,12 @@ describe('history', () => {
     chatId = await createGroup(h, owner, []);
     for (const t of texts) ok(await send(h, owner, chatId, t));
     // message 60 is deleted: it stays in the history as deleted (seq 61: seq 1 is the owner joining)
-    const page = ok(await h.as(owner)<MessagesPage & { chat: { messages: { nodes: Array<{ id?: string }> } } }>(PAGE, { c: chatId, first: 60 }));
+    const page = ok(
+      await h.as(owner)<MessagesPage & { chat: { messages: { nodes: Array<{ id?: string }> } } }>(PAGE, {
+        c: chatId,
+        first: 60,
+      }),
+    );
     deletedSeq = page.chat.messages.nodes[59]!.seq;
     const ids = ok(
       await h.as(owner)<{ chat: { messages: { nodes: Array<{ id: string; seq: number }> } } }>(
@@ -46,7 +56,11 @@ describe('history', () => {
         { c: chatId },
       ),
     );
-    ok(await h.as(owner)(`mutation($m: ID!) { deleteMessage(messageId: $m) { id } }`, { m: ids.chat.messages.nodes[59]!.id }));
+    ok(
+      await h.as(owner)(`mutation($m: ID!) { deleteMessage(messageId: $m) { id } }`, {
+        m: ids.chat.messages.nodes[59]!.id,
+      }),
+    );
   });
 
   it('by default returns the newest 50, oldest first', async () => {
@@ -59,7 +73,9 @@ describe('history', () => {
     const seen: Array<{ seq: number; text: string | null; deleted: boolean }> = [];
     let before: string | null = null;
     for (;;) {
-      const page: MessagesPage['chat']['messages'] = ok(await h.as(owner)<MessagesPage>(PAGE, { c: chatId, last: 30, before })).chat.messages;
+      const page: MessagesPage['chat']['messages'] = ok(
+        await h.as(owner)<MessagesPage>(PAGE, { c: chatId, last: 30, before }),
+      ).chat.messages;
       seen.unshift(...page.nodes);
       if (!page.pageInfo.hasPreviousPage) break;
       before = page.pageInfo.startCursor;
@@ -74,7 +90,9 @@ describe('history', () => {
     const seen: number[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: MessagesPage['chat']['messages'] = ok(await h.as(owner)<MessagesPage>(PAGE, { c: chatId, first: 100, after })).chat.messages;
+      const page: MessagesPage['chat']['messages'] = ok(
+        await h.as(owner)<MessagesPage>(PAGE, { c: chatId, first: 100, after }),
+      ).chat.messages;
       seen.push(...page.nodes.map((m) => m.seq));
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
@@ -84,15 +102,20 @@ describe('history', () => {
 
   it('edges carry cursors that resume exactly after their message', async () => {
     const page = ok(await h.as(owner)<MessagesPage>(PAGE, { c: chatId, first: 3 })).chat.messages;
-    const next = ok(await h.as(owner)<MessagesPage>(PAGE, { c: chatId, first: 1, after: page.edges[1]!.cursor })).chat.messages;
+    const next = ok(await h.as(owner)<MessagesPage>(PAGE, { c: chatId, first: 1, after: page.edges[1]!.cursor })).chat
+      .messages;
     expect(next.nodes[0]!.seq).toBe(page.nodes[2]!.seq);
   });
 
   it('chatEventsSince pages the log with a limit', async () => {
     const q = `query($c: ID!, $a: Int!, $l: Int) { chatEventsSince(chatId: $c, afterSeq: $a, limit: $l) { seq } }`;
-    const first = ok(await h.as(owner)<{ chatEventsSince: Array<{ seq: number }> }>(q, { c: chatId, a: 0 })).chatEventsSince;
+    const first = ok(
+      await h.as(owner)<{ chatEventsSince: Array<{ seq: number }> }>(q, { c: chatId, a: 0 }),
+    ).chatEventsSince;
     expect(first.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    const rest = ok(await h.as(owner)<{ chatEventsSince: Array<{ seq: number }> }>(q, { c: chatId, a: 100, l: 500 })).chatEventsSince;
+    const rest = ok(
+      await h.as(owner)<{ chatEventsSince: Array<{ seq: number }> }>(q, { c: chatId, a: 100, l: 500 }),
+    ).chatEventsSince;
     expect(rest.map((e) => e.seq)).toEqual(Array.from({ length: 22 }, (_, i) => i + 101));
     const none = ok(await h.as(owner)<{ chatEventsSince: unknown[] }>(q, { c: chatId, a: 122 })).chatEventsSince;
     expect(none).toEqual([]);
@@ -101,7 +124,12 @@ describe('history', () => {
   it('a history page with authors costs one statement on the chat shard', async () => {
     const shard = h.dbs.chats.shardFor(BigInt(chatId)).index;
     const before = h.dbs.chats.statementCounts();
-    ok(await h.as(owner)(`query($c: ID!) { chat(id: $c) { messages(last: 50) { nodes { id author { id } chat { id } } } } }`, { c: chatId }));
+    ok(
+      await h.as(owner)(
+        `query($c: ID!) { chat(id: $c) { messages(last: 50) { nodes { id author { id } chat { id } } } } }`,
+        { c: chatId },
+      ),
+    );
     const after = h.dbs.chats.statementCounts();
     // the chat with the viewer's membership, then the page; Message.chat comes from the loader's cache
     expect(after.map((n, i) => n - before[i]!)).toEqual(after.map((_, i) => (i === shard ? 2 : 0)));
@@ -123,13 +151,24 @@ describe('messages', () => {
     expect(edited.editedAt).not.toBeNull();
     expect(edited.seq).toBe(m.seq);
     const del = `mutation($m: ID!) { deleteMessage(messageId: $m) { deleted text } }`;
-    expect(ok(await h.as(a)<{ deleteMessage: unknown }>(del, { m: m.id })).deleteMessage).toEqual({ deleted: true, text: null });
-    expect(ok(await h.as(a)<{ deleteMessage: unknown }>(del, { m: m.id })).deleteMessage).toEqual({ deleted: true, text: null });
-    expect(codeOf(await h.as(a)(`mutation($m: ID!) { editMessage(messageId: $m, text: "third") { id } }`, { m: m.id }))).toBe('CONFLICT');
+    expect(ok(await h.as(a)<{ deleteMessage: unknown }>(del, { m: m.id })).deleteMessage).toEqual({
+      deleted: true,
+      text: null,
+    });
+    expect(ok(await h.as(a)<{ deleteMessage: unknown }>(del, { m: m.id })).deleteMessage).toEqual({
+      deleted: true,
+      text: null,
+    });
+    expect(
+      codeOf(await h.as(a)(`mutation($m: ID!) { editMessage(messageId: $m, text: "third") { id } }`, { m: m.id })),
+    ).toBe('CONFLICT');
     const events = ok(
-      await h.as(a)<{ chatEventsSince: Array<{ type: string }> }>(`query($c: ID!) { chatEventsSince(chatId: $c, afterSeq: 0) { type } }`, {
-        c: chatId,
-      }),
+      await h.as(a)<{ chatEventsSince: Array<{ type: string }> }>(
+        `query($c: ID!) { chatEventsSince(chatId: $c, afterSeq: 0) { type } }`,
+        {
+          c: chatId,
+        },
+      ),
     ).chatEventsSince;
     expect(events.map((e) => e.type)).toEqual(['MEMBER_ADDED', 'MESSAGE_ADDED', 'MESSAGE_EDITED', 'MESSAGE_DELETED']);
     // a retry of the deleted message's send returns it (deleted) instead of sending it again
@@ -137,7 +176,7 @@ describe('messages', () => {
     expect(retry.sendMessage.seq).toBe(5);
   });
 
-  it('Message entities resolve for members (the gateway\'s _entities)', async () => {
+  it("Message entities resolve for members (the gateway's _entities)", async () => {
     const a = newUser();
     const chatId = await createGroup(h, a, []);
     const m = ok(await send(h, a, chatId, 'by key')).sendMessage;
@@ -157,7 +196,12 @@ describe('membership', () => {
     const first = newUser();
     const second = newUser();
     const chatId = await createGroup(h, owner, [first]);
-    ok(await h.as(owner)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, { c: chatId, u: second }));
+    ok(
+      await h.as(owner)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, {
+        c: chatId,
+        u: second,
+      }),
+    );
     ok(await h.as(owner)(`mutation($c: ID!) { leaveChat(chatId: $c) }`, { c: chatId }));
     const chat = ok(
       await h.as(second)<{ chat: { members: Array<{ user: { id: string }; role: string }> } }>(
@@ -171,7 +215,12 @@ describe('membership', () => {
     ]);
     // the new owner can manage the chat
     ok(await h.as(first)(`mutation($c: ID!) { renameChat(chatId: $c, title: "mine") { id } }`, { c: chatId }));
-    ok(await h.as(first)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, { c: chatId, u: second }));
+    ok(
+      await h.as(first)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, {
+        c: chatId,
+        u: second,
+      }),
+    );
     expect(codeOf(await h.as(second)(`query($c: ID!) { chat(id: $c) { id } }`, { c: chatId }))).toBe('FORBIDDEN');
   });
 
@@ -186,7 +235,10 @@ describe('membership', () => {
       ),
     );
     expect(res.addMembers).toEqual({ lastSeq: 2, members: [{ role: 'OWNER' }, { role: 'MEMBER' }] });
-    const gone = await h.as(owner)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, { c: chatId, u: newUser() });
+    const gone = await h.as(owner)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, {
+      c: chatId,
+      u: newUser(),
+    });
     expect(gone.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'userId' });
   });
 
@@ -197,19 +249,39 @@ describe('membership', () => {
     // make m an admin directly: there is no promote mutation in the public API yet
     await h.dbs.chats.clientFor(BigInt(chatId)).$executeRaw`
       UPDATE chat_members SET role = 'ADMIN' WHERE chat_id = ${BigInt(chatId)} AND user_id = ${BigInt(m)}`;
-    expect(codeOf(await h.as(m)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, { c: chatId, u: owner }))).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await h.as(m)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, {
+          c: chatId,
+          u: owner,
+        }),
+      ),
+    ).toBe('FORBIDDEN');
     const other = newUser();
-    ok(await h.as(m)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, { c: chatId, u: other }));
-    ok(await h.as(m)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, { c: chatId, u: other }));
+    ok(
+      await h.as(m)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, {
+        c: chatId,
+        u: other,
+      }),
+    );
+    ok(
+      await h.as(m)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, {
+        c: chatId,
+        u: other,
+      }),
+    );
   });
 
-  it('a send racing the sender\'s removal never lands after the removal', async () => {
+  it("a send racing the sender's removal never lands after the removal", async () => {
     for (let round = 0; round < 5; round++) {
       const owner = newUser();
       const member = newUser();
       const chatId = await createGroup(h, owner, [member]);
       const sends = Array.from({ length: 15 }, (_, i) => send(h, member, chatId, `racing ${i}`));
-      const removal = h.as(owner)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, { c: chatId, u: member });
+      const removal = h.as(owner)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, {
+        c: chatId,
+        u: member,
+      });
       const results = await Promise.all(sends);
       ok(await removal);
       for (const r of results) if (r.errors) expect(codeOf(r)).toBe('FORBIDDEN');
@@ -226,7 +298,7 @@ describe('membership', () => {
     }
   });
 
-  it('a send that starts while the sender\'s removal is uncommitted is refused once the removal commits', async () => {
+  it("a send that starts while the sender's removal is uncommitted is refused once the removal commits", async () => {
     const owner = newUser();
     const member = newUser();
     const chatId = await createGroup(h, owner, [member]);

@@ -29,9 +29,9 @@ async function indexed(userId: string, chatId: string): Promise<boolean> {
 }
 
 async function listed(userId: string): Promise<string[]> {
-  return ok(await h.as(userId)<{ myChats: { nodes: Array<{ id: string }> } }>(`query { myChats { nodes { id } } }`)).myChats.nodes.map(
-    (c) => c.id,
-  );
+  return ok(
+    await h.as(userId)<{ myChats: { nodes: Array<{ id: string }> } }>(`query { myChats { nodes { id } } }`),
+  ).myChats.nodes.map((c) => c.id);
 }
 
 describe('the user → chats index', () => {
@@ -49,10 +49,17 @@ describe('the user → chats index', () => {
     const member = newUser();
     const chatId = await createGroup(h, owner, []);
     crash = true;
-    ok(await h.as(owner)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, { c: chatId, u: member }));
+    ok(
+      await h.as(owner)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, {
+        c: chatId,
+        u: member,
+      }),
+    );
     crash = false;
     // membership is committed, the index is not: the chat is missing from the member's list
-    expect(ok(await h.as(member)<{ chat: { id: string } }>(`query($c: ID!) { chat(id: $c) { id } }`, { c: chatId })).chat.id).toBe(chatId);
+    expect(
+      ok(await h.as(member)<{ chat: { id: string } }>(`query($c: ID!) { chat(id: $c) { id } }`, { c: chatId })).chat.id,
+    ).toBe(chatId);
     expect(await indexed(member, chatId)).toBe(false);
     expect(await listed(member)).toEqual([]);
     expect(await countRows(h, 'index_outbox')).toBe(1);
@@ -71,7 +78,12 @@ describe('the user → chats index', () => {
     const member = newUser();
     const chatId = await createGroup(h, owner, [member]);
     crash = true;
-    ok(await h.as(owner)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, { c: chatId, u: member }));
+    ok(
+      await h.as(owner)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, {
+        c: chatId,
+        u: member,
+      }),
+    );
     crash = false;
     expect(await indexed(member, chatId)).toBe(true);
     // the stale row is never shown: membership is the truth
@@ -86,7 +98,12 @@ describe('the user → chats index', () => {
     const member = newUser();
     const chatId = await createGroup(h, owner, []);
     crash = true;
-    ok(await h.as(owner)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, { c: chatId, u: member }));
+    ok(
+      await h.as(owner)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, {
+        c: chatId,
+        u: member,
+      }),
+    );
     ok(await h.as(member)(`mutation($c: ID!) { leaveChat(chatId: $c) }`, { c: chatId }));
     crash = false;
     expect(await countRows(h, 'index_outbox')).toBe(2);
@@ -100,7 +117,9 @@ describe('the user → chats index', () => {
     const owner = newUser();
     const members = Array.from({ length: 30 }, () => newUser());
     crash = true;
-    const chats = await Promise.all(Array.from({ length: 6 }, (_, i) => createGroup(h, owner, members.slice(i * 5, i * 5 + 5))));
+    const chats = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => createGroup(h, owner, members.slice(i * 5, i * 5 + 5))),
+    );
     crash = false;
     expect(await countRows(h, 'index_outbox')).toBe(36);
     const repairers = Array.from({ length: 3 }, () => new IndexRepairer({ db: h.dbs.chats, logger, batchSize: 4 }));

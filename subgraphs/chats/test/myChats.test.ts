@@ -15,7 +15,11 @@ interface ChatNode {
   viewerLastReadSeq: number;
 }
 interface Page {
-  myChats: { nodes: ChatNode[]; edges: Array<{ cursor: string }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  myChats: {
+    nodes: ChatNode[];
+    edges: Array<{ cursor: string }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
 }
 const MY_CHATS = `query($first: Int, $after: String) {
   myChats(first: $first, after: $after) {
@@ -38,7 +42,7 @@ async function chatsOnAllShards(viewer: string, other: string): Promise<string[]
 }
 
 describe('myChats', () => {
-  it('reads only the viewer\'s shard plus one batch per chat shard', async () => {
+  it("reads only the viewer's shard plus one batch per chat shard", async () => {
     const viewer = userOnShard(0);
     const other = newUser();
     const chats = await chatsOnAllShards(viewer, other);
@@ -95,8 +99,7 @@ describe('myChats', () => {
     const m3 = ok(await send(h, other, chatId, 'three')).sendMessage;
     ok(await send(h, viewer, chatId, 'my own does not count'));
     ok(await h.as(other)(`mutation($m: ID!) { deleteMessage(messageId: $m) { id } }`, { m: m3.id }));
-    const unread = async () =>
-      ok(await h.as(viewer)<Page>(MY_CHATS, {})).myChats.nodes.find((c) => c.id === chatId)!;
+    const unread = async () => ok(await h.as(viewer)<Page>(MY_CHATS, {})).myChats.nodes.find((c) => c.id === chatId)!;
     expect((await unread()).unreadCount).toBe(2);
 
     const marked = ok(
@@ -143,10 +146,11 @@ describe('direct chats', () => {
     const b = newUser();
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        h.as(i % 2 ? a : b)<{ createDirectChat: { id: string; kind: string; members: Array<{ user: { id: string } }> } }>(
-          `mutation($u: ID!) { createDirectChat(userId: $u) { id kind members { user { id } } } }`,
-          { u: i % 2 ? b : a },
-        ),
+        h.as(i % 2 ? a : b)<{
+          createDirectChat: { id: string; kind: string; members: Array<{ user: { id: string } }> };
+        }>(`mutation($u: ID!) { createDirectChat(userId: $u) { id kind members { user { id } } } }`, {
+          u: i % 2 ? b : a,
+        }),
       ),
     );
     const ids = new Set(results.map((r) => ok(r).createDirectChat.id));
@@ -164,7 +168,8 @@ describe('direct chats', () => {
       { seq: 1, type: 'MEMBER_ADDED' },
       { seq: 2, type: 'MEMBER_ADDED' },
     ]);
-    for (const u of [a, b]) expect(ok(await h.as(u)<Page>(MY_CHATS, {})).myChats.nodes.map((c) => c.id)).toEqual([chat.id]);
+    for (const u of [a, b])
+      expect(ok(await h.as(u)<Page>(MY_CHATS, {})).myChats.nodes.map((c) => c.id)).toEqual([chat.id]);
   });
 
   it('after leaving, createDirectChat brings the chat back with both members', async () => {
@@ -174,7 +179,9 @@ describe('direct chats', () => {
     const first = ok(await h.as(a)<{ createDirectChat: { id: string } }>(q, { u: b })).createDirectChat.id;
     ok(await h.as(b)(`mutation($c: ID!) { leaveChat(chatId: $c) }`, { c: first }));
     expect(ok(await h.as(b)<Page>(MY_CHATS, {})).myChats.nodes).toEqual([]);
-    const again = ok(await h.as(a)<{ createDirectChat: { id: string; members: Array<{ user: { id: string } }> } }>(q, { u: b }));
+    const again = ok(
+      await h.as(a)<{ createDirectChat: { id: string; members: Array<{ user: { id: string } }> } }>(q, { u: b }),
+    );
     expect(again.createDirectChat.id).toBe(first);
     expect(again.createDirectChat.members).toHaveLength(2);
     expect(ok(await h.as(b)<Page>(MY_CHATS, {})).myChats.nodes.map((c) => c.id)).toEqual([first]);

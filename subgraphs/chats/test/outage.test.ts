@@ -1,7 +1,13 @@
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
-import { PostgresCluster, createTestDatabases, subgraphRequester, testConfig, type TestDatabases } from '@chatgraph/testing';
+import {
+  PostgresCluster,
+  createTestDatabases,
+  subgraphRequester,
+  testConfig,
+  type TestDatabases,
+} from '@chatgraph/testing';
 import { createChatsServer } from '../src/server';
 import { codeOf, newUser, ok } from './harness';
 
@@ -32,7 +38,11 @@ describe('a database outage', () => {
   it('is SERVICE_UNAVAILABLE while Postgres is down, and the service recovers by itself', async () => {
     const a = newUser();
     const create = () =>
-      request<{ createGroupChat: { id: string } }>(`mutation { createGroupChat(title: "g", memberIds: []) { id } }`, {}, a);
+      request<{ createGroupChat: { id: string } }>(
+        `mutation { createGroupChat(title: "g", memberIds: []) { id } }`,
+        {},
+        a,
+      );
     const chatId = ok(await create()).createGroupChat.id;
     const sendQ = `mutation($c: ID!, $k: String!) { sendMessage(chatId: $c, text: "hi", clientMessageId: $k) { seq } }`;
     ok(await request(sendQ, { c: chatId, k: 'before' }, a));

@@ -26,7 +26,8 @@ class Listener {
   async take(channel: string, count: number, timeoutMs = 5000): Promise<any[]> {
     const deadline = Date.now() + timeoutMs;
     while ((this.received.get(channel)?.length ?? 0) < count) {
-      if (Date.now() > deadline) throw new Error(`only ${this.received.get(channel)?.length ?? 0} of ${count} payloads on ${channel}`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${this.received.get(channel)?.length ?? 0} of ${count} payloads on ${channel}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 100);
@@ -62,10 +63,13 @@ describe('published payloads', () => {
 
   async function replay(viewer: string, chatId: string, afterSeq: number): Promise<any[]> {
     return ok(
-      await h.as(viewer)<{ chatEventsSince: any[] }>(`query($c: ID!, $a: Int!) { chatEventsSince(chatId: $c, afterSeq: $a) { ${EVENT_FIELDS} } }`, {
-        c: chatId,
-        a: afterSeq,
-      }),
+      await h.as(viewer)<{ chatEventsSince: any[] }>(
+        `query($c: ID!, $a: Int!) { chatEventsSince(chatId: $c, afterSeq: $a) { ${EVENT_FIELDS} } }`,
+        {
+          c: chatId,
+          a: afterSeq,
+        },
+      ),
     ).chatEventsSince;
   }
 
@@ -110,7 +114,11 @@ describe('published payloads', () => {
 
     ok(await h.as(member)(`mutation($m: ID!) { deleteMessage(messageId: $m) { id } }`, { m: sent.id }));
     const deleted = (await listener.take(topic, 3))[2];
-    expect(deleted).toMatchObject({ seq: 5, type: 'MESSAGE_DELETED', message: { id: sent.id, text: null, deleted: true } });
+    expect(deleted).toMatchObject({
+      seq: 5,
+      type: 'MESSAGE_DELETED',
+      message: { id: sent.id, text: null, deleted: true },
+    });
     expect(await replay(owner, chatId, 4)).toEqual([deleted]);
 
     ok(await h.as(owner)(`mutation($c: ID!) { renameChat(chatId: $c, title: "Renamed") { id } }`, { c: chatId }));
@@ -119,7 +127,12 @@ describe('published payloads', () => {
     expect(await replay(owner, chatId, 5)).toEqual([renamed]);
 
     const third = newUser();
-    ok(await h.as(owner)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, { c: chatId, u: third }));
+    ok(
+      await h.as(owner)(`mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }`, {
+        c: chatId,
+        u: third,
+      }),
+    );
     const joined = (await listener.take(topic, 5))[4];
     expect(joined).toMatchObject({
       seq: 7,
@@ -130,7 +143,12 @@ describe('published payloads', () => {
     expect(await replay(owner, chatId, 6)).toEqual([joined]);
 
     ok(await h.as(member)(`mutation($c: ID!, $s: Int!) { markRead(chatId: $c, seq: $s) { id } }`, { c: chatId, s: 7 }));
-    ok(await h.as(owner)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, { c: chatId, u: member }));
+    ok(
+      await h.as(owner)(`mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }`, {
+        c: chatId,
+        u: member,
+      }),
+    );
     const removed = (await listener.take(topic, 6))[5];
     expect(removed).toMatchObject({
       seq: 8,
@@ -162,7 +180,11 @@ describe('published payloads', () => {
       memberUser: null,
     });
     const memberActivity = await listener.take(`user-activity:${member}`, 6);
-    expect(memberActivity[5]).toMatchObject({ seq: 8, type: 'MEMBER_REMOVED', memberUser: { __typename: 'User', id: member } });
+    expect(memberActivity[5]).toMatchObject({
+      seq: 8,
+      type: 'MEMBER_REMOVED',
+      memberUser: { __typename: 'User', id: member },
+    });
   });
 
   it('a new group tells each member it was added (one activity each)', async () => {
@@ -183,7 +205,10 @@ describe('published payloads', () => {
     const topic = `typing:${chatId}`;
     await listener.subscribe(topic);
     const typing = (value: boolean) =>
-      h.as(member)<{ setTyping: boolean }>(`mutation($c: ID!, $t: Boolean!) { setTyping(chatId: $c, typing: $t) }`, { c: chatId, t: value });
+      h.as(member)<{ setTyping: boolean }>(`mutation($c: ID!, $t: Boolean!) { setTyping(chatId: $c, typing: $t) }`, {
+        c: chatId,
+        t: value,
+      });
     expect(ok(await typing(true)).setTyping).toBe(true);
     const [first] = await listener.take(topic, 1);
     expect(first).toEqual({
@@ -233,7 +258,9 @@ describe('a Redis outage', () => {
 
       await redis.stop();
       const failedBefore = h.bus.stats.failed;
-      const during = await Promise.all(Array.from({ length: 10 }, (_, i) => send(h, i % 2 ? owner : member, chatId, `during ${i}`)));
+      const during = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => send(h, i % 2 ? owner : member, chatId, `during ${i}`)),
+      );
       for (const r of during) ok(r);
       expect(h.bus.stats.failed).toBeGreaterThan(failedBefore);
 
@@ -245,7 +272,12 @@ describe('a Redis outage', () => {
         ),
       ).chatEventsSince;
       expect(history.map((e) => e.seq)).toEqual(Array.from({ length: 11 }, (_, i) => i + 3));
-      expect(history.slice(1).map((e) => e.message!.text).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `during ${i}`).sort());
+      expect(
+        history
+          .slice(1)
+          .map((e) => e.message!.text)
+          .sort(),
+      ).toEqual(Array.from({ length: 10 }, (_, i) => `during ${i}`).sort());
 
       // the publisher reconnects by itself; the listener too (it re-subscribes)
       let delivered = false;

@@ -15,7 +15,10 @@ describe('the chats schema', () => {
 
   it('describes every type, field, argument and enum value of its own', () => {
     const missing: string[] = [];
-    const own = (t: GraphQLNamedType) => !t.name.startsWith('_') && !t.name.includes('__') && !['String', 'Int', 'Boolean', 'ID', 'Float'].includes(t.name);
+    const own = (t: GraphQLNamedType) =>
+      !t.name.startsWith('_') &&
+      !t.name.includes('__') &&
+      !['String', 'Int', 'Boolean', 'ID', 'Float'].includes(t.name);
     for (const type of Object.values(schema.getTypeMap()).filter(own)) {
       if (['Query', 'Mutation', 'Subscription'].includes(type.name)) {
         // root types carry no description of their own in SDL; their fields do
@@ -24,10 +27,12 @@ describe('the chats schema', () => {
         for (const field of Object.values(type.getFields())) {
           if (field.name.startsWith('_')) continue;
           if (!field.description) missing.push(`${type.name}.${field.name}`);
-          for (const arg of 'args' in field ? field.args : []) if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
+          for (const arg of 'args' in field ? field.args : [])
+            if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
         }
       }
-      if (isEnumType(type)) for (const v of type.getValues()) if (!v.description) missing.push(`${type.name}.${v.name}`);
+      if (isEnumType(type))
+        for (const v of type.getValues()) if (!v.description) missing.push(`${type.name}.${v.name}`);
     }
     expect(missing).toEqual([]);
   });
@@ -70,7 +75,17 @@ describe('the chats schema', () => {
     expect(args(s.myChatActivity!)).toEqual([]);
     const chat = schema.getType('Chat');
     expect(isObjectType(chat) && Object.keys(chat.getFields())).toEqual(
-      expect.arrayContaining(['id', 'kind', 'title', 'createdAt', 'lastSeq', 'members', 'messages', 'unreadCount', 'viewerLastReadSeq']),
+      expect.arrayContaining([
+        'id',
+        'kind',
+        'title',
+        'createdAt',
+        'lastSeq',
+        'members',
+        'messages',
+        'unreadCount',
+        'viewerLastReadSeq',
+      ]),
     );
   });
 });

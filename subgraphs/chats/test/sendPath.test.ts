@@ -32,13 +32,16 @@ describe('ordering under concurrent senders', () => {
     // each sender's own messages are in the order it sent them
     for (const own of results) expect([...own].sort((a, b) => a - b)).toEqual(own);
 
-    const events = ok(await h.as(owner)<{ chatEventsSince: Array<{ seq: number; type: string; message: { seq: number; text: string } | null }> }>(
-      EVENTS,
-      { c: chatId, after: 0, limit: 500 },
-    )).chatEventsSince;
+    const events = ok(
+      await h.as(owner)<{
+        chatEventsSince: Array<{ seq: number; type: string; message: { seq: number; text: string } | null }>;
+      }>(EVENTS, { c: chatId, after: 0, limit: 500 }),
+    ).chatEventsSince;
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: base + total }, (_, i) => i + 1));
     expect(events.slice(base).every((e) => e.type === 'MESSAGE_ADDED' && e.message?.seq === e.seq)).toBe(true);
-    const chat = ok(await h.as(owner)<{ chat: { lastSeq: number } }>(`query($c: ID!) { chat(id: $c) { lastSeq } }`, { c: chatId }));
+    const chat = ok(
+      await h.as(owner)<{ chat: { lastSeq: number } }>(`query($c: ID!) { chat(id: $c) { lastSeq } }`, { c: chatId }),
+    );
     expect(chat.chat.lastSeq).toBe(base + total);
   });
 });
@@ -95,7 +98,7 @@ describe('idempotent send', () => {
 });
 
 describe('the send path', () => {
-  it('touches exactly one shard (the chat\'s) with one statement', async () => {
+  it("touches exactly one shard (the chat's) with one statement", async () => {
     const a = newUser();
     const chatId = await createGroup(h, a, []);
     const shard = h.dbs.chats.shardFor(BigInt(chatId)).index;
@@ -106,7 +109,7 @@ describe('the send path', () => {
     expect(after.map((n, i) => n - before[i]!)).toEqual(after.map((_, i) => (i === shard ? 1 : 0)));
   });
 
-  it('through the API, a send touches only the chat\'s shard', async () => {
+  it("through the API, a send touches only the chat's shard", async () => {
     const a = newUser();
     const chatId = await createGroup(h, a, []);
     const shard = h.dbs.chats.shardFor(BigInt(chatId)).index;

@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, type DocumentNode } from 'graphql';
-import { identitySignerFromConfig, tokenServiceFromConfig, type IdentitySigner, type TokenService } from '@chatgraph/auth';
+import {
+  identitySignerFromConfig,
+  tokenServiceFromConfig,
+  type IdentitySigner,
+  type TokenService,
+} from '@chatgraph/auth';
 import type { Config } from '@chatgraph/config';
 import type { ShardedDatabase, UsersClient } from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
@@ -12,7 +17,9 @@ import { PasswordHasher } from './security/PasswordHasher';
 import { UsersStorage } from './storage/UsersStorage';
 
 /** The users subgraph SDL (read from `src/` so the same path works when running from `dist/`). */
-export const typeDefs: DocumentNode = parse(fs.readFileSync(path.join(__dirname, '..', 'src', 'schema.graphql'), 'utf8'));
+export const typeDefs: DocumentNode = parse(
+  fs.readFileSync(path.join(__dirname, '..', 'src', 'schema.graphql'), 'utf8'),
+);
 
 /** What the users subgraph is built from. */
 export interface UsersServerOptions {

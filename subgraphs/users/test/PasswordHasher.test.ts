@@ -30,7 +30,14 @@ describe('PasswordHasher', () => {
   it('never matches an unreadable or hostile stored hash (and does not try huge parameters)', async () => {
     const good = await hasher.hash('pw');
     const [, , r, p, salt, key] = good.split('$');
-    for (const bad of ['', 'plain-text', 'bcrypt$10$abc', `scrypt$1073741824$${r}$${p}$${salt}$${key}`, `scrypt$4095$${r}$${p}$${salt}$${key}`, `scrypt$4096$${r}$${p}$$${key}`]) {
+    for (const bad of [
+      '',
+      'plain-text',
+      'bcrypt$10$abc',
+      `scrypt$1073741824$${r}$${p}$${salt}$${key}`,
+      `scrypt$4095$${r}$${p}$${salt}$${key}`,
+      `scrypt$4096$${r}$${p}$$${key}`,
+    ]) {
       expect({ bad, ok: await hasher.verify('pw', bad) }).toEqual({ bad, ok: false });
     }
   });

@@ -33,7 +33,10 @@ describe('users subgraph: accounts', () => {
     expect(verified.expiresAt.toISOString()).toBe(created.expiresAt);
 
     // Any case of the username logs in to the same account.
-    const logIn = await users.request<{ logIn: AuthData }>(LOG_IN, { username: 'ADA_lovelace', password: 'correct horse battery' });
+    const logIn = await users.request<{ logIn: AuthData }>(LOG_IN, {
+      username: 'ADA_lovelace',
+      password: 'correct horse battery',
+    });
     expect(logIn.errors).toBeUndefined();
     expect(logIn.data!.logIn.user).toEqual(created.user);
     expect((await tokens.verify(logIn.data!.logIn.token)).userId).toBe(created.user.id);
@@ -68,14 +71,18 @@ describe('users subgraph: accounts', () => {
     });
   });
 
-  it('updateProfile changes the viewer\'s display name for every later read', async () => {
+  it("updateProfile changes the viewer's display name for every later read", async () => {
     const { data } = await users.request<{ signUp: AuthData }>(SIGN_UP, {
       username: 'linus',
       password: 'penguins-rule',
       displayName: 'Linus',
     });
     const id = data!.signUp.user.id;
-    const updated = await users.request('mutation { updateProfile(displayName: " Linus T. ") { id displayName } }', {}, id);
+    const updated = await users.request(
+      'mutation { updateProfile(displayName: " Linus T. ") { id displayName } }',
+      {},
+      id,
+    );
     expect(updated.errors).toBeUndefined();
     expect(updated.data!.updateProfile).toEqual({ id, displayName: 'Linus T.' });
     const read = await users.request(`{ user(id: "${id}") { displayName } me { displayName } }`, {}, id);
@@ -100,11 +107,21 @@ describe('users subgraph: accounts', () => {
   });
 
   it('stores only a salted scrypt hash, never the password', async () => {
-    const a = await users.request<{ signUp: AuthData }>(SIGN_UP, { username: 'salt_a', password: 'same-password', displayName: 'A' });
-    const b = await users.request<{ signUp: AuthData }>(SIGN_UP, { username: 'salt_b', password: 'same-password', displayName: 'B' });
+    const a = await users.request<{ signUp: AuthData }>(SIGN_UP, {
+      username: 'salt_a',
+      password: 'same-password',
+      displayName: 'A',
+    });
+    const b = await users.request<{ signUp: AuthData }>(SIGN_UP, {
+      username: 'salt_b',
+      password: 'same-password',
+      displayName: 'B',
+    });
     const hashes: string[] = [];
     for (const { user } of [a.data!.signUp, b.data!.signUp]) {
-      const row = await users.dbs.users.clientFor(BigInt(user.id)).user.findUniqueOrThrow({ where: { id: BigInt(user.id) } });
+      const row = await users.dbs.users
+        .clientFor(BigInt(user.id))
+        .user.findUniqueOrThrow({ where: { id: BigInt(user.id) } });
       expect(row.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
       expect(row.passwordHash).not.toContain('same-password');
       hashes.push(row.passwordHash);
@@ -113,7 +130,11 @@ describe('users subgraph: accounts', () => {
   });
 
   it('upgrades a hash made with older cost parameters when the user logs in', async () => {
-    const cheap = await users.request<{ signUp: AuthData }>(SIGN_UP, { username: 'old_hash', password: 'old-password', displayName: 'Old' });
+    const cheap = await users.request<{ signUp: AuthData }>(SIGN_UP, {
+      username: 'old_hash',
+      password: 'old-password',
+      displayName: 'Old',
+    });
     const id = BigInt(cheap.data!.signUp.user.id);
     const client = users.dbs.users.clientFor(id);
     // As if the account had been created when the cost was 2^12.

@@ -17,16 +17,19 @@ describe('users subgraph: logIn does not tell unknown users from wrong passwords
       expect(res.data).toBeNull();
       expect(res.errors).toHaveLength(1);
     }
-    const strip = (e: { message: string; extensions?: Record<string, unknown> }) => ({ message: e.message, extensions: e.extensions });
+    const strip = (e: { message: string; extensions?: Record<string, unknown> }) => ({
+      message: e.message,
+      extensions: e.extensions,
+    });
     expect(strip(wrongPassword.errors![0]!)).toEqual(strip(unknownUser.errors![0]!));
     expect(wrongPassword.errors![0]!.extensions).toEqual({ code: 'INVALID_CREDENTIALS' });
     expect(wrongPassword.errors![0]!.message).toBe('The username or the password is wrong.');
   });
 
   it('a password differing only in case is wrong; the username is case-insensitive', async () => {
-    expect((await users.request(LOG_IN, { username: 'alan', password: 'ENIGMA-MACHINE' })).errors![0]!.extensions!.code).toBe(
-      'INVALID_CREDENTIALS',
-    );
+    expect(
+      (await users.request(LOG_IN, { username: 'alan', password: 'ENIGMA-MACHINE' })).errors![0]!.extensions!.code,
+    ).toBe('INVALID_CREDENTIALS');
     expect((await users.request(LOG_IN, { username: 'ALAN', password: 'enigma-machine' })).errors).toBeUndefined();
   });
 });

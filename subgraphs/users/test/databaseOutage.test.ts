@@ -7,7 +7,11 @@ describe('users subgraph: a database outage is a clear, retryable error', () => 
   beforeAll(async () => {
     pg = await PostgresCluster.start();
     users = await startUsers({ DATABASE_URL: pg.url });
-    const res = await users.request(SIGN_UP, { username: 'survivor', password: 'password-123', displayName: 'Survivor' });
+    const res = await users.request(SIGN_UP, {
+      username: 'survivor',
+      password: 'password-123',
+      displayName: 'Survivor',
+    });
     expect(res.errors).toBeUndefined();
   }, 120_000);
   afterAll(async () => {

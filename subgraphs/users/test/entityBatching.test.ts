@@ -1,7 +1,8 @@
 import { PasswordHasher } from '../src/security/PasswordHasher';
 import { SIGN_UP, startUsers, type AuthData, type StartedUsers } from './startUsers';
 
-const ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username displayName createdAt } } }';
+const ENTITIES =
+  'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username displayName createdAt } } }';
 
 describe('users subgraph: entity resolution is batched, one query per shard', () => {
   let users: StartedUsers;
@@ -13,7 +14,11 @@ describe('users subgraph: entity resolution is batched, one query per shard', ()
     for (let i = 0; i < 100; i += 10) {
       const batch = await Promise.all(
         Array.from({ length: 10 }, (_, j) =>
-          users.request<{ signUp: AuthData }>(SIGN_UP, { username: `member_${i + j}`, password: 'password-123', displayName: `Member ${i + j}` }),
+          users.request<{ signUp: AuthData }>(SIGN_UP, {
+            username: `member_${i + j}`,
+            password: 'password-123',
+            displayName: `Member ${i + j}`,
+          }),
         ),
       );
       for (const res of batch) created.push(res.data!.signUp.user);
@@ -38,7 +43,10 @@ describe('users subgraph: entity resolution is batched, one query per shard', ()
   });
 
   it('unknown ids resolve to null in their place, within the same batch', async () => {
-    const reps = [created[0]!, { id: '777' }, created[99]!, { id: '9223372036854775807' }].map((u) => ({ __typename: 'User', id: u.id }));
+    const reps = [created[0]!, { id: '777' }, created[99]!, { id: '9223372036854775807' }].map((u) => ({
+      __typename: 'User',
+      id: u.id,
+    }));
     const before = users.dbs.users.statementCounts();
     const res = await users.request(ENTITIES, { r: reps });
     const after = users.dbs.users.statementCounts();
@@ -58,7 +66,9 @@ describe('users subgraph: entity resolution is batched, one query per shard', ()
     expect(res.data!.again19).toEqual({ username: created[19]!.username });
     const touched = after.map((n, i) => n - before[i]!);
     expect(touched.every((n) => n <= 1)).toBe(true);
-    expect(touched.reduce((a, b) => a + b)).toBe(new Set(ids.map((id) => users.dbs.users.shardFor(BigInt(id)).index)).size);
+    expect(touched.reduce((a, b) => a + b)).toBe(
+      new Set(ids.map((id) => users.dbs.users.shardFor(BigInt(id)).index)).size,
+    );
   });
 
   it('userByUsername for many names costs one directory and one user query per shard', async () => {

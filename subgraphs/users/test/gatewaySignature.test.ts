@@ -9,18 +9,28 @@ describe('users subgraph: only requests signed by the gateway are answered', () 
   let userId: string;
   beforeAll(async () => {
     users = await startUsers();
-    const res = await users.request<{ signUp: AuthData }>(SIGN_UP, { username: 'target', password: 'secret-pass', displayName: 'Target' });
+    const res = await users.request<{ signUp: AuthData }>(SIGN_UP, {
+      username: 'target',
+      password: 'secret-pass',
+      displayName: 'Target',
+    });
     userId = res.data!.signUp.user.id;
   });
   afterAll(() => users.close());
 
   const forgers: Array<[string, () => Record<string, string>, string]> = [
     ['no identity header', () => ({}), 'identity_missing'],
-    ['a header signed with another secret', () => ({ [IDENTITY_HEADER]: new IdentitySigner({ secret: 'x'.repeat(40) }).sign({ userId }) }), 'identity_bad_signature'],
+    [
+      'a header signed with another secret',
+      () => ({ [IDENTITY_HEADER]: new IdentitySigner({ secret: 'x'.repeat(40) }).sign({ userId }) }),
+      'identity_bad_signature',
+    ],
     [
       'a header whose user id was swapped after signing',
       () => {
-        const [v, , mac] = new IdentitySigner({ secret: users.config.GATEWAY_IDENTITY_SECRET }).sign({ userId: '1' }).split('.');
+        const [v, , mac] = new IdentitySigner({ secret: users.config.GATEWAY_IDENTITY_SECRET })
+          .sign({ userId: '1' })
+          .split('.');
         const body = Buffer.from(JSON.stringify({ sub: userId, iat: Date.now() })).toString('base64url');
         return { [IDENTITY_HEADER]: `${v}.${body}.${mac}` };
       },
@@ -29,12 +39,19 @@ describe('users subgraph: only requests signed by the gateway are answered', () 
     [
       'a stale header (signed 10 minutes ago)',
       () => ({
-        [IDENTITY_HEADER]: new IdentitySigner({ secret: users.config.GATEWAY_IDENTITY_SECRET, now: () => Date.now() - 600_000 }).sign({ userId }),
+        [IDENTITY_HEADER]: new IdentitySigner({
+          secret: users.config.GATEWAY_IDENTITY_SECRET,
+          now: () => Date.now() - 600_000,
+        }).sign({ userId }),
       }),
       'identity_stale',
     ],
     ['a garbage header', () => ({ [IDENTITY_HEADER]: 'trust-me' }), 'identity_malformed'],
-    ['a user id header as a plain value', () => ({ [IDENTITY_HEADER]: userId, 'x-user-id': userId }), 'identity_malformed'],
+    [
+      'a user id header as a plain value',
+      () => ({ [IDENTITY_HEADER]: userId, 'x-user-id': userId }),
+      'identity_malformed',
+    ],
   ];
 
   describe.each(forgers)('%s', (_name, headers, reason) => {

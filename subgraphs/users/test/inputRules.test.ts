@@ -5,7 +5,11 @@ describe('users subgraph: bad input is refused with BAD_USER_INPUT naming the ar
   let viewerId: string;
   beforeAll(async () => {
     users = await startUsers();
-    const res = await users.request<{ signUp: AuthData }>(SIGN_UP, { username: 'valid_user', password: 'valid-password', displayName: 'Valid' });
+    const res = await users.request<{ signUp: AuthData }>(SIGN_UP, {
+      username: 'valid_user',
+      password: 'valid-password',
+      displayName: 'Valid',
+    });
     viewerId = res.data!.signUp.user.id;
   });
   afterAll(() => users.close());
@@ -59,14 +63,17 @@ describe('users subgraph: bad input is refused with BAD_USER_INPUT naming the ar
     expect(res.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
   });
 
-  it.each([['', 'empty'], ['abc', 'not a number'], ['-5', 'negative'], ['0012', 'leading zeros'], ['99999999999999999999', 'beyond 64 bits']])(
-    'user(id: %j) (%s) is refused, naming id',
-    async (id) => {
-      const res = await users.request('query ($id: ID!) { user(id: $id) { id } }', { id });
-      expect(res.data).toEqual({ user: null });
-      expect(res.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
-    },
-  );
+  it.each([
+    ['', 'empty'],
+    ['abc', 'not a number'],
+    ['-5', 'negative'],
+    ['0012', 'leading zeros'],
+    ['99999999999999999999', 'beyond 64 bits'],
+  ])('user(id: %j) (%s) is refused, naming id', async (id) => {
+    const res = await users.request('query ($id: ID!) { user(id: $id) { id } }', { id });
+    expect(res.data).toEqual({ user: null });
+    expect(res.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
+  });
 
   it('userByUsername with an impossible username is refused, naming username', async () => {
     const res = await users.request('{ userByUsername(username: "no spaces allowed") { id } }');
@@ -78,7 +85,11 @@ describe('users subgraph: bad input is refused with BAD_USER_INPUT naming the ar
     ['too long', 'x'.repeat(65)],
     ['with a tab', 'tab\there'],
   ])('updateProfile with a %s displayName is refused and the name stays', async (_name, displayName) => {
-    const res = await users.request('mutation ($d: String!) { updateProfile(displayName: $d) { id } }', { d: displayName }, viewerId);
+    const res = await users.request(
+      'mutation ($d: String!) { updateProfile(displayName: $d) { id } }',
+      { d: displayName },
+      viewerId,
+    );
     expect(res.data).toBeNull();
     expect(res.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'displayName' });
     const me = await users.request('{ me { displayName } }', {}, viewerId);
@@ -86,10 +97,9 @@ describe('users subgraph: bad input is refused with BAD_USER_INPUT naming the ar
   });
 
   it('a malformed entity representation is refused, naming representations', async () => {
-    const res = await users.request(
-      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }',
-      { r: [{ __typename: 'User', id: 'not-an-id' }] },
-    );
+    const res = await users.request('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }', {
+      r: [{ __typename: 'User', id: 'not-an-id' }],
+    });
     expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'representations' });
   });
 

@@ -30,7 +30,10 @@ describe('users process (dist/index.js)', () => {
 
   beforeAll(async () => {
     // The process runs the compiled output, so make sure it is current.
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['--build', 'subgraphs/users'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['--build', 'subgraphs/users'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
     dbs = await createTestDatabases(config);
   }, 180_000);
   afterAll(() => dbs?.drop());
@@ -38,7 +41,14 @@ describe('users process (dist/index.js)', () => {
   it('serves /health and GraphQL, and exits 0 on SIGTERM after closing', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [ENTRY], {
-      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DB_NAME_PREFIX: config.DB_NAME_PREFIX, CHATS_SHARDS: '1', USERS_PORT: String(port) },
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        DB_NAME_PREFIX: config.DB_NAME_PREFIX,
+        CHATS_SHARDS: '1',
+        USERS_PORT: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

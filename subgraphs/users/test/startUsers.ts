@@ -15,7 +15,10 @@ export interface StartedUsers {
 }
 
 /** Starts the users subgraph for a test (2 users shards; 1 chats shard, unused). */
-export async function startUsers(overrides: Record<string, string> = {}, extra: Partial<UsersServerOptions> = {}): Promise<StartedUsers> {
+export async function startUsers(
+  overrides: Record<string, string> = {},
+  extra: Partial<UsersServerOptions> = {},
+): Promise<StartedUsers> {
   const config = testConfig({ CHATS_SHARDS: '1', ...overrides });
   const dbs = await createTestDatabases(config);
   const server = createUsersServer({ config, db: dbs.users, logger: createLogger('users', 'silent'), ...extra });
@@ -48,7 +51,12 @@ export const SIGN_UP = /* GraphQL */ `
     signUp(username: $username, password: $password, displayName: $displayName) {
       token
       expiresAt
-      user { id username displayName createdAt }
+      user {
+        id
+        username
+        displayName
+        createdAt
+      }
     }
   }
 `;
@@ -58,7 +66,12 @@ export const LOG_IN = /* GraphQL */ `
     logIn(username: $username, password: $password) {
       token
       expiresAt
-      user { id username displayName createdAt }
+      user {
+        id
+        username
+        displayName
+        createdAt
+      }
     }
   }
 `;

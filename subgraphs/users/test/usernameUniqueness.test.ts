@@ -49,18 +49,29 @@ describe('users subgraph: usernames are unique across shards', () => {
     expect(decomposeId(id).logicalShard).toBe(logical);
     const client = users.dbs.users.clientForLogical(logical);
     expect(await client.usernameDirectory.findUnique({ where: { username: 'race' } })).toMatchObject({ userId: id });
-    expect(await client.user.findUnique({ where: { id } })).toMatchObject({ username: 'race', displayName: winner.displayName });
+    expect(await client.user.findUnique({ where: { id } })).toMatchObject({
+      username: 'race',
+      displayName: winner.displayName,
+    });
   });
 
   it('storage level, without hashing to stagger them: 10 simultaneous createUser transactions, one wins', async () => {
     const before = await countRows(users.dbs.users);
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) =>
-        new UsersStorage(users.dbs.users).createUser({ username: 'photo_finish', displayName: `R${i}`, passwordHash: 'x' }),
+        new UsersStorage(users.dbs.users).createUser({
+          username: 'photo_finish',
+          displayName: `R${i}`,
+          passwordHash: 'x',
+        }),
       ),
     );
     const codes = results.map((r) =>
-      r.status === 'fulfilled' ? 'created' : r.reason instanceof GraphQLError ? r.reason.extensions.code : String(r.reason),
+      r.status === 'fulfilled'
+        ? 'created'
+        : r.reason instanceof GraphQLError
+          ? r.reason.extensions.code
+          : String(r.reason),
     );
     expect(codes.filter((c) => c === 'created')).toHaveLength(1);
     expect(codes.filter((c) => c === 'USERNAME_TAKEN')).toHaveLength(9);

@@ -12,7 +12,12 @@ export interface TestUser {
 let counter = 0;
 
 /** A GraphQL call to a gateway as a signed-in user (or anonymously without a token). */
-export function gql<T = Record<string, any>>(url: string, token: string | null, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+export function gql<T = Record<string, any>>(
+  url: string,
+  token: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphQLResponse<T>> {
   return graphqlRequest<T>(url, query, { variables, headers: token ? { authorization: `Bearer ${token}` } : {} });
 }
 
@@ -40,7 +45,11 @@ export interface LiveSubscription<T> {
 }
 
 /** A graphql-ws client on a gateway, authenticated with `token`; no automatic retries (tests control reconnects). */
-export function liveClient(wsUrl: string, token: string | null, onClose?: (code: number, reason: string) => void): Client {
+export function liveClient(
+  wsUrl: string,
+  token: string | null,
+  onClose?: (code: number, reason: string) => void,
+): Client {
   return createClient({
     url: wsUrl,
     webSocketImpl: WebSocket,
@@ -57,7 +66,11 @@ export function liveClient(wsUrl: string, token: string | null, onClose?: (code:
 }
 
 /** Subscribes and collects results. */
-export function subscribe<T = Record<string, any>>(client: Client, query: string, variables: Record<string, unknown> = {}): LiveSubscription<T> {
+export function subscribe<T = Record<string, any>>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): LiveSubscription<T> {
   const sub: LiveSubscription<T> = {
     results: [],
     errors: [],
@@ -69,9 +82,14 @@ export function subscribe<T = Record<string, any>>(client: Client, query: string
           if (predicate(sub.results)) return resolve();
           if (sub.errors.length || sub.completed) {
             if (predicate(sub.results)) return resolve();
-            return reject(new Error(`subscription ended: ${JSON.stringify(sub.errors)}; got ${JSON.stringify(sub.results).slice(0, 2000)}`));
+            return reject(
+              new Error(
+                `subscription ended: ${JSON.stringify(sub.errors)}; got ${JSON.stringify(sub.results).slice(0, 2000)}`,
+              ),
+            );
           }
-          if (Date.now() - started > timeoutMs) return reject(new Error(`timed out; got ${JSON.stringify(sub.results).slice(0, 2000)}`));
+          if (Date.now() - started > timeoutMs)
+            return reject(new Error(`timed out; got ${JSON.stringify(sub.results).slice(0, 2000)}`));
           setTimeout(check, 20);
         };
         check();

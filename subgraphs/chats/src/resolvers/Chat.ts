@@ -45,13 +45,18 @@ export const Chat = {
   async messages(v: ChatView, args: MessagesArgs, ctx: ChatsContext) {
     if (args.first != null && args.last != null) throw badInput('last', 'Pass either first or last, not both.');
     const forward = args.first != null || args.after != null;
-    if (forward && args.before != null) throw badInput('before', 'before pages backwards; use it with last, not first/after.');
+    if (forward && args.before != null)
+      throw badInput('before', 'before pages backwards; use it with last, not first/after.');
     if (!forward && args.after != null) throw badInput('after', 'after pages forwards; use it with first.');
     const limit = forward
       ? intArg(args.first, 'first', 0, MAX_PAGE, DEFAULT_PAGE)
       : intArg(args.last, 'last', 0, MAX_PAGE, DEFAULT_PAGE);
     const cursorSeq = forward ? cursorArg(args.after, 'after') : cursorArg(args.before, 'before');
-    const page = await ctx.stores.messages.page(v.chat.id, { direction: forward ? 'forward' : 'backward', limit, cursorSeq });
+    const page = await ctx.stores.messages.page(v.chat.id, {
+      direction: forward ? 'forward' : 'backward',
+      limit,
+      cursorSeq,
+    });
     for (const m of page.messages) ctx.loaders.messages.prime(m.id, m);
     return connection<MessagePayload>(page.messages.map(messagePayload), (m) => messageCursor(m.seq), {
       hasNextPage: forward ? page.hasMore : cursorSeq !== null,

@@ -19,7 +19,11 @@ export const Mutation = {
     return primed(ctx, await ctx.stores.chats.createDirect(viewerId, otherId));
   },
 
-  async createGroupChat(_: unknown, args: { title: string; memberIds: string[] }, ctx: ChatsContext): Promise<ChatView> {
+  async createGroupChat(
+    _: unknown,
+    args: { title: string; memberIds: string[] },
+    ctx: ChatsContext,
+  ): Promise<ChatView> {
     const viewerId = requireViewer(ctx.viewerId);
     const title = titleArg(args.title);
     const memberIds = idListArg(args.memberIds, 'memberIds', 0).filter((id) => id !== viewerId);
@@ -104,7 +108,8 @@ export const Mutation = {
         retryAfterMs: decision.retryAfterMs,
       });
     }
-    if (decision.action === 'publish') await ctx.stores.publisher.publishTyping(chatId, viewerId, args.typing, new Date());
+    if (decision.action === 'publish')
+      await ctx.stores.publisher.publishTyping(chatId, viewerId, args.typing, new Date());
     return true;
   },
 };

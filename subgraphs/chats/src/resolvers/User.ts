@@ -11,7 +11,7 @@ export const User = {
   },
   chats(user: UserRef, args: { first?: number | null; after?: string | null }, ctx: ChatsContext) {
     const viewerId = requireViewer(ctx.viewerId);
-    if (user.id !== viewerId.toString()) throw userError('FORBIDDEN', "Only the user themself can list their chats.");
+    if (user.id !== viewerId.toString()) throw userError('FORBIDDEN', 'Only the user themself can list their chats.');
     return myChats(ctx, viewerId, args);
   },
 };

@@ -59,12 +59,19 @@ export function titleArg(value: unknown): string {
   const title = typeof value === 'string' ? value.trim() : '';
   if (title.length === 0) throw badInput('title', 'title must not be empty.');
   if (title.includes('\u0000')) throw badInput('title', 'title must not contain NUL characters.');
-  if ([...title].length > MAX_TITLE_LENGTH) throw badInput('title', `title may be at most ${MAX_TITLE_LENGTH} characters.`);
+  if ([...title].length > MAX_TITLE_LENGTH)
+    throw badInput('title', `title may be at most ${MAX_TITLE_LENGTH} characters.`);
   return title;
 }
 
 /** An optional integer in `min..max`, or `fallback` when absent. */
-export function intArg(value: number | null | undefined, field: string, min: number, max: number, fallback: number): number {
+export function intArg(
+  value: number | null | undefined,
+  field: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   if (value === null || value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min || value > max)
     throw badInput(field, `${field} must be between ${min} and ${max} (got ${value}).`);

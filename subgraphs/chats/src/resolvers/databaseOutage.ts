@@ -7,7 +7,13 @@ import { driverError } from '../storage/dbErrors';
 // Prisma codes meaning "the database cannot be used right now": unreachable, timed out, connection closed, no pooled
 // connection in time, transaction could not start or expired.
 const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
-const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
+const UNAVAILABLE_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'TransactionAlreadyClosed',
+]);
 // SQLSTATE 08xxx (connection exception), 57Pxx (shutdown, restart), 53300 (too many connections).
 const UNAVAILABLE_SQLSTATE = /^(08...|57P..|53300)$/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
@@ -17,7 +23,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof ChatsPrisma.PrismaClientInitializationError) return true;
   if (err instanceof ChatsPrisma.PrismaClientKnownRequestError) {
     if (UNAVAILABLE_CODES.has(err.code)) return true;
-    const cause = (err.meta as { driverAdapterError?: { cause?: { kind?: unknown } } } | undefined)?.driverAdapterError?.cause;
+    const cause = (err.meta as { driverAdapterError?: { cause?: { kind?: unknown } } } | undefined)?.driverAdapterError
+      ?.cause;
     if (typeof cause?.kind === 'string' && UNAVAILABLE_KINDS.has(cause.kind)) return true;
     const sqlState = driverError(err)?.code;
     return sqlState !== undefined && UNAVAILABLE_SQLSTATE.test(sqlState);

@@ -6,7 +6,11 @@ import { intArg } from './args';
 import { connection } from './connection';
 
 /** The viewer's chats, newest activity first (shared by `Query.myChats` and `User.chats`). */
-export async function myChats(ctx: ChatsContext, viewerId: bigint, args: { first?: number | null; after?: string | null }) {
+export async function myChats(
+  ctx: ChatsContext,
+  viewerId: bigint,
+  args: { first?: number | null; after?: string | null },
+) {
   const first = intArg(args.first, 'first', 1, 100, 20);
   const after = args.after == null ? null : parseChatCursor(args.after);
   if (args.after != null && after === null) throw badInput('after', 'after is not a cursor of this list.');

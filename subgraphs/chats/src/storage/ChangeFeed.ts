@@ -44,7 +44,10 @@ export class ChangeFeed {
         try {
           await this.index.apply(this.db.shardFor(change.chatId).index, { ids: change.outboxIds });
         } catch (err) {
-          this.logger.warn({ err, chatId: change.chatId.toString() }, 'index update failed; the repairer will apply it');
+          this.logger.warn(
+            { err, chatId: change.chatId.toString() },
+            'index update failed; the repairer will apply it',
+          );
         }
       }
     } catch (err) {

@@ -1,7 +1,15 @@
 import { userError } from '@chatgraph/errors';
 import type { GraphQLError } from 'graphql';
 import type { ChatRecord, ChatRole, MemberRecord } from './records';
-import { CHAT_COLUMNS, bigintArray, chatFromRow, memberFromRow, type ChatRow, type MemberRow, type SqlRunner } from './rows';
+import {
+  CHAT_COLUMNS,
+  bigintArray,
+  chatFromRow,
+  memberFromRow,
+  type ChatRow,
+  type MemberRow,
+  type SqlRunner,
+} from './rows';
 
 const RANK: Record<ChatRole, number> = { OWNER: 3, ADMIN: 2, MEMBER: 1 };
 
@@ -51,8 +59,14 @@ export const ChatAccess = {
   },
 
   /** Whether a chat exists and the user's membership in it (one statement), to explain a refused write. */
-  async explain(db: SqlRunner, chatId: bigint, userId: bigint): Promise<{ chat: ChatRecord | null; membership: MemberRecord | null }> {
-    const rows = await db.$queryRaw<Array<ChatRow & { m_role: string | null; m_joined_at: Date | null; m_last_read_seq: number | null }>>`
+  async explain(
+    db: SqlRunner,
+    chatId: bigint,
+    userId: bigint,
+  ): Promise<{ chat: ChatRecord | null; membership: MemberRecord | null }> {
+    const rows = await db.$queryRaw<
+      Array<ChatRow & { m_role: string | null; m_joined_at: Date | null; m_last_read_seq: number | null }>
+    >`
       SELECT ${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq
         FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${userId}
        WHERE c.id = ${chatId}`;
@@ -63,7 +77,13 @@ export const ChatAccess = {
       membership:
         row.m_role === null
           ? null
-          : memberFromRow({ chat_id: chatId, user_id: userId, role: row.m_role, joined_at: row.m_joined_at!, last_read_seq: row.m_last_read_seq! }),
+          : memberFromRow({
+              chat_id: chatId,
+              user_id: userId,
+              role: row.m_role,
+              joined_at: row.m_joined_at!,
+              last_read_seq: row.m_last_read_seq!,
+            }),
     };
   },
 

@@ -33,7 +33,13 @@ function viewFromRow(row: ViewRow, viewerId: bigint): ChatView {
     membership:
       row.m_role === null
         ? null
-        : memberFromRow({ chat_id: row.id, user_id: viewerId, role: row.m_role, joined_at: row.m_joined_at!, last_read_seq: row.m_last_read_seq! }),
+        : memberFromRow({
+            chat_id: row.id,
+            user_id: viewerId,
+            role: row.m_role,
+            joined_at: row.m_joined_at!,
+            last_read_seq: row.m_last_read_seq!,
+          }),
     unreadCount: row.unread,
   };
 }
@@ -113,8 +119,21 @@ export class ChatStore {
       const chat = chatFromRow(locked[0]!);
       const current = await ChatAccess.members(tx, chat.id, pair);
       const missing = pair.filter((id) => !current.has(id));
-      if (missing.length === 0) return { chatId: chat.id, chat, events: [], memberIds: pair, removedIds: [], outboxIds: [], viewer: current.get(viewerId)! };
-      const added = await ChatAccess.insertMembers(tx, chat.id, missing.map((userId) => ({ userId, role: 'MEMBER' as const })));
+      if (missing.length === 0)
+        return {
+          chatId: chat.id,
+          chat,
+          events: [],
+          memberIds: pair,
+          removedIds: [],
+          outboxIds: [],
+          viewer: current.get(viewerId)!,
+        };
+      const added = await ChatAccess.insertMembers(
+        tx,
+        chat.id,
+        missing.map((userId) => ({ userId, role: 'MEMBER' as const })),
+      );
       const appended = await EventLog.append(tx, {
         chatId: chat.id,
         actorId: viewerId,
@@ -133,12 +152,23 @@ export class ChatStore {
   async rename(actorId: bigint, chatId: bigint, title: string): Promise<ChatView> {
     const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
       const chat = await ChatAccess.lock(tx, chatId);
-      const actor = ChatAccess.requireMember(chatId, chat, (await ChatAccess.members(tx, chatId, [actorId])).get(actorId));
+      const actor = ChatAccess.requireMember(
+        chatId,
+        chat,
+        (await ChatAccess.members(tx, chatId, [actorId])).get(actorId),
+      );
       if (chat!.kind === 'DIRECT') throw badInput('chatId', 'A direct chat has no title.');
-      if (!ChatAccess.canManage(actor.role)) throw userError('FORBIDDEN', 'Only the owner and admins can rename this chat.');
-      if (chat!.title === title) return { chatId, chat: chat!, events: [], memberIds: [], removedIds: [], outboxIds: [], actor };
+      if (!ChatAccess.canManage(actor.role))
+        throw userError('FORBIDDEN', 'Only the owner and admins can rename this chat.');
+      if (chat!.title === title)
+        return { chatId, chat: chat!, events: [], memberIds: [], removedIds: [], outboxIds: [], actor };
       await tx.$executeRaw`UPDATE chats SET title = ${title} WHERE id = ${chatId}`;
-      const appended = await EventLog.append(tx, { chatId, actorId, touch: true, events: [{ type: 'CHAT_UPDATED', title }] });
+      const appended = await EventLog.append(tx, {
+        chatId,
+        actorId,
+        touch: true,
+        events: [{ type: 'CHAT_UPDATED', title }],
+      });
       return { ...appended, removedIds: [], actor };
     });
     await this.feed.committed(change);
@@ -202,8 +232,9 @@ export class ChatStore {
       ? ChatsPrisma.sql`AND (c.last_activity_at, c.id) < (${timestamptz(after.lastActivityAt)}, ${after.chatId})`
       : ChatsPrisma.empty;
     const perShard = await Promise.all(
-      [...this.db.groupByShard(chatIds, (id) => id)].map(([shard, ids]) =>
-        this.db.clientAt(shard).$queryRaw<ViewRow[]>`
+      [...this.db.groupByShard(chatIds, (id) => id)].map(
+        ([shard, ids]) =>
+          this.db.clientAt(shard).$queryRaw<ViewRow[]>`
           SELECT t.*, ${unreadCount(ChatsPrisma.sql`t.id`, ChatsPrisma.sql`t.m_last_read_seq`, viewerId)} AS unread
             FROM (SELECT ${VIEW_COLUMNS}
                     FROM chats c JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${viewerId}

@@ -186,4 +186,3 @@ function eventFromRow(row: EventRow): EventRecord {
     title: row.title,
   };
 }
-

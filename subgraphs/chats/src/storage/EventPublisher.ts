@@ -38,7 +38,9 @@ export class EventPublisher {
       publishes.push(
         this.bus.publish(
           chatTopic(event.chatId),
-          event.type === 'MEMBER_REMOVED' && event.member ? { ...payload, _reauthorize: [event.member.userId.toString()] } : payload,
+          event.type === 'MEMBER_REMOVED' && event.member
+            ? { ...payload, _reauthorize: [event.member.userId.toString()] }
+            : payload,
         ),
       );
     }

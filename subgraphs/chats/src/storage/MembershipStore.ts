@@ -23,11 +23,17 @@ export class MembershipStore {
       const chat = await ChatAccess.lock(tx, chatId);
       const current = await ChatAccess.members(tx, chatId, [actorId, ...userIds]);
       const actor = ChatAccess.requireMember(chatId, chat, current.get(actorId));
-      if (chat!.kind === 'DIRECT') throw badInput('chatId', 'A direct chat cannot gain members; create a group chat instead.');
+      if (chat!.kind === 'DIRECT')
+        throw badInput('chatId', 'A direct chat cannot gain members; create a group chat instead.');
       if (!ChatAccess.canManage(actor.role)) throw userError('FORBIDDEN', 'Only the owner and admins can add members.');
       const fresh = userIds.filter((id) => !current.has(id));
-      if (fresh.length === 0) return { chatId, chat: chat!, events: [], memberIds: [], removedIds: [], outboxIds: [], actor };
-      const added = await ChatAccess.insertMembers(tx, chatId, fresh.map((userId) => ({ userId, role: 'MEMBER' as const })));
+      if (fresh.length === 0)
+        return { chatId, chat: chat!, events: [], memberIds: [], removedIds: [], outboxIds: [], actor };
+      const added = await ChatAccess.insertMembers(
+        tx,
+        chatId,
+        fresh.map((userId) => ({ userId, role: 'MEMBER' as const })),
+      );
       const appended = await EventLog.append(tx, {
         chatId,
         actorId,
@@ -50,9 +56,15 @@ export class MembershipStore {
     const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
       const target = await ChatAccess.lockMember(tx, chatId, userId);
       const chat = await ChatAccess.lock(tx, chatId);
-      const actor = ChatAccess.requireMember(chatId, chat, (await ChatAccess.members(tx, chatId, [actorId])).get(actorId));
-      if (chat!.kind === 'DIRECT') throw badInput('chatId', 'Members cannot be removed from a direct chat; use leaveChat.');
-      if (!ChatAccess.canManage(actor.role)) throw userError('FORBIDDEN', 'Only the owner and admins can remove members.');
+      const actor = ChatAccess.requireMember(
+        chatId,
+        chat,
+        (await ChatAccess.members(tx, chatId, [actorId])).get(actorId),
+      );
+      if (chat!.kind === 'DIRECT')
+        throw badInput('chatId', 'Members cannot be removed from a direct chat; use leaveChat.');
+      if (!ChatAccess.canManage(actor.role))
+        throw userError('FORBIDDEN', 'Only the owner and admins can remove members.');
       if (!target) throw userError('NOT_FOUND', `User ${userId} is not a member of this chat.`, { field: 'userId' });
       if (!ChatAccess.outranks(actor.role, target.role))
         throw userError('FORBIDDEN', `An ${actor.role.toLowerCase()} cannot remove an ${target.role.toLowerCase()}.`);
@@ -105,7 +117,9 @@ export class MembershipStore {
    */
   async markRead(userId: bigint, chatId: bigint, seq: number): Promise<ChatView> {
     const client = this.db.clientFor(chatId);
-    const rows = await client.$queryRaw<Array<ChatRow & { m_role: string; m_joined_at: Date; m_last_read_seq: number }>>`
+    const rows = await client.$queryRaw<
+      Array<ChatRow & { m_role: string; m_joined_at: Date; m_last_read_seq: number }>
+    >`
       UPDATE chat_members m SET last_read_seq = ${seq}::int
         FROM chats c
        WHERE m.chat_id = ${chatId} AND m.user_id = ${userId} AND c.id = m.chat_id

@@ -68,7 +68,8 @@ export class MessageStore {
       rows = await this.insert(client, chatId, authorId, text, clientMessageId).catch((err: unknown) => {
         // Ids are unique up to 1024 per millisecond and database; past that the statement fails whole (no seq is
         // consumed) and a second try gets a fresh id.
-        if (isUniqueViolation(err, 'messages_pkey')) return this.insert(client, chatId, authorId, text, clientMessageId);
+        if (isUniqueViolation(err, 'messages_pkey'))
+          return this.insert(client, chatId, authorId, text, clientMessageId);
         throw err;
       });
     } catch (err) {
@@ -106,7 +107,13 @@ export class MessageStore {
   }
 
   /** The send statement itself (see {@link send}). */
-  private insert(client: ChatsClient, chatId: bigint, authorId: bigint, text: string, clientMessageId: string): Promise<SentRow[]> {
+  private insert(
+    client: ChatsClient,
+    chatId: bigint,
+    authorId: bigint,
+    text: string,
+    clientMessageId: string,
+  ): Promise<SentRow[]> {
     return client.$queryRaw<SentRow[]>`
         WITH member AS (
           SELECT 1 FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${authorId} FOR KEY SHARE
@@ -130,7 +137,12 @@ export class MessageStore {
   }
 
   /** {@link send}, then publishes the new message's event (after the commit). */
-  async sendAndPublish(chatId: bigint, authorId: bigint, text: string, clientMessageId: string): Promise<MessageRecord> {
+  async sendAndPublish(
+    chatId: bigint,
+    authorId: bigint,
+    text: string,
+    clientMessageId: string,
+  ): Promise<MessageRecord> {
     const sent = await this.send(chatId, authorId, text, clientMessageId);
     if (sent.event) {
       await this.feed.committed({
@@ -144,7 +156,12 @@ export class MessageStore {
     return sent.message;
   }
 
-  private async original(chatId: bigint, authorId: bigint, text: string, clientMessageId: string): Promise<MessageRecord> {
+  private async original(
+    chatId: bigint,
+    authorId: bigint,
+    text: string,
+    clientMessageId: string,
+  ): Promise<MessageRecord> {
     const rows = await this.db.clientFor(chatId).$queryRaw<MessageRow[]>`
       SELECT ${MESSAGE_COLUMNS} FROM messages msg
        WHERE msg.chat_id = ${chatId} AND msg.author_id = ${authorId} AND msg.client_message_id = ${clientMessageId}`;
@@ -188,7 +205,10 @@ export class MessageStore {
   private async change(
     actorId: bigint,
     messageId: bigint,
-    decide: (message: MessageRecord, role: ChatRole) => { type: 'MESSAGE_EDITED'; text: string } | { type: 'MESSAGE_DELETED' } | null,
+    decide: (
+      message: MessageRecord,
+      role: ChatRole,
+    ) => { type: 'MESSAGE_EDITED'; text: string } | { type: 'MESSAGE_DELETED' } | null,
   ): Promise<MessageRecord> {
     const result = await runTransaction(this.db.clientFor(messageId), async (tx) => {
       const locked = await tx.$queryRaw<Array<{ id: bigint }>>`
@@ -256,7 +276,11 @@ export class MessageStore {
       rows.reverse();
     }
     const hasMore = rows.length > limit;
-    const page = hasMore ? (request.direction === 'forward' ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
+    const page = hasMore
+      ? request.direction === 'forward'
+        ? rows.slice(0, limit)
+        : rows.slice(rows.length - limit)
+      : rows;
     return { messages: page.map(messageFromRow), hasMore };
   }
 }

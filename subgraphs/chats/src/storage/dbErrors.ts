@@ -22,7 +22,8 @@ export function driverError(err: unknown): DriverError | null {
   const cause = adapterError.cause;
   const code = typeof cause.originalCode === 'string' ? cause.originalCode : undefined;
   if (!code) return null;
-  const constraint = isObject(cause.constraint) && typeof cause.constraint.index === 'string' ? cause.constraint.index : undefined;
+  const constraint =
+    isObject(cause.constraint) && typeof cause.constraint.index === 'string' ? cause.constraint.index : undefined;
   return { code, constraint };
 }
 

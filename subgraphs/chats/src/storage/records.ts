@@ -11,12 +11,7 @@ export type ChatRole = 'OWNER' | 'ADMIN' | 'MEMBER';
 
 /** The kinds of entries in a chat's event log. */
 export type ChatEventType =
-  | 'MESSAGE_ADDED'
-  | 'MESSAGE_EDITED'
-  | 'MESSAGE_DELETED'
-  | 'MEMBER_ADDED'
-  | 'MEMBER_REMOVED'
-  | 'CHAT_UPDATED';
+  'MESSAGE_ADDED' | 'MESSAGE_EDITED' | 'MESSAGE_DELETED' | 'MEMBER_ADDED' | 'MEMBER_REMOVED' | 'CHAT_UPDATED';
 
 /** A row of `chats`. */
 export interface ChatRecord {

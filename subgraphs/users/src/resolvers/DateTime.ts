@@ -9,7 +9,8 @@ function toDate(value: unknown): Date {
 /** `DateTime`: a `Date` inside the service, an ISO-8601 UTC string (`toISOString()`) on the wire. */
 export const DateTime = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
-  description: 'An instant in time: an ISO-8601 date-time string in UTC with milliseconds, e.g. `2026-01-31T09:30:00.000Z`.',
+  description:
+    'An instant in time: an ISO-8601 date-time string in UTC with milliseconds, e.g. `2026-01-31T09:30:00.000Z`.',
   serialize: (value) => toDate(value).toISOString(),
   parseValue: (value) => toDate(value),
   parseLiteral: (ast) => {

@@ -11,7 +11,8 @@ export const User = {
    */
   __resolveReference(ref: { id?: unknown }, ctx: UsersContext): Promise<UserRecord | null> {
     const id = parseId(ref.id);
-    if (id === null) throw badInput('representations', `User representation has a malformed id: ${JSON.stringify(ref.id)}.`);
+    if (id === null)
+      throw badInput('representations', `User representation has a malformed id: ${JSON.stringify(ref.id)}.`);
     return ctx.users.byId(id);
   },
 

@@ -55,7 +55,8 @@ export function displayName(value: string, field = 'displayName'): string {
   const name = value.normalize('NFC').trim();
   if (CONTROL.test(name)) throw badInput(field, 'The display name must not contain control characters or line breaks.');
   const n = length(name);
-  if (n < 1 || n > 64) throw badInput(field, `The display name must be 1 to 64 characters long after trimming (got ${n}).`);
+  if (n < 1 || n > 64)
+    throw badInput(field, `The display name must be 1 to 64 characters long after trimming (got ${n}).`);
   return name;
 }
 

@@ -21,7 +21,12 @@ const MAX_P = 16;
 
 function derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   // scrypt needs about 128·N·r bytes; Node's default ceiling (32 MiB) is exactly 2^15·8·128, so leave headroom.
-  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 };
+  const options: ScryptOptions = {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    maxmem: 256 * params.N * params.r + 1024 * 1024,
+  };
   return new Promise((resolve, reject) => {
     // The async form runs on the libuv thread pool, so hashing never blocks the event loop. NFC: the same password
     // typed as composed or decomposed Unicode (different keyboards, operating systems) must give the same key.
@@ -38,7 +43,11 @@ interface ParsedHash {
 function parseHash(encoded: string): ParsedHash | null {
   const parts = encoded.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return null;
-  const [N, r, p] = parts.slice(1, 4).map((s) => (/^[1-9][0-9]{0,7}$/.test(s!) ? Number(s) : NaN)) as [number, number, number];
+  const [N, r, p] = parts.slice(1, 4).map((s) => (/^[1-9][0-9]{0,7}$/.test(s!) ? Number(s) : NaN)) as [
+    number,
+    number,
+    number,
+  ];
   const validN = Number.isInteger(N) && N > 1 && N <= MAX_N && (N & (N - 1)) === 0;
   if (!validN || !(r >= 1 && r <= MAX_R) || !(p >= 1 && p <= MAX_P)) return null;
   const salt = Buffer.from(parts[4]!, 'base64url');
@@ -63,7 +72,8 @@ export class PasswordHasher {
   constructor(params: Partial<ScryptParams> = {}) {
     this.params = { ...DEFAULT_PARAMS, ...params };
     const { N, r, p } = this.params;
-    if (!(Number.isInteger(N) && N > 1 && N <= MAX_N && (N & (N - 1)) === 0)) throw new RangeError(`scrypt N ${N} must be a power of two up to 2^20`);
+    if (!(Number.isInteger(N) && N > 1 && N <= MAX_N && (N & (N - 1)) === 0))
+      throw new RangeError(`scrypt N ${N} must be a power of two up to 2^20`);
     if (!(Number.isInteger(r) && r >= 1 && r <= MAX_R)) throw new RangeError(`scrypt r ${r} out of range 1..${MAX_R}`);
     if (!(Number.isInteger(p) && p >= 1 && p <= MAX_P)) throw new RangeError(`scrypt p ${p} out of range 1..${MAX_P}`);
     // Made now rather than on the first unknown-user logIn, which would otherwise take two derivations.

@@ -65,9 +65,13 @@ export class UsersStorage {
           await tx.usernameDirectory.create({ data: { username: input.username, userId: id } });
         } catch (err) {
           if (isUniqueViolation(err))
-            throw userError('USERNAME_TAKEN', `The username "${input.username}" is already taken; choose another one.`, {
-              field: 'username',
-            });
+            throw userError(
+              'USERNAME_TAKEN',
+              `The username "${input.username}" is already taken; choose another one.`,
+              {
+                field: 'username',
+              },
+            );
           throw err;
         }
         return tx.user.create({
@@ -131,7 +135,9 @@ export class UsersStorage {
     await withDatabase(() =>
       Promise.all(
         [...this.db.groupByShard(ids, (id) => id)].map(async ([shard, group]) => {
-          const rows = await this.db.clientAt(shard).user.findMany({ where: { id: { in: group } }, select: USER_RECORD_SELECT });
+          const rows = await this.db
+            .clientAt(shard)
+            .user.findMany({ where: { id: { in: group } }, select: USER_RECORD_SELECT });
           for (const row of rows) found.set(row.id, row);
         }),
       ),
@@ -152,9 +158,10 @@ export class UsersStorage {
     await withDatabase(() =>
       Promise.all(
         [...groups].map(async ([shard, group]) => {
-          const entries = await this.db
-            .clientAt(shard)
-            .usernameDirectory.findMany({ where: { username: { in: group } }, select: { username: true, userId: true } });
+          const entries = await this.db.clientAt(shard).usernameDirectory.findMany({
+            where: { username: { in: group } },
+            select: { username: true, userId: true },
+          });
           for (const entry of entries) idByName.set(entry.username, entry.userId);
         }),
       ),

@@ -5,7 +5,13 @@ import { userError } from '@chatgraph/errors';
 // P1001 unreachable, P1002/P1008 timed out, P1017 connection closed, P2024 no pooled connection in time,
 // P2028 the transaction could not start or expired.
 const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
-const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
+const UNAVAILABLE_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'TransactionAlreadyClosed',
+]);
 // SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, restart) and 53300.
 const UNAVAILABLE_SQLSTATE = /^(08...|57P..|53300)$/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
