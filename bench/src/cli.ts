@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `npm run bench` (whole suite, against the peers) and `npm run bench -- --quick` (our side only, under a minute).
+// Flags: --quick, --smoke (tiny loads, for CI), --only=<scenario,...>, --out=<dir> (default bench/results),
+// --no-docs (do not rewrite the generated part of docs/benchmarks.md), --profile (CPU profiles of our gateway).
+import { runBench, type BenchFlags } from './runBench';
+
+function parse(argv: string[]): BenchFlags {
+  const flags: BenchFlags = { quick: false, smoke: false, docs: true, profile: false };
+  for (const arg of argv) {
+    const [key, value] = arg.split('=', 2) as [string, string | undefined];
+    if (key === '--quick') flags.quick = true;
+    else if (key === '--smoke') flags.smoke = flags.quick = true;
+    else if (key === '--no-docs') flags.docs = false;
+    else if (key === '--profile') flags.profile = true;
+    else if (key === '--out' && value) flags.outDir = value;
+    else if (key === '--only' && value) flags.only = value.split(',');
+    else {
+      process.stderr.write(`unknown argument ${arg}\n`);
+      process.exit(2);
+    }
+  }
+  return flags;
+}
+
+runBench(parse(process.argv.slice(2))).then(
+  (file) => {
+    process.stdout.write(`results: ${file}\n`);
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

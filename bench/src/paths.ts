@@ -1,0 +1,18 @@
+import path from 'node:path';
+
+/** The repository root (from bench/src or bench/dist). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** bench/ */
+export const BENCH_ROOT = path.join(REPO_ROOT, 'bench');
+/** Compiled bench scripts. */
+export const BENCH_DIST = path.join(BENCH_ROOT, 'dist');
+/** The peers package (its own package.json and lockfile; not a workspace). */
+export const PEERS_DIR = path.join(BENCH_ROOT, 'peers');
+/** The committed supergraph every gateway runs. */
+export const SUPERGRAPH_PATH = path.join(REPO_ROOT, 'gateway', 'supergraph.graphql');
+/** Entry points of the real service processes (built by `npm run build`). */
+export const SERVICE_ENTRY = {
+  users: path.join(REPO_ROOT, 'subgraphs/users/dist/index.js'),
+  chats: path.join(REPO_ROOT, 'subgraphs/chats/dist/index.js'),
+  presence: path.join(REPO_ROOT, 'subgraphs/presence/dist/index.js'),
+} as const;

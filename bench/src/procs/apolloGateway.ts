@@ -1,0 +1,41 @@
+// Baseline: plain @apollo/gateway on @apollo/server's standalone server with the default fetcher (same versions as
+// chatgraph's gateway), the same supergraph, and only what the subgraphs require: the signed identity header.
+import fs from 'node:fs';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { IDENTITY_HEADER } from '@chatgraph/auth';
+import { SUPERGRAPH_PATH } from '../paths';
+import { peerIdentity, supergraphFor } from './peerIdentity';
+
+interface Context {
+  viewerId: string | null;
+}
+
+async function main(): Promise<void> {
+  const identity = peerIdentity();
+  const { config } = identity;
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraphFor(fs.readFileSync(SUPERGRAPH_PATH, 'utf8'), config),
+    buildService: ({ url }) =>
+      new RemoteGraphQLDataSource<Context>({
+        url,
+        willSendRequest: ({ request, context }) => {
+          request.http?.headers.set(IDENTITY_HEADER, identity.sign(context.viewerId ?? null));
+        },
+      }),
+  });
+  const server = new ApolloServer<Context>({ gateway });
+  await startStandaloneServer(server, {
+    listen: { port: config.GATEWAY_PORT, host: config.HOST },
+    context: async ({ req }) => ({ viewerId: await identity.viewerOf(req.headers.authorization) }),
+  });
+  const stop = () => void server.stop().finally(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+// The chatgraph gateway as gateway/src/index.ts starts it, plus an IPC memory probe for the fan-out scenario.
+import { identitySignerFromConfig, tokenServiceFromConfig } from '@chatgraph/auth';
+import { loadConfigOrExit } from '@chatgraph/config';
+import { createGatewayServer } from '@chatgraph/gateway';
+import { createLogger } from '@chatgraph/logging';
+import { runService } from '@chatgraph/service';
+import { answerMemoryProbes } from './memoryProbe';
+
+const config = loadConfigOrExit();
+const logger = createLogger('gateway', config.LOG_LEVEL);
+answerMemoryProbes();
+
+runService(
+  'gateway',
+  logger,
+  async () => {
+    const server = createGatewayServer({ config, logger, tokens: tokenServiceFromConfig(config), identity: identitySignerFromConfig(config) });
+    await server.listen(config.GATEWAY_PORT, config.HOST);
+    return server;
+  },
+  config.SHUTDOWN_GRACE_MS,
+);

@@ -1,0 +1,185 @@
+import type { BenchResult } from '../runBench';
+import { round } from '../stats';
+
+const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${round(v, v < 10 ? 2 : 1)} ms`);
+const num = (v: number | undefined, digits = 0) => (v === undefined || !Number.isFinite(v) ? '–' : String(round(v, digits)));
+const kb = (bytes: number) => `${round(bytes / 1024, 1)} KB`;
+const x = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v}×`);
+
+function table(head: string[], rows: Array<Array<string | number>>): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** One line per DESIGN.md section 7 target, judged from the numbers of this run. */
+export function targetLines(result: BenchResult): Array<[string, string, string]> {
+  const { federatedQuery: q, liveLatency: live, fanout: f, dataLayer: d } = result.scenarios;
+  const lines: Array<[string, string, string]> = [];
+  if (q) {
+    const apollo = q.ratios.apollo;
+    const hive = q.ratios.hive;
+    const parts: string[] = [];
+    if (apollo) parts.push(`vs @apollo/gateway: ${x(apollo.throughput)} req/s, p99 ${x(apollo.p99)}, ${x(apollo.cpuPerRequest)} less gateway CPU per request`);
+    if (hive) parts.push(`vs Hive Gateway: ${x(hive.throughput)} req/s, p99 ${x(hive.p99)}, ${x(hive.cpuPerRequest)} less gateway CPU per request`);
+    const met = apollo && hive && apollo.throughput >= 2 && hive.throughput >= 1 && apollo.p99 <= 1 && hive.p99 <= 1;
+    lines.push(['federated query: ≥ 2× @apollo/gateway, ≥ 1× Hive, p99 no worse', parts.join('; ') || 'peers not run', apollo && hive ? (met ? 'met' : 'not met') : 'not measured']);
+  }
+  if (live) {
+    const at200 = live.rates.find((r) => r.rate === 200);
+    if (at200) {
+      lines.push([
+        `live latency p99 ≤ 20 ms at 200 events/s, ${live.subscribers} subscribers`,
+        `p99 ${ms(at200.p99)} (other instance ${ms(at200.otherInstanceP99)}), p50 ${ms(at200.p50)}, max ${ms(at200.max)}`,
+        at200.otherInstanceP99 <= 20 ? 'met' : 'not met',
+      ]);
+    }
+  }
+  if (f) {
+    const ok = f.steps.filter((s) => s.p99 <= 500 && s.run.received >= s.run.expected);
+    const best = Math.max(0, ...ok.map((s) => s.deliveriesPerSecond));
+    lines.push(['fan-out ≥ 50,000 deliveries/s per gateway process', `${num(best)} deliveries/s with p99 ≤ 500 ms (${f.stoppedBecause})`, best >= 50_000 ? 'met' : 'not met']);
+    const last = f.steps[f.steps.length - 1];
+    const heap = f.onePerConnection.heapBytesPerSubscription;
+    const rss = f.onePerConnection.rssBytesPerSubscription;
+    lines.push([
+      '≤ 30 KB memory per idle subscription',
+      `one per connection: ${kb(heap)} heap, ${kb(rss)} RSS; ${f.subscriptionsPerConnection} per connection${last ? ` (${last.subscriptions})` : ''}: ${last ? `${kb(last.heapBytesPerSubscription)} heap, ${kb(last.rssBytesPerSubscription)} RSS` : '–'}`,
+      Math.max(heap, rss) <= 30 * 1024 ? 'met' : 'not met',
+    ]);
+  }
+  if (d) {
+    const ratios = Object.entries(d.ratios);
+    const send = d.shards.find((s) => s.operation.startsWith('send'));
+    const met = ratios.every(([, r]) => r >= 0.8) && send?.shardsTouched === 1;
+    lines.push([
+      'send path ≥ 0.8× raw pg, exactly one shard',
+      `${ratios.map(([k, r]) => `${k}: ${x(r)}`).join(', ')}; shards touched by send: ${send?.shardsTouched ?? '–'} (${send?.statements ?? '–'} statement)`,
+      met ? 'met' : 'not met',
+    ]);
+    const history = d.shards.find((s) => s.operation.startsWith('history page'));
+    const authors = d.shards.find((s) => s.operation.startsWith('history authors'));
+    const fetches = q?.queryPlanFetches;
+    lines.push([
+      'history page: ≤ 1 query per subgraph per request, no N+1',
+      `query plan: ${fetches ? Object.entries(fetches).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} fetch(es); chats DB: ${history?.statements ?? '–'} statements on ${history?.shardsTouched ?? '–'} shard; users DB for 50 authors: ${authors?.statements ?? '–'} statements (one per users shard holding an author)`,
+      fetches && Object.values(fetches).every((n) => n <= 1) ? 'met (one fetch per subgraph; see the note on statements)' : 'not met',
+    ]);
+  }
+  lines.push(['reliability: 0 lost / duplicated / reordered', 'not a benchmark: proven by test/e2e/gateway.test.ts and the gateway tests', '–']);
+  return lines;
+}
+
+/** The generated section of docs/benchmarks.md: tables of one run. */
+export function renderMarkdown(result: BenchResult, resultFile: string, svgFile: string): string {
+  const out: string[] = [];
+  const m = result.machine;
+  out.push(`Run of ${result.startedAt} (${result.mode}, ${result.durationSeconds} s): \`${result.command}\` → [\`${resultFile}\`](${resultFile}).`);
+  out.push('');
+  out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; ${m.node}; ${m.postgres}; ${m.redis}. Pinning: ${m.pinning}.`);
+  out.push('');
+  out.push(`Versions: ${Object.entries(result.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push('');
+  out.push('### Targets (DESIGN.md section 7)');
+  out.push('');
+  out.push(table(['target', 'this run', 'verdict'], targetLines(result)));
+  out.push('');
+  const q = result.scenarios.federatedQuery;
+  if (q) {
+    out.push(`### 1. Federated query (history page: 50 messages, authors, presence)`);
+    out.push('');
+    out.push(
+      `Fixed concurrency ${q.concurrency} for ${q.runMs / 1000} s per run, then a fixed rate of ${q.fixedRate} req/s (half the slowest warm-up); ${q.rounds} interleaved rounds, medians. ` +
+        `Query plan fetches: ${Object.entries(q.queryPlanFetches).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['gateway', 'req/s', 'p50', 'p99', `p50 @ ${q.fixedRate}/s`, `p99 @ ${q.fixedRate}/s`, 'gateway CPU', 'gateway CPU ms/req', 'subgraphs CPU ms/req', 'errors'],
+        q.gateways.map((g) => [g.kind, num(g.requestsPerSecond), ms(g.p50), ms(g.p99), ms(g.fixedRateP50), ms(g.fixedRateP99), `${g.gatewayCpuPercent}%`, num(g.gatewayCpuMsPerRequest, 2), num(g.subgraphsCpuMsPerRequest, 2), g.errors + g.fixedRateErrors]),
+      ),
+    );
+    out.push('');
+    const ratios = Object.entries(q.ratios);
+    if (ratios.length) {
+      out.push(table(['chatgraph vs', 'throughput (higher better)', 'p99 (lower better)', `p99 @ ${q.fixedRate}/s`, 'gateway CPU per request (peer ÷ ours)'], ratios.map(([k, r]) => [k, x(r.throughput), x(r.p99), x(r.fixedRateP99), x(r.cpuPerRequest)])));
+      out.push('');
+    }
+    for (const [k, why] of Object.entries(q.skipped)) out.push(`- ${k} not measured: ${why}`);
+  }
+  const live = result.scenarios.liveLatency;
+  if (live) {
+    out.push(`### 2. Live event latency (${live.subscribers} subscribers, ${live.chats} chats, ${live.gatewayInstances} gateway instances)`);
+    out.push('');
+    out.push('Send through instance A (sendMessage over HTTP), receipt on every subscriber of the chat (half on A, half on B). Latency from the moment the send was due.');
+    out.push('');
+    out.push(
+      table(
+        ['events/s', 'p50', 'p99', 'max', 'p99 on B (cross-instance)', 'sendMessage alone p50 / p99', 'delivered', 'CPU ms per event'],
+        live.rates.map((r) => [
+          r.rate,
+          ms(r.p50),
+          ms(r.p99),
+          ms(r.max),
+          ms(r.otherInstanceP99),
+          `${ms(r.sendP50)} / ${ms(r.sendP99)}`,
+          `${r.delivered}/${r.expected}`,
+          Object.entries(r.cpuMsPerEvent)
+            .map(([k, v]) => `${k} ${round(v, 2)}`)
+            .join(', '),
+        ]),
+      ),
+    );
+    out.push('');
+    for (const [k, why] of Object.entries(live.notRun)) out.push(`- ${k}: ${why}`);
+    out.push('');
+  }
+  const f = result.scenarios.fanout;
+  if (f) {
+    out.push(`### 3. Fan-out and memory (one gateway process, ${f.chats} chats, ${f.rate} events/s sent to the chats subgraph)`);
+    out.push('');
+    out.push(
+      table(
+        ['subscriptions', 'connections', 'deliveries/s', 'p50', 'p99', 'max', 'delivered', 'gateway CPU', 'subgraphs CPU', 'load CPU', 'idle heap / sub', 'idle RSS / sub'],
+        f.steps.map((s) => [
+          s.subscriptions,
+          s.connections,
+          num(s.deliveriesPerSecond),
+          ms(s.p50),
+          ms(s.p99),
+          ms(s.max),
+          `${s.run.received}/${s.run.expected}`,
+          `${s.gatewayCpuPercent}%`,
+          `${s.subgraphsCpuPercent}%`,
+          `${s.loadGeneratorCpuPercent}%`,
+          kb(s.heapBytesPerSubscription),
+          kb(s.rssBytesPerSubscription),
+        ]),
+      ),
+    );
+    out.push('');
+    out.push(
+      `Stopped: ${f.stoppedBecause}. ${f.onePerConnection.subscriptions} idle subscriptions with one connection each: ${kb(f.onePerConnection.heapBytesPerSubscription)} heap and ` +
+        `${kb(f.onePerConnection.rssBytesPerSubscription)} RSS per subscription (after a full GC).`,
+    );
+    out.push('');
+  }
+  const d = result.scenarios.dataLayer;
+  if (d) {
+    out.push(`### 4. Data layer (${d.chatsShards} chats shards, ${d.usersShards} users shards)`);
+    out.push('');
+    out.push(table(['send path', 'concurrency', 'sends/s', 'p50', 'p99'], d.send.map((s) => [s.impl, s.concurrency, num(s.opsPerSecond), ms(s.p50), ms(s.p99)])));
+    out.push('');
+    out.push(`storage ÷ raw pg: ${Object.entries(d.ratios).map(([k, r]) => `${k}: ${x(r)}`).join(', ')}.`);
+    out.push('');
+    out.push(table(['operation', 'shards touched', 'statements', 'per shard', 'note'], d.shards.map((s) => [s.operation, s.shardsTouched, s.statements, s.perShard.join(' '), s.note ?? ''])));
+    out.push('');
+  }
+  if (Object.keys(result.errors).length) {
+    out.push('### Failed scenarios');
+    out.push('');
+    for (const [k, v] of Object.entries(result.errors)) out.push(`- ${k}: ${v.split('\n')[0]}`);
+    out.push('');
+  }
+  out.push(`![Latency distributions](${svgFile})`);
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,168 @@
+import type { BenchStack, RunningGateway } from '../BenchStack';
+import { LiveLoad } from '../LoadWorker';
+import type { LiveConnectionSpec, LiveSendResult } from '../load/protocol';
+import type { Seed } from '../seed';
+import { round } from '../stats';
+import { EVENTS_SUBSCRIPTION, metrics, subgraphCpu, waitForSubscriptions } from './liveCommon';
+
+/** Options of scenario 3. */
+export interface FanoutOptions {
+  /** Total subscriptions at each step (ascending). */
+  steps: number[];
+  chats: number;
+  /** Events per second (all chats together), sent straight to the chats subgraph so the gateway only fans out. */
+  rate: number;
+  runMs: number;
+  subscriptionsPerConnection: number;
+  /** Stop adding subscribers once p99 passes this. */
+  p99LimitMs: number;
+  /** Idle subscriptions for the one-per-connection memory measurement. */
+  idleOnePerConnection: number;
+}
+
+/** One step. */
+export interface FanoutStep {
+  subscriptions: number;
+  connections: number;
+  run: LiveSendResult;
+  deliveriesPerSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  gatewayCpuPercent: number;
+  loadGeneratorCpuPercent: number;
+  /** CPU of the three subgraph processes together during the run (100 = one core). */
+  subgraphsCpuPercent: number;
+  /** Engine counters during the run (from /metrics). */
+  eventExecutions: number;
+  slowConsumersClosed: number;
+  /** Heap and RSS of the gateway after a full GC with these subscriptions idle, minus before any. */
+  idleHeapDeltaBytes: number;
+  idleRssDeltaBytes: number;
+  heapBytesPerSubscription: number;
+  rssBytesPerSubscription: number;
+}
+
+/** Result of scenario 3. */
+export interface FanoutResult {
+  rate: number;
+  chats: number;
+  subscriptionsPerConnection: number;
+  steps: FanoutStep[];
+  /** Largest deliveries/s seen at any step, and whether p99 stayed under the limit there. */
+  maxDeliveriesPerSecond: number;
+  stoppedBecause: string;
+  /** Memory per idle subscription when every subscription has its own connection (what a browser tab costs). */
+  onePerConnection: { subscriptions: number; heapBytesPerSubscription: number; rssBytesPerSubscription: number };
+}
+
+interface Memory {
+  heapUsed: number;
+  rss: number;
+}
+
+const memory = (g: RunningGateway) => g.process.request<Memory>({ type: 'memory' });
+
+/**
+ * Scenario 3: one chatgraph gateway process; subscriptions added in steps over `chats` chats, `rate` events/s sent to
+ * the chats subgraph; deliveries/s, send → receipt latency and gateway CPU at each step, until p99 passes the limit.
+ * Memory per idle subscription is the gateway's heap and RSS after a full GC, before sending, minus its baseline.
+ */
+export async function fanout(stack: BenchStack, seed: Seed, options: FanoutOptions, log: (line: string) => void): Promise<FanoutResult> {
+  const gateway = await stack.startGateway('chatgraph', 'fanout');
+  const load = new LiveLoad(stack.config.GATEWAY_IDENTITY_SECRET);
+  try {
+    const chats = seed.chats.slice(0, options.chats);
+    const senders = chats.map((chat) => ({ chatId: chat.id, userId: chat.members[0]!.id }));
+    const base = await memory(gateway);
+    const steps: FanoutStep[] = [];
+    let total = 0;
+    let connectionIndex = 0;
+    let stoppedBecause = `reached the last step (${options.steps[options.steps.length - 1]} subscriptions)`;
+    for (const target of options.steps) {
+      const specs: LiveConnectionSpec[] = [];
+      while (total < target) {
+        const chat = chats[connectionIndex % chats.length]!;
+        const member = chat.members[Math.floor(connectionIndex / chats.length) % chat.members.length]!;
+        const n = Math.min(options.subscriptionsPerConnection, target - total);
+        specs.push({ wsUrl: gateway.wsUrl, label: 'F', token: member.token, chatIds: new Array<string>(n).fill(chat.id) });
+        total += n;
+        connectionIndex++;
+      }
+      const t0 = Date.now();
+      await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: specs });
+      await waitForSubscriptions([gateway], () => total);
+      const idle = await memory(gateway);
+      const connections = (await metrics(gateway)).connections;
+      const cpuBefore = gateway.process.sample().cpuSeconds;
+      const subBefore = subgraphCpu(stack);
+      const engineBefore = (await metrics(gateway)).subscriptions;
+      const run = await load.send({ url: stack.subgraphUrl('chats'), via: 'subgraph', senders, rate: options.rate, durationMs: options.runMs, drainMs: 5000 });
+      const cpuAfter = gateway.process.sample().cpuSeconds;
+      const subAfter = subgraphCpu(stack);
+      const engineAfter = (await metrics(gateway)).subscriptions;
+      const step: FanoutStep = {
+        subscriptions: total,
+        connections,
+        run,
+        deliveriesPerSecond: round(run.deliveriesPerSecond, 0),
+        p50: round(run.latency.p50, 2),
+        p99: round(run.latency.p99, 2),
+        max: round(run.latency.max, 2),
+        gatewayCpuPercent: round(((cpuAfter - cpuBefore) * 100_000) / run.elapsedMs, 0),
+        loadGeneratorCpuPercent: round((run.workerCpuSeconds * 100_000) / run.elapsedMs, 0),
+        subgraphsCpuPercent: round(((subAfter - subBefore) * 100_000) / run.elapsedMs, 0),
+        eventExecutions: engineAfter.eventExecutions - engineBefore.eventExecutions,
+        slowConsumersClosed: engineAfter.slowConsumersClosed - engineBefore.slowConsumersClosed,
+        idleHeapDeltaBytes: idle.heapUsed - base.heapUsed,
+        idleRssDeltaBytes: idle.rss - base.rss,
+        heapBytesPerSubscription: round((idle.heapUsed - base.heapUsed) / total, 0),
+        rssBytesPerSubscription: round((idle.rss - base.rss) / total, 0),
+      };
+      steps.push(step);
+      log(
+        `  ${total} subscriptions (${connections} connections, set up in ${Date.now() - t0} ms): ${step.deliveriesPerSecond} deliveries/s, ` +
+          `p50 ${step.p50} p99 ${step.p99} ms (sendMessage alone p50 ${round(run.sendLatency.p50)} p99 ${round(run.sendLatency.p99)} ms), ${run.received}/${run.expected} delivered; cpu: gateway ${step.gatewayCpuPercent}%, subgraphs ${step.subgraphsCpuPercent}%, load ${step.loadGeneratorCpuPercent}%; ` +
+          `${step.eventExecutions} event executions, ${step.slowConsumersClosed} slow consumers closed; ` +
+          `idle ${round(step.heapBytesPerSubscription / 1024, 1)} KB heap / ${round(step.rssBytesPerSubscription / 1024, 1)} KB RSS per subscription`,
+      );
+      if (step.p99 > options.p99LimitMs || run.received < run.expected) {
+        stoppedBecause = run.received < run.expected ? `events lost or late at ${total} subscriptions` : `p99 passed ${options.p99LimitMs} ms at ${total} subscriptions`;
+        break;
+      }
+    }
+    await load.closeConnections();
+    await waitForSubscriptions([gateway], () => 0);
+    const empty = await memory(gateway);
+    const singles: LiveConnectionSpec[] = [];
+    for (let i = 0; i < options.idleOnePerConnection; i++) {
+      const chat = chats[i % chats.length]!;
+      singles.push({ wsUrl: gateway.wsUrl, label: 'F', token: chat.members[Math.floor(i / chats.length) % chat.members.length]!.token, chatIds: [chat.id] });
+    }
+    await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: singles });
+    await waitForSubscriptions([gateway], () => options.idleOnePerConnection);
+    const full = await memory(gateway);
+    const onePerConnection = {
+      subscriptions: options.idleOnePerConnection,
+      heapBytesPerSubscription: round((full.heapUsed - empty.heapUsed) / options.idleOnePerConnection, 0),
+      rssBytesPerSubscription: round((full.rss - empty.rss) / options.idleOnePerConnection, 0),
+    };
+    log(
+      `  ${options.idleOnePerConnection} idle subscriptions, one per connection: ${round(onePerConnection.heapBytesPerSubscription / 1024, 1)} KB heap / ` +
+        `${round(onePerConnection.rssBytesPerSubscription / 1024, 1)} KB RSS each`,
+    );
+    return {
+      rate: options.rate,
+      chats: chats.length,
+      subscriptionsPerConnection: options.subscriptionsPerConnection,
+      steps,
+      maxDeliveriesPerSecond: Math.max(...steps.map((s) => s.deliveriesPerSecond)),
+      stoppedBecause,
+      onePerConnection,
+    };
+  } finally {
+    await load.closeConnections().catch(() => undefined);
+    await load.close();
+    await stack.stopGateway(gateway);
+  }
+}
