@@ -22,3 +22,4 @@ export { migrateAll, SHARDED_SERVICES } from './migrate/migrateAll';
 export { migrationsDirFor } from './paths';
 export { Prisma as UsersPrisma } from '../generated/users/client';
 export { Prisma as ChatsPrisma } from '../generated/chats/client';
+export { isDatabaseUnavailable } from './isDatabaseUnavailable';

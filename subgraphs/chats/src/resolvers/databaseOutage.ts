@@ -1,40 +1,7 @@
 import { GraphQLScalarType } from 'graphql';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { ChatsPrisma } from '@chatgraph/db';
+import { isDatabaseUnavailable } from '@chatgraph/db';
 import { userError } from '@chatgraph/errors';
-import { driverError } from '../storage/dbErrors';
-
-// Prisma codes meaning "the database cannot be used right now": unreachable, timed out, connection closed, no pooled
-// connection in time, transaction could not start or expired.
-const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
-const UNAVAILABLE_KINDS = new Set([
-  'DatabaseNotReachable',
-  'ConnectionClosed',
-  'SocketTimeout',
-  'TooManyConnections',
-  'TransactionAlreadyClosed',
-]);
-// SQLSTATE 08xxx (connection exception), 57Pxx (shutdown, restart), 53300 (too many connections).
-const UNAVAILABLE_SQLSTATE = /^(08...|57P..|53300)$/;
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
-
-/** True when `err` says a chats shard is unreachable or overloaded (worth a retry), not that the request is wrong. */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (err instanceof ChatsPrisma.PrismaClientInitializationError) return true;
-  if (err instanceof ChatsPrisma.PrismaClientKnownRequestError) {
-    if (UNAVAILABLE_CODES.has(err.code)) return true;
-    const cause = (err.meta as { driverAdapterError?: { cause?: { kind?: unknown } } } | undefined)?.driverAdapterError
-      ?.cause;
-    if (typeof cause?.kind === 'string' && UNAVAILABLE_KINDS.has(cause.kind)) return true;
-    const sqlState = driverError(err)?.code;
-    return sqlState !== undefined && UNAVAILABLE_SQLSTATE.test(sqlState);
-  }
-  if (!(err instanceof Error)) return false;
-  // A pooled connection that died while idle surfaces as pg's own error, not wrapped by Prisma.
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
-  return /^Connection terminated|Can't reach database server|connect ECONNREFUSED/.test(err.message);
-}
 
 /**
  * Wraps every resolver so that a shard outage reaches the client as `SERVICE_UNAVAILABLE` (retry later; a failed
