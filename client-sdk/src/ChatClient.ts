@@ -139,6 +139,7 @@ export class ChatClient {
   private readonly streams = new Set<{ close(): void }>();
   private readonly throttles = new Map<string, TypingThrottle>();
   private readonly heartbeats = new Set<HeartbeatLoop>();
+  private closed = false;
 
   constructor(private readonly options: ChatClientOptions) {
     const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
@@ -435,6 +436,7 @@ export class ChatClient {
 
   /** Closes every live stream, stops heartbeats and typing timers, and closes the WebSocket. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const stream of [...this.streams]) stream.close();
     for (const throttle of this.throttles.values()) throttle.dispose();
     this.throttles.clear();
@@ -464,6 +466,7 @@ export class ChatClient {
     options: Omit<LiveStreamOptions<T>, 'transport' | 'backoff'> & { backoff?: BackoffOptions },
     handlers: LiveHandlers<T>,
   ): LiveStream<T> {
+    if (this.closed) throw new Error('This ChatClient is closed: create a new one to start live streams.');
     this.live.assertAvailable();
     const stream = new LiveStream<T>(
       { ...options, transport: this.live, backoff: { ...this.options.reconnect, ...options.backoff } },

@@ -158,6 +158,12 @@ describe('ChatClient over HTTP', () => {
     expect(calls[0]!.body.variables).toEqual({ chatId: '3', text: 'hi', clientMessageId: 'draft-42' });
   });
 
+  it('refuses new live streams once closed (they would never connect)', async () => {
+    const client = createChatClient({ url: 'http://gw/graphql', getToken: () => 't', webSocketImpl: class {} });
+    await client.close();
+    expect(() => client.chat('3').events()).toThrow(/closed/);
+  });
+
   it('refuses a live stream without a WebSocket implementation with a clear TypeError', () => {
     const client = createChatClient({ url: 'http://gw/graphql', getToken: () => 't' });
     if (typeof WebSocket !== 'undefined') return; // Node 22+ and browsers have one
