@@ -128,7 +128,10 @@ export class LiveStream<T> {
     return this.currentStatus;
   }
 
-  /** The seq of the last event delivered: where the stream resumes. Null for streams without seqs, or before the start is known. */
+  /**
+   * Where the stream resumes: the seq of the last event delivered (the start point before the first one). Null for
+   * streams without seqs, and until the start point is known.
+   */
   get lastSeq(): number | null {
     return this.cursor?.last ?? null;
   }
