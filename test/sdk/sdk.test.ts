@@ -25,7 +25,7 @@ import {
   type ChatEvent,
   type StreamStatus,
 } from '../../client-sdk/src/index.ts';
-import { HaproxyProcess, haproxyInstalled } from './support/HaproxyProcess';
+import { HaproxyProcess, haproxyInstalled } from '@chatgraph/testing';
 
 if (!haproxyInstalled)
   console.warn('haproxy is not installed: the SDK stack tests are SKIPPED (apt-get install -y haproxy)');
