@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DocumentNode } from 'graphql';
@@ -64,7 +65,8 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     // runService owns SIGTERM/SIGINT; Apollo's own handler would race it and re-raise the signal.
     stopOnTerminationSignals: false,
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected error in resolver')),
-    plugins: options.plugins ?? [],
+    // Federated tracing (ftv1) is only for Apollo's hosted reporting, which chatgraph does not use.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ...(options.plugins ?? [])],
   });
   let closing = false;
 
