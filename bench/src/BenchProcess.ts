@@ -124,7 +124,8 @@ export class BenchProcess {
     for (;;) {
       if (!this.running) throw new Error(`${this.options.name} exited with ${this.child.exitCode}:\n${this.tail()}`);
       if (await check().catch(() => false)) return;
-      if (Date.now() > deadline) throw new Error(`${this.options.name} not ready after ${timeoutMs} ms:\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.options.name} not ready after ${timeoutMs} ms:\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '@chatgraph/config';
-import { createTestDatabases, freePort, ProcessStack, RedisServer, testConfig, type TestDatabases } from '@chatgraph/testing';
+import {
+  createTestDatabases,
+  freePort,
+  ProcessStack,
+  RedisServer,
+  testConfig,
+  type TestDatabases,
+} from '@chatgraph/testing';
 import { BenchProcess } from './BenchProcess';
 import { BENCH_DIST, SERVICE_ENTRY } from './paths';
 
@@ -124,7 +131,11 @@ export class BenchStack {
     });
     const url = `http://127.0.0.1:${port}/graphql`;
     await proc.waitUntil(async () => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
       return res.ok;
     }, 60_000);
     const gateway: RunningGateway = { kind, name, process: proc, url, wsUrl: url.replace('http://', 'ws://') };

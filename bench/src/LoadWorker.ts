@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { BenchProcess } from './BenchProcess';
 import { CPU } from './BenchStack';
-import type { HttpRunRequest, HttpRunResult, LiveSendRequest, LiveSendResult, LiveSubscribeRequest } from './load/protocol';
+import type {
+  HttpRunRequest,
+  HttpRunResult,
+  LiveSendRequest,
+  LiveSendResult,
+  LiveSubscribeRequest,
+} from './load/protocol';
 import { BENCH_DIST } from './paths';
 
 /** The HTTP load generator process, pinned to the load CPU. */

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // `npm run bench` (whole suite, against the peers) and `npm run bench -- --quick` (our side only, under a minute).
 // Flags: --quick, --smoke (tiny loads, for CI), --only=<scenario,...>, --out=<dir> (default bench/results),
-// --no-docs (do not rewrite the generated part of docs/benchmarks.md), --profile (CPU profiles of our gateway).
+// --no-docs (do not rewrite the generated part of docs/benchmarks.md), --profile / --no-profile (CPU profiles of our
+// gateway under the query and fan-out loads; on by default in a full run).
 import { runBench, type BenchFlags } from './runBench';
 
 function parse(argv: string[]): BenchFlags {
-  const flags: BenchFlags = { quick: false, smoke: false, docs: true, profile: false };
+  const flags: BenchFlags = { quick: false, smoke: false, docs: true };
   for (const arg of argv) {
     const [key, value] = arg.split('=', 2) as [string, string | undefined];
     if (key === '--quick') flags.quick = true;
     else if (key === '--smoke') flags.smoke = flags.quick = true;
     else if (key === '--no-docs') flags.docs = false;
     else if (key === '--profile') flags.profile = true;
+    else if (key === '--no-profile') flags.profile = false;
     else if (key === '--out' && value) flags.outDir = value;
     else if (key === '--only' && value) flags.only = value.split(',');
     else {

@@ -9,6 +9,7 @@ import { federatedQuery, type FederatedQueryResult } from './scenarios/federated
 import { dataLayer, type DataLayerResult } from './scenarios/dataLayer';
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { liveLatency, type LiveLatencyResult } from './scenarios/liveLatency';
+import { profile, type ProfileResult } from './scenarios/profile';
 import { seed as seedData, type SeedSize } from './seed';
 import { renderMarkdown } from './report/markdown';
 import { renderSvg, type Panel } from './report/svg';
@@ -18,7 +19,8 @@ export interface BenchFlags {
   quick: boolean;
   smoke: boolean;
   docs: boolean;
-  profile: boolean;
+  /** CPU profiles of our gateway; default: on for a full run, off otherwise. */
+  profile?: boolean;
   outDir?: string;
   only?: string[];
 }
@@ -40,6 +42,8 @@ export interface BenchResult {
     fanout?: FanoutResult;
     dataLayer?: DataLayerResult;
   };
+  /** `--profile`: where our gateway's CPU time goes under each load. */
+  profiles?: ProfileResult;
   errors: Record<string, string>;
 }
 
@@ -74,7 +78,9 @@ function machine(): Record<string, unknown> {
     node: process.version,
     postgres,
     redis,
-    pinning: canPin() ? `taskset: gateways on CPU ${CPU.sut}; load generators and subgraphs on CPU ${CPU.load}` : 'none (taskset missing)',
+    pinning: canPin()
+      ? `taskset: gateways on CPU ${CPU.sut}; load generators and subgraphs on CPU ${CPU.load}`
+      : 'none (taskset missing)',
   };
 }
 
@@ -82,7 +88,10 @@ function machine(): Record<string, unknown> {
 function gitState(): { commit: string; changedFiles: number } {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
     return { commit, changedFiles: status.split('\n').filter(Boolean).length };
   } catch {
     return { commit: 'unknown', changedFiles: -1 };
@@ -140,7 +149,11 @@ export async function runBench(flags: BenchFlags): Promise<string> {
     log(`seeding ${size.chats * size.membersPerChat} users, ${size.chats} chats ...`);
     const seed = await seedData(stack, size);
 
-    const scenario = async <K extends keyof BenchResult['scenarios']>(key: K, title: string, run: () => Promise<NonNullable<BenchResult['scenarios'][K]>>) => {
+    const scenario = async <K extends keyof BenchResult['scenarios']>(
+      key: K,
+      title: string,
+      run: () => Promise<NonNullable<BenchResult['scenarios'][K]>>,
+    ) => {
       if (!wants(key)) return;
       log(title);
       const t0 = Date.now();
@@ -160,7 +173,14 @@ export async function runBench(flags: BenchFlags): Promise<string> {
           ? { gateways: ['chatgraph'], concurrency: 2, warmupMs: 300, runMs: 700, rounds: 1, rateFraction: 0.5 }
           : flags.quick
             ? { gateways: ['chatgraph'], concurrency: 8, warmupMs: 1000, runMs: 2000, rounds: 2, rateFraction: 0.5 }
-            : { gateways: ['chatgraph', ...peers], concurrency: 16, warmupMs: 2000, runMs: 3000, rounds: 3, rateFraction: 0.5 },
+            : {
+                gateways: ['chatgraph', ...peers],
+                concurrency: 16,
+                warmupMs: 2000,
+                runMs: 3000,
+                rounds: 5,
+                rateFraction: 0.5,
+              },
         log,
       ),
     );
@@ -181,11 +201,27 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         stack,
         seed,
         flags.smoke
-          ? { steps: [20, 40], chats: 4, rate: 20, runMs: 700, subscriptionsPerConnection: 10, p99LimitMs: 500, idleOnePerConnection: 20 }
+          ? {
+              steps: [20, 40],
+              chats: 4,
+              rate: 20,
+              runMs: 700,
+              subscriptionsPerConnection: 10,
+              p99LimitMs: 500,
+              idleOnePerConnection: 20,
+            }
           : flags.quick
-            ? { steps: [500, 1000, 2000], chats: 10, rate: 100, runMs: 2000, subscriptionsPerConnection: 50, p99LimitMs: 500, idleOnePerConnection: 300 }
+            ? {
+                steps: [500, 1000, 2000],
+                chats: 10,
+                rate: 100,
+                runMs: 2000,
+                subscriptionsPerConnection: 50,
+                p99LimitMs: 500,
+                idleOnePerConnection: 300,
+              }
             : {
-                steps: [1000, 2500, 5000, 7500, 10000, 15000, 20000],
+                steps: [1000, 2500, 4000, 5000, 6000, 7000, 8000, 10000, 15000],
                 chats: 10,
                 rate: 100,
                 runMs: 3000,
@@ -208,6 +244,27 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         log,
       ),
     );
+    if (flags.profile ?? (mode === 'full' && !flags.only)) {
+      log('profiles (node --cpu-prof)');
+      const dir = path.join(
+        flags.outDir ?? path.join(BENCH_ROOT, 'results'),
+        `profiles-${startedAt.toISOString().replace(/[:.]/g, '-')}`,
+      );
+      try {
+        result.profiles = await profile(
+          stack,
+          seed,
+          dir,
+          flags.quick
+            ? { durationMs: 2000, subscriptions: 500, rate: 50 }
+            : { durationMs: 6000, subscriptions: 5000, rate: 100 },
+          log,
+        );
+      } catch (err) {
+        result.errors.profiles = (err as Error).message;
+        log(`  failed: ${(err as Error).stack ?? (err as Error).message}`);
+      }
+    }
   } finally {
     await stack.close();
   }
@@ -251,14 +308,26 @@ function chartPanels(result: BenchResult): Panel[] {
   const panels: Panel[] = [];
   const { federatedQuery: q, liveLatency: live, fanout: f, dataLayer: d } = result.scenarios;
   if (q) {
-    panels.push({ title: `1. Federated query, concurrency ${q.concurrency}`, series: q.gateways.map((g) => ({ label: g.kind, values: g.distribution })) });
-    panels.push({ title: `1. Federated query at ${q.fixedRate} req/s`, series: q.gateways.map((g) => ({ label: g.kind, values: g.fixedRateDistribution })) });
+    panels.push({
+      title: `1. Federated query, concurrency ${q.concurrency}`,
+      series: q.gateways.map((g) => ({ label: g.kind, values: g.distribution })),
+    });
+    panels.push({
+      title: `1. Federated query at ${q.fixedRate} req/s`,
+      series: q.gateways.map((g) => ({ label: g.kind, values: g.fixedRateDistribution })),
+    });
   }
   if (live) {
-    panels.push({ title: `2. Live: send → receipt, ${live.subscribers} subscribers`, series: live.rates.map((r) => ({ label: `${r.rate} events/s`, values: r.distribution })) });
+    panels.push({
+      title: `2. Live: send → receipt, ${live.subscribers} subscribers`,
+      series: live.rates.map((r) => ({ label: `${r.rate} events/s`, values: r.distribution })),
+    });
   }
   if (f) {
-    panels.push({ title: `3. Fan-out: send → receipt at ${f.rate} events/s`, series: f.steps.map((s) => ({ label: `${s.subscriptions} subscriptions`, values: s.run.distribution })) });
+    panels.push({
+      title: `3. Fan-out: send → receipt at ${f.rate} events/s`,
+      series: f.steps.map((s) => ({ label: `${s.subscriptions} subscriptions`, values: s.run.distribution })),
+    });
   }
   if (d) {
     panels.push({

@@ -29,7 +29,11 @@ export interface SeedSize {
   historyMessages: number;
 }
 
-async function inBatches<T, R>(items: readonly T[], parallel: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function inBatches<T, R>(
+  items: readonly T[],
+  parallel: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -59,23 +63,31 @@ export async function seed(stack: BenchStack, size: SeedSize): Promise<Seed> {
   const presence = subgraphRequester(stack.config, stack.subgraphUrl('presence'));
   const run = randomBytes(3).toString('hex');
   const total = size.chats * size.membersPerChat;
-  const created = await inBatches(Array.from({ length: total }, (_, i) => i), 16, async (i) => {
-    const res = await users<{ signUp: { token: string; user: { id: string } } }>(
-      'mutation($u: String!, $p: String!, $d: String!) { signUp(username: $u, password: $p, displayName: $d) { token user { id } } }',
-      { u: `b${run}_${i}`, p: 'bench password 1', d: `Bench User ${i}` },
-    );
-    const data = must(res, 'signUp');
-    return { id: data.signUp.user.id, token: data.signUp.token };
-  });
-  const groups = await inBatches(Array.from({ length: size.chats }, (_, c) => c), 8, async (c) => {
-    const members = created.slice(c * size.membersPerChat, (c + 1) * size.membersPerChat);
-    const res = await chats<{ createGroupChat: { id: string } }>(
-      'mutation($t: String!, $m: [ID!]!) { createGroupChat(title: $t, memberIds: $m) { id } }',
-      { t: `bench chat ${c}`, m: members.slice(1).map((u) => u.id) },
-      members[0]!.id,
-    );
-    return { id: must(res, 'createGroupChat').createGroupChat.id, members };
-  });
+  const created = await inBatches(
+    Array.from({ length: total }, (_, i) => i),
+    16,
+    async (i) => {
+      const res = await users<{ signUp: { token: string; user: { id: string } } }>(
+        'mutation($u: String!, $p: String!, $d: String!) { signUp(username: $u, password: $p, displayName: $d) { token user { id } } }',
+        { u: `b${run}_${i}`, p: 'bench password 1', d: `Bench User ${i}` },
+      );
+      const data = must(res, 'signUp');
+      return { id: data.signUp.user.id, token: data.signUp.token };
+    },
+  );
+  const groups = await inBatches(
+    Array.from({ length: size.chats }, (_, c) => c),
+    8,
+    async (c) => {
+      const members = created.slice(c * size.membersPerChat, (c + 1) * size.membersPerChat);
+      const res = await chats<{ createGroupChat: { id: string } }>(
+        'mutation($t: String!, $m: [ID!]!) { createGroupChat(title: $t, memberIds: $m) { id } }',
+        { t: `bench chat ${c}`, m: members.slice(1).map((u) => u.id) },
+        members[0]!.id,
+      );
+      return { id: must(res, 'createGroupChat').createGroupChat.id, members };
+    },
+  );
   const historyChat = groups[0]!;
   for (let i = 0; i < size.historyMessages; i++) {
     const author = historyChat.members[i % historyChat.members.length]!;
@@ -89,7 +101,14 @@ export async function seed(stack: BenchStack, size: SeedSize): Promise<Seed> {
     );
   }
   await inBatches(historyChat.members.slice(0, Math.ceil(historyChat.members.length / 2)), 8, async (u, i) =>
-    must(await presence('mutation($s: PresenceStatus) { heartbeat(status: $s) { status } }', { s: i % 2 ? 'AWAY' : 'ONLINE' }, u.id), 'heartbeat'),
+    must(
+      await presence(
+        'mutation($s: PresenceStatus) { heartbeat(status: $s) { status } }',
+        { s: i % 2 ? 'AWAY' : 'ONLINE' },
+        u.id,
+      ),
+      'heartbeat',
+    ),
   );
   return { users: created, chats: groups, historyChat };
 }

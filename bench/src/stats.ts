@@ -29,8 +29,17 @@ export interface LatencySummary {
 /** p50/p90/p99/max of a sample. */
 export function summarize(values: readonly number[] | Float64Array): LatencySummary {
   const sorted = Float64Array.from(values).sort();
-  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : Number.NaN);
-  return { count: sorted.length, p50: at(50), p90: at(90), p99: at(99), max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN };
+  const at = (p: number) =>
+    sorted.length
+      ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+      : Number.NaN;
+  return {
+    count: sorted.length,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+  };
 }
 
 /**
@@ -43,7 +52,9 @@ export const CHART_PERCENTILES = [1, 5, 10, 25, 50, 75, 90, 95, 98, 99, 99.5, 99
 export function distribution(values: readonly number[] | Float64Array): number[] {
   const sorted = Float64Array.from(values).sort();
   return CHART_PERCENTILES.map((p) =>
-    sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!, 3) : Number.NaN,
+    sorted.length
+      ? round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!, 3)
+      : Number.NaN,
   );
 }
 

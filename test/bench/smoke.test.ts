@@ -17,7 +17,11 @@ describe('bench --smoke', () => {
   afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
   it('runs every scenario and writes a well-formed result and chart', () => {
-    const build = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--build', 'bench'], { cwd: root, encoding: 'utf8' });
+    const build = spawnSync(
+      process.execPath,
+      [path.join(root, 'node_modules/typescript/bin/tsc'), '--build', 'bench'],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(build.stdout + build.stderr).toBe('');
     expect(build.status).toBe(0);
 
@@ -44,7 +48,9 @@ describe('bench --smoke', () => {
     expect(query.gateways.map((g: { kind: string }) => g.kind)).toEqual(['chatgraph']);
     expect(query.gateways[0].requestsPerSecond).toBeGreaterThan(0);
     expect(query.gateways[0].errors).toBe(0);
-    expect([query.gateways[0].p50, query.gateways[0].p99, query.gateways[0].gatewayCpuMsPerRequest].every(finite)).toBe(true);
+    expect([query.gateways[0].p50, query.gateways[0].p99, query.gateways[0].gatewayCpuMsPerRequest].every(finite)).toBe(
+      true,
+    );
     // The history page is planned as one fetch per subgraph.
     expect(query.queryPlanFetches).toEqual({ chats: 1, users: 1, presence: 1 });
 
@@ -67,7 +73,12 @@ describe('bench --smoke', () => {
     const data = result.scenarios.dataLayer;
     expect(data.send.map((s: { impl: string }) => s.impl).sort()).toEqual(['raw-pg', 'raw-pg', 'storage', 'storage']);
     for (const s of data.send) expect(s.opsPerSecond).toBeGreaterThan(0);
-    const byOp = Object.fromEntries(data.shards.map((s: { operation: string; shardsTouched: number }) => [s.operation.split(' ')[0], s.shardsTouched]));
+    const byOp = Object.fromEntries(
+      data.shards.map((s: { operation: string; shardsTouched: number }) => [
+        s.operation.split(' ')[0],
+        s.shardsTouched,
+      ]),
+    );
     // Hot paths touch exactly one shard (DESIGN.md section 2).
     expect(byOp.send).toBe(1);
     expect(byOp.membership).toBe(1);

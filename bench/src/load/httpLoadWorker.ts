@@ -7,16 +7,26 @@ import type { HttpRunRequest, HttpRunResult } from './protocol';
 
 const MAX_IN_FLIGHT_OPEN = 2000;
 
-function requestOnce(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<string | null> {
+function requestOnce(
+  agent: http.Agent,
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+): Promise<string | null> {
   return new Promise((resolve) => {
     const req = http.request(
       url,
-      { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        agent,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          if (res.statusCode !== 200) return resolve(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`);
+          if (res.statusCode !== 200)
+            return resolve(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`);
           const text = Buffer.concat(chunks).toString();
           resolve(text.includes('"errors"') ? `GraphQL errors: ${text.slice(0, 300)}` : null);
         });

@@ -6,7 +6,13 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { IDENTITY_HEADER, IdentitySigner } from '@chatgraph/auth';
 import { distribution, summarize } from '../stats';
-import type { LabelResult, LiveConnectionSpec, LiveSendRequest, LiveSendResult, LiveSubscribeRequest } from './protocol';
+import type {
+  LabelResult,
+  LiveConnectionSpec,
+  LiveSendRequest,
+  LiveSendResult,
+  LiveSubscribeRequest,
+} from './protocol';
 
 interface OpenConnection {
   socket: WebSocket;
@@ -19,7 +25,9 @@ const perChat = new Map<string, number>();
 let errorFrames = 0;
 
 /** The current run: send times by message index, receipts by label. */
-let current: { tag: string; sentAt: Map<number, number>; latencies: Map<string, number[]>; received: number; windowEnd: number } | undefined;
+let current:
+  | { tag: string; sentAt: Map<number, number>; latencies: Map<string, number[]>; received: number; windowEnd: number }
+  | undefined;
 
 const TEXT = /"text":"bench (\w+) (\d+)"/;
 
@@ -45,13 +53,18 @@ function open(spec: LiveConnectionSpec, query: string, startId: number): Promise
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(spec.wsUrl, 'graphql-transport-ws');
     let acked = false;
-    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${spec.token}` } })));
+    socket.once('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${spec.token}` } })),
+    );
     socket.on('message', (data) => {
       if (!acked) {
-        if (!data.toString().includes('connection_ack')) return reject(new Error(`no connection_ack: ${data.toString().slice(0, 200)}`));
+        if (!data.toString().includes('connection_ack'))
+          return reject(new Error(`no connection_ack: ${data.toString().slice(0, 200)}`));
         acked = true;
         spec.chatIds.forEach((chatId, i) => {
-          socket.send(JSON.stringify({ id: String(startId + i), type: 'subscribe', payload: { query, variables: { chatId } } }));
+          socket.send(
+            JSON.stringify({ id: String(startId + i), type: 'subscribe', payload: { query, variables: { chatId } } }),
+          );
           perChat.set(chatId, (perChat.get(chatId) ?? 0) + 1);
         });
         connections.push({ socket, label: spec.label });
@@ -90,13 +103,21 @@ function post(agent: http.Agent, url: URL, headers: Record<string, string>, body
   return new Promise((resolve) => {
     const req = http.request(
       url,
-      { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        agent,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString();
-          resolve(res.statusCode === 200 && !text.includes('"errors"') ? null : `HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+          resolve(
+            res.statusCode === 200 && !text.includes('"errors"')
+              ? null
+              : `HTTP ${res.statusCode}: ${text.slice(0, 300)}`,
+          );
         });
       },
     );
@@ -105,17 +126,25 @@ function post(agent: http.Agent, url: URL, headers: Record<string, string>, body
   });
 }
 
-const SEND = 'mutation($c: ID!, $t: String!, $m: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $m) { seq } }';
+const SEND =
+  'mutation($c: ID!, $t: String!, $m: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $m) { seq } }';
 let runCounter = 0;
 
 async function send(request: LiveSendRequest): Promise<LiveSendResult> {
-  const signer = request.via === 'subgraph' ? new IdentitySigner({ secret: process.env.GATEWAY_IDENTITY_SECRET! }) : undefined;
+  const signer =
+    request.via === 'subgraph' ? new IdentitySigner({ secret: process.env.GATEWAY_IDENTITY_SECRET! }) : undefined;
   const tag = `r${process.pid}x${runCounter++}`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const url = new URL(request.url);
   const cpuBefore = process.cpuUsage();
   const errorsBefore = errorFrames;
-  const run = { tag, sentAt: new Map<number, number>(), latencies: new Map<string, number[]>(), received: 0, windowEnd: 0 };
+  const run = {
+    tag,
+    sentAt: new Map<number, number>(),
+    latencies: new Map<string, number[]>(),
+    received: 0,
+    windowEnd: 0,
+  };
   current = run;
   let sent = 0;
   let sendErrors = 0;
@@ -130,7 +159,10 @@ async function send(request: LiveSendRequest): Promise<LiveSendResult> {
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const sender = request.senders[i % request.senders.length]!;
-    const body = JSON.stringify({ query: SEND, variables: { c: sender.chatId, t: `bench ${tag} ${i}`, m: `${tag}-${i}` } });
+    const body = JSON.stringify({
+      query: SEND,
+      variables: { c: sender.chatId, t: `bench ${tag} ${i}`, m: `${tag}-${i}` },
+    });
     const headers: Record<string, string> = signer
       ? { [IDENTITY_HEADER]: signer.sign({ userId: sender.userId ?? null }) }
       : { authorization: `Bearer ${sender.token}` };

@@ -1,20 +1,25 @@
-// The chatgraph gateway as gateway/src/index.ts starts it, plus an IPC memory probe for the fan-out scenario.
+// The chatgraph gateway as gateway/src/index.ts starts it, plus IPC probes (memory after GC, CPU profile of a window) for the bench.
 import { identitySignerFromConfig, tokenServiceFromConfig } from '@chatgraph/auth';
 import { loadConfigOrExit } from '@chatgraph/config';
 import { createGatewayServer } from '@chatgraph/gateway';
 import { createLogger } from '@chatgraph/logging';
 import { runService } from '@chatgraph/service';
-import { answerMemoryProbes } from './memoryProbe';
+import { answerBenchProbes } from './benchProbes';
 
 const config = loadConfigOrExit();
 const logger = createLogger('gateway', config.LOG_LEVEL);
-answerMemoryProbes();
+answerBenchProbes();
 
 runService(
   'gateway',
   logger,
   async () => {
-    const server = createGatewayServer({ config, logger, tokens: tokenServiceFromConfig(config), identity: identitySignerFromConfig(config) });
+    const server = createGatewayServer({
+      config,
+      logger,
+      tokens: tokenServiceFromConfig(config),
+      identity: identitySignerFromConfig(config),
+    });
     await server.listen(config.GATEWAY_PORT, config.HOST);
     return server;
   },

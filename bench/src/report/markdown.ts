@@ -1,13 +1,19 @@
 import type { BenchResult } from '../runBench';
+import type { ProfileSummary } from './cpuProfile';
 import { round } from '../stats';
 
 const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${round(v, v < 10 ? 2 : 1)} ms`);
-const num = (v: number | undefined, digits = 0) => (v === undefined || !Number.isFinite(v) ? '–' : String(round(v, digits)));
+const num = (v: number | undefined, digits = 0) =>
+  v === undefined || !Number.isFinite(v) ? '–' : String(round(v, digits));
 const kb = (bytes: number) => `${round(bytes / 1024, 1)} KB`;
 const x = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v}×`);
 
 function table(head: string[], rows: Array<Array<string | number>>): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** One line per DESIGN.md section 7 target, judged from the numbers of this run. */
@@ -18,10 +24,20 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
     const apollo = q.ratios.apollo;
     const hive = q.ratios.hive;
     const parts: string[] = [];
-    if (apollo) parts.push(`vs @apollo/gateway: ${x(apollo.throughput)} req/s, p99 ${x(apollo.p99)}, ${x(apollo.cpuPerRequest)} less gateway CPU per request`);
-    if (hive) parts.push(`vs Hive Gateway: ${x(hive.throughput)} req/s, p99 ${x(hive.p99)}, ${x(hive.cpuPerRequest)} less gateway CPU per request`);
+    if (apollo)
+      parts.push(
+        `vs @apollo/gateway: ${x(apollo.throughput)} req/s, p99 ${x(apollo.p99)}, ${x(apollo.cpuPerRequest)} less gateway CPU per request`,
+      );
+    if (hive)
+      parts.push(
+        `vs Hive Gateway: ${x(hive.throughput)} req/s, p99 ${x(hive.p99)}, ${x(hive.cpuPerRequest)} less gateway CPU per request`,
+      );
     const met = apollo && hive && apollo.throughput >= 2 && hive.throughput >= 1 && apollo.p99 <= 1 && hive.p99 <= 1;
-    lines.push(['federated query: ≥ 2× @apollo/gateway, ≥ 1× Hive, p99 no worse', parts.join('; ') || 'peers not run', apollo && hive ? (met ? 'met' : 'not met') : 'not measured']);
+    lines.push([
+      'federated query: ≥ 2× @apollo/gateway, ≥ 1× Hive, p99 no worse',
+      parts.join('; ') || 'peers not run',
+      apollo && hive ? (met ? 'met' : 'not met') : 'not measured',
+    ]);
   }
   if (live) {
     const at200 = live.rates.find((r) => r.rate === 200);
@@ -36,7 +52,11 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
   if (f) {
     const ok = f.steps.filter((s) => s.p99 <= 500 && s.run.received >= s.run.expected);
     const best = Math.max(0, ...ok.map((s) => s.deliveriesPerSecond));
-    lines.push(['fan-out ≥ 50,000 deliveries/s per gateway process', `${num(best)} deliveries/s with p99 ≤ 500 ms (${f.stoppedBecause})`, best >= 50_000 ? 'met' : 'not met']);
+    lines.push([
+      'fan-out ≥ 50,000 deliveries/s per gateway process',
+      `${num(best)} deliveries/s with p99 ≤ 500 ms (${f.stoppedBecause})`,
+      best >= 50_000 ? 'met' : 'not met',
+    ]);
     const last = f.steps[f.steps.length - 1];
     const heap = f.onePerConnection.heapBytesPerSubscription;
     const rss = f.onePerConnection.rssBytesPerSubscription;
@@ -60,11 +80,23 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
     const fetches = q?.queryPlanFetches;
     lines.push([
       'history page: ≤ 1 query per subgraph per request, no N+1',
-      `query plan: ${fetches ? Object.entries(fetches).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} fetch(es); chats DB: ${history?.statements ?? '–'} statements on ${history?.shardsTouched ?? '–'} shard; users DB for 50 authors: ${authors?.statements ?? '–'} statements (one per users shard holding an author)`,
-      fetches && Object.values(fetches).every((n) => n <= 1) ? 'met (one fetch per subgraph; see the note on statements)' : 'not met',
+      `query plan: ${
+        fetches
+          ? Object.entries(fetches)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')
+          : '–'
+      } fetch(es); chats DB: ${history?.statements ?? '–'} statements on ${history?.shardsTouched ?? '–'} shard; users DB for 50 authors: ${authors?.statements ?? '–'} statements (one per users shard holding an author)`,
+      fetches && Object.values(fetches).every((n) => n <= 1)
+        ? 'met (one fetch per subgraph; see the note on statements)'
+        : 'not met',
     ]);
   }
-  lines.push(['reliability: 0 lost / duplicated / reordered', 'not a benchmark: proven by test/e2e/gateway.test.ts and the gateway tests', '–']);
+  lines.push([
+    'reliability: 0 lost / duplicated / reordered',
+    'not a benchmark: proven by test/e2e/gateway.test.ts and the gateway tests',
+    '–',
+  ]);
   return lines;
 }
 
@@ -72,11 +104,19 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
 export function renderMarkdown(result: BenchResult, resultFile: string, svgFile: string): string {
   const out: string[] = [];
   const m = result.machine;
-  out.push(`Run of ${result.startedAt} (${result.mode}, ${result.durationSeconds} s): \`${result.command}\` → [\`${resultFile}\`](${resultFile}).`);
+  out.push(
+    `Run of ${result.startedAt} (${result.mode}, ${result.durationSeconds} s): \`${result.command}\` → [\`${resultFile}\`](${resultFile}).`,
+  );
   out.push('');
-  out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; ${m.node}; ${m.postgres}; ${m.redis}. Pinning: ${m.pinning}.`);
+  out.push(
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; ${m.node}; ${m.postgres}; ${m.redis}. Pinning: ${m.pinning}.`,
+  );
   out.push('');
-  out.push(`Versions: ${Object.entries(result.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push(
+    `Versions: ${Object.entries(result.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+  );
   out.push('');
   out.push('### Targets (DESIGN.md section 7)');
   out.push('');
@@ -88,32 +128,80 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     out.push('');
     out.push(
       `Fixed concurrency ${q.concurrency} for ${q.runMs / 1000} s per run, then a fixed rate of ${q.fixedRate} req/s (half the slowest warm-up); ${q.rounds} interleaved rounds, medians. ` +
-        `Query plan fetches: ${Object.entries(q.queryPlanFetches).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+        `Query plan fetches: ${Object.entries(q.queryPlanFetches)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}.`,
     );
     out.push('');
     out.push(
       table(
-        ['gateway', 'req/s', 'p50', 'p99', `p50 @ ${q.fixedRate}/s`, `p99 @ ${q.fixedRate}/s`, 'gateway CPU', 'gateway CPU ms/req', 'subgraphs CPU ms/req', 'errors'],
-        q.gateways.map((g) => [g.kind, num(g.requestsPerSecond), ms(g.p50), ms(g.p99), ms(g.fixedRateP50), ms(g.fixedRateP99), `${g.gatewayCpuPercent}%`, num(g.gatewayCpuMsPerRequest, 2), num(g.subgraphsCpuMsPerRequest, 2), g.errors + g.fixedRateErrors]),
+        [
+          'gateway',
+          'req/s',
+          'p50',
+          'p99',
+          `p50 @ ${q.fixedRate}/s`,
+          `p99 @ ${q.fixedRate}/s`,
+          'gateway CPU',
+          'gateway CPU ms/req',
+          'subgraphs CPU ms/req',
+          'errors',
+        ],
+        q.gateways.map((g) => [
+          g.kind,
+          num(g.requestsPerSecond),
+          ms(g.p50),
+          ms(g.p99),
+          ms(g.fixedRateP50),
+          ms(g.fixedRateP99),
+          `${g.gatewayCpuPercent}%`,
+          num(g.gatewayCpuMsPerRequest, 2),
+          num(g.subgraphsCpuMsPerRequest, 2),
+          g.errors + g.fixedRateErrors,
+        ]),
       ),
     );
     out.push('');
     const ratios = Object.entries(q.ratios);
     if (ratios.length) {
-      out.push(table(['chatgraph vs', 'throughput (higher better)', 'p99 (lower better)', `p99 @ ${q.fixedRate}/s`, 'gateway CPU per request (peer ÷ ours)'], ratios.map(([k, r]) => [k, x(r.throughput), x(r.p99), x(r.fixedRateP99), x(r.cpuPerRequest)])));
+      out.push(
+        table(
+          [
+            'chatgraph vs',
+            'throughput (higher better)',
+            'p99 (lower better)',
+            `p99 @ ${q.fixedRate}/s`,
+            'gateway CPU per request (peer ÷ ours)',
+          ],
+          ratios.map(([k, r]) => [k, x(r.throughput), x(r.p99), x(r.fixedRateP99), x(r.cpuPerRequest)]),
+        ),
+      );
       out.push('');
     }
     for (const [k, why] of Object.entries(q.skipped)) out.push(`- ${k} not measured: ${why}`);
   }
   const live = result.scenarios.liveLatency;
   if (live) {
-    out.push(`### 2. Live event latency (${live.subscribers} subscribers, ${live.chats} chats, ${live.gatewayInstances} gateway instances)`);
+    out.push(
+      `### 2. Live event latency (${live.subscribers} subscribers, ${live.chats} chats, ${live.gatewayInstances} gateway instances)`,
+    );
     out.push('');
-    out.push('Send through instance A (sendMessage over HTTP), receipt on every subscriber of the chat (half on A, half on B). Latency from the moment the send was due.');
+    out.push(
+      'Send through instance A (sendMessage over HTTP), receipt on every subscriber of the chat (half on A, half on B). Latency from the moment the send was due.',
+    );
     out.push('');
     out.push(
       table(
-        ['events/s', 'p50', 'p99', 'max', 'p99 on B (cross-instance)', 'sendMessage alone p50 / p99', 'delivered', 'CPU ms per event'],
+        [
+          'events/s',
+          'p50',
+          'p99',
+          'max',
+          'p99 on B (cross-instance)',
+          'sendMessage alone p50 / p99',
+          'delivered',
+          'CPU ms per event',
+        ],
         live.rates.map((r) => [
           r.rate,
           ms(r.p50),
@@ -134,11 +222,26 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
   }
   const f = result.scenarios.fanout;
   if (f) {
-    out.push(`### 3. Fan-out and memory (one gateway process, ${f.chats} chats, ${f.rate} events/s sent to the chats subgraph)`);
+    out.push(
+      `### 3. Fan-out and memory (one gateway process, ${f.chats} chats, ${f.rate} events/s sent to the chats subgraph)`,
+    );
     out.push('');
     out.push(
       table(
-        ['subscriptions', 'connections', 'deliveries/s', 'p50', 'p99', 'max', 'delivered', 'gateway CPU', 'subgraphs CPU', 'load CPU', 'idle heap / sub', 'idle RSS / sub'],
+        [
+          'subscriptions',
+          'connections',
+          'deliveries/s',
+          'p50',
+          'p99',
+          'max',
+          'delivered',
+          'gateway CPU',
+          'subgraphs CPU',
+          'load CPU',
+          'idle heap / sub',
+          'idle RSS / sub',
+        ],
         f.steps.map((s) => [
           s.subscriptions,
           s.connections,
@@ -166,12 +269,49 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
   if (d) {
     out.push(`### 4. Data layer (${d.chatsShards} chats shards, ${d.usersShards} users shards)`);
     out.push('');
-    out.push(table(['send path', 'concurrency', 'sends/s', 'p50', 'p99'], d.send.map((s) => [s.impl, s.concurrency, num(s.opsPerSecond), ms(s.p50), ms(s.p99)])));
+    out.push(
+      table(
+        ['send path', 'concurrency', 'sends/s', 'p50', 'p99'],
+        d.send.map((s) => [s.impl, s.concurrency, num(s.opsPerSecond), ms(s.p50), ms(s.p99)]),
+      ),
+    );
     out.push('');
-    out.push(`storage ÷ raw pg: ${Object.entries(d.ratios).map(([k, r]) => `${k}: ${x(r)}`).join(', ')}.`);
+    out.push(
+      `storage ÷ raw pg: ${Object.entries(d.ratios)
+        .map(([k, r]) => `${k}: ${x(r)}`)
+        .join(', ')}.`,
+    );
     out.push('');
-    out.push(table(['operation', 'shards touched', 'statements', 'per shard', 'note'], d.shards.map((s) => [s.operation, s.shardsTouched, s.statements, s.perShard.join(' '), s.note ?? ''])));
+    out.push(
+      table(
+        ['operation', 'shards touched', 'statements', 'per shard', 'note'],
+        d.shards.map((s) => [s.operation, s.shardsTouched, s.statements, s.perShard.join(' '), s.note ?? '']),
+      ),
+    );
     out.push('');
+  }
+  const profiles = result.profiles;
+  if (profiles) {
+    out.push('### Where the CPU goes (V8 sampling profiler, after a warm-up)');
+    out.push('');
+    for (const [name, p] of Object.entries(profiles) as Array<[string, ProfileSummary]>) {
+      out.push(
+        `**${{ query: 'Gateway, federated query load', live: 'Gateway, fan-out load', sendPath: 'Send path (MessageStore.send, concurrency 1, bench process)' }[name] ?? name}** (busy ${p.busyPercent}% of ${p.samples} samples; shares of busy time). By package: ` +
+          p.byPackage
+            .slice(0, 10)
+            .map((x) => `${x.name} ${x.percent}%`)
+            .join(', ') +
+          '.',
+      );
+      out.push('');
+      out.push(
+        table(
+          ['function (self time)', 'share'],
+          p.topFunctions.slice(0, 12).map((f) => [`\`${f.name}\``, `${f.percent}%`]),
+        ),
+      );
+      out.push('');
+    }
   }
   if (Object.keys(result.errors).length) {
     out.push('### Failed scenarios');

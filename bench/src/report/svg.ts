@@ -41,26 +41,35 @@ function panel(p: Panel, ox: number, oy: number): string {
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const x = (p: number) => ox + M.left + (nines(p) / 4) * pw;
-  const y = (v: number) => oy + M.top + ph - ((Math.log10(Math.max(v, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * ph;
+  const y = (v: number) =>
+    oy + M.top + ph - ((Math.log10(Math.max(v, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * ph;
   const out: string[] = [];
-  out.push(`<text x="${ox + W / 2}" y="${oy + 18}" text-anchor="middle" font-size="13" font-weight="bold">${escape(p.title)}</text>`);
+  out.push(
+    `<text x="${ox + W / 2}" y="${oy + 18}" text-anchor="middle" font-size="13" font-weight="bold">${escape(p.title)}</text>`,
+  );
   out.push(`<rect x="${ox + M.left}" y="${oy + M.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
   for (let d = yMin; d <= yMax * 1.0001; d *= 10) {
     const yy = y(d);
     out.push(`<line x1="${ox + M.left}" x2="${ox + M.left + pw}" y1="${yy}" y2="${yy}" stroke="#eee"/>`);
-    out.push(`<text x="${ox + M.left - 4}" y="${yy + 4}" text-anchor="end" font-size="10">${d >= 1 ? d : d.toFixed(1)} ms</text>`);
+    out.push(
+      `<text x="${ox + M.left - 4}" y="${yy + 4}" text-anchor="end" font-size="10">${d >= 1 ? d : d.toFixed(1)} ms</text>`,
+    );
   }
   for (const [pos, label] of X_TICKS) {
     const xx = ox + M.left + (pos / 4) * pw;
     out.push(`<line x1="${xx}" x2="${xx}" y1="${oy + M.top}" y2="${oy + M.top + ph}" stroke="#eee"/>`);
     out.push(`<text x="${xx}" y="${oy + M.top + ph + 14}" text-anchor="middle" font-size="10">${label}</text>`);
   }
-  out.push(`<text x="${ox + M.left + pw / 2}" y="${oy + H - 6}" text-anchor="middle" font-size="10">percentile (log of 1/(1-p)); latency on a log scale</text>`);
+  out.push(
+    `<text x="${ox + M.left + pw / 2}" y="${oy + H - 6}" text-anchor="middle" font-size="10">percentile (log of 1/(1-p)); latency on a log scale</text>`,
+  );
   p.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const points = CHART_PERCENTILES.map((pc, k) => [pc, s.values[k]!] as const).filter(([, v]) => Number.isFinite(v));
     if (points.length) {
-      out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map(([pc, v]) => `${x(pc).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map(([pc, v]) => `${x(pc).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     out.push(`<rect x="${ox + M.left + 8}" y="${oy + M.top + 8 + i * 14}" width="10" height="3" fill="${color}"/>`);
     out.push(`<text x="${ox + M.left + 22}" y="${oy + M.top + 12 + i * 14}" font-size="10">${escape(s.label)}</text>`);

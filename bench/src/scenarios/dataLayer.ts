@@ -51,14 +51,20 @@ export interface DataLayerResult {
 const silent = createLogger('bench', 'silent');
 
 /** Captures the statement (text and parameters) MessageStore.send runs, by watching the shard's pool once. */
-async function captureSendStatement(db: ShardedDatabase<ChatsClient>, messages: MessageStore, chatId: bigint, authorId: bigint): Promise<{ text: string; values: unknown[]; shard: number }> {
+async function captureSendStatement(
+  db: ShardedDatabase<ChatsClient>,
+  messages: MessageStore,
+  chatId: bigint,
+  authorId: bigint,
+): Promise<{ text: string; values: unknown[]; shard: number }> {
   const shard = db.shardFor(chatId).index;
   const pool = db.poolAt(shard);
   const original = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   let captured: { text: string; values: unknown[] } | undefined;
   (pool as { query: unknown }).query = (...args: unknown[]) => {
     const config = args[0] as QueryConfig | string;
-    if (!captured && typeof config === 'object' && config.text.includes('INSERT INTO messages')) captured = { text: config.text, values: [...(config.values ?? [])] };
+    if (!captured && typeof config === 'object' && config.text.includes('INSERT INTO messages'))
+      captured = { text: config.text, values: [...(config.values ?? [])] };
     return original(...args);
   };
   try {
@@ -84,7 +90,11 @@ async function timed(concurrency: number, durationMs: number, op: (worker: numbe
     }),
   );
   const elapsed = performance.now() - started;
-  return { opsPerSecond: (latencies.length * 1000) / elapsed, latency: summarize(latencies), distribution: distribution(latencies) };
+  return {
+    opsPerSecond: (latencies.length * 1000) / elapsed,
+    latency: summarize(latencies),
+    distribution: distribution(latencies),
+  };
 }
 
 function delta(before: number[], after: number[]): number[] {
@@ -92,7 +102,13 @@ function delta(before: number[], after: number[]): number[] {
 }
 
 function touch(operation: string, perShard: number[], note?: string): ShardTouch {
-  return { operation, shardsTouched: perShard.filter((n) => n > 0).length, statements: perShard.reduce((a, b) => a + b, 0), perShard, note };
+  return {
+    operation,
+    shardsTouched: perShard.filter((n) => n > 0).length,
+    statements: perShard.reduce((a, b) => a + b, 0),
+    perShard,
+    note,
+  };
 }
 
 /**
@@ -101,17 +117,27 @@ function touch(operation: string, perShard: number[], note?: string): ShardTouch
  * interleaved, at each concurrency (one chat per worker); then the physical shards touched by send, history, myChats,
  * the membership check and the authors' entity lookup, from `ShardedDatabase.statementCounts()`.
  */
-export async function dataLayer(stack: BenchStack, seed: Seed, options: DataLayerOptions, log: (line: string) => void): Promise<DataLayerResult> {
+export async function dataLayer(
+  stack: BenchStack,
+  seed: Seed,
+  options: DataLayerOptions,
+  log: (line: string) => void,
+): Promise<DataLayerResult> {
   const db = stack.dbs.chats;
   const stores = createChatsStores({ db, bus: { publish: async () => true }, logger: silent });
   const workers = Math.max(...options.concurrencies);
-  const chats = seed.chats.slice(1, 1 + workers).map((c) => ({ chatId: BigInt(c.id), authorId: BigInt(c.members[0]!.id) }));
+  const chats = seed.chats
+    .slice(1, 1 + workers)
+    .map((c) => ({ chatId: BigInt(c.id), authorId: BigInt(c.members[0]!.id) }));
   if (chats.length < workers) throw new Error(`need ${workers} chats for the data layer scenario`);
-  const statements = await Promise.all(chats.map((c) => captureSendStatement(db, stores.messages, c.chatId, c.authorId)));
+  const statements = await Promise.all(
+    chats.map((c) => captureSendStatement(db, stores.messages, c.chatId, c.authorId)),
+  );
   const template = statements[0]!;
   const textIndexes = template.values.flatMap((v, i) => (v === 'capture text' ? [i] : []));
   const cmidIndexes = template.values.flatMap((v, i) => (v === 'capture-cmid' ? [i] : []));
-  if (textIndexes.length !== 1 || cmidIndexes.length !== 1) throw new Error('could not locate text and clientMessageId among the send parameters');
+  if (textIndexes.length !== 1 || cmidIndexes.length !== 1)
+    throw new Error('could not locate text and clientMessageId among the send parameters');
   let sequence = 0;
   const impls: Record<SendPathResult['impl'], (worker: number) => Promise<void>> = {
     storage: async (worker) => {
@@ -130,7 +156,8 @@ export async function dataLayer(stack: BenchStack, seed: Seed, options: DataLaye
   };
   const runs = new Map<string, SendPathResult['runs']>();
   // Warm-up: JIT, pool connections, plan caches.
-  for (const impl of Object.keys(impls) as Array<SendPathResult['impl']>) await timed(workers, Math.min(1000, options.runMs), impls[impl]);
+  for (const impl of Object.keys(impls) as Array<SendPathResult['impl']>)
+    await timed(workers, Math.min(1000, options.runMs), impls[impl]);
   for (let r = 0; r < options.rounds; r++) {
     for (const concurrency of options.concurrencies) {
       const order = (r % 2 === 0 ? ['storage', 'raw-pg'] : ['raw-pg', 'storage']) as Array<SendPathResult['impl']>;
@@ -139,7 +166,9 @@ export async function dataLayer(stack: BenchStack, seed: Seed, options: DataLaye
         const key = `${impl}@${concurrency}`;
         if (!runs.has(key)) runs.set(key, []);
         runs.get(key)!.push(result);
-        log(`  round ${r + 1} ${impl} x${concurrency}: ${round(result.opsPerSecond, 0)} sends/s, p50 ${round(result.latency.p50)} p99 ${round(result.latency.p99)} ms`);
+        log(
+          `  round ${r + 1} ${impl} x${concurrency}: ${round(result.opsPerSecond, 0)} sends/s, p50 ${round(result.latency.p50)} p99 ${round(result.latency.p99)} ms`,
+        );
       }
     }
   }
@@ -176,7 +205,11 @@ export async function dataLayer(stack: BenchStack, seed: Seed, options: DataLaye
     const viewer = history.members[0]!;
     // The viewer of myChats gets chats spread over several shards.
     for (let i = 0; i < 7; i++) {
-      const res = await callChats('mutation($t: String!, $m: [ID!]!) { createGroupChat(title: $t, memberIds: $m) { id } }', { t: `spread ${i}`, m: [history.members[1]!.id] }, viewer.id);
+      const res = await callChats(
+        'mutation($t: String!, $m: [ID!]!) { createGroupChat(title: $t, memberIds: $m) { id } }',
+        { t: `spread ${i}`, m: [history.members[1]!.id] },
+        viewer.id,
+      );
       if (!res.data) throw new Error(`createGroupChat failed: ${JSON.stringify(res.errors)}`);
     }
     const measure = async (operation: string, run: () => Promise<unknown>, counts: () => number[], note?: string) => {
@@ -190,15 +223,36 @@ export async function dataLayer(stack: BenchStack, seed: Seed, options: DataLaye
       if (!res.data || res.errors) throw new Error(JSON.stringify(res.errors));
     };
     const c0 = chats[0]!;
-    await measure('send (MessageStore.send)', () => stores.messages.send(c0.chatId, c0.authorId, 'shard count', `shard-${sequence++}`), () => db.statementCounts());
     await measure(
-      'history page (chat → 50 messages)',
-      () => ok(callChats('query($c: ID!) { chat(id: $c) { id messages(last: 50) { nodes { id seq text author { id } } } } }', { c: history.id }, viewer.id)),
+      'send (MessageStore.send)',
+      () => stores.messages.send(c0.chatId, c0.authorId, 'shard count', `shard-${sequence++}`),
       () => db.statementCounts(),
     );
-    const myChatsRun = () => ok(callChats('{ myChats(first: 20) { nodes { id title lastSeq unreadCount } } }', {}, viewer.id));
-    await measure('myChats (viewer in 8 chats)', myChatsRun, () => db.statementCounts(), 'index read on the viewer\'s shard, then one batch per shard holding the chats');
-    await measure('membership check (canReadChat)', () => ok(callChats('query($c: ID!) { canReadChat(chatId: $c) }', { c: history.id }, viewer.id)), () => db.statementCounts());
+    await measure(
+      'history page (chat → 50 messages)',
+      () =>
+        ok(
+          callChats(
+            'query($c: ID!) { chat(id: $c) { id messages(last: 50) { nodes { id seq text author { id } } } } }',
+            { c: history.id },
+            viewer.id,
+          ),
+        ),
+      () => db.statementCounts(),
+    );
+    const myChatsRun = () =>
+      ok(callChats('{ myChats(first: 20) { nodes { id title lastSeq unreadCount } } }', {}, viewer.id));
+    await measure(
+      'myChats (viewer in 8 chats)',
+      myChatsRun,
+      () => db.statementCounts(),
+      "index read on the viewer's shard, then one batch per shard holding the chats",
+    );
+    await measure(
+      'membership check (canReadChat)',
+      () => ok(callChats('query($c: ID!) { canReadChat(chatId: $c) }', { c: history.id }, viewer.id)),
+      () => db.statementCounts(),
+    );
     const authors = [...new Set(history.members.map((m) => m.id))];
     await measure(
       `history authors (users _entities, ${authors.length} users)`,
@@ -211,7 +265,8 @@ export async function dataLayer(stack: BenchStack, seed: Seed, options: DataLaye
       () => stack.dbs.users.statementCounts(),
       'users database: one batch per users shard holding an author',
     );
-    for (const s of shards) log(`  ${s.operation}: ${s.shardsTouched} shard(s), ${s.statements} statement(s) [${s.perShard.join(' ')}]`);
+    for (const s of shards)
+      log(`  ${s.operation}: ${s.shardsTouched} shard(s), ${s.statements} statement(s) [${s.perShard.join(' ')}]`);
   } finally {
     await chatsServer.server.close();
     await usersServer.close();

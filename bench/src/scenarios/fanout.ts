@@ -2,8 +2,9 @@ import type { BenchStack, RunningGateway } from '../BenchStack';
 import { LiveLoad } from '../LoadWorker';
 import type { LiveConnectionSpec, LiveSendResult } from '../load/protocol';
 import type { Seed } from '../seed';
+import { busyPercent, cpuTimes } from '../machineCpu';
 import { round } from '../stats';
-import { EVENTS_SUBSCRIPTION, metrics, subgraphCpu, waitForSubscriptions } from './liveCommon';
+import { EVENTS_SUBSCRIPTION, metrics, subgraphCpu, untilLive, waitForSubscriptions } from './liveCommon';
 
 /** Options of scenario 3. */
 export interface FanoutOptions {
@@ -33,6 +34,8 @@ export interface FanoutStep {
   loadGeneratorCpuPercent: number;
   /** CPU of the three subgraph processes together during the run (100 = one core). */
   subgraphsCpuPercent: number;
+  /** How busy each CPU of the machine was during the run, by anyone (shows competing work). */
+  machineCpuBusyPercent: number[];
   /** Engine counters during the run (from /metrics). */
   eventExecutions: number;
   slowConsumersClosed: number;
@@ -66,103 +69,177 @@ const memory = (g: RunningGateway) => g.process.request<Memory>({ type: 'memory'
 /**
  * Scenario 3: one chatgraph gateway process; subscriptions added in steps over `chats` chats, `rate` events/s sent to
  * the chats subgraph; deliveries/s, send → receipt latency and gateway CPU at each step, until p99 passes the limit.
- * Memory per idle subscription is the gateway's heap and RSS after a full GC, before sending, minus its baseline.
+ * Memory per idle subscription is the gateway's heap and RSS after a full GC, before sending, minus its baseline; it is
+ * also measured on a fresh gateway with one connection per subscription.
  */
-export async function fanout(stack: BenchStack, seed: Seed, options: FanoutOptions, log: (line: string) => void): Promise<FanoutResult> {
-  const gateway = await stack.startGateway('chatgraph', 'fanout');
+export async function fanout(
+  stack: BenchStack,
+  seed: Seed,
+  options: FanoutOptions,
+  log: (line: string) => void,
+): Promise<FanoutResult> {
+  const chats = seed.chats.slice(0, options.chats);
   const load = new LiveLoad(stack.config.GATEWAY_IDENTITY_SECRET);
   try {
-    const chats = seed.chats.slice(0, options.chats);
-    const senders = chats.map((chat) => ({ chatId: chat.id, userId: chat.members[0]!.id }));
-    const base = await memory(gateway);
-    const steps: FanoutStep[] = [];
-    let total = 0;
-    let connectionIndex = 0;
-    let stoppedBecause = `reached the last step (${options.steps[options.steps.length - 1]} subscriptions)`;
-    for (const target of options.steps) {
-      const specs: LiveConnectionSpec[] = [];
-      while (total < target) {
-        const chat = chats[connectionIndex % chats.length]!;
-        const member = chat.members[Math.floor(connectionIndex / chats.length) % chat.members.length]!;
-        const n = Math.min(options.subscriptionsPerConnection, target - total);
-        specs.push({ wsUrl: gateway.wsUrl, label: 'F', token: member.token, chatIds: new Array<string>(n).fill(chat.id) });
-        total += n;
-        connectionIndex++;
-      }
-      const t0 = Date.now();
-      await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: specs });
-      await waitForSubscriptions([gateway], () => total);
-      const idle = await memory(gateway);
-      const connections = (await metrics(gateway)).connections;
-      const cpuBefore = gateway.process.sample().cpuSeconds;
-      const subBefore = subgraphCpu(stack);
-      const engineBefore = (await metrics(gateway)).subscriptions;
-      const run = await load.send({ url: stack.subgraphUrl('chats'), via: 'subgraph', senders, rate: options.rate, durationMs: options.runMs, drainMs: 5000 });
-      const cpuAfter = gateway.process.sample().cpuSeconds;
-      const subAfter = subgraphCpu(stack);
-      const engineAfter = (await metrics(gateway)).subscriptions;
-      const step: FanoutStep = {
-        subscriptions: total,
-        connections,
-        run,
-        deliveriesPerSecond: round(run.deliveriesPerSecond, 0),
-        p50: round(run.latency.p50, 2),
-        p99: round(run.latency.p99, 2),
-        max: round(run.latency.max, 2),
-        gatewayCpuPercent: round(((cpuAfter - cpuBefore) * 100_000) / run.elapsedMs, 0),
-        loadGeneratorCpuPercent: round((run.workerCpuSeconds * 100_000) / run.elapsedMs, 0),
-        subgraphsCpuPercent: round(((subAfter - subBefore) * 100_000) / run.elapsedMs, 0),
-        eventExecutions: engineAfter.eventExecutions - engineBefore.eventExecutions,
-        slowConsumersClosed: engineAfter.slowConsumersClosed - engineBefore.slowConsumersClosed,
-        idleHeapDeltaBytes: idle.heapUsed - base.heapUsed,
-        idleRssDeltaBytes: idle.rss - base.rss,
-        heapBytesPerSubscription: round((idle.heapUsed - base.heapUsed) / total, 0),
-        rssBytesPerSubscription: round((idle.rss - base.rss) / total, 0),
-      };
-      steps.push(step);
-      log(
-        `  ${total} subscriptions (${connections} connections, set up in ${Date.now() - t0} ms): ${step.deliveriesPerSecond} deliveries/s, ` +
-          `p50 ${step.p50} p99 ${step.p99} ms (sendMessage alone p50 ${round(run.sendLatency.p50)} p99 ${round(run.sendLatency.p99)} ms), ${run.received}/${run.expected} delivered; cpu: gateway ${step.gatewayCpuPercent}%, subgraphs ${step.subgraphsCpuPercent}%, load ${step.loadGeneratorCpuPercent}%; ` +
-          `${step.eventExecutions} event executions, ${step.slowConsumersClosed} slow consumers closed; ` +
-          `idle ${round(step.heapBytesPerSubscription / 1024, 1)} KB heap / ${round(step.rssBytesPerSubscription / 1024, 1)} KB RSS per subscription`,
-      );
-      if (step.p99 > options.p99LimitMs || run.received < run.expected) {
-        stoppedBecause = run.received < run.expected ? `events lost or late at ${total} subscriptions` : `p99 passed ${options.p99LimitMs} ms at ${total} subscriptions`;
-        break;
-      }
+    const onePerConnection = await idleMemory(stack, load, chats, options.idleOnePerConnection, log);
+    const gateway = await stack.startGateway('chatgraph', 'fanout');
+    try {
+      return { ...(await runSteps(stack, load, gateway, chats, options, log)), onePerConnection };
+    } finally {
+      await load.closeConnections().catch(() => undefined);
+      await stack.stopGateway(gateway);
     }
-    await load.closeConnections();
-    await waitForSubscriptions([gateway], () => 0);
+  } finally {
+    await load.close();
+  }
+}
+
+/**
+ * Memory per idle subscription with one connection each (what a client watching one chat costs), on a fresh gateway:
+ * heap and RSS after a full GC with `count` idle subscriptions, minus the same before any connection.
+ */
+async function idleMemory(
+  stack: BenchStack,
+  load: LiveLoad,
+  chats: Seed['chats'],
+  count: number,
+  log: (line: string) => void,
+): Promise<FanoutResult['onePerConnection']> {
+  const gateway = await stack.startGateway('chatgraph', 'fanout-memory');
+  try {
     const empty = await memory(gateway);
     const singles: LiveConnectionSpec[] = [];
-    for (let i = 0; i < options.idleOnePerConnection; i++) {
+    for (let i = 0; i < count; i++) {
       const chat = chats[i % chats.length]!;
-      singles.push({ wsUrl: gateway.wsUrl, label: 'F', token: chat.members[Math.floor(i / chats.length) % chat.members.length]!.token, chatIds: [chat.id] });
+      singles.push({
+        wsUrl: gateway.wsUrl,
+        label: 'M',
+        token: chat.members[Math.floor(i / chats.length) % chat.members.length]!.token,
+        chatIds: [chat.id],
+      });
     }
     await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: singles });
-    await waitForSubscriptions([gateway], () => options.idleOnePerConnection);
+    await waitForSubscriptions([gateway], () => count);
     const full = await memory(gateway);
-    const onePerConnection = {
-      subscriptions: options.idleOnePerConnection,
-      heapBytesPerSubscription: round((full.heapUsed - empty.heapUsed) / options.idleOnePerConnection, 0),
-      rssBytesPerSubscription: round((full.rss - empty.rss) / options.idleOnePerConnection, 0),
+    const result = {
+      subscriptions: count,
+      heapBytesPerSubscription: round((full.heapUsed - empty.heapUsed) / count, 0),
+      rssBytesPerSubscription: round((full.rss - empty.rss) / count, 0),
     };
     log(
-      `  ${options.idleOnePerConnection} idle subscriptions, one per connection: ${round(onePerConnection.heapBytesPerSubscription / 1024, 1)} KB heap / ` +
-        `${round(onePerConnection.rssBytesPerSubscription / 1024, 1)} KB RSS each`,
+      `  ${count} idle subscriptions, one connection each: ${round(result.heapBytesPerSubscription / 1024, 1)} KB heap / ${round(result.rssBytesPerSubscription / 1024, 1)} KB RSS per subscription`,
     );
-    return {
-      rate: options.rate,
-      chats: chats.length,
-      subscriptionsPerConnection: options.subscriptionsPerConnection,
-      steps,
-      maxDeliveriesPerSecond: Math.max(...steps.map((s) => s.deliveriesPerSecond)),
-      stoppedBecause,
-      onePerConnection,
-    };
+    return result;
   } finally {
-    await load.closeConnections().catch(() => undefined);
-    await load.close();
+    await load.closeConnections();
     await stack.stopGateway(gateway);
   }
+}
+
+/** Adds subscriptions step by step and measures each step (after a warm-up). */
+async function runSteps(
+  stack: BenchStack,
+  load: LiveLoad,
+  gateway: RunningGateway,
+  chats: Seed['chats'],
+  options: FanoutOptions,
+  log: (line: string) => void,
+): Promise<Omit<FanoutResult, 'onePerConnection'>> {
+  const senders = chats.map((chat) => ({ chatId: chat.id, userId: chat.members[0]!.id }));
+  const base = await memory(gateway);
+  const steps: FanoutStep[] = [];
+  let total = 0;
+  let connectionIndex = 0;
+  let stoppedBecause = `reached the last step (${options.steps[options.steps.length - 1]} subscriptions)`;
+  for (const target of options.steps) {
+    const specs: LiveConnectionSpec[] = [];
+    while (total < target) {
+      const chat = chats[connectionIndex % chats.length]!;
+      const member = chat.members[Math.floor(connectionIndex / chats.length) % chat.members.length]!;
+      const n = Math.min(options.subscriptionsPerConnection, target - total);
+      specs.push({
+        wsUrl: gateway.wsUrl,
+        label: 'F',
+        token: member.token,
+        chatIds: new Array<string>(n).fill(chat.id),
+      });
+      total += n;
+      connectionIndex++;
+    }
+    const t0 = Date.now();
+    await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: specs });
+    await waitForSubscriptions([gateway], () => total);
+    await untilLive(load, stack.subgraphUrl('chats'), 'subgraph', senders);
+    const setupMs = Date.now() - t0;
+    if (steps.length === 0) {
+      // Warm-up (plans, subgraph connections, JIT) before the first measured step.
+      await load.send({
+        url: stack.subgraphUrl('chats'),
+        via: 'subgraph',
+        senders,
+        rate: options.rate,
+        durationMs: Math.min(2000, options.runMs),
+        drainMs: 5000,
+      });
+    }
+    const idle = await memory(gateway);
+    const connections = (await metrics(gateway)).connections;
+    const cpuBefore = gateway.process.sample().cpuSeconds;
+    const subBefore = subgraphCpu(stack);
+    const engineBefore = (await metrics(gateway)).subscriptions;
+    const machineBefore = cpuTimes();
+    const run = await load.send({
+      url: stack.subgraphUrl('chats'),
+      via: 'subgraph',
+      senders,
+      rate: options.rate,
+      durationMs: options.runMs,
+      drainMs: 5000,
+    });
+    const machineBusy = busyPercent(machineBefore, cpuTimes());
+    const cpuAfter = gateway.process.sample().cpuSeconds;
+    const subAfter = subgraphCpu(stack);
+    const engineAfter = (await metrics(gateway)).subscriptions;
+    const step: FanoutStep = {
+      subscriptions: total,
+      connections,
+      run,
+      deliveriesPerSecond: round(run.deliveriesPerSecond, 0),
+      p50: round(run.latency.p50, 2),
+      p99: round(run.latency.p99, 2),
+      max: round(run.latency.max, 2),
+      gatewayCpuPercent: round(((cpuAfter - cpuBefore) * 100_000) / run.elapsedMs, 0),
+      loadGeneratorCpuPercent: round((run.workerCpuSeconds * 100_000) / run.elapsedMs, 0),
+      subgraphsCpuPercent: round(((subAfter - subBefore) * 100_000) / run.elapsedMs, 0),
+      machineCpuBusyPercent: machineBusy,
+      eventExecutions: engineAfter.eventExecutions - engineBefore.eventExecutions,
+      slowConsumersClosed: engineAfter.slowConsumersClosed - engineBefore.slowConsumersClosed,
+      idleHeapDeltaBytes: idle.heapUsed - base.heapUsed,
+      idleRssDeltaBytes: idle.rss - base.rss,
+      heapBytesPerSubscription: round((idle.heapUsed - base.heapUsed) / total, 0),
+      rssBytesPerSubscription: round((idle.rss - base.rss) / total, 0),
+    };
+    steps.push(step);
+    log(
+      `  ${total} subscriptions (${connections} connections, set up in ${setupMs} ms): ${step.deliveriesPerSecond} deliveries/s, ` +
+        `p50 ${step.p50} p99 ${step.p99} ms (sendMessage alone p50 ${round(run.sendLatency.p50)} p99 ${round(run.sendLatency.p99)} ms), ${run.received}/${run.expected} delivered; cpu: gateway ${step.gatewayCpuPercent}%, subgraphs ${step.subgraphsCpuPercent}%, load ${step.loadGeneratorCpuPercent}%; machine CPUs busy ${machineBusy.join('/')}%; ` +
+        `${step.eventExecutions} event executions, ${step.slowConsumersClosed} slow consumers closed; ` +
+        `idle ${round(step.heapBytesPerSubscription / 1024, 1)} KB heap / ${round(step.rssBytesPerSubscription / 1024, 1)} KB RSS per subscription`,
+    );
+    if (step.p99 > options.p99LimitMs || run.received < run.expected) {
+      stoppedBecause =
+        run.received < run.expected
+          ? `events lost or late at ${total} subscriptions`
+          : `p99 passed ${options.p99LimitMs} ms at ${total} subscriptions`;
+      break;
+    }
+  }
+  return {
+    rate: options.rate,
+    chats: chats.length,
+    subscriptionsPerConnection: options.subscriptionsPerConnection,
+    steps,
+    maxDeliveriesPerSecond: Math.max(...steps.map((s) => s.deliveriesPerSecond)),
+    stoppedBecause,
+  };
 }

@@ -4,6 +4,7 @@ import { HttpLoad } from '../LoadWorker';
 import type { HttpRunResult } from '../load/protocol';
 import type { Seed } from '../seed';
 import { median, ratio, round } from '../stats';
+import { busyPercent, cpuTimes } from '../machineCpu';
 import { queryPlanFetches } from '../queryPlanFetches';
 import { subgraphCpu } from './liveCommon';
 
@@ -32,7 +33,15 @@ export interface FederatedQueryOptions {
 /** One gateway's medians. */
 export interface GatewayQueryResult {
   kind: GatewayKind;
-  runs: Array<{ closed: HttpRunResult; open: HttpRunResult; gatewayCpuPercent: number; gatewayCpuMsPerRequest: number; subgraphsCpuMsPerRequest: number }>;
+  runs: Array<{
+    closed: HttpRunResult;
+    open: HttpRunResult;
+    gatewayCpuPercent: number;
+    gatewayCpuMsPerRequest: number;
+    subgraphsCpuMsPerRequest: number;
+    /** How busy each CPU of the machine was during the fixed-concurrency run, by anyone. */
+    machineCpuBusyPercent: number[];
+  }>;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -88,7 +97,12 @@ async function query(gateway: RunningGateway, token: string, chatId: string): Pr
  * at a fixed concurrency, then p99 at a fixed rate every gateway can sustain. Every gateway's answer is first checked
  * to be identical to chatgraph's, so they all do the same work.
  */
-export async function federatedQuery(stack: BenchStack, seed: Seed, options: FederatedQueryOptions, log: (line: string) => void): Promise<FederatedQueryResult> {
+export async function federatedQuery(
+  stack: BenchStack,
+  seed: Seed,
+  options: FederatedQueryOptions,
+  log: (line: string) => void,
+): Promise<FederatedQueryResult> {
   const skipped: Record<string, string> = {};
   const gateways: RunningGateway[] = [];
   for (const kind of options.gateways) {
@@ -102,8 +116,10 @@ export async function federatedQuery(stack: BenchStack, seed: Seed, options: Fed
   const viewer = seed.historyChat.members[0]!;
   const chatId = seed.historyChat.id;
   const reference = await query(gateways[0]!, viewer.token, chatId);
-  const messages = (reference as { data?: { chat?: { messages?: { nodes?: unknown[] } } } }).data?.chat?.messages?.nodes;
-  if (!messages || messages.length !== 50) throw new Error(`history query did not return 50 messages: ${JSON.stringify(reference).slice(0, 500)}`);
+  const messages = (reference as { data?: { chat?: { messages?: { nodes?: unknown[] } } } }).data?.chat?.messages
+    ?.nodes;
+  if (!messages || messages.length !== 50)
+    throw new Error(`history query did not return 50 messages: ${JSON.stringify(reference).slice(0, 500)}`);
   for (const g of gateways.slice(1)) {
     const answer = await query(g, viewer.token, chatId);
     if (!isDeepStrictEqual(answer, reference)) {
@@ -121,7 +137,12 @@ export async function federatedQuery(stack: BenchStack, seed: Seed, options: Fed
     });
     const warm: Record<string, number> = {};
     for (const g of active) {
-      const r = await load.run({ ...request(g), mode: 'closed', concurrency: options.concurrency, durationMs: options.warmupMs });
+      const r = await load.run({
+        ...request(g),
+        mode: 'closed',
+        concurrency: options.concurrency,
+        durationMs: options.warmupMs,
+      });
       warm[g.kind] = r.requestsPerSecond;
       log(`  warm-up ${g.kind}: ${round(r.requestsPerSecond, 0)} req/s, ${r.errors} errors`);
     }
@@ -133,16 +154,33 @@ export async function federatedQuery(stack: BenchStack, seed: Seed, options: Fed
       for (const g of order) {
         const before = g.process.sample();
         const subBefore = subgraphCpu(stack);
-        const closed = await load.run({ ...request(g), mode: 'closed', concurrency: options.concurrency, durationMs: options.runMs });
+        const machineBefore = cpuTimes();
+        const closed = await load.run({
+          ...request(g),
+          mode: 'closed',
+          concurrency: options.concurrency,
+          durationMs: options.runMs,
+        });
+        const machineCpuBusyPercent = busyPercent(machineBefore, cpuTimes());
         const after = g.process.sample();
         const subAfter = subgraphCpu(stack);
-        const gatewayCpuMsPerRequest = round(((after.cpuSeconds - before.cpuSeconds) * 1000) / Math.max(1, closed.completed), 3);
+        const gatewayCpuMsPerRequest = round(
+          ((after.cpuSeconds - before.cpuSeconds) * 1000) / Math.max(1, closed.completed),
+          3,
+        );
         const subgraphsCpuMsPerRequest = round(((subAfter - subBefore) * 1000) / Math.max(1, closed.completed), 3);
         const open = await load.run({ ...request(g), mode: 'open', rate: fixedRate, durationMs: options.runMs });
         const gatewayCpuPercent = round(((after.cpuSeconds - before.cpuSeconds) * 100_000) / closed.elapsedMs, 0);
-        runs.get(g.kind)!.push({ closed, open, gatewayCpuPercent, gatewayCpuMsPerRequest, subgraphsCpuMsPerRequest });
+        runs.get(g.kind)!.push({
+          closed,
+          open,
+          gatewayCpuPercent,
+          gatewayCpuMsPerRequest,
+          subgraphsCpuMsPerRequest,
+          machineCpuBusyPercent,
+        });
         log(
-          `  round ${round_ + 1} ${g.kind}: ${round(closed.requestsPerSecond, 0)} req/s p50 ${round(closed.latency.p50)} p99 ${round(closed.latency.p99)} ms (gateway cpu ${gatewayCpuPercent}%, ${gatewayCpuMsPerRequest} ms/req; subgraphs ${subgraphsCpuMsPerRequest} ms/req); ` +
+          `  round ${round_ + 1} ${g.kind}: ${round(closed.requestsPerSecond, 0)} req/s p50 ${round(closed.latency.p50)} p99 ${round(closed.latency.p99)} ms (gateway cpu ${gatewayCpuPercent}%, ${gatewayCpuMsPerRequest} ms/req; subgraphs ${subgraphsCpuMsPerRequest} ms/req; CPUs busy ${machineCpuBusyPercent.join('/')}%); ` +
             `at ${fixedRate}/s p99 ${round(open.latency.p99)} ms${closed.errors + open.errors ? `, ${closed.errors + open.errors} errors: ${closed.firstError ?? open.firstError}` : ''}`,
         );
       }

@@ -1,4 +1,6 @@
 import type { BenchStack, RunningGateway } from '../BenchStack';
+import type { LiveLoad } from '../LoadWorker';
+import type { LiveSender } from '../load/protocol';
 
 /** CPU seconds used so far by the three subgraph processes together. */
 export function subgraphCpu(stack: BenchStack): number {
@@ -17,7 +19,14 @@ export const EVENTS_SUBSCRIPTION = `subscription Events($chatId: ID!) {
 
 /** The gateway's /metrics (engine counters). */
 export interface GatewayMetrics {
-  subscriptions: { activeSubscriptions: number; groups: number; topics: number; delivered: number; eventExecutions: number; slowConsumersClosed: number };
+  subscriptions: {
+    activeSubscriptions: number;
+    groups: number;
+    topics: number;
+    delivered: number;
+    eventExecutions: number;
+    slowConsumersClosed: number;
+  };
   connections: number;
 }
 
@@ -28,14 +37,39 @@ export async function metrics(gateway: RunningGateway): Promise<GatewayMetrics> 
 }
 
 /** Waits until every gateway reports `expected(g)` active subscriptions (subscribe is asynchronous on the server). */
-export async function waitForSubscriptions(gateways: RunningGateway[], expected: (g: RunningGateway) => number, timeoutMs = 120_000): Promise<void> {
+export async function waitForSubscriptions(
+  gateways: RunningGateway[],
+  expected: (g: RunningGateway) => number,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const counts = await Promise.all(gateways.map(async (g) => (await metrics(g)).subscriptions.activeSubscriptions));
     if (counts.every((n, i) => n === expected(gateways[i]!))) return;
     if (Date.now() > deadline) {
-      throw new Error(`subscriptions not active after ${timeoutMs} ms: ${gateways.map((g, i) => `${g.name} ${counts[i]}/${expected(g)}`).join(', ')}`);
+      throw new Error(
+        `subscriptions not active after ${timeoutMs} ms: ${gateways.map((g, i) => `${g.name} ${counts[i]}/${expected(g)}`).join(', ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Sends one event per chat until a round reaches every subscription. The gateway counts a subscription as active
+ * before its membership check and Redis attach are done, so /metrics alone does not say it is live; a subscription
+ * without afterSeq that is not live yet rightly misses events. Returns the number of rounds it took.
+ */
+export async function untilLive(
+  load: LiveLoad,
+  url: string,
+  via: 'gateway' | 'subgraph',
+  senders: LiveSender[],
+  maxRounds = 20,
+): Promise<number> {
+  for (let round = 1; round <= maxRounds; round++) {
+    const r = await load.send({ url, via, senders, rate: senders.length * 4, durationMs: 250, drainMs: 2000 });
+    if (r.sent > 0 && r.received === r.expected && r.sendErrors === 0) return round;
+  }
+  throw new Error(`subscriptions not all live after ${maxRounds} probe rounds`);
 }

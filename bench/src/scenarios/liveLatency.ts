@@ -2,8 +2,9 @@ import type { BenchStack, RunningGateway } from '../BenchStack';
 import { LiveLoad } from '../LoadWorker';
 import type { LiveConnectionSpec, LiveSendResult } from '../load/protocol';
 import type { Seed } from '../seed';
+import { busyPercent, cpuTimes } from '../machineCpu';
 import { median, round } from '../stats';
-import { EVENTS_SUBSCRIPTION, waitForSubscriptions } from './liveCommon';
+import { EVENTS_SUBSCRIPTION, untilLive, waitForSubscriptions } from './liveCommon';
 
 /** Options of scenario 2. */
 export interface LiveLatencyOptions {
@@ -21,6 +22,8 @@ export interface RateResult {
   runs: LiveSendResult[];
   /** CPU ms per sent event of each process (gateway A, gateway B, each subgraph, the load generator): the cost split. */
   cpuMsPerEvent: Record<string, number>;
+  /** How busy each CPU of the machine was during each round, by anyone. */
+  machineCpuBusyPercent: number[][];
   /** sendMessage response time alone (median over rounds). */
   sendP50: number;
   sendP99: number;
@@ -51,7 +54,12 @@ export interface LiveLatencyResult {
  * instances; one member per chat sends through instance A at a fixed total rate; latency from the moment each send
  * was due to its receipt by every subscriber (both instances; B's subscribers are the cross-instance path).
  */
-export async function liveLatency(stack: BenchStack, seed: Seed, options: LiveLatencyOptions, log: (line: string) => void): Promise<LiveLatencyResult> {
+export async function liveLatency(
+  stack: BenchStack,
+  seed: Seed,
+  options: LiveLatencyOptions,
+  log: (line: string) => void,
+): Promise<LiveLatencyResult> {
   const a = await stack.startGateway('chatgraph', 'live-A');
   const b = await stack.startGateway('chatgraph', 'live-B');
   const load = new LiveLoad(stack.config.GATEWAY_IDENTITY_SECRET);
@@ -66,7 +74,12 @@ export async function liveLatency(stack: BenchStack, seed: Seed, options: LiveLa
       chat.members.forEach((member, i) => {
         const gateway = i % 2 === 0 ? a : b;
         perGateway.set(gateway, perGateway.get(gateway)! + 1);
-        connections.push({ wsUrl: gateway.wsUrl, label: gateway === a ? 'A' : 'B', token: member.token, chatIds: [chat.id] });
+        connections.push({
+          wsUrl: gateway.wsUrl,
+          label: gateway === a ? 'A' : 'B',
+          token: member.token,
+          chatIds: [chat.id],
+        });
       });
     }
     const t0 = Date.now();
@@ -74,27 +87,45 @@ export async function liveLatency(stack: BenchStack, seed: Seed, options: LiveLa
     await waitForSubscriptions([a, b], (g) => perGateway.get(g)!);
     log(`  ${connections.length} subscribers on 2 instances over ${chats.length} chats in ${Date.now() - t0} ms`);
     const senders = chats.map((chat) => ({ chatId: chat.id, token: chat.members[0]!.token }));
-    const send = (rate: number, durationMs: number) => load.send({ url: a.url, via: 'gateway', senders, rate, durationMs, drainMs: 3000 });
+    const rounds = await untilLive(load, a.url, 'gateway', senders);
+    log(`  all subscriptions live after ${rounds} probe round(s)`);
+    const send = (rate: number, durationMs: number) =>
+      load.send({ url: a.url, via: 'gateway', senders, rate, durationMs, drainMs: 3000 });
     const warm = await send(options.rates[0]!, options.warmupMs);
     log(`  warm-up: ${warm.received}/${warm.expected} delivered, p99 ${round(warm.latency.p99)} ms`);
     const runs = new Map<number, LiveSendResult[]>(options.rates.map((r) => [r, []]));
     const cpu = new Map<number, Array<Record<string, number>>>(options.rates.map((r) => [r, []]));
-    const processes = () => ({ 'gateway A': a.process, 'gateway B': b.process, ...Object.fromEntries(stack.subgraphs) });
-    const cpuNow = () => Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, p.sample().cpuSeconds]));
+    const machine = new Map<number, number[][]>(options.rates.map((r) => [r, []]));
+    const processes = () => ({
+      'gateway A': a.process,
+      'gateway B': b.process,
+      ...Object.fromEntries(stack.subgraphs),
+    });
+    const cpuNow = () =>
+      Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, p.sample().cpuSeconds]));
     for (let round_ = 0; round_ < options.rounds; round_++) {
       const order = round_ % 2 === 0 ? options.rates : [...options.rates].reverse();
       for (const rate of order) {
         const before = cpuNow();
+        const machineBefore = cpuTimes();
         const r = await send(rate, options.runMs);
+        const machineBusy = busyPercent(machineBefore, cpuTimes());
         const after = cpuNow();
         runs.get(rate)!.push(r);
-        const perEvent: Record<string, number> = Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k]! - before[k]!) * 1000) / Math.max(1, r.sent)]));
+        const perEvent: Record<string, number> = Object.fromEntries(
+          Object.keys(after).map((k) => [k, ((after[k]! - before[k]!) * 1000) / Math.max(1, r.sent)]),
+        );
         perEvent['load generator'] = (r.workerCpuSeconds * 1000) / Math.max(1, r.sent);
         cpu.get(rate)!.push(perEvent);
-        log(`    CPU ms per event: ${Object.entries(perEvent).map(([k, v]) => `${k} ${round(v, 2)}`).join(', ')}`);
+        machine.get(rate)!.push(machineBusy);
         log(
           `  round ${round_ + 1} at ${rate}/s: ${r.received}/${r.expected} delivered, p50 ${round(r.latency.p50)} p99 ${round(r.latency.p99)} max ${round(r.latency.max)} ms (sendMessage alone p50 ${round(r.sendLatency.p50)} p99 ${round(r.sendLatency.p99)})` +
             ` (B: p99 ${round(r.byLabel.B?.latency.p99 ?? Number.NaN)} ms)${r.sendErrors ? `, ${r.sendErrors} send errors: ${r.firstError}` : ''}`,
+        );
+        log(
+          `    CPU ms per event: ${Object.entries(perEvent)
+            .map(([k, v]) => `${k} ${round(v, 2)}`)
+            .join(', ')}; machine CPUs busy ${machineBusy.join('/')}%`,
         );
       }
     }
@@ -105,7 +136,10 @@ export async function liveLatency(stack: BenchStack, seed: Seed, options: LiveLa
       return {
         rate,
         runs: list,
-        cpuMsPerEvent: Object.fromEntries(Object.keys(perEvent[0]!).map((k) => [k, round(median(perEvent.map((x) => x[k]!)), 3)])),
+        machineCpuBusyPercent: machine.get(rate)!,
+        cpuMsPerEvent: Object.fromEntries(
+          Object.keys(perEvent[0]!).map((k) => [k, round(median(perEvent.map((x) => x[k]!)), 3)]),
+        ),
         sendP50: round(median(list.map((r) => r.sendLatency.p50)), 2),
         sendP99: round(median(list.map((r) => r.sendLatency.p99)), 2),
         p50: round(median(list.map((r) => r.latency.p50)), 2),
@@ -124,8 +158,7 @@ export async function liveLatency(stack: BenchStack, seed: Seed, options: LiveLa
       gatewayInstances: 2,
       rates,
       notRun: {
-        hive:
-          "Hive Gateway's event-driven subscriptions need a @resolveTo(pubsubTopic) extension per field and resolve the payload without an authorize step, replay or gap repair; a setup that does the same work (membership check, resume, three-subgraph payload) is not possible with its configuration alone, so no side-by-side number is reported.",
+        hive: "Hive Gateway's event-driven subscriptions need a @resolveTo(pubsubTopic) extension per field and resolve the payload without an authorize step, replay or gap repair; a setup that does the same work (membership check, resume, three-subgraph payload) is not possible with its configuration alone, so no side-by-side number is reported.",
       },
     };
   } finally {
