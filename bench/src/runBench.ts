@@ -192,7 +192,14 @@ export async function runBench(flags: BenchFlags): Promise<string> {
           ? { chats: size.chats, rates: [20], warmupMs: 300, runMs: 700, rounds: 1 }
           : flags.quick
             ? { chats: size.chats, rates: [50, 200], warmupMs: 1000, runMs: 2000, rounds: 1 }
-            : { chats: 100, rates: [50, 200], warmupMs: 2000, runMs: 4000, rounds: 2 },
+            : {
+                chats: 100,
+                rates: [50, 200],
+                warmupMs: 2000,
+                runMs: 4000,
+                rounds: 2,
+                probeHive: peers.includes('hive'),
+              },
         log,
       ),
     );

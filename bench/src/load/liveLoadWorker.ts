@@ -23,6 +23,7 @@ const connections: OpenConnection[] = [];
 /** Subscriptions per chat (how many receipts one event should produce). */
 const perChat = new Map<string, number>();
 let errorFrames = 0;
+let firstErrorFrame: string | undefined;
 
 /** The current run: send times by message index, receipts by label. */
 let current:
@@ -34,7 +35,10 @@ const TEXT = /"text":"bench (\w+) (\d+)"/;
 function onFrame(label: string, data: WebSocket.RawData): void {
   const frame = data.toString();
   if (frame.includes('"type":"next"')) {
-    if (frame.includes('"errors"')) errorFrames++;
+    if (frame.includes('"errors"')) {
+      errorFrames++;
+      firstErrorFrame ??= frame.slice(0, 600);
+    }
     const match = TEXT.exec(frame);
     if (!match || !current || match[1] !== current.tag) return;
     const sent = current.sentAt.get(Number(match[2]));
@@ -46,6 +50,7 @@ function onFrame(label: string, data: WebSocket.RawData): void {
     list.push(now - sent);
   } else if (frame.includes('"type":"error"') || frame.includes('"type":"complete"')) {
     errorFrames++;
+    firstErrorFrame ??= frame.slice(0, 600);
   }
 }
 
@@ -138,6 +143,7 @@ async function send(request: LiveSendRequest): Promise<LiveSendResult> {
   const url = new URL(request.url);
   const cpuBefore = process.cpuUsage();
   const errorsBefore = errorFrames;
+  firstErrorFrame = undefined;
   const run = {
     tag,
     sentAt: new Map<number, number>(),
@@ -204,6 +210,7 @@ async function send(request: LiveSendRequest): Promise<LiveSendResult> {
     expected,
     received: run.received,
     errorFrames: errorFrames - errorsBefore,
+    firstErrorFrame,
     deliveriesPerSecond: (receivedInWindow * 1000) / sendWindowMs,
     latency: summarize(all),
     distribution: distribution(all),

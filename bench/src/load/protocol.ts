@@ -84,6 +84,8 @@ export interface LiveSendResult {
   received: number;
   /** Frames that carried GraphQL errors, and subscriptions the server ended. */
   errorFrames: number;
+  /** The first such frame of the run (truncated). */
+  firstErrorFrame?: string;
   /** Receipts per second during the sending window. */
   deliveriesPerSecond: number;
   latency: LatencySummary;
