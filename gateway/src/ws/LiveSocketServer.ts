@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   GraphQLError,
@@ -262,6 +263,7 @@ export class LiveSocketServer {
               this.pendingJson = undefined;
             }
             if (socket.readyState !== socket.OPEN) return resolve();
+            corkUntilNextTurn(socket);
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
@@ -287,4 +289,16 @@ export class LiveSocketServer {
 
 function isErrorList(value: DocumentNode | readonly GraphQLError[]): value is readonly GraphQLError[] {
   return Array.isArray(value);
+}
+
+/**
+ * Holds a socket's writes until the event loop's next turn, so the frames of every subscription on one connection
+ * that an event produced leave in one `writev` instead of one system call each (most of the fan-out cost).
+ */
+function corkUntilNextTurn(socket: WebSocket): void {
+  // ws keeps its TCP socket in `_socket`; without it (a test double) frames are simply written one by one.
+  const raw: unknown = Reflect.get(socket, '_socket');
+  if (!(raw instanceof Socket) || raw.writableCorked > 0) return;
+  raw.cork();
+  setImmediate(() => raw.uncork());
 }
