@@ -48,11 +48,11 @@ export interface BenchResult {
 }
 
 function versionOf(pkg: string, from = REPO_ROOT): string {
-  try {
-    const file = require.resolve(`${pkg}/package.json`, { paths: [from] });
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'not installed';
+  // Walk up node_modules folders like Node does (package.json may be hidden by an exports map).
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'node_modules', pkg, 'package.json');
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+    if (path.dirname(dir) === dir) return 'not installed';
   }
 }
 
@@ -228,7 +228,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
                 idleOnePerConnection: 300,
               }
             : {
-                steps: [1000, 2500, 4000, 5000, 6000, 7000, 8000, 10000, 15000],
+                steps: [1000, 2500, 4000, 5000, 6000, 7000, 8000, 10000, 12000],
                 chats: 10,
                 rate: 100,
                 runMs: 3000,

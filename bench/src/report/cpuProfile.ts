@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { REPO_ROOT } from '../paths';
 import { round } from '../stats';
 
 interface ProfileNode {
@@ -10,6 +11,7 @@ interface ProfileNode {
 
 /** Where the samples of a CPU profile fell: by package and by function (self time). */
 export interface ProfileSummary {
+  /** The .cpuprofile (relative to the repository; open it in Chrome DevTools). */
   file: string;
   samples: number;
   /** Share of samples in which the process was not idle. Shares below are of the busy samples. */
@@ -59,7 +61,7 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
       .sort((a, b) => b[1] - a[1])
       .map(([name, hits]) => ({ name, percent: round((hits * 100) / Math.max(1, total), 1) }));
   return {
-    file,
+    file: path.relative(REPO_ROOT, file),
     samples: total + idle,
     busyPercent: round((total * 100) / Math.max(1, total + idle), 1),
     byPackage: sorted(byPackage).slice(0, 20),
