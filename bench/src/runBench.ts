@@ -219,7 +219,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
             }
           : flags.quick
             ? {
-                steps: [500, 1000, 2000],
+                steps: [1000, 2000],
                 chats: 10,
                 rate: 100,
                 runMs: 2000,

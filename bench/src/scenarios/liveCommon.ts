@@ -68,7 +68,7 @@ export async function untilLive(
   maxRounds = 20,
 ): Promise<number> {
   for (let round = 1; round <= maxRounds; round++) {
-    const r = await load.send({ url, via, senders, rate: senders.length * 4, durationMs: 250, drainMs: 2000 });
+    const r = await load.send({ url, via, senders, rate: senders.length * 4, durationMs: 250, drainMs: 1000 });
     if (r.sent > 0 && r.received === r.expected && r.sendErrors === 0) return round;
   }
   throw new Error(`subscriptions not all live after ${maxRounds} probe rounds`);
