@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 
 /** How a bench process is started. */
 export interface BenchProcessOptions {
@@ -25,10 +26,11 @@ const TICKS_PER_SECOND = 100;
 
 let tasksetAvailable: boolean | undefined;
 
-/** Whether `taskset` can pin processes here (it exists and more than one CPU is usable). */
+/** Whether `taskset` can pin processes here (it exists and at least two CPUs are usable). */
 export function canPin(): boolean {
   if (tasksetAvailable === undefined) {
-    tasksetAvailable = fs.existsSync('/usr/bin/taskset') || fs.existsSync('/bin/taskset');
+    tasksetAvailable =
+      (fs.existsSync('/usr/bin/taskset') || fs.existsSync('/bin/taskset')) && os.availableParallelism() >= 2;
   }
   return tasksetAvailable;
 }

@@ -89,7 +89,12 @@ export class BenchStack {
         INTROSPECTION: 'false',
       };
       const stack = new BenchStack(config, redis, dbs, env);
-      await stack.startSubgraphs(ports);
+      try {
+        await stack.startSubgraphs(ports);
+      } catch (err) {
+        await Promise.all([...stack.subgraphs.values()].map((p) => p.stop()));
+        throw err;
+      }
       return stack;
     } catch (err) {
       await dbs?.drop().catch(() => undefined);
