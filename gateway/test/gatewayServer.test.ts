@@ -102,6 +102,7 @@ describe('gateway server', () => {
     // four subscribers, one group (the selection reads no viewer-dependent field), three events: three executions
     expect(stats.eventExecutions - before.eventExecutions).toBe(3);
     expect(stats.groups).toBe(1);
+    expect(stats.liveSubscriptions).toBe(4);
     await Promise.all(clients.map((c) => c.dispose()));
   });
 

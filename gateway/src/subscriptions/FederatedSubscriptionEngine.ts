@@ -72,7 +72,10 @@ export interface SubscribeRequest {
 export interface EngineStats extends SubscriberStats {
   eventExecutions: number;
   replays: number;
+  /** Subscriptions holding a slot (counted from the start of subscribe, before authorize and attach). */
   activeSubscriptions: number;
+  /** Subscriptions authorized and attached to their topics: receiving events. */
+  liveSubscriptions: number;
   groups: number;
   topics: number;
 }
@@ -119,6 +122,7 @@ export class FederatedSubscriptionEngine {
       ...this.subscriberStats,
       ...this.counters,
       activeSubscriptions: this.active,
+      liveSubscriptions: [...this.groups.values()].reduce((n, g) => n + g.subscribers.size, 0),
       groups: this.groups.size,
       topics: this.options.hub.size,
     };
