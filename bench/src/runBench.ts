@@ -177,8 +177,8 @@ export async function runBench(flags: BenchFlags): Promise<string> {
                 gateways: ['chatgraph', ...peers],
                 concurrency: 16,
                 warmupMs: 2000,
-                runMs: 3000,
-                rounds: 5,
+                runMs: 2500,
+                rounds: 4,
                 rateFraction: 0.5,
               },
         log,
@@ -196,9 +196,9 @@ export async function runBench(flags: BenchFlags): Promise<string> {
                 chats: 100,
                 rates: [50, 200],
                 warmupMs: 2000,
-                runMs: 4000,
+                runMs: 3000,
                 rounds: 2,
-                probeHive: peers.includes('hive'),
+                withHive: peers.includes('hive'),
               },
         log,
       ),
@@ -231,7 +231,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
                 steps: [1000, 2500, 4000, 5000, 6000, 7000, 8000, 10000, 12000],
                 chats: 10,
                 rate: 100,
-                runMs: 3000,
+                runMs: 2500,
                 subscriptionsPerConnection: 50,
                 p99LimitMs: 500,
                 idleOnePerConnection: 2000,
@@ -247,7 +247,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
           ? { concurrencies: [1, 2], runMs: 300, rounds: 1 }
           : flags.quick
             ? { concurrencies: [1, 8], runMs: 1000, rounds: 1 }
-            : { concurrencies: [1, 8], runMs: 2000, rounds: 3 },
+            : { concurrencies: [1, 8], runMs: 2000, rounds: 2 },
         log,
       ),
     );
@@ -264,7 +264,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
           dir,
           flags.quick
             ? { durationMs: 2000, subscriptions: 500, rate: 50 }
-            : { durationMs: 6000, subscriptions: 5000, rate: 100 },
+            : { durationMs: 4000, subscriptions: 5000, rate: 100 },
           log,
         );
       } catch (err) {
@@ -327,7 +327,12 @@ function chartPanels(result: BenchResult): Panel[] {
   if (live) {
     panels.push({
       title: `2. Live: send → receipt, ${live.subscribers} subscribers`,
-      series: live.rates.map((r) => ({ label: `${r.rate} events/s`, values: r.distribution })),
+      series: [
+        ...live.rates.map((r) => ({ label: `chatgraph ${r.rate} events/s`, values: r.distribution })),
+        ...Object.entries(live.peers ?? {}).flatMap(([kind, p]) =>
+          p.rates.map((r) => ({ label: `${kind} ${r.rate} events/s`, values: r.distribution })),
+        ),
+      ],
     });
   }
   if (f) {

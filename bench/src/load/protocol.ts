@@ -63,7 +63,10 @@ export interface LiveSendRequest {
   senders: LiveSender[];
   rate: number;
   durationMs: number;
-  /** How long to wait for late receipts after the last send. @default 3000 */
+  /**
+   * How long to wait, after the last send was due, for sends still in flight, and again after that for late receipts.
+   * What has not arrived by then is not delivered. @default 3000
+   */
   drainMs?: number;
 }
 

@@ -42,6 +42,7 @@ interface HiveContext {
 const EDFS_TYPE_DEFS = `
   extend type Subscription {
     chatEventsEdfs(chatId: ID!): ChatEvent! @resolveTo(pubsubTopic: "{args.chatId}", sourceName: "chats")
+    chatMessagesEdfs(chatId: ID!): Message @resolveTo(pubsubTopic: "{args.chatId}", sourceName: "chats", result: "message")
   }
 `;
 

@@ -1,4 +1,5 @@
 import type { BenchResult } from '../runBench';
+import type { RateResult } from '../scenarios/liveLatency';
 import type { ProfileSummary } from './cpuProfile';
 import { round } from '../stats';
 
@@ -44,7 +45,13 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
     if (at200) {
       lines.push([
         `live latency p99 ≤ 20 ms at 200 events/s, ${live.subscribers} subscribers`,
-        `p99 ${ms(at200.p99)} (other instance ${ms(at200.otherInstanceP99)}), p50 ${ms(at200.p50)}, max ${ms(at200.max)}`,
+        `p99 ${ms(at200.p99)} (other instance ${ms(at200.otherInstanceP99)}), p50 ${ms(at200.p50)}, max ${ms(at200.max)}` +
+          Object.entries(live.peers ?? {})
+            .map(([kind, p]) => {
+              const theirs = p.rates.find((r) => r.rate === 200);
+              return theirs ? `; ${kind} on the same load: p99 ${ms(theirs.p99)}, p50 ${ms(theirs.p50)}` : '';
+            })
+            .join(''),
         at200.otherInstanceP99 <= 20 ? 'met' : 'not met',
       ]);
     }
@@ -187,12 +194,17 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     );
     out.push('');
     out.push(
-      'Send through instance A (sendMessage over HTTP), receipt on every subscriber of the chat (half on A, half on B). Latency from the moment the send was due.',
+      'Send through instance A of each system (sendMessage over HTTP), receipt on every subscriber of the chat (half on A, half on B). Latency from the moment the send was due; systems in interleaved phases. A run gives sends in flight and late receipts a bounded time; what has not arrived by then counts as not delivered, and the percentiles are of what was delivered.',
     );
     out.push('');
+    const systems: Array<[string, RateResult[]]> = [
+      ['chatgraph', live.rates],
+      ...Object.entries(live.peers ?? {}).map(([k, v]): [string, RateResult[]] => [k, v.rates]),
+    ];
     out.push(
       table(
         [
+          'gateway',
           'events/s',
           'p50',
           'p99',
@@ -202,22 +214,34 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
           'delivered',
           'CPU ms per event',
         ],
-        live.rates.map((r) => [
-          r.rate,
-          ms(r.p50),
-          ms(r.p99),
-          ms(r.max),
-          ms(r.otherInstanceP99),
-          `${ms(r.sendP50)} / ${ms(r.sendP99)}`,
-          `${r.delivered}/${r.expected}`,
-          Object.entries(r.cpuMsPerEvent)
-            .map(([k, v]) => `${k} ${round(v, 2)}`)
-            .join(', '),
-        ]),
+        systems.flatMap(([kind, rates]) =>
+          rates.map((r) => [
+            kind,
+            r.rate,
+            ms(r.p50),
+            ms(r.p99),
+            ms(r.max),
+            ms(r.otherInstanceP99),
+            `${ms(r.sendP50)} / ${ms(r.sendP99)}`,
+            `${r.delivered}/${r.expected}`,
+            Object.entries(r.cpuMsPerEvent)
+              .map(([k, v]) => `${k} ${round(v, 2)}`)
+              .join(', '),
+          ]),
+        ),
       ),
     );
     out.push('');
-    for (const [k, why] of Object.entries(live.notRun)) out.push(`- ${k}: ${why}`);
+    for (const [peer, byRate] of Object.entries(live.ratios ?? {})) {
+      out.push(
+        `chatgraph ÷ ${peer} (lower is better): ${Object.entries(byRate)
+          .map(([rate, r]) => `at ${rate}/s p50 ${x(r.p50)}, p99 ${x(r.p99)}`)
+          .join('; ')}.`,
+      );
+      out.push('');
+    }
+    for (const [k, why] of Object.entries(live.notRun)) out.push(`- ${k} not run: ${why}`);
+    for (const [k, note] of Object.entries(live.notes ?? {})) out.push(`- ${k}: ${note}`);
     out.push('');
   }
   const f = result.scenarios.fanout;

@@ -40,7 +40,7 @@ export async function metrics(gateway: RunningGateway): Promise<GatewayMetrics> 
 export async function waitForSubscriptions(
   gateways: RunningGateway[],
   expected: (g: RunningGateway) => number,
-  timeoutMs = 120_000,
+  timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -68,7 +68,7 @@ export async function untilLive(
   maxRounds = 20,
 ): Promise<number> {
   for (let round = 1; round <= maxRounds; round++) {
-    const r = await load.send({ url, via, senders, rate: senders.length * 4, durationMs: 250, drainMs: 1000 });
+    const r = await load.send({ url, via, senders, rate: senders.length, durationMs: 1000, drainMs: 5000 });
     if (r.sent > 0 && r.received === r.expected && r.sendErrors === 0) return round;
   }
   throw new Error(`subscriptions not all live after ${maxRounds} probe rounds`);

@@ -3,7 +3,7 @@ import { LiveLoad } from '../LoadWorker';
 import type { LiveConnectionSpec, LiveSendResult } from '../load/protocol';
 import type { Seed } from '../seed';
 import { busyPercent, cpuTimes } from '../machineCpu';
-import { median, round } from '../stats';
+import { median, ratio, round } from '../stats';
 import { EVENTS_SUBSCRIPTION, untilLive, waitForSubscriptions } from './liveCommon';
 
 /** Options of scenario 2. */
@@ -14,8 +14,8 @@ export interface LiveLatencyOptions {
   warmupMs: number;
   runMs: number;
   rounds: number;
-  /** Also try Hive Gateway's event-driven subscriptions on the same channels (needs the peers package). */
-  probeHive?: boolean;
+  /** Also run Hive Gateway's event-driven subscriptions on the same channels (needs the peers package). */
+  withHive?: boolean;
 }
 
 /** Medians over the rounds at one rate. */
@@ -46,37 +46,59 @@ export interface LiveLatencyResult {
   subscribers: number;
   chats: number;
   gatewayInstances: number;
+  /** chatgraph. */
   rates: RateResult[];
+  /** Peers on the same load. */
+  peers: Record<string, { subscription: string; rates: RateResult[] }>;
+  /** chatgraph ÷ peer at each rate (lower is better). */
+  ratios: Record<string, Record<string, { p50: number; p99: number }>>;
   /** Peers this scenario did not run, and why. */
   notRun: Record<string, string>;
+  /** What differs in the peers' runs. */
+  notes: Record<string, string>;
 }
 
-/** The subscription through Hive Gateway's gateway-side EDFS field (see procs/hiveGateway.ts), same selection. */
-const HIVE_EVENTS_SUBSCRIPTION = EVENTS_SUBSCRIPTION.replace(
-  'chatEvents(chatId: $chatId)',
-  'chatEventsEdfs(chatId: $chatId)',
-);
+/**
+ * Hive Gateway's gateway-side EDFS field (see procs/hiveGateway.ts): the published event's `message` (an entity), with
+ * the same message selection as {@link EVENTS_SUBSCRIPTION}. Hive resolves the fields other subgraphs own only when
+ * the field returns an entity; the ChatEvent root fields (seq, type, chatId, at) are not selected.
+ */
+const HIVE_SUBSCRIPTION = `subscription Events($chatId: ID!) {
+  chatMessagesEdfs(chatId: $chatId) { id seq text author { id displayName presence { status } } }
+}`;
+
+const HIVE_CAVEAT =
+  'Hive EDFS runs no membership check per subscriber (no authorize), no resume and no gap repair, and its subscription returns the message (an entity) rather than the ChatEvent.';
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** One gateway system under test: its two instances and the subscription its clients send. */
+interface LiveSystem {
+  kind: 'chatgraph' | 'hive';
+  a: RunningGateway;
+  b: RunningGateway;
+  query: string;
+}
 
 /**
- * Sets Hive Gateway up with event-driven subscriptions on the chats subgraph's Redis channels and checks that one
- * subscriber gets a correct event (all three subgraphs' fields, no errors) before any load is worth running.
- * Returns why no side-by-side number is reported.
+ * Checks that Hive Gateway's EDFS field delivers a complete event (fields of all three subgraphs, no errors) to one
+ * subscriber; returns null when it does, else why not.
  */
 async function probeHive(
   stack: BenchStack,
   load: LiveLoad,
+  hive: RunningGateway,
   chat: Seed['chats'][number],
-  log: (line: string) => void,
-): Promise<string> {
-  const fairness =
-    'Even when it works, Hive EDFS runs no membership check per subscriber (no authorize), no resume and no gap repair, so it does less work than chatgraph per subscription.';
-  let hive: RunningGateway | undefined;
+): Promise<string | null> {
+  await load.subscribe({
+    query: HIVE_SUBSCRIPTION,
+    connections: [{ wsUrl: hive.wsUrl, label: 'H', token: chat.members[0]!.token, chatIds: [chat.id] }],
+  });
   try {
-    hive = await stack.startGateway('hive', 'live-hive', { env: { BENCH_HIVE_EDFS: '1' } });
-    await load.subscribe({
-      query: HIVE_EVENTS_SUBSCRIPTION,
-      connections: [{ wsUrl: hive.wsUrl, label: 'H', token: chat.members[0]!.token, chatIds: [chat.id] }],
-    });
     const senders = [{ chatId: chat.id, userId: chat.members[0]!.id }];
     let last: LiveSendResult | undefined;
     for (let i = 0; i < 5; i++) {
@@ -88,28 +110,24 @@ async function probeHive(
         durationMs: 250,
         drainMs: 2000,
       });
-      if (last.errorFrames > 0 || last.received === last.expected) break;
+      if (last.errorFrames > 0 || (last.received === last.expected && last.expected > 0)) break;
     }
-    const reason =
-      last && last.errorFrames > 0
-        ? `With the setup tried here (a gateway-side field with @resolveTo(pubsubTopic, sourceName: "chats") on the same Redis channels, see bench/src/procs/hiveGateway.ts), Hive Gateway's event-driven subscriptions delivered the event but not the fields other subgraphs own (author.displayName from users, presence); its answer was ${last.firstErrorFrame}. No comparable number. ${fairness}`
-        : last && last.received === last.expected
-          ? `Hive Gateway's event-driven subscriptions delivered a correct event in a probe, but the side-by-side load is not implemented yet. ${fairness}`
-          : `Hive Gateway's event-driven subscriptions delivered nothing in a probe. ${fairness}`;
-    log(`  hive: ${reason.slice(0, 300)}`);
-    return reason;
-  } catch (err) {
-    return `Hive Gateway could not be set up with event-driven subscriptions: ${(err as Error).message.split('\n')[0]}`;
+    if (last && last.errorFrames > 0)
+      return `Hive Gateway's event-driven subscription answered with errors: ${last.firstErrorFrame}`;
+    if (!last || last.received < last.expected || last.expected === 0)
+      return "Hive Gateway's event-driven subscription delivered nothing in a probe.";
+    return null;
   } finally {
-    await load.closeConnections().catch(() => undefined);
-    if (hive) await stack.stopGateway(hive);
+    await load.closeConnections();
   }
 }
 
 /**
- * Scenario 2: every member of `chats` chats subscribes to chatEvents, alternating between two chatgraph gateway
- * instances; one member per chat sends through instance A at a fixed total rate; latency from the moment each send
- * was due to its receipt by every subscriber (both instances; B's subscribers are the cross-instance path).
+ * Scenario 2: every member of `chats` chats subscribes once, alternating between two gateway instances; one member per
+ * chat sends through instance A at a fixed total rate; latency from the moment each send was due to its receipt by
+ * every subscriber (B's subscribers are the cross-instance path). Each round subscribes, measures every rate (order
+ * alternating) and unsubscribes. With `withHive`, the same subscribers and sends then run through two Hive Gateway
+ * instances (event-driven subscriptions on the same Redis channels) in one phase after chatgraph's rounds.
  */
 export async function liveLatency(
   stack: BenchStack,
@@ -117,67 +135,108 @@ export async function liveLatency(
   options: LiveLatencyOptions,
   log: (line: string) => void,
 ): Promise<LiveLatencyResult> {
-  const a = await stack.startGateway('chatgraph', 'live-A');
-  const b = await stack.startGateway('chatgraph', 'live-B');
+  const chats = seed.chats.slice(0, options.chats);
   const load = new LiveLoad(stack.config.GATEWAY_IDENTITY_SECRET);
+  const started: RunningGateway[] = [];
+  const notRun: Record<string, string> = {};
+  const notes: Record<string, string> = {};
   try {
-    const chats = seed.chats.slice(0, options.chats);
-    const connections: LiveConnectionSpec[] = [];
-    const perGateway = new Map<RunningGateway, number>([
-      [a, 0],
-      [b, 0],
-    ]);
-    for (const chat of chats) {
-      chat.members.forEach((member, i) => {
-        const gateway = i % 2 === 0 ? a : b;
-        perGateway.set(gateway, perGateway.get(gateway)! + 1);
-        connections.push({
-          wsUrl: gateway.wsUrl,
-          label: gateway === a ? 'A' : 'B',
-          token: member.token,
-          chatIds: [chat.id],
-        });
-      });
+    const start = async (kind: 'chatgraph' | 'hive', name: string) => {
+      const g = await stack.startGateway(kind, name, kind === 'hive' ? { env: { BENCH_HIVE_EDFS: '1' } } : {});
+      started.push(g);
+      return g;
+    };
+    const systems: LiveSystem[] = [
+      {
+        kind: 'chatgraph',
+        a: await start('chatgraph', 'live-A'),
+        b: await start('chatgraph', 'live-B'),
+        query: EVENTS_SUBSCRIPTION,
+      },
+    ];
+    if (options.withHive) {
+      try {
+        const ha = await start('hive', 'live-hive-A');
+        const why = await probeHive(stack, load, ha, chats[0]!);
+        if (why) notRun.hive = `${why} No comparable number. ${HIVE_CAVEAT}`;
+        else systems.push({ kind: 'hive', a: ha, b: await start('hive', 'live-hive-B'), query: HIVE_SUBSCRIPTION });
+      } catch (err) {
+        notRun.hive = `Hive Gateway could not be set up with event-driven subscriptions: ${(err as Error).message.split('\n')[0]}`;
+      }
+      if (notRun.hive) log(`  hive: ${notRun.hive.slice(0, 400)}`);
+    } else {
+      notRun.hive = 'not run in this mode (our side only)';
     }
-    const t0 = Date.now();
-    await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections });
-    await waitForSubscriptions([a, b], (g) => perGateway.get(g)!);
-    log(`  ${connections.length} subscribers on 2 instances over ${chats.length} chats in ${Date.now() - t0} ms`);
-    const senders = chats.map((chat) => ({ chatId: chat.id, token: chat.members[0]!.token }));
-    const rounds = await untilLive(load, a.url, 'gateway', senders);
-    log(`  all subscriptions live after ${rounds} probe round(s)`);
-    const send = (rate: number, durationMs: number) =>
-      load.send({ url: a.url, via: 'gateway', senders, rate, durationMs, drainMs: 3000 });
-    const warm = await send(options.rates[0]!, options.warmupMs);
-    log(`  warm-up: ${warm.received}/${warm.expected} delivered, p99 ${round(warm.latency.p99)} ms`);
-    const runs = new Map<number, LiveSendResult[]>(options.rates.map((r) => [r, []]));
-    const cpu = new Map<number, Array<Record<string, number>>>(options.rates.map((r) => [r, []]));
-    const machine = new Map<number, number[][]>(options.rates.map((r) => [r, []]));
-    const processes = () => ({
-      'gateway A': a.process,
-      'gateway B': b.process,
-      ...Object.fromEntries(stack.subgraphs),
-    });
-    const cpuNow = () =>
-      Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, p.sample().cpuSeconds]));
-    for (let round_ = 0; round_ < options.rounds; round_++) {
-      const order = round_ % 2 === 0 ? options.rates : [...options.rates].reverse();
-      for (const rate of order) {
+
+    const runs = new Map<string, LiveSendResult[]>();
+    const cpu = new Map<string, Array<Record<string, number>>>();
+    const machine = new Map<string, number[][]>();
+    const warmed = new Set<string>();
+    let subscribers = 0;
+    // chatgraph's rounds first; a peer runs one phase after them, lightest rate first: a peer that cannot keep up
+    // leaves a backlog behind it, which would spill into whatever runs next.
+    const phases: Array<{ system: LiveSystem; round: number }> = [];
+    for (let r = 0; r < options.rounds; r++) phases.push({ system: systems[0]!, round: r });
+    for (const peer of systems.slice(1)) phases.push({ system: peer, round: 0 });
+    for (const { system, round: round_ } of phases) {
+      const { a, b } = system;
+      const connections: LiveConnectionSpec[] = [];
+      for (const chat of chats) {
+        chat.members.forEach((member, i) => {
+          const gateway = i % 2 === 0 ? a : b;
+          connections.push({
+            wsUrl: gateway.wsUrl,
+            label: gateway === a ? 'A' : 'B',
+            token: member.token,
+            chatIds: [chat.id],
+          });
+        });
+      }
+      subscribers = connections.length;
+      const t0 = Date.now();
+      await load.subscribe({ query: system.query, connections });
+      if (system.kind === 'chatgraph') {
+        const half = connections.filter((c) => c.label === 'A').length;
+        await waitForSubscriptions([a, b], (g) => (g === a ? half : connections.length - half));
+      }
+      const senders = chats.map((chat) => ({ chatId: chat.id, token: chat.members[0]!.token }));
+      const probes = await untilLive(load, a.url, 'gateway', senders);
+      log(
+        `  ${system.kind}: ${connections.length} subscribers on 2 instances over ${chats.length} chats, live in ${Date.now() - t0} ms (${probes} probe round(s))`,
+      );
+      const send = (rate: number, durationMs: number) =>
+        load.send({ url: a.url, via: 'gateway', senders, rate, durationMs, drainMs: 3000 });
+      if (!warmed.has(system.kind)) {
+        const warm = await send(options.rates[0]!, options.warmupMs);
+        warmed.add(system.kind);
+        log(`  ${system.kind} warm-up: ${warm.received}/${warm.expected} delivered, p99 ${round(warm.latency.p99)} ms`);
+      }
+      const processes = () => ({
+        'gateway A': a.process,
+        'gateway B': b.process,
+        ...Object.fromEntries(stack.subgraphs),
+      });
+      const cpuNow = () =>
+        Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, p.sample().cpuSeconds]));
+      const rates = round_ % 2 === 0 ? options.rates : [...options.rates].reverse();
+      for (const rate of rates) {
+        const key = `${system.kind}@${rate}`;
         const before = cpuNow();
         const machineBefore = cpuTimes();
         const r = await send(rate, options.runMs);
         const machineBusy = busyPercent(machineBefore, cpuTimes());
         const after = cpuNow();
-        runs.get(rate)!.push(r);
         const perEvent: Record<string, number> = Object.fromEntries(
           Object.keys(after).map((k) => [k, ((after[k]! - before[k]!) * 1000) / Math.max(1, r.sent)]),
         );
         perEvent['load generator'] = (r.workerCpuSeconds * 1000) / Math.max(1, r.sent);
-        cpu.get(rate)!.push(perEvent);
-        machine.get(rate)!.push(machineBusy);
+        push(runs, key, r);
+        push(cpu, key, perEvent);
+        push(machine, key, machineBusy);
         log(
-          `  round ${round_ + 1} at ${rate}/s: ${r.received}/${r.expected} delivered, p50 ${round(r.latency.p50)} p99 ${round(r.latency.p99)} max ${round(r.latency.max)} ms (sendMessage alone p50 ${round(r.sendLatency.p50)} p99 ${round(r.sendLatency.p99)})` +
-            ` (B: p99 ${round(r.byLabel.B?.latency.p99 ?? Number.NaN)} ms)${r.sendErrors ? `, ${r.sendErrors} send errors: ${r.firstError}` : ''}`,
+          `  round ${round_ + 1} ${system.kind} at ${rate}/s: ${r.received}/${r.expected} delivered, p50 ${round(r.latency.p50)} p99 ${round(r.latency.p99)} max ${round(r.latency.max)} ms` +
+            ` (B: p99 ${round(r.byLabel.B?.latency.p99 ?? Number.NaN)} ms; sendMessage alone p50 ${round(r.sendLatency.p50)} p99 ${round(r.sendLatency.p99)})` +
+            `${r.errorFrames ? `, ${r.errorFrames} error frames: ${r.firstErrorFrame}` : ''}${r.sendErrors ? `, ${r.sendErrors} send errors: ${r.firstError}` : ''}`,
         );
         log(
           `    CPU ms per event: ${Object.entries(perEvent)
@@ -185,48 +244,50 @@ export async function liveLatency(
             .join(', ')}; machine CPUs busy ${machineBusy.join('/')}%`,
         );
       }
-    }
-    const notRun: Record<string, string> = {};
-    if (options.probeHive) {
       await load.closeConnections();
-      notRun.hive = await probeHive(stack, load, chats[0]!, log);
-    } else {
-      notRun.hive = 'not tried in this mode (our side only)';
+      if (system.kind === 'chatgraph') await waitForSubscriptions([a, b], () => 0);
     }
-    const rates: RateResult[] = options.rates.map((rate) => {
-      const list = runs.get(rate)!;
-      const mid = [...list].sort((x, y) => x.latency.p99 - y.latency.p99)[list.length >> 1]!;
-      const perEvent = cpu.get(rate)!;
-      return {
-        rate,
-        runs: list,
-        machineCpuBusyPercent: machine.get(rate)!,
-        cpuMsPerEvent: Object.fromEntries(
-          Object.keys(perEvent[0]!).map((k) => [k, round(median(perEvent.map((x) => x[k]!)), 3)]),
-        ),
-        sendP50: round(median(list.map((r) => r.sendLatency.p50)), 2),
-        sendP99: round(median(list.map((r) => r.sendLatency.p99)), 2),
-        p50: round(median(list.map((r) => r.latency.p50)), 2),
-        p99: round(median(list.map((r) => r.latency.p99)), 2),
-        max: round(Math.max(...list.map((r) => r.latency.max)), 2),
-        otherInstanceP99: round(median(list.map((r) => r.byLabel.B?.latency.p99 ?? Number.NaN)), 2),
-        delivered: list.reduce((n, r) => n + r.received, 0),
-        expected: list.reduce((n, r) => n + r.expected, 0),
-        errorFrames: list.reduce((n, r) => n + r.errorFrames, 0),
-        distribution: mid.distribution,
-      };
-    });
-    return {
-      subscribers: connections.length,
-      chats: chats.length,
-      gatewayInstances: 2,
-      rates,
-      notRun,
-    };
+
+    const summarize = (kind: string): RateResult[] =>
+      options.rates.map((rate) => {
+        const key = `${kind}@${rate}`;
+        const list = runs.get(key)!;
+        const perEvent = cpu.get(key)!;
+        const mid = [...list].sort((x, y) => x.latency.p99 - y.latency.p99)[list.length >> 1]!;
+        return {
+          rate,
+          runs: list,
+          machineCpuBusyPercent: machine.get(key)!,
+          cpuMsPerEvent: Object.fromEntries(
+            Object.keys(perEvent[0]!).map((k) => [k, round(median(perEvent.map((x) => x[k]!)), 3)]),
+          ),
+          sendP50: round(median(list.map((r) => r.sendLatency.p50)), 2),
+          sendP99: round(median(list.map((r) => r.sendLatency.p99)), 2),
+          p50: round(median(list.map((r) => r.latency.p50)), 2),
+          p99: round(median(list.map((r) => r.latency.p99)), 2),
+          max: round(Math.max(...list.map((r) => r.latency.max)), 2),
+          otherInstanceP99: round(median(list.map((r) => r.byLabel.B?.latency.p99 ?? Number.NaN)), 2),
+          delivered: list.reduce((n, r) => n + r.received, 0),
+          expected: list.reduce((n, r) => n + r.expected, 0),
+          errorFrames: list.reduce((n, r) => n + r.errorFrames, 0),
+          distribution: mid.distribution,
+        };
+      });
+    const ours = summarize('chatgraph');
+    const peers: LiveLatencyResult['peers'] = {};
+    const ratios: LiveLatencyResult['ratios'] = {};
+    for (const system of systems.filter((s) => s.kind !== 'chatgraph')) {
+      const theirs = summarize(system.kind);
+      peers[system.kind] = { subscription: system.query, rates: theirs };
+      ratios[system.kind] = Object.fromEntries(
+        ours.map((o, i) => [String(o.rate), { p50: ratio(o.p50, theirs[i]!.p50), p99: ratio(o.p99, theirs[i]!.p99) }]),
+      );
+      notes[system.kind] = HIVE_CAVEAT;
+    }
+    return { subscribers, chats: chats.length, gatewayInstances: 2, rates: ours, peers, ratios, notRun, notes };
   } finally {
     await load.closeConnections().catch(() => undefined);
     await load.close();
-    await stack.stopGateway(a);
-    await stack.stopGateway(b);
+    for (const g of started) await stack.stopGateway(g);
   }
 }
