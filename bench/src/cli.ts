@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench` (whole suite, against the peers) and `npm run bench -- --quick` (our side only, under a minute).
 // Flags: --quick, --smoke (tiny loads, for CI), --only=<scenario,...>, --out=<dir> (default bench/results),
+// --render=<result.json> (rewrite the chart and docs section of an existing result, nothing is run),
 // --no-docs (do not rewrite the generated part of docs/benchmarks.md), --profile / --no-profile (CPU profiles of our
 // gateway under the query and fan-out loads; on by default in a full run).
-import { runBench, type BenchFlags } from './runBench';
+import fs from 'node:fs';
+import path from 'node:path';
+import { renderReport, runBench, type BenchFlags, type BenchResult } from './runBench';
 
 function parse(argv: string[]): BenchFlags {
   const flags: BenchFlags = { quick: false, smoke: false, docs: true };
@@ -16,6 +19,7 @@ function parse(argv: string[]): BenchFlags {
     else if (key === '--no-profile') flags.profile = false;
     else if (key === '--out' && value) flags.outDir = value;
     else if (key === '--only' && value) flags.only = value.split(',');
+    else if (key === '--render' && value) flags.render = value;
     else {
       process.stderr.write(`unknown argument ${arg}\n`);
       process.exit(2);
@@ -24,7 +28,16 @@ function parse(argv: string[]): BenchFlags {
   return flags;
 }
 
-runBench(parse(process.argv.slice(2))).then(
+const flags = parse(process.argv.slice(2));
+if (flags.render) {
+  // Re-renders the chart and the docs section of an existing result (after a change to the report code).
+  const file = path.resolve(flags.render);
+  const result = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResult;
+  renderReport(file, result, flags.docs && result.mode === 'full', (line) => process.stdout.write(`${line}\n`));
+  process.exit(0);
+}
+
+runBench(flags).then(
   (file) => {
     process.stdout.write(`results: ${file}\n`);
     process.exit(0);

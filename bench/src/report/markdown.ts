@@ -194,7 +194,7 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     );
     out.push('');
     out.push(
-      'Send through instance A of each system (sendMessage over HTTP), receipt on every subscriber of the chat (half on A, half on B). Latency from the moment the send was due; systems in interleaved phases. A run gives sends in flight and late receipts a bounded time; what has not arrived by then counts as not delivered, and the percentiles are of what was delivered.',
+      'Send through instance A of each system (sendMessage over HTTP), receipt on every subscriber of the chat (half on A, half on B). Latency from the moment the send was due. chatgraph runs its rounds first (rates in alternating order), a peer one phase after them, lightest rate first (a peer that falls behind leaves a backlog that would spill into whatever runs next). A run gives sends in flight and late receipts a bounded time; what has not arrived by then counts as not delivered, and the percentiles are of what was delivered.',
     );
     out.push('');
     const systems: Array<[string, RateResult[]]> = [
@@ -232,10 +232,13 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
       ),
     );
     out.push('');
-    for (const [peer, byRate] of Object.entries(live.ratios ?? {})) {
+    for (const [peer, p] of Object.entries(live.peers ?? {})) {
+      const times = (theirs: number, ours: number) => x(round(theirs / ours, theirs / ours >= 10 ? 0 : 2));
       out.push(
-        `chatgraph ÷ ${peer} (lower is better): ${Object.entries(byRate)
-          .map(([rate, r]) => `at ${rate}/s p50 ${x(r.p50)}, p99 ${x(r.p99)}`)
+        `${peer} ÷ chatgraph (how many times our latency): ${p.rates
+          .map(
+            (r, i) => `at ${r.rate}/s p50 ${times(r.p50, live.rates[i]!.p50)}, p99 ${times(r.p99, live.rates[i]!.p99)}`,
+          )
           .join('; ')}.`,
       );
       out.push('');

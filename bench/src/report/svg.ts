@@ -63,6 +63,11 @@ function panel(p: Panel, ox: number, oy: number): string {
   out.push(
     `<text x="${ox + M.left + pw / 2}" y="${oy + H - 6}" text-anchor="middle" font-size="10">percentile (log of 1/(1-p)); latency on a log scale</text>`,
   );
+  // Lines first, then the legend on a white box, so a curve high in the panel cannot hide the labels.
+  const legendWidth = 14 + 6 * Math.max(0, ...p.series.map((s) => s.label.length));
+  const legend: string[] = [
+    `<rect x="${ox + M.left + 4}" y="${oy + M.top + 4}" width="${legendWidth + 12}" height="${p.series.length * 14 + 6}" fill="white" fill-opacity="0.85" stroke="#ddd"/>`,
+  ];
   p.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const points = CHART_PERCENTILES.map((pc, k) => [pc, s.values[k]!] as const).filter(([, v]) => Number.isFinite(v));
@@ -71,10 +76,12 @@ function panel(p: Panel, ox: number, oy: number): string {
         `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map(([pc, v]) => `${x(pc).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`,
       );
     }
-    out.push(`<rect x="${ox + M.left + 8}" y="${oy + M.top + 8 + i * 14}" width="10" height="3" fill="${color}"/>`);
-    out.push(`<text x="${ox + M.left + 22}" y="${oy + M.top + 12 + i * 14}" font-size="10">${escape(s.label)}</text>`);
+    legend.push(`<rect x="${ox + M.left + 8}" y="${oy + M.top + 8 + i * 14}" width="10" height="3" fill="${color}"/>`);
+    legend.push(
+      `<text x="${ox + M.left + 22}" y="${oy + M.top + 12 + i * 14}" font-size="10">${escape(s.label)}</text>`,
+    );
   });
-  return out.join('\n');
+  return [...out, ...legend].join('\n');
 }
 
 /** Renders panels in a two-column grid as a standalone SVG document. */

@@ -68,7 +68,16 @@ export async function untilLive(
   maxRounds = 20,
 ): Promise<number> {
   for (let round = 1; round <= maxRounds; round++) {
-    const r = await load.send({ url, via, senders, rate: senders.length, durationMs: 1000, drainMs: 5000 });
+    // A first round right after subscribing often misses subscriptions still being set up: wait briefly for it, then
+    // longer, for a target that is live but slow.
+    const r = await load.send({
+      url,
+      via,
+      senders,
+      rate: senders.length * 2,
+      durationMs: 500,
+      drainMs: round === 1 ? 1000 : 5000,
+    });
     if (r.sent > 0 && r.received === r.expected && r.sendErrors === 0) return round;
   }
   throw new Error(`subscriptions not all live after ${maxRounds} probe rounds`);

@@ -50,7 +50,7 @@ export interface LiveLatencyResult {
   rates: RateResult[];
   /** Peers on the same load. */
   peers: Record<string, { subscription: string; rates: RateResult[] }>;
-  /** chatgraph ÷ peer at each rate (lower is better). */
+  /** peer ÷ chatgraph at each rate: how many times our latency the peer's is (higher means we are faster). */
   ratios: Record<string, Record<string, { p50: number; p99: number }>>;
   /** Peers this scenario did not run, and why. */
   notRun: Record<string, string>;
@@ -280,7 +280,10 @@ export async function liveLatency(
       const theirs = summarize(system.kind);
       peers[system.kind] = { subscription: system.query, rates: theirs };
       ratios[system.kind] = Object.fromEntries(
-        ours.map((o, i) => [String(o.rate), { p50: ratio(o.p50, theirs[i]!.p50), p99: ratio(o.p99, theirs[i]!.p99) }]),
+        ours.map((o, i) => [
+          String(o.rate),
+          { p50: ratio(theirs[i]!.p50, o.p50, 1), p99: ratio(theirs[i]!.p99, o.p99, 1) },
+        ]),
       );
       notes[system.kind] = HIVE_CAVEAT;
     }
