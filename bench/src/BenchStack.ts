@@ -75,7 +75,9 @@ export class BenchStack {
     });
     let dbs: TestDatabases | undefined;
     try {
-      dbs = await createTestDatabases(config);
+      // The bench's own clients (data layer scenario) need at most 8 connections per shard; the server allows 100 in
+      // all, shared with the subgraph processes (10 per shard each) and whatever else runs on the machine.
+      dbs = await createTestDatabases({ ...config, DB_POOL_SIZE: 8 });
       const env = {
         ...ProcessStack.envFor(config),
         NODE_ENV: 'production',
