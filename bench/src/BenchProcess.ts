@@ -7,6 +7,8 @@ export interface BenchProcessOptions {
   name: string;
   /** The script to run with node. */
   script: string;
+  /** Arguments after the script. */
+  args?: string[];
   /** Extra node flags (`--cpu-prof`, `--expose-gc`, ...). */
   nodeFlags?: string[];
   env: Record<string, string>;
@@ -45,7 +47,7 @@ export class BenchProcess {
   private readonly exited: Promise<number | null>;
 
   constructor(readonly options: BenchProcessOptions) {
-    const args = [...(options.nodeFlags ?? []), options.script];
+    const args = [...(options.nodeFlags ?? []), options.script, ...(options.args ?? [])];
     const pinned = options.cpu !== null && canPin();
     const command = pinned ? 'taskset' : process.execPath;
     const argv = pinned ? ['-c', String(options.cpu), process.execPath, ...args] : args;

@@ -109,7 +109,14 @@ export class BenchStack {
     const env = this.env;
     await Promise.all(
       (Object.keys(SERVICE_ENTRY) as Array<keyof typeof SERVICE_ENTRY>).map(async (name) => {
-        const proc = new BenchProcess({ name, script: SERVICE_ENTRY[name], env, cpu: CPU.load });
+        const proc = new BenchProcess({
+          name,
+          script: path.join(BENCH_DIST, 'procs/service.js'),
+          args: [SERVICE_ENTRY[name]],
+          env,
+          cpu: CPU.load,
+          ipc: true,
+        });
         this.subgraphs.set(name, proc);
         await proc.waitUntil(async () => (await fetch(`http://127.0.0.1:${ports[name]}/health`)).ok);
       }),
@@ -134,7 +141,7 @@ export class BenchStack {
       nodeFlags: [...(kind === 'chatgraph' ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],
       env: { ...this.env, GATEWAY_PORT: String(port), ...options.env },
       cpu: options.cpu === undefined ? CPU.sut : options.cpu,
-      ipc: kind === 'chatgraph',
+      ipc: true,
     });
     const url = `http://127.0.0.1:${port}/graphql`;
     await proc.waitUntil(async () => {

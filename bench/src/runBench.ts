@@ -152,6 +152,14 @@ export async function runBench(flags: BenchFlags): Promise<string> {
 
   log(`chatgraph bench (${mode}) — ${os.cpus().length} CPUs, node ${process.version}`);
   const stack = await BenchStack.start();
+  log(`databases ${stack.config.DB_NAME_PREFIX}_*, Redis ${stack.config.REDIS_URL} (removed at the end)`);
+  // Interrupted (Ctrl-C, a CI timeout): stop every process and drop the databases before going.
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the bench's processes and dropping its databases`);
+    void stack.close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     log(`seeding ${size.chats * size.membersPerChat} users, ${size.chats} chats ...`);
     const seed = await seedData(stack, size);
@@ -285,6 +293,8 @@ export async function runBench(flags: BenchFlags): Promise<string> {
       }
     }
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     await stack.close();
   }
   const finishedAt = new Date();

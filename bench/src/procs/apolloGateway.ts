@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const stop = () => void server.stop().finally(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // The bench that started this process went away: stop too.
+  process.once('disconnect', stop);
 }
 
 main().catch((err: unknown) => {

@@ -111,6 +111,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // The bench that started this process went away: stop too.
+  process.once('disconnect', stop);
 }
 
 main().catch((err: unknown) => {
