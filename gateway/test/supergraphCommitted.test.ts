@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { printSchema } from 'graphql';
+import { buildSchema, printSchema } from 'graphql';
+import { undescribedElements } from '@chatgraph/testing';
 import { Supergraph } from '@apollo/federation-internals';
 import { composeSupergraph } from '../src/supergraph/composeSupergraph';
 import { DEFAULT_SUPERGRAPH_PATH } from '../src/supergraph/SupergraphSource';
@@ -17,6 +18,7 @@ describe('the committed supergraph', () => {
     const committed = fs.readFileSync(path.join(path.dirname(DEFAULT_SUPERGRAPH_PATH), 'api-schema.graphql'), 'utf8');
     expect(committed).toBe(api);
     expect(committed).not.toMatch(/canReadChat|canWatchPresence|_entities/);
+    expect(undescribedElements(buildSchema(committed))).toEqual([]);
     for (const name of ['chatEvents', 'sendMessage', 'presenceChanged', 'signUp', 'myChats', 'chatEventsSince'])
       expect(committed).toContain(name);
   });

@@ -1,12 +1,6 @@
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { isErrorCode } from '@chatgraph/errors';
 
-/** A result as sent to a client. */
-export interface FormattedResult {
-  data?: Record<string, unknown> | null;
-  errors?: GraphQLFormattedError[];
-}
-
 /**
  * Formats errors of an executed event or replay the way HTTP responses are formatted: registry codes pass through,
  * anything else becomes `INTERNAL_SERVER_ERROR` without details (handed to `log`).

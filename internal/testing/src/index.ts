@@ -9,3 +9,4 @@ export type { GraphQLResponse, GraphQLRequestOptions } from './graphqlRequest';
 export { ProcessStack } from './ProcessStack';
 export type { StackProcess } from './ProcessStack';
 export { HaproxyProcess, haproxyInstalled } from './HaproxyProcess';
+export { undescribedElements } from './undescribedElements';

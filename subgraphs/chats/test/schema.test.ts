@@ -1,5 +1,6 @@
 import { composeServices } from '@apollo/composition';
-import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, parse, type GraphQLNamedType } from 'graphql';
+import { isObjectType, parse } from 'graphql';
+import { undescribedElements } from '@chatgraph/testing';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { resolvers } from '../src/resolvers';
 import { typeDefs } from '../src/server';
@@ -14,26 +15,7 @@ describe('the chats schema', () => {
   const schema = buildSubgraphSchema([{ typeDefs, resolvers }]);
 
   it('describes every type, field, argument and enum value of its own', () => {
-    const missing: string[] = [];
-    const own = (t: GraphQLNamedType) =>
-      !t.name.startsWith('_') &&
-      !t.name.includes('__') &&
-      !['String', 'Int', 'Boolean', 'ID', 'Float'].includes(t.name);
-    for (const type of Object.values(schema.getTypeMap()).filter(own)) {
-      if (['Query', 'Mutation', 'Subscription'].includes(type.name)) {
-        // root types carry no description of their own in SDL; their fields do
-      } else if (!type.description) missing.push(type.name);
-      if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
-        for (const field of Object.values(type.getFields())) {
-          if (field.name.startsWith('_')) continue;
-          if (!field.description) missing.push(`${type.name}.${field.name}`);
-          for (const arg of 'args' in field ? field.args : [])
-            if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
-        }
-      }
-      if (isEnumType(type))
-        for (const v of type.getValues()) if (!v.description) missing.push(`${type.name}.${v.name}`);
-    }
+    const missing = undescribedElements(schema);
     expect(missing).toEqual([]);
   });
 

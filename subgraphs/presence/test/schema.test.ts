@@ -1,6 +1,7 @@
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { isEnumType, isObjectType, parse, type GraphQLNamedType } from 'graphql';
+import { isEnumType, isObjectType, parse } from 'graphql';
+import { undescribedElements } from '@chatgraph/testing';
 import { resolvers } from '../src/resolvers/resolvers';
 import { loadPresenceSchema } from '../src/server';
 
@@ -15,23 +16,7 @@ describe('the presence schema', () => {
   const schema = buildSubgraphSchema([{ typeDefs, resolvers }]);
 
   it('describes every type, field, argument and enum value of its own', () => {
-    const missing: string[] = [];
-    const own = (t: GraphQLNamedType) =>
-      !t.name.startsWith('_') &&
-      !t.name.includes('__') &&
-      !['String', 'Int', 'Boolean', 'ID', 'Float'].includes(t.name);
-    for (const type of Object.values(schema.getTypeMap()).filter(own)) {
-      if (!['Query', 'Mutation', 'Subscription'].includes(type.name) && !type.description) missing.push(type.name);
-      if (isObjectType(type)) {
-        for (const field of Object.values(type.getFields())) {
-          if (field.name.startsWith('_')) continue;
-          if (!field.description) missing.push(`${type.name}.${field.name}`);
-          for (const arg of field.args) if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
-        }
-      }
-      if (isEnumType(type))
-        for (const v of type.getValues()) if (!v.description) missing.push(`${type.name}.${v.name}`);
-    }
+    const missing = undescribedElements(schema);
     expect(missing).toEqual([]);
   });
 
