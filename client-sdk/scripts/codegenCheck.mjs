@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run codegen:check`: fails when client-sdk/src/generated/ is not what `npm run codegen` would write from the
-// current API schema and operations. Generates into a temporary directory with the same codegen.yml and compares
+// current API schema and operations (and the wire protocol from the server's error registry). Generates into a temporary directory with the same codegen.yml and compares
 // file by file (a missing, changed or extra file is stale).
 //
 //   node client-sdk/scripts/codegenCheck.mjs [--root <dir>]    <dir>: the repository root (default: this checkout)
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generate, loadCodegenConfig } from '@graphql-codegen/cli';
+import { PROTOCOL_OUT, renderProtocol } from './protocolFile.mjs';
 
 const rootArg = process.argv.indexOf('--root');
 const root =
@@ -40,6 +41,8 @@ async function main() {
       Object.entries(config.generates).map(([out, options]) => [path.join(tmp, out), options]),
     );
     await generate({ ...config, generates, pluginLoader, cwd: root, silent: true, verbose: false }, true);
+    fs.writeFileSync(path.join(tmp, PROTOCOL_OUT), renderProtocol(root));
+    outputs.push(PROTOCOL_OUT);
 
     const problems = [];
     // Every output of the config, and every other file in the directories they are written to.

@@ -1,29 +1,14 @@
+import { ERROR_CODE_POLICY, type LiveAction, type RequestAction } from './generated/protocol.ts';
+
 /**
- * Every `extensions.code` the chatgraph API sends (the server's error registry), plus the SDK's own codes for failures
- * that never reached a server or never came back from one:
+ * Every `extensions.code` the chatgraph API sends (generated from the server's error registry), plus the SDK's own
+ * codes for failures that never reached a server or never came back from one:
  * - `NETWORK_ERROR`: the request or the live connection failed (unreachable, dropped, a proxy's 502/503/504). Safe to
  *   retry for idempotent calls; `sendMessage` does so by itself.
  * - `BAD_RESPONSE`: something answered, but not with a GraphQL response.
  */
 export const CHATGRAPH_ERROR_CODES = [
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'BAD_USER_INPUT',
-  'CONFLICT',
-  'USERNAME_TAKEN',
-  'INVALID_CREDENTIALS',
-  'RATE_LIMITED',
-  'SERVICE_UNAVAILABLE',
-  'LIMIT_EXCEEDED',
-  'SLOW_CONSUMER',
-  'SUBSCRIPTION_RESTART',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'INTERNAL_SERVER_ERROR',
+  ...(Object.keys(ERROR_CODE_POLICY) as Array<keyof typeof ERROR_CODE_POLICY>),
   'NETWORK_ERROR',
   'BAD_RESPONSE',
 ] as const;
@@ -87,12 +72,38 @@ export class ChatGraphError extends Error {
     );
   }
 
+  /** What to do with a request that failed with this error (from the server's registry; see docs/errors.md). */
+  get requestAction(): RequestAction {
+    if (this.code === 'NETWORK_ERROR') return 'retry';
+    return Object.prototype.hasOwnProperty.call(ERROR_CODE_POLICY, this.code)
+      ? ERROR_CODE_POLICY[this.code as keyof typeof ERROR_CODE_POLICY].request
+      : 'fail';
+  }
+
   /**
-   * True when the same request may succeed if sent again unchanged: the network failed, or a service chatgraph needs
-   * is down for a moment. (Only idempotent requests should be retried; `sendMessage` is, by its `clientMessageId`.)
+   * What to do with a live subscription that ended with this error. An unknown code is treated as an unexpected
+   * server failure (resumable): only a deliberate refusal ends a stream for good.
+   */
+  get liveAction(): LiveAction {
+    if (this.code === 'NETWORK_ERROR') return 'resubscribe';
+    return Object.prototype.hasOwnProperty.call(ERROR_CODE_POLICY, this.code)
+      ? ERROR_CODE_POLICY[this.code as keyof typeof ERROR_CODE_POLICY].live
+      : 'resubscribe';
+  }
+
+  /**
+   * True when the same request may succeed if sent again unchanged: the network failed, a service chatgraph needs is
+   * down for a moment, or a rate limit applies (wait `extensions.retryAfterMs`). Only idempotent requests should be
+   * retried; `sendMessage` is, by its `clientMessageId`.
    */
   get transient(): boolean {
-    return this.code === 'NETWORK_ERROR' || this.code === 'SERVICE_UNAVAILABLE';
+    return this.requestAction === 'retry';
+  }
+
+  /** How long the server asked to wait before trying again (`RATE_LIMITED`), in ms; 0 when it did not say. */
+  get retryAfterMs(): number {
+    const value = this.extensions.retryAfterMs;
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
   }
 }
 

@@ -1,4 +1,5 @@
 import { ChatGraphError, type GraphQLErrorPayload } from './ChatGraphError.ts';
+import { LIVE_CLOSE_CODES, TOKEN_EXPIRED_REASON, type LiveAction } from './generated/protocol.ts';
 
 /** What a live stream does after its subscription failed. */
 export type LiveFailure =
@@ -15,27 +16,19 @@ export interface LiveFailureContext {
   consecutiveRefusals: number;
 }
 
-/** graphql-ws close codes of the chatgraph gateway. */
-export const LiveCloseCode = {
-  /** Token missing, invalid or expired (reason `Token expired` when expired). */
-  Unauthorized: 4401,
-  /** The client sent garbage. */
-  BadRequest: 4400,
-  /** The gateway is shutting down: reconnect anywhere and resume. */
-  GoingAway: 1001,
-} as const;
+/** Close codes of the chatgraph gateway by name (numbers from the generated protocol; see docs/errors.md). */
+export const LiveCloseCode = Object.fromEntries(
+  Object.entries(LIVE_CLOSE_CODES).map(([name, spec]) => [name, spec.code]),
+) as { readonly [K in keyof typeof LIVE_CLOSE_CODES]: (typeof LIVE_CLOSE_CODES)[K]['code'] };
 
 // A refused token is tried again with a fresh getToken() this many times before the stream gives up.
 const MAX_TOKEN_REFUSALS = 2;
 
-/** Codes after which subscribing again (with `afterSeq`) is the right move. */
-const RETRY_CODES = new Set([
-  'SLOW_CONSUMER',
-  'SUBSCRIPTION_RESTART',
-  'SERVICE_UNAVAILABLE',
-  'RATE_LIMITED',
-  'INTERNAL_SERVER_ERROR',
-]);
+/** What the protocol says about a close code; a code it does not list (a dropped network) is reconnected. */
+function closeAction(code: number): LiveAction {
+  for (const spec of Object.values(LIVE_CLOSE_CODES)) if (spec.code === code) return spec.live;
+  return 'resubscribe';
+}
 
 interface CloseLike {
   code: number;
@@ -57,32 +50,30 @@ function isGraphQLErrorList(value: unknown): value is GraphQLErrorPayload[] {
 /**
  * Decides what a live stream does with a failure of its subscription, as graphql-ws reports it: an `error` message
  * of the operation (a GraphQL error list with `extensions.code`), the close event of the socket, or a socket error.
- * - `SLOW_CONSUMER`, `SUBSCRIPTION_RESTART`, `SERVICE_UNAVAILABLE`... and dropped sockets: resubscribe after backoff;
+ * The server's protocol table (generated from its error registry) says what each code and close code means:
+ * - codes and close codes whose action is `resubscribe` (`SLOW_CONSUMER`, `SUBSCRIPTION_RESTART`,
+ *   `SERVICE_UNAVAILABLE`, close 1001...) and dropped sockets: resubscribe after backoff;
  * - close 4401 `Token expired` on an accepted socket: resubscribe at once (a new socket asks `getToken()` again); a
  *   token refused at connect is retried with a fresh one a couple of times, then `UNAUTHENTICATED`;
- * - `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`, `LIMIT_EXCEEDED`, other 4401s...: give up with that error.
+ * - codes whose action is `end` (`FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`, `LIMIT_EXCEEDED`...): give up with it.
  */
 export function classifyLiveError(err: unknown, context: LiveFailureContext): LiveFailure {
-  if (isGraphQLErrorList(err)) {
-    const error = ChatGraphError.fromGraphQLErrors(err);
-    return RETRY_CODES.has(error.code) ? { action: 'retry', delay: 'backoff', error } : { action: 'fatal', error };
-  }
-  if (err instanceof ChatGraphError) {
-    return err.transient ? { action: 'retry', delay: 'backoff', error: err } : { action: 'fatal', error: err };
-  }
+  if (isGraphQLErrorList(err)) return byAction(ChatGraphError.fromGraphQLErrors(err));
+  if (err instanceof ChatGraphError) return byAction(err);
   if (isCloseLike(err)) {
     const reason = err.reason || 'no reason given';
-    if (err.code === LiveCloseCode.Unauthorized) {
+    const action = closeAction(err.code);
+    if (action === 'reauthenticate') {
       const error = new ChatGraphError('UNAUTHENTICATED', `The live connection was refused: ${reason}.`, {
         cause: err,
       });
-      if (reason !== 'Token expired') return { action: 'fatal', error };
+      if (reason !== TOKEN_EXPIRED_REASON) return { action: 'fatal', error };
       if (context.wasAcknowledged) return { action: 'retry', delay: 'now', error };
       return context.consecutiveRefusals <= MAX_TOKEN_REFUSALS
         ? { action: 'retry', delay: 'backoff', error }
         : { action: 'fatal', error };
     }
-    if (err.code === LiveCloseCode.BadRequest || err.code === 4406 /* subprotocol not acceptable */) {
+    if (action === 'end') {
       return {
         action: 'fatal',
         error: new ChatGraphError('BAD_REQUEST', `The live connection was closed: ${reason}.`, { cause: err }),
@@ -104,4 +95,12 @@ export function classifyLiveError(err: unknown, context: LiveFailureContext): Li
     delay: 'backoff',
     error: new ChatGraphError('NETWORK_ERROR', `The live connection failed: ${message}`, { cause: err }),
   };
+}
+
+/**
+ * A subscription-level error, by its code's live action. `reauthenticate` is final here: the socket stays open with
+ * the token it has, so only a close (4401) makes a new socket ask `getToken()` again.
+ */
+function byAction(error: ChatGraphError): LiveFailure {
+  return error.liveAction === 'resubscribe' ? { action: 'retry', delay: 'backoff', error } : { action: 'fatal', error };
 }

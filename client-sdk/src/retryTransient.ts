@@ -16,7 +16,8 @@ export const DEFAULT_RETRY: Readonly<Required<Pick<RetryOptions, 'attempts' | 'i
 
 /**
  * Runs `request`, and again after a backoff while it fails with a transient {@link ChatGraphError}
- * (`NETWORK_ERROR`, `SERVICE_UNAVAILABLE`), at most `attempts` times in all. Other errors are thrown at once; after
+ * (`NETWORK_ERROR`, `SERVICE_UNAVAILABLE`, `RATE_LIMITED` — waiting at least its `retryAfterMs`), at most `attempts`
+ * times in all. Other errors are thrown at once; after
  * the last attempt its error is thrown. Only for requests that are safe to repeat.
  */
 export async function retryTransient<T>(
@@ -31,7 +32,8 @@ export async function retryTransient<T>(
       return await request();
     } catch (err) {
       if (!(err instanceof ChatGraphError) || !err.transient || attempt >= attempts) throw err;
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt - 1, backoff, random)));
+      const delay = Math.max(backoffDelay(attempt - 1, backoff, random), err.retryAfterMs);
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }

@@ -177,8 +177,18 @@ describe('ChatGraphError codes', () => {
     expect(Object.keys(ErrorCodes).filter((code) => !sdkCodes.has(code))).toEqual([]);
   });
 
-  it('marks only network failures and SERVICE_UNAVAILABLE as transient', () => {
+  it('retries a request exactly for the codes the server registry marks `retry`, plus network failures', () => {
     const transient = CHATGRAPH_ERROR_CODES.filter((code) => new ChatGraphError(code, '').transient);
-    expect(transient).toEqual(['SERVICE_UNAVAILABLE', 'NETWORK_ERROR']);
+    const retryCodes = Object.entries(ErrorCodes)
+      .filter(([, spec]) => spec.request === 'retry')
+      .map(([code]) => code);
+    expect(transient).toEqual([...retryCodes, 'NETWORK_ERROR']);
+    expect(transient).toEqual(expect.arrayContaining(['SERVICE_UNAVAILABLE', 'RATE_LIMITED']));
+  });
+
+  it('resumes a live stream exactly for the codes the server registry marks `resubscribe`', () => {
+    for (const [code, spec] of Object.entries(ErrorCodes)) {
+      expect([code, new ChatGraphError(code, '').liveAction]).toEqual([code, spec.live]);
+    }
   });
 });

@@ -1,32 +1,46 @@
-import { ErrorCodes } from './codes';
+import { LiveCloseCodes } from './closeCodes';
+import { ErrorCodes, type LiveAction, type RequestAction } from './codes';
+
+const REQUEST: Record<RequestAction, string> = {
+  retry: 'retry after a backoff (idempotent requests)',
+  reauthenticate: 'new token, then retry',
+  fail: 'do not retry as is',
+};
+const LIVE: Record<LiveAction, string> = {
+  resubscribe: 'resubscribe with `afterSeq`',
+  reauthenticate: 'new token, then resubscribe with `afterSeq`',
+  end: 'stream ends',
+};
 
 /** `docs/errors.md`, generated from the registry (`npm run docs:errors`; a test fails when the file is stale). */
 export function errorsMarkdown(): string {
-  const rows = Object.entries(ErrorCodes).map(([code, text]) => `| \`${code}\` | ${text} |`);
+  const rows = Object.entries(ErrorCodes).map(
+    ([code, s]) => `| \`${code}\` | ${s.description} | ${REQUEST[s.request]} | ${LIVE[s.live]} |`,
+  );
+  const closeRows = Object.entries(LiveCloseCodes).map(
+    ([name, s]) => `| ${s.code} | \`${name}\` | ${s.description} | ${LIVE[s.live]} |`,
+  );
   return [
     '# Error codes',
     '',
     'Every error a client can cause carries `extensions.code` with one of these values and a message a person can act',
-    'on. Anything else is reported as `INTERNAL_SERVER_ERROR` without details (the server logs them). Generated from',
-    '`internal/errors/src/codes.ts` by `npm run docs:errors`; do not edit by hand.',
+    'on. Anything else is reported as `INTERNAL_SERVER_ERROR` without details (the server logs them). Each code also',
+    'says what a client does about it, for a request and for a live subscription; the gateway and the SDK take their',
+    'decisions from this table. Generated from `internal/errors/src/codes.ts` and `closeCodes.ts` by',
+    '`npm run docs:errors`; do not edit by hand.',
     '',
-    '| code | meaning |',
-    '| --- | --- |',
+    '| code | meaning | request | live subscription |',
+    '| --- | --- | --- | --- |',
     ...rows,
     '',
     '## WebSocket close codes (`/graphql`, graphql-transport-ws)',
     '',
-    '| code | meaning | what a client does |',
-    '| --- | --- | --- |',
-    '| 4401 | missing, invalid or expired token (`Token expired` when it expired while connected) | get a new token, reconnect, resubscribe with `afterSeq` |',
-    '| 4400 | a frame that is not a valid protocol message | fix the client; do not retry as is |',
-    '| 4403 | refused at `connection_init` | do not retry |',
-    '| 4408 | no `connection_init` within 3 s | reconnect |',
-    '| 1001 | the gateway is shutting down | reconnect (to any instance), resubscribe with `afterSeq` |',
+    '| code | name | meaning | what a client does |',
+    '| --- | --- | --- | --- |',
+    ...closeRows,
     '',
-    'A single subscription ends with an `error` message whose `extensions.code` is `FORBIDDEN` (access revoked),',
-    '`SLOW_CONSUMER`, `SUBSCRIPTION_RESTART`, `LIMIT_EXCEEDED` or `SERVICE_UNAVAILABLE`; the last three are retried by',
-    'resubscribing with `afterSeq`.',
+    'Any other close (a dropped network, a proxy timeout) is treated like `GoingAway`: reconnect after a backoff and',
+    'resubscribe with `afterSeq`.',
     '',
   ].join('\n');
 }

@@ -1,5 +1,8 @@
-export { ErrorCodes, isErrorCode } from './codes';
-export type { ErrorCode } from './codes';
+export { ErrorCodes, isErrorCode, requestAction, liveAction } from './codes';
+export type { ErrorCode, ErrorCodeSpec, RequestAction, LiveAction } from './codes';
+export { LiveCloseCodes, TOKEN_EXPIRED_REASON, closeAction } from './closeCodes';
+export type { CloseCodeSpec, LiveCloseCodeName } from './closeCodes';
 export { userError, badInput } from './userError';
-export { createFormatError } from './formatError';
+export { createFormatError, formatErrors } from './formatError';
 export { errorsMarkdown } from './errorsMarkdown';
+export { protocolModule } from './protocolModule';
