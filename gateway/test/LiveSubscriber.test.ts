@@ -1,4 +1,9 @@
-import { LiveSubscriber, type Delivery, type SubscriberStats } from '../src/subscriptions/LiveSubscriber';
+import {
+  LiveSubscriber,
+  type Delivery,
+  type ReplayPage,
+  type SubscriberStats,
+} from '../src/subscriptions/LiveSubscriber';
 import { preSerialized, serializedJson } from '../src/subscriptions/PreSerialized';
 
 const event = (seq: number): Delivery => ({ seq, payload: preSerialized(JSON.stringify({ seq })) });
@@ -10,17 +15,18 @@ const stats = (): SubscriberStats => ({
   slowConsumersClosed: 0,
 });
 
-/** A log of events 1..n that a replay reads from, like the chat event log. */
-function logOf(n: number) {
+/** A log of events 1..n that a replay reads from a page at a time, like the chat event log. */
+function logOf(n: number, pageSize = 100) {
   const log = Array.from({ length: n }, (_, i) => event(i + 1));
   const calls: number[] = [];
   return {
     log,
     calls,
-    replay: async (after: number) => {
+    replay: async (after: number): Promise<ReplayPage> => {
       calls.push(after);
       await new Promise((r) => setTimeout(r, 5));
-      return log.filter((d) => d.seq! > after);
+      const deliveries = log.filter((d) => d.seq! > after).slice(0, pageSize);
+      return { deliveries, complete: deliveries.length < pageSize };
     },
   };
 }
@@ -102,6 +108,51 @@ describe('LiveSubscriber ordering (exactly once, in order)', () => {
     await expect(sub.next()).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
   });
 
+  it('catches up from any distance at the speed the client reads: a page at a time, never SLOW_CONSUMER', async () => {
+    // 5,000 events behind with a queue of 100: the whole backlog would overflow the queue fifty times over.
+    const { log, replay, calls } = logOf(5000, 50);
+    const s = stats();
+    const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 100, afterSeq: 0, replay, onEnd: () => {}, stats: s });
+    sub.start();
+    // Live events keep arriving while the client is far behind (more than the queue holds): the log has them too.
+    let live = 5000;
+    const timer = setInterval(() => {
+      log.push(event(++live));
+      sub.deliver(log[live - 1]!);
+    }, 1);
+    try {
+      const seqs = await take(sub, 5300);
+      expect(seqs).toEqual(Array.from({ length: 5300 }, (_, i) => i + 1));
+    } finally {
+      clearInterval(timer);
+    }
+    expect(s.slowConsumersClosed).toBe(0);
+    // Paged: the first read was from the resume point, and each page started where the previous one ended.
+    expect(calls[0]).toBe(0);
+    expect(calls.slice(0, 100).every((after, i) => i === 0 || after > calls[i - 1]!)).toBe(true);
+  });
+
+  it('reads the next page only once the client has taken most of the previous one', async () => {
+    const { replay, calls } = logOf(1000, 40);
+    const sub = new LiveSubscriber({
+      viewerId: '1',
+      queueLimit: 100,
+      afterSeq: 0,
+      replay,
+      onEnd: () => {},
+      stats: stats(),
+    });
+    sub.start();
+    // Without reading, the backfill fills the queue past its low-water mark (25) and waits.
+    await until(() => calls.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual([0]);
+    expect(await take(sub, 15)).toHaveLength(15);
+    // 25 left: at the low-water mark, so the next page is read.
+    await until(() => calls.length === 2);
+    expect(calls).toEqual([0, 40]);
+  });
+
   it('return() ends the iterator and calls onEnd once', async () => {
     let ended = 0;
     const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 10, onEnd: () => ended++, stats: stats() });
@@ -112,3 +163,11 @@ describe('LiveSubscriber ordering (exactly once, in order)', () => {
     expect(ended).toBe(1);
   });
 });
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,5 +1,5 @@
 import type { GraphQLError } from 'graphql';
-import { userError } from '@chatgraph/errors';
+import { liveAction, userError } from '@chatgraph/errors';
 import type { PreSerialized } from './PreSerialized';
 
 /** One event ready to send: its seq (when the field is resumable) and its serialized result. */
@@ -8,8 +8,19 @@ export interface Delivery {
   payload: PreSerialized;
 }
 
-/** Fetches the events after `afterSeq`, in seq order, already executed for this subscriber. */
-export type ReplayFetcher = (afterSeq: number) => Promise<Delivery[]>;
+/** One page of the log after a seq, already executed for this subscriber; `complete` when it reached the end. */
+export interface ReplayPage {
+  deliveries: Delivery[];
+  complete: boolean;
+}
+
+/** Fetches the page of events after `afterSeq`, in seq order. */
+export type ReplayFetcher = (afterSeq: number) => Promise<ReplayPage>;
+
+/** What the WebSocket layer sees of a live subscription: an async iterator that knows whether it has ended. */
+export interface LiveIterator extends AsyncIterableIterator<PreSerialized> {
+  readonly isEnded: boolean;
+}
 
 /** Options of {@link LiveSubscriber}. */
 export interface LiveSubscriberOptions {
@@ -45,30 +56,37 @@ interface Pull {
 const MAX_REPAIR_ROUNDS = 5;
 
 /**
- * One client subscription: an async iterator (what graphql-ws consumes) over a bounded queue, plus the exactly-once,
- * in-order logic of DESIGN.md section 3 for resumable fields:
+ * One client subscription: an async iterator (what graphql-ws consumes) over a bounded queue, plus exactly-once,
+ * in-order delivery for resumable fields:
  * - live events arrive (the topic is attached before any backfill starts, so none is missed);
- * - with a resume point it backfills from the log first, buffering live events meanwhile;
+ * - with a resume point it backfills from the log first, one page at a time, reading the next page only once the
+ *   client has taken most of the previous one: a client any distance behind catches up at the speed it reads. Live
+ *   events that arrive meanwhile are held (and dropped if too many: the log has them and the backfill reads on);
  * - it drops `seq <= last delivered` (duplicates) and, on `seq > last + 1` (a publish that never arrived), backfills
  *   the gap from the log before going on.
- * A subscriber that cannot keep up (queue over its limit) is closed with `SLOW_CONSUMER`; it resumes with `afterSeq`.
+ * A client that stops reading while live events keep coming (queue over its limit) is closed with `SLOW_CONSUMER`;
+ * it resumes with `afterSeq`.
  */
-export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
+export class LiveSubscriber implements LiveIterator {
   readonly viewerId: string | null;
   /** Seq of the last event handed to the queue (null until the first one when no resume point was given). */
   lastSeq: number | null;
   private readonly queue: PreSerialized[] = [];
   private readonly pending: Delivery[] = [];
   private waiting: Pull | undefined;
+  private drainWaiter: (() => void) | undefined;
   private ended = false;
   private endError: GraphQLError | undefined;
   /** True while a backfill runs; set and cleared synchronously, so no live event can slip between the two. */
   private repairing = false;
   private repairRequested = false;
+  /** The backfill reads its next page once the queue is down to this many events. */
+  private readonly lowWater: number;
 
   constructor(private readonly options: LiveSubscriberOptions) {
     this.viewerId = options.viewerId;
     this.lastSeq = options.afterSeq ?? null;
+    this.lowWater = Math.max(1, Math.floor(options.queueLimit / 4));
   }
 
   /** True once ended (completed, closed by the client or terminated). */
@@ -89,8 +107,9 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
       return;
     }
     if (this.repairing) {
+      // The backfill reads the log up to its end, which has these events too: holding them is only a shortcut.
+      if (this.pending.length >= this.options.queueLimit) this.pending.length = 0;
       this.pending.push(delivery);
-      if (this.pending.length > this.options.queueLimit) this.closeSlow();
       return;
     }
     if (!this.accept(delivery)) {
@@ -129,27 +148,9 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
       do {
         this.repairRequested = false;
         rounds++;
-        try {
-          const items = await this.options.replay!(this.lastSeq!);
-          if (this.ended) return;
-          for (const item of items) {
-            if (item.seq !== undefined && item.seq > this.lastSeq!) {
-              this.lastSeq = item.seq;
-              this.options.stats.backfilled++;
-              this.enqueue(item.payload);
-            }
-          }
-        } catch (err) {
-          this.options.onRepairError?.(err);
-          if (this.ended) return;
-          // A coded refusal (no longer a member, chat gone, afterSeq out of range) ends the subscription with it;
-          // only an unavailable service is worth retrying.
-          const code = (err as GraphQLError).extensions?.code;
-          if (typeof code === 'string' && code !== 'SERVICE_UNAVAILABLE' && code !== 'INTERNAL_SERVER_ERROR') {
-            this.end(err as GraphQLError);
-            return;
-          }
-          await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** rounds, 2000)));
+        const caughtUp = await this.backfill(rounds);
+        if (this.ended) return;
+        if (!caughtUp) {
           this.repairRequested = true;
           continue;
         }
@@ -177,6 +178,54 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
     } finally {
       // Same synchronous step as the last drain above: from here on live events are accepted directly.
       this.repairing = false;
+    }
+  }
+
+  /**
+   * Reads the log after `lastSeq` page by page until a page says it reached the end, pacing pages by the client's
+   * reading. Resolves true when caught up, false after a failure worth retrying (after a backoff); a coded refusal
+   * (no longer a member, chat gone) ends the subscription with it.
+   */
+  private async backfill(round: number): Promise<boolean> {
+    for (;;) {
+      let page: ReplayPage;
+      try {
+        page = await this.options.replay!(this.lastSeq!);
+      } catch (err) {
+        this.options.onRepairError?.(err);
+        if (this.ended) return false;
+        if (liveAction((err as GraphQLError).extensions?.code) !== 'resubscribe') {
+          this.end(err as GraphQLError);
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** round, 2000)));
+        return false;
+      }
+      if (this.ended) return false;
+      for (const item of page.deliveries) {
+        if (item.seq !== undefined && item.seq > this.lastSeq!) {
+          this.lastSeq = item.seq;
+          this.options.stats.backfilled++;
+          this.enqueue(item.payload);
+        }
+      }
+      if (page.complete || this.ended) return true;
+      await this.drained();
+      if (this.ended) return false;
+    }
+  }
+
+  /** Resolves once the client has read the queue down to the low-water mark (or the subscriber ended). */
+  private drained(): Promise<void> {
+    if (this.queue.length <= this.lowWater || this.ended) return Promise.resolve();
+    return new Promise((resolve) => (this.drainWaiter = resolve));
+  }
+
+  private wakeDrainWaiter(): void {
+    if (this.drainWaiter && (this.queue.length <= this.lowWater || this.ended)) {
+      const resolve = this.drainWaiter;
+      this.drainWaiter = undefined;
+      resolve();
     }
   }
 
@@ -215,6 +264,7 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
     if (dropQueued) this.queue.length = 0;
     this.pending.length = 0;
     this.options.onEnd();
+    this.wakeDrainWaiter();
     if (this.waiting && this.queue.length === 0) {
       const pull = this.waiting;
       this.waiting = undefined;
@@ -227,12 +277,16 @@ export class LiveSubscriber implements AsyncIterableIterator<PreSerialized> {
 
   next(): Promise<IteratorResult<PreSerialized>> {
     const value = this.queue.shift();
-    if (value) return Promise.resolve({ value, done: false });
+    if (value) {
+      this.wakeDrainWaiter();
+      return Promise.resolve({ value, done: false });
+    }
     if (this.ended) {
       const error = this.endError;
       this.endError = undefined;
       return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true });
     }
+    this.wakeDrainWaiter();
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
     });

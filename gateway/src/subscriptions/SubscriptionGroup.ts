@@ -1,64 +1,103 @@
-import { userError } from '@chatgraph/errors';
+import type { GraphQLError } from 'graphql';
+import { formatErrors, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
-import type { GatewayContext } from '../auth/SubgraphDataSource';
+import type { LivePlanExecutor } from './LivePlanExecutor';
 import type { LiveSubscriber } from './LiveSubscriber';
-import type { PreSerialized } from './PreSerialized';
-import type { SubscriptionPlan } from './buildSubscriptionPlan';
+import { preSerialized, type PreSerialized } from './PreSerialized';
+import type { RedisTopicHub } from './RedisTopicHub';
+import type { ResolvedSubscription } from './resolveSubscription';
+import type { SubscriptionAuthorizer } from './SubscriptionAuthorizer';
 
-/** Runs one event through a plan (projection + `rest`) and serializes the result. */
-export type EventExecutor = (
-  plan: SubscriptionPlan,
-  raw: unknown,
-  variables: Record<string, unknown>,
-  context: GatewayContext,
-) => Promise<PreSerialized>;
-
-/** Re-checks the access of some users' subscriptions in a group; resolves when done. */
-export type Reauthorizer = (group: SubscriptionGroup, userIds: string[]) => Promise<void>;
+/** What every group of an engine shares. */
+export interface GroupDependencies {
+  hub: RedisTopicHub;
+  executor: LivePlanExecutor;
+  authorizer: SubscriptionAuthorizer;
+  logger: Logger;
+  /** Most events waiting to be executed before the group's subscribers are closed as slow consumers. */
+  backlogLimit: number;
+  /** Counts executed events (one per event per group). */
+  counters: { eventExecutions: number };
+}
 
 /**
  * Identical subscriptions on one gateway instance: same plan, same topics, arguments and variables, and — when the
  * plan's `rest` depends on the viewer — the same user. Each event is executed ONCE for the whole group and the same
  * serialized result goes to every member. Events are processed one after the other, so a group never reorders them;
  * an access re-check requested by an event completes before the next event is delivered.
+ *
+ * Lifecycle: a group attaches to its topics when created (`ready` settles when Redis confirmed them, so nothing
+ * published afterwards can be missed); members join once it is ready (a reservation keeps it open in between); when
+ * the last member leaves it detaches from its topics and tells its owner (`onClosed`).
  */
 export class SubscriptionGroup {
-  readonly subscribers = new Set<LiveSubscriber>();
-  /** Settles when the group's topics are attached (Redis confirmed them), or with the reason they could not be. */
-  ready: Promise<void> = Promise.resolve();
+  /** Settles when the group's topics are attached, or with the reason they could not be. */
+  readonly ready: Promise<void>;
+  private readonly members = new Set<LiveSubscriber>();
+  private reservations = 0;
+  private closed = false;
   private tail: Promise<void> = Promise.resolve();
   private backlog = 0;
-  private detachers: Array<() => void> = [];
+  private readonly detachers: Array<() => void> = [];
 
   constructor(
-    readonly key: string,
-    readonly plan: SubscriptionPlan,
-    readonly variables: Record<string, unknown>,
-    /** Identity for the `rest` fetches: the viewer if viewer-dependent, anonymous otherwise. */
-    readonly context: GatewayContext,
-    private readonly execute: EventExecutor,
-    private readonly reauthorize: Reauthorizer,
-    private readonly logger: Logger,
-    /** Most events waiting to be executed before the group's subscribers are closed as slow consumers. */
-    private readonly backlogLimit: number,
-  ) {}
-
-  /** Remembers how to leave the topics this group listens to. */
-  addDetacher(detach: () => void): void {
-    this.detachers.push(detach);
+    readonly spec: ResolvedSubscription,
+    private readonly deps: GroupDependencies,
+    private readonly onClosed: (group: SubscriptionGroup) => void,
+  ) {
+    this.ready = this.attach();
+    this.ready.catch(() => this.close());
   }
 
-  /** Leaves every topic. */
-  detachAll(): void {
-    for (const detach of this.detachers.splice(0)) detach();
+  /** The group's identity (see {@link ResolvedSubscription.groupKey}). */
+  get key(): string {
+    return this.spec.groupKey;
+  }
+
+  /** Members receiving events. */
+  get size(): number {
+    return this.members.size;
+  }
+
+  /** Every member (a copy). */
+  get subscribers(): LiveSubscriber[] {
+    return [...this.members];
+  }
+
+  /** Keeps the group open for a member that is about to join (while the caller waits for `ready`). */
+  reserve(): { join(subscriber: LiveSubscriber): void; cancel(): void } {
+    this.reservations++;
+    let used = false;
+    const release = () => {
+      if (used) return false;
+      used = true;
+      this.reservations--;
+      return true;
+    };
+    return {
+      join: (subscriber) => {
+        if (!release()) return;
+        if (this.closed) throw new Error('joined a closed subscription group');
+        this.members.add(subscriber);
+      },
+      cancel: () => {
+        if (release()) this.closeIfUnused();
+      },
+    };
+  }
+
+  /** Removes a member; the last one out closes the group. */
+  leave(subscriber: LiveSubscriber): void {
+    this.members.delete(subscriber);
+    this.closeIfUnused();
   }
 
   /** A raw event from one of the group's topics. */
   readonly onEvent = (raw: unknown): void => {
-    if (this.backlog >= this.backlogLimit) {
+    if (this.backlog >= this.deps.backlogLimit) {
       // Events arrive faster than they can be executed (a slow subgraph): close rather than queue without bound.
-      this.logger.warn({ field: this.plan.fieldName, backlog: this.backlog }, 'live group backlog over its limit');
-      for (const subscriber of [...this.subscribers]) {
+      this.deps.logger.warn({ field: this.spec.plan.fieldName, backlog: this.backlog }, 'live group backlog full');
+      for (const subscriber of this.subscribers) {
         subscriber.end(
           userError(
             'SLOW_CONSUMER',
@@ -71,19 +110,67 @@ export class SubscriptionGroup {
     }
     this.backlog++;
     this.tail = this.tail
-      .then(async () => {
-        if (this.subscribers.size === 0) return;
-        const payload = await this.execute(this.plan, raw, this.variables, this.context);
-        const seq = this.plan.replay && isRecord(raw) && typeof raw.seq === 'number' ? raw.seq : undefined;
-        for (const subscriber of this.subscribers) subscriber.deliver({ seq, payload });
-        const reauthorize = isRecord(raw) ? raw._reauthorize : undefined;
-        if (Array.isArray(reauthorize) && reauthorize.length) await this.reauthorize(this, reauthorize.map(String));
-      })
-      .catch((err: unknown) => this.logger.error({ err, field: this.plan.fieldName }, 'live event failed'))
+      .then(() => this.process(raw))
+      .catch((err: unknown) => this.deps.logger.error({ err, field: this.spec.plan.fieldName }, 'live event failed'))
       .finally(() => {
         this.backlog--;
       });
   };
+
+  private async process(raw: unknown): Promise<void> {
+    if (this.members.size === 0) return;
+    const { plan } = this.spec;
+    const payload = await this.execute(raw);
+    const seq = plan.replay && isRecord(raw) && typeof raw.seq === 'number' ? raw.seq : undefined;
+    for (const subscriber of this.members) subscriber.deliver({ seq, payload });
+    const reauthorize = isRecord(raw) ? raw._reauthorize : undefined;
+    if (Array.isArray(reauthorize) && reauthorize.length) await this.recheck(reauthorize.map(String));
+  }
+
+  /** Projects the event through the primary fetch, runs `rest`, serializes once for every member. */
+  private async execute(raw: unknown): Promise<PreSerialized> {
+    const { plan, variables, groupViewerId } = this.spec;
+    this.deps.counters.eventExecutions++;
+    const result = await this.deps.executor.runEvent(plan.eventPlan, plan.eventSource, raw, variables, {
+      viewerId: groupViewerId,
+    });
+    const errors = formatErrors(result.errors, (err) => this.deps.logger.error({ err }, 'live event error'));
+    const data = result.data ?? null;
+    return preSerialized(JSON.stringify(errors ? { data, errors } : { data }));
+  }
+
+  /** Re-checks the access of the members who are among `userIds`; ends the subscriptions of those refused. */
+  private async recheck(userIds: string[]): Promise<void> {
+    const wanted = new Set(userIds);
+    const verdicts = new Map<string, Promise<GraphQLError | null>>();
+    const { plan, args } = this.spec;
+    for (const subscriber of this.subscribers) {
+      const viewerId = subscriber.viewerId;
+      if (!viewerId || !wanted.has(viewerId)) continue;
+      if (!verdicts.has(viewerId)) verdicts.set(viewerId, this.deps.authorizer.recheck(plan, args, viewerId));
+      const refused = await verdicts.get(viewerId)!;
+      if (refused) subscriber.end(refused);
+    }
+  }
+
+  private async attach(): Promise<void> {
+    for (const topic of this.spec.topics) {
+      const detach = await this.deps.hub.attach(topic, this.onEvent);
+      if (this.closed) detach();
+      else this.detachers.push(detach);
+    }
+  }
+
+  private closeIfUnused(): void {
+    if (this.members.size === 0 && this.reservations === 0) this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const detach of this.detachers.splice(0)) detach();
+    this.onClosed(this);
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -14,11 +14,10 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import { operationFromDocument } from '@apollo/federation-internals';
-import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
-import { buildOperationContext } from '@apollo/gateway';
-import type { OperationContext } from '@apollo/gateway/dist/operationContext';
+import type { FetchNode, PlanNode } from '@apollo/query-planner';
 import { userError } from '@chatgraph/errors';
 import type { LiveField } from './LiveFieldRegistry';
+import { LivePlanExecutor, type EventSource, type ExecutablePlan } from './LivePlanExecutor';
 import type { SupergraphRuntime } from './SupergraphRuntime';
 
 /** Name of the stand-in service whose "response" to the primary fetch is the projected event. */
@@ -30,9 +29,7 @@ export const AFTER_SEQ_ARG = 'afterSeq';
 
 /** How to fetch the events after a seq with the same selection as the subscription: a planned federated query. */
 export interface ReplayPlan {
-  queryPlan: QueryPlan;
-  operationContext: OperationContext;
-  document: DocumentNode;
+  plan: ExecutablePlan;
   responseKey: string;
   /** Variables of the client operation the replay query also uses. */
   variableNames: string[];
@@ -53,12 +50,14 @@ export interface SubscriptionPlan {
   live: LiveField;
   owner: string;
   operation: OperationDefinitionNode;
-  operationContext: OperationContext;
+  /** The subscription's root field as written (its arguments are read per subscribe). */
+  root: FieldNode;
+  /** Name of the client's variable that carries `afterSeq`, if it is passed as one (excluded from group keys). */
+  afterSeqVariable: string | undefined;
   /** `Sequence[primary answered by EVENT_SERVICE, rest]`: runs the plan's `rest` with the event injected. */
-  eventPlan: QueryPlan;
-  /** The primary fetch's operation, parsed: projects a raw event with the owner's schema. */
-  primaryDocument: DocumentNode;
-  ownerSchema: GraphQLSchema;
+  eventPlan: ExecutablePlan;
+  /** How the event plan's primary fetch is answered: the raw event projected through the owner's schema. */
+  eventSource: EventSource;
   /** True when `rest` calls the owning subgraph again, whose fields may depend on the viewer. */
   viewerDependent: boolean;
   replay?: ReplayPlan;
@@ -179,13 +178,7 @@ function buildReplayPlan(
     operationFromDocument(runtime.apiSchema, document, { operationName: 'LiveReplay' }),
   );
   return {
-    queryPlan,
-    operationContext: buildOperationContext({
-      schema: runtime.apiGraphQLSchema,
-      operationDocument: document,
-      operationName: 'LiveReplay',
-    }),
-    document,
+    plan: { queryPlan, operation: LivePlanExecutor.prepare(runtime, document, 'LiveReplay'), document },
     responseKey,
     variableNames: variableDefinitions.map((v) => v.variable.name.value).filter((n) => !n.startsWith('_live')),
   };
@@ -245,6 +238,7 @@ export function buildSubscriptionPlan(
   const ownerSchema = runtime.subgraphSchema(owner);
   const subscriptionFields = runtime.apiGraphQLSchema.getSubscriptionType()!.getFields();
   const argNames = subscriptionFields[fieldName]!.args.map((a) => a.name);
+  const afterSeqArg = root.arguments?.find((a) => a.name.value === AFTER_SEQ_ARG);
   return {
     key,
     fieldName,
@@ -252,17 +246,16 @@ export function buildSubscriptionPlan(
     live,
     owner,
     operation,
-    operationContext: buildOperationContext({
-      schema: runtime.apiGraphQLSchema,
-      operationDocument: document,
-      operationName: operation.name?.value,
-    }),
+    root,
+    afterSeqVariable: afterSeqArg?.value.kind === Kind.VARIABLE ? afterSeqArg.value.name.value : undefined,
     eventPlan: {
-      kind: 'QueryPlan',
-      node: { kind: 'Sequence', nodes: [{ ...primary, serviceName: EVENT_SERVICE }, ...(rest ? [rest] : [])] },
+      queryPlan: {
+        kind: 'QueryPlan',
+        node: { kind: 'Sequence', nodes: [{ ...primary, serviceName: EVENT_SERVICE }, ...(rest ? [rest] : [])] },
+      },
+      operation: LivePlanExecutor.prepare(runtime, document, operation.name?.value),
     },
-    primaryDocument: parse(primary.operation),
-    ownerSchema,
+    eventSource: { serviceName: EVENT_SERVICE, document: parse(primary.operation), schema: ownerSchema, fieldName },
     viewerDependent: fetchNodes(rest).some((f) => f.serviceName === owner),
     replay: live.replay
       ? buildReplayPlan(runtime, { ...live, replay: live.replay }, root, operation, fragments)

@@ -10,23 +10,15 @@ import {
   type ExecutionArgs,
   type GraphQLSchema,
 } from 'graphql';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, TokenError, type TokenService } from '@chatgraph/auth';
-import { userError } from '@chatgraph/errors';
+import { LiveCloseCodes, TOKEN_EXPIRED_REASON, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
-import type { FederatedSubscriptionEngine, LiveConnection } from '../subscriptions/FederatedSubscriptionEngine';
-import { serializedJson } from '../subscriptions/PreSerialized';
-import { LiveSubscriber } from '../subscriptions/LiveSubscriber';
+import type { FederatedSubscriptionEngine } from '../subscriptions/FederatedSubscriptionEngine';
+import type { LiveIterator } from '../subscriptions/LiveSubscriber';
 import { operationLimitsRule } from '../limits/operationLimits';
-
-/** Close codes the gateway uses beyond graphql-ws's own. */
-export const LiveCloseCode = {
-  /** The access token expired while connected: get a new token and reconnect. */
-  TokenExpired: 4401,
-  /** The gateway is shutting down: reconnect (to any instance) and resume with afterSeq. */
-  GoingAway: 1001,
-} as const;
+import { PayloadSplicer } from './PayloadSplicer';
 
 /** Options of {@link LiveSocketServer}. */
 export interface LiveSocketServerOptions {
@@ -43,24 +35,21 @@ export interface LiveSocketServerOptions {
   now?: () => number;
 }
 
+/** What the gateway keeps per socket. The object itself is the connection the engine counts quotas against. */
 interface SocketExtra {
   socket: WebSocket;
   request: IncomingMessage;
-  connection?: LiveConnection;
+  /** The user whose token `connection_init` carried; unset until it was accepted. */
+  viewerId?: string;
   expiryTimer?: NodeJS.Timeout;
   /** Every iterator started on this socket, ended when it closes. */
-  iterators?: Set<AsyncIterableIterator<unknown>>;
+  iterators?: Set<LiveIterator>;
 }
 
 /** Context graphql-ws hands to our `subscribe`: the iterator the engine already started. */
 interface LiveExecutionContext {
-  iterator: AsyncIterableIterator<unknown>;
+  iterator: LiveIterator;
 }
-
-// Results are serialized once per group by the engine; this marker stands in for the payload while graphql-ws
-// stringifies the envelope, and `send` splices the real JSON in. Stringify and send are one synchronous step.
-const PLACEHOLDER = '\u0000chatgraph-pre-serialized\u0000';
-const QUOTED_PLACEHOLDER = JSON.stringify(PLACEHOLDER);
 
 const MAX_CACHED_DOCUMENTS = 500;
 
@@ -73,7 +62,7 @@ const MAX_CACHED_DOCUMENTS = 500;
 export class LiveSocketServer {
   private readonly wss: WebSocketServer;
   private readonly documents = new WeakMap<GraphQLSchema, Map<string, DocumentNode | readonly GraphQLError[]>>();
-  private pendingJson: string | undefined;
+  private readonly splicer = new PayloadSplicer();
   private readonly keepAliveMs: number;
   private readonly now: () => number;
 
@@ -99,7 +88,7 @@ export class LiveSocketServer {
 
   /** Closes every socket with 1001 (clients reconnect elsewhere and resume) and stops the server. */
   async close(): Promise<void> {
-    for (const client of this.wss.clients) client.close(LiveCloseCode.GoingAway, 'Gateway shutting down');
+    for (const client of this.wss.clients) client.close(LiveCloseCodes.GoingAway.code, 'Gateway shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const client of this.wss.clients) client.terminate();
   }
@@ -108,16 +97,7 @@ export class LiveSocketServer {
     const { engine, tokens, logger } = this.options;
     return {
       connectionInitWaitTimeout: this.options.connectionInitWaitMs ?? 3000,
-      jsonMessageReplacer: (key, value) => {
-        if (key === 'payload') {
-          const json = serializedJson(value);
-          if (json !== undefined) {
-            this.pendingJson = json;
-            return PLACEHOLDER;
-          }
-        }
-        return value;
-      },
+      jsonMessageReplacer: this.splicer.replacer,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const raw =
@@ -131,18 +111,18 @@ export class LiveSocketServer {
           const verified = await tokens.verify(raw);
           // the socket may have closed while the token was checked: set up nothing for it
           if (socket.readyState !== socket.OPEN) return false;
-          ctx.extra.connection = { viewerId: verified.userId, subscriptions: 0 };
+          ctx.extra.viewerId = verified.userId;
           const ttl = verified.expiresAt.getTime() - this.now();
           ctx.extra.expiryTimer = setTimeout(
-            () => socket.close(LiveCloseCode.TokenExpired, 'Token expired'),
+            () => socket.close(LiveCloseCodes.Unauthorized.code, TOKEN_EXPIRED_REASON),
             Math.max(0, Math.min(ttl, 2 ** 31 - 1)),
           );
           return true;
         } catch (err) {
           const reason = err instanceof TokenError ? err.reason : 'invalid';
           socket.close(
-            CloseCode.Unauthorized,
-            reason === 'expired' ? 'Token expired' : `Unauthorized: ${reason} token`,
+            LiveCloseCodes.Unauthorized.code,
+            reason === 'expired' ? TOKEN_EXPIRED_REASON : `Unauthorized: ${reason} token`,
           );
           return false;
         }
@@ -153,8 +133,8 @@ export class LiveSocketServer {
         for (const iterator of ctx.extra.iterators ?? []) void iterator.return?.();
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const connection = ctx.extra.connection;
-        if (!connection) return [userError('UNAUTHENTICATED', 'Send a valid token in connection_init first.')];
+        const viewerId = ctx.extra.viewerId;
+        if (!viewerId) return [userError('UNAUTHENTICATED', 'Send a valid token in connection_init first.')];
         const schema = engine.apiSchema;
         if (!schema)
           return [userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.')];
@@ -184,16 +164,17 @@ export class LiveSocketServer {
           document: doc,
           operationName,
           variables: payload.variables,
-          connection,
+          connection: ctx.extra,
+          viewerId,
         });
-        if (Array.isArray(result)) return result as GraphQLError[];
-        const iterator = result as AsyncIterableIterator<unknown>;
+        if (isErrorList(result)) return [...result];
+        const iterator = result;
         if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) {
           void iterator.return?.();
           return [userError('BAD_USER_INPUT', 'The connection closed.')];
         }
         const iterators = (ctx.extra.iterators ??= new Set());
-        for (const it of iterators) if (it instanceof LiveSubscriber && it.isEnded) iterators.delete(it);
+        for (const it of iterators) if (it.isEnded) iterators.delete(it);
         iterators.add(iterator);
         const args: ExecutionArgs = { schema, document: doc, operationName, variableValues: payload.variables };
         const context: LiveExecutionContext = { iterator };
@@ -242,7 +223,7 @@ export class LiveSocketServer {
     const { logger } = this.options;
     socket.once('error', (err) => {
       logger.debug({ err: err.message }, 'websocket error');
-      socket.close(CloseCode.BadRequest, 'Bad request');
+      socket.close(LiveCloseCodes.BadRequest.code, 'Bad request');
     });
     let alive = true;
     socket.on('pong', () => (alive = true));
@@ -256,12 +237,8 @@ export class LiveSocketServer {
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            if (this.pendingJson !== undefined) {
-              const json = this.pendingJson;
-              // a function replacement: `$&`, `$'` in the JSON (user text) must be inserted literally
-              data = data.replace(QUOTED_PLACEHOLDER, () => json);
-              this.pendingJson = undefined;
-            }
+            // Spliced even when the socket has closed, so no token is left behind.
+            data = this.splicer.splice(data);
             if (socket.readyState !== socket.OPEN) return resolve();
             corkUntilNextTurn(socket);
             socket.send(data, (err) => (err ? reject(err) : resolve()));
@@ -274,7 +251,7 @@ export class LiveSocketServer {
             } catch (err) {
               // Unknown message types and other protocol violations: the client's fault, never a crash.
               logger.debug({ err: (err as Error).message }, 'bad websocket message');
-              socket.close(CloseCode.BadRequest, 'Invalid message received');
+              socket.close(LiveCloseCodes.BadRequest.code, 'Invalid message received');
             }
           }),
       },
@@ -287,7 +264,7 @@ export class LiveSocketServer {
   }
 }
 
-function isErrorList(value: DocumentNode | readonly GraphQLError[]): value is readonly GraphQLError[] {
+function isErrorList<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
   return Array.isArray(value);
 }
 

@@ -1,0 +1,69 @@
+import type { GraphQLError } from 'graphql';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
+import { badInput, userError } from '@chatgraph/errors';
+import { AFTER_SEQ_ARG, type SubscriptionPlan } from './buildSubscriptionPlan';
+import { expandTopics } from './LiveFieldRegistry';
+import type { SupergraphRuntime } from './SupergraphRuntime';
+
+/** One subscribe request made concrete: its coerced variables and arguments, resume point, topics and group. */
+export interface ResolvedSubscription {
+  plan: SubscriptionPlan;
+  /** The client's variables, coerced against the API schema. */
+  variables: Record<string, unknown>;
+  /** The root field's arguments. */
+  args: Record<string, unknown>;
+  /** Resume point (`afterSeq`), or null to start with the next live event. */
+  afterSeq: number | null;
+  /** Redis topics the subscription listens to. */
+  topics: string[];
+  /**
+   * Identity of the subscription's group: subscriptions with the same key receive the same executed events (same
+   * plan, topics, arguments and variables except the resume point, and the same viewer when the plan depends on it).
+   */
+  groupKey: string;
+  /** Identity the group's `rest` fetches run as: the viewer if the plan depends on it, anonymous otherwise. */
+  groupViewerId: string | null;
+}
+
+/**
+ * Coerces a subscribe request's variables and arguments for `plan`, as `viewerId`. Returns the errors a client must
+ * fix instead (`BAD_USER_INPUT`), never throws for client input.
+ */
+export function resolveSubscription(
+  runtime: SupergraphRuntime,
+  plan: SubscriptionPlan,
+  rawVariables: Record<string, unknown> | null | undefined,
+  viewerId: string,
+): ResolvedSubscription | readonly GraphQLError[] {
+  const coerced = getVariableValues(
+    runtime.apiGraphQLSchema,
+    plan.operation.variableDefinitions ?? [],
+    rawVariables ?? {},
+  );
+  if (coerced.errors) return coerced.errors.map((e) => userError('BAD_USER_INPUT', e.message));
+  const variables = coerced.coerced;
+  const fieldDef = runtime.apiGraphQLSchema.getSubscriptionType()?.getFields()[plan.fieldName];
+  if (!fieldDef) return [userError('BAD_USER_INPUT', `Subscription.${plan.fieldName} does not exist.`)];
+  let args: Record<string, unknown>;
+  try {
+    args = getArgumentValues(fieldDef, plan.root, variables);
+  } catch (err) {
+    return [userError('BAD_USER_INPUT', (err as Error).message)];
+  }
+  const after = args[AFTER_SEQ_ARG];
+  if (typeof after === 'number' && after < 0) return [badInput(AFTER_SEQ_ARG, 'afterSeq must be 0 or more.')];
+  const { [AFTER_SEQ_ARG]: _after, ...groupArgs } = args;
+  const groupVariables = Object.fromEntries(Object.entries(variables).filter(([k]) => k !== plan.afterSeqVariable));
+  const topics = expandTopics(plan.live.topic, args, viewerId);
+  const groupViewerId = plan.viewerDependent ? viewerId : null;
+  return {
+    plan,
+    variables,
+    args,
+    afterSeq: typeof after === 'number' ? after : null,
+    topics,
+    // The topics are part of the key: a topic of the viewer ({viewerId}) makes the group the viewer's own.
+    groupKey: JSON.stringify([plan.key, topics, groupArgs, groupVariables, groupViewerId ?? '*']),
+    groupViewerId,
+  };
+}
