@@ -65,7 +65,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     options.supergraph ??
     new SupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, logger });
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
-  const hub = new RedisTopicHub(bus.pubsub, bus.subscriber, logger);
+  const hub = new RedisTopicHub(bus.subscriber, logger);
   const dataSource = (name: string, url: string | undefined) =>
     new SubgraphDataSource({
       name,

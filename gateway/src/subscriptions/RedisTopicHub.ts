@@ -1,5 +1,4 @@
 import type Redis from 'ioredis';
-import type { RedisPubSub } from 'graphql-redis-subscriptions';
 import { userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 
@@ -8,12 +7,13 @@ export type TopicListener = (payload: unknown, topic: string) => void;
 
 interface TopicEntry {
   listeners: Set<TopicListener>;
-  subscription: Promise<number>;
+  subscription: Promise<unknown>;
 }
 
 /**
- * One Redis channel subscription per topic per gateway instance, shared by every local listener (through
- * graphql-redis-subscriptions). `attach` resolves only once Redis has confirmed the SUBSCRIBE, so a caller that then
+ * One Redis channel subscription per topic per gateway instance, shared by every local listener; payloads are parsed
+ * once per message. It talks to ioredis directly (no pub/sub wrapper) so that every command's failure is handled here
+ * and a subscription is confirmed before it counts. `attach` resolves only once Redis has confirmed the SUBSCRIBE, so a caller that then
  * reads the event log cannot miss an event published in between. After a Redis reconnect (ioredis re-subscribes by
  * itself), `onResubscribed` listeners run so subscriptions can repair what was published while the link was down.
  */
@@ -23,11 +23,11 @@ export class RedisTopicHub {
   private wasDisconnected = false;
 
   constructor(
-    private readonly pubsub: RedisPubSub,
     private readonly subscriber: Redis,
     private readonly logger: Logger,
     private readonly attachTimeoutMs = 5000,
   ) {
+    subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     subscriber.on('close', () => {
       if (!this.wasDisconnected) logger.warn('redis subscriber connection lost; live events paused');
       this.wasDisconnected = true;
@@ -65,17 +65,8 @@ export class RedisTopicHub {
   async attach(topic: string, listener: TopicListener): Promise<() => void> {
     let entry = this.topics.get(topic);
     if (!entry) {
-      const listeners = new Set<TopicListener>();
-      const subscription = this.pubsub.subscribe(topic, (payload: unknown) => {
-        for (const l of listeners) {
-          try {
-            l(payload, topic);
-          } catch (err) {
-            this.logger.error({ err, topic }, 'topic listener failed');
-          }
-        }
-      });
-      entry = { listeners, subscription };
+      const subscription = this.subscriber.subscribe(topic);
+      entry = { listeners: new Set(), subscription };
       this.topics.set(topic, entry);
       subscription.catch((err: Error) => this.logger.warn({ topic, err: err.message }, 'redis subscribe failed'));
     }
@@ -101,24 +92,35 @@ export class RedisTopicHub {
     return detach;
   }
 
+  private dispatch(channel: string, message: string): void {
+    const entry = this.topics.get(channel);
+    if (!entry) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message);
+    } catch {
+      this.logger.warn({ topic: channel }, 'a live event that is not JSON was ignored');
+      return;
+    }
+    for (const listener of entry.listeners) {
+      try {
+        listener(payload, channel);
+      } catch (err) {
+        this.logger.error({ err, topic: channel }, 'topic listener failed');
+      }
+    }
+  }
+
   private detach(topic: string, listener: TopicListener): void {
     const entry = this.topics.get(topic);
     if (!entry || !entry.listeners.delete(listener) || entry.listeners.size > 0) return;
     this.topics.delete(topic);
-    entry.subscription.then(
-      (id) => this.pubsub.unsubscribe(id),
-      () => undefined,
-    );
+    // Redis runs commands in order: a later attach of the same topic re-subscribes after this.
+    this.subscriber.unsubscribe(topic).catch(() => undefined);
   }
 
-  /** Forgets every topic (the Redis connection is closed by its owner). */
+  /** Forgets every topic (the Redis connection is closed by its owner, which ends the subscriptions with it). */
   clear(): void {
-    for (const [topic, entry] of this.topics) {
-      this.topics.delete(topic);
-      entry.subscription.then(
-        (id) => this.pubsub.unsubscribe(id),
-        () => undefined,
-      );
-    }
+    this.topics.clear();
   }
 }

@@ -1,5 +1,4 @@
 import Redis, { type RedisOptions } from 'ioredis';
-import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Logger } from '@chatgraph/logging';
 
 /** Options of {@link RedisEventBus}. */
@@ -17,14 +16,12 @@ export interface PublishStats {
 }
 
 /**
- * Redis pub/sub for chatgraph services, through `graphql-redis-subscriptions`: one publisher and one subscriber
- * connection per process, reconnecting forever with capped backoff. Publishing never blocks on a down Redis: the
+ * Redis pub/sub for chatgraph services, on ioredis: one publisher and one subscriber connection per process, reconnecting forever with capped backoff. Publishing never blocks on a down Redis: the
  * publisher has no offline queue, so a publish during an outage fails fast, is counted and logged, and the caller
  * carries on (pub/sub is at-most-once; the chat event log is the truth). The subscriber re-subscribes its channels
  * by itself after a reconnect.
  */
 export class RedisEventBus {
-  readonly pubsub: RedisPubSub;
   readonly publisher: Redis;
   readonly subscriber: Redis;
   readonly stats: PublishStats = { published: 0, failed: 0 };
@@ -48,7 +45,6 @@ export class RedisEventBus {
       // Without a listener ioredis would print every failed reconnect as an unhandled error.
       client.on('error', (err: Error) => this.logger.warn({ role, err: err.message }, 'redis connection error'));
     }
-    this.pubsub = new RedisPubSub({ publisher: this.publisher, subscriber: this.subscriber });
   }
 
   /**
@@ -80,7 +76,7 @@ export class RedisEventBus {
 
   /** Closes both connections. */
   async close(): Promise<void> {
-    await this.pubsub.close().catch(() => undefined);
+    await Promise.all([this.publisher.quit(), this.subscriber.quit()].map((p) => p.catch(() => undefined)));
     this.publisher.disconnect();
     this.subscriber.disconnect();
   }

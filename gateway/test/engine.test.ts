@@ -1,0 +1,214 @@
+/**
+ * The subscription engine's own paths, over in-process subgraphs and real Redis: caps per connection, user and
+ * instance; the group backlog limit; access re-checks with their retry policy; the plan cache's eviction; a
+ * supergraph reload while a subscribe is waiting; input errors.
+ */
+import { userError } from '@chatgraph/errors';
+import { EngineHarness, live, nextResult, refusal, testSupergraph, until } from './support/engineHarness';
+
+const harnesses: EngineHarness[] = [];
+const harness = (...args: ConstructorParameters<typeof EngineHarness>) => {
+  const h = new EngineHarness(...args);
+  harnesses.push(h);
+  return h;
+};
+afterEach(async () => {
+  await Promise.all(harnesses.splice(0).map((h) => h.close()));
+});
+
+describe('subscription caps', () => {
+  it('refuses a subscription over the per-connection cap, not one on another connection', async () => {
+    const h = harness({ limits: { perConnection: 2, perUser: 100, perInstance: 100, queueLimit: 100 } });
+    const room = h.room('a');
+    const socket = {};
+    live(await h.subscribe(room, '1', socket));
+    live(await h.subscribe(room, '1', socket));
+    expect(refusal(await h.subscribe(room, '1', socket))).toBe('LIMIT_EXCEEDED');
+    live(await h.subscribe(room, '1', {}));
+    expect(h.engine.subscriptionsOf(socket)).toBe(2);
+  });
+
+  it('counts a user across connections, and gives the slot back when a subscription ends', async () => {
+    const h = harness({ limits: { perConnection: 100, perUser: 2, perInstance: 100, queueLimit: 100 } });
+    const room = h.room('a');
+    const first = live(await h.subscribe(room, '7', {}));
+    live(await h.subscribe(room, '7', {}));
+    expect(refusal(await h.subscribe(room, '7', {}))).toBe('LIMIT_EXCEEDED');
+    expect(refusal(await h.subscribe(room, '8', {}))).toBe('subscribed');
+    await first.return!();
+    expect(refusal(await h.subscribe(room, '7', {}))).toBe('subscribed');
+  });
+
+  it('refuses any user once the instance is at its cap', async () => {
+    const h = harness({ limits: { perConnection: 100, perUser: 100, perInstance: 3, queueLimit: 100 } });
+    const room = h.room('a');
+    for (const user of ['1', '2', '3']) live(await h.subscribe(room, user, {}));
+    expect(refusal(await h.subscribe(room, '4', {}))).toBe('LIMIT_EXCEEDED');
+    expect(h.engine.stats().activeSubscriptions).toBe(3);
+  });
+
+  it('gives the slot back when authorize refuses', async () => {
+    const h = harness({ limits: { perConnection: 1, perUser: 100, perInstance: 100, queueLimit: 100 } });
+    h.behaviour.canWatch = () => false;
+    const socket = {};
+    expect(refusal(await h.subscribe(h.room('a'), '1', socket))).toBe('FORBIDDEN');
+    expect(h.engine.subscriptionsOf(socket)).toBe(0);
+    expect(h.engine.stats()).toMatchObject({ activeSubscriptions: 0, groups: 0 });
+  });
+});
+
+describe('groups', () => {
+  it('executes each event once for identical subscriptions and gives each its copy', async () => {
+    const h = harness();
+    const room = h.room('g');
+    const a = live(await h.subscribe(room, '1'));
+    const b = live(await h.subscribe(room, '2'));
+    expect(h.engine.stats().groups).toBe(1);
+    const before = h.engine.stats().eventExecutions;
+    await h.publish(room);
+    expect(await nextResult(a)).toEqual({ data: { ticks: { seq: 1, label: { text: 'label 1' } } } });
+    expect(await nextResult(b)).toEqual({ data: { ticks: { seq: 1, label: { text: 'label 1' } } } });
+    expect(h.engine.stats().eventExecutions - before).toBe(1);
+  });
+
+  it('closes the subscribers of a group whose events pile up behind a slow subgraph (SLOW_CONSUMER)', async () => {
+    const h = harness({ limits: { perConnection: 100, perUser: 100, perInstance: 100, queueLimit: 5 } });
+    const room = h.room('slow');
+    let release!: () => void;
+    const stalled = new Promise<void>((r) => (release = r));
+    h.behaviour.beforeLabels = () => stalled;
+    const sub = live(await h.subscribe(room, '1'));
+    for (let i = 0; i < 8; i++) await h.publish(room);
+    await expect(sub.next()).rejects.toMatchObject({ extensions: { code: 'SLOW_CONSUMER' } });
+    release();
+    await until(() => h.engine.stats().groups === 0);
+    expect(h.engine.stats().activeSubscriptions).toBe(0);
+  });
+
+  it('leaves the Redis topic when the last subscriber of a group ends', async () => {
+    const h = harness();
+    const a = live(await h.subscribe(h.room('t'), '1'));
+    const b = live(await h.subscribe(h.room('t'), '2'));
+    expect(h.engine.stats()).toMatchObject({ groups: 1, topics: 1 });
+    await a.return!();
+    expect(h.engine.stats()).toMatchObject({ groups: 1, topics: 1 });
+    await b.return!();
+    expect(h.engine.stats()).toMatchObject({ groups: 0, topics: 0 });
+  });
+});
+
+describe('access re-checks', () => {
+  const fast = { recheckRetry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 10 } };
+
+  it('retries while the owner is unavailable and keeps the subscription when access holds', async () => {
+    const h = harness(fast);
+    const room = h.room('r');
+    const sub = live(await h.subscribe(room, '1'));
+    let failures = 2;
+    h.behaviour.canWatch = () => {
+      if (failures-- > 0) throw userError('SERVICE_UNAVAILABLE', 'owner down');
+      return true;
+    };
+    h.behaviour.authorizeCalls.length = 0;
+    await h.publish(room, { _reauthorize: ['1'] });
+    await h.publish(room);
+    expect((await nextResult(sub)).data.ticks.seq).toBe(1);
+    expect((await nextResult(sub)).data.ticks.seq).toBe(2);
+    expect(h.behaviour.authorizeCalls).toEqual([`1:${room}`, `1:${room}`, `1:${room}`]);
+  });
+
+  it('ends the subscription with FORBIDDEN after the event when access was revoked, others keep theirs', async () => {
+    const h = harness(fast);
+    const room = h.room('r');
+    const revoked = live(await h.subscribe(room, '1'));
+    const kept = live(await h.subscribe(room, '2'));
+    h.behaviour.canWatch = (viewer) => viewer !== '1';
+    await h.publish(room, { _reauthorize: ['1'] });
+    await h.publish(room);
+    expect((await nextResult(revoked)).data.ticks.seq).toBe(1);
+    await expect(revoked.next()).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect((await nextResult(kept)).data.ticks.seq).toBe(1);
+    expect((await nextResult(kept)).data.ticks.seq).toBe(2);
+  });
+
+  it('ends with SERVICE_UNAVAILABLE (resumable), not FORBIDDEN, when access cannot be re-checked', async () => {
+    const h = harness(fast);
+    const room = h.room('r');
+    const sub = live(await h.subscribe(room, '1'));
+    h.behaviour.canWatch = () => {
+      throw userError('SERVICE_UNAVAILABLE', 'owner down');
+    };
+    h.behaviour.authorizeCalls.length = 0;
+    await h.publish(room, { _reauthorize: ['1'] });
+    expect((await nextResult(sub)).data.ticks.seq).toBe(1);
+    await expect(sub.next()).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    // the first attempt and three retries
+    expect(h.behaviour.authorizeCalls).toHaveLength(4);
+  });
+
+  it('refuses a subscribe with SERVICE_UNAVAILABLE, not FORBIDDEN, when authorize fails unexpectedly', async () => {
+    const h = harness();
+    h.behaviour.canWatch = () => {
+      throw new Error('a bug in the owner');
+    };
+    expect(refusal(await h.subscribe(h.room('x'), '1'))).toBe('SERVICE_UNAVAILABLE');
+  });
+});
+
+describe('plans and schema reloads', () => {
+  it('evicts the least recently used plan past the cap and plans it again when needed', async () => {
+    const h = harness({ maxCachedPlans: 2 });
+    const room = h.room('p');
+    const selections = ['seq', 'seq n', 'seq label { text }'];
+    for (const selection of selections) live(await h.subscribe(room, '1', {}, { selection }));
+    expect(h.engine.stats().plans).toBe(2);
+    const again = live(await h.subscribe(room, '1', {}, { selection: 'seq' }));
+    await h.publish(room);
+    expect(await nextResult(again)).toEqual({ data: { ticks: { seq: 1 } } });
+    expect(h.engine.stats().plans).toBe(2);
+  });
+
+  it('refuses a subscribe that was waiting for authorize when the supergraph changed (SUBSCRIPTION_RESTART)', async () => {
+    const h = harness();
+    let allow!: (v: boolean) => void;
+    h.behaviour.canWatch = () => new Promise<boolean>((r) => (allow = r));
+    const pending = h.subscribe(h.room('reload'), '1');
+    await until(() => h.behaviour.authorizeCalls.length === 1);
+    h.engine.setSupergraph(testSupergraph('extra: String'));
+    allow(true);
+    expect(refusal(await pending)).toBe('SUBSCRIPTION_RESTART');
+    expect(h.engine.stats()).toMatchObject({ activeSubscriptions: 0, groups: 0, topics: 0 });
+  });
+
+  it('ends live subscriptions with SUBSCRIPTION_RESTART on a reload', async () => {
+    const h = harness();
+    const sub = live(await h.subscribe(h.room('reload'), '1'));
+    h.engine.setSupergraph(testSupergraph('extra: String'));
+    await expect(sub.next()).rejects.toMatchObject({ extensions: { code: 'SUBSCRIPTION_RESTART' } });
+  });
+});
+
+describe('resume and input', () => {
+  it('backfills from afterSeq through the replay field, then goes on live', async () => {
+    const h = harness();
+    const room = h.room('resume');
+    for (let i = 0; i < 3; i++) await h.publish(room);
+    const sub = live(await h.subscribe(room, '1', {}, { afterSeq: 1 }));
+    await h.publish(room);
+    const seqs = [];
+    for (let i = 0; i < 3; i++) seqs.push((await nextResult(sub)).data.ticks.seq);
+    expect(seqs).toEqual([2, 3, 4]);
+  });
+
+  it('refuses bad variables and a negative afterSeq with BAD_USER_INPUT', async () => {
+    const h = harness();
+    expect(refusal(await h.subscribe(h.room('x'), '1', {}, { afterSeq: -1 }))).toBe('BAD_USER_INPUT');
+    const wrongType = await h.engine.subscribe({
+      document: (await import('graphql')).parse('subscription($r: ID!) { ticks(room: $r) { seq } }'),
+      variables: { r: { not: 'an id' } },
+      connection: {},
+      viewerId: '1',
+    });
+    expect(refusal(wrongType)).toBe('BAD_USER_INPUT');
+  });
+});
