@@ -123,7 +123,7 @@ describe('gateway server', () => {
     );
     expect(removed.errors).toBeUndefined();
     await sub.waitFor(() => sub.errors.length > 0);
-    expect(sub.results.map((r) => (r.data as { chatEvents: { type: string } }).chatEvents.type)).toEqual([
+    expect(sub.results.map((r) => (r.data as unknown as { chatEvents: { type: string } }).chatEvents.type)).toEqual([
       'MEMBER_REMOVED',
     ]);
     expect(sub.errors).toEqual([

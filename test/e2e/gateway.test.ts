@@ -240,7 +240,7 @@ describe('gateway end to end', () => {
       body: JSON.stringify({ query: '{ myChats { nodes { id } } }' }),
     });
     expect(res.status).toBe(401);
-    const body = await res.json();
-    expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
   });
 });

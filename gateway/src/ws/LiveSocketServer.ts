@@ -180,7 +180,9 @@ export class LiveSocketServer {
         const context: LiveExecutionContext = { iterator };
         return { ...args, contextValue: context };
       },
-      subscribe: (args) => (args.contextValue as LiveExecutionContext).iterator as AsyncGenerator<never>,
+      // The iterator yields pre-serialized results, not ExecutionResults: graphql-ws hands each to our replacer,
+      // which never lets it reach JSON as an object (see PayloadSplicer).
+      subscribe: (args) => (args.contextValue as LiveExecutionContext).iterator as AsyncIterable<never>,
       execute: () => ({ errors: [userError('BAD_USER_INPUT', 'Only subscriptions run over WebSocket.')] }),
       onError: (_ctx, _id, _payload, errors) => {
         logger.debug({ errors: errors.map((e) => e.message) }, 'subscription error sent');

@@ -115,9 +115,10 @@ export class EngineHarness {
       typeDefs: parse(feedSdl()),
       resolvers: {
         Query: {
-          canWatch: async (_: unknown, args: { room: string }, ctx: { viewerId: string | null }) => {
-            b.authorizeCalls.push(`${ctx.viewerId}:${args.room}`);
-            return b.canWatch(ctx.viewerId, args.room);
+          canWatch: async (_: unknown, args: { room: string }, ctx: unknown) => {
+            const { viewerId } = ctx as { viewerId: string | null };
+            b.authorizeCalls.push(`${viewerId}:${args.room}`);
+            return b.canWatch(viewerId, args.room);
           },
           ticksSince: (_: unknown, args: { room: string; afterSeq: number; limit?: number }) =>
             (b.log.get(args.room) ?? []).filter((t) => t.seq > args.afterSeq).slice(0, args.limit ?? 100),

@@ -8,7 +8,8 @@ async function withRunService(
   graceMs?: number,
 ): Promise<void> {
   const events = ['SIGTERM', 'SIGINT', 'unhandledRejection'];
-  const listeners = (event: string): Array<(...args: unknown[]) => void> => process.listeners(event as NodeJS.Signals);
+  const listeners = (event: string) =>
+    process.listeners(event as NodeJS.Signals) as Array<(...args: unknown[]) => void>;
   const before = new Map(events.map((e) => [e, listeners(e)]));
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
