@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient, type Client } from 'graphql-ws/client';
-import { classifyLiveError, type LiveFailure } from './classifyLiveError.ts';
+import { classifyLiveError, LiveCloseCode, type LiveFailure } from './classifyLiveError.ts';
 import type { GraphQLResult, TokenGetter } from './HttpExecutor.ts';
 import { printDocument } from './printDocument.ts';
 
@@ -151,7 +151,7 @@ export class LiveConnection implements LiveTransport {
         closed: (event) => {
           clearTimeout(this.pongTimer);
           this.lastCloseAcknowledged = this.acknowledged;
-          if (!this.acknowledged && (event as { code?: unknown } | null)?.code === 4401) this.refusals++;
+          if (!this.acknowledged && (event as { code?: unknown } | null)?.code === LiveCloseCode.Unauthorized) this.refusals++;
           this.acknowledged = false;
         },
       },
