@@ -10,7 +10,7 @@ import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { nodeHttpHandler } from '@chatgraph/service';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
-import { operationLimitsRule } from './limits/operationLimits';
+import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
 import { FederatedSubscriptionEngine } from './subscriptions/FederatedSubscriptionEngine';
 import { RedisTopicHub } from './subscriptions/RedisTopicHub';
@@ -39,6 +39,11 @@ export interface GatewayServer {
   /** Stops accepting, closes sockets (1001), drains HTTP, stops Apollo, closes Redis. Safe to call twice. */
   close(): Promise<void>;
 }
+
+/** Most lexical tokens in one document (the largest SDK operation has a few hundred). */
+const MAX_DOCUMENT_TOKENS = 5000;
+/** The largest page any paged field of the API serves (`first`/`last`). */
+const MAX_PAGE_SIZE = 100;
 
 /** The URL a subgraph is reached at: the config's `<NAME>_URL` when the name is known, else the supergraph's. */
 function subgraphUrl(config: Config, name: string, fallback: string | undefined): string {
@@ -98,6 +103,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       logger.error({ err }, 'subscription engine could not load the supergraph');
     }
   });
+  const limits: OperationLimits = {
+    maxDepth: config.MAX_QUERY_DEPTH,
+    maxAliases: config.MAX_QUERY_ALIASES,
+    maxCost: config.MAX_QUERY_COST,
+    defaultListSize: config.QUERY_DEFAULT_LIST_SIZE,
+    maxListSize: MAX_PAGE_SIZE,
+  };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // runService owns SIGTERM/SIGINT: one orderly shutdown (sockets, HTTP, Apollo, Redis), not two racing ones.
@@ -105,10 +117,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     csrfPrevention: true,
     introspection: config.INTROSPECTION,
     includeStacktraceInErrorResponses: false,
-    validationRules: [operationLimitsRule()],
+    // Documents are bounded before validation (tokens); depth, aliases and cost once variables are known.
+    parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
+    plugins: [operationLimitsPlugin(limits)],
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
   });
-  const live = new LiveSocketServer({ engine, tokens, logger });
+  const live = new LiveSocketServer({ engine, tokens, logger, limits, maxTokens: MAX_DOCUMENT_TOKENS });
 
   const context = async (req: IncomingMessage): Promise<GatewayContext> => {
     const header = req.headers.authorization;

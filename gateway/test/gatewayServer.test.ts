@@ -264,8 +264,9 @@ describe('gateway server', () => {
     );
     expect(deep.errors?.[0]).toMatchObject({
       message: expect.stringMatching(/levels deep; the limit is 12/),
-      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      extensions: { code: 'QUERY_TOO_COMPLEX', depth: 17, maxDepth: 12 },
     });
+    expect(deep.status).toBe(400);
     const badToken = await gql(url, 'not-a-token', '{ me { id } }');
     expect(badToken.status).toBe(401);
     expect(badToken.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

@@ -43,6 +43,10 @@ export const ERROR_CODE_POLICY = {
     "request": "retry",
     "live": "resubscribe"
   },
+  "QUERY_TOO_COMPLEX": {
+    "request": "fail",
+    "live": "end"
+  },
   "LIMIT_EXCEEDED": {
     "request": "fail",
     "live": "end"

@@ -1,81 +1,71 @@
-import {
-  GraphQLError,
-  Kind,
-  type ASTVisitor,
-  type FragmentDefinitionNode,
-  type SelectionSetNode,
-  type ValidationContext,
-  type ValidationRule,
-} from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { userError } from '@chatgraph/errors';
+import { analyzeOperation, type CostOptions } from './analyzeOperation';
 
-/** Limits on the shape of an operation, checked at validation before anything is planned or fetched. */
-export interface OperationLimits {
+/** Limits on the shape of an operation, checked before anything is planned or fetched (HTTP and WebSocket). */
+export interface OperationLimits extends CostOptions {
   /** Deepest field nesting. @default 12 */
   maxDepth: number;
   /** Most aliased fields in one operation (alias-based amplification). @default 50 */
   maxAliases: number;
+  /** Most objects and fields an operation may ask for (see {@link analyzeOperation}). @default 5000 */
+  maxCost: number;
 }
 
-export const DEFAULT_OPERATION_LIMITS: OperationLimits = { maxDepth: 12, maxAliases: 50 };
-
-function depthOf(
-  set: SelectionSetNode | undefined,
-  fragments: Map<string, FragmentDefinitionNode>,
-  seen: Set<string>,
-): number {
-  if (!set) return 0;
-  let max = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      if (sel.name.value.startsWith('__')) continue;
-      max = Math.max(max, 1 + depthOf(sel.selectionSet, fragments, seen));
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      max = Math.max(max, depthOf(sel.selectionSet, fragments, seen));
-    } else {
-      const name = sel.name.value;
-      if (seen.has(name)) continue; // cycles are reported by the standard NoFragmentCycles rule
-      const fragment = fragments.get(name);
-      max = Math.max(max, depthOf(fragment?.selectionSet, fragments, new Set([...seen, name])));
-    }
-  }
-  return max;
+/**
+ * The first limit `operation` breaks, as a `QUERY_TOO_COMPLEX` error that says by how much (`extensions.cost` and
+ * `maxCost`, `depth` and `maxDepth`, or `aliases` and `maxAliases`), or undefined when it is within all of them.
+ */
+export function checkOperationLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | null | undefined,
+  limits: OperationLimits,
+): GraphQLError | undefined {
+  const shape = analyzeOperation(schema, document, operation, variables, limits);
+  if (shape.depth > limits.maxDepth)
+    return userError(
+      'QUERY_TOO_COMPLEX',
+      `The operation is ${shape.depth} levels deep; the limit is ${limits.maxDepth}.`,
+      {
+        depth: shape.depth,
+        maxDepth: limits.maxDepth,
+      },
+    );
+  if (shape.aliases > limits.maxAliases)
+    return userError(
+      'QUERY_TOO_COMPLEX',
+      `The operation uses ${shape.aliases} aliases; the limit is ${limits.maxAliases}.`,
+      { aliases: shape.aliases, maxAliases: limits.maxAliases },
+    );
+  if (shape.cost > limits.maxCost)
+    return userError(
+      'QUERY_TOO_COMPLEX',
+      `The operation may return about ${Number.isFinite(shape.cost) ? Math.round(shape.cost) : 'unboundedly many'} ` +
+        `objects and fields; the limit is ${limits.maxCost}. Ask for smaller pages or fewer nested lists.`,
+      { cost: Number.isFinite(shape.cost) ? shape.cost : Number.MAX_SAFE_INTEGER, maxCost: limits.maxCost },
+    );
+  return undefined;
 }
 
-/** A validation rule enforcing {@link OperationLimits}; violations are `BAD_USER_INPUT`. */
-export function operationLimitsRule(limits: OperationLimits = DEFAULT_OPERATION_LIMITS): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions)
-      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    let aliases = 0;
-    return {
-      Field(node) {
-        if (node.alias) aliases++;
-      },
-      OperationDefinition: {
-        enter(node) {
-          aliases = 0;
-          const depth = depthOf(node.selectionSet, fragments, new Set());
-          if (depth > limits.maxDepth) {
-            context.reportError(
-              new GraphQLError(`The operation is ${depth} levels deep; the limit is ${limits.maxDepth}.`, {
-                nodes: [node],
-                extensions: { code: 'BAD_USER_INPUT' },
-              }),
-            );
-          }
+/**
+ * Apollo Server plugin applying {@link checkOperationLimits} to every HTTP operation once it is resolved (its
+ * variables are known then, so `first: $n` counts as what `$n` is).
+ */
+export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const error = checkOperationLimits(schema, document, operation, request.variables, limits);
+          if (!error) return;
+          error.extensions.http = { status: 400 };
+          throw error;
         },
-        leave(node) {
-          if (aliases > limits.maxAliases) {
-            context.reportError(
-              new GraphQLError(`The operation uses ${aliases} aliases; the limit is ${limits.maxAliases}.`, {
-                nodes: [node],
-                extensions: { code: 'BAD_USER_INPUT' },
-              }),
-            );
-          }
-        },
-      },
-    };
+      };
+    },
   };
 }

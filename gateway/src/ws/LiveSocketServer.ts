@@ -17,7 +17,7 @@ import { LiveCloseCodes, TOKEN_EXPIRED_REASON, userError } from '@chatgraph/erro
 import type { Logger } from '@chatgraph/logging';
 import type { FederatedSubscriptionEngine } from '../subscriptions/FederatedSubscriptionEngine';
 import type { LiveIterator } from '../subscriptions/LiveSubscriber';
-import { operationLimitsRule } from '../limits/operationLimits';
+import { checkOperationLimits, type OperationLimits } from '../limits/operationLimits';
 import { PayloadSplicer } from './PayloadSplicer';
 
 /** Options of {@link LiveSocketServer}. */
@@ -29,6 +29,10 @@ export interface LiveSocketServerOptions {
   keepAliveMs?: number;
   /** Time a client has to send `connection_init`. @default 3000 */
   connectionInitWaitMs?: number;
+  /** Depth, alias and cost limits of subscription operations (the same as HTTP's). */
+  limits: OperationLimits;
+  /** Most lexical tokens in one document. @default 5000 */
+  maxTokens?: number;
   /** Largest accepted frame. @default 65536 */
   maxPayloadBytes?: number;
   /** Injected clock (token expiry). @default Date.now */
@@ -158,6 +162,8 @@ export class LiveSocketServer {
               'Only subscriptions run over WebSocket; send queries and mutations to POST /graphql.',
             ),
           ];
+        const tooComplex = checkOperationLimits(schema, doc, operation, payload.variables, this.options.limits);
+        if (tooComplex) return [tooComplex];
         // graphql-ws treats "" as a name it cannot find; so do we.
         const operationName = payload.operationName || undefined;
         const result = await engine.subscribe({
@@ -201,8 +207,8 @@ export class LiveSocketServer {
     if (cached) return cached;
     let result: DocumentNode | readonly GraphQLError[];
     try {
-      const doc = parse(query, { maxTokens: 5000 });
-      const errors = validate(schema, doc, [...specifiedRules, operationLimitsRule()]);
+      const doc = parse(query, { maxTokens: this.options.maxTokens ?? 5000 });
+      const errors = validate(schema, doc, specifiedRules);
       result = errors.length ? errors.map((e) => userError('GRAPHQL_VALIDATION_FAILED', e.message)) : doc;
     } catch (err) {
       result = [

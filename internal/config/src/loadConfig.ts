@@ -76,6 +76,10 @@ export const envSchema = z.object({
   SUBSCRIPTIONS_PER_USER: positiveInt(500),
   SUBSCRIPTIONS_PER_INSTANCE: positiveInt(100000),
   SUBSCRIBER_QUEUE_LIMIT: positiveInt(1000),
+  MAX_QUERY_DEPTH: positiveInt(12),
+  MAX_QUERY_ALIASES: positiveInt(50),
+  MAX_QUERY_COST: positiveInt(5000),
+  QUERY_DEFAULT_LIST_SIZE: positiveInt(20),
   SHUTDOWN_GRACE_MS: positiveInt(10000),
 });
 

@@ -72,6 +72,12 @@ export const ErrorCodes = {
     'retry',
     'resubscribe',
   ),
+  QUERY_TOO_COMPLEX: spec(
+    'The operation is too deep, uses too many aliases or may return too much: `extensions` says which limit and by ' +
+      'how much (`cost`/`maxCost`, `depth`/`maxDepth`, `aliases`/`maxAliases`). Ask for smaller pages or less nesting.',
+    'fail',
+    'end',
+  ),
   LIMIT_EXCEEDED: spec(
     'Too many live subscriptions for this connection, user or gateway instance; close some first.',
     'fail',
