@@ -264,7 +264,7 @@ describe('gateway server', () => {
     );
     expect(deep.errors?.[0]).toMatchObject({
       message: expect.stringMatching(/levels deep; the limit is 12/),
-      extensions: { code: 'QUERY_TOO_COMPLEX', depth: 17, maxDepth: 12 },
+      extensions: { code: 'QUERY_TOO_COMPLEX', depth: 18, maxDepth: 12 },
     });
     expect(deep.status).toBe(400);
     const badToken = await gql(url, 'not-a-token', '{ me { id } }');
