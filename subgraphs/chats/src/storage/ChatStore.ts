@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { ChatsPrisma, LOGICAL_SHARDS, logicalShardForKey, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import { LOGICAL_SHARDS, logicalShardForKey } from '@chatgraph/ids';
 import { badInput, userError } from '@chatgraph/errors';
 import type { ChangeFeed } from './ChangeFeed';
 import { ChatAccess } from './ChatAccess';

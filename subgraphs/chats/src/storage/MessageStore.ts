@@ -1,4 +1,5 @@
-import { logicalShardOf, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import { logicalShardOf } from '@chatgraph/ids';
 import { userError } from '@chatgraph/errors';
 import type { ChangeFeed } from './ChangeFeed';
 import { ChatAccess } from './ChatAccess';

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { logicalShardForKey, type ShardedDatabase, type UsersClient } from '@chatgraph/db';
+import type { ShardedDatabase, UsersClient } from '@chatgraph/db';
+import { logicalShardForKey } from '@chatgraph/ids';
 import { userError } from '@chatgraph/errors';
 import { USER_RECORD_SELECT, type UserRecord } from './UserRecord';
 import { isRecordNotFound, isUniqueViolation, withDatabase } from './databaseErrors';
