@@ -9,3 +9,4 @@ export type { InfrastructureFailure } from './infrastructureFailure';
 export { postgresError } from './postgresError';
 export type { PostgresError } from './postgresError';
 export { withOutageMapping } from './withOutageMapping';
+export { DateTime } from './DateTime';

@@ -1,7 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { DateTime } from '@chatgraph/service';
 import type { ChatsContext } from '../context';
 import { Chat } from './Chat';
-import { DateTime } from './DateTime';
 import { Message } from './Message';
 import { Mutation } from './Mutation';
 import { Query } from './Query';
