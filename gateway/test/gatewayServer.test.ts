@@ -8,10 +8,20 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { identitySignerFromConfig, tokenServiceFromConfig } from '@chatgraph/auth';
 import { createLogger } from '@chatgraph/logging';
-import { createTestDatabases, ProcessStack, testConfig, type TestDatabases } from '@chatgraph/testing';
+import {
+  createTestDatabases,
+  gatewayRequest,
+  liveClient,
+  ProcessStack,
+  signUp,
+  sleep,
+  subscribe,
+  testConfig,
+  type TestDatabases,
+  type TestUser,
+} from '@chatgraph/testing';
 import { createGatewayServer, type GatewayServer } from '../src/server';
 import { SupergraphSource, DEFAULT_SUPERGRAPH_PATH } from '../src/supergraph/SupergraphSource';
-import { gql, liveClient, signUp, sleep, subscribe, type TestUser } from '../../test/e2e/support/clients';
 
 const EVENTS =
   'subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq message { text author { displayName } } } }';
@@ -31,7 +41,7 @@ describe('gateway server', () => {
   const config = testConfig({ SUBSCRIPTIONS_PER_CONNECTION: '3', INTROSPECTION: 'false' });
 
   const send = async (user: TestUser, text: string) => {
-    const res = await gql<{ sendMessage: { seq: number } }>(
+    const res = await gatewayRequest<{ sendMessage: { seq: number } }>(
       url,
       user.token,
       'mutation($c: ID!, $t: String!, $m: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $m) { seq } }',
@@ -42,9 +52,14 @@ describe('gateway server', () => {
   };
   const lastSeq = async () =>
     (
-      await gql<{ chat: { lastSeq: number } }>(url, owner.token, 'query($c: ID!) { chat(id: $c) { lastSeq } }', {
-        c: chatId,
-      })
+      await gatewayRequest<{ chat: { lastSeq: number } }>(
+        url,
+        owner.token,
+        'query($c: ID!) { chat(id: $c) { lastSeq } }',
+        {
+          c: chatId,
+        },
+      )
     ).data!.chat.lastSeq;
 
   beforeAll(async () => {
@@ -72,7 +87,7 @@ describe('gateway server', () => {
     wsUrl = url.replace('http://', 'ws://');
     owner = await signUp(url, 'Owner');
     members = await Promise.all([1, 2, 3, 4].map((i) => signUp(url, `Member ${i}`)));
-    const created = await gql<{ createGroupChat: { id: string } }>(
+    const created = await gatewayRequest<{ createGroupChat: { id: string } }>(
       url,
       owner.token,
       'mutation($m: [ID!]!) { createGroupChat(title: "g", memberIds: $m) { id } }',
@@ -115,7 +130,7 @@ describe('gateway server', () => {
       { c: chatId, a: await lastSeq() },
     );
     await sleep(300);
-    const removed = await gql(
+    const removed = await gatewayRequest(
       url,
       owner.token,
       'mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }',
@@ -163,7 +178,7 @@ describe('gateway server', () => {
 
   it("keeps each viewer's activity stream to themself", async () => {
     const [a, b] = [members[0]!, members[1]!];
-    const direct = await gql<{ createDirectChat: { id: string } }>(
+    const direct = await gatewayRequest<{ createDirectChat: { id: string } }>(
       url,
       owner.token,
       'mutation($u: ID!) { createDirectChat(userId: $u) { id } }',
@@ -176,7 +191,7 @@ describe('gateway server', () => {
     const subA = subscribe<{ myChatActivity: { chat: { id: string } } }>(clientA, ACTIVITY);
     const subB = subscribe<{ myChatActivity: { chat: { id: string } } }>(clientB, ACTIVITY);
     await sleep(400);
-    await gql(
+    await gatewayRequest(
       url,
       owner.token,
       'mutation($c: ID!) { sendMessage(chatId: $c, text: "just us", clientMessageId: "direct-1") { id } }',
@@ -255,9 +270,9 @@ describe('gateway server', () => {
     expect((await fetch(`${base}/ready`)).status).toBe(200);
     const csrf = await fetch(`${url}?query=${encodeURIComponent('{ __typename }')}`);
     expect(csrf.status).toBe(400);
-    const introspection = await gql(url, owner.token, '{ __schema { types { name } } }');
+    const introspection = await gatewayRequest(url, owner.token, '{ __schema { types { name } } }');
     expect(introspection.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const deep = await gql(
+    const deep = await gatewayRequest(
       url,
       owner.token,
       `{ me { ${'chats { nodes { members { user { '.repeat(4)}id${' } } } }'.repeat(4)} } }`,
@@ -267,10 +282,10 @@ describe('gateway server', () => {
       extensions: { code: 'QUERY_TOO_COMPLEX', depth: 18, maxDepth: 12 },
     });
     expect(deep.status).toBe(400);
-    const badToken = await gql(url, 'not-a-token', '{ me { id } }');
+    const badToken = await gatewayRequest(url, 'not-a-token', '{ me { id } }');
     expect(badToken.status).toBe(401);
     expect(badToken.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    const badId = await gql(url, owner.token, '{ chat(id: "abc") { id } }');
+    const badId = await gatewayRequest(url, owner.token, '{ chat(id: "abc") { id } }');
     expect(badId.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

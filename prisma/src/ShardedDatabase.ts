@@ -1,7 +1,6 @@
 import { Pool } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { logicalShardOf } from './ids';
-import type { PhysicalShard, ShardMap } from './ShardMap';
+import { logicalShardOf, type PhysicalShard, type ShardMap } from '@chatgraph/ids';
 
 /** The URL of database `database` on the server of `baseUrl` (whose own path, if any, is replaced). */
 export function databaseUrl(baseUrl: string, database: string): string {

@@ -1,7 +1,7 @@
 import type { Config } from '@chatgraph/config';
 import { PrismaClient as UsersPrismaClient } from '../generated/users/client';
 import { PrismaClient as ChatsPrismaClient } from '../generated/chats/client';
-import { ShardMap } from './ShardMap';
+import { ShardMap } from '@chatgraph/ids';
 import { ShardedDatabase } from './ShardedDatabase';
 
 export { UsersPrismaClient, ChatsPrismaClient };

@@ -1,6 +1,3 @@
-export * from './ids';
-export { ShardMap } from './ShardMap';
-export type { PhysicalShard } from './ShardMap';
 export { ShardedDatabase, databaseUrl } from './ShardedDatabase';
 export type { ShardedDatabaseOptions, Disconnectable } from './ShardedDatabase';
 export {
@@ -14,12 +11,12 @@ export type { UsersClient, ChatsClient, ShardedService } from './databases';
 export {
   runMigrations,
   readMigrations,
+  readMigrationSets,
   describe as describeMigration,
   MigrationChecksumError,
 } from './migrate/runMigrations';
 export type { MigrationFile, ShardMigrationResult, RunMigrationsOptions } from './migrate/runMigrations';
 export { migrateAll, SHARDED_SERVICES } from './migrate/migrateAll';
-export { migrationsDirFor } from './paths';
+export { migrationsDirFor, migrationsDirsFor, sharedMigrationsDir } from './paths';
 export { Prisma as UsersPrisma } from '../generated/users/client';
 export { Prisma as ChatsPrisma } from '../generated/chats/client';
-export { isDatabaseUnavailable } from './isDatabaseUnavailable';

@@ -16,3 +16,13 @@ function packageRoot(): string {
 export function migrationsDirFor(service: ShardedService): string {
   return path.join(packageRoot(), service, 'migrations');
 }
+
+/** Migrations every service database gets besides its own, interleaved by timestamp (`prisma/shared/migrations`). */
+export function sharedMigrationsDir(): string {
+  return path.join(packageRoot(), 'shared', 'migrations');
+}
+
+/** Every migrations folder of a service's databases: the shared set and the service's own. */
+export function migrationsDirsFor(service: ShardedService): string[] {
+  return [sharedMigrationsDir(), migrationsDirFor(service)];
+}

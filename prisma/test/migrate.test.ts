@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { MigrationChecksumError, ShardMap, databaseUrl, migrationsDirFor, runMigrations } from '../src';
+import { ShardMap } from '@chatgraph/ids';
+import { MigrationChecksumError, databaseUrl, migrationsDirFor, runMigrations } from '../src';
 import { dropTestDatabases, testConfig } from '@chatgraph/testing';
 
 describe('shard-aware migration runner', () => {
@@ -23,8 +24,8 @@ describe('shard-aware migration runner', () => {
   it('creates missing databases and applies every migration to every shard, once, even when two run at once', async () => {
     const lines: string[] = [];
     const [a, b] = await Promise.all([
-      runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDir: dir, log: (l) => lines.push(l) }),
-      runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDir: dir }),
+      runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDirs: [dir], log: (l) => lines.push(l) }),
+      runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDirs: [dir] }),
     ]);
     for (let i = 0; i < 3; i++) {
       // exactly one of the two runners applied the init migration on each shard
@@ -47,7 +48,7 @@ describe('shard-aware migration runner', () => {
     const results = await runMigrations({
       baseUrl: config.DATABASE_URL,
       map,
-      migrationsDir: dir,
+      migrationsDirs: [dir],
       log: (l) => lines.push(l),
     });
     expect(results.every((r) => r.applied.length === 0 && !r.createdDatabase)).toBe(true);
@@ -60,7 +61,7 @@ describe('shard-aware migration runner', () => {
       path.join(dir, '20260201000000_add_bio', 'migration.sql'),
       'ALTER TABLE users ADD COLUMN bio text;',
     );
-    const results = await runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDir: dir });
+    const results = await runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDirs: [dir] });
     expect(results.map((r) => r.applied)).toEqual([
       ['20260201000000_add_bio'],
       ['20260201000000_add_bio'],
@@ -72,7 +73,7 @@ describe('shard-aware migration runner', () => {
     fs.mkdirSync(path.join(dir, '20260301000000_more'));
     fs.writeFileSync(path.join(dir, '20260301000000_more', 'migration.sql'), 'ALTER TABLE users ADD COLUMN more text;');
     fs.appendFileSync(path.join(dir, '20260201000000_add_bio', 'migration.sql'), '\n-- edited\n');
-    await expect(runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDir: dir })).rejects.toThrow(
+    await expect(runMigrations({ baseUrl: config.DATABASE_URL, map, migrationsDirs: [dir] })).rejects.toThrow(
       MigrationChecksumError,
     );
     const client = new Client({ connectionString: databaseUrl(config.DATABASE_URL, map.shards[0]!.database) });

@@ -6,13 +6,18 @@
 import { IdentitySigner, TokenService } from '@chatgraph/auth';
 import {
   createTestDatabases,
+  gatewayRequest,
+  liveClient,
   ProcessStack,
   RedisServer,
+  signUp,
+  sleep,
   subgraphRequester,
+  subscribe,
   testConfig,
   type TestDatabases,
+  type TestUser,
 } from '@chatgraph/testing';
-import { gql, liveClient, signUp, sleep, subscribe, type TestUser } from './support/clients';
 
 const EVENTS = `subscription($chatId: ID!, $afterSeq: Int) {
   chatEvents(chatId: $chatId, afterSeq: $afterSeq) {
@@ -42,7 +47,7 @@ describe('gateway end to end', () => {
 
   const A = () => stack.url('gatewayA');
   const send = async (user: TestUser, text: string, via = A()) => {
-    const res = await gql<{ sendMessage: { seq: number } }>(
+    const res = await gatewayRequest<{ sendMessage: { seq: number } }>(
       via,
       user.token,
       'mutation($c: ID!, $t: String!, $m: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $m) { seq } }',
@@ -61,14 +66,14 @@ describe('gateway end to end', () => {
     await stack.startSubgraphs();
     await Promise.all([stack.start('gatewayA', 'gateway'), stack.start('gatewayB', 'gateway')]);
     [alice, bob, mallory] = await Promise.all([signUp(A(), 'Alice'), signUp(A(), 'Bob'), signUp(A(), 'Mallory')]);
-    const created = await gql<{ createGroupChat: { id: string; lastSeq: number } }>(
+    const created = await gatewayRequest<{ createGroupChat: { id: string; lastSeq: number } }>(
       A(),
       alice.token,
       'mutation($t: String!, $m: [ID!]!) { createGroupChat(title: $t, memberIds: $m) { id lastSeq } }',
       { t: 'e2e', m: [bob.id] },
     );
     chatId = created.data!.createGroupChat.id;
-    await gql(A(), bob.token, 'mutation { heartbeat(status: ONLINE) { status } }');
+    await gatewayRequest(A(), bob.token, 'mutation { heartbeat(status: ONLINE) { status } }');
   }, 120_000);
 
   afterAll(async () => {
@@ -79,9 +84,14 @@ describe('gateway end to end', () => {
 
   const lastSeq = async () =>
     (
-      await gql<{ chat: { lastSeq: number } }>(A(), alice.token, 'query($c: ID!) { chat(id: $c) { lastSeq } }', {
-        c: chatId,
-      })
+      await gatewayRequest<{ chat: { lastSeq: number } }>(
+        A(),
+        alice.token,
+        'query($c: ID!) { chat(id: $c) { lastSeq } }',
+        {
+          c: chatId,
+        },
+      )
     ).data!.chat.lastSeq;
 
   it('delivers an event sent through instance A to a subscriber on instance B, with fields of all three subgraphs', async () => {
@@ -203,7 +213,7 @@ describe('gateway end to end', () => {
 
   it('answers queries with the rest of the data when presence is down, with an error on the missing field', async () => {
     await stack.kill('presence');
-    const res = await gql<{
+    const res = await gatewayRequest<{
       chat: {
         title: string;
         messages: { nodes: Array<{ text: string; author: { displayName: string; presence: unknown } }> };

@@ -5,13 +5,17 @@
  */
 import {
   createTestDatabases,
-  HaproxyProcess,
+  gatewayRequest,
   haproxyInstalled,
+  HaproxyProcess,
+  liveClient,
+  type LiveSubscription,
   ProcessStack,
+  signUp,
+  subscribe,
   testConfig,
   type TestDatabases,
 } from '@chatgraph/testing';
-import { gql, liveClient, signUp, subscribe, type LiveSubscription } from './support/clients';
 
 if (!haproxyInstalled)
   console.warn('haproxy is not installed: the scale-out test behind HAProxy is SKIPPED (apt-get install -y haproxy)');
@@ -43,7 +47,7 @@ describeWithHaproxy('scale-out behind HAProxy', () => {
   it('spreads live connections over both instances and delivers every event to every subscriber, on any instance', async () => {
     const owner = await signUp(proxy.url, 'Owner');
     const members = await Promise.all([1, 2, 3].map((i) => signUp(proxy.url, `Member ${i}`)));
-    const created = await gql<{ createGroupChat: { id: string; lastSeq: number } }>(
+    const created = await gatewayRequest<{ createGroupChat: { id: string; lastSeq: number } }>(
       proxy.url,
       owner.token,
       'mutation($m: [ID!]!) { createGroupChat(title: "scale", memberIds: $m) { id lastSeq } }',
@@ -63,7 +67,7 @@ describeWithHaproxy('scale-out behind HAProxy', () => {
     const seqs: number[] = [];
     for (let i = 0; i < 5; i++) {
       const via = [proxy.url, stack.url('gatewayC')][i % 2]!;
-      const res = await gql<{ sendMessage: { seq: number } }>(
+      const res = await gatewayRequest<{ sendMessage: { seq: number } }>(
         via,
         members[i % 3]!.token,
         'mutation($c: ID!, $t: String!, $m: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $m) { seq } }',

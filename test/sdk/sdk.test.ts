@@ -12,9 +12,12 @@ import { TokenService } from '@chatgraph/auth';
 import {
   createTestDatabases,
   freePort,
+  HaproxyProcess,
+  haproxyInstalled,
   ProcessStack,
   RedisServer,
   testConfig,
+  waitUntil,
   type TestDatabases,
 } from '@chatgraph/testing';
 import {
@@ -25,7 +28,6 @@ import {
   type ChatEvent,
   type StreamStatus,
 } from '../../client-sdk/src/index.ts';
-import { HaproxyProcess, haproxyInstalled } from '@chatgraph/testing';
 
 if (!haproxyInstalled)
   console.warn('haproxy is not installed: the SDK stack tests are SKIPPED (apt-get install -y haproxy)');
@@ -48,14 +50,6 @@ interface Follower {
   close(): void;
   /** Rejects when the stream ended with an error. */
   ended: Promise<void>;
-}
-
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -9,6 +9,7 @@ import { IDENTITY_HEADER, IdentityError, type IdentitySigner, type Identity } fr
 import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { nodeHttpHandler, sendJson } from './nodeHttpHandler';
+import { withOutageMapping } from './withOutageMapping';
 
 /** What every subgraph resolver receives in its context, plus the service's own additions. */
 export interface BaseSubgraphContext {
@@ -46,14 +47,17 @@ export interface SubgraphServer<TContext extends BaseSubgraphContext = BaseSubgr
 /**
  * Builds a Federation 2 subgraph server: `/graphql` (POST, and GET for health of tools), `/health` (liveness) and
  * `/ready` (readiness). Every GraphQL request must carry a valid gateway identity header, otherwise it is refused with
- * `UNAUTHENTICATED` and HTTP 401 before any resolver runs.
+ * `UNAUTHENTICATED` and HTTP 401 before any resolver runs. Resolvers are wrapped by {@link withOutageMapping}: an
+ * unreachable backing store is `SERVICE_UNAVAILABLE` in every subgraph.
  */
 export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   options: SubgraphServerOptions<TContext>,
 ): SubgraphServer<TContext> {
   const { logger } = options;
+  // Every subgraph maps an unreachable Postgres or Redis to SERVICE_UNAVAILABLE the same way, in one place.
+  const resolvers = withOutageMapping(options.resolvers, options.name);
   const schema = buildSubgraphSchema([
-    { typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> },
+    { typeDefs: options.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> },
   ]);
   const apollo = new ApolloServer<TContext>({
     schema,

@@ -3,3 +3,10 @@ export type { BaseSubgraphContext, SubgraphServer, SubgraphServerOptions } from 
 export { nodeHttpHandler, MAX_BODY_BYTES } from './nodeHttpHandler';
 export { runService } from './runService';
 export type { RunningService } from './runService';
+export { mapOutage } from './mapOutage';
+export { infrastructureFailure } from './infrastructureFailure';
+export type { InfrastructureFailure } from './infrastructureFailure';
+export { postgresError } from './postgresError';
+export type { PostgresError } from './postgresError';
+export { withOutageMapping } from './withOutageMapping';
+export { DateTime } from './DateTime';

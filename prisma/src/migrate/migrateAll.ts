@@ -1,6 +1,6 @@
 import type { Config } from '@chatgraph/config';
 import { shardMapFor, type ShardedService } from '../databases';
-import { migrationsDirFor } from '../paths';
+import { migrationsDirsFor } from '../paths';
 import { runMigrations, type ShardMigrationResult } from './runMigrations';
 
 /** The services with sharded databases, in migration order. */
@@ -17,7 +17,7 @@ export async function migrateAll(
     out[service] = await runMigrations({
       baseUrl: config.DATABASE_URL,
       map: shardMapFor(config, service),
-      migrationsDir: migrationsDirFor(service),
+      migrationsDirs: migrationsDirsFor(service),
       log: (line) => log(`${service}: ${line}`),
     });
   }

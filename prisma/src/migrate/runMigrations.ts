@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { databaseUrl } from '../ShardedDatabase';
-import type { PhysicalShard, ShardMap } from '../ShardMap';
+import type { PhysicalShard, ShardMap } from '@chatgraph/ids';
 
 /** A migration file: `<dir>/<timestamp>_<name>/migration.sql` (Prisma's layout). */
 export interface MigrationFile {
@@ -39,8 +39,11 @@ export interface RunMigrationsOptions {
   /** Server URL without a database. */
   baseUrl: string;
   map: ShardMap;
-  /** Folder holding `<timestamp>_<name>/migration.sql`. */
-  migrationsDir: string;
+  /**
+   * Folders holding `<timestamp>_<name>/migration.sql`: the shared set and the service's own (see
+   * {@link readMigrationSets}).
+   */
+  migrationsDirs: readonly string[];
   /** Receives one line per shard. @default no output */
   log?: (line: string) => void;
 }
@@ -48,6 +51,23 @@ export interface RunMigrationsOptions {
 // One key for every chatgraph migration run; held per database, so runs on different shards do not wait on each
 // other but two runs on the same shard are serialized.
 const ADVISORY_LOCK_KEY = 0x63686174; // "chat"
+
+/**
+ * Reads several migration folders as ONE history, in name (timestamp) order. Every service database gets the shared
+ * set (`prisma/shared/migrations`: what all of them have in common, such as the id generator) and its service's own;
+ * interleaving by timestamp applies a fresh database in the order the files were written, and a database migrated
+ * before a shared migration existed simply finds it pending. Names are the ledger's keys, so two sets may not use
+ * the same one.
+ */
+export function readMigrationSets(dirs: readonly string[]): MigrationFile[] {
+  const files = dirs.flatMap((dir) => readMigrations(dir));
+  const seen = new Set<string>();
+  for (const file of files) {
+    if (seen.has(file.name)) throw new Error(`migration ${file.name} exists in more than one of ${dirs.join(', ')}`);
+    seen.add(file.name);
+  }
+  return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
 
 /** Reads the migration files of a folder, in name (timestamp) order. */
 export function readMigrations(dir: string): MigrationFile[] {
@@ -133,12 +153,13 @@ async function migrateShard(
 }
 
 /**
- * Creates any missing shard database and applies pending migrations to every shard of a map, each in its own
+ * Creates any missing shard database and applies pending migrations (of every folder in `migrationsDirs`, merged by
+ * {@link readMigrationSets}) to every shard of a map, each in its own
  * transaction under an advisory lock (two runners at once are safe). Idempotent; refuses with
  * {@link MigrationChecksumError} when an applied migration's file changed.
  */
 export async function runMigrations(options: RunMigrationsOptions): Promise<ShardMigrationResult[]> {
-  const files = readMigrations(options.migrationsDir);
+  const files = readMigrationSets(options.migrationsDirs);
   const results: ShardMigrationResult[] = [];
   for (const shard of options.map.shards) {
     const result = await migrateShard(options.baseUrl, shard, files);

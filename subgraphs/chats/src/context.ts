@@ -1,10 +1,10 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
-import type { ChatLoaders } from './storage/ChatLoaders';
+import type { ChatLoaders } from './loaders/ChatLoaders';
 import type { ChatStore } from './storage/ChatStore';
-import type { EventPublisher } from './storage/EventPublisher';
+import type { EventPublisher } from './live/EventPublisher';
 import type { MembershipStore } from './storage/MembershipStore';
 import type { MessageStore } from './storage/MessageStore';
-import type { TypingLimiter } from './storage/TypingLimiter';
+import type { TypingLimiter } from './policy/TypingLimiter';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 
 /** The long-lived storage objects of one chats process (shared by all requests). */

@@ -5,7 +5,7 @@ import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { runService } from '@chatgraph/service';
 import { createChatsServer } from './server';
-import { IndexRepairer } from './storage/IndexRepairer';
+import { IndexRepairer } from './jobs/IndexRepairer';
 
 const config = loadConfigOrExit();
 const logger = createLogger('chats', config.LOG_LEVEL);

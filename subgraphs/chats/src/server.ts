@@ -2,18 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, type DocumentNode } from 'graphql';
 import type { IdentitySigner } from '@chatgraph/auth';
-import { parseId, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 import type { Logger } from '@chatgraph/logging';
 import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
 import type { ChatsContext, ChatsStores } from './context';
 import { resolvers } from './resolvers';
-import { ChangeFeed, type ChangeFeedHooks } from './storage/ChangeFeed';
-import { ChatLoaders } from './storage/ChatLoaders';
+import { ChangeFeed, type ChangeFeedHooks } from './live/ChangeFeed';
+import { ChatLoaders } from './loaders/ChatLoaders';
 import { ChatStore } from './storage/ChatStore';
-import { EventPublisher, type EventBus } from './storage/EventPublisher';
+import { EventPublisher, type EventBus } from './live/EventPublisher';
 import { MembershipStore } from './storage/MembershipStore';
 import { MessageStore } from './storage/MessageStore';
-import { TypingLimiter, type TypingLimiterOptions } from './storage/TypingLimiter';
+import { TypingLimiter, type TypingLimiterOptions } from './policy/TypingLimiter';
 
 /** The chats subgraph's SDL (read from src/, so it works from src/ and dist/ alike). */
 export const typeDefs: DocumentNode = parse(
@@ -82,7 +83,7 @@ export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
 
 // The package's entry point: what tools, benchmarks and end-to-end tests build a chats service from.
 export type { ChatsContext, ChatsStores } from './context';
-export { IndexRepairer, type IndexRepairerOptions } from './storage/IndexRepairer';
+export { IndexRepairer, type IndexRepairerOptions } from './jobs/IndexRepairer';
 export { MessageStore, type SendResult } from './storage/MessageStore';
-export type { ChangeFeedHooks } from './storage/ChangeFeed';
-export type { EventBus } from './storage/EventPublisher';
+export type { ChangeFeedHooks } from './live/ChangeFeed';
+export type { EventBus } from './live/EventPublisher';

@@ -1,6 +1,6 @@
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import type { Config } from '@chatgraph/config';
-import { composeId } from '@chatgraph/db';
+import { composeId } from '@chatgraph/ids';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import {

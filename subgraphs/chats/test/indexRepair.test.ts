@@ -1,5 +1,5 @@
 import { createLogger } from '@chatgraph/logging';
-import { IndexRepairer } from '../src/storage/IndexRepairer';
+import { IndexRepairer } from '../src/jobs/IndexRepairer';
 import { countRows, createGroup, newUser, ok, startChats, type ChatsHarness } from './harness';
 
 let h: ChatsHarness;

@@ -1,4 +1,4 @@
-import { TypingLimiter } from '../src/storage/TypingLimiter';
+import { TypingLimiter } from '../src/policy/TypingLimiter';
 
 describe('TypingLimiter', () => {
   let now = 0;

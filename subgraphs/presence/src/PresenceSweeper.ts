@@ -1,4 +1,3 @@
-import { GraphQLError } from 'graphql';
 import type { Logger } from '@chatgraph/logging';
 import type { PresenceStore } from './storage/PresenceStore';
 
@@ -96,8 +95,7 @@ export class PresenceSweeper {
     } catch (err) {
       // Log the first failure of a series only; an outage would otherwise log every interval.
       if (!this.failing) {
-        const cause = err instanceof GraphQLError && err.originalError ? err.originalError : err;
-        this.logger.warn({ err: (cause as Error).message }, 'presence sweeper: sweep failed, will retry');
+        this.logger.warn({ err: (err as Error).message }, 'presence sweeper: sweep failed, will retry');
       }
       this.failing = true;
     }

@@ -1,4 +1,4 @@
-import { decomposeId, logicalShardForKey } from '@chatgraph/db';
+import { decomposeId, logicalShardForKey } from '@chatgraph/ids';
 import { GraphQLError } from 'graphql';
 import { UsersStorage } from '../src/storage/UsersStorage';
 import { countRows, SIGN_UP, startUsers, type AuthData, type StartedUsers } from './startUsers';

@@ -1,7 +1,7 @@
 import { badInput } from '@chatgraph/errors';
 import type { ChatsContext } from '../context';
-import { messageCursor, parseMessageCursor } from '../storage/cursors';
-import { memberPayload, messagePayload, type MessagePayload } from '../storage/payloads';
+import { messageCursor, parseMessageCursor } from './cursors';
+import { memberPayload, messagePayload, type MessagePayload } from '../payloads';
 import type { ChatView } from '../storage/records';
 import { memberView } from './access';
 import { idArg, intArg, requireViewer } from './args';

@@ -1,6 +1,6 @@
 import { badInput, userError } from '@chatgraph/errors';
 import type { ChatsContext } from '../context';
-import { messagePayload, type MessagePayload } from '../storage/payloads';
+import { messagePayload, type MessagePayload } from '../payloads';
 import type { ChatView } from '../storage/records';
 import { memberView } from './access';
 import { clientMessageIdArg, idArg, idListArg, intArg, requireViewer, textArg, titleArg } from './args';

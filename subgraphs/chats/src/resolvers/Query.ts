@@ -1,7 +1,7 @@
 import { badInput } from '@chatgraph/errors';
 import type { ChatsContext } from '../context';
 import { EventLog } from '../storage/EventLog';
-import { chatEventPayload, type ChatEventPayload } from '../storage/payloads';
+import { chatEventPayload, type ChatEventPayload } from '../payloads';
 import type { ChatView } from '../storage/records';
 import { memberView } from './access';
 import { idArg, intArg, requireViewer } from './args';

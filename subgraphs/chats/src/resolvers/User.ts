@@ -1,6 +1,6 @@
 import { userError } from '@chatgraph/errors';
 import type { ChatsContext } from '../context';
-import type { UserRef } from '../storage/payloads';
+import type { UserRef } from '../payloads';
 import { myChats } from './myChats';
 import { requireViewer } from './args';
 

@@ -1,4 +1,4 @@
-import { parseId } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 import { badInput, userError } from '@chatgraph/errors';
 
 /**

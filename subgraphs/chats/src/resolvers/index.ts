@@ -1,8 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { DateTime } from '@chatgraph/service';
 import type { ChatsContext } from '../context';
 import { Chat } from './Chat';
-import { DateTime } from './DateTime';
-import { withOutageMapping } from './databaseOutage';
 import { Message } from './Message';
 import { Mutation } from './Mutation';
 import { Query } from './Query';
@@ -10,9 +9,10 @@ import { User } from './User';
 
 /**
  * Every resolver of the chats subgraph. Subscription fields have none: the gateway serves them from Redis (see the
- * `@live` directive in schema.graphql); this subgraph only publishes. A shard outage becomes SERVICE_UNAVAILABLE.
+ * `@live` directive in schema.graphql); this subgraph only publishes. (A shard outage becomes SERVICE_UNAVAILABLE in
+ * `createSubgraphServer`, as in every subgraph.)
  */
-export const resolvers: GraphQLResolverMap<ChatsContext> = withOutageMapping<ChatsContext>({
+export const resolvers: GraphQLResolverMap<ChatsContext> = {
   DateTime,
   Query,
   Mutation,
@@ -20,4 +20,4 @@ export const resolvers: GraphQLResolverMap<ChatsContext> = withOutageMapping<Cha
   Message,
   User,
   ChatEvent: {},
-});
+};

@@ -1,6 +1,6 @@
 import { badInput } from '@chatgraph/errors';
 import type { ChatsContext } from '../context';
-import { chatCursor, parseChatCursor } from '../storage/cursors';
+import { chatCursor, parseChatCursor } from './cursors';
 import type { ChatView } from '../storage/records';
 import { intArg } from './args';
 import { connection } from './connection';

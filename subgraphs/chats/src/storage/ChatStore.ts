@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { ChatsPrisma, LOGICAL_SHARDS, logicalShardForKey, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import { LOGICAL_SHARDS, logicalShardForKey } from '@chatgraph/ids';
 import { badInput, userError } from '@chatgraph/errors';
-import type { ChangeFeed } from './ChangeFeed';
-import { ChatAccess } from './ChatAccess';
+import { ChatAccess } from '../policy/ChatAccess';
+import { ChatRows } from './ChatRows';
 import { EventLog } from './EventLog';
-import type { ChatPosition } from './cursors';
-import type { ChatRecord, ChatView, MemberRecord } from './records';
+import type { ChatPosition, ChatRecord, ChatView, CommitListener, MemberRecord } from './records';
 import {
   CHAT_COLUMNS,
   bigintArray,
@@ -60,7 +60,7 @@ export class ChatStore {
 
   constructor(
     private readonly db: ShardedDatabase<ChatsClient>,
-    private readonly feed: ChangeFeed,
+    private readonly feed: CommitListener,
   ) {
     this.index = new UserChatIndex(db);
   }
@@ -77,7 +77,7 @@ export class ChatStore {
         )
         SELECT ${CHAT_COLUMNS} FROM c`;
       const chat = chatFromRow(rows[0]!);
-      const members = await ChatAccess.insertMembers(tx, chat.id, [
+      const members = await ChatRows.insertMembers(tx, chat.id, [
         { userId: ownerId, role: 'OWNER' },
         ...memberIds.map((userId) => ({ userId, role: 'MEMBER' as const })),
       ]);
@@ -117,7 +117,7 @@ export class ChatStore {
       const locked = await tx.$queryRaw<ChatRow[]>`
         SELECT ${CHAT_COLUMNS} FROM chats c WHERE c.direct_key = ${directKey} FOR UPDATE`;
       const chat = chatFromRow(locked[0]!);
-      const current = await ChatAccess.members(tx, chat.id, pair);
+      const current = await ChatRows.members(tx, chat.id, pair);
       const missing = pair.filter((id) => !current.has(id));
       if (missing.length === 0)
         return {
@@ -129,7 +129,7 @@ export class ChatStore {
           outboxIds: [],
           viewer: current.get(viewerId)!,
         };
-      const added = await ChatAccess.insertMembers(
+      const added = await ChatRows.insertMembers(
         tx,
         chat.id,
         missing.map((userId) => ({ userId, role: 'MEMBER' as const })),
@@ -151,11 +151,11 @@ export class ChatStore {
   /** Renames a group chat (owner and admins). Same title: nothing is written. */
   async rename(actorId: bigint, chatId: bigint, title: string): Promise<ChatView> {
     const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
-      const chat = await ChatAccess.lock(tx, chatId);
+      const chat = await ChatRows.lock(tx, chatId);
       const actor = ChatAccess.requireMember(
         chatId,
         chat,
-        (await ChatAccess.members(tx, chatId, [actorId])).get(actorId),
+        (await ChatRows.members(tx, chatId, [actorId])).get(actorId),
       );
       if (chat!.kind === 'DIRECT') throw badInput('chatId', 'A direct chat has no title.');
       if (!ChatAccess.canManage(actor.role))

@@ -1,9 +1,9 @@
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { badInput, userError } from '@chatgraph/errors';
-import type { ChangeFeed } from './ChangeFeed';
-import { ChatAccess } from './ChatAccess';
+import { ChatAccess } from '../policy/ChatAccess';
+import { ChatRows } from './ChatRows';
 import { EventLog } from './EventLog';
-import type { ChatView, MemberRecord } from './records';
+import type { ChatView, CommitListener, MemberRecord } from './records';
 import { CHAT_COLUMNS, chatFromRow, memberFromRow, type ChatRow } from './rows';
 import { runTransaction } from './runTransaction';
 
@@ -14,14 +14,14 @@ import { runTransaction } from './runTransaction';
 export class MembershipStore {
   constructor(
     private readonly db: ShardedDatabase<ChatsClient>,
-    private readonly feed: ChangeFeed,
+    private readonly feed: CommitListener,
   ) {}
 
   /** Adds users to a group chat (owner/admins); users already members are skipped. */
   async addMembers(actorId: bigint, chatId: bigint, userIds: readonly bigint[]): Promise<ChatView> {
     const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
-      const chat = await ChatAccess.lock(tx, chatId);
-      const current = await ChatAccess.members(tx, chatId, [actorId, ...userIds]);
+      const chat = await ChatRows.lock(tx, chatId);
+      const current = await ChatRows.members(tx, chatId, [actorId, ...userIds]);
       const actor = ChatAccess.requireMember(chatId, chat, current.get(actorId));
       if (chat!.kind === 'DIRECT')
         throw badInput('chatId', 'A direct chat cannot gain members; create a group chat instead.');
@@ -29,7 +29,7 @@ export class MembershipStore {
       const fresh = userIds.filter((id) => !current.has(id));
       if (fresh.length === 0)
         return { chatId, chat: chat!, events: [], memberIds: [], removedIds: [], outboxIds: [], actor };
-      const added = await ChatAccess.insertMembers(
+      const added = await ChatRows.insertMembers(
         tx,
         chatId,
         fresh.map((userId) => ({ userId, role: 'MEMBER' as const })),
@@ -49,17 +49,17 @@ export class MembershipStore {
 
   /**
    * Removes a member from a group chat: the owner removes anyone, admins remove members. The removed member's row is
-   * locked before the chat row (the lock order of `ChatAccess`), so an in-flight send of theirs either lands before
+   * locked before the chat row (the lock order of `ChatRows`), so an in-flight send of theirs either lands before
    * the MEMBER_REMOVED event or is refused.
    */
   async removeMember(actorId: bigint, chatId: bigint, userId: bigint): Promise<ChatView> {
     const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
-      const target = await ChatAccess.lockMember(tx, chatId, userId);
-      const chat = await ChatAccess.lock(tx, chatId);
+      const target = await ChatRows.lockMember(tx, chatId, userId);
+      const chat = await ChatRows.lock(tx, chatId);
       const actor = ChatAccess.requireMember(
         chatId,
         chat,
-        (await ChatAccess.members(tx, chatId, [actorId])).get(actorId),
+        (await ChatRows.members(tx, chatId, [actorId])).get(actorId),
       );
       if (chat!.kind === 'DIRECT')
         throw badInput('chatId', 'Members cannot be removed from a direct chat; use leaveChat.');
@@ -88,8 +88,8 @@ export class MembershipStore {
    */
   async leave(userId: bigint, chatId: bigint): Promise<void> {
     const change = await runTransaction(this.db.clientFor(chatId), async (tx) => {
-      const self = await ChatAccess.lockMember(tx, chatId, userId);
-      const chat = await ChatAccess.lock(tx, chatId);
+      const self = await ChatRows.lockMember(tx, chatId, userId);
+      const chat = await ChatRows.lock(tx, chatId);
       const membership = ChatAccess.requireMember(chatId, chat, self);
       await tx.$executeRaw`DELETE FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${userId}`;
       if (membership.role === 'OWNER') {
@@ -136,7 +136,7 @@ export class MembershipStore {
       });
       return { chat: chatFromRow(row), membership };
     }
-    const { chat, membership } = await ChatAccess.explain(client, chatId, userId);
+    const { chat, membership } = await ChatRows.explain(client, chatId, userId);
     const member = ChatAccess.requireMember(chatId, chat, membership);
     if (seq > chat!.lastSeq) throw badInput('seq', `seq ${seq} is beyond the chat's last seq ${chat!.lastSeq}.`);
     return { chat: chat!, membership: member };

@@ -1,10 +1,11 @@
-import { logicalShardOf, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import { logicalShardOf } from '@chatgraph/ids';
 import { userError } from '@chatgraph/errors';
-import type { ChangeFeed } from './ChangeFeed';
-import { ChatAccess } from './ChatAccess';
+import { ChatAccess } from '../policy/ChatAccess';
+import { ChatRows } from './ChatRows';
 import { isUniqueViolation } from './dbErrors';
 import { EventLog } from './EventLog';
-import type { ChatRole, EventRecord, MessageRecord } from './records';
+import type { ChatRole, CommitListener, EventRecord, MessageRecord } from './records';
 import { MESSAGE_COLUMNS, bigintArray, messageFromRow, type MessageRow } from './rows';
 import { runTransaction } from './runTransaction';
 
@@ -46,7 +47,7 @@ const CLIENT_MESSAGE_ID_KEY = 'messages_chat_id_author_id_client_message_id_key'
 export class MessageStore {
   constructor(
     private readonly db: ShardedDatabase<ChatsClient>,
-    private readonly feed: ChangeFeed,
+    private readonly feed: CommitListener,
   ) {}
 
   /**
@@ -78,7 +79,7 @@ export class MessageStore {
     }
     const row = rows[0];
     if (!row) {
-      const { chat, membership } = await ChatAccess.explain(client, chatId, authorId);
+      const { chat, membership } = await ChatRows.explain(client, chatId, authorId);
       ChatAccess.requireMember(chatId, chat, membership);
       throw new Error(`send to chat ${chatId} wrote nothing for a member`);
     }

@@ -1,6 +1,6 @@
 /**
  * What the storage layer hands to the rest of the service: plain rows with 64-bit ids as bigint and instants as Date.
- * Resolvers and publishers turn them into GraphQL-shaped payloads (see `payloads.ts`).
+ * Resolvers and publishers turn them into GraphQL-shaped payloads (see `../payloads.ts`).
  */
 
 /** DIRECT or GROUP. */
@@ -78,4 +78,23 @@ export interface ChatChange {
   memberIds: bigint[];
   /** Users who left the chat in this change (they still get their activity and are re-authorized). */
   removedIds: bigint[];
+}
+
+/** A committed change plus the index outbox rows it wrote on its chat's shard. */
+export interface CommittedChange extends ChatChange {
+  outboxIds: bigint[];
+}
+
+/**
+ * Told about every change right after its transaction committed (`live/ChangeFeed`: index upkeep, then publishing).
+ * The stores call it and know nothing of what it does; it never rejects, since nothing can undo the commit.
+ */
+export interface CommitListener {
+  committed(change: CommittedChange): Promise<void>;
+}
+
+/** Position of a chat in an activity-ordered list (what a chat-list cursor encodes). */
+export interface ChatPosition {
+  lastActivityAt: Date;
+  chatId: bigint;
 }

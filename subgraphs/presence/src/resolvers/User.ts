@@ -1,4 +1,4 @@
-import { parseId } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 import { badInput } from '@chatgraph/errors';
 import type { Presence } from '../storage/Presence';
 import type { PresenceContext } from './PresenceContext';

@@ -1,4 +1,4 @@
-import { parseId } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 import { badInput } from '@chatgraph/errors';
 
 /** Most users one `presenceChanged` subscription may watch. */

@@ -1,4 +1,4 @@
-import { parseId } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 import { userError } from '@chatgraph/errors';
 import type { BaseSubgraphContext } from '@chatgraph/service';
 

@@ -1,5 +1,4 @@
-import type { SubgraphServerOptions } from '@chatgraph/service';
-import { DateTime } from './DateTime';
+import { DateTime, type SubgraphServerOptions } from '@chatgraph/service';
 import { Mutation } from './Mutation';
 import type { PresenceContext } from './PresenceContext';
 import { Query } from './Query';

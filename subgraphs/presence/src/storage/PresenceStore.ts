@@ -2,7 +2,6 @@ import DataLoader from 'dataloader';
 import type Redis from 'ioredis';
 import { isPresenceStatus, type Presence, type ReportedStatus } from './Presence';
 import { presenceScripts } from './presenceScripts';
-import { toServiceError } from './toServiceError';
 
 /** Prefix of the Redis channel a user's transitions are published on; the `@live` topic in the schema matches it. */
 export const PRESENCE_CHANNEL_PREFIX = 'presence:';
@@ -58,7 +57,8 @@ function list(value: unknown, what: string): unknown[] {
 /**
  * Presence state in Redis, and every Redis call of the presence service. Each operation is one Lua script, so that
  * reading the previous state, writing the new one and publishing the transition happen atomically (one transition,
- * one event, however many instances run). Redis connection failures surface as `SERVICE_UNAVAILABLE` errors.
+ * one event, however many instances run). Redis failures are thrown as ioredis raises them; resolvers turn the
+ * connection ones into `SERVICE_UNAVAILABLE` (see `createSubgraphServer`).
  */
 export class PresenceStore {
   readonly keyPrefix: string;
@@ -85,34 +85,24 @@ export class PresenceStore {
     return `${this.keyPrefix}expiry`;
   }
 
-  private async call<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      throw toServiceError(err);
-    }
-  }
-
   /**
    * Records a heartbeat of `userId` with `status`: refreshes the TTL and lastSeenAt, and publishes a `PresenceEvent`
    * on `presence:<userId>` when the effective status changes. Over the rate limit nothing is written.
    */
   async heartbeat(userId: string, status: ReportedStatus): Promise<HeartbeatResult> {
     const reply = list(
-      await this.call(() =>
-        presenceScripts.heartbeat.run(
-          this.redis,
-          [this.userKey(userId), this.expiryKey, `${this.keyPrefix}rate:${userId}`],
-          [
-            userId,
-            status,
-            this.ttlMs,
-            this.retentionMs,
-            this.heartbeatLimit,
-            this.heartbeatWindowMs,
-            PRESENCE_CHANNEL_PREFIX + userId,
-          ],
-        ),
+      await presenceScripts.heartbeat.run(
+        this.redis,
+        [this.userKey(userId), this.expiryKey, `${this.keyPrefix}rate:${userId}`],
+        [
+          userId,
+          status,
+          this.ttlMs,
+          this.retentionMs,
+          this.heartbeatLimit,
+          this.heartbeatWindowMs,
+          PRESENCE_CHANNEL_PREFIX + userId,
+        ],
       ),
       'heartbeat reply',
     );
@@ -124,12 +114,10 @@ export class PresenceStore {
   /** Signs `userId` off now; publishes OFFLINE when watchers were last told ONLINE or AWAY. */
   async goOffline(userId: string): Promise<GoOfflineResult> {
     const reply = list(
-      await this.call(() =>
-        presenceScripts.goOffline.run(
-          this.redis,
-          [this.userKey(userId), this.expiryKey],
-          [userId, this.retentionMs, PRESENCE_CHANNEL_PREFIX + userId],
-        ),
+      await presenceScripts.goOffline.run(
+        this.redis,
+        [this.userKey(userId), this.expiryKey],
+        [userId, this.retentionMs, PRESENCE_CHANNEL_PREFIX + userId],
       ),
       'goOffline reply',
     );
@@ -141,12 +129,10 @@ export class PresenceStore {
   async read(userIds: readonly string[]): Promise<Presence[]> {
     if (userIds.length === 0) return [];
     const reply = list(
-      await this.call(() =>
-        presenceScripts.read.run(
-          this.redis,
-          userIds.map((id) => this.userKey(id)),
-          [],
-        ),
+      await presenceScripts.read.run(
+        this.redis,
+        userIds.map((id) => this.userKey(id)),
+        [],
       ),
       'read reply',
     );
@@ -168,8 +154,10 @@ export class PresenceStore {
   /** Announces up to `batchSize` lapsed users as OFFLINE (safe to run in every instance at once). */
   async sweep(batchSize: number): Promise<SweepResult> {
     const reply = list(
-      await this.call(() =>
-        presenceScripts.sweep.run(this.redis, [this.expiryKey], [batchSize, this.userKey(''), PRESENCE_CHANNEL_PREFIX]),
+      await presenceScripts.sweep.run(
+        this.redis,
+        [this.expiryKey],
+        [batchSize, this.userKey(''), PRESENCE_CHANNEL_PREFIX],
       ),
       'sweep reply',
     );

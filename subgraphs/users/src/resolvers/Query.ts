@@ -1,4 +1,4 @@
-import { parseId } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 import { userError } from '@chatgraph/errors';
 import type { UsersContext } from '../context';
 import type { UserRecord } from '../storage/UserRecord';

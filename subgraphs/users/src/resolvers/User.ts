@@ -1,5 +1,5 @@
 import { badInput } from '@chatgraph/errors';
-import { parseId } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 import type { UsersContext } from '../context';
 import type { UserRecord } from '../storage/UserRecord';
 

@@ -1,6 +1,5 @@
-import type { SubgraphServerOptions } from '@chatgraph/service';
+import { DateTime, type SubgraphServerOptions } from '@chatgraph/service';
 import type { UsersContext } from '../context';
-import { DateTime } from './DateTime';
 import { Mutation } from './Mutation';
 import { Query } from './Query';
 import { User } from './User';

@@ -1,5 +1,5 @@
 import { badInput } from '@chatgraph/errors';
-import { parseId } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 
 /**
  * The argument rules of the users API. Each function returns the canonical value or throws `BAD_USER_INPUT` with

@@ -1,8 +1,9 @@
 import DataLoader from 'dataloader';
-import { logicalShardForKey, type ShardedDatabase, type UsersClient } from '@chatgraph/db';
+import type { ShardedDatabase, UsersClient } from '@chatgraph/db';
+import { logicalShardForKey } from '@chatgraph/ids';
 import { userError } from '@chatgraph/errors';
 import { USER_RECORD_SELECT, type UserRecord } from './UserRecord';
-import { isRecordNotFound, isUniqueViolation, withDatabase } from './databaseErrors';
+import { isRecordNotFound, isUniqueViolation } from './databaseErrors';
 
 /** What {@link UsersStorage.createUser} stores. */
 export interface NewUser {
@@ -57,29 +58,23 @@ export class UsersStorage {
   async createUser(input: NewUser): Promise<UserRecord> {
     const logicalShard = logicalShardForKey(input.username);
     const client = this.db.clientForLogical(logicalShard);
-    const user = await withDatabase(() =>
-      client.$transaction(async (tx) => {
-        const [row] = await tx.$queryRaw<Array<{ id: bigint }>>`SELECT chatgraph_next_id(${logicalShard}::int) AS id`;
-        const id = row!.id;
-        try {
-          await tx.usernameDirectory.create({ data: { username: input.username, userId: id } });
-        } catch (err) {
-          if (isUniqueViolation(err))
-            throw userError(
-              'USERNAME_TAKEN',
-              `The username "${input.username}" is already taken; choose another one.`,
-              {
-                field: 'username',
-              },
-            );
-          throw err;
-        }
-        return tx.user.create({
-          data: { id, username: input.username, displayName: input.displayName, passwordHash: input.passwordHash },
-          select: USER_RECORD_SELECT,
-        });
-      }, TX_OPTIONS),
-    );
+    const user = await client.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<Array<{ id: bigint }>>`SELECT chatgraph_next_id(${logicalShard}::int) AS id`;
+      const id = row!.id;
+      try {
+        await tx.usernameDirectory.create({ data: { username: input.username, userId: id } });
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw userError('USERNAME_TAKEN', `The username "${input.username}" is already taken; choose another one.`, {
+            field: 'username',
+          });
+        throw err;
+      }
+      return tx.user.create({
+        data: { id, username: input.username, displayName: input.displayName, passwordHash: input.passwordHash },
+        select: USER_RECORD_SELECT,
+      });
+    }, TX_OPTIONS);
     this.byIdLoader.clear(user.id).prime(user.id, user);
     this.byUsernameLoader.clear(user.username).prime(user.username, user);
     return user;
@@ -87,34 +82,27 @@ export class UsersStorage {
 
   /** The user of a canonical username with its password hash, or null when there is no such user. */
   async findCredentials(username: string): Promise<UserCredentials | null> {
-    return withDatabase(async () => {
-      const entry = await this.db
-        .clientForLogical(logicalShardForKey(username))
-        .usernameDirectory.findUnique({ where: { username }, select: { userId: true } });
-      if (!entry) return null;
-      const row = await this.db
-        .clientFor(entry.userId)
-        .user.findUnique({ where: { id: entry.userId }, select: { ...USER_RECORD_SELECT, passwordHash: true } });
-      if (!row) return null;
-      const { passwordHash, ...user } = row;
-      return { user, passwordHash };
-    });
+    const entry = await this.db
+      .clientForLogical(logicalShardForKey(username))
+      .usernameDirectory.findUnique({ where: { username }, select: { userId: true } });
+    if (!entry) return null;
+    const row = await this.db
+      .clientFor(entry.userId)
+      .user.findUnique({ where: { id: entry.userId }, select: { ...USER_RECORD_SELECT, passwordHash: true } });
+    if (!row) return null;
+    const { passwordHash, ...user } = row;
+    return { user, passwordHash };
   }
 
   /** Sets a user's display name; returns the updated user, or null when the user does not exist. */
   async updateDisplayName(id: bigint, displayName: string): Promise<UserRecord | null> {
-    const user = await withDatabase(async () => {
-      try {
-        return await this.db.clientFor(id).user.update({
-          where: { id },
-          data: { displayName, updatedAt: new Date() },
-          select: USER_RECORD_SELECT,
-        });
-      } catch (err) {
+    const user = await this.db
+      .clientFor(id)
+      .user.update({ where: { id }, data: { displayName, updatedAt: new Date() }, select: USER_RECORD_SELECT })
+      .catch((err: unknown) => {
         if (isRecordNotFound(err)) return null;
         throw err;
-      }
-    });
+      });
     this.byIdLoader.clear(id);
     if (user) {
       this.byIdLoader.prime(id, user);
@@ -125,22 +113,18 @@ export class UsersStorage {
 
   /** Replaces a user's password hash (used to upgrade hashes made with older parameters). */
   async updatePasswordHash(id: bigint, passwordHash: string): Promise<void> {
-    await withDatabase(() =>
-      this.db.clientFor(id).user.updateMany({ where: { id }, data: { passwordHash, updatedAt: new Date() } }),
-    );
+    await this.db.clientFor(id).user.updateMany({ where: { id }, data: { passwordHash, updatedAt: new Date() } });
   }
 
   private async loadByIds(ids: readonly bigint[]): Promise<Array<UserRecord | null>> {
     const found = new Map<bigint, UserRecord>();
-    await withDatabase(() =>
-      Promise.all(
-        [...this.db.groupByShard(ids, (id) => id)].map(async ([shard, group]) => {
-          const rows = await this.db
-            .clientAt(shard)
-            .user.findMany({ where: { id: { in: group } }, select: USER_RECORD_SELECT });
-          for (const row of rows) found.set(row.id, row);
-        }),
-      ),
+    await Promise.all(
+      [...this.db.groupByShard(ids, (id) => id)].map(async ([shard, group]) => {
+        const rows = await this.db
+          .clientAt(shard)
+          .user.findMany({ where: { id: { in: group } }, select: USER_RECORD_SELECT });
+        for (const row of rows) found.set(row.id, row);
+      }),
     );
     return ids.map((id) => found.get(id) ?? null);
   }
@@ -155,16 +139,14 @@ export class UsersStorage {
       else groups.set(shard, [name]);
     }
     const idByName = new Map<string, bigint>();
-    await withDatabase(() =>
-      Promise.all(
-        [...groups].map(async ([shard, group]) => {
-          const entries = await this.db.clientAt(shard).usernameDirectory.findMany({
-            where: { username: { in: group } },
-            select: { username: true, userId: true },
-          });
-          for (const entry of entries) idByName.set(entry.username, entry.userId);
-        }),
-      ),
+    await Promise.all(
+      [...groups].map(async ([shard, group]) => {
+        const entries = await this.db.clientAt(shard).usernameDirectory.findMany({
+          where: { username: { in: group } },
+          select: { username: true, userId: true },
+        });
+        for (const entry of entries) idByName.set(entry.username, entry.userId);
+      }),
     );
     // Through the id loader: one more query per shard, and the users are cached by id for the rest of the request.
     return Promise.all(

@@ -1,5 +1,7 @@
-import { isDatabaseUnavailable, UsersPrisma } from '@chatgraph/db';
-import { userError } from '@chatgraph/errors';
+import { UsersPrisma } from '@chatgraph/db';
+
+// Outages (an unreachable shard) are not handled here: every subgraph maps them to SERVICE_UNAVAILABLE in
+// createSubgraphServer. These are the errors that say something about the request.
 
 /** True for a unique-constraint (primary key) violation. */
 export function isUniqueViolation(err: unknown): boolean {
@@ -9,18 +11,4 @@ export function isUniqueViolation(err: unknown): boolean {
 /** True when an update or delete found no row. */
 export function isRecordNotFound(err: unknown): boolean {
   return err instanceof UsersPrisma.PrismaClientKnownRequestError && err.code === 'P2025';
-}
-
-/**
- * Runs a database call; an outage becomes `SERVICE_UNAVAILABLE` (a client can retry; nothing was written, since a
- * failed transaction rolls back) instead of a masked internal error. Other errors pass through unchanged.
- */
-export async function withDatabase<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (isDatabaseUnavailable(err))
-      throw userError('SERVICE_UNAVAILABLE', 'The user database is not reachable right now; try again in a moment.');
-    throw err;
-  }
 }

@@ -1,4 +1,4 @@
-import type { ChatEventType, ChatRole, EventRecord, MemberRecord, MessageRecord } from './records';
+import type { ChatEventType, ChatRole, EventRecord, MemberRecord, MessageRecord } from './storage/records';
 
 /**
  * GraphQL-shaped JSON of what this subgraph publishes and returns: field names as in the schema, `__typename` on

@@ -1,8 +1,8 @@
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
+import type { CommitListener, CommittedChange } from '../storage/records';
+import { UserChatIndex } from '../storage/UserChatIndex';
 import type { EventPublisher } from './EventPublisher';
-import type { ChatChange } from './records';
-import { UserChatIndex } from './UserChatIndex';
 
 /** Test hooks into the steps after a commit. */
 export interface ChangeFeedHooks {
@@ -14,17 +14,12 @@ export interface ChangeFeedHooks {
   beforeIndexApply?: (info: { chatId: bigint; outboxIds: bigint[] }) => void | Promise<void>;
 }
 
-/** A committed change plus the outbox rows it wrote on its chat's shard. */
-export interface CommittedChange extends ChatChange {
-  outboxIds: bigint[];
-}
-
 /**
  * What happens after a chat-changing transaction commits: the user → chats index is brought in line (outbox rows
  * applied, see {@link UserChatIndex}), then the events are published. Neither step can undo the commit; a failure is
  * logged, the outbox rows are left for the `IndexRepairer`, and the caller still gets its result.
  */
-export class ChangeFeed {
+export class ChangeFeed implements CommitListener {
   private readonly index: UserChatIndex;
 
   constructor(

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import type { ChatStore } from './ChatStore';
-import type { MessageStore } from './MessageStore';
-import type { ChatView, MemberRecord, MessageRecord } from './records';
+import type { ChatStore } from '../storage/ChatStore';
+import type { MessageStore } from '../storage/MessageStore';
+import type { ChatView, MemberRecord, MessageRecord } from '../storage/records';
 
 /**
  * The DataLoaders of one request (never shared between requests: results depend on the viewer and must not be

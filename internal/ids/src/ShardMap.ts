@@ -1,4 +1,4 @@
-import { LOGICAL_SHARDS, logicalShardOf } from './ids';
+import { LOGICAL_SHARDS, logicalShardOf } from './idScheme';
 
 /** One physical shard: a database and the contiguous range of logical shards it holds. */
 export interface PhysicalShard {

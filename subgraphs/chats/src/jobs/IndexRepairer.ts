@@ -1,6 +1,6 @@
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
-import { UserChatIndex } from './UserChatIndex';
+import { UserChatIndex } from '../storage/UserChatIndex';
 
 /** Options of {@link IndexRepairer}. */
 export interface IndexRepairerOptions {

@@ -1,3 +1,5 @@
+import type { ChatPosition } from '../storage/records';
+
 /**
  * Opaque page cursors: base64 of a small text (`seq:42` for messages, `chat:<activity ms>:<chat id>` for chat
  * lists). Clients must not build them; decoding returns null for anything this service did not make.
@@ -23,12 +25,6 @@ export function parseMessageCursor(cursor: string): number | null {
   if (!m) return null;
   const seq = Number(m[1]);
   return seq <= 2_147_483_647 ? seq : null;
-}
-
-/** Position of a chat in an activity-ordered list. */
-export interface ChatPosition {
-  lastActivityAt: Date;
-  chatId: bigint;
 }
 
 /** The cursor of a chat in an activity-ordered list. */

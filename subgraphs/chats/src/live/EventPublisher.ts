@@ -1,5 +1,5 @@
-import type { ChatChange, EventRecord } from './records';
-import { chatActivityPayload, chatEventPayload, userRef, type TypingEventPayload } from './payloads';
+import { chatActivityPayload, chatEventPayload, userRef, type TypingEventPayload } from '../payloads';
+import type { ChatChange, EventRecord } from '../storage/records';
 
 /** What the publisher needs from Redis: `RedisEventBus` (which never rejects, and logs and counts failures). */
 export interface EventBus {

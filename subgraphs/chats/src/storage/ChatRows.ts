@@ -1,5 +1,3 @@
-import { userError } from '@chatgraph/errors';
-import type { GraphQLError } from 'graphql';
 import type { ChatRecord, ChatRole, MemberRecord } from './records';
 import {
   CHAT_COLUMNS,
@@ -11,16 +9,15 @@ import {
   type SqlRunner,
 } from './rows';
 
-const RANK: Record<ChatRole, number> = { OWNER: 3, ADMIN: 2, MEMBER: 1 };
-
 /**
- * Row locks and membership reads shared by the chat-changing transactions, and the errors they lead to.
+ * Row locks and membership reads shared by the chat-changing transactions. What they mean for the caller (NOT_FOUND,
+ * FORBIDDEN, who may do what) is decided in `policy/ChatAccess`.
  *
  * Lock order (so that writers cannot deadlock in the common cases): a member row (only when it is about to be deleted)
  * before its chat row. `MessageStore.send` key-share-locks the sender's member row and then updates the chat row;
  * removals lock the removed member's row FOR UPDATE and then the chat row; everything else locks only the chat row.
  */
-export const ChatAccess = {
+export const ChatRows = {
   /** Locks the chat row (`FOR UPDATE`) and returns its latest version; null when there is no such chat. */
   async lock(tx: SqlRunner, chatId: bigint): Promise<ChatRecord | null> {
     const rows = await tx.$queryRaw<ChatRow[]>`SELECT ${CHAT_COLUMNS} FROM chats c WHERE c.id = ${chatId} FOR UPDATE`;
@@ -85,32 +82,5 @@ export const ChatAccess = {
               last_read_seq: row.m_last_read_seq!,
             }),
     };
-  },
-
-  /** NOT_FOUND for an unknown chat. */
-  notFound(chatId: bigint, field = 'chatId'): GraphQLError {
-    return userError('NOT_FOUND', `There is no chat with id ${chatId}.`, { field });
-  },
-
-  /** FORBIDDEN for a non-member. */
-  notMember(): GraphQLError {
-    return userError('FORBIDDEN', 'You are not a member of this chat.');
-  },
-
-  /** Throws NOT_FOUND / FORBIDDEN unless the chat exists and `membership` is present; returns the membership. */
-  requireMember(chatId: bigint, chat: ChatRecord | null, membership: MemberRecord | null | undefined): MemberRecord {
-    if (!chat) throw ChatAccess.notFound(chatId);
-    if (!membership) throw ChatAccess.notMember();
-    return membership;
-  },
-
-  /** True when `actor` outranks `target` (OWNER > ADMIN > MEMBER). */
-  outranks(actor: ChatRole, target: ChatRole): boolean {
-    return RANK[actor] > RANK[target];
-  },
-
-  /** True for OWNER and ADMIN. */
-  canManage(role: ChatRole): boolean {
-    return role === 'OWNER' || role === 'ADMIN';
   },
 };
