@@ -151,7 +151,8 @@ export class LiveConnection implements LiveTransport {
         closed: (event) => {
           clearTimeout(this.pongTimer);
           this.lastCloseAcknowledged = this.acknowledged;
-          if (!this.acknowledged && (event as { code?: unknown } | null)?.code === LiveCloseCode.Unauthorized) this.refusals++;
+          if (!this.acknowledged && (event as { code?: unknown } | null)?.code === LiveCloseCode.Unauthorized)
+            this.refusals++;
           this.acknowledged = false;
         },
       },
