@@ -14,7 +14,7 @@ import {
   liveClient,
   ProcessStack,
   signUp,
-  sleep,
+  waitUntil,
   subscribe,
   testConfig,
   type TestDatabases,
@@ -62,6 +62,11 @@ describe('gateway server', () => {
       )
     ).data!.chat.lastSeq;
 
+  /** Resolves once `n` more subscriptions than `from` are authorized and attached (receiving events). */
+  const attached = (from: number, n: number) =>
+    waitUntil(`${n} more live subscriptions`, () => gateway.engine.stats().liveSubscriptions >= from + n);
+  const live = () => gateway.engine.stats().liveSubscriptions;
+
   beforeAll(async () => {
     dbs = await createTestDatabases(config);
     stack = new ProcessStack(ProcessStack.envFor(config));
@@ -96,6 +101,11 @@ describe('gateway server', () => {
     chatId = created.data!.createGroupChat.id;
   }, 120_000);
 
+  // Each test disposes its clients; the next one starts counting from an empty gateway.
+  afterEach(() =>
+    waitUntil('every subscription of the test is gone', () => gateway.engine.stats().activeSubscriptions === 0),
+  );
+
   afterAll(async () => {
     await gateway?.close();
     await stack?.close();
@@ -104,9 +114,10 @@ describe('gateway server', () => {
 
   it('runs each event once per group of identical subscriptions, and serves each subscriber its own copy', async () => {
     const after = await lastSeq();
+    const from = live();
     const clients = members.map((m) => liveClient(wsUrl, m.token));
     const subs = clients.map((c) => subscribe<Events>(c, EVENTS, { c: chatId, a: after }));
-    await sleep(300);
+    await attached(from, 4);
     const before = gateway.engine.stats();
     const seqs = [await send(owner, 'one'), await send(owner, 'two'), await send(owner, 'three')];
     for (const s of subs) {
@@ -123,13 +134,14 @@ describe('gateway server', () => {
 
   it("ends a removed member's subscription with FORBIDDEN after delivering the removal", async () => {
     const victim = members[3]!;
+    const from = live();
     const client = liveClient(wsUrl, victim.token);
     const sub = subscribe<Events>(
       client,
       'subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq type } }',
       { c: chatId, a: await lastSeq() },
     );
-    await sleep(300);
+    await attached(from, 1);
     const removed = await gatewayRequest(
       url,
       owner.token,
@@ -159,9 +171,10 @@ describe('gateway server', () => {
   });
 
   it('closes live subscriptions with SUBSCRIPTION_RESTART when the supergraph is reloaded', async () => {
+    const from = live();
     const client = liveClient(wsUrl, owner.token);
     const sub = subscribe<Events>(client, EVENTS, { c: chatId, a: await lastSeq() });
-    await sleep(300);
+    await attached(from, 1);
     fs.appendFileSync(supergraphFile, '\n');
     expect(gateway.supergraph.reload()).toBe(true);
     await sub.waitFor(() => sub.errors.length > 0);
@@ -169,8 +182,9 @@ describe('gateway server', () => {
       [expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBSCRIPTION_RESTART' }) })],
     ]);
     // the reloaded gateway keeps serving
+    const afterReload = live();
     const again = subscribe<Events>(client, EVENTS, { c: chatId, a: await lastSeq() });
-    await sleep(300);
+    await attached(afterReload, 1);
     const seq = await send(owner, 'after reload');
     await again.waitFor((r) => r.some((x) => x.data?.chatEvents.seq === seq));
     await client.dispose();
@@ -186,11 +200,12 @@ describe('gateway server', () => {
     );
     const directId = direct.data!.createDirectChat.id;
     const ACTIVITY = 'subscription { myChatActivity { seq type chat { id } } }';
+    const from = live();
     const clientA = liveClient(wsUrl, a.token);
     const clientB = liveClient(wsUrl, b.token);
     const subA = subscribe<{ myChatActivity: { chat: { id: string } } }>(clientA, ACTIVITY);
     const subB = subscribe<{ myChatActivity: { chat: { id: string } } }>(clientB, ACTIVITY);
-    await sleep(400);
+    await attached(from, 2);
     await gatewayRequest(
       url,
       owner.token,
@@ -206,9 +221,10 @@ describe('gateway server', () => {
   });
 
   it('delivers texts with $ patterns verbatim in live frames', async () => {
+    const from = live();
     const client = liveClient(wsUrl, owner.token);
     const sub = subscribe<Events>(client, EVENTS, { c: chatId, a: await lastSeq() });
-    await sleep(300);
+    await attached(from, 1);
     const text = "it's $' and $& and $$ and $` and \\u0000";
     const seq = await send(owner, text);
     await sub.waitFor((r) => r.some((x) => x.data?.chatEvents.seq === seq));
@@ -233,7 +249,8 @@ describe('gateway server', () => {
     const messages: Array<{ type: string; id?: string; payload?: unknown }> = [];
     raw.on('message', (d) => messages.push(JSON.parse(String(d))));
     raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${owner.token}` } }));
-    await sleep(200);
+    await waitUntil('the connection is acknowledged', () => messages.length > 0);
+    expect(messages[0]).toEqual({ type: 'connection_ack' });
     raw.send(
       JSON.stringify({
         id: '1',
@@ -241,11 +258,9 @@ describe('gateway server', () => {
         payload: { query: EVENTS, operationName: '', variables: { c: chatId } },
       }),
     );
-    await sleep(500);
+    await waitUntil('the subscription holds a slot', () => gateway.engine.stats().activeSubscriptions > baseline);
     raw.close();
-    await sleep(300);
-    expect(messages[0]).toEqual({ type: 'connection_ack' });
-    expect(gateway.engine.stats().activeSubscriptions).toBe(baseline);
+    await waitUntil('the subscription is gone', () => gateway.engine.stats().activeSubscriptions === baseline);
   });
 
   it('closes a socket that sends garbage with 4400 and keeps serving others', async () => {

@@ -15,6 +15,7 @@ import {
   subgraphRequester,
   subscribe,
   testConfig,
+  waitUntil,
   type TestDatabases,
   type TestUser,
 } from '@chatgraph/testing';
@@ -76,6 +77,21 @@ describe('gateway end to end', () => {
     await gatewayRequest(A(), bob.token, 'mutation { heartbeat(status: ONLINE) { status } }');
   }, 120_000);
 
+  /** Subscriptions on one gateway process (its /metrics): holding a slot, and attached (receiving events). */
+  const subscriptionCounts = async (gateway: string) => {
+    const res = await fetch(stack.url(gateway).replace(/\/graphql$/, '/metrics'));
+    const metrics = (await res.json()) as { subscriptions: { liveSubscriptions: number; activeSubscriptions: number } };
+    return { active: metrics.subscriptions.activeSubscriptions, live: metrics.subscriptions.liveSubscriptions };
+  };
+
+  // Each test disposes its clients; the next one starts on gateways without subscriptions.
+  afterEach(() =>
+    waitUntil('every subscription of the test is gone', async () => {
+      const counts = await Promise.all(['gatewayA', 'gatewayB'].map(subscriptionCounts));
+      return counts.every((c) => c.active === 0);
+    }),
+  );
+
   afterAll(async () => {
     await stack?.close();
     await dbs?.drop();
@@ -96,8 +112,8 @@ describe('gateway end to end', () => {
 
   it('delivers an event sent through instance A to a subscriber on instance B, with fields of all three subgraphs', async () => {
     const client = liveClient(stack.wsUrl('gatewayB'), alice.token);
+    // With afterSeq the event is delivered whether it is sent before or after the subscription is attached.
     const sub = subscribe<EventData>(client, EVENTS, { chatId, afterSeq: await lastSeq() });
-    await sleep(300);
     const seq = await send(bob, 'hello from A');
     await sub.waitFor((r) => r.some((x) => x.data?.chatEvents.seq === seq));
     const event = sub.results.find((x) => x.data?.chatEvents.seq === seq)!;
@@ -140,7 +156,11 @@ describe('gateway end to end', () => {
     const deaf = await stack.start('chatsDeaf', 'chats', undefined, { REDIS_URL: 'redis://127.0.0.1:1' });
     const client = liveClient(stack.wsUrl('gatewayB'), bob.token);
     const sub = subscribe<EventData>(client, EVENTS, { chatId, afterSeq: await lastSeq() });
-    await sleep(300);
+    // Attached before the lost send, so the subscriber sees the gap live (not only in its first backfill).
+    await waitUntil(
+      'the subscription is live on gateway B',
+      async () => (await subscriptionCounts('gatewayB')).live === 1,
+    );
     const call = subgraphRequester(config, `http://127.0.0.1:${deaf.port}/graphql`);
     const lost = await call<{ sendMessage: { seq: number } }>(
       'mutation($c: ID!) { sendMessage(chatId: $c, text: "never published", clientMessageId: "lost-1") { seq } }',
@@ -166,6 +186,7 @@ describe('gateway end to end', () => {
     await redis.restart();
     // sends during and right after the outage: committed; their publishes may be lost
     for (let i = 0; i < 5; i++) sentSeqs.push(await send(alice, `around restart ${i}`));
+    // Part of the scenario, not a wait for readiness: time passes with the stream reconnecting.
     await sleep(500);
     sentSeqs.push(await send(alice, 'after restart'));
     await sub.waitFor((r) => seqs(r).includes(sentSeqs[sentSeqs.length - 1]!), 20_000);
@@ -205,8 +226,7 @@ describe('gateway end to end', () => {
     const sub = subscribe<EventData>(client, EVENTS, { chatId, afterSeq: await lastSeq() });
     const seq = await send(alice, 'while the token is valid');
     await sub.waitFor((r) => seqs(r).includes(seq));
-    const deadline = Date.now() + 5000;
-    while (!closed && Date.now() < deadline) await sleep(50);
+    await waitUntil('the gateway closes the expired connection', () => closed !== undefined);
     expect(closed).toEqual({ code: 4401, reason: 'Token expired' });
     await client.dispose();
   });
