@@ -114,6 +114,20 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
     return Object.fromEntries(entries);
   };
 
+  /** Subscriptions attached (receiving events) on every gateway process together (GET /metrics). */
+  const liveSubscriptions = async (): Promise<number> => {
+    const counts = await Promise.all(
+      Object.values(gatewayPorts).map((port) =>
+        fetch(`http://127.0.0.1:${port}/metrics`).then(
+          async (r) =>
+            ((await r.json()) as { subscriptions: { liveSubscriptions: number } }).subscriptions.liveSubscriptions,
+          () => 0,
+        ),
+      ),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  };
+
   beforeAll(async () => {
     // The demo runs the built SDK (dist/): make sure it is current.
     const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--build', 'client-sdk'], {
@@ -327,6 +341,8 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   it('typing and presence helpers reach the other user', async () => {
     const [alice, bob] = await Promise.all([signUp('Alice'), signUp('Bob')]);
     const chat = await alice.client.createDirectChat({ userId: bob.id });
+    // Streams of earlier tests are closed by now; counting starts from none.
+    await waitUntil('no subscription of an earlier test is left', async () => (await liveSubscriptions()) === 0);
     const typing: Array<[string, boolean]> = [];
     const typingStream = bob.client.chat(chat.id).typing({ next: (e) => typing.push([e.user.displayName, e.typing]) });
     const presence: string[] = [];
@@ -336,8 +352,8 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
     );
     await waitUntil('live', () => typingStream.status === 'live' && presenceStream.status === 'live');
     // `live` means the socket is up; the gateway attaches to the topic a moment later, and ephemeral events are not
-    // replayed, so give it that moment.
-    await new Promise((r) => setTimeout(r, 300));
+    // replayed: wait until both subscriptions are attached.
+    await waitUntil('both subscriptions are attached', async () => (await liveSubscriptions()) === 2);
     // Each keystroke calls setTyping(true); the throttle sends one request.
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await alice.client.chat(chat.id).setTyping(true));
