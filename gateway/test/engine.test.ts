@@ -146,6 +146,20 @@ describe('access re-checks', () => {
     expect(h.behaviour.authorizeCalls).toHaveLength(4);
   });
 
+  it("re-checks a field through its access topic (`@live(access:)`) without delivering that topic's events", async () => {
+    const h = harness(fast);
+    const room = h.room('a');
+    const revoked = live(await h.subscribePings(room, '1'));
+    const kept = live(await h.subscribePings(room, '2'));
+    expect(h.engine.stats().topics).toBe(2); // pings:<room> and room:<room>
+    await h.publish(room); // an ordinary event of the access topic: not a ping, not delivered
+    h.behaviour.canWatch = (viewer) => viewer !== '1';
+    await h.publish(room, { _reauthorize: ['1'] });
+    await h.ping(room, 7);
+    await expect(revoked.next()).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(await nextResult(kept)).toEqual({ data: { pings: { at: 7 } } });
+  });
+
   it('refuses a subscribe with SERVICE_UNAVAILABLE, not FORBIDDEN, when authorize fails unexpectedly', async () => {
     const h = harness();
     h.behaviour.canWatch = () => {

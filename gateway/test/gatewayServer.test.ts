@@ -159,6 +159,31 @@ describe('gateway server', () => {
     await client.dispose();
   });
 
+  it("ends a removed member's typing subscription too (every chat-scoped live field is re-checked)", async () => {
+    const victim = members[2]!;
+    const from = live();
+    const client = liveClient(wsUrl, victim.token);
+    const typing = subscribe<{ typing: { typing: boolean } }>(
+      client,
+      'subscription($c: ID!) { typing(chatId: $c) { typing user { id } } }',
+      { c: chatId },
+    );
+    await attached(from, 1);
+    const removed = await gatewayRequest(
+      url,
+      owner.token,
+      'mutation($c: ID!, $u: ID!) { removeMember(chatId: $c, userId: $u) { id } }',
+      { c: chatId, u: victim.id },
+    );
+    expect(removed.errors).toBeUndefined();
+    await typing.waitFor(() => typing.errors.length > 0);
+    expect(typing.errors).toEqual([
+      [expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })],
+    ]);
+    expect(typing.results).toEqual([]);
+    await client.dispose();
+  });
+
   it('caps live subscriptions per connection with LIMIT_EXCEEDED', async () => {
     const client = liveClient(wsUrl, owner.token);
     const subs = [1, 2, 3, 4].map(() => subscribe<Events>(client, EVENTS, { c: chatId }));

@@ -10,6 +10,11 @@ export interface LiveField {
   authorize?: string;
   /** Query field (public) answering the events after `afterSeq` in `seq` order: enables exact resume. */
   replay?: string;
+  /**
+   * Channel template whose events may carry `_reauthorize: [userId]` for this field's subscribers (when access to the
+   * field changes with something its own topic does not carry, e.g. a chat's membership for its typing indicators).
+   */
+  access?: string;
 }
 
 /** The directive name subgraphs use (composed into the supergraph with `@composeDirective`). */
@@ -38,6 +43,7 @@ export function readLiveFields(supergraphSchema: GraphQLSchema): Map<string, Liv
       topic: args.topic,
       authorize: typeof args.authorize === 'string' ? args.authorize : undefined,
       replay: typeof args.replay === 'string' ? args.replay : undefined,
+      access: typeof args.access === 'string' ? args.access : undefined,
     });
   }
   return out;

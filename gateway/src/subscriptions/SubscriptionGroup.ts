@@ -117,14 +117,28 @@ export class SubscriptionGroup {
       });
   };
 
+  /**
+   * An event of an access topic (`@live(access:)`): never delivered; when it names users to re-check, the re-check
+   * runs in the same sequence as the group's events, so a removed member receives nothing after its removal.
+   */
+  readonly onAccessEvent = (raw: unknown): void => {
+    const userIds = reauthorizeList(raw);
+    if (!userIds) return;
+    this.tail = this.tail
+      .then(() => this.recheck(userIds))
+      .catch((err: unknown) =>
+        this.deps.logger.error({ err, field: this.spec.plan.fieldName }, 'access re-check failed'),
+      );
+  };
+
   private async process(raw: unknown): Promise<void> {
     if (this.members.size === 0) return;
     const { plan } = this.spec;
     const payload = await this.execute(raw);
     const seq = plan.replay && isRecord(raw) && typeof raw.seq === 'number' ? raw.seq : undefined;
     for (const subscriber of this.members) subscriber.deliver({ seq, payload });
-    const reauthorize = isRecord(raw) ? raw._reauthorize : undefined;
-    if (Array.isArray(reauthorize) && reauthorize.length) await this.recheck(reauthorize.map(String));
+    const userIds = reauthorizeList(raw);
+    if (userIds) await this.recheck(userIds);
   }
 
   /** Projects the event through the primary fetch, runs `rest`, serializes once for every member. */
@@ -154,8 +168,12 @@ export class SubscriptionGroup {
   }
 
   private async attach(): Promise<void> {
-    for (const topic of this.spec.topics) {
-      const detach = await this.deps.hub.attach(topic, this.onEvent);
+    const listeners = [
+      ...this.spec.topics.map((topic) => [topic, this.onEvent] as const),
+      ...this.spec.accessTopics.map((topic) => [topic, this.onAccessEvent] as const),
+    ];
+    for (const [topic, listener] of listeners) {
+      const detach = await this.deps.hub.attach(topic, listener);
       if (this.closed) detach();
       else this.detachers.push(detach);
     }
@@ -171,6 +189,12 @@ export class SubscriptionGroup {
     for (const detach of this.detachers.splice(0)) detach();
     this.onClosed(this);
   }
+}
+
+/** The users an event asks to re-check (`_reauthorize`), or undefined. */
+function reauthorizeList(raw: unknown): string[] | undefined {
+  const list = isRecord(raw) ? raw._reauthorize : undefined;
+  return Array.isArray(list) && list.length ? list.map(String) : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

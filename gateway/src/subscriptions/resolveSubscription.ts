@@ -16,6 +16,8 @@ export interface ResolvedSubscription {
   afterSeq: number | null;
   /** Redis topics the subscription listens to. */
   topics: string[];
+  /** Further topics whose events only signal access re-checks (`@live(access:)`), not among `topics`. */
+  accessTopics: string[];
   /**
    * Identity of the subscription's group: subscriptions with the same key receive the same executed events (same
    * plan, topics, arguments and variables except the resume point, and the same viewer when the plan depends on it).
@@ -55,6 +57,9 @@ export function resolveSubscription(
   const { [AFTER_SEQ_ARG]: _after, ...groupArgs } = args;
   const groupVariables = Object.fromEntries(Object.entries(variables).filter(([k]) => k !== plan.afterSeqVariable));
   const topics = expandTopics(plan.live.topic, args, viewerId);
+  const accessTopics = plan.live.access
+    ? expandTopics(plan.live.access, args, viewerId).filter((t) => !topics.includes(t))
+    : [];
   const groupViewerId = plan.viewerDependent ? viewerId : null;
   return {
     plan,
@@ -62,6 +67,7 @@ export function resolveSubscription(
     args,
     afterSeq: typeof after === 'number' ? after : null,
     topics,
+    accessTopics,
     // The topics are part of the key: a topic of the viewer ({viewerId}) makes the group the viewer's own.
     groupKey: JSON.stringify([plan.key, topics, groupArgs, groupVariables, groupViewerId ?? '*']),
     groupViewerId,

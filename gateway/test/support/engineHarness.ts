@@ -25,7 +25,7 @@ const LIVE_LINK = `
     @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@composeDirective"])
     @link(url: "https://chatgraph.dev/live/v1.0", import: ["@live"])
     @composeDirective(name: "@live")
-  directive @live(topic: String!, authorize: String, replay: String) on FIELD_DEFINITION
+  directive @live(topic: String!, authorize: String, replay: String, access: String) on FIELD_DEFINITION
 `;
 
 /** The feed subgraph's SDL; `extra` adds fields (a reload test composes a changed supergraph). */
@@ -36,8 +36,10 @@ const feedSdl = (extra = '') => `${LIVE_LINK}
     canWatch(room: ID!): Boolean!
     ticksSince(room: ID!, afterSeq: Int!, limit: Int): [Tick!]!
   }
+  type Ping { at: Int! }
   type Subscription {
     ticks(room: ID!, afterSeq: Int): Tick! @live(topic: "room:{room}", authorize: "canWatch", replay: "ticksSince")
+    pings(room: ID!): Ping! @live(topic: "pings:{room}", authorize: "canWatch", access: "room:{room}")
   }
 `;
 const LABELS_SDL = `
@@ -156,6 +158,21 @@ export class EngineHarness {
     log.push(tick);
     await this.bus.publish(`room:${room}`, tick);
     return tick;
+  }
+
+  /** Publishes a ping (an ephemeral event: not in the log) to a room. */
+  async ping(room: string, at: number): Promise<void> {
+    await this.bus.publish(`pings:${room}`, { at });
+  }
+
+  /** Subscribes to a room's pings as `viewerId`. */
+  subscribePings(room: string, viewerId: string): Promise<LiveIterator | readonly GraphQLError[]> {
+    return this.engine.subscribe({
+      document: parse('subscription($r: ID!) { pings(room: $r) { at } }'),
+      variables: { r: room },
+      connection: {},
+      viewerId,
+    });
   }
 
   /** Subscribes to a room as `viewerId` on `connection`. */
