@@ -10,3 +10,4 @@ export { postgresError } from './postgresError';
 export type { PostgresError } from './postgresError';
 export { withOutageMapping } from './withOutageMapping';
 export { DateTime } from './DateTime';
+export { isWellFormedText, hasBidiControl, hasVisibleCharacter } from './textRules';

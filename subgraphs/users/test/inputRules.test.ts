@@ -30,6 +30,10 @@ describe('users subgraph: bad input is refused with BAD_USER_INPUT naming the ar
     ['displayName with a newline', { displayName: 'two\nlines' }, 'displayName'],
     ['displayName with a control character', { displayName: 'bell\u0007' }, 'displayName'],
     ['displayName with a line separator', { displayName: 'a\u2028b' }, 'displayName'],
+    ['displayName with a right-to-left override', { displayName: 'admin\u202Egnp.exe' }, 'displayName'],
+    ['displayName with a bidi isolate', { displayName: 'a\u2066b' }, 'displayName'],
+    ['displayName of invisible characters only', { displayName: '\u200B\u200D\u3164\u2800' }, 'displayName'],
+    ['displayName with a lone surrogate', { displayName: 'half \ud800' }, 'displayName'],
   ];
 
   it.each(signUpCases)('signUp: %s', async (_name, override, field) => {

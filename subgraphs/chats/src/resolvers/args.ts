@@ -1,5 +1,6 @@
 import { parseId } from '@chatgraph/ids';
 import { badInput, userError } from '@chatgraph/errors';
+import { hasBidiControl, hasVisibleCharacter, isWellFormedText } from '@chatgraph/service';
 
 /**
  * Argument checks shared by the resolvers. Each failure is a BAD_USER_INPUT naming the argument (`extensions.field`),
@@ -41,6 +42,8 @@ export function textArg(value: unknown, field = 'text'): string {
   if (typeof value !== 'string' || value.trim().length === 0) throw badInput(field, `${field} must not be empty.`);
   // Postgres text cannot hold NUL; refuse it here instead of failing in the database.
   if (value.includes('\u0000')) throw badInput(field, `${field} must not contain NUL characters.`);
+  if (!isWellFormedText(value))
+    throw badInput(field, `${field} contains a lone surrogate (broken UTF-16); send well-formed text.`);
   const length = [...value].length;
   if (length > MAX_TEXT_LENGTH)
     throw badInput(field, `${field} is ${length} characters long; the limit is ${MAX_TEXT_LENGTH}.`);
@@ -59,6 +62,9 @@ export function titleArg(value: unknown): string {
   const title = typeof value === 'string' ? value.trim() : '';
   if (title.length === 0) throw badInput('title', 'title must not be empty.');
   if (title.includes('\u0000')) throw badInput('title', 'title must not contain NUL characters.');
+  if (!isWellFormedText(title)) throw badInput('title', 'title contains a lone surrogate (broken UTF-16).');
+  if (hasBidiControl(title)) throw badInput('title', 'title must not contain bidirectional override characters.');
+  if (!hasVisibleCharacter(title)) throw badInput('title', 'title must contain a visible character.');
   if ([...title].length > MAX_TITLE_LENGTH)
     throw badInput('title', `title may be at most ${MAX_TITLE_LENGTH} characters.`);
   return title;

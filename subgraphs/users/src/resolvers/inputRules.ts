@@ -1,5 +1,6 @@
 import { badInput } from '@chatgraph/errors';
 import { parseId } from '@chatgraph/ids';
+import { hasBidiControl, hasVisibleCharacter, isWellFormedText } from '@chatgraph/service';
 
 /**
  * The argument rules of the users API. Each function returns the canonical value or throws `BAD_USER_INPUT` with
@@ -50,10 +51,17 @@ export function givenPassword(value: string, field = 'password'): string {
   return value;
 }
 
-/** A display name: trimmed and NFC-normalized, 1–64 characters, no control characters. */
+/**
+ * A display name: trimmed and NFC-normalized, 1–64 characters, well-formed, no control characters, no bidirectional
+ * overrides (they disguise names), and at least one visible character (no names made of invisible characters).
+ */
 export function displayName(value: string, field = 'displayName'): string {
+  if (!isWellFormedText(value)) throw badInput(field, 'The display name contains a lone surrogate (broken UTF-16).');
   const name = value.normalize('NFC').trim();
   if (CONTROL.test(name)) throw badInput(field, 'The display name must not contain control characters or line breaks.');
+  if (hasBidiControl(name))
+    throw badInput(field, 'The display name must not contain bidirectional override or isolate characters.');
+  if (!hasVisibleCharacter(name)) throw badInput(field, 'The display name must contain a visible character.');
   const n = length(name);
   if (n < 1 || n > 64)
     throw badInput(field, `The display name must be 1 to 64 characters long after trimming (got ${n}).`);
