@@ -8,7 +8,8 @@ import type { Config } from '@chatgraph/config';
 import { createFormatError, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
-import { nodeHttpHandler } from '@chatgraph/service';
+import { SUBGRAPHS } from '@chatgraph/manifest';
+import { nodeHttpHandler, RequestLog } from '@chatgraph/service';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
 import { operationLimitsRule } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
@@ -40,14 +41,10 @@ export interface GatewayServer {
   close(): Promise<void>;
 }
 
-/** The URL a subgraph is reached at: the config's `<NAME>_URL` when the name is known, else the supergraph's. */
+/** The URL a subgraph is reached at: the config's `<NAME>_URL` when the manifest knows it, else the supergraph's. */
 function subgraphUrl(config: Config, name: string, fallback: string | undefined): string {
-  const configured: Record<string, string> = {
-    users: config.USERS_URL,
-    chats: config.CHATS_URL,
-    presence: config.PRESENCE_URL,
-  };
-  const url = configured[name] ?? fallback;
+  const known = SUBGRAPHS.find((s) => s.name === name);
+  const url = known ? config[known.graphql.urlKey] : fallback;
   if (!url) throw new Error(`no URL for subgraph ${name}`);
   return url;
 }
@@ -98,6 +95,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       logger.error({ err }, 'subscription engine could not load the supergraph');
     }
   });
+  const requestLog = new RequestLog(logger);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // runService owns SIGTERM/SIGINT: one orderly shutdown (sockets, HTTP, Apollo, Redis), not two racing ones.
@@ -107,6 +105,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     includeStacktraceInErrorResponses: false,
     validationRules: [operationLimitsRule()],
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
+    plugins: [requestLog.plugin<GatewayContext>()],
   });
   const live = new LiveSocketServer({ engine, tokens, logger });
 
@@ -125,7 +124,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       throw gqlError;
     }
   };
-  const graphql = nodeHttpHandler(apollo, context);
+  const graphql = nodeHttpHandler(apollo, context, requestLog);
   let started = false;
   let closing = false;
 
