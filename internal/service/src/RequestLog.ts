@@ -48,10 +48,10 @@ export class RequestLog {
   /** The Apollo Server plugin that records each operation's name, type and first error code. */
   plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
     const operations = this.operations;
-    const log = this;
+    const enabled = () => this.enabled;
     return {
       async requestDidStart({ request }) {
-        if (!request.http || !log.enabled) return;
+        if (!request.http || !enabled()) return;
         const operation: Operation = { name: request.operationName ?? null, type: null };
         // Apollo hands the plugin the very request object the handler passed in: that is the key back to it.
         operations.set(request.http, operation);
