@@ -54,6 +54,8 @@ export interface StartOptions {
   wrapper?: string[];
   /** `health` (its health path answers 200) or `listening` (its port accepts connections). @default 'health' */
   readyWhen?: 'health' | 'listening';
+  /** How long it may take to be up. @default 30000 */
+  readyTimeoutMs?: number;
 }
 
 /** The last lines a process wrote. */
@@ -136,6 +138,7 @@ export class ProcessStack {
       env: { ...extra, [service.port.key]: String(actualPort) },
       port: actualPort,
       ready: options.readyWhen === 'listening' ? `tcp:${where}` : `http-get://${where}${service.health}`,
+      readyTimeoutMs: options.readyTimeoutMs,
     });
   }
 
