@@ -72,6 +72,8 @@ export function tail(proc: StackProcess, lines = 30): string {
 export class ProcessStack {
   readonly processes = new Map<string, StackProcess>();
   private readonly env: Record<string, string>;
+  /** Where the subgraphs started by {@link startSubgraphs} answer, by URL variable (USERS_URL, ...). */
+  private readonly subgraphUrls: Record<string, string> = {};
 
   /** @param env variables for every process (DB_NAME_PREFIX, REDIS_URL, secrets...). */
   constructor(env: Record<string, string>) {
@@ -108,16 +110,17 @@ export class ProcessStack {
 
   /**
    * Starts every subgraph of the manifest (in parallel), each named after itself, and waits until each answers its
-   * health path. Processes started afterwards reach them through the subgraph URL variables (USERS_URL, ...).
+   * health path. Services started afterwards get their URLs in their upstream variables (USERS_URL, ...).
    */
   async startSubgraphs(extra: Record<string, string> = {}, options: StartOptions = {}): Promise<void> {
     const started = await Promise.all(SUBGRAPHS.map((s) => this.start(s.name, s.name, undefined, extra, options)));
-    SUBGRAPHS.forEach((s, i) => (this.env[s.graphql.urlKey] = this.url(started[i]!.name)));
+    SUBGRAPHS.forEach((s, i) => (this.subgraphUrls[s.graphql.urlKey] = this.url(started[i]!.name)));
   }
 
   /**
    * Starts a process of the manifest service `kind` named `name`, on `port` (default: a free one), and waits until it
-   * is up (its health path answers 200).
+   * is up (its health path answers 200). Its upstream URL variables point at the subgraphs of {@link startSubgraphs}
+   * unless `extra` sets them; a service whose upstreams are not known is refused.
    */
   async start(
     name: string,
@@ -127,6 +130,12 @@ export class ProcessStack {
     options: StartOptions = {},
   ): Promise<StackProcess> {
     const service = serviceNamed(kind);
+    const upstreams: Record<string, string> = {};
+    for (const key of service.upstreams) {
+      const url = extra[key] ?? this.subgraphUrls[key];
+      if (!url) throw new Error(`${name} (${kind}) calls ${key}: start the subgraphs first (startSubgraphs)`);
+      upstreams[key] = url;
+    }
     const actualPort = port ?? (await freePort());
     const where = `127.0.0.1:${actualPort}`;
     return this.spawn({
@@ -135,7 +144,7 @@ export class ProcessStack {
       script: options.script ?? path.join(repoRoot, service.entry),
       nodeFlags: options.nodeFlags,
       wrapper: options.wrapper,
-      env: { ...extra, [service.port.key]: String(actualPort) },
+      env: { ...extra, ...upstreams, [service.port.key]: String(actualPort) },
       port: actualPort,
       ready: options.readyWhen === 'listening' ? `tcp:${where}` : `http-get://${where}${service.health}`,
       readyTimeoutMs: options.readyTimeoutMs,

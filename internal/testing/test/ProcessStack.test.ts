@@ -33,8 +33,10 @@ describe('ProcessStack', () => {
     await expect(fetch(`http://127.0.0.1:${proc.port}/health`)).rejects.toThrow();
   });
 
-  it('refuses a service the manifest does not list', async () => {
+  it('refuses a service the manifest does not list, and one whose upstreams are not running', async () => {
     await expect(stack.start('x', 'mailer')).rejects.toThrow(/unknown service mailer/);
+    await expect(stack.start('gw', 'gateway')).rejects.toThrow(/gw \(gateway\) calls USERS_URL: start the subgraphs/);
+    expect(stack.processes.size).toBe(0);
   });
 
   it('fails at once, with what the process wrote, when it exits before it is up', async () => {
