@@ -15,7 +15,7 @@ const REPEAT_SIGNAL_MS = 1000;
 /**
  * @typedef {object} StackProcess
  * @property {string} name log prefix, e.g. `users`
- * @property {string[]} argv command and arguments, e.g. `['node', 'subgraphs/users/dist/index.js']`
+ * @property {string[]} argv command and arguments, e.g. `['node', 'server.js']`
  * @property {number} phase processes of phase n start once every process of the phases before answers its `healthUrl`
  * @property {string} [healthUrl] answers 200 once the process is up
  * @property {string} [color] prefix colour (a chalk colour name)

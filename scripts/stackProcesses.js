@@ -1,5 +1,6 @@
 'use strict';
-// The processes of the chatgraph stack, their entry points after `npm run build`, and where they answer.
+// The processes of the chatgraph stack as the service manifest (internal/manifest) lists them, with the ports and
+// addresses of the validated configuration.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -9,12 +10,14 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * @typedef {object} StackService
- * @property {'users' | 'chats' | 'presence' | 'gateway'} name
+ * @property {string} name
+ * @property {'subgraph' | 'gateway' | 'worker'} kind
  * @property {string} entry entry point relative to the repository root
  * @property {number} port
- * @property {number} phase the gateway (phase 1) starts after the subgraphs (phase 0) answer /health
+ * @property {number} phase processes of phase n start once every process of earlier phases answers its health URL
  * @property {string} color log prefix colour
  * @property {string} baseUrl `http://<host>:<port>`, reachable from this machine
+ * @property {string} healthUrl answers 200 once the process is up
  * @property {boolean} built whether the entry point exists
  */
 
@@ -26,29 +29,29 @@ function reachableHost(host) {
 
 /**
  * Every process of the stack in start order, with ports from the validated configuration.
- * @param {{ HOST: string, USERS_PORT: number, CHATS_PORT: number, PRESENCE_PORT: number, GATEWAY_PORT: number }} config
+ * @param {import('@chatgraph/config').Config} config
  * @param {string} [root] repository root @default the folder above scripts/
  * @returns {StackService[]}
  */
 function stackProcesses(config, root = ROOT) {
+  // Required lazily: the manifest is compiled by the build, which `npm start` runs first.
+  const { SERVICES } = require('@chatgraph/manifest');
   const host = reachableHost(config.HOST);
-  const services = [
-    { name: 'users', entry: 'subgraphs/users/dist/index.js', port: config.USERS_PORT, phase: 0, color: 'cyan' },
-    { name: 'chats', entry: 'subgraphs/chats/dist/index.js', port: config.CHATS_PORT, phase: 0, color: 'magenta' },
-    {
-      name: 'presence',
-      entry: 'subgraphs/presence/dist/index.js',
-      port: config.PRESENCE_PORT,
-      phase: 0,
-      color: 'yellow',
-    },
-    { name: 'gateway', entry: 'gateway/dist/index.js', port: config.GATEWAY_PORT, phase: 1, color: 'green' },
-  ];
-  return services.map((s) => ({
-    ...s,
-    baseUrl: `http://${host}:${s.port}`,
-    built: fs.existsSync(path.join(root, s.entry)),
-  }));
+  return SERVICES.map((s) => {
+    const port = config[s.port.key];
+    const baseUrl = `http://${host}:${port}`;
+    return {
+      name: s.name,
+      kind: s.kind,
+      entry: s.entry,
+      port,
+      phase: s.phase,
+      color: s.color,
+      baseUrl,
+      healthUrl: `${baseUrl}${s.health}`,
+      built: fs.existsSync(path.join(root, s.entry)),
+    };
+  });
 }
 
 module.exports = { stackProcesses, ROOT };

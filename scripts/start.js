@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the whole stack on this machine. Checks PostgreSQL and Redis, builds (incrementally), composes the
-// gateway's supergraph from the subgraphs' SDL, migrates, then runs every built service as its own process (users,
-// chats, presence, then the gateway once they answer /health) until Ctrl-C or SIGTERM, which stops them all.
+// gateway's supergraph from the subgraphs' SDL, migrates, then runs every built service of the service manifest
+// (internal/manifest) as its own process, phase by phase (the subgraphs, then the gateway once they answer /health),
+// until Ctrl-C or SIGTERM, which stops them all.
 //
 //   npm start                    everything
 //   npm start -- --skip-build    use the dist/ folders as they are
@@ -14,22 +15,24 @@ const { stackProcesses, ROOT } = require('./stackProcesses');
 
 const USAGE = `Usage: npm start [-- --skip-build]
 
-Starts the chatgraph stack on this machine: the users, chats and presence subgraphs, then the gateway.
+Starts the chatgraph stack on this machine: every service of internal/manifest (the subgraphs, then the gateway).
   --skip-build   do not run \`npm run build\` (nor compose the supergraph) first
-Environment: see internal/config/src/loadConfig.ts (GATEWAY_PORT, USERS_PORT, DATABASE_URL, REDIS_URL, ...).
+Environment: see internal/config/src/loadConfig.ts (GATEWAY_PORT, USERS_PORT, DATABASE_URL, REDIS_URL, LOG_FORMAT,
+...); logs are readable lines at a terminal, JSON otherwise (LOG_FORMAT=json|pretty decides).
 `;
 
 function printUrls(started) {
   const lines = ['', 'chatgraph is up:'];
-  const gateway = started.find((s) => s.name === 'gateway');
+  const gateway = started.find((s) => s.kind === 'gateway');
   if (gateway) {
     lines.push(`  GraphQL HTTP       ${gateway.baseUrl}/graphql`);
     lines.push(`  GraphQL WebSocket  ${gateway.baseUrl.replace(/^http/, 'ws')}/graphql`);
   } else {
-    lines.push('  (no gateway: gateway/dist/index.js is not built yet)');
+    lines.push('  (no gateway: it is not built yet)');
   }
-  for (const s of started.filter((x) => x.name !== 'gateway')) {
-    lines.push(`  ${`${s.name} subgraph`.padEnd(18)} ${s.baseUrl}/graphql`);
+  for (const s of started.filter((x) => x.kind !== 'gateway')) {
+    const label = s.kind === 'subgraph' ? `${s.name} subgraph` : s.name;
+    lines.push(`  ${label.padEnd(18)} ${s.kind === 'subgraph' ? `${s.baseUrl}/graphql` : s.healthUrl}`);
   }
   lines.push('Press Ctrl-C to stop every process.', '');
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -70,8 +73,11 @@ async function main(argv) {
       argv: [process.execPath, s.entry],
       phase: s.phase,
       color: s.color,
-      healthUrl: `${s.baseUrl}/health`,
+      healthUrl: s.healthUrl,
     })),
+    // The services write to the runner's pipe, not to the terminal: they log in the format chosen for the runner's
+    // own output (readable lines when that is a terminal).
+    env: { LOG_FORMAT: config.LOG_FORMAT },
     // The services' own grace period plus a margin before the runner resorts to SIGKILL.
     stopTimeoutMs: config.SHUTDOWN_GRACE_MS + 5000,
     onReady: () => printUrls(services),

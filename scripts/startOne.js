@@ -3,8 +3,9 @@
 //
 //   GATEWAY_PORT=4010 npm run start:gateway
 //
-// Builds first (incremental; `--skip-build` skips it), then runs the entry point with the terminal attached. Ctrl-C or
-// SIGTERM is passed on as SIGTERM; the exit code is the process's.
+// Any service of the service manifest (internal/manifest). Builds first (incremental; `--skip-build` skips it), then
+// runs the entry point with the terminal attached. Ctrl-C or SIGTERM is passed on as SIGTERM; the exit code is the
+// process's.
 'use strict';
 
 const { spawn } = require('node:child_process');
@@ -12,22 +13,27 @@ const { build, composeSupergraph, loadStackConfig } = require('./prepareStack');
 const { stackProcesses, ROOT } = require('./stackProcesses');
 const { waitForHealth } = require('./waitForHealth');
 
-const NAMES = ['gateway', 'users', 'chats', 'presence'];
-
 async function main(argv) {
   const [name, ...rest] = argv;
-  if (!NAMES.includes(name) || rest.some((a) => a !== '--skip-build')) {
-    process.stderr.write(`Usage: node scripts/startOne.js <${NAMES.join('|')}> [--skip-build]\n`);
+  if (!name || name.startsWith('-') || rest.some((a) => a !== '--skip-build')) {
+    process.stderr.write('Usage: node scripts/startOne.js <service> [--skip-build]\n');
     return 64;
   }
-  if (!rest.includes('--skip-build') && !(build() && (name !== 'gateway' || composeSupergraph()))) return 1;
+  const skipBuild = rest.includes('--skip-build');
+  if (!skipBuild && !build()) return 1;
   const config = loadStackConfig();
-  const service = stackProcesses(config).find((s) => s.name === name);
+  const services = stackProcesses(config);
+  const service = services.find((s) => s.name === name);
+  if (!service) {
+    process.stderr.write(`Usage: node scripts/startOne.js <${services.map((s) => s.name).join('|')}> [--skip-build]\n`);
+    return 64;
+  }
+  if (!skipBuild && service.kind === 'gateway' && !composeSupergraph()) return 1;
   if (!service.built) {
     process.stderr.write(`${service.entry} does not exist: the ${name} service is not built (or not written) yet.\n`);
     return 1;
   }
-  if (name === 'gateway') {
+  if (service.kind === 'gateway') {
     process.stdout.write(`Starting a gateway on port ${service.port}; the subgraphs must already be running.\n`);
   }
   const child = spawn(process.execPath, [service.entry], { cwd: ROOT, stdio: 'inherit' });
@@ -41,17 +47,16 @@ async function main(argv) {
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGTERM' && stopping ? 0 : 1)));
   });
-  void waitForHealth(`${service.baseUrl}/health`, { shouldStop: () => stopping || child.exitCode !== null }).then(
-    (outcome) => {
-      if (outcome !== 'healthy') return;
-      const ws = service.baseUrl.replace(/^http/, 'ws');
-      process.stdout.write(
-        name === 'gateway'
-          ? `\n${name} is up: ${service.baseUrl}/graphql (WebSocket ${ws}/graphql)\n\n`
-          : `\n${name} is up: ${service.baseUrl}/graphql\n\n`,
-      );
-    },
-  );
+  void waitForHealth(service.healthUrl, { shouldStop: () => stopping || child.exitCode !== null }).then((outcome) => {
+    if (outcome !== 'healthy') return;
+    const ws = service.baseUrl.replace(/^http/, 'ws');
+    const where = {
+      gateway: `${service.baseUrl}/graphql (WebSocket ${ws}/graphql)`,
+      subgraph: `${service.baseUrl}/graphql`,
+      worker: service.healthUrl,
+    }[service.kind];
+    process.stdout.write(`\n${name} is up: ${where}\n\n`);
+  });
   return exited;
 }
 

@@ -1,8 +1,13 @@
 'use strict';
 
+const waitOn = require('wait-on');
+
+/** wait-on cannot be cancelled: it is asked in slices this long, so that `shouldStop` is honoured soon. */
+const SLICE_MS = 1000;
+
 /**
- * Polls `url` until it answers 200, giving up at the deadline or as soon as `shouldStop()` returns true (for example
- * because the process being waited for has exited).
+ * Polls `url` (wait-on, HTTP GET) until it answers 2xx, giving up at the deadline or as soon as `shouldStop()` returns
+ * true (for example because the process being waited for has exited).
  * @param {string} url e.g. `http://127.0.0.1:4001/health`
  * @param {{ timeoutMs?: number, intervalMs?: number, shouldStop?: () => boolean }} [options]
  *   `timeoutMs` @default 60000, `intervalMs` @default 200
@@ -10,19 +15,18 @@
  */
 async function waitForHealth(url, options = {}) {
   const { timeoutMs = 60_000, intervalMs = 200, shouldStop = () => false } = options;
+  const resource = url.replace(/^http(s?):/, 'http$1-get:');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (shouldStop()) return 'stopped';
+    const slice = Math.max(1, Math.min(SLICE_MS, deadline - Date.now()));
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(2000, timeoutMs)) });
-      // The body is read so the socket is released instead of lingering until garbage collection.
-      await res.arrayBuffer();
-      if (res.status === 200) return 'healthy';
+      // A short stability window: a health URL that answered once is up.
+      await waitOn({ resources: [resource], timeout: slice, interval: intervalMs, window: intervalMs, proxy: false });
+      return 'healthy';
     } catch {
-      // Not listening yet, or too slow to answer: try again until the deadline.
+      if (Date.now() >= deadline) return 'timeout';
     }
-    if (Date.now() >= deadline) return 'timeout';
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

@@ -1,20 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '@chatgraph/config';
+import { SUBGRAPHS, type ServiceName } from '@chatgraph/manifest';
 import {
   createTestDatabases,
-  freePort,
   ProcessStack,
   RedisServer,
+  tail,
   testConfig,
+  type StackProcess,
   type TestDatabases,
 } from '@chatgraph/testing';
-import { BenchProcess } from './BenchProcess';
-import { BENCH_DIST, SERVICE_ENTRY } from './paths';
+import { BENCH_DIST } from './paths';
+import { pinTo } from './pinning';
 
 /** The gateways the benchmarks compare. */
 export type GatewayKind = 'chatgraph' | 'apollo' | 'hive';
 
+/** Each gateway's script: ours with the bench's IPC probes, and the peers. */
 const GATEWAY_SCRIPT: Record<GatewayKind, string> = {
   chatgraph: path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
   apollo: path.join(BENCH_DIST, 'procs/apolloGateway.js'),
@@ -31,7 +34,7 @@ export const CPU = { sut: 1, load: 0 } as const;
 export interface RunningGateway {
   kind: GatewayKind;
   name: string;
-  process: BenchProcess;
+  process: StackProcess;
   url: string;
   wsUrl: string;
 }
@@ -43,131 +46,110 @@ export interface BenchStackOptions {
 }
 
 /**
- * Everything a benchmark run needs, all its own: a private Redis, throwaway migrated shard databases, the three
- * subgraph processes (built entry points) and gateways on demand. `close()` stops and drops all of it.
+ * Everything a benchmark run needs, all its own: a private Redis, throwaway migrated shard databases, the subgraph
+ * processes and gateways on demand, all started and stopped by the test harness's {@link ProcessStack} (which also
+ * starts the load generators). `close()` stops and drops all of it.
  */
 export class BenchStack {
   readonly gateways: RunningGateway[] = [];
-  readonly subgraphs = new Map<string, BenchProcess>();
 
   private constructor(
+    /** The run's configuration; its subgraph URLs are where the subgraph processes listen. */
     readonly config: Config,
     readonly redis: RedisServer,
     readonly dbs: TestDatabases,
-    readonly env: Record<string, string>,
+    readonly processes: ProcessStack,
   ) {}
 
-  /** Starts Redis, creates the databases and starts the subgraphs. */
+  /** Starts Redis, creates the databases and starts the subgraphs (pinned to {@link CPU.load}). */
   static async start(options: BenchStackOptions = {}): Promise<BenchStack> {
     const redis = await RedisServer.start();
-    const ports = { users: await freePort(), chats: await freePort(), presence: await freePort() };
     const config = testConfig({
       REDIS_URL: redis.url,
       USERS_SHARDS: String(options.usersShards ?? 2),
       CHATS_SHARDS: String(options.chatsShards ?? 4),
       DB_POOL_SIZE: '10',
-      USERS_PORT: String(ports.users),
-      CHATS_PORT: String(ports.chats),
-      PRESENCE_PORT: String(ports.presence),
       // Production mode everywhere (as deployed), which refuses the development secrets.
       JWT_SECRET: randomBytes(32).toString('hex'),
       GATEWAY_IDENTITY_SECRET: randomBytes(32).toString('hex'),
     });
     let dbs: TestDatabases | undefined;
+    const processes = new ProcessStack({
+      ...ProcessStack.envFor(config),
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      // Seeding signs up hundreds of users; scrypt at the default cost would dominate the setup time. No measured
+      // path hashes a password.
+      PASSWORD_HASH_COST: '10',
+      INTROSPECTION: 'false',
+    });
     try {
       // The bench's own clients (data layer scenario) need at most 8 connections per shard; the server allows 100 in
       // all, shared with the subgraph processes (10 per shard each) and whatever else runs on the machine.
       dbs = await createTestDatabases({ ...config, DB_POOL_SIZE: 8 });
-      const env = {
-        ...ProcessStack.envFor(config),
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        USERS_PORT: String(ports.users),
-        CHATS_PORT: String(ports.chats),
-        PRESENCE_PORT: String(ports.presence),
-        // Seeding signs up hundreds of users; scrypt at the default cost would dominate the setup time. No measured
-        // path hashes a password.
-        PASSWORD_HASH_COST: '10',
-        INTROSPECTION: 'false',
-      };
-      const stack = new BenchStack(config, redis, dbs, env);
-      try {
-        await stack.startSubgraphs(ports);
-      } catch (err) {
-        await Promise.all([...stack.subgraphs.values()].map((p) => p.stop()));
-        throw err;
-      }
-      return stack;
+      await processes.startSubgraphs({}, { wrapper: pinTo(CPU.load) });
+      const urls = Object.fromEntries(SUBGRAPHS.map((s) => [s.graphql.urlKey, processes.url(s.name)]));
+      return new BenchStack({ ...config, ...urls }, redis, dbs, processes);
     } catch (err) {
+      await processes.close();
       await dbs?.drop().catch(() => undefined);
       await redis.close();
       throw err;
     }
   }
 
-  private async startSubgraphs(ports: Record<'users' | 'chats' | 'presence', number>): Promise<void> {
-    const env = this.env;
-    await Promise.all(
-      (Object.keys(SERVICE_ENTRY) as Array<keyof typeof SERVICE_ENTRY>).map(async (name) => {
-        const proc = new BenchProcess({
-          name,
-          script: path.join(BENCH_DIST, 'procs/service.js'),
-          args: [SERVICE_ENTRY[name]],
-          env,
-          cpu: CPU.load,
-          ipc: true,
-        });
-        this.subgraphs.set(name, proc);
-        await proc.waitUntil(async () => (await fetch(`http://127.0.0.1:${ports[name]}/health`)).ok);
-      }),
-    );
+  /** The subgraph processes, by name (their CPU time is part of what a request costs). */
+  get subgraphs(): Map<string, StackProcess> {
+    return new Map(SUBGRAPHS.map((s) => [s.name, this.processes.processes.get(s.name)!]));
   }
 
   /** URL of a subgraph's /graphql. */
-  subgraphUrl(name: 'users' | 'chats' | 'presence'): string {
-    return { users: this.config.USERS_URL, chats: this.config.CHATS_URL, presence: this.config.PRESENCE_URL }[name];
+  subgraphUrl(name: ServiceName): string {
+    return this.processes.url(name);
   }
 
-  /** Starts a gateway of `kind` on CPU {@link CPU.sut} and waits until it answers a query. */
+  /**
+   * Starts a gateway of `kind` (pinned to {@link CPU.sut} unless told otherwise) and waits until it answers a query.
+   */
   async startGateway(
     kind: GatewayKind,
     name: string = kind,
     options: { nodeFlags?: string[]; env?: Record<string, string>; cpu?: number | null } = {},
   ): Promise<RunningGateway> {
-    const port = await freePort();
-    const proc = new BenchProcess({
-      name,
+    const proc = await this.processes.start(name, 'gateway', undefined, options.env, {
       script: GATEWAY_SCRIPT[kind],
       nodeFlags: [...(kind === 'chatgraph' ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],
-      env: { ...this.env, GATEWAY_PORT: String(port), ...options.env },
-      cpu: options.cpu === undefined ? CPU.sut : options.cpu,
-      ipc: true,
+      wrapper: pinTo(options.cpu === undefined ? CPU.sut : options.cpu),
+      // The peers have no health path; they listen once their gateway is built.
+      readyWhen: kind === 'chatgraph' ? 'health' : 'listening',
+      readyTimeoutMs: 60_000,
     });
-    const url = `http://127.0.0.1:${port}/graphql`;
-    await proc.waitUntil(async () => {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{"query":"{ __typename }"}',
-      });
-      return res.ok;
-    }, 60_000);
-    const gateway: RunningGateway = { kind, name, process: proc, url, wsUrl: url.replace('http://', 'ws://') };
+    const url = this.processes.url(name);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    }).catch((err: Error) => ({ ok: false, status: err.message }));
+    if (!res.ok) {
+      await this.processes.stop(name);
+      throw new Error(`${name} does not answer { __typename } (${res.status}):\n${tail(proc)}`);
+    }
+    const gateway: RunningGateway = { kind, name, process: proc, url, wsUrl: this.processes.wsUrl(name) };
     this.gateways.push(gateway);
     return gateway;
   }
 
   /** Stops one gateway. */
   async stopGateway(gateway: RunningGateway): Promise<void> {
-    await gateway.process.stop();
+    await this.processes.stop(gateway.name, 'SIGTERM', 10_000);
     this.gateways.splice(this.gateways.indexOf(gateway), 1);
   }
 
   /** Stops every process, drops the databases, stops Redis. */
   async close(): Promise<void> {
-    await Promise.all(this.gateways.splice(0).map((g) => g.process.stop()));
-    await Promise.all([...this.subgraphs.values()].map((p) => p.stop()));
-    this.subgraphs.clear();
+    // Gateways first, so they drain against live subgraphs.
+    await Promise.all(this.gateways.splice(0).map((g) => this.processes.stop(g.name, 'SIGTERM', 10_000)));
+    await this.processes.close();
     await this.dbs.drop().catch(() => undefined);
     await this.redis.close();
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { BenchProcess } from './BenchProcess';
-import { CPU } from './BenchStack';
+import type { StackProcess } from '@chatgraph/testing';
+import { CPU, type BenchStack } from './BenchStack';
+import { ipcRequest } from './ipcRequest';
 import type {
   HttpRunRequest,
   HttpRunResult,
@@ -9,59 +10,65 @@ import type {
   LiveSubscribeRequest,
 } from './load/protocol';
 import { BENCH_DIST } from './paths';
+import { pinTo } from './pinning';
 
-/** The HTTP load generator process, pinned to the load CPU. */
+/** Starts a load generator script as a process of the stack, pinned to the load CPU. */
+function startWorker(stack: BenchStack, name: string, script: string): Promise<StackProcess> {
+  return stack.processes.spawn({ name, script: path.join(BENCH_DIST, script), wrapper: pinTo(CPU.load) });
+}
+
+/** The HTTP load generator process (autocannon for fixed concurrency, its own clock for a fixed rate). */
 export class HttpLoad {
-  private readonly proc = new BenchProcess({
-    name: 'http-load',
-    script: path.join(BENCH_DIST, 'load/httpLoadWorker.js'),
-    env: {},
-    cpu: CPU.load,
-    ipc: true,
-  });
+  private constructor(
+    private readonly stack: BenchStack,
+    private readonly proc: StackProcess,
+  ) {}
+
+  /** Starts the process. */
+  static async start(stack: BenchStack): Promise<HttpLoad> {
+    return new HttpLoad(stack, await startWorker(stack, 'http-load', 'load/httpLoadWorker.js'));
+  }
 
   /** Runs one closed- or open-loop run. */
   run(request: Omit<HttpRunRequest, 'type'>): Promise<HttpRunResult> {
-    return this.proc.request<HttpRunResult>({ type: 'http', ...request });
+    return ipcRequest<HttpRunResult>(this.proc, { type: 'http', ...request });
   }
 
   /** Ends the process. */
-  close(): Promise<void> {
-    return this.proc.stop(2000);
+  async close(): Promise<void> {
+    await this.stack.processes.stop(this.proc.name, 'SIGTERM', 2000);
   }
 }
 
 /** The live-subscription load process (subscribers and sender), pinned to the load CPU. */
 export class LiveLoad {
-  private readonly proc: BenchProcess;
+  private constructor(
+    private readonly stack: BenchStack,
+    private readonly proc: StackProcess,
+  ) {}
 
-  constructor(identitySecret: string) {
-    this.proc = new BenchProcess({
-      name: 'live-load',
-      script: path.join(BENCH_DIST, 'load/liveLoadWorker.js'),
-      env: { GATEWAY_IDENTITY_SECRET: identitySecret },
-      cpu: CPU.load,
-      ipc: true,
-    });
+  /** Starts the process (it signs the identity header with the stack's GATEWAY_IDENTITY_SECRET). */
+  static async start(stack: BenchStack): Promise<LiveLoad> {
+    return new LiveLoad(stack, await startWorker(stack, 'live-load', 'load/liveLoadWorker.js'));
   }
 
   /** Opens connections and subscribes. */
   subscribe(request: Omit<LiveSubscribeRequest, 'type'>): Promise<{ opened: number; subscriptions: number }> {
-    return this.proc.request({ type: 'subscribe', ...request });
+    return ipcRequest(this.proc, { type: 'subscribe', ...request });
   }
 
   /** Sends at a rate and measures receipts. */
   send(request: Omit<LiveSendRequest, 'type'>): Promise<LiveSendResult> {
-    return this.proc.request<LiveSendResult>({ type: 'send', ...request });
+    return ipcRequest<LiveSendResult>(this.proc, { type: 'send', ...request });
   }
 
   /** Closes every connection (the process stays). */
   closeConnections(): Promise<{ closed: number }> {
-    return this.proc.request({ type: 'close' });
+    return ipcRequest(this.proc, { type: 'close' });
   }
 
   /** Ends the process. */
-  close(): Promise<void> {
-    return this.proc.stop(2000);
+  async close(): Promise<void> {
+    await this.stack.processes.stop(this.proc.name, 'SIGTERM', 2000);
   }
 }

@@ -10,9 +10,3 @@ export const BENCH_DIST = path.join(BENCH_ROOT, 'dist');
 export const PEERS_DIR = path.join(BENCH_ROOT, 'peers');
 /** The committed supergraph every gateway runs. */
 export const SUPERGRAPH_PATH = path.join(REPO_ROOT, 'gateway', 'supergraph.graphql');
-/** Entry points of the real service processes (built by `npm run build`). */
-export const SERVICE_ENTRY = {
-  users: path.join(REPO_ROOT, 'subgraphs/users/dist/index.js'),
-  chats: path.join(REPO_ROOT, 'subgraphs/chats/dist/index.js'),
-  presence: path.join(REPO_ROOT, 'subgraphs/presence/dist/index.js'),
-} as const;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BenchStack, CPU, type GatewayKind } from './BenchStack';
-import { canPin } from './BenchProcess';
+import { canPin } from './pinning';
 import { BENCH_ROOT, PEERS_DIR, REPO_ROOT } from './paths';
 import { federatedQuery, type FederatedQueryResult } from './scenarios/federatedQuery';
 import { dataLayer, type DataLayerResult } from './scenarios/dataLayer';

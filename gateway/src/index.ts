@@ -5,7 +5,7 @@ import { runService } from '@chatgraph/service';
 import { createGatewayServer } from './server';
 
 const config = loadConfigOrExit();
-const logger = createLogger('gateway', config.LOG_LEVEL);
+const logger = createLogger('gateway', config);
 
 runService(
   'gateway',

@@ -8,7 +8,8 @@ import type { Config } from '@chatgraph/config';
 import { createFormatError, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
-import { nodeHttpHandler } from '@chatgraph/service';
+import { SUBGRAPHS } from '@chatgraph/manifest';
+import { nodeHttpHandler, RequestLog } from '@chatgraph/service';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
@@ -45,14 +46,10 @@ const MAX_DOCUMENT_TOKENS = 5000;
 /** The largest page any paged field of the API serves (`first`/`last`). */
 const MAX_PAGE_SIZE = 100;
 
-/** The URL a subgraph is reached at: the config's `<NAME>_URL` when the name is known, else the supergraph's. */
+/** The URL a subgraph is reached at: the config's `<NAME>_URL` when the manifest knows it, else the supergraph's. */
 function subgraphUrl(config: Config, name: string, fallback: string | undefined): string {
-  const configured: Record<string, string> = {
-    users: config.USERS_URL,
-    chats: config.CHATS_URL,
-    presence: config.PRESENCE_URL,
-  };
-  const url = configured[name] ?? fallback;
+  const known = SUBGRAPHS.find((s) => s.name === name);
+  const url = known ? config[known.graphql.urlKey] : fallback;
   if (!url) throw new Error(`no URL for subgraph ${name}`);
   return url;
 }
@@ -110,6 +107,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     defaultListSize: config.QUERY_DEFAULT_LIST_SIZE,
     maxListSize: MAX_PAGE_SIZE,
   };
+  const requestLog = new RequestLog(logger);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // runService owns SIGTERM/SIGINT: one orderly shutdown (sockets, HTTP, Apollo, Redis), not two racing ones.
@@ -119,7 +117,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     includeStacktraceInErrorResponses: false,
     // Documents are bounded before validation (tokens); depth, aliases and cost once variables are known.
     parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
-    plugins: [operationLimitsPlugin(limits)],
+    plugins: [requestLog.plugin<GatewayContext>(), operationLimitsPlugin(limits)],
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
   });
   const live = new LiveSocketServer({ engine, tokens, logger, limits, maxTokens: MAX_DOCUMENT_TOKENS });
@@ -139,7 +137,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       throw gqlError;
     }
   };
-  const graphql = nodeHttpHandler(apollo, context);
+  const graphql = nodeHttpHandler(apollo, context, requestLog);
   let started = false;
   let closing = false;
 

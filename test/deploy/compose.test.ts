@@ -5,10 +5,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVICES, SUBGRAPHS } from '@chatgraph/manifest';
 import { freePort } from '@chatgraph/testing';
 import { haproxyConfig, COMPOSE_ADDRESSES, COMMITTED_PATH } from '../../deploy/haproxyConfig';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** The compose services running a service of the manifest: each once, the gateway twice (behind HAProxy). */
+const composeNames = (name: string) => (name === 'gateway' ? ['gateway-1', 'gateway-2'] : [name]);
 
 function installed(binary: string): boolean {
   const r = spawnSync(binary, ['--version'], { stdio: 'ignore' });
@@ -61,7 +64,7 @@ describe('docker-compose.yml', () => {
     expect(r.status).toBe(0);
     const services = (JSON.parse(r.stdout) as { services: Record<string, ComposeService> }).services;
     expect(Object.keys(services).sort()).toEqual(
-      ['chats', 'gateway-1', 'gateway-2', 'haproxy', 'migrate', 'postgres', 'presence', 'redis', 'users'].sort(),
+      [...SERVICES.flatMap((s) => composeNames(s.name)), 'haproxy', 'migrate', 'postgres', 'redis'].sort(),
     );
     expect(services.postgres.image).toMatch(/^postgres:15/);
     expect(services.redis.image).toMatch(/^redis:7/);
@@ -76,27 +79,34 @@ describe('docker-compose.yml', () => {
     expect(services.postgres.healthcheck?.test).toContain('pg_isready');
     expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
 
-    // Each Node service: its entry point, listening on all interfaces, health-checked on its own port.
-    const node: Record<string, { entry: string; portVar: string; port: number }> = {
-      users: { entry: 'subgraphs/users/dist/index.js', portVar: 'USERS_PORT', port: 4001 },
-      chats: { entry: 'subgraphs/chats/dist/index.js', portVar: 'CHATS_PORT', port: 4002 },
-      presence: { entry: 'subgraphs/presence/dist/index.js', portVar: 'PRESENCE_PORT', port: 4003 },
-      'gateway-1': { entry: 'gateway/dist/index.js', portVar: 'GATEWAY_PORT', port: 4000 },
-      'gateway-2': { entry: 'gateway/dist/index.js', portVar: 'GATEWAY_PORT', port: 4000 },
-    };
-    for (const [name, { entry, portVar, port }] of Object.entries(node)) {
-      const s = services[name];
-      expect({ name, command: s.command }).toEqual({ name, command: ['node', entry] });
-      const env = s.environment ?? {};
-      expect({ name, host: env.HOST, port: Number(env[portVar]) }).toEqual({ name, host: '0.0.0.0', port });
-      expect({ name, health: s.healthcheck?.test?.join(' ') }).toEqual({
-        name,
-        health: expect.stringContaining(`fetch('http://127.0.0.1:${port}/health')`),
-      });
+    // Each service of the manifest: its entry point, listening on all interfaces on its default port, health-checked
+    // there.
+    for (const service of SERVICES) {
+      const { entry, port } = service;
+      for (const name of composeNames(service.name)) {
+        const s = services[name];
+        expect({ name, command: s.command }).toEqual({ name, command: ['node', entry] });
+        const env = s.environment ?? {};
+        expect({ name, host: env.HOST, port: Number(env[port.key]) }).toEqual({
+          name,
+          host: '0.0.0.0',
+          port: port.default,
+        });
+        expect({ name, health: s.healthcheck?.test?.join(' ') }).toEqual({
+          name,
+          health: expect.stringContaining(`fetch('http://127.0.0.1:${port.default}${service.health}')`),
+        });
+      }
+    }
+    for (const name of SERVICES.flatMap((s) => composeNames(s.name))) {
+      const env = services[name].environment ?? {};
       // Services find each other by compose name, on the ports those services listen on.
-      expect(env.USERS_URL).toBe('http://users:4001/graphql');
-      expect(env.CHATS_URL).toBe('http://chats:4002/graphql');
-      expect(env.PRESENCE_URL).toBe('http://presence:4003/graphql');
+      for (const subgraph of SUBGRAPHS) {
+        expect({ name, url: env[subgraph.graphql.urlKey] }).toEqual({
+          name,
+          url: `http://${subgraph.name}:${subgraph.port.default}/graphql`,
+        });
+      }
       expect(env.REDIS_URL).toBe('redis://redis:6379');
       expect(String(env.DATABASE_URL)).toMatch(/^postgresql:\/\/postgres(:[^@]*)?@postgres:5432$/);
     }
@@ -112,12 +122,10 @@ describe('docker-compose.yml', () => {
       });
     }
     expect(deps('presence')).toEqual({ redis: 'service_healthy' });
-    for (const name of ['gateway-1', 'gateway-2']) {
+    for (const name of composeNames('gateway')) {
       expect(deps(name)).toEqual({
         redis: 'service_healthy',
-        users: 'service_healthy',
-        chats: 'service_healthy',
-        presence: 'service_healthy',
+        ...Object.fromEntries(SUBGRAPHS.map((s) => [s.name, 'service_healthy'])),
       });
     }
     expect(deps('haproxy')).toEqual({ 'gateway-1': 'service_healthy', 'gateway-2': 'service_healthy' });

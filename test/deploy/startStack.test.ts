@@ -1,9 +1,11 @@
-// The local stack runner (scripts/runStack.js behind `npm start`) on stand-in services: start order, Ctrl-C, crashes,
-// stubborn processes; and `npm start` refusing to start without Redis or PostgreSQL.
+// The local stack runner (scripts/runStack.js behind `npm start`) on stand-ins for the services of the manifest (same
+// names, phases and upstreams): start order, Ctrl-C, crashes, stubborn processes; and `npm start` refusing to start
+// without Redis or PostgreSQL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVICES, SUBGRAPHS } from '@chatgraph/manifest';
 import { freePort } from '@chatgraph/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -76,32 +78,37 @@ describe('stack runner', () => {
 
   const pidOf = (name: string) => Number(fs.readFileSync(path.join(pidDir, `${name}.pid`), 'utf8'));
 
+  const NAMES = SERVICES.map((s) => s.name);
+
   async function stack(behaviours: Record<string, string>) {
     const ports: Record<string, number> = {};
-    for (const name of ['users', 'chats', 'presence', 'gateway']) ports[name] = await freePort();
+    for (const name of NAMES) ports[name] = await freePort();
     const health = (name: string) => `http://127.0.0.1:${ports[name]}/health`;
-    const subgraphs = ['users', 'chats', 'presence'];
-    const proc = (name: string, phase: number, requires: string[] = []): Proc => ({
-      name,
-      phase,
-      argv: [process.execPath, FAKE, name, String(ports[name]), behaviours[name] ?? 'ok', pidDir, ...requires],
-      healthUrl: health(name),
-    });
-    return {
-      health,
-      processes: [
-        ...subgraphs.map((n) => proc(n, 0)),
-        // The stand-in gateway exits 2 if any subgraph does not answer /health when it starts.
-        proc('gateway', 1, subgraphs.map(health)),
+    // A stand-in exits 2 if a service it calls (its upstreams) does not answer /health when it starts.
+    const requires = (upstreams: readonly string[]) =>
+      SUBGRAPHS.filter((s) => upstreams.includes(s.graphql.urlKey)).map((s) => health(s.name));
+    const processes: Proc[] = SERVICES.map((s) => ({
+      name: s.name,
+      phase: s.phase,
+      argv: [
+        process.execPath,
+        FAKE,
+        s.name,
+        String(ports[s.name]),
+        behaviours[s.name] ?? 'ok',
+        pidDir,
+        ...requires(s.upstreams),
       ],
-    };
+      healthUrl: health(s.name),
+    }));
+    return { health, processes };
   }
 
   it('starts the gateway after the subgraphs answer; on Ctrl-C stops the gateway, then the subgraphs, each with one SIGTERM', async () => {
     const { processes } = await stack({});
     const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
     await run.waitFor('STACK READY');
-    const pids = ['users', 'chats', 'presence', 'gateway'].map(pidOf);
+    const pids = NAMES.map(pidOf);
     expect(pids.every(alive)).toBe(true);
     // Output is prefixed with the process name, once per line.
     expect(run.output()).toMatch(/^\[gateway\s*\] gateway: listening on \d+$/m);
@@ -111,14 +118,14 @@ describe('stack runner', () => {
     process.kill(-run.child.pid!, 'SIGINT');
     expect(await run.exited).toBe(0);
     const out = run.output();
-    for (const name of ['users', 'chats', 'presence', 'gateway']) {
+    for (const name of NAMES) {
       expect(out).toContain(`${name}: stopped by SIGTERM`);
       expect(out).not.toContain(`${name}: stopped by SIGINT`);
     }
     // The gateway has exited before any subgraph is asked to stop, so it can drain against live subgraphs.
-    const gatewayExit = out.indexOf('[gateway ] exited with code 0');
+    const gatewayExit = out.search(/\[gateway\s*\] exited with code 0/);
     expect(gatewayExit).toBeGreaterThan(-1);
-    for (const name of ['users', 'chats', 'presence'])
+    for (const name of SUBGRAPHS.map((s) => s.name))
       expect(out.indexOf(`${name}: stopped by SIGTERM`)).toBeGreaterThan(gatewayExit);
     expect(pids.filter(alive)).toEqual([]);
   });
@@ -127,10 +134,10 @@ describe('stack runner', () => {
     const { processes } = await stack({});
     const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
     await run.waitFor('STACK READY');
-    const pids = ['users', 'chats', 'presence', 'gateway'].map(pidOf);
+    const pids = NAMES.map(pidOf);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
-    expect(run.output().match(/stopped by SIGTERM/g)).toHaveLength(4);
+    expect(run.output().match(/stopped by SIGTERM/g)).toHaveLength(NAMES.length);
     expect(pids.filter(alive)).toEqual([]);
   });
 
@@ -142,7 +149,7 @@ describe('stack runner', () => {
     expect(run.output()).toMatch(/chats ended on its own \(exit code 1\)/);
     expect(run.output()).not.toContain('STACK READY');
     expect(fs.existsSync(path.join(pidDir, 'gateway.pid'))).toBe(false);
-    const survivors = ['users', 'presence']
+    const survivors = NAMES.filter((n) => n !== 'chats')
       .filter((n) => fs.existsSync(path.join(pidDir, `${n}.pid`)))
       .map(pidOf)
       .filter(alive);
@@ -164,7 +171,7 @@ describe('stack runner', () => {
   it('stops everything when a service does not answer its health URL in time', async () => {
     const { processes } = await stack({});
     // users listens on its own port, but the runner is told to wait for a port where nothing answers.
-    processes[0].healthUrl = `http://127.0.0.1:${await freePort()}/health`;
+    processes.find((p) => p.name === 'users')!.healthUrl = `http://127.0.0.1:${await freePort()}/health`;
     const run = start(process.execPath, [
       DRIVER,
       JSON.stringify({ processes, startTimeoutMs: 1500, stopTimeoutMs: 10_000 }),
@@ -172,7 +179,7 @@ describe('stack runner', () => {
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/users \(http:\/\/127\.0\.0\.1:\d+\/health\) did not answer within 1500 ms/);
     expect(fs.existsSync(path.join(pidDir, 'gateway.pid'))).toBe(false);
-    expect(['users', 'chats', 'presence'].map(pidOf).filter(alive)).toEqual([]);
+    expect(SUBGRAPHS.map((s) => pidOf(s.name)).filter(alive)).toEqual([]);
   });
 });
 

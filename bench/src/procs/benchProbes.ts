@@ -17,8 +17,6 @@ function post<T>(session: inspector.Session, method: string, params?: object): P
  *   just the measured window, written as a .cpuprofile file, so start-up and warm-up do not dilute it.
  */
 export function answerBenchProbes(): void {
-  // When the bench that started this process goes away (IPC closed), shut down as on SIGTERM: no orphan is left.
-  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   let session: inspector.Session | undefined;
   process.on('message', (message: Probe) => {
     const reply = (work: Promise<object>) =>

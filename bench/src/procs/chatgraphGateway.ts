@@ -7,7 +7,7 @@ import { runService } from '@chatgraph/service';
 import { answerBenchProbes } from './benchProbes';
 
 const config = loadConfigOrExit();
-const logger = createLogger('gateway', config.LOG_LEVEL);
+const logger = createLogger('gateway', config);
 answerBenchProbes();
 
 runService(

@@ -1,5 +1,6 @@
 import { bearerToken, identitySignerFromConfig, tokenServiceFromConfig } from '@chatgraph/auth';
 import { loadConfigOrExit, type Config } from '@chatgraph/config';
+import { SUBGRAPHS } from '@chatgraph/manifest';
 
 /**
  * What a peer gateway needs to talk to chatgraph's subgraphs exactly like ours does: verify the client's JWT and sign
@@ -25,10 +26,10 @@ export function peerIdentity(config: Config = loadConfigOrExit()) {
   };
 }
 
-/** The supergraph with the subgraph URLs of this run instead of the committed defaults. */
+/** The supergraph with the subgraph URLs of this run instead of the committed defaults (loopback, default ports). */
 export function supergraphFor(sdl: string, config: Config): string {
-  return sdl
-    .replace('http://127.0.0.1:4001/graphql', config.USERS_URL)
-    .replace('http://127.0.0.1:4002/graphql', config.CHATS_URL)
-    .replace('http://127.0.0.1:4003/graphql', config.PRESENCE_URL);
+  return SUBGRAPHS.reduce(
+    (text, s) => text.replace(`http://127.0.0.1:${s.port.default}/graphql`, config[s.graphql.urlKey]),
+    sdl,
+  );
 }

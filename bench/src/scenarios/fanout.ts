@@ -1,5 +1,7 @@
 import type { BenchStack, RunningGateway } from '../BenchStack';
+import { ipcRequest } from '../ipcRequest';
 import { LiveLoad } from '../LoadWorker';
+import { processSample } from '../processSample';
 import type { LiveConnectionSpec, LiveSendResult } from '../load/protocol';
 import type { Seed } from '../seed';
 import { busyPercent, cpuTimes } from '../machineCpu';
@@ -64,7 +66,7 @@ interface Memory {
   rss: number;
 }
 
-const memory = (g: RunningGateway) => g.process.request<Memory>({ type: 'memory' });
+const memory = (g: RunningGateway) => ipcRequest<Memory>(g.process, { type: 'memory' });
 
 /**
  * Scenario 3: one chatgraph gateway process; subscriptions added in steps over `chats` chats, `rate` events/s sent to
@@ -79,7 +81,7 @@ export async function fanout(
   log: (line: string) => void,
 ): Promise<FanoutResult> {
   const chats = seed.chats.slice(0, options.chats);
-  const load = new LiveLoad(stack.config.GATEWAY_IDENTITY_SECRET);
+  const load = await LiveLoad.start(stack);
   try {
     const onePerConnection = await idleMemory(stack, load, chats, options.idleOnePerConnection, log);
     const gateway = await stack.startGateway('chatgraph', 'fanout');
@@ -184,7 +186,7 @@ async function runSteps(
     }
     const idle = await memory(gateway);
     const connections = (await metrics(gateway)).connections;
-    const cpuBefore = gateway.process.sample().cpuSeconds;
+    const cpuBefore = processSample(gateway.process).cpuSeconds;
     const subBefore = subgraphCpu(stack);
     const engineBefore = (await metrics(gateway)).subscriptions;
     const machineBefore = cpuTimes();
@@ -197,7 +199,7 @@ async function runSteps(
       drainMs: 5000,
     });
     const machineBusy = busyPercent(machineBefore, cpuTimes());
-    const cpuAfter = gateway.process.sample().cpuSeconds;
+    const cpuAfter = processSample(gateway.process).cpuSeconds;
     const subAfter = subgraphCpu(stack);
     const engineAfter = (await metrics(gateway)).subscriptions;
     const step: FanoutStep = {

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { BenchStack, GatewayKind, RunningGateway } from '../BenchStack';
 import { HttpLoad } from '../LoadWorker';
+import { processSample } from '../processSample';
 import type { HttpRunResult } from '../load/protocol';
 import type { Seed } from '../seed';
 import { median, ratio, round } from '../stats';
@@ -128,7 +129,7 @@ export async function federatedQuery(
     }
   }
   const active = gateways.filter((g) => !skipped[g.kind]);
-  const load = new HttpLoad();
+  const load = await HttpLoad.start(stack);
   try {
     const request = (g: RunningGateway) => ({
       url: g.url,
@@ -152,7 +153,7 @@ export async function federatedQuery(
       // Rotate the order every round so that no gateway always runs first (or after the same neighbour).
       const order = active.map((_, i) => active[(i + round_) % active.length]!);
       for (const g of order) {
-        const before = g.process.sample();
+        const before = processSample(g.process);
         const subBefore = subgraphCpu(stack);
         const machineBefore = cpuTimes();
         const closed = await load.run({
@@ -162,7 +163,7 @@ export async function federatedQuery(
           durationMs: options.runMs,
         });
         const machineCpuBusyPercent = busyPercent(machineBefore, cpuTimes());
-        const after = g.process.sample();
+        const after = processSample(g.process);
         const subAfter = subgraphCpu(stack);
         const gatewayCpuMsPerRequest = round(
           ((after.cpuSeconds - before.cpuSeconds) * 1000) / Math.max(1, closed.completed),

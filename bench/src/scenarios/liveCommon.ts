@@ -1,11 +1,12 @@
 import type { BenchStack, RunningGateway } from '../BenchStack';
 import type { LiveLoad } from '../LoadWorker';
+import { processSample } from '../processSample';
 import type { LiveSender } from '../load/protocol';
 
 /** CPU seconds used so far by the three subgraph processes together. */
 export function subgraphCpu(stack: BenchStack): number {
   let total = 0;
-  for (const proc of stack.subgraphs.values()) total += proc.sample().cpuSeconds;
+  for (const proc of stack.subgraphs.values()) total += processSample(proc).cpuSeconds;
   return total;
 }
 

@@ -1,5 +1,6 @@
 import type { BenchStack, RunningGateway } from '../BenchStack';
 import { LiveLoad } from '../LoadWorker';
+import { processSample } from '../processSample';
 import type { LiveConnectionSpec, LiveSendResult } from '../load/protocol';
 import type { Seed } from '../seed';
 import { busyPercent, cpuTimes } from '../machineCpu';
@@ -136,7 +137,7 @@ export async function liveLatency(
   log: (line: string) => void,
 ): Promise<LiveLatencyResult> {
   const chats = seed.chats.slice(0, options.chats);
-  const load = new LiveLoad(stack.config.GATEWAY_IDENTITY_SECRET);
+  const load = await LiveLoad.start(stack);
   const started: RunningGateway[] = [];
   const notRun: Record<string, string> = {};
   const notes: Record<string, string> = {};
@@ -217,7 +218,7 @@ export async function liveLatency(
         ...Object.fromEntries(stack.subgraphs),
       });
       const cpuNow = () =>
-        Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, p.sample().cpuSeconds]));
+        Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, processSample(p).cpuSeconds]));
       const rates = round_ % 2 === 0 ? options.rates : [...options.rates].reverse();
       for (const rate of rates) {
         const key = `${system.kind}@${rate}`;

@@ -4,6 +4,7 @@ import { createChatsStores } from '@chatgraph/chats';
 import { createLogger } from '@chatgraph/logging';
 import path from 'node:path';
 import type { BenchStack, RunningGateway } from '../BenchStack';
+import { ipcRequest } from '../ipcRequest';
 import { HttpLoad, LiveLoad } from '../LoadWorker';
 import type { LiveConnectionSpec } from '../load/protocol';
 import { summarizeProfile, type ProfileSummary } from '../report/cpuProfile';
@@ -71,11 +72,11 @@ async function profiled(
   const gateway = await stack.startGateway('chatgraph', `profile-${name}`);
   try {
     await work(gateway, async (measured) => {
-      await gateway.process.request({ type: 'profile-start' });
+      await ipcRequest(gateway.process, { type: 'profile-start' });
       try {
         return await measured();
       } finally {
-        await gateway.process.request({ type: 'profile-stop', file });
+        await ipcRequest(gateway.process, { type: 'profile-stop', file });
       }
     });
   } finally {
@@ -100,7 +101,7 @@ export async function profile(
   const result: ProfileResult = {};
   const viewer = seed.historyChat.members[0]!;
   result.query = await profiled(stack, 'query', dir, async ({ url }, window) => {
-    const load = new HttpLoad();
+    const load = await HttpLoad.start(stack);
     try {
       const run = () =>
         load.run({
@@ -120,7 +121,7 @@ export async function profile(
   });
   result.live = await profiled(stack, 'live', dir, async (gateway, window) => {
     const { wsUrl } = gateway;
-    const load = new LiveLoad(stack.config.GATEWAY_IDENTITY_SECRET);
+    const load = await LiveLoad.start(stack);
     try {
       const chats = seed.chats.slice(0, 10);
       const senders = chats.map((c) => ({ chatId: c.id, userId: c.members[0]!.id }));

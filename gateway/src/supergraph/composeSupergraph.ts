@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'graphql';
 import { composeServices } from '@apollo/composition';
+import { SUBGRAPHS as MANIFEST_SUBGRAPHS } from '@chatgraph/manifest';
 
 /** A subgraph taking part in the supergraph: its name, default URL and SDL file. */
 export interface SubgraphSource {
@@ -14,26 +15,14 @@ export interface SubgraphSource {
 const repoRoot = path.join(__dirname, '..', '..', '..');
 
 /**
- * The subgraphs of chatgraph with the URLs baked into the committed supergraph (the defaults of `npm start`; a
- * gateway reaches other addresses through USERS_URL, CHATS_URL and PRESENCE_URL).
+ * The subgraphs of the service manifest with the URLs baked into the committed supergraph: loopback on their default
+ * ports (what `npm start` runs); a gateway reaches other addresses through each subgraph's URL variable (USERS_URL...).
  */
-export const SUBGRAPHS: readonly SubgraphSource[] = [
-  {
-    name: 'users',
-    url: 'http://127.0.0.1:4001/graphql',
-    sdlPath: path.join(repoRoot, 'subgraphs/users/src/schema.graphql'),
-  },
-  {
-    name: 'chats',
-    url: 'http://127.0.0.1:4002/graphql',
-    sdlPath: path.join(repoRoot, 'subgraphs/chats/src/schema.graphql'),
-  },
-  {
-    name: 'presence',
-    url: 'http://127.0.0.1:4003/graphql',
-    sdlPath: path.join(repoRoot, 'subgraphs/presence/src/schema.graphql'),
-  },
-];
+export const SUBGRAPHS: readonly SubgraphSource[] = MANIFEST_SUBGRAPHS.map((s) => ({
+  name: s.name,
+  url: `http://127.0.0.1:${s.port.default}/graphql`,
+  sdlPath: path.join(repoRoot, s.graphql.schema),
+}));
 
 /** Composes the subgraphs' SDL files into a supergraph SDL; throws with every composition error. */
 export function composeSupergraph(subgraphs: readonly SubgraphSource[] = SUBGRAPHS): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICES, SUBGRAPHS, type PortKey, type UrlKey } from '@chatgraph/manifest';
 
 /** Raised at start when the environment holds a value that cannot be used; lists every bad variable. */
 export class ConfigError extends Error {
@@ -31,6 +32,19 @@ const url = (protocols: string[]) =>
     `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   );
 
+/** `<SERVICE>_PORT` of every service in the manifest, defaulting to the port the manifest gives it. */
+const servicePorts = Object.fromEntries(SERVICES.map((s) => [s.port.key, port(s.port.default)])) as Record<
+  PortKey,
+  ReturnType<typeof port>
+>;
+/** `<SUBGRAPH>_URL` of every subgraph: unset means loopback on its port (resolved in {@link loadConfig}). */
+const subgraphUrls = Object.fromEntries(
+  SUBGRAPHS.map((s) => [s.graphql.urlKey, url(['http:', 'https:']).optional()]),
+) as Record<UrlKey, z.ZodOptional<ReturnType<typeof url>>>;
+
+/** How logs are written: one JSON object per line (production, pipes) or readable lines (a terminal). */
+export type LogFormat = 'json' | 'pretty';
+
 /**
  * Every environment variable chatgraph reads, with its default. The defaults run the whole stack on one machine with
  * PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 and no configuration at all.
@@ -38,14 +52,11 @@ const url = (protocols: string[]) =>
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Unset: `pretty` in development when stdout is a terminal, `json` otherwise (see {@link loadConfig}). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
-  GATEWAY_PORT: port(4000),
-  USERS_PORT: port(4001),
-  CHATS_PORT: port(4002),
-  PRESENCE_PORT: port(4003),
-  USERS_URL: url(['http:', 'https:']).optional(),
-  CHATS_URL: url(['http:', 'https:']).optional(),
-  PRESENCE_URL: url(['http:', 'https:']).optional(),
+  ...servicePorts,
+  ...subgraphUrls,
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432'),
   DB_NAME_PREFIX: z
     .string()
@@ -85,18 +96,22 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-/** The validated configuration of every chatgraph process. */
-export interface Config extends Env {
-  USERS_URL: string;
-  CHATS_URL: string;
-  PRESENCE_URL: string;
+/** The validated configuration of every chatgraph process: every subgraph URL and the log format resolved. */
+export interface Config extends Omit<Env, UrlKey | 'LOG_FORMAT'>, Record<UrlKey, string> {
+  LOG_FORMAT: LogFormat;
+}
+
+/** What {@link loadConfig} needs to know about the process besides its environment. */
+export interface ConfigContext {
+  /** Whether stdout is a terminal (picks the default LOG_FORMAT). @default process.stdout.isTTY */
+  stdoutIsTTY?: boolean;
 }
 
 /**
  * Parses the environment once. Throws {@link ConfigError} naming every bad variable and what was expected.
  * In production the development secrets are refused.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, context: ConfigContext = {}): Config {
   // Empty strings mean "unset" so that `FOO= npm start` falls back to the default.
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(input);
@@ -121,22 +136,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.JWT_PREVIOUS_KEY_ID !== undefined && e.JWT_PREVIOUS_KEY_ID === e.JWT_KEY_ID)
     problems.push('JWT_PREVIOUS_KEY_ID: must differ from JWT_KEY_ID');
   if (problems.length) throw new ConfigError(problems);
-  const local = (p: number) => `http://127.0.0.1:${p}/graphql`;
-  return {
-    ...e,
-    USERS_URL: e.USERS_URL ?? local(e.USERS_PORT),
-    CHATS_URL: e.CHATS_URL ?? local(e.CHATS_PORT),
-    PRESENCE_URL: e.PRESENCE_URL ?? local(e.PRESENCE_PORT),
-  };
+  const urls = Object.fromEntries(
+    SUBGRAPHS.map((s) => [s.graphql.urlKey, e[s.graphql.urlKey] ?? `http://127.0.0.1:${e[s.port.key]}/graphql`]),
+  ) as Record<UrlKey, string>;
+  // Readable lines only for a person at a terminal; anything read by a program (pipes, files, containers) gets JSON.
+  const stdoutIsTTY = context.stdoutIsTTY ?? process.stdout.isTTY === true;
+  const logFormat: LogFormat = e.LOG_FORMAT ?? (e.NODE_ENV === 'development' && stdoutIsTTY ? 'pretty' : 'json');
+  return { ...e, ...urls, LOG_FORMAT: logFormat };
 }
 
 /**
  * Loads the configuration for a process entry point: on a bad value prints the problems and exits with code 78
  * (EX_CONFIG) before anything starts.
  */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, context: ConfigContext = {}): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, context);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,3 +1,4 @@
+import { SERVICES } from '@chatgraph/manifest';
 import { ConfigError, loadConfig } from '../src';
 
 describe('loadConfig', () => {
@@ -26,6 +27,24 @@ describe('loadConfig', () => {
 
   it('refuses the development secrets in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: must be set in production/);
+  });
+
+  it('has a port variable per service of the manifest, and a URL per subgraph that follows its port', () => {
+    const config = loadConfig({ CHATS_PORT: '5002' });
+    for (const s of SERVICES) {
+      if (s.name !== 'chats') expect(config[s.port.key]).toBe(s.port.default);
+    }
+    expect(config.CHATS_URL).toBe('http://127.0.0.1:5002/graphql');
+    expect(loadConfig({ CHATS_URL: 'http://chats:4002/graphql' }).CHATS_URL).toBe('http://chats:4002/graphql');
+  });
+
+  it('logs readable lines only in development at a terminal, JSON otherwise, unless LOG_FORMAT says', () => {
+    expect(loadConfig({}, { stdoutIsTTY: true }).LOG_FORMAT).toBe('pretty');
+    expect(loadConfig({}, { stdoutIsTTY: false }).LOG_FORMAT).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'test' }, { stdoutIsTTY: true }).LOG_FORMAT).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }, { stdoutIsTTY: false }).LOG_FORMAT).toBe('pretty');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { stdoutIsTTY: true }).LOG_FORMAT).toBe('json');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
 
   it('treats an empty variable as unset', () => {

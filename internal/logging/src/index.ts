@@ -1,2 +1,2 @@
 export { createLogger } from './createLogger';
-export type { Logger } from './createLogger';
+export type { Logger, LogSettings } from './createLogger';

@@ -10,6 +10,7 @@ import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { nodeHttpHandler, sendJson } from './nodeHttpHandler';
 import { withOutageMapping } from './withOutageMapping';
+import { RequestLog } from './RequestLog';
 
 /** What every subgraph resolver receives in its context, plus the service's own additions. */
 export interface BaseSubgraphContext {
@@ -48,7 +49,8 @@ export interface SubgraphServer<TContext extends BaseSubgraphContext = BaseSubgr
  * Builds a Federation 2 subgraph server: `/graphql` (POST, and GET for health of tools), `/health` (liveness) and
  * `/ready` (readiness). Every GraphQL request must carry a valid gateway identity header, otherwise it is refused with
  * `UNAUTHENTICATED` and HTTP 401 before any resolver runs. Resolvers are wrapped by {@link withOutageMapping}: an
- * unreachable backing store is `SERVICE_UNAVAILABLE` in every subgraph.
+ * unreachable backing store is `SERVICE_UNAVAILABLE` in every subgraph. Each GraphQL request is logged in one line
+ * (RequestLog).
  */
 export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   options: SubgraphServerOptions<TContext>,
@@ -56,6 +58,7 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   const { logger } = options;
   // Every subgraph maps an unreachable Postgres or Redis to SERVICE_UNAVAILABLE the same way, in one place.
   const resolvers = withOutageMapping(options.resolvers, options.name);
+  const requestLog = new RequestLog(logger);
   const schema = buildSubgraphSchema([
     { typeDefs: options.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> },
   ]);
@@ -70,11 +73,12 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     stopOnTerminationSignals: false,
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected error in resolver')),
     // Federated tracing (ftv1) is only for Apollo's hosted reporting, which chatgraph does not use.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ...(options.plugins ?? [])],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), requestLog.plugin<TContext>(), ...(options.plugins ?? [])],
   });
   let closing = false;
 
-  const graphql = nodeHttpHandler(apollo, async (req) => {
+  /** The request's context once its identity header is verified; a missing or bad header is a 401. */
+  const verifiedContext = async (req: IncomingMessage): Promise<TContext> => {
     let identity: Identity;
     try {
       const header = req.headers[IDENTITY_HEADER];
@@ -88,7 +92,8 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
       throw err;
     }
     return options.context({ identity, viewerId: identity.userId }, req);
-  });
+  };
+  const graphql = nodeHttpHandler(apollo, verifiedContext, requestLog);
 
   const httpServer = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -11,3 +11,5 @@ export type { PostgresError } from './postgresError';
 export { withOutageMapping } from './withOutageMapping';
 export { DateTime } from './DateTime';
 export { isWellFormedText, hasBidiControl, hasVisibleCharacter } from './textRules';
+export { RequestLog } from './RequestLog';
+export type { RequestLine } from './RequestLog';

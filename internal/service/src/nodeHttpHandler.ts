@@ -1,5 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from '@apollo/server';
+import {
+  HeaderMap,
+  type ApolloServer,
+  type BaseContext,
+  type ContextThunk,
+  type HTTPGraphQLRequest,
+} from '@apollo/server';
+import type { RequestLog } from './RequestLog';
 
 /** Largest request body accepted, in bytes. @default 1 MiB */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -24,25 +31,31 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): string {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+  return text;
 }
 
 /**
  * Serves an Apollo Server on a plain Node `http` server: parses the body (JSON, bounded), maps headers, runs
  * `executeHTTPGraphQLRequest` and writes the response (including incremental chunks). A malformed body is a 400 with
- * a GraphQL-shaped error, never a crash.
+ * a GraphQL-shaped error, never a crash. With a {@link RequestLog} (its plugin installed on `server`), every request
+ * is logged once it is answered.
  */
 export function nodeHttpHandler<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   context: (req: IncomingMessage) => Promise<TContext>,
+  requestLog?: RequestLog,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
+    const startedAt = performance.now();
+    const log = requestLog?.enabled ? requestLog : undefined;
+    let request: HTTPGraphQLRequest | undefined;
     try {
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
@@ -56,9 +69,10 @@ export function nodeHttpHandler<TContext extends BaseContext>(
           try {
             body = raw.length ? JSON.parse(raw) : undefined;
           } catch {
-            sendJson(res, 400, {
+            const text = sendJson(res, 400, {
               errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
             });
+            log?.finish(undefined, 400, startedAt, text);
             return;
           }
         } else {
@@ -67,31 +81,34 @@ export function nodeHttpHandler<TContext extends BaseContext>(
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const contextThunk: ContextThunk<TContext> = () => context(req);
-      const result = await server.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-        context: contextThunk,
-      });
+      request = { method: req.method ?? 'GET', headers, search: url.search, body };
+      const result = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextThunk });
       res.statusCode = result.status ?? 200;
       for (const [key, value] of result.headers) res.setHeader(key, value);
       if (result.body.kind === 'complete') {
         res.end(result.body.string);
+        log?.finish(request, res.statusCode, startedAt, result.body.string);
       } else {
         for await (const chunk of result.body.asyncIterator) res.write(chunk);
         res.end();
+        log?.finish(request, res.statusCode, startedAt);
       }
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        sendJson(res, 413, {
+        const text = sendJson(res, 413, {
           errors: [{ message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`, extensions: { code: 'BAD_REQUEST' } }],
         });
+        log?.finish(undefined, 413, startedAt, text);
         return;
       }
       if (!res.headersSent) {
-        sendJson(res, 500, {
+        const text = sendJson(res, 500, {
           errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
         });
+        log?.finish(request, 500, startedAt, text);
       } else {
         res.destroy();
+        log?.finish(request, res.statusCode, startedAt);
       }
     }
   };

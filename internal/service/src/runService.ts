@@ -8,7 +8,8 @@ export interface RunningService {
 
 /**
  * Runs a service entry point: starts it, and on SIGTERM or SIGINT closes it and exits 0 (1 if closing fails or takes
- * longer than `graceMs`). A failure to start exits 1 with the reason logged.
+ * longer than `graceMs`). A failure to start exits 1 with the reason logged. A process started with an IPC channel
+ * (by the test harness or the bench) also stops that way when its parent goes away, even if the parent was killed.
  */
 export function runService(name: string, logger: Logger, start: () => Promise<RunningService>, graceMs = 10_000): void {
   let stopping = false;
@@ -38,6 +39,8 @@ export function runService(name: string, logger: Logger, start: () => Promise<Ru
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // The channel closes when the parent exits, however it exits: no orphan keeps a port or a database pool.
+  if (process.channel) process.once('disconnect', () => stop('disconnect'));
   process.on('unhandledRejection', (err) => logger.error({ err }, `${name}: unhandled rejection`));
   starting.then(undefined, (err: unknown) => {
     logger.fatal({ err }, `${name}: failed to start`);

@@ -181,6 +181,31 @@ describe('createSubgraphServer', () => {
     expect(res.body.errors![0]!.message).not.toBe('Internal server error');
   });
 
+  it('logs one line per GraphQL request: operation name and type, duration, outcome', async () => {
+    const requestLines = () =>
+      h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'graphql request');
+    const before = requestLines().length;
+    await post(h.url, JSON.stringify({ query: 'query Greeting { hello }' }), signed('7'));
+    await post(h.url, JSON.stringify({ query: 'query Mine { refuse }' }), signed('7'));
+    await post(h.url, JSON.stringify({ query: '{ nope }' }), signed('7'));
+    await post(h.url, JSON.stringify({ query: 'query Greeting { hello }' }), { 'content-type': 'application/json' });
+    await post(h.url, '{"query": ', signed('7'));
+    const lines = requestLines().slice(before);
+    expect(
+      lines.map(({ operationName, operationType, outcome, status }) => [operationName, operationType, outcome, status]),
+    ).toEqual([
+      ['Greeting', 'query', 'ok', 200],
+      ['Mine', 'query', 'FORBIDDEN', 200],
+      [null, null, 'GRAPHQL_VALIDATION_FAILED', 400],
+      [null, null, 'UNAUTHENTICATED', 401],
+      [null, null, 'BAD_REQUEST', 400],
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({ level: 30, durationMs: expect.any(Number) });
+      expect(line.durationMs as number).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it('serves /health without a signature, and /ready from the readiness check', async () => {
     expect(await (await fetch(`${h.base}/health`)).json()).toEqual({ status: 'ok', service: 'probe' });
     expect((await fetch(`${h.base}/ready`)).status).toBe(200);

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import pino from 'pino';
 import { runService } from '../src';
 
@@ -7,7 +9,8 @@ async function withRunService(
   act: (exited: Promise<number>) => Promise<void>,
   graceMs?: number,
 ): Promise<void> {
-  const events = ['SIGTERM', 'SIGINT', 'unhandledRejection'];
+  // `disconnect` is listened to when this test runs in a worker process with an IPC channel.
+  const events = ['SIGTERM', 'SIGINT', 'unhandledRejection', 'disconnect'];
   const listeners = (event: string) =>
     process.listeners(event as NodeJS.Signals) as Array<(...args: unknown[]) => void>;
   const before = new Map(events.map((e) => [e, listeners(e)]));
@@ -113,5 +116,28 @@ describe('runService', () => {
         expect(order).toEqual(['close', 'exit']);
       },
     );
+  });
+
+  it('stops like on SIGTERM when the parent that started it over IPC goes away', async () => {
+    // A real child process: the built runService, a service whose close() says so.
+    const dist = path.resolve(__dirname, '..', 'dist', 'index.js');
+    const script = `
+      const { runService } = require(${JSON.stringify(dist)});
+      const logger = require('pino')({ level: 'silent' });
+      runService('probe', logger, async () => {
+        process.send('started');
+        return { close: async () => { process.stdout.write('closed\\n'); } };
+      });`;
+    const child = spawn(process.execPath, ['-e', script], {
+      cwd: path.resolve(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await new Promise((r) => child.once('message', r));
+    child.disconnect();
+    expect(await exited).toBe(0);
+    expect(out).toBe('closed\n');
   });
 });

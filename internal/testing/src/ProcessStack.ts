@@ -1,52 +1,79 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import waitOn from 'wait-on';
 import type { Config } from '@chatgraph/config';
+import { serviceNamed, SUBGRAPHS } from '@chatgraph/manifest';
 import { freePort } from './freePort';
 
-/** The services a stack can run, and their entry points (built by `npm run build`). */
-const ENTRY: Record<string, string> = {
-  users: 'subgraphs/users/dist/index.js',
-  chats: 'subgraphs/chats/dist/index.js',
-  presence: 'subgraphs/presence/dist/index.js',
-  gateway: 'gateway/dist/index.js',
-};
-
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
+/** Output chunks kept per process, for failure messages (a long bench run must not grow without bound). */
+const KEPT_CHUNKS = 200;
 
-/** One running service process. */
+/** One running process. */
 export interface StackProcess {
   name: string;
+  /** The manifest service it runs (`users`, `gateway`, ...), or its name for a process of a script of its own. */
   kind: string;
+  /** The port it listens on (0: none). */
   port: number;
   child: ChildProcess;
-  /** Lines the process wrote (stdout and stderr), for failure messages. */
+  /** The last chunks the process wrote (stdout and stderr), for failure messages. */
   output: string[];
 }
 
-async function waitHealthy(port: number, child: ChildProcess, output: string[], timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`process exited with ${child.exitCode} before answering:\n${output.slice(-30).join('')}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`port ${port} not healthy after ${timeoutMs} ms:\n${output.slice(-30).join('')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Any node script as a process of the stack (see {@link ProcessStack.spawn}). */
+export interface ProcessSpec {
+  name: string;
+  /** @default name */
+  kind?: string;
+  /** Absolute path of the script node runs. */
+  script: string;
+  args?: string[];
+  /** Flags for node itself (`--expose-gc`, ...). */
+  nodeFlags?: string[];
+  /** Added to the stack's environment. */
+  env?: Record<string, string>;
+  /** The port it listens on. @default 0 (none) */
+  port?: number;
+  /**
+   * A wait-on resource that answers once the process is up (`http-get://127.0.0.1:4001/health`, `tcp:127.0.0.1:4001`).
+   * Unset: the process counts as started once spawned.
+   */
+  ready?: string;
+  /** How long `ready` may take. @default 30000 */
+  readyTimeoutMs?: number;
+  /** A command that runs node with the rest of the command line, e.g. `['taskset', '-c', '1']` to pin it to a CPU. */
+  wrapper?: string[];
+}
+
+/** How {@link ProcessStack.start} differs from the service's own entry point (the bench's instrumented gateway...). */
+export interface StartOptions {
+  /** Runs this script instead of the entry point: same port variable, upstream URLs and environment. */
+  script?: string;
+  nodeFlags?: string[];
+  wrapper?: string[];
+  /** `health` (its health path answers 200) or `listening` (its port accepts connections). @default 'health' */
+  readyWhen?: 'health' | 'listening';
+  /** How long it may take to be up. @default 30000 */
+  readyTimeoutMs?: number;
+}
+
+/** The last lines a process wrote. */
+export function tail(proc: StackProcess, lines = 30): string {
+  return proc.output.join('').split('\n').slice(-lines).join('\n');
 }
 
 /**
- * Real service processes for end-to-end tests: subgraphs and gateways started from their built entry points with a
- * test's own environment (databases, Redis, ports), each on a free port. Processes can be killed and restarted.
+ * Real processes for end-to-end tests and the bench: the services of the manifest (`@chatgraph/manifest`) started
+ * from their built entry points with a test's own environment (databases, Redis, ports), each on a free port, and any
+ * other node script. Each child has an IPC channel, so a service stops by itself when the test (or bench) process
+ * goes away, even killed. Processes can be stopped, killed and restarted.
  */
 export class ProcessStack {
   readonly processes = new Map<string, StackProcess>();
   private readonly env: Record<string, string>;
+  /** Where the subgraphs started by {@link startSubgraphs} answer, by URL variable (USERS_URL, ...). */
+  private readonly subgraphUrls: Record<string, string> = {};
 
   /** @param env variables for every process (DB_NAME_PREFIX, REDIS_URL, secrets...). */
   constructor(env: Record<string, string>) {
@@ -69,7 +96,7 @@ export class ProcessStack {
     };
   }
 
-  /** URL of a service's /graphql. */
+  /** URL of a process's /graphql. */
   url(name: string): string {
     const p = this.processes.get(name);
     if (!p) throw new Error(`no process ${name}`);
@@ -81,39 +108,79 @@ export class ProcessStack {
     return this.url(name).replace('http://', 'ws://');
   }
 
-  /** Starts the three subgraphs (in parallel) and waits until each answers /health. */
-  async startSubgraphs(extra: Record<string, string> = {}): Promise<void> {
-    const ports = { users: await freePort(), chats: await freePort(), presence: await freePort() };
-    this.env.USERS_PORT = String(ports.users);
-    this.env.CHATS_PORT = String(ports.chats);
-    this.env.PRESENCE_PORT = String(ports.presence);
-    await Promise.all(Object.entries(ports).map(([kind, port]) => this.start(kind, kind, port, extra)));
+  /**
+   * Starts every subgraph of the manifest (in parallel), each named after itself, and waits until each answers its
+   * health path. Services started afterwards get their URLs in their upstream variables (USERS_URL, ...).
+   */
+  async startSubgraphs(extra: Record<string, string> = {}, options: StartOptions = {}): Promise<void> {
+    const started = await Promise.all(SUBGRAPHS.map((s) => this.start(s.name, s.name, undefined, extra, options)));
+    SUBGRAPHS.forEach((s, i) => (this.subgraphUrls[s.graphql.urlKey] = this.url(started[i]!.name)));
   }
 
-  /** Starts a process of `kind` (users, chats, presence, gateway) named `name`. */
-  async start(name: string, kind: string, port?: number, extra: Record<string, string> = {}): Promise<StackProcess> {
-    const entry = ENTRY[kind];
-    if (!entry) throw new Error(`unknown service kind ${kind}`);
+  /**
+   * Starts a process of the manifest service `kind` named `name`, on `port` (default: a free one), and waits until it
+   * is up (its health path answers 200). Its upstream URL variables point at the subgraphs of {@link startSubgraphs}
+   * unless `extra` sets them; a service whose upstreams are not known is refused.
+   */
+  async start(
+    name: string,
+    kind: string,
+    port?: number,
+    extra: Record<string, string> = {},
+    options: StartOptions = {},
+  ): Promise<StackProcess> {
+    const service = serviceNamed(kind);
+    const upstreams: Record<string, string> = {};
+    for (const key of service.upstreams) {
+      const url = extra[key] ?? this.subgraphUrls[key];
+      if (!url) throw new Error(`${name} (${kind}) calls ${key}: start the subgraphs first (startSubgraphs)`);
+      upstreams[key] = url;
+    }
     const actualPort = port ?? (await freePort());
-    const portVar = kind === 'gateway' ? 'GATEWAY_PORT' : `${kind.toUpperCase()}_PORT`;
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      ...this.env,
-      ...extra,
-      [portVar]: String(actualPort),
+    const where = `127.0.0.1:${actualPort}`;
+    return this.spawn({
+      name,
+      kind,
+      script: options.script ?? path.join(repoRoot, service.entry),
+      nodeFlags: options.nodeFlags,
+      wrapper: options.wrapper,
+      env: { ...extra, ...upstreams, [service.port.key]: String(actualPort) },
+      port: actualPort,
+      ready: options.readyWhen === 'listening' ? `tcp:${where}` : `http-get://${where}${service.health}`,
+      readyTimeoutMs: options.readyTimeoutMs,
+    });
+  }
+
+  /** Starts any node script as a process of the stack and waits until it is up (see {@link ProcessSpec.ready}). */
+  async spawn(spec: ProcessSpec): Promise<StackProcess> {
+    const argv = [...(spec.nodeFlags ?? []), spec.script, ...(spec.args ?? [])];
+    const [command, ...args] = [...(spec.wrapper ?? []), process.execPath, ...argv];
+    const child = spawn(command!, args, {
+      env: { ...(process.env as Record<string, string>), ...this.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const proc: StackProcess = {
+      name: spec.name,
+      kind: spec.kind ?? spec.name,
+      port: spec.port ?? 0,
+      child,
+      output: [],
     };
-    const output: string[] = [];
-    const child = spawn(process.execPath, [path.join(repoRoot, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d) => output.push(String(d)));
-    child.stderr!.on('data', (d) => output.push(String(d)));
-    const proc: StackProcess = { name, kind, port: actualPort, child, output };
-    this.processes.set(name, proc);
-    await waitHealthy(actualPort, child, output);
+    const keep = (d: Buffer) => {
+      proc.output.push(String(d));
+      if (proc.output.length > KEPT_CHUNKS) proc.output.splice(0, proc.output.length - KEPT_CHUNKS);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    this.processes.set(spec.name, proc);
+    if (spec.ready) await untilReady(proc, spec.ready, spec.readyTimeoutMs);
     return proc;
   }
 
-  /** Sends `signal` to a process and waits for it to exit; resolves with its exit code. */
-  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  /**
+   * Sends `signal` to a process and waits for it to exit (SIGKILL after `graceMs`); resolves with its exit code.
+   */
+  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<number | null> {
     const proc = this.processes.get(name);
     if (!proc) return null;
     this.processes.delete(name);
@@ -121,7 +188,10 @@ export class ProcessStack {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill(signal);
-    return exited;
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
   }
 
   /** Kills (SIGKILL) a process: a crash. */
@@ -132,5 +202,38 @@ export class ProcessStack {
   /** Stops every process (SIGTERM). */
   async close(): Promise<void> {
     await Promise.all([...this.processes.keys()].map((name) => this.stop(name)));
+  }
+}
+
+/** wait-on cannot be cancelled: it is asked in slices this long, so it stops polling soon after a process died. */
+const POLL_SLICE_MS = 1000;
+
+/**
+ * Waits until `resource` answers (wait-on), failing at once, with the process's last output, if the process exits
+ * first or the resource does not answer within `timeoutMs`.
+ */
+async function untilReady(proc: StackProcess, resource: string, timeoutMs = 30_000): Promise<void> {
+  const gone = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
+  let onExit!: () => void;
+  const exited = new Promise<'exited'>((resolve) => (onExit = () => resolve('exited')));
+  proc.child.once('exit', onExit);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!gone()) {
+      const slice = Math.max(1, Math.min(POLL_SLICE_MS, deadline - Date.now()));
+      // The stability window is kept short: a health path that answered once is up.
+      const answered = waitOn({ resources: [resource], timeout: slice, interval: 100, window: 100, proxy: false }).then(
+        () => 'up' as const,
+        () => 'not yet' as const,
+      );
+      const outcome = await Promise.race([answered, exited]);
+      if (outcome === 'up') return;
+      if (outcome === 'not yet' && Date.now() >= deadline) {
+        throw new Error(`${proc.name} did not answer ${resource} within ${timeoutMs} ms:\n${tail(proc)}`);
+      }
+    }
+    throw new Error(`${proc.name} exited with ${proc.child.exitCode} before answering:\n${tail(proc)}`);
+  } finally {
+    proc.child.off('exit', onExit);
   }
 }

@@ -8,7 +8,7 @@ import { createChatsServer } from './server';
 import { IndexRepairer } from './jobs/IndexRepairer';
 
 const config = loadConfigOrExit();
-const logger = createLogger('chats', config.LOG_LEVEL);
+const logger = createLogger('chats', config);
 
 runService(
   'chats',

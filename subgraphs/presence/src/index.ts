@@ -4,5 +4,5 @@ import { runService } from '@chatgraph/service';
 import { startPresence } from './startPresence';
 
 const config = loadConfigOrExit();
-const logger = createLogger('presence', config.LOG_LEVEL);
+const logger = createLogger('presence', config);
 runService('presence', logger, () => startPresence(config, logger), config.SHUTDOWN_GRACE_MS);

@@ -5,7 +5,7 @@ import { runService } from '@chatgraph/service';
 import { createUsersServer } from './server';
 
 const config = loadConfigOrExit();
-const logger = createLogger('users', config.LOG_LEVEL);
+const logger = createLogger('users', config);
 
 runService(
   'users',

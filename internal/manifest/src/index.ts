@@ -1,0 +1,3 @@
+export { isSubgraph, SERVICES, SUBGRAPHS } from './services';
+export type { PortKey, Service, ServiceName, ServiceSpec, SubgraphSpec, UrlKey } from './services';
+export { serviceNamed } from './serviceNamed';

@@ -1,0 +1,102 @@
+/**
+ * Every long-running chatgraph process, once: the dev runner (`npm start`), the test harness (`ProcessStack`), the
+ * bench, the configuration's port and URL variables and the gateway's supergraph composition all read this list.
+ * Adding a service is adding one entry here (a subgraph to {@link SUBGRAPHS}, anything else to {@link SERVICES}).
+ */
+
+/** One process of the stack. */
+export interface ServiceSpec {
+  /** Process name, log prefix and `npm run start:<name>`. */
+  readonly name: string;
+  readonly kind: 'subgraph' | 'gateway' | 'worker';
+  /** Entry point after `npm run build`, relative to the repository root. */
+  readonly entry: string;
+  /** Environment variable holding the port it listens on, and that variable's default. */
+  readonly port: { readonly key: string; readonly default: number };
+  /** Path on that port answering 200 once the process is up (and 503 while it drains). */
+  readonly health: string;
+  /** Start order: processes of phase n start once every process of the phases before answers its health path. */
+  readonly phase: number;
+  /** Log prefix colour in the dev runner (a chalk colour name). */
+  readonly color: string;
+  /** Environment variables carrying the URLs of the services this process calls (see {@link SubgraphSpec.graphql}). */
+  readonly upstreams: readonly string[];
+}
+
+/** A GraphQL subgraph: a service others reach over HTTP, with the SDL the gateway composes. */
+export interface SubgraphSpec extends ServiceSpec {
+  readonly kind: 'subgraph';
+  readonly graphql: {
+    /** Environment variable carrying its `/graphql` URL for other processes (default: loopback on its port). */
+    readonly urlKey: string;
+    /** Its SDL file, relative to the repository root (read at run time; the gateway composes it). */
+    readonly schema: string;
+  };
+}
+
+/** The subgraphs, in composition order. */
+export const SUBGRAPHS = [
+  {
+    name: 'users',
+    kind: 'subgraph',
+    entry: 'subgraphs/users/dist/index.js',
+    port: { key: 'USERS_PORT', default: 4001 },
+    health: '/health',
+    phase: 0,
+    color: 'cyan',
+    upstreams: [],
+    graphql: { urlKey: 'USERS_URL', schema: 'subgraphs/users/src/schema.graphql' },
+  },
+  {
+    name: 'chats',
+    kind: 'subgraph',
+    entry: 'subgraphs/chats/dist/index.js',
+    port: { key: 'CHATS_PORT', default: 4002 },
+    health: '/health',
+    phase: 0,
+    color: 'magenta',
+    upstreams: [],
+    graphql: { urlKey: 'CHATS_URL', schema: 'subgraphs/chats/src/schema.graphql' },
+  },
+  {
+    name: 'presence',
+    kind: 'subgraph',
+    entry: 'subgraphs/presence/dist/index.js',
+    port: { key: 'PRESENCE_PORT', default: 4003 },
+    health: '/health',
+    phase: 0,
+    color: 'yellow',
+    upstreams: [],
+    graphql: { urlKey: 'PRESENCE_URL', schema: 'subgraphs/presence/src/schema.graphql' },
+  },
+] as const satisfies readonly SubgraphSpec[];
+
+/** Every process of the stack, in start order. */
+export const SERVICES = [
+  ...SUBGRAPHS,
+  {
+    name: 'gateway',
+    kind: 'gateway',
+    entry: 'gateway/dist/index.js',
+    port: { key: 'GATEWAY_PORT', default: 4000 },
+    health: '/health',
+    phase: 1,
+    color: 'green',
+    // The gateway composes every subgraph, so it calls all of them.
+    upstreams: SUBGRAPHS.map((s) => s.graphql.urlKey),
+  },
+] as const satisfies readonly ServiceSpec[];
+
+/** Whether a service is a subgraph (has a GraphQL URL and an SDL file). */
+export function isSubgraph(service: ServiceSpec): service is SubgraphSpec {
+  return service.kind === 'subgraph';
+}
+
+/** A process of the stack, as listed. */
+export type Service = (typeof SERVICES)[number];
+/** `users`, `chats`, `presence`, `gateway`, ... */
+export type ServiceName = Service['name'];
+/** `USERS_PORT`, `GATEWAY_PORT`, ... */
+export type PortKey = Service['port']['key'];
+/** `USERS_URL`, `CHATS_URL`, ... */
+export type UrlKey = (typeof SUBGRAPHS)[number]['graphql']['urlKey'];

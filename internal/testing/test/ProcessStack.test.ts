@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, ProcessStack, testConfig } from '../src';
+
+/** Writes a node script into a folder of this test file and returns its path. */
+function script(dir: string, name: string, source: string): string {
+  const file = path.join(dir, `${name}.js`);
+  fs.writeFileSync(file, source);
+  return file;
+}
+
+describe('ProcessStack', () => {
+  let dir: string;
+  let stack: ProcessStack;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-stack-'));
+    stack = new ProcessStack(ProcessStack.envFor(testConfig()));
+  });
+  afterEach(async () => {
+    await stack.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts a service of the manifest from its built entry point on a free port, and stops it cleanly', async () => {
+    // presence needs nothing but Redis.
+    const proc = await stack.start('presence', 'presence');
+    expect(proc.port).toBeGreaterThan(0);
+    const health = await fetch(`http://127.0.0.1:${proc.port}/health`);
+    expect(await health.json()).toMatchObject({ status: 'ok', service: 'presence' });
+    expect(stack.url('presence')).toBe(`http://127.0.0.1:${proc.port}/graphql`);
+    expect(await stack.stop('presence')).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${proc.port}/health`)).rejects.toThrow();
+  });
+
+  it('refuses a service the manifest does not list, and one whose upstreams are not running', async () => {
+    await expect(stack.start('x', 'mailer')).rejects.toThrow(/unknown service mailer/);
+    await expect(stack.start('gw', 'gateway')).rejects.toThrow(/gw \(gateway\) calls USERS_URL: start the subgraphs/);
+    expect(stack.processes.size).toBe(0);
+  });
+
+  it('fails at once, with what the process wrote, when it exits before it is up', async () => {
+    const crash = script(dir, 'crash', `process.stderr.write('cannot bind: simulated\\n'); process.exit(3);`);
+    const port = await freePort();
+    await expect(
+      stack.spawn({ name: 'crash', script: crash, port, ready: `tcp:127.0.0.1:${port}`, readyTimeoutMs: 60_000 }),
+    ).rejects.toThrow(/crash exited with 3 before answering:\ncannot bind: simulated/);
+  });
+
+  it('fails when the process does not answer in time, and still stops it', async () => {
+    const idle = script(dir, 'idle', `setInterval(() => {}, 1000); process.stdout.write('idling\\n');`);
+    const port = await freePort();
+    await expect(
+      stack.spawn({ name: 'idle', script: idle, port, ready: `tcp:127.0.0.1:${port}`, readyTimeoutMs: 500 }),
+    ).rejects.toThrow(/idle did not answer tcp:127\.0\.0\.1:\d+ within 500 ms:\nidling/);
+    const child = stack.processes.get('idle')!.child;
+    await stack.close();
+    expect(child.signalCode).toBe('SIGTERM');
+  });
+
+  it('kills a process that ignores SIGTERM once the grace period is over', async () => {
+    const stubborn = script(
+      dir,
+      'stubborn',
+      `process.on('SIGTERM', () => process.stdout.write('not now\\n')); setInterval(() => {}, 1000); process.send('up');`,
+    );
+    const proc = await stack.spawn({ name: 'stubborn', script: stubborn });
+    await new Promise((r) => proc.child.once('message', r));
+    expect(await stack.stop('stubborn', 'SIGTERM', 300)).toBeNull();
+    expect(proc.child.signalCode).toBe('SIGKILL');
+    expect(proc.output.join('')).toContain('not now');
+  });
+});
