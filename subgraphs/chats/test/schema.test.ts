@@ -27,7 +27,7 @@ describe('the chats schema', () => {
     expect(result.errors ?? []).toEqual([]);
     const sdl = result.supergraphSdl!;
     expect(sdl).toContain('@live(topic: "chat:{chatId}", authorize: "canReadChat", replay: "chatEventsSince")');
-    expect(sdl).toContain('@live(topic: "typing:{chatId}", authorize: "canReadChat")');
+    expect(sdl).toContain('@live(topic: "typing:{chatId}", authorize: "canReadChat", access: "chat:{chatId}")');
     expect(sdl).toContain('@live(topic: "user-activity:{viewerId}")');
     // canReadChat is for the gateway only
     expect(result.schema!.toAPISchema().toGraphQLJSSchema().getQueryType()!.getFields().canReadChat).toBeUndefined();
