@@ -6,7 +6,8 @@
 // gateway under the query and fan-out loads; on by default in a full run).
 import fs from 'node:fs';
 import path from 'node:path';
-import { renderReport, runBench, type BenchFlags, type BenchResult } from './runBench';
+import { runBench, type BenchFlags, type BenchResult } from './runBench';
+import { renderReport } from './report/renderReport';
 
 function parse(argv: string[]): BenchFlags {
   const flags: BenchFlags = { quick: false, smoke: false, docs: true };

@@ -1,3 +1,5 @@
+// One file on purpose (~340 lines): a live stream is one state machine (subscribe, resume point, seq cursor, failure
+// classification, backoff, status); its transitions are easier to check when they read in one place.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { ChatGraphError } from './ChatGraphError.ts';

@@ -81,7 +81,7 @@ describe('bench --smoke', () => {
         s.shardsTouched,
       ]),
     );
-    // Hot paths touch exactly one shard (DESIGN.md section 2).
+    // Hot paths touch exactly one shard.
     expect(byOp.send).toBe(1);
     expect(byOp.membership).toBe(1);
 

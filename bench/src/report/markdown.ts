@@ -3,11 +3,8 @@ import type { RateResult } from '../scenarios/liveLatency';
 import type { ProfileSummary } from './cpuProfile';
 import { round } from '../stats';
 
-const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${round(v, v < 10 ? 2 : 1)} ms`);
-const num = (v: number | undefined, digits = 0) =>
-  v === undefined || !Number.isFinite(v) ? '–' : String(round(v, digits));
-const kb = (bytes: number) => `${round(bytes / 1024, 1)} KB`;
-const x = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v}×`);
+import { kb, ms, num, x } from './format';
+import { targetLines } from './targetLines';
 
 function table(head: string[], rows: Array<Array<string | number>>): string {
   return [
@@ -15,96 +12,6 @@ function table(head: string[], rows: Array<Array<string | number>>): string {
     `|${head.map(() => '---').join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
-}
-
-/** One line per DESIGN.md section 7 target, judged from the numbers of this run. */
-export function targetLines(result: BenchResult): Array<[string, string, string]> {
-  const { federatedQuery: q, liveLatency: live, fanout: f, dataLayer: d } = result.scenarios;
-  const lines: Array<[string, string, string]> = [];
-  if (q) {
-    const apollo = q.ratios.apollo;
-    const hive = q.ratios.hive;
-    const parts: string[] = [];
-    if (apollo)
-      parts.push(
-        `vs @apollo/gateway: ${x(apollo.throughput)} req/s, p99 ${x(apollo.p99)}, ${x(apollo.cpuPerRequest)} less gateway CPU per request`,
-      );
-    if (hive)
-      parts.push(
-        `vs Hive Gateway: ${x(hive.throughput)} req/s, p99 ${x(hive.p99)}, ${x(hive.cpuPerRequest)} less gateway CPU per request`,
-      );
-    const met = apollo && hive && apollo.throughput >= 2 && hive.throughput >= 1 && apollo.p99 <= 1 && hive.p99 <= 1;
-    lines.push([
-      'federated query: ≥ 2× @apollo/gateway, ≥ 1× Hive, p99 no worse',
-      parts.join('; ') || 'peers not run',
-      apollo && hive ? (met ? 'met' : 'not met') : 'not measured',
-    ]);
-  }
-  if (live) {
-    const at200 = live.rates.find((r) => r.rate === 200);
-    if (at200) {
-      lines.push([
-        `live latency p99 ≤ 20 ms at 200 events/s, ${live.subscribers} subscribers`,
-        `p99 ${ms(at200.p99)} (other instance ${ms(at200.otherInstanceP99)}), p50 ${ms(at200.p50)}, max ${ms(at200.max)}` +
-          Object.entries(live.peers ?? {})
-            .map(([kind, p]) => {
-              const theirs = p.rates.find((r) => r.rate === 200);
-              return theirs ? `; ${kind} on the same load: p99 ${ms(theirs.p99)}, p50 ${ms(theirs.p50)}` : '';
-            })
-            .join(''),
-        at200.otherInstanceP99 <= 20 ? 'met' : 'not met',
-      ]);
-    }
-  }
-  if (f) {
-    const ok = f.steps.filter((s) => s.p99 <= 500 && s.run.received >= s.run.expected);
-    const best = Math.max(0, ...ok.map((s) => s.deliveriesPerSecond));
-    lines.push([
-      'fan-out ≥ 50,000 deliveries/s per gateway process',
-      `${num(best)} deliveries/s with p99 ≤ 500 ms (${f.stoppedBecause})`,
-      best >= 50_000 ? 'met' : 'not met',
-    ]);
-    const last = f.steps[f.steps.length - 1];
-    const heap = f.onePerConnection.heapBytesPerSubscription;
-    const rss = f.onePerConnection.rssBytesPerSubscription;
-    lines.push([
-      '≤ 30 KB memory per idle subscription',
-      `one per connection: ${kb(heap)} heap, ${kb(rss)} RSS; ${f.subscriptionsPerConnection} per connection${last ? ` (${last.subscriptions})` : ''}: ${last ? `${kb(last.heapBytesPerSubscription)} heap, ${kb(last.rssBytesPerSubscription)} RSS` : '–'}`,
-      Math.max(heap, rss) <= 30 * 1024 ? 'met' : 'not met',
-    ]);
-  }
-  if (d) {
-    const ratios = Object.entries(d.ratios);
-    const send = d.shards.find((s) => s.operation.startsWith('send'));
-    const met = ratios.every(([, r]) => r >= 0.8) && send?.shardsTouched === 1;
-    lines.push([
-      'send path ≥ 0.8× raw pg, exactly one shard',
-      `${ratios.map(([k, r]) => `${k}: ${x(r)}`).join(', ')}; shards touched by send: ${send?.shardsTouched ?? '–'} (${send?.statements ?? '–'} statement)`,
-      met ? 'met' : 'not met',
-    ]);
-    const history = d.shards.find((s) => s.operation.startsWith('history page'));
-    const authors = d.shards.find((s) => s.operation.startsWith('history authors'));
-    const fetches = q?.queryPlanFetches;
-    lines.push([
-      'history page: ≤ 1 query per subgraph per request, no N+1',
-      `query plan: ${
-        fetches
-          ? Object.entries(fetches)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', ')
-          : '–'
-      } fetch(es); chats DB: ${history?.statements ?? '–'} statements on ${history?.shardsTouched ?? '–'} shard; users DB for 50 authors: ${authors?.statements ?? '–'} statements (one per users shard holding an author)`,
-      fetches && Object.values(fetches).every((n) => n <= 1)
-        ? 'met (one fetch per subgraph; see the note on statements)'
-        : 'not met',
-    ]);
-  }
-  lines.push([
-    'reliability: 0 lost / duplicated / reordered',
-    'not a benchmark: proven by test/e2e/gateway.test.ts and the gateway tests',
-    '–',
-  ]);
-  return lines;
 }
 
 /** The generated section of docs/benchmarks.md: tables of one run. */
@@ -125,7 +32,7 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
       .join(', ')}.`,
   );
   out.push('');
-  out.push('### Targets (DESIGN.md section 7)');
+  out.push('### Targets');
   out.push('');
   out.push(table(['target', 'this run', 'verdict'], targetLines(result)));
   out.push('');

@@ -1,3 +1,5 @@
+// One file on purpose (~310 lines): the exactly-once, in-order state machine of one subscription (queue, backfill
+// paging, gap repair, slow-consumer close); split, its invariants would span files.
 import type { GraphQLError } from 'graphql';
 import { liveAction, userError } from '@chatgraph/errors';
 import type { PreSerialized } from './PreSerialized';
