@@ -1,26 +1,6 @@
-import { identitySignerFromConfig, tokenServiceFromConfig } from '@chatgraph/auth';
 import { loadConfigOrExit } from '@chatgraph/config';
 import { createLogger } from '@chatgraph/logging';
-import { runService } from '@chatgraph/service';
-import { createGatewayServer } from './server';
+import { runGateway } from './server';
 
 const config = loadConfigOrExit();
-const logger = createLogger('gateway', config);
-
-runService(
-  'gateway',
-  logger,
-  async () => {
-    const server = createGatewayServer({
-      config,
-      logger,
-      tokens: tokenServiceFromConfig(config),
-      identity: identitySignerFromConfig(config),
-    });
-    // SIGHUP reloads the committed supergraph without a restart (live subscriptions resume with afterSeq).
-    process.on('SIGHUP', () => server.supergraph.reload());
-    await server.listen(config.GATEWAY_PORT, config.HOST);
-    return server;
-  },
-  config.SHUTDOWN_GRACE_MS,
-);
+runGateway(config, createLogger('gateway', config));

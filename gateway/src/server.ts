@@ -3,13 +3,20 @@ import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
-import { bearerToken, TokenError, type IdentitySigner, type TokenService } from '@chatgraph/auth';
+import {
+  bearerToken,
+  identitySignerFromConfig,
+  TokenError,
+  tokenServiceFromConfig,
+  type IdentitySigner,
+  type TokenService,
+} from '@chatgraph/auth';
 import type { Config } from '@chatgraph/config';
 import { createFormatError, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { SUBGRAPHS } from '@chatgraph/manifest';
-import { nodeHttpHandler, RequestLog } from '@chatgraph/service';
+import { nodeHttpHandler, RequestLog, runService } from '@chatgraph/service';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
@@ -215,4 +222,28 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       return closed;
     },
   };
+}
+
+/**
+ * Runs a gateway as its own process (what `gateway/src/index.ts` does, and the bench's instrumented copy): builds it
+ * from the configuration, listens on `GATEWAY_PORT`, reloads the supergraph on SIGHUP (live subscriptions resume with
+ * `afterSeq`) and shuts down cleanly on SIGTERM.
+ */
+export function runGateway(config: Config, logger: Logger): void {
+  runService(
+    'gateway',
+    logger,
+    async () => {
+      const server = createGatewayServer({
+        config,
+        logger,
+        tokens: tokenServiceFromConfig(config),
+        identity: identitySignerFromConfig(config),
+      });
+      process.on('SIGHUP', () => server.supergraph.reload());
+      await server.listen(config.GATEWAY_PORT, config.HOST);
+      return server;
+    },
+    config.SHUTDOWN_GRACE_MS,
+  );
 }

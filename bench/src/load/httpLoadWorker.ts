@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { distribution, summarize } from '../stats';
 import type { HttpRunRequest, HttpRunResult } from './protocol';
+import { postGraphQL } from './postGraphQL';
 
 const MAX_IN_FLIGHT_OPEN = 2000;
 /** How often autocannon checks whether the run is over (its default, 1 s, would overrun short runs). */
@@ -78,36 +79,6 @@ function closedLoop(request: HttpRunRequest): Promise<HttpRunResult> {
   return done;
 }
 
-function requestOnce(
-  agent: http.Agent,
-  url: URL,
-  headers: Record<string, string>,
-  body: string,
-): Promise<string | null> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200) return resolve(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
-          resolve(text.includes('"errors"') ? `GraphQL errors: ${text.slice(0, 300)}` : null);
-        });
-        res.on('error', (err) => resolve(err.message));
-      },
-    );
-    req.on('error', (err) => resolve(err.message));
-    req.end(body);
-  });
-}
-
 /** Open loop: `rate` requests per second on a fixed schedule, each timed from the moment it was due. */
 async function openLoop(request: HttpRunRequest): Promise<HttpRunResult> {
   const tally = new Tally();
@@ -125,7 +96,7 @@ async function openLoop(request: HttpRunRequest): Promise<HttpRunResult> {
       tally.fail('too many requests in flight: the target cannot keep up with this rate');
       continue;
     }
-    const p: Promise<void> = requestOnce(agent, url, request.headers, request.body).then((error) => {
+    const p: Promise<void> = postGraphQL(agent, url, request.headers, request.body).then((error) => {
       if (error) tally.fail(error);
       else tally.latencies.push(performance.now() - scheduled);
       inFlight.delete(p);

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { IDENTITY_HEADER, IdentitySigner } from '@chatgraph/auth';
 import { distribution, summarize } from '../stats';
+import { postGraphQL } from './postGraphQL';
 import type {
   LabelResult,
   LiveConnectionSpec,
@@ -104,33 +105,6 @@ async function subscribe(request: LiveSubscribeRequest): Promise<{ opened: numbe
   return { opened: request.connections.length, subscriptions };
 }
 
-function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve(
-            res.statusCode === 200 && !text.includes('"errors"')
-              ? null
-              : `HTTP ${res.statusCode}: ${text.slice(0, 300)}`,
-          );
-        });
-      },
-    );
-    req.on('error', (err) => resolve(err.message));
-    req.end(body);
-  });
-}
-
 const SEND =
   'mutation($c: ID!, $t: String!, $m: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $m) { seq } }';
 let runCounter = 0;
@@ -175,7 +149,7 @@ async function send(request: LiveSendRequest): Promise<LiveSendResult> {
     // The clock starts when the send is due: a late send (event loop busy) counts against the latency.
     run.sentAt.set(i, scheduled);
     expected += perChat.get(sender.chatId) ?? 0;
-    const p: Promise<void> = post(agent, url, headers, body).then((error) => {
+    const p: Promise<void> = postGraphQL(agent, url, headers, body).then((error) => {
       if (error) {
         sendErrors++;
         firstError ??= error;

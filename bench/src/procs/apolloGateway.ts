@@ -5,6 +5,8 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { IDENTITY_HEADER } from '@chatgraph/auth';
+import { createLogger } from '@chatgraph/logging';
+import { runService, type RunningService } from '@chatgraph/service';
 import { SUPERGRAPH_PATH } from '../paths';
 import { peerIdentity, supergraphFor } from './peerIdentity';
 
@@ -12,7 +14,7 @@ interface Context {
   viewerId: string | null;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<RunningService> {
   const identity = peerIdentity();
   const { config } = identity;
   const gateway = new ApolloGateway({
@@ -30,14 +32,8 @@ async function main(): Promise<void> {
     listen: { port: config.GATEWAY_PORT, host: config.HOST },
     context: async ({ req }) => ({ viewerId: await identity.viewerOf(req.headers.authorization) }),
   });
-  const stop = () => void server.stop().finally(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  // The bench that started this process went away: stop too.
-  process.once('disconnect', stop);
+  return { close: () => server.stop() };
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+// SIGTERM, SIGINT, or the bench that started this process going away: stop, like every chatgraph process.
+runService('apollo-gateway', createLogger('apollo-gateway', 'warn'), main);

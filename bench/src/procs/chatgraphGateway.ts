@@ -1,27 +1,10 @@
-// The chatgraph gateway as gateway/src/index.ts starts it, plus IPC probes (memory after GC, CPU profile of a window) for the bench.
-import { identitySignerFromConfig, tokenServiceFromConfig } from '@chatgraph/auth';
+// The chatgraph gateway as gateway/src/index.ts runs it, plus IPC probes (memory after GC, CPU profile of a window)
+// for the bench.
 import { loadConfigOrExit } from '@chatgraph/config';
-import { createGatewayServer } from '@chatgraph/gateway';
+import { runGateway } from '@chatgraph/gateway';
 import { createLogger } from '@chatgraph/logging';
-import { runService } from '@chatgraph/service';
 import { answerBenchProbes } from './benchProbes';
 
 const config = loadConfigOrExit();
-const logger = createLogger('gateway', config);
 answerBenchProbes();
-
-runService(
-  'gateway',
-  logger,
-  async () => {
-    const server = createGatewayServer({
-      config,
-      logger,
-      tokens: tokenServiceFromConfig(config),
-      identity: identitySignerFromConfig(config),
-    });
-    await server.listen(config.GATEWAY_PORT, config.HOST);
-    return server;
-  },
-  config.SHUTDOWN_GRACE_MS,
-);
+runGateway(config, createLogger('gateway', config));

@@ -5,6 +5,8 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { IDENTITY_HEADER } from '@chatgraph/auth';
+import { createLogger } from '@chatgraph/logging';
+import { runService, type RunningService } from '@chatgraph/service';
 import { PEERS_DIR, SUPERGRAPH_PATH } from '../paths';
 import { peerIdentity, supergraphFor } from './peerIdentity';
 
@@ -46,7 +48,7 @@ const EDFS_TYPE_DEFS = `
   }
 `;
 
-async function main(): Promise<void> {
+async function main(): Promise<RunningService> {
   const identity = peerIdentity();
   const { config } = identity;
   const requireFromPeers = createRequire(path.join(PEERS_DIR, 'package.json'));
@@ -105,17 +107,14 @@ async function main(): Promise<void> {
     );
   }
   await new Promise<void>((resolve) => server.listen(config.GATEWAY_PORT, config.HOST, () => resolve()));
-  const stop = () => {
-    server.closeAllConnections();
-    server.close(() => void Promise.resolve(gateway.dispose()).finally(() => process.exit(0)));
+  return {
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.dispose();
+    },
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  // The bench that started this process went away: stop too.
-  process.once('disconnect', stop);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+// SIGTERM, SIGINT, or the bench that started this process going away: stop, like every chatgraph process.
+runService('hive-gateway', createLogger('hive-gateway', 'warn'), main);

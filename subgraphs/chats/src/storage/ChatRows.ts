@@ -1,12 +1,15 @@
 import type { ChatRecord, ChatRole, MemberRecord } from './records';
 import {
   CHAT_COLUMNS,
+  VIEW_COLUMNS,
   bigintArray,
   chatFromRow,
   memberFromRow,
+  viewFromRow,
   type ChatRow,
   type MemberRow,
   type SqlRunner,
+  type ViewRow,
 } from './rows';
 
 /**
@@ -61,26 +64,12 @@ export const ChatRows = {
     chatId: bigint,
     userId: bigint,
   ): Promise<{ chat: ChatRecord | null; membership: MemberRecord | null }> {
-    const rows = await db.$queryRaw<
-      Array<ChatRow & { m_role: string | null; m_joined_at: Date | null; m_last_read_seq: number | null }>
-    >`
-      SELECT ${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq
+    const rows = await db.$queryRaw<ViewRow[]>`
+      SELECT ${VIEW_COLUMNS}
         FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${userId}
        WHERE c.id = ${chatId}`;
-    const row = rows[0];
-    if (!row) return { chat: null, membership: null };
-    return {
-      chat: chatFromRow(row),
-      membership:
-        row.m_role === null
-          ? null
-          : memberFromRow({
-              chat_id: chatId,
-              user_id: userId,
-              role: row.m_role,
-              joined_at: row.m_joined_at!,
-              last_read_seq: row.m_last_read_seq!,
-            }),
-    };
+    if (!rows[0]) return { chat: null, membership: null };
+    const { chat, membership } = viewFromRow(rows[0], userId);
+    return { chat, membership };
   },
 };

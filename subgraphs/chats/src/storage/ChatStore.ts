@@ -8,41 +8,18 @@ import { EventLog } from './EventLog';
 import type { ChatPosition, ChatRecord, ChatView, CommitListener, MemberRecord } from './records';
 import {
   CHAT_COLUMNS,
+  VIEW_COLUMNS,
   bigintArray,
   chatFromRow,
   memberFromRow,
   timestamptz,
+  viewFromRow,
   type ChatRow,
   type MemberRow,
+  type ViewRow,
 } from './rows';
 import { runTransaction } from './runTransaction';
 import { UserChatIndex } from './UserChatIndex';
-
-interface ViewRow extends ChatRow {
-  m_role: string | null;
-  m_joined_at: Date | null;
-  m_last_read_seq: number | null;
-  unread?: number;
-}
-
-const VIEW_COLUMNS = ChatsPrisma.sql`${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq`;
-
-function viewFromRow(row: ViewRow, viewerId: bigint): ChatView {
-  return {
-    chat: chatFromRow(row),
-    membership:
-      row.m_role === null
-        ? null
-        : memberFromRow({
-            chat_id: row.id,
-            user_id: viewerId,
-            role: row.m_role,
-            joined_at: row.m_joined_at!,
-            last_read_seq: row.m_last_read_seq!,
-          }),
-    unreadCount: row.unread,
-  };
-}
 
 /** A page of a user's chats. */
 export interface ChatPage {

@@ -1,5 +1,5 @@
 import { ChatsPrisma } from '@chatgraph/db';
-import type { ChatKind, ChatRecord, ChatRole, MemberRecord, MessageRecord } from './records';
+import type { ChatKind, ChatRecord, ChatRole, ChatView, MemberRecord, MessageRecord } from './records';
 
 /** Anything that runs raw SQL: a shard's Prisma client or an interactive transaction on it. */
 export type SqlRunner = Pick<ChatsPrisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
@@ -91,4 +91,33 @@ export function bigintArray(ids: readonly bigint[]): ChatsPrisma.Sql {
 /** A Date as a SQL parameter with its time zone (Prisma would send it as a zone-less timestamp). */
 export function timestamptz(at: Date): ChatsPrisma.Sql {
   return ChatsPrisma.sql`${at.toISOString()}::timestamptz`;
+}
+
+/** A chat row joined with one user's membership (null columns when not a member). */
+export interface ViewRow extends ChatRow {
+  m_role: string | null;
+  m_joined_at: Date | null;
+  m_last_read_seq: number | null;
+  unread?: number;
+}
+
+/** The columns of a {@link ViewRow}: a chat `c` LEFT JOIN its member `m`. */
+export const VIEW_COLUMNS = ChatsPrisma.sql`${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq`;
+
+/** A chat as one user sees it (their membership, if any, and the unread count when the row has one). */
+export function viewFromRow(row: ViewRow, viewerId: bigint): ChatView {
+  return {
+    chat: chatFromRow(row),
+    membership:
+      row.m_role === null
+        ? null
+        : memberFromRow({
+            chat_id: row.id,
+            user_id: viewerId,
+            role: row.m_role,
+            joined_at: row.m_joined_at!,
+            last_read_seq: row.m_last_read_seq!,
+          }),
+    unreadCount: row.unread,
+  };
 }
