@@ -178,8 +178,13 @@ describe('stack runner', () => {
     ]);
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/users \(http:\/\/127\.0\.0\.1:\d+\/health\) did not answer within 1500 ms/);
-    expect(fs.existsSync(path.join(pidDir, 'gateway.pid'))).toBe(false);
-    expect(SUBGRAPHS.map((s) => pidOf(s.name)).filter(alive)).toEqual([]);
+    // The phase that failed is stopped; later phases (chats, then the gateway) never started.
+    const failedPhase = SUBGRAPHS.find((s) => s.name === 'users')!.phase;
+    const later = SERVICES.filter((s) => s.phase > failedPhase).map((s) => s.name);
+    expect(later.length).toBeGreaterThan(0);
+    for (const name of later) expect([name, fs.existsSync(path.join(pidDir, `${name}.pid`))]).toEqual([name, false]);
+    const sameOrEarlier = SERVICES.filter((s) => s.phase <= failedPhase).map((s) => s.name);
+    expect(sameOrEarlier.map(pidOf).filter(alive)).toEqual([]);
   });
 });
 

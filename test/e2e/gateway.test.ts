@@ -213,6 +213,37 @@ describe('gateway end to end', () => {
     await anonymous.dispose();
   });
 
+  it('refuses user ids of no account when creating chats or adding members (no ghost member)', async () => {
+    // A well-formed id on a real shard that no account has.
+    const ghost = String(BigInt(alice.id) + 1n);
+    const group = await gatewayRequest(
+      A(),
+      alice.token,
+      'mutation($m: [ID!]!) { createGroupChat(title: "ghosts", memberIds: $m) { id } }',
+      { m: [bob.id, ghost] },
+    );
+    expect(group.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'memberIds', userIds: [ghost] });
+    const add = await gatewayRequest(
+      A(),
+      alice.token,
+      'mutation($c: ID!, $u: [ID!]!) { addMembers(chatId: $c, userIds: $u) { id } }',
+      {
+        c: chatId,
+        u: [ghost],
+      },
+    );
+    expect(add.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'userIds' });
+    const direct = await gatewayRequest(A(), alice.token, 'mutation($u: ID!) { createDirectChat(userId: $u) { id } }', {
+      u: ghost,
+    });
+    expect(direct.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'userId' });
+    // The chat is still readable by its members.
+    const read = await gatewayRequest(A(), bob.token, 'query($c: ID!) { chat(id: $c) { members { user { id } } } }', {
+      c: chatId,
+    });
+    expect(read.errors).toBeUndefined();
+  });
+
   it('closes the connection with 4401 when the token expires', async () => {
     const tokens = new TokenService({
       current: { id: config.JWT_KEY_ID, secret: config.JWT_SECRET },

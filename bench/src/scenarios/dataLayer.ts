@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Pool, QueryConfig } from 'pg';
 import { identitySignerFromConfig } from '@chatgraph/auth';
-import { createChatsServer, createChatsStores, type MessageStore } from '@chatgraph/chats';
+import { createChatsServer, createChatsStores, EVERY_USER_EXISTS, type MessageStore } from '@chatgraph/chats';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { subgraphRequester } from '@chatgraph/testing';
@@ -124,7 +124,12 @@ export async function dataLayer(
   log: (line: string) => void,
 ): Promise<DataLayerResult> {
   const db = stack.dbs.chats;
-  const stores = createChatsStores({ db, bus: { publish: async () => true }, logger: silent });
+  const stores = createChatsStores({
+    db,
+    bus: { publish: async () => true },
+    logger: silent,
+    users: EVERY_USER_EXISTS,
+  });
   const workers = Math.max(...options.concurrencies);
   const chats = seed.chats
     .slice(1, 1 + workers)
@@ -193,7 +198,13 @@ export async function dataLayer(
 
   // Shards touched: the real subgraph code in this process, on the same databases, over HTTP like the gateway.
   const identity = identitySignerFromConfig(stack.config);
-  const chatsServer = createChatsServer({ db, bus: { publish: async () => true }, identity, logger: silent });
+  const chatsServer = createChatsServer({
+    db,
+    bus: { publish: async () => true },
+    identity,
+    logger: silent,
+    users: EVERY_USER_EXISTS,
+  });
   const usersServer = createUsersServer({ config: stack.config, db: stack.dbs.users, logger: silent });
   const chatsUrl = await chatsServer.server.listen(0);
   const usersUrl = await usersServer.listen(0);

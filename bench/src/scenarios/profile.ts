@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import inspector from 'node:inspector';
-import { createChatsStores } from '@chatgraph/chats';
+import { createChatsStores, EVERY_USER_EXISTS } from '@chatgraph/chats';
 import { createLogger } from '@chatgraph/logging';
 import path from 'node:path';
 import type { BenchStack, RunningGateway } from '../BenchStack';
@@ -36,6 +36,7 @@ async function profileSendPath(
     db: stack.dbs.chats,
     bus: { publish: async () => true },
     logger: createLogger('bench', 'silent'),
+    users: EVERY_USER_EXISTS,
   });
   const chat = seed.chats[seed.chats.length - 1]!;
   const chatId = BigInt(chat.id);

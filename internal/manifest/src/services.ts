@@ -53,9 +53,10 @@ export const SUBGRAPHS = [
     entry: 'subgraphs/chats/dist/index.js',
     port: { key: 'CHATS_PORT', default: 4002 },
     health: '/health',
-    phase: 0,
+    phase: 1,
     color: 'magenta',
-    upstreams: [],
+    // Checks that user ids exist before a chat stores them.
+    upstreams: ['USERS_URL'],
     graphql: { urlKey: 'CHATS_URL', schema: 'subgraphs/chats/src/schema.graphql' },
   },
   {
@@ -80,7 +81,7 @@ export const SERVICES = [
     entry: 'gateway/dist/index.js',
     port: { key: 'GATEWAY_PORT', default: 4000 },
     health: '/health',
-    phase: 1,
+    phase: 2,
     color: 'green',
     // The gateway composes every subgraph, so it calls all of them.
     upstreams: SUBGRAPHS.map((s) => s.graphql.urlKey),

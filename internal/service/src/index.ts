@@ -13,3 +13,5 @@ export { DateTime } from './DateTime';
 export { isWellFormedText, hasBidiControl, hasVisibleCharacter } from './textRules';
 export { RequestLog } from './RequestLog';
 export type { RequestLine } from './RequestLog';
+export { SubgraphClient } from './SubgraphClient';
+export type { SubgraphClientOptions, SubgraphResponse } from './SubgraphClient';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import waitOn from 'wait-on';
 import type { Config } from '@chatgraph/config';
-import { serviceNamed, SUBGRAPHS } from '@chatgraph/manifest';
+import { serviceNamed, SUBGRAPHS, type SubgraphSpec } from '@chatgraph/manifest';
 import { freePort } from './freePort';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -113,8 +113,15 @@ export class ProcessStack {
    * health path. Services started afterwards get their URLs in their upstream variables (USERS_URL, ...).
    */
   async startSubgraphs(extra: Record<string, string> = {}, options: StartOptions = {}): Promise<void> {
-    const started = await Promise.all(SUBGRAPHS.map((s) => this.start(s.name, s.name, undefined, extra, options)));
-    SUBGRAPHS.forEach((s, i) => (this.subgraphUrls[s.graphql.urlKey] = this.url(started[i]!.name)));
+    // In waves: a subgraph that calls others (chats → users) starts once their URLs are known.
+    let pending: SubgraphSpec[] = [...SUBGRAPHS];
+    while (pending.length) {
+      const wave = pending.filter((s) => s.upstreams.every((key) => key in this.subgraphUrls || key in extra));
+      if (wave.length === 0) throw new Error(`subgraphs calling each other in a circle: ${pending.map((s) => s.name)}`);
+      const started = await Promise.all(wave.map((s) => this.start(s.name, s.name, undefined, extra, options)));
+      wave.forEach((s, i) => (this.subgraphUrls[s.graphql.urlKey] = this.url(started[i]!.name)));
+      pending = pending.filter((s) => !wave.includes(s));
+    }
   }
 
   /**

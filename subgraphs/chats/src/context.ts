@@ -5,6 +5,7 @@ import type { EventPublisher } from './live/EventPublisher';
 import type { MembershipStore } from './storage/MembershipStore';
 import type { MessageStore } from './storage/MessageStore';
 import type { TypingLimiter } from './policy/TypingLimiter';
+import type { UserDirectory } from './users/UserDirectory';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 
 /** The long-lived storage objects of one chats process (shared by all requests). */
@@ -15,6 +16,8 @@ export interface ChatsStores {
   memberships: MembershipStore;
   publisher: EventPublisher;
   typing: TypingLimiter;
+  /** Existence checks against the users subgraph. */
+  users: UserDirectory;
 }
 
 /** What every chats resolver receives: the verified identity, the stores and this request's loaders. */

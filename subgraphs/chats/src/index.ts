@@ -3,9 +3,10 @@ import { loadConfigOrExit } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
-import { runService } from '@chatgraph/service';
+import { runService, SubgraphClient } from '@chatgraph/service';
 import { createChatsServer } from './server';
 import { IndexRepairer } from './jobs/IndexRepairer';
+import { RemoteUserDirectory } from './users/UserDirectory';
 
 const config = loadConfigOrExit();
 const logger = createLogger('chats', config);
@@ -17,10 +18,13 @@ runService(
     const db = createChatsDatabase(config);
     const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
     const repairer = new IndexRepairer({ db, logger });
+    const identity = identitySignerFromConfig(config);
+    const users = new RemoteUserDirectory(new SubgraphClient({ name: 'users', url: config.USERS_URL, identity }));
     const { server } = createChatsServer({
       db,
       bus,
-      identity: identitySignerFromConfig(config),
+      users,
+      identity,
       logger,
       introspection: config.INTROSPECTION,
     });

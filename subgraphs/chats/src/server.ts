@@ -15,6 +15,7 @@ import { EventPublisher, type EventBus } from './live/EventPublisher';
 import { MembershipStore } from './storage/MembershipStore';
 import { MessageStore } from './storage/MessageStore';
 import { TypingLimiter, type TypingLimiterOptions } from './policy/TypingLimiter';
+import type { UserDirectory } from './users/UserDirectory';
 
 /** The chats subgraph's SDL (read from src/, so it works from src/ and dist/ alike). */
 export const typeDefs: DocumentNode = parse(
@@ -28,6 +29,8 @@ export interface ChatsServerDeps {
   bus: EventBus;
   identity: IdentitySigner;
   logger: Logger;
+  /** Existence checks of user ids (the users subgraph, see `RemoteUserDirectory`). */
+  users: UserDirectory;
   /** Test hooks into the steps after a commit. */
   hooks?: ChangeFeedHooks;
   typing?: TypingLimiterOptions;
@@ -44,7 +47,7 @@ export interface ChatsServer {
 
 /** The long-lived stores of one chats process. */
 export function createChatsStores(
-  deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'typing'>,
+  deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'typing' | 'users'>,
 ): ChatsStores {
   const publisher = new EventPublisher(deps.bus);
   const feed = new ChangeFeed(deps.db, publisher, deps.logger, deps.hooks);
@@ -55,6 +58,7 @@ export function createChatsStores(
     memberships: new MembershipStore(deps.db, feed),
     publisher,
     typing: new TypingLimiter(deps.typing),
+    users: deps.users,
   };
 }
 
@@ -87,3 +91,9 @@ export { IndexRepairer, type IndexRepairerOptions } from './jobs/IndexRepairer';
 export { MessageStore, type SendResult } from './storage/MessageStore';
 export type { ChangeFeedHooks } from './live/ChangeFeed';
 export type { EventBus } from './live/EventPublisher';
+
+/**
+ * A directory that takes every id for an existing account: for tools that drive the chats storage without a users
+ * subgraph (the bench's data-layer scenarios seed made-up user ids). A chats process never uses it.
+ */
+export const EVERY_USER_EXISTS: UserDirectory = { assertExist: async () => undefined };

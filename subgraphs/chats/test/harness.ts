@@ -11,8 +11,15 @@ import {
   type TestDatabases,
 } from '@chatgraph/testing';
 import { randomInt } from 'node:crypto';
-import { createChatsServer, type ChatsServerDeps } from '../src/server';
+import { createChatsServer, EVERY_USER_EXISTS, type ChatsServerDeps } from '../src/server';
 import type { ChatsStores } from '../src/context';
+
+/**
+ * These tests run the chats subgraph without a users subgraph and name users by made-up ids (placed on chosen
+ * shards), so every id counts as an existing account here. The existence check itself is covered end to end
+ * (test/e2e), against the real users subgraph.
+ */
+export const everyUserExists = EVERY_USER_EXISTS;
 
 /** A user id on physical chats shard `shard` (of 4), unique enough to be a test's own. */
 export function userOnShard(shard: number, shards = 4): string {
@@ -52,6 +59,7 @@ export async function startChats(
   const logger = createLogger('chats-test', 'silent');
   const bus = new RedisEventBus({ url: options.redisUrl ?? config.REDIS_URL, logger });
   const { server, stores } = createChatsServer({
+    users: everyUserExists,
     db: dbs.chats,
     bus,
     identity: identitySignerFromConfig(config),

@@ -9,6 +9,7 @@ import {
   type TestDatabases,
 } from '@chatgraph/testing';
 import { createChatsServer } from '../src/server';
+import { everyUserExists } from './harness';
 import { codeOf, newUser, ok } from './harness';
 
 describe('a database outage', () => {
@@ -24,7 +25,13 @@ describe('a database outage', () => {
     dbs = await createTestDatabases(config);
     const logger = createLogger('chats-test', 'silent');
     bus = new RedisEventBus({ url: config.REDIS_URL, logger });
-    ({ server } = createChatsServer({ db: dbs.chats, bus, identity: identitySignerFromConfig(config), logger }));
+    ({ server } = createChatsServer({
+      db: dbs.chats,
+      bus,
+      identity: identitySignerFromConfig(config),
+      logger,
+      users: everyUserExists,
+    }));
     request = subgraphRequester(config, await server.listen(0));
   }, 120_000);
   afterAll(async () => {

@@ -16,6 +16,7 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const otherId = idArg(args.userId, 'userId');
     if (otherId === viewerId) throw badInput('userId', 'A direct chat needs another user than yourself.');
+    await ctx.stores.users.assertExist([otherId], 'userId', viewerId);
     return primed(ctx, await ctx.stores.chats.createDirect(viewerId, otherId));
   },
 
@@ -27,6 +28,7 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const title = titleArg(args.title);
     const memberIds = idListArg(args.memberIds, 'memberIds', 0).filter((id) => id !== viewerId);
+    await ctx.stores.users.assertExist(memberIds, 'memberIds', viewerId);
     return primed(ctx, await ctx.stores.chats.createGroup(viewerId, title, memberIds));
   },
 
@@ -34,6 +36,7 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const chatId = idArg(args.chatId, 'chatId');
     const userIds = idListArg(args.userIds, 'userIds', 1);
+    await ctx.stores.users.assertExist(userIds, 'userIds', viewerId);
     return primed(ctx, await ctx.stores.memberships.addMembers(viewerId, chatId, userIds));
   },
 

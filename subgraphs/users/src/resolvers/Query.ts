@@ -1,8 +1,11 @@
 import { parseId } from '@chatgraph/ids';
-import { userError } from '@chatgraph/errors';
+import { badInput, userError } from '@chatgraph/errors';
 import type { UsersContext } from '../context';
 import type { UserRecord } from '../storage/UserRecord';
 import { canonicalUsername, userId } from './inputRules';
+
+/** Most ids one `existingUserIds` call checks. */
+const MAX_IDS_PER_CHECK = 100;
 
 /** `Query` fields of the users subgraph. */
 export const Query = {
@@ -18,5 +21,13 @@ export const Query = {
 
   userByUsername(_: unknown, args: { username: string }, ctx: UsersContext): Promise<UserRecord | null> {
     return ctx.users.byUsername(canonicalUsername(args.username, 'username'));
+  },
+
+  async existingUserIds(_: unknown, args: { ids: string[] }, ctx: UsersContext): Promise<string[]> {
+    if (args.ids.length > MAX_IDS_PER_CHECK) throw badInput('ids', `At most ${MAX_IDS_PER_CHECK} ids per call.`);
+    const ids = args.ids.map((id) => userId(id, 'ids'));
+    // One batch per users shard (the loader groups them).
+    const users = await Promise.all(ids.map((id) => ctx.users.byId(id)));
+    return users.filter((u): u is UserRecord => u !== null).map((u) => u.id.toString());
   },
 };

@@ -1,0 +1,32 @@
+import { userError } from '@chatgraph/errors';
+import type { SubgraphClient } from '@chatgraph/service';
+
+/** What the chats subgraph asks the users subgraph before it stores a reference to a user. */
+export interface UserDirectory {
+  /**
+   * Resolves when every id in `ids` is an existing account; throws `NOT_FOUND` naming the argument (`field`) and the
+   * missing ids (`extensions.userIds`) otherwise. A chat never names a user who does not exist (a ghost member would
+   * make it unreadable for everyone).
+   */
+  assertExist(ids: readonly bigint[], field: string, viewerId: bigint): Promise<void>;
+}
+
+const EXISTING = 'query ChatsExistingUsers($ids: [ID!]!) { existingUserIds(ids: $ids) }';
+
+/** {@link UserDirectory} over the users subgraph's internal `existingUserIds` query (one call, batched per shard). */
+export class RemoteUserDirectory implements UserDirectory {
+  constructor(private readonly users: SubgraphClient) {}
+
+  async assertExist(ids: readonly bigint[], field: string, viewerId: bigint): Promise<void> {
+    if (ids.length === 0) return;
+    const data = await this.users.request<{ existingUserIds: string[] }>(
+      EXISTING,
+      { ids: ids.map(String) },
+      viewerId.toString(),
+    );
+    const existing = new Set(data.existingUserIds);
+    const missing = ids.map(String).filter((id) => !existing.has(id));
+    if (missing.length)
+      throw userError('NOT_FOUND', `No user with id ${missing.join(', ')}.`, { field, userIds: missing });
+  }
+}
