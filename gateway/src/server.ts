@@ -11,7 +11,7 @@ import {
   type IdentitySigner,
   type TokenService,
 } from '@chatgraph/auth';
-import type { Config } from '@chatgraph/config';
+import { replicaUrls, type Config } from '@chatgraph/config';
 import { createFormatError, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
@@ -23,6 +23,7 @@ import { SupergraphSource } from './supergraph/SupergraphSource';
 import { FederatedSubscriptionEngine } from './subscriptions/FederatedSubscriptionEngine';
 import { RedisTopicHub } from './subscriptions/RedisTopicHub';
 import type { SupergraphRuntime } from './subscriptions/SupergraphRuntime';
+import { Upstreams } from './upstream/Upstreams';
 import { LiveSocketServer } from './ws/LiveSocketServer';
 
 /** Dependencies of {@link createGatewayServer}. */
@@ -53,12 +54,15 @@ const MAX_DOCUMENT_TOKENS = 5000;
 /** The largest page any paged field of the API serves (`first`/`last`). */
 const MAX_PAGE_SIZE = 100;
 
-/** The URL a subgraph is reached at: the config's `<NAME>_URL` when the manifest knows it, else the supergraph's. */
-function subgraphUrl(config: Config, name: string, fallback: string | undefined): string {
+/**
+ * The replica URLs of a subgraph: the config's `<NAME>_URL` (comma-separated) when the manifest knows it, else the
+ * supergraph's URL.
+ */
+function subgraphReplicas(config: Config, name: string, fallback: string | undefined): string[] {
   const known = SUBGRAPHS.find((s) => s.name === name);
   const url = known ? config[known.graphql.urlKey] : fallback;
   if (!url) throw new Error(`no URL for subgraph ${name}`);
-  return url;
+  return replicaUrls(url);
 }
 
 /**
@@ -75,12 +79,22 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     new SupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, logger });
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
   const hub = new RedisTopicHub(bus.subscriber, logger);
+  const upstreams = new Upstreams(
+    {
+      strategy: config.SUBGRAPH_BALANCING,
+      breaker: { failures: config.BREAKER_FAILURES, halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS },
+      timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+      maxConcurrent: config.SUBGRAPH_MAX_CONCURRENT,
+      maxQueued: config.SUBGRAPH_MAX_QUEUED,
+      agent,
+    },
+    (name, fallback) => subgraphReplicas(config, name, fallback),
+  );
   const dataSource = (name: string, url: string | undefined) =>
     new SubgraphDataSource({
       name,
-      url: subgraphUrl(config, name, url),
+      upstream: upstreams.get(name, url),
       identity,
-      agent,
       onUnavailable: (service, detail) => logger.warn({ service, detail }, 'subgraph unavailable'),
     });
   const engine = new FederatedSubscriptionEngine({
@@ -164,9 +178,14 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       return;
     }
     if (path === '/metrics') {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ subscriptions: engine.stats(), connections: live.connections, publish: bus.stats }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          subscriptions: engine.stats(),
+          connections: live.connections,
+          publish: bus.stats,
+          breakers: upstreams.states(),
+        }),
+      );
       return;
     }
     if (path === '/graphql' || path === '/') {

@@ -1,8 +1,8 @@
 import http from 'node:http';
-import https from 'node:https';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { IDENTITY_HEADER, type IdentitySigner } from '@chatgraph/auth';
+import { UpstreamUnavailable, type SubgraphUpstream } from '../upstream/SubgraphUpstream';
 
 /** What the gateway knows about the request it forwards. */
 export interface GatewayContext extends Record<string, unknown> {
@@ -13,11 +13,9 @@ export interface GatewayContext extends Record<string, unknown> {
 /** Options of {@link SubgraphDataSource}. */
 export interface SubgraphDataSourceOptions {
   name: string;
-  url: string;
+  /** The subgraph's replicas, breakers, time limits and bulkhead. */
+  upstream: SubgraphUpstream;
   identity: IdentitySigner;
-  agent: http.Agent;
-  /** Per-request time limit. @default 10000 */
-  timeoutMs?: number;
   /** Told why a subgraph could not be reached (the client only learns which service is unavailable). */
   onUnavailable?: (service: string, detail: string) => void;
 }
@@ -27,28 +25,33 @@ export function createKeepAliveAgent(maxSockets = 128): http.Agent {
   return new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
 }
 
+const MUTATION = /^\s*mutation\b/;
+
 /**
- * Sends fetches to one subgraph over a keep-alive HTTP agent, with the viewer's identity in the signed internal header
- * (never the client's token). A subgraph that cannot be reached answers, for the fields it owns, a
- * `SERVICE_UNAVAILABLE` error instead of failing the whole request: the other subgraphs' data still arrives.
+ * Sends fetches to one subgraph through its {@link SubgraphUpstream} (replicas, breakers, time limits, retries of
+ * queries), with the viewer's identity in the signed internal header (never the client's token). A subgraph that
+ * cannot answer gives, for the fields it owns, a `SERVICE_UNAVAILABLE` error instead of failing the whole request: the
+ * other subgraphs' data still arrives.
  */
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
-  private readonly url: URL;
-  private readonly transport: typeof http | typeof https;
-  private readonly timeoutMs: number;
-
-  constructor(private readonly options: SubgraphDataSourceOptions) {
-    this.url = new URL(options.url);
-    this.transport = this.url.protocol === 'https:' ? https : http;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-  }
+  constructor(private readonly options: SubgraphDataSourceOptions) {}
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const viewerId = typeof options.context?.viewerId === 'string' ? options.context.viewerId : null;
     const { query, variables, operationName } = options.request;
     const body = JSON.stringify({ query, variables, operationName });
     try {
-      const { status, text } = await this.post(body, this.options.identity.sign({ userId: viewerId }));
+      const { status, text } = await this.options.upstream.send({
+        body,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          [IDENTITY_HEADER]: this.options.identity.sign({ userId: viewerId }),
+        },
+        // Entity fetches and queries may go to another replica; a mutation is sent once.
+        idempotent: !MUTATION.test(query ?? ''),
+        key: viewerId,
+      });
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -59,7 +62,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         return this.unavailable(`answered HTTP ${status} without a GraphQL response`);
       return parsed as GatewayGraphQLResponse;
     } catch (err) {
-      return this.unavailable((err as Error).message);
+      if (err instanceof UpstreamUnavailable) return this.unavailable(err.message);
+      throw err;
     }
   }
 
@@ -73,33 +77,5 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         },
       ],
     };
-  }
-
-  private post(body: string, identity: string): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      const req = this.transport.request(
-        this.url,
-        {
-          method: 'POST',
-          agent: this.options.agent,
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            'content-length': Buffer.byteLength(body),
-            [IDENTITY_HEADER]: identity,
-          },
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
   }
 }

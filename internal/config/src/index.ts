@@ -1,2 +1,2 @@
-export { loadConfig, loadConfigOrExit, ConfigError, envSchema } from './loadConfig';
+export { loadConfig, loadConfigOrExit, ConfigError, envSchema, replicaUrls } from './loadConfig';
 export type { Config, ConfigContext, Env, LogFormat } from './loadConfig';

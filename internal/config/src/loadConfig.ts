@@ -37,10 +37,26 @@ const servicePorts = Object.fromEntries(SERVICES.map((s) => [s.port.key, port(s.
   PortKey,
   ReturnType<typeof port>
 >;
-/** `<SUBGRAPH>_URL` of every subgraph: unset means loopback on its port (resolved in {@link loadConfig}). */
+/** One URL, or several separated by commas (the replicas of a subgraph). */
+const urlList = (protocols: string[]) =>
+  z.string().refine(
+    (v) =>
+      v.split(',').every((one) => {
+        try {
+          return protocols.includes(new URL(one.trim()).protocol);
+        } catch {
+          return false;
+        }
+      }),
+    `must be one URL, or several separated by commas, each starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
+/**
+ * `<SUBGRAPH>_URL` of every subgraph, one URL per replica separated by commas: unset means loopback on its port
+ * (resolved in {@link loadConfig}).
+ */
 const subgraphUrls = Object.fromEntries(
-  SUBGRAPHS.map((s) => [s.graphql.urlKey, url(['http:', 'https:']).optional()]),
-) as Record<UrlKey, z.ZodOptional<ReturnType<typeof url>>>;
+  SUBGRAPHS.map((s) => [s.graphql.urlKey, urlList(['http:', 'https:']).optional()]),
+) as Record<UrlKey, z.ZodOptional<ReturnType<typeof urlList>>>;
 
 /** How logs are written: one JSON object per line (production, pipes) or readable lines (a terminal). */
 export type LogFormat = 'json' | 'pretty';
@@ -87,6 +103,12 @@ export const envSchema = z.object({
   SUBSCRIPTIONS_PER_USER: positiveInt(500),
   SUBSCRIPTIONS_PER_INSTANCE: positiveInt(100000),
   SUBSCRIBER_QUEUE_LIMIT: positiveInt(1000),
+  SUBGRAPH_BALANCING: z.enum(['round-robin', 'least-outstanding', 'consistent-hash']).default('least-outstanding'),
+  SUBGRAPH_TIMEOUT_MS: positiveInt(5000),
+  SUBGRAPH_MAX_CONCURRENT: positiveInt(256),
+  SUBGRAPH_MAX_QUEUED: z.coerce.number().int().min(0).default(1024),
+  BREAKER_FAILURES: positiveInt(5),
+  BREAKER_HALF_OPEN_MS: positiveInt(2000),
   MAX_QUERY_DEPTH: positiveInt(12),
   MAX_QUERY_ALIASES: positiveInt(50),
   MAX_QUERY_COST: positiveInt(5000),
@@ -159,4 +181,12 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, context: 
     }
     throw err;
   }
+}
+
+/** The replica URLs in a `<SUBGRAPH>_URL` value (one, or several separated by commas). */
+export function replicaUrls(value: string): string[] {
+  return value
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
 }

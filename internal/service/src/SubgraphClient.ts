@@ -11,8 +11,8 @@ export interface SubgraphResponse<T> {
 export interface SubgraphClientOptions {
   /** The other subgraph's name (for error messages). */
   name: string;
-  /** Its `/graphql` URL. */
-  url: string;
+  /** Its `/graphql` URL, one per replica (tried in turn; an unreachable one is skipped for this request). */
+  urls: readonly string[];
   identity: IdentitySigner;
   /** Per-request time limit. @default 5000 */
   timeoutMs?: number;
@@ -26,37 +26,49 @@ export interface SubgraphClientOptions {
  */
 export class SubgraphClient {
   private readonly timeoutMs: number;
+  private turn = 0;
 
   constructor(private readonly options: SubgraphClientOptions) {
+    if (options.urls.length === 0) throw new Error(`no URL for the ${options.name} subgraph`);
     this.timeoutMs = options.timeoutMs ?? 5000;
   }
 
   /** Runs `query` as `viewerId`; resolves with its data or throws a coded GraphQLError. */
   async request<T>(query: string, variables: Record<string, unknown>, viewerId: string | null): Promise<T> {
     const body = JSON.stringify({ query, variables });
-    let response: SubgraphResponse<T>;
-    try {
-      const res = await fetch(this.options.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [IDENTITY_HEADER]: this.options.identity.sign({ userId: viewerId }),
-        },
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      response = (await res.json()) as SubgraphResponse<T>;
-    } catch {
-      throw userError('SERVICE_UNAVAILABLE', `The ${this.options.name} service is unavailable; retry shortly.`, {
-        serviceName: this.options.name,
-      });
-    }
+    const response = await this.post<T>(body, viewerId);
     const first = response.errors?.[0];
     if (response.data && !first) return response.data;
     const code = first?.extensions?.code;
     if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR')
       throw userError(code, first!.message, { serviceName: this.options.name });
     throw userError('SERVICE_UNAVAILABLE', `The ${this.options.name} service could not answer; retry shortly.`, {
+      serviceName: this.options.name,
+    });
+  }
+
+  /** POSTs to one replica after the other until one answers. */
+  private async post<T>(body: string, viewerId: string | null): Promise<SubgraphResponse<T>> {
+    const { urls } = this.options;
+    const first = this.turn++ % urls.length;
+    for (let i = 0; i < urls.length; i++) {
+      try {
+        const res = await fetch(urls[(first + i) % urls.length]!, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [IDENTITY_HEADER]: this.options.identity.sign({ userId: viewerId }),
+          },
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        if (res.status >= 500) continue;
+        return (await res.json()) as SubgraphResponse<T>;
+      } catch {
+        // unreachable, timed out or not JSON: the next replica
+      }
+    }
+    throw userError('SERVICE_UNAVAILABLE', `The ${this.options.name} service is unavailable; retry shortly.`, {
       serviceName: this.options.name,
     });
   }

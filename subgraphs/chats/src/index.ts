@@ -1,5 +1,5 @@
 import { identitySignerFromConfig } from '@chatgraph/auth';
-import { loadConfigOrExit } from '@chatgraph/config';
+import { loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
@@ -19,7 +19,9 @@ runService(
     const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
     const repairer = new IndexRepairer({ db, logger });
     const identity = identitySignerFromConfig(config);
-    const users = new RemoteUserDirectory(new SubgraphClient({ name: 'users', url: config.USERS_URL, identity }));
+    const users = new RemoteUserDirectory(
+      new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity }),
+    );
     const { server } = createChatsServer({
       db,
       bus,
