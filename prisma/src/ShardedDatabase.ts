@@ -1,6 +1,7 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { logicalShardOf, type PhysicalShard, type ShardMap } from '@chatgraph/ids';
+import { GuardedPool, type ShardBreakerOptions } from './GuardedPool';
 
 /** The URL of database `database` on the server of `baseUrl` (whose own path, if any, is replaced). */
 export function databaseUrl(baseUrl: string, database: string): string {
@@ -21,30 +22,40 @@ export interface ShardedDatabaseOptions<TClient extends Disconnectable> {
   baseUrl: string;
   /** Connections per physical shard. @default 10 */
   poolSize?: number;
+  /** How long getting a connection may take (connect, or wait for a free one). @default 3000 */
+  connectTimeoutMs?: number;
+  /** Per-shard circuit breaker. @default 3 failures, half-open after 1000 ms */
+  breaker?: ShardBreakerOptions;
   /** Builds one Prisma client on a driver adapter. */
   createClient: (adapter: PrismaPg) => TClient;
 }
 
 /**
- * One Prisma client (and its `pg` pool) per physical shard, created once at start and closed by {@link close}.
+ * One Prisma client (and its `pg` pool, guarded by a circuit breaker: {@link GuardedPool}) per physical shard, created
+ * once at start and closed by {@link close}.
  * Routes ids to shards through the {@link ShardMap} and counts the SQL statements each shard ran, so tests and
  * benchmarks can prove how many shards an operation touched.
  */
 export class ShardedDatabase<TClient extends Disconnectable> {
   readonly map: ShardMap;
   private readonly clients: TClient[];
-  private readonly pools: Pool[];
+  private readonly pools: GuardedPool[];
   private readonly statements: number[];
 
   constructor(options: ShardedDatabaseOptions<TClient>) {
     this.map = options.map;
     this.statements = options.map.shards.map(() => 0);
     this.pools = options.map.shards.map((shard) => {
-      const pool = new Pool({
-        connectionString: databaseUrl(options.baseUrl, shard.database),
-        max: options.poolSize ?? 10,
-        idleTimeoutMillis: 30_000,
-      });
+      const pool = new GuardedPool(
+        {
+          connectionString: databaseUrl(options.baseUrl, shard.database),
+          max: options.poolSize ?? 10,
+          idleTimeoutMillis: 30_000,
+          connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+        },
+        shard.database,
+        options.breaker ?? { failures: 3, halfOpenAfterMs: 1000 },
+      );
       pool.on('connect', (client) => {
         const query = client.query.bind(client) as (...args: unknown[]) => unknown;
         (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
@@ -113,6 +124,11 @@ export class ShardedDatabase<TClient extends Disconnectable> {
   /** SQL statements run so far, per physical shard (including BEGIN/COMMIT). */
   statementCounts(): number[] {
     return [...this.statements];
+  }
+
+  /** Breaker state of every physical shard (`closed`, `open`, `half-open`), by index. */
+  breakerStates(): Array<'closed' | 'open' | 'half-open'> {
+    return this.pools.map((p) => p.breakerState);
   }
 
   /** Checks every shard answers (readiness). */

@@ -20,3 +20,5 @@ export { migrateAll, SHARDED_SERVICES } from './migrate/migrateAll';
 export { migrationsDirFor, migrationsDirsFor, sharedMigrationsDir } from './paths';
 export { Prisma as UsersPrisma } from '../generated/users/client';
 export { Prisma as ChatsPrisma } from '../generated/chats/client';
+export { GuardedPool, ShardUnavailableError } from './GuardedPool';
+export type { ShardBreakerOptions } from './GuardedPool';

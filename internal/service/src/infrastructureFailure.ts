@@ -57,6 +57,8 @@ function classifyOne(err: Record<string, unknown>): InfrastructureFailure | null
     if (pg.code === '55000' && REFUSING_CONNECTIONS.test(pg.message)) return 'postgres';
     return null;
   }
+  // A shard whose circuit breaker is open (prisma/src/GuardedPool) refuses at once.
+  if (name === 'ShardUnavailableError') return 'postgres';
   if (name === 'PrismaClientInitializationError' || UNAVAILABLE_PRISMA_CODES.has(code)) return 'postgres';
   const adapterError = isObject(err.meta) ? err.meta.driverAdapterError : undefined;
   const adapterCause = isObject(adapterError) ? adapterError.cause : name === 'DriverAdapterError' ? err.cause : null;
