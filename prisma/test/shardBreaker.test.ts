@@ -11,7 +11,7 @@ import { PostgresCluster, testConfig, waitUntil } from '@chatgraph/testing';
 import { Pool } from 'pg';
 import { createChatsDatabase, migrateAll, type ChatsClient, type ShardedDatabase } from '../src';
 
-const codeOf = (err: unknown) => (mapOutage(err) as GraphQLError).extensions?.code;
+const codeOf = (err: unknown) => (mapOutage(err, 'chats') as GraphQLError).extensions?.code;
 
 describe('shard circuit breaker', () => {
   let cluster: PostgresCluster;
