@@ -8,6 +8,8 @@ import { IDENTITY_HEADER, type IdentitySigner } from '@chatgraph/auth';
 export interface GatewayContext extends Record<string, unknown> {
   /** The verified user, or null for an anonymous request (signUp, logIn). */
   viewerId: string | null;
+  /** The client's address (see `clientAddress`); absent for the gateway's own calls. */
+  clientAddress?: string;
 }
 
 /** Options of {@link SubgraphDataSource}. */
@@ -28,8 +30,8 @@ export function createKeepAliveAgent(maxSockets = 128): http.Agent {
 }
 
 /**
- * Sends fetches to one subgraph over a keep-alive HTTP agent, with the viewer's identity in the signed internal header
- * (never the client's token). A subgraph that cannot be reached answers, for the fields it owns, a
+ * Sends fetches to one subgraph over a keep-alive HTTP agent, with the viewer's identity and the client's address in
+ * the internal header, signed for the body it goes with (never the client's token). A subgraph that cannot be reached answers, for the fields it owns, a
  * `SERVICE_UNAVAILABLE` error instead of failing the whole request: the other subgraphs' data still arrives.
  */
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
@@ -45,10 +47,16 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const viewerId = typeof options.context?.viewerId === 'string' ? options.context.viewerId : null;
+    const clientAddress = options.context?.clientAddress;
     const { query, variables, operationName } = options.request;
     const body = JSON.stringify({ query, variables, operationName });
+    // Signed for these exact bytes: the subgraph refuses the header with any other body.
+    const identity = this.options.identity.sign(
+      typeof clientAddress === 'string' ? { userId: viewerId, clientAddress } : { userId: viewerId },
+      body,
+    );
     try {
-      const { status, text } = await this.post(body, this.options.identity.sign({ userId: viewerId }));
+      const { status, text } = await this.post(body, identity);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);

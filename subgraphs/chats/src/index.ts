@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
+import { RateLimits } from '@chatgraph/ratelimit';
 import { runService } from '@chatgraph/service';
 import { createChatsServer } from './server';
 import { IndexRepairer } from './jobs/IndexRepairer';
@@ -17,9 +18,11 @@ runService(
     const db = createChatsDatabase(config);
     const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
     const repairer = new IndexRepairer({ db, logger });
+    const limits = RateLimits.fromConfig(config, logger);
     const { server } = createChatsServer({
       db,
       bus,
+      limits,
       identity: identitySignerFromConfig(config),
       logger,
       introspection: config.INTROSPECTION,
@@ -31,6 +34,7 @@ runService(
       async close() {
         await repairer.stop();
         await server.close();
+        await limits.close();
         await bus.close();
         await db.close();
       },
