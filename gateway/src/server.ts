@@ -222,6 +222,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     bus,
     async listen(port, host = '127.0.0.1') {
       await apollo.start();
+      await rateLimits.store.connected();
       started = true;
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -4,6 +4,7 @@ import { identitySignerFromConfig } from '@chatgraph/auth';
 import { createChatsServer, createChatsStores, type MessageStore } from '@chatgraph/chats';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
+import { RateLimits } from '@chatgraph/ratelimit';
 import { subgraphRequester } from '@chatgraph/testing';
 import { createUsersServer } from '@chatgraph/users';
 import type { BenchStack } from '../BenchStack';
@@ -193,7 +194,8 @@ export async function dataLayer(
 
   // Shards touched: the real subgraph code in this process, on the same databases, over HTTP like the gateway.
   const identity = identitySignerFromConfig(stack.config);
-  const chatsServer = createChatsServer({ db, bus: { publish: async () => true }, identity, logger: silent });
+  const limits = RateLimits.fromConfig(stack.config, silent);
+  const chatsServer = createChatsServer({ db, bus: { publish: async () => true }, identity, limits, logger: silent });
   const usersServer = createUsersServer({ config: stack.config, db: stack.dbs.users, logger: silent });
   const chatsUrl = await chatsServer.server.listen(0);
   const usersUrl = await usersServer.listen(0);
@@ -280,6 +282,7 @@ export async function dataLayer(
       log(`  ${s.operation}: ${s.shardsTouched} shard(s), ${s.statements} statement(s) [${s.perShard.join(' ')}]`);
   } finally {
     await chatsServer.server.close();
+    await limits.close();
     await usersServer.close();
   }
   return { chatsShards: db.size, usersShards: stack.dbs.users.size, send, ratios, shards };

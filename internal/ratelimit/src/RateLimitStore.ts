@@ -44,6 +44,23 @@ export class RateLimitStore {
     this.ownsRedis = options.ownsRedis ?? true;
   }
 
+  /**
+   * Resolves once the Redis connection is ready, or after `timeoutMs` (limits then start on per-process counters).
+   * Services wait for it before they listen, so their first requests are already counted in Redis.
+   */
+  async connected(timeoutMs = 2000): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.redis.once('ready', done);
+    });
+  }
+
   /** Records that Redis could not answer a limiter call of `family`. */
   redisFailed(family: string, err: unknown): void {
     this.stats.redisFailures++;

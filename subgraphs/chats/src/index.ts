@@ -27,6 +27,7 @@ runService(
       logger,
       introspection: config.INTROSPECTION,
     });
+    await limits.store.connected();
     await server.listen(config.CHATS_PORT, config.HOST);
     // Replays index changes that a previous process committed but did not apply before it died.
     repairer.start();

@@ -61,12 +61,16 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     // Rate limits never make the service unready: without Redis they fall back to per-process counters.
     ready: () => db.ping(),
   });
-  if (options.limits) return server;
   return {
     ...server,
+    async listen(port, host) {
+      // The first logIn is already counted in Redis (a few ms at start; without Redis, per-process counters).
+      await limits.store.connected();
+      return server.listen(port, host);
+    },
     async close() {
       await server.close();
-      await limits.close();
+      if (!options.limits) await limits.close();
     },
   };
 }
