@@ -10,6 +10,7 @@ describe('TypingLimiter (counters in Redis)', () => {
   const [a, b] = limits.map((l) => new TypingLimiter(l)) as [TypingLimiter, TypingLimiter];
   let user = 1000n;
   const newUser = () => ++user;
+  beforeAll(() => Promise.all(limits.map((l) => l.store.connected())));
   afterAll(() => Promise.all(limits.map((l) => l.close())));
 
   it('publishes a new state, drops the same state again, always publishes a change of state', async () => {
