@@ -174,16 +174,14 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       return;
     }
     if (path === '/metrics') {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            subscriptions: engine.stats(),
-            connections: live.connections,
-            publish: bus.stats,
-            rateLimits: rateLimits.store.stats,
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          subscriptions: engine.stats(),
+          connections: live.connections,
+          publish: bus.stats,
+          rateLimits: rateLimits.store.stats,
+        }),
+      );
       return;
     }
     if (path === '/graphql' || path === '/') {

@@ -23,7 +23,10 @@ async function main(): Promise<void> {
         willSendRequest: ({ request, context }) => {
           // The body RemoteGraphQLDataSource sends: the request without `http`, `query` first.
           const { http, query, ...rest } = request;
-          http?.headers.set(IDENTITY_HEADER, identity.sign(context.viewerId ?? null, JSON.stringify({ query, ...rest })));
+          http?.headers.set(
+            IDENTITY_HEADER,
+            identity.sign(context.viewerId ?? null, JSON.stringify({ query, ...rest })),
+          );
         },
       }),
   });

@@ -36,9 +36,9 @@ describe('IdentitySigner', () => {
 
   it('refuses a header sent with another body than the one it was signed for', () => {
     const header = signer.sign({ userId: '1' }, BODY);
-    expect(refusal(() => signer.verify(header, '{"query":"mutation { deleteMessage(messageId: \\"9\\") { id } }"}'))).toBe(
-      'body_mismatch',
-    );
+    expect(
+      refusal(() => signer.verify(header, '{"query":"mutation { deleteMessage(messageId: \\"9\\") { id } }"}')),
+    ).toBe('body_mismatch');
     expect(refusal(() => signer.verify(header, `${BODY} `))).toBe('body_mismatch');
     expect(refusal(() => signer.verify(header, ''))).toBe('body_mismatch');
     // bytes and the string they encode are the same body

@@ -5,7 +5,10 @@ import { isIPv4 } from 'node:net';
  * Anything else (`0.0.0.0`, `::`, a LAN address, a host name) may be reachable from other machines.
  */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   return isIPv4(h) && h.startsWith('127.');
 }

@@ -124,4 +124,3 @@ export const limitsEnv = {
   /** Peers whose `X-Forwarded-For` the gateway believes (HAProxy): addresses, CIDRs, `loopback`, or `none`. */
   TRUSTED_PROXIES: proxyList('loopback'),
 };
-

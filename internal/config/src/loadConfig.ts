@@ -134,8 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, context: Config
   if (e.NODE_ENV === 'production' || !isLoopbackHost(e.HOST)) {
     const why = e.NODE_ENV === 'production' ? 'in production' : `when HOST (${e.HOST}) is not a loopback address`;
     if (e.JWT_SECRET === DEV_JWT_SECRET) problems.push(`JWT_SECRET: must be set ${why}`);
-    if (e.GATEWAY_IDENTITY_SECRET === DEV_IDENTITY_SECRET)
-      problems.push(`GATEWAY_IDENTITY_SECRET: must be set ${why}`);
+    if (e.GATEWAY_IDENTITY_SECRET === DEV_IDENTITY_SECRET) problems.push(`GATEWAY_IDENTITY_SECRET: must be set ${why}`);
   }
   if ((e.JWT_PREVIOUS_SECRET === undefined) !== (e.JWT_PREVIOUS_KEY_ID === undefined))
     problems.push('JWT_PREVIOUS_SECRET and JWT_PREVIOUS_KEY_ID: set both or neither');

@@ -45,9 +45,7 @@ export interface ChatsServer {
 }
 
 /** The long-lived stores of one chats process. */
-export function createChatsStores(
-  deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks'>,
-): ChatsStores {
+export function createChatsStores(deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks'>): ChatsStores {
   const publisher = new EventPublisher(deps.bus);
   const feed = new ChangeFeed(deps.db, publisher, deps.logger, deps.hooks);
   return {

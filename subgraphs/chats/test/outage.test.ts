@@ -27,7 +27,13 @@ describe('a database outage', () => {
     const logger = createLogger('chats-test', 'silent');
     bus = new RedisEventBus({ url: config.REDIS_URL, logger });
     limits = RateLimits.fromConfig(config, logger);
-    ({ server } = createChatsServer({ db: dbs.chats, bus, limits, identity: identitySignerFromConfig(config), logger }));
+    ({ server } = createChatsServer({
+      db: dbs.chats,
+      bus,
+      limits,
+      identity: identitySignerFromConfig(config),
+      logger,
+    }));
     request = subgraphRequester(config, await server.listen(0));
   }, 120_000);
   afterAll(async () => {

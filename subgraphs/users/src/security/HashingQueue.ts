@@ -47,7 +47,10 @@ export class HashingQueue {
     } catch (err) {
       if (!(err instanceof BulkheadRejectedError)) throw err;
       // What is ahead: a full queue plus the hashes running, drained `concurrency` at a time.
-      const retryAfterMs = Math.max(100, Math.ceil((this.averageMs * (this.queue + this.concurrency)) / this.concurrency));
+      const retryAfterMs = Math.max(
+        100,
+        Math.ceil((this.averageMs * (this.queue + this.concurrency)) / this.concurrency),
+      );
       throw userError('SERVICE_UNAVAILABLE', 'Too many sign-ins are being checked right now; try again shortly.', {
         retryAfterMs,
       });
