@@ -1,7 +1,18 @@
 // One Jest run for every package (`npm test`). TypeScript is transpiled by ts-jest without type checking
 // (`npm run typecheck` / `tsc --build` does that once for the whole repo), and workspace packages resolve to their
 // sources, so a test never runs stale `dist/` code of another package.
-const internal = ['manifest', 'config', 'ids', 'errors', 'logging', 'auth', 'pubsub', 'service', 'testing'];
+const internal = [
+  'manifest',
+  'config',
+  'ids',
+  'errors',
+  'logging',
+  'auth',
+  'pubsub',
+  'ratelimit',
+  'service',
+  'testing',
+];
 
 /** @type {import('jest').Config['moduleNameMapper']} */
 const moduleNameMapper = {

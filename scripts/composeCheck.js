@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run compose:check`: is the container stack's configuration valid?
-//   1. docker-compose.yml parses and is a valid compose file (`docker-compose config -q`, or `docker compose`);
+//   1. docker-compose.yml parses and is a valid compose file (`docker-compose config -q`, or `docker compose`), with
+//      placeholder secrets, and refuses to resolve without JWT_SECRET and GATEWAY_IDENTITY_SECRET;
 //   2. deploy/haproxy.cfg is exactly what deploy/haproxyConfig.js generates;
 //   3. HAProxy accepts that configuration (`haproxy -c`). HAProxy resolves server names while checking and the compose
 //      names (gateway-1, ...) do not resolve outside compose, so the check runs on the same text generated for
@@ -16,9 +17,21 @@ const { haproxyConfig, COMPOSE_ADDRESSES, COMMITTED_PATH } = require('../deploy/
 
 const ROOT = path.resolve(__dirname, '..');
 
+/**
+ * The secrets docker-compose.yml requires, set to placeholders when the environment has none: the file is validated
+ * here, not started.
+ */
+const REQUIRED_SECRETS = ['JWT_SECRET', 'GATEWAY_IDENTITY_SECRET'];
+const placeholderEnv = {
+  ...process.env,
+  ...Object.fromEntries(
+    REQUIRED_SECRETS.filter((name) => !process.env[name]).map((name) => [name, `compose-check-placeholder-${name}`]),
+  ),
+};
+
 /** Runs a command; `missing` when it is not installed. */
-function run(command, args) {
-  const r = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });
+function run(command, args, env = placeholderEnv) {
+  const r = spawnSync(command, args, { cwd: ROOT, env, encoding: 'utf8' });
   if (r.error && r.error.code === 'ENOENT') return { missing: true };
   return { missing: false, status: r.status ?? 1, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
 }
@@ -55,6 +68,16 @@ function main() {
       'docker-compose.yml',
       r.status === 0 ? 'ok' : 'FAILED',
       `${validator.command} ${validator.args.join(' ')}${r.output ? `\n${r.output}` : ''}`,
+    );
+    // Without the secrets the stack must not start at all (never on the public development secrets).
+    const withoutSecrets = { ...process.env };
+    for (const name of REQUIRED_SECRETS) delete withoutSecrets[name];
+    const refused = run(validator.command, validator.args, withoutSecrets);
+    const named = REQUIRED_SECRETS.filter((name) => refused.output.includes(name));
+    record(
+      'docker-compose.yml requires the secrets',
+      refused.status !== 0 && named.length > 0 ? 'ok' : 'FAILED',
+      `accepted without ${REQUIRED_SECRETS.join(' and ')}`,
     );
   }
 

@@ -16,8 +16,11 @@ import { createFormatError, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { SUBGRAPHS } from '@chatgraph/manifest';
+import { RateLimits } from '@chatgraph/ratelimit';
 import { nodeHttpHandler, RequestLog, runService } from '@chatgraph/service';
+import { ClientAddresses } from './auth/ClientAddresses';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
+import { ConnectionLimits } from './limits/ConnectionLimits';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
 import { FederatedSubscriptionEngine } from './subscriptions/FederatedSubscriptionEngine';
@@ -34,6 +37,8 @@ export interface GatewayServerOptions {
   identity: IdentitySigner;
   /** Where the supergraph comes from. @default the committed gateway/supergraph.graphql */
   supergraph?: SupergraphSource;
+  /** WebSocket connection limits. @default RateLimits.fromConfig(config), closed with the gateway */
+  limits?: RateLimits;
 }
 
 /** A gateway instance, not yet listening. */
@@ -141,16 +146,28 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     plugins: [requestLog.plugin<GatewayContext>(), operationLimitsPlugin(limits)],
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
   });
-  const live = new LiveSocketServer({ engine, tokens, logger, limits, maxTokens: MAX_DOCUMENT_TOKENS });
+  const rateLimits = options.limits ?? RateLimits.fromConfig(config, logger);
+  const addresses = new ClientAddresses(config.TRUSTED_PROXIES);
+  const connections = new ConnectionLimits(rateLimits, addresses, logger);
+  const live = new LiveSocketServer({
+    engine,
+    tokens,
+    logger,
+    limits,
+    maxTokens: MAX_DOCUMENT_TOKENS,
+    admitUser: connections.admitUser,
+  });
 
   const context = async (req: IncomingMessage): Promise<GatewayContext> => {
+    // Travels to the subgraphs inside the signed identity header (logIn and signUp limits per address).
+    const clientAddress = addresses.of(req);
     const header = req.headers.authorization;
-    if (!header) return { viewerId: null };
+    if (!header) return { viewerId: null, clientAddress };
     try {
       const token = bearerToken(header);
       if (!token) throw new TokenError('malformed');
       const verified = await tokens.verify(token);
-      return { viewerId: verified.userId };
+      return { viewerId: verified.userId, clientAddress };
     } catch (err) {
       const gqlError: GraphQLError =
         err instanceof TokenError ? err.toGraphQLError() : userError('UNAUTHENTICATED', 'Invalid token.');
@@ -184,6 +201,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           connections: live.connections,
           publish: bus.stats,
           breakers: upstreams.states(),
+          rateLimits: rateLimits.store.stats,
         }),
       );
       return;
@@ -203,7 +221,16 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    live.handleUpgrade(req, socket, head);
+    connections.admitUpgrade(req, socket).then(
+      (admitted) => {
+        if (admitted && !closing) live.handleUpgrade(req, socket, head);
+        else if (admitted) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'websocket upgrade failed');
+        socket.destroy();
+      },
+    );
   });
 
   let closed: Promise<void> | undefined;
@@ -215,6 +242,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     bus,
     async listen(port, host = '127.0.0.1') {
       await apollo.start();
+      await rateLimits.store.connected();
       started = true;
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -236,6 +264,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         if (started) await apollo.stop();
         hub.clear();
         await bus.close();
+        if (!options.limits) await rateLimits.close();
         agent.destroy();
       })();
       return closed;

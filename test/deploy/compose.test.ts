@@ -25,7 +25,14 @@ function itWith(binary: string, installHint: string): jest.It {
   return it.skip;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+/** The secrets docker-compose.yml requires, as an operator sets them (placeholders: the file is only resolved). */
+const SECRETS = {
+  JWT_SECRET: 'compose-test-jwt-secret-of-32-or-more-characters',
+  GATEWAY_IDENTITY_SECRET: 'compose-test-identity-secret-of-32-or-more-chars',
+};
+const withSecrets: NodeJS.ProcessEnv = { ...process.env, ...SECRETS };
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = withSecrets) {
   const r = spawnSync(command, args, { cwd: ROOT, env, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -59,7 +66,7 @@ describe('docker-compose.yml', () => {
         '-c',
         `docker-compose -f docker-compose.yml config | python3 -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'`,
       ],
-      { cwd: ROOT, encoding: 'utf8' },
+      { cwd: ROOT, env: withSecrets, encoding: 'utf8' },
     );
     expect(r.status).toBe(0);
     const services = (JSON.parse(r.stdout) as { services: Record<string, ComposeService> }).services;
@@ -139,22 +146,48 @@ describe('docker-compose.yml', () => {
     expect(mounts.some((m) => m.startsWith(`${COMMITTED_PATH}:/usr/local/etc/haproxy/haproxy.cfg`))).toBe(true);
   });
 
-  itCompose('leaves secrets to the services’ own development defaults unless the environment sets them', () => {
+  itCompose('requires the secrets: it does not resolve without them, and passes them to every service', () => {
     const secret = 'a-production-secret-of-more-than-32-characters';
     const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
-      ...process.env,
+      ...withSecrets,
       JWT_SECRET: secret,
       NODE_ENV: 'production',
     });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`JWT_SECRET: ${secret}`);
     expect(r.stdout).toContain('NODE_ENV: production');
-    const unset = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
-      ...process.env,
-      JWT_SECRET: '',
-      GATEWAY_IDENTITY_SECRET: '',
-    });
-    expect(unset.stdout).toMatch(/JWT_SECRET: ''/);
+    for (const missing of ['JWT_SECRET', 'GATEWAY_IDENTITY_SECRET']) {
+      const unset = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
+        ...withSecrets,
+        [missing]: '',
+      });
+      expect(unset.status).not.toBe(0);
+      expect(unset.stderr).toContain(`set ${missing}`);
+    }
+  });
+
+  itCompose('lets the gateways believe X-Forwarded-For only from the compose network (HAProxy)', () => {
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        `docker-compose -f docker-compose.yml config | python3 -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'`,
+      ],
+      { cwd: ROOT, env: withSecrets, encoding: 'utf8' },
+    );
+    const services = (JSON.parse(r.stdout) as { services: Record<string, ComposeService> }).services;
+    for (const name of composeNames('gateway')) {
+      expect(services[name].environment?.TRUSTED_PROXIES).toBe('10.0.0.0/8,172.16.0.0/12,192.168.0.0/16');
+      expect(services[name].ports ?? []).toEqual([]);
+    }
+  });
+
+  it('documents every variable it requires in .env.example', () => {
+    const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    const compose = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+    const required = [...compose.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]!);
+    expect(new Set(required)).toEqual(new Set(['JWT_SECRET', 'GATEWAY_IDENTITY_SECRET']));
+    for (const name of required) expect(example).toMatch(new RegExp(`^${name}=$`, 'm'));
   });
 });
 

@@ -295,10 +295,14 @@ describe('gateway end to end', () => {
 
   it('has no identity to forge: a subgraph refuses a request signed with another secret', async () => {
     const forger = new IdentitySigner({ secret: 'x'.repeat(40) });
+    const request = JSON.stringify({ query: '{ myChats { nodes { id } } }' });
     const res = await fetch(stack.url('chats'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-chatgraph-identity': forger.sign({ userId: alice.id }) },
-      body: JSON.stringify({ query: '{ myChats { nodes { id } } }' }),
+      headers: {
+        'content-type': 'application/json',
+        'x-chatgraph-identity': forger.sign({ userId: alice.id }, request),
+      },
+      body: request,
     });
     expect(res.status).toBe(401);
     const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };

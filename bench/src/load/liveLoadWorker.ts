@@ -144,7 +144,7 @@ async function send(request: LiveSendRequest): Promise<LiveSendResult> {
       variables: { c: sender.chatId, t: `bench ${tag} ${i}`, m: `${tag}-${i}` },
     });
     const headers: Record<string, string> = signer
-      ? { [IDENTITY_HEADER]: signer.sign({ userId: sender.userId ?? null }) }
+      ? { [IDENTITY_HEADER]: signer.sign({ userId: sender.userId ?? null }, body) }
       : { authorization: `Bearer ${sender.token}` };
     // The clock starts when the send is due: a late send (event loop busy) counts against the latency.
     run.sentAt.set(i, scheduled);

@@ -23,7 +23,12 @@ async function main(): Promise<RunningService> {
       new RemoteGraphQLDataSource<Context>({
         url,
         willSendRequest: ({ request, context }) => {
-          request.http?.headers.set(IDENTITY_HEADER, identity.sign(context.viewerId ?? null));
+          // The body RemoteGraphQLDataSource sends: the request without `http`, `query` first.
+          const { http, query, ...rest } = request;
+          http?.headers.set(
+            IDENTITY_HEADER,
+            identity.sign(context.viewerId ?? null, JSON.stringify({ query, ...rest })),
+          );
         },
       }),
   });

@@ -1,5 +1,6 @@
 // Peer: Hive Gateway (JS) from bench/peers, with its defaults, the same supergraph, and only what the subgraphs
-// require: the signed identity header (verified once per client request, like the other gateways).
+// require: the identity header (the token verified once per client request, like the other gateways; the header
+// signed per subgraph request for its body).
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -18,6 +19,7 @@ interface HiveGatewayModule {
     propagateHeaders: {
       fromClientToSubgraphs: (payload: { request?: Request; context?: HiveContext }) => Promise<Record<string, string>>;
     };
+    plugins?: () => Array<{ onFetch?: (payload: HiveFetchPayload) => void }>;
     pubsub?: unknown;
     additionalTypeDefs?: string;
   }): HiveRuntime;
@@ -36,6 +38,15 @@ type HiveRuntime = http.RequestListener & {
 interface HiveContext {
   connectionParams?: { authorization?: string };
 }
+
+/** What a Hive Gateway plugin's `onFetch` sees of a subgraph request. */
+interface HiveFetchPayload {
+  options: { body?: unknown; headers?: Record<string, string> };
+  setOptions(options: HiveFetchPayload['options']): void;
+}
+
+/** Carries the viewer from `propagateHeaders` to `onFetch`, which signs the identity for the body (never sent). */
+const VIEWER_HEADER = 'x-bench-viewer';
 
 /**
  * Hive Gateway's event-driven federated subscriptions (EDFS) on the same Redis channels the chats subgraph publishes
@@ -77,12 +88,26 @@ async function main(): Promise<RunningService> {
         if (!header) {
           // Over WebSocket the token is in connection_init (connectionParams), not in the upgrade request.
           const authorization = context?.connectionParams?.authorization ?? request?.headers.get('authorization');
-          header = identity.viewerOf(authorization).then((viewerId) => identity.sign(viewerId));
+          header = identity.viewerOf(authorization).then((viewerId) => viewerId ?? '');
           if (key) signed.set(key, header);
         }
-        return { [IDENTITY_HEADER]: await header };
+        return { [VIEWER_HEADER]: await header };
       },
     },
+    // The identity header is signed for the exact body of each subgraph request, which only onFetch sees.
+    plugins: () => [
+      {
+        onFetch({ options, setOptions }) {
+          const headers = { ...options.headers };
+          const viewer = headers[VIEWER_HEADER];
+          if (viewer === undefined) return;
+          delete headers[VIEWER_HEADER];
+          const body = typeof options.body === 'string' ? options.body : '';
+          headers[IDENTITY_HEADER] = identity.sign(viewer === '' ? null : viewer, body);
+          setOptions({ ...options, headers });
+        },
+      },
+    ],
     ...(edfs ? { pubsub, additionalTypeDefs: EDFS_TYPE_DEFS } : {}),
   });
   const server = http.createServer(gateway);

@@ -19,9 +19,9 @@ export function peerIdentity(config: Config = loadConfigOrExit()) {
       if (!token) throw new Error('malformed authorization header');
       return (await tokens.verify(token)).userId;
     },
-    /** The signed identity header value for a viewer. */
-    sign(viewerId: string | null): string {
-      return signer.sign({ userId: viewerId });
+    /** The identity header value for a viewer, signed for the exact request body it goes with. */
+    sign(viewerId: string | null, body: string): string {
+      return signer.sign({ userId: viewerId }, body);
     },
   };
 }

@@ -4,6 +4,7 @@ import { identitySignerFromConfig } from '@chatgraph/auth';
 import { createChatsServer, createChatsStores, EVERY_USER_EXISTS, type MessageStore } from '@chatgraph/chats';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
+import { RateLimits } from '@chatgraph/ratelimit';
 import { subgraphRequester } from '@chatgraph/testing';
 import { createUsersServer } from '@chatgraph/users';
 import type { BenchStack } from '../BenchStack';
@@ -198,10 +199,12 @@ export async function dataLayer(
 
   // Shards touched: the real subgraph code in this process, on the same databases, over HTTP like the gateway.
   const identity = identitySignerFromConfig(stack.config);
+  const limits = RateLimits.fromConfig(stack.config, silent);
   const chatsServer = createChatsServer({
     db,
     bus: { publish: async () => true },
     identity,
+    limits,
     logger: silent,
     users: EVERY_USER_EXISTS,
   });
@@ -291,6 +294,7 @@ export async function dataLayer(
       log(`  ${s.operation}: ${s.shardsTouched} shard(s), ${s.statements} statement(s) [${s.perShard.join(' ')}]`);
   } finally {
     await chatsServer.server.close();
+    await limits.close();
     await usersServer.close();
   }
   return { chatsShards: db.size, usersShards: stack.dbs.users.size, send, ratios, shards };

@@ -119,6 +119,10 @@ export const LIVE_CLOSE_CODES = {
     "code": 4429,
     "live": "end"
   },
+  "RateLimited": {
+    "code": 4430,
+    "live": "resubscribe"
+  },
   "InternalServerError": {
     "code": 4500,
     "live": "resubscribe"

@@ -8,6 +8,8 @@ import { UpstreamUnavailable, type SubgraphUpstream } from '../upstream/Subgraph
 export interface GatewayContext extends Record<string, unknown> {
   /** The verified user, or null for an anonymous request (signUp, logIn). */
   viewerId: string | null;
+  /** The client's address (see `clientAddress`); absent for the gateway's own calls. */
+  clientAddress?: string;
 }
 
 /** Options of {@link SubgraphDataSource}. */
@@ -29,28 +31,30 @@ const MUTATION = /^\s*mutation\b/;
 
 /**
  * Sends fetches to one subgraph through its {@link SubgraphUpstream} (replicas, breakers, time limits, retries of
- * queries), with the viewer's identity in the signed internal header (never the client's token). A subgraph that
- * cannot answer gives, for the fields it owns, a `SERVICE_UNAVAILABLE` error instead of failing the whole request: the
- * other subgraphs' data still arrives.
+ * queries), with the viewer's identity and the client's address in the internal header, signed for the body it goes
+ * with (never the client's token). A subgraph that cannot answer gives, for the fields it owns, a
+ * `SERVICE_UNAVAILABLE` error instead of failing the whole request: the other subgraphs' data still arrives.
  */
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(private readonly options: SubgraphDataSourceOptions) {}
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const viewerId = typeof options.context?.viewerId === 'string' ? options.context.viewerId : null;
+    const clientAddress = options.context?.clientAddress;
     const { query, variables, operationName } = options.request;
     const body = JSON.stringify({ query, variables, operationName });
+    // Signed for these exact bytes: the subgraph refuses the header with any other body.
+    const identity = this.options.identity.sign(
+      typeof clientAddress === 'string' ? { userId: viewerId, clientAddress } : { userId: viewerId },
+      body,
+    );
     try {
       const { status, text } = await this.options.upstream.send({
         body,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          [IDENTITY_HEADER]: this.options.identity.sign({ userId: viewerId }),
-        },
+        headers: { 'content-type': 'application/json', accept: 'application/json', [IDENTITY_HEADER]: identity },
         // Entity fetches and queries may go to another replica; a mutation is sent once.
         idempotent: !MUTATION.test(query ?? ''),
-        key: viewerId,
+        key: viewerId ?? (typeof clientAddress === 'string' ? clientAddress : null),
       });
       let parsed: unknown;
       try {

@@ -37,6 +37,8 @@ export interface LiveSocketServerOptions {
   maxPayloadBytes?: number;
   /** Injected clock (token expiry). @default Date.now */
   now?: () => number;
+  /** Counts a new connection of a user at `connection_init`; a refusal closes it with `RateLimited`. */
+  admitUser?: (userId: string) => Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
 }
 
 /** What the gateway keeps per socket. The object itself is the connection the engine counts quotas against. */
@@ -115,6 +117,11 @@ export class LiveSocketServer {
           const verified = await tokens.verify(raw);
           // the socket may have closed while the token was checked: set up nothing for it
           if (socket.readyState !== socket.OPEN) return false;
+          const admitted = (await this.options.admitUser?.(verified.userId)) ?? { allowed: true };
+          if (!admitted.allowed) {
+            socket.close(LiveCloseCodes.RateLimited.code, `Rate limited: retry after ${admitted.retryAfterMs} ms`);
+            return false;
+          }
           ctx.extra.viewerId = verified.userId;
           const ttl = verified.expiresAt.getTime() - this.now();
           ctx.extra.expiryTimer = setTimeout(

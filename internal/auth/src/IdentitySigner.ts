@@ -1,17 +1,23 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { userError } from '@chatgraph/errors';
 import type { GraphQLError } from 'graphql';
 
 /** Header the gateway sets on every subgraph request. */
 export const IDENTITY_HEADER = 'x-chatgraph-identity';
 
-/** Who a request acts for, as the gateway vouches for it. `userId` is null for anonymous requests (signUp, logIn). */
+/** Who a request acts for, as the gateway vouches for it. */
 export interface Identity {
+  /** The verified user; null for anonymous requests (signUp, logIn). */
   userId: string | null;
+  /**
+   * The client's IP address as the gateway learned it (its socket, or `X-Forwarded-For` from a trusted proxy). Absent
+   * when the request did not come from a client (the gateway's own calls, tools).
+   */
+  clientAddress?: string;
 }
 
 /** Why a subgraph refused the identity header. */
-export type IdentityRejection = 'missing' | 'malformed' | 'bad_signature' | 'stale';
+export type IdentityRejection = 'missing' | 'malformed' | 'bad_signature' | 'stale' | 'body_mismatch';
 
 /** A refused identity header. */
 export class IdentityError extends Error {
@@ -33,10 +39,37 @@ export class IdentityError extends Error {
 /** Options of {@link IdentitySigner}. */
 export interface IdentitySignerOptions {
   secret: string;
-  /** How far a header's timestamp may be from now before it is refused (replay window). @default 300000 */
+  /**
+   * How far a header's timestamp may be from now before it is refused: clock skew between hosts plus the time a
+   * request takes from the gateway to the subgraph. @default 30000
+   */
   maxSkewMs?: number;
   /** @default Date.now */
   now?: () => number;
+}
+
+/**
+ * The signed payload. Every field but `sub`, `iat` and `bd` is optional, so fields can be added without a new version:
+ * a verifier ignores fields it does not know, and a signer leaves out what it does not have.
+ */
+interface IdentityPayload {
+  /** User id, or null (anonymous). */
+  sub: string | null;
+  /** Signing time, ms since the epoch. */
+  iat: number;
+  /** base64url SHA-256 of the exact request body bytes the header was signed for. */
+  bd: string;
+  /** The client's address. */
+  addr?: string;
+}
+
+const VERSION = 'v2';
+/** Longest client address accepted (an IPv6 address with zone is under 50 characters). */
+const MAX_ADDRESS_LENGTH = 64;
+
+/** base64url SHA-256 of a request body, as the identity header carries it. */
+export function bodyDigest(body: string | Uint8Array): string {
+  return createHash('sha256').update(body).digest('base64url');
 }
 
 /**
@@ -44,7 +77,12 @@ export interface IdentitySignerOptions {
  * and the subgraphs). Without a valid header a subgraph answers nothing, so calling a subgraph directly (for example
  * `_entities`, or a forged user id) cannot bypass the gateway's token check.
  *
- * Format: `v1.<base64url(JSON {sub, iat})>.<base64url(HMAC)>`.
+ * The header is bound to its request: it carries the SHA-256 of the body it was signed for, and a subgraph checks it
+ * against the bytes it received, so a captured header cannot be sent with another operation or other variables. It
+ * is accepted for `maxSkewMs` around its signing time; within that window the very same request can be replayed
+ * (same user, same operation, same variables), which docs/architecture.md explains.
+ *
+ * Format: `v2.<base64url(JSON payload)>.<base64url(HMAC)>`.
  */
 export class IdentitySigner {
   private readonly key: Buffer;
@@ -53,40 +91,59 @@ export class IdentitySigner {
 
   constructor(options: IdentitySignerOptions) {
     this.key = Buffer.from(options.secret, 'utf8');
-    this.maxSkewMs = options.maxSkewMs ?? 300_000;
+    this.maxSkewMs = options.maxSkewMs ?? 30_000;
     this.now = options.now ?? Date.now;
   }
 
-  /** The header value for `identity`, stamped now. */
-  sign(identity: Identity): string {
-    const body = Buffer.from(JSON.stringify({ sub: identity.userId, iat: this.now() })).toString('base64url');
-    return `v1.${body}.${this.mac(body)}`;
+  /** The header value for `identity` and the request `body` it goes with (the exact bytes sent), stamped now. */
+  sign(identity: Identity, body: string | Uint8Array): string {
+    const payload: IdentityPayload = { sub: identity.userId, iat: this.now(), bd: bodyDigest(body) };
+    if (identity.clientAddress !== undefined) payload.addr = identity.clientAddress;
+    const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return `${VERSION}.${encoded}.${this.mac(encoded)}`;
   }
 
-  /** Verifies a header value; throws {@link IdentityError}. */
-  verify(header: string | undefined | null): Identity {
+  /** Verifies a header value against the body that came with it; throws {@link IdentityError}. */
+  verify(header: string | undefined | null, body: string | Uint8Array): Identity {
     if (!header) throw new IdentityError('missing');
     const parts = header.split('.');
-    if (parts.length !== 3 || parts[0] !== 'v1') throw new IdentityError('malformed');
-    const [, body, mac] = parts as [string, string, string];
-    const expected = Buffer.from(this.mac(body), 'base64url');
+    if (parts.length !== 3 || parts[0] !== VERSION) throw new IdentityError('malformed');
+    const [, encoded, mac] = parts as [string, string, string];
+    const expected = Buffer.from(this.mac(encoded), 'base64url');
     const given = Buffer.from(mac, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new IdentityError('bad_signature');
-    let payload: { sub?: unknown; iat?: unknown };
-    try {
-      payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-    } catch {
-      throw new IdentityError('malformed');
-    }
-    // JSON.parse also yields null, numbers and arrays; only an object can be an identity.
-    if (typeof payload !== 'object' || payload === null) throw new IdentityError('malformed');
-    if (typeof payload.iat !== 'number' || (payload.sub !== null && typeof payload.sub !== 'string'))
-      throw new IdentityError('malformed');
+    const payload = parsePayload(encoded);
     if (Math.abs(this.now() - payload.iat) > this.maxSkewMs) throw new IdentityError('stale');
-    return { userId: payload.sub };
+    const signedDigest = Buffer.from(payload.bd, 'base64url');
+    const actualDigest = createHash('sha256').update(body).digest();
+    if (signedDigest.length !== actualDigest.length || !timingSafeEqual(signedDigest, actualDigest))
+      throw new IdentityError('body_mismatch');
+    const identity: Identity = { userId: payload.sub };
+    if (payload.addr !== undefined) identity.clientAddress = payload.addr;
+    return identity;
   }
 
-  private mac(body: string): string {
-    return createHmac('sha256', this.key).update(`v1.${body}`).digest('base64url');
+  private mac(encoded: string): string {
+    return createHmac('sha256', this.key).update(`${VERSION}.${encoded}`).digest('base64url');
   }
+}
+
+/** The payload of a correctly signed header, or `malformed` when it is not one this version can read. */
+function parsePayload(encoded: string): IdentityPayload {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    throw new IdentityError('malformed');
+  }
+  // JSON.parse also yields null, numbers and arrays; only an object can be an identity.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new IdentityError('malformed');
+  const p = raw as Record<string, unknown>;
+  const sub = p.sub;
+  if (typeof p.iat !== 'number' || typeof p.bd !== 'string' || (sub !== null && typeof sub !== 'string'))
+    throw new IdentityError('malformed');
+  const addr = p.addr;
+  if (addr !== undefined && (typeof addr !== 'string' || addr.length === 0 || addr.length > MAX_ADDRESS_LENGTH))
+    throw new IdentityError('malformed');
+  return { sub, iat: p.iat, bd: p.bd, ...(addr !== undefined ? { addr } : {}) };
 }

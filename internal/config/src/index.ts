@@ -1,2 +1,4 @@
 export { loadConfig, loadConfigOrExit, ConfigError, envSchema, replicaUrls } from './loadConfig';
 export type { Config, ConfigContext, Env, LogFormat } from './loadConfig';
+export { isLoopbackHost } from './isLoopbackHost';
+export type { Rate, Backoff } from './limitsEnv';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { SERVICES, SUBGRAPHS, type PortKey, type UrlKey } from '@chatgraph/manifest';
+import { limitsEnv } from './limitsEnv';
+import { isLoopbackHost } from './isLoopbackHost';
 
 /** Raised at start when the environment holds a value that cannot be used; lists every bad variable. */
 export class ConfigError extends Error {
@@ -114,6 +116,7 @@ export const envSchema = z.object({
   MAX_QUERY_COST: positiveInt(5000),
   QUERY_DEFAULT_LIST_SIZE: positiveInt(20),
   SHUTDOWN_GRACE_MS: positiveInt(10000),
+  ...limitsEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -131,7 +134,7 @@ export interface ConfigContext {
 
 /**
  * Parses the environment once. Throws {@link ConfigError} naming every bad variable and what was expected.
- * In production the development secrets are refused.
+ * The development secrets are refused in production and whenever HOST is not a loopback address.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, context: ConfigContext = {}): Config {
   // Empty strings mean "unset" so that `FOO= npm start` falls back to the default.
@@ -148,10 +151,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, context: Config
   }
   const e = parsed.data;
   const problems: string[] = [];
-  if (e.NODE_ENV === 'production') {
-    if (e.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: must be set in production');
-    if (e.GATEWAY_IDENTITY_SECRET === DEV_IDENTITY_SECRET)
-      problems.push('GATEWAY_IDENTITY_SECRET: must be set in production');
+  // The development secrets are public (they are in this repository): only a process that nobody else can reach
+  // may use them. Anything listening beyond loopback, or any production process, must be given its own.
+  if (e.NODE_ENV === 'production' || !isLoopbackHost(e.HOST)) {
+    const why = e.NODE_ENV === 'production' ? 'in production' : `when HOST (${e.HOST}) is not a loopback address`;
+    if (e.JWT_SECRET === DEV_JWT_SECRET) problems.push(`JWT_SECRET: must be set ${why}`);
+    if (e.GATEWAY_IDENTITY_SECRET === DEV_IDENTITY_SECRET) problems.push(`GATEWAY_IDENTITY_SECRET: must be set ${why}`);
   }
   if ((e.JWT_PREVIOUS_SECRET === undefined) !== (e.JWT_PREVIOUS_KEY_ID === undefined))
     problems.push('JWT_PREVIOUS_SECRET and JWT_PREVIOUS_KEY_ID: set both or neither');

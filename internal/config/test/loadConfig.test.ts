@@ -29,6 +29,50 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: must be set in production/);
   });
 
+  it('refuses the development secrets whenever a service listens beyond loopback, naming both variables', () => {
+    for (const HOST of ['0.0.0.0', '::', '192.168.1.10', 'chats.internal']) {
+      let error: unknown;
+      try {
+        loadConfig({ NODE_ENV: 'development', HOST });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        `JWT_SECRET: must be set when HOST (${HOST}) is not a loopback address`,
+        `GATEWAY_IDENTITY_SECRET: must be set when HOST (${HOST}) is not a loopback address`,
+      ]);
+    }
+    for (const HOST of ['127.0.0.1', '::1', 'localhost', '127.0.0.2']) {
+      expect(loadConfig({ HOST }).HOST).toBe(HOST);
+    }
+    const secrets = { JWT_SECRET: 'j'.repeat(40), GATEWAY_IDENTITY_SECRET: 'g'.repeat(40) };
+    expect(loadConfig({ HOST: '0.0.0.0', ...secrets }).HOST).toBe('0.0.0.0');
+  });
+
+  it('reads rate limits as <count>/<duration> and login delays as <free>/<first>..<longest>', () => {
+    const config = loadConfig({ RATE_LIMIT_MESSAGE_USER: '30/10s', RATE_LIMIT_LOGIN_USER: '3/2s..1h' });
+    expect(config.RATE_LIMIT_MESSAGE_USER).toEqual({ points: 30, durationSeconds: 10 });
+    expect(config.RATE_LIMIT_LOGIN_USER).toEqual({ free: 3, firstSeconds: 2, maxSeconds: 3600 });
+    expect(loadConfig({}).RATE_LIMIT_SIGNUP_ADDRESS).toEqual({ points: 30, durationSeconds: 3600 });
+    expect(loadConfig({}).RATE_LIMIT_LOGIN_USER).toEqual({ free: 5, firstSeconds: 1, maxSeconds: 300 });
+    expect(() => loadConfig({ RATE_LIMIT_TYPING: '10 per second' })).toThrow(/RATE_LIMIT_TYPING: must be <count>/);
+    expect(() => loadConfig({ RATE_LIMIT_TYPING: '0/1s' })).toThrow(/RATE_LIMIT_TYPING/);
+    expect(() => loadConfig({ RATE_LIMIT_LOGIN_USER: '5/1m..1s' })).toThrow(/RATE_LIMIT_LOGIN_USER/);
+  });
+
+  it('reads TRUSTED_PROXIES as addresses, CIDRs and range names; loopback by default', () => {
+    expect(loadConfig({}).TRUSTED_PROXIES).toEqual(['loopback']);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8,192.0.2.7' }).TRUSTED_PROXIES).toEqual([
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.0.2.7',
+    ]);
+    expect(loadConfig({ TRUSTED_PROXIES: 'none' }).TRUSTED_PROXIES).toEqual([]);
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES: .*bad: 10.0.0.0\/33/);
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'haproxy' })).toThrow(/TRUSTED_PROXIES/);
+  });
+
   it('has a port variable per service of the manifest, and a URL per subgraph that follows its port', () => {
     const config = loadConfig({ CHATS_PORT: '5002' });
     for (const s of SERVICES) {

@@ -62,6 +62,13 @@ export const LiveCloseCodes = {
     description: 'More than one `connection_init` on a socket (a client bug).',
     live: 'end',
   },
+  RateLimited: {
+    code: 4430,
+    description:
+      'Too many new connections for this user (the reason says `retry after <ms> ms`): reconnect after that time and ' +
+      'resubscribe with `afterSeq`. Too many from one address are refused before the WebSocket opens (HTTP 429).',
+    live: 'resubscribe',
+  },
   InternalServerError: {
     code: 4500,
     description: 'An unexpected failure on the gateway: reconnect after a backoff and resubscribe with `afterSeq`.',

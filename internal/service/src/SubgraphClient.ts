@@ -57,7 +57,8 @@ export class SubgraphClient {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            [IDENTITY_HEADER]: this.options.identity.sign({ userId: viewerId }),
+            // Signed for these exact bytes (the subgraph refuses the header with any other body).
+            [IDENTITY_HEADER]: this.options.identity.sign({ userId: viewerId }, body),
           },
           body,
           signal: AbortSignal.timeout(this.timeoutMs),

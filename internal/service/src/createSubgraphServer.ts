@@ -47,8 +47,8 @@ export interface SubgraphServer<TContext extends BaseSubgraphContext = BaseSubgr
 
 /**
  * Builds a Federation 2 subgraph server: `/graphql` (POST, and GET for health of tools), `/health` (liveness) and
- * `/ready` (readiness). Every GraphQL request must carry a valid gateway identity header, otherwise it is refused with
- * `UNAUTHENTICATED` and HTTP 401 before any resolver runs. Resolvers are wrapped by {@link withOutageMapping}: an
+ * `/ready` (readiness). Every GraphQL request must carry a valid gateway identity header signed for its exact body
+ * (for GET: its query string), otherwise it is refused with `UNAUTHENTICATED` and HTTP 401 before the body is parsed. Resolvers are wrapped by {@link withOutageMapping}: an
  * unreachable backing store is `SERVICE_UNAVAILABLE` in every subgraph. Each GraphQL request is logged in one line
  * (RequestLog).
  */
@@ -77,12 +77,14 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   });
   let closing = false;
 
-  /** The request's context once its identity header is verified; a missing or bad header is a 401. */
-  const verifiedContext = async (req: IncomingMessage): Promise<TContext> => {
-    let identity: Identity;
+  /**
+   * Verifies the identity header against the raw bytes of the request, before anything is parsed: a missing, forged,
+   * stale header, or one signed for another body, is a 401.
+   */
+  const authenticate = (req: IncomingMessage, bytes: Buffer): Identity => {
     try {
       const header = req.headers[IDENTITY_HEADER];
-      identity = options.identity.verify(Array.isArray(header) ? header[0] : header);
+      return options.identity.verify(Array.isArray(header) ? header[0] : header, bytes);
     } catch (err) {
       if (err instanceof IdentityError) {
         const gqlError = err.toGraphQLError();
@@ -91,9 +93,10 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
       }
       throw err;
     }
-    return options.context({ identity, viewerId: identity.userId }, req);
   };
-  const graphql = nodeHttpHandler(apollo, verifiedContext, requestLog);
+  const context = async (req: IncomingMessage, identity: Identity): Promise<TContext> =>
+    options.context({ identity, viewerId: identity.userId }, req);
+  const graphql = nodeHttpHandler(apollo, context, requestLog, authenticate);
 
   const httpServer = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -1,6 +1,7 @@
 export { createSubgraphServer } from './createSubgraphServer';
 export type { BaseSubgraphContext, SubgraphServer, SubgraphServerOptions } from './createSubgraphServer';
 export { nodeHttpHandler, MAX_BODY_BYTES } from './nodeHttpHandler';
+export type { RequestAuthenticator } from './nodeHttpHandler';
 export { runService } from './runService';
 export type { RunningService } from './runService';
 export { mapOutage } from './mapOutage';

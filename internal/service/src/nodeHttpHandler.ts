@@ -6,6 +6,7 @@ import {
   type ContextThunk,
   type HTTPGraphQLRequest,
 } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import type { RequestLog } from './RequestLog';
 
 /** Largest request body accepted, in bytes. @default 1 MiB */
@@ -13,7 +14,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 class BodyTooLarge extends Error {}
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -26,7 +27,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -42,15 +43,24 @@ function sendJson(res: ServerResponse, status: number, body: unknown): string {
 }
 
 /**
- * Serves an Apollo Server on a plain Node `http` server: parses the body (JSON, bounded), maps headers, runs
- * `executeHTTPGraphQLRequest` and writes the response (including incremental chunks). A malformed body is a 400 with
- * a GraphQL-shaped error, never a crash. With a {@link RequestLog} (its plugin installed on `server`), every request
- * is logged once it is answered.
+ * Checks a request against the exact bytes it carries, before they are parsed: returns what the context needs to
+ * know (e.g. the verified identity) or throws a `GraphQLError` (its `extensions.http.status` is the HTTP status).
+ * `bytes` is the body of a POST and the query string of any other method.
  */
-export function nodeHttpHandler<TContext extends BaseContext>(
+export type RequestAuthenticator<TAuth> = (req: IncomingMessage, bytes: Buffer) => TAuth;
+
+/**
+ * Serves an Apollo Server on a plain Node `http` server: reads the body (bounded), lets `authenticate` check the raw
+ * bytes, parses them (JSON), maps headers, runs `executeHTTPGraphQLRequest` and writes the response (including
+ * incremental chunks). A malformed body is a 400 with a GraphQL-shaped error, never a crash; a refused request is
+ * answered with the authenticator's error before anything is parsed. With a {@link RequestLog} (its plugin installed
+ * on `server`), every request is logged once it is answered.
+ */
+export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>(
   server: ApolloServer<TContext>,
-  context: (req: IncomingMessage) => Promise<TContext>,
+  context: (req: IncomingMessage, auth: TAuth) => Promise<TContext>,
   requestLog?: RequestLog,
+  authenticate?: RequestAuthenticator<TAuth>,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const startedAt = performance.now();
@@ -61,9 +71,22 @@ export function nodeHttpHandler<TContext extends BaseContext>(
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const bytes = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : Buffer.from(url.search, 'utf8');
+      let auth: TAuth | undefined;
+      if (authenticate) {
+        try {
+          auth = authenticate(req, bytes);
+        } catch (err) {
+          if (!(err instanceof GraphQLError)) throw err;
+          const text = sendJson(res, refusalStatus(err), { errors: [refusalBody(err)] });
+          log?.finish(undefined, res.statusCode, startedAt, text);
+          return;
+        }
+      }
       let body: unknown = undefined;
       if (req.method === 'POST') {
-        const raw = await readBody(req, MAX_BODY_BYTES);
+        const raw = bytes.toString('utf8');
         const type = headers.get('content-type') ?? '';
         if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
           try {
@@ -79,8 +102,8 @@ export function nodeHttpHandler<TContext extends BaseContext>(
           body = raw;
         }
       }
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const contextThunk: ContextThunk<TContext> = () => context(req);
+      // Without an authenticator there is nothing to hand over: TAuth is `undefined` then.
+      const contextThunk: ContextThunk<TContext> = () => context(req, auth as TAuth);
       request = { method: req.method ?? 'GET', headers, search: url.search, body };
       const result = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextThunk });
       res.statusCode = result.status ?? 200;
@@ -112,6 +135,18 @@ export function nodeHttpHandler<TContext extends BaseContext>(
       }
     }
   };
+}
+
+/** The HTTP status a refusal asked for (`extensions.http.status`), else 400. */
+function refusalStatus(err: GraphQLError): number {
+  const http = err.extensions.http as { status?: unknown } | undefined;
+  return typeof http?.status === 'number' ? http.status : 400;
+}
+
+/** A refusal as a client sees it: message and extensions, without the HTTP hint. */
+function refusalBody(err: GraphQLError): { message: string; extensions: Record<string, unknown> } {
+  const { http: _http, ...extensions } = err.extensions;
+  return { message: err.message, extensions };
 }
 
 export { sendJson };

@@ -72,10 +72,14 @@ async function start(): Promise<Harness> {
   return { server, url, base: url.replace(/\/graphql$/, ''), logs, ready };
 }
 
-const signed = (userId: string | null = null) => ({
+/** Headers of a request signed (like the gateway does) for `body`. */
+const signed = (body: string, userId: string | null = null) => ({
   'content-type': 'application/json',
-  [IDENTITY_HEADER]: identity.sign({ userId }),
+  [IDENTITY_HEADER]: identity.sign({ userId }, body),
 });
+
+/** POSTs `body` signed for itself. */
+const postSigned = (url: string, body: string, userId: string | null = null) => post(url, body, signed(body, userId));
 
 async function post(url: string, body: string, headers: Record<string, string>) {
   const res = await fetch(url, { method: 'POST', headers, body });
@@ -97,8 +101,35 @@ describe('createSubgraphServer', () => {
   afterAll(() => h.server.close());
 
   it('answers a signed request and passes the viewer to the context', async () => {
-    const res = await post(h.url, JSON.stringify({ query: '{ hello viewer }' }), signed('77'));
+    const res = await postSigned(h.url, JSON.stringify({ query: '{ hello viewer }' }), '77');
     expect(res).toEqual({ status: 200, body: { data: { hello: 'world', viewer: '77' } } });
+  });
+
+  it('refuses a captured header sent with another body (401), and accepts it again with its own body', async () => {
+    const original = JSON.stringify({ query: '{ viewer }' });
+    const headers = signed(original, '77');
+    const replayed = await post(h.url, JSON.stringify({ query: '{ viewer hello }' }), headers);
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.data ?? null).toBeNull();
+    expect(replayed.body.errors![0]!.extensions).toEqual({
+      code: 'UNAUTHENTICATED',
+      reason: 'identity_body_mismatch',
+    });
+    // Other variables are another body too.
+    const query = 'query ($ms: Int!) { slow(ms: $ms) }';
+    const withVariables = signed(JSON.stringify({ query, variables: { ms: 1 } }), '77');
+    const changed = await post(h.url, JSON.stringify({ query, variables: { ms: 2 } }), withVariables);
+    expect(changed.status).toBe(401);
+    // Within the window, the exact same request is accepted again (see docs/architecture.md: Identity).
+    expect(await post(h.url, original, headers)).toEqual({ status: 200, body: { data: { viewer: '77' } } });
+  });
+
+  it('binds a GET request to its query string', async () => {
+    const search = `?query=${encodeURIComponent('{ viewer }')}`;
+    const headers = { [IDENTITY_HEADER]: identity.sign({ userId: '5' }, search), 'apollo-require-preflight': 'x' };
+    expect((await fetch(`${h.url}${search}`, { headers })).status).toBe(200);
+    const other = `?query=${encodeURIComponent('{ hello }')}`;
+    expect((await fetch(`${h.url}${other}`, { headers })).status).toBe(401);
   });
 
   it('refuses an unsigned request with 401 UNAUTHENTICATED before any resolver runs', async () => {
@@ -108,23 +139,25 @@ describe('createSubgraphServer', () => {
     expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'identity_missing' });
   });
 
-  it('answers a body that is not JSON with 400 BAD_REQUEST', async () => {
-    for (const headers of [signed(), { 'content-type': 'application/json' }]) {
-      const res = await post(h.url, '{"query": "{ hello }"', headers);
-      expect(res.status).toBe(400);
-      expect(res.body.errors![0]).toEqual({
-        message: 'The request body is not valid JSON.',
-        extensions: { code: 'BAD_REQUEST' },
-      });
-    }
+  it('answers a signed body that is not JSON with 400 BAD_REQUEST, an unsigned one with 401 before parsing', async () => {
+    const broken = '{"query": "{ hello }"';
+    const res = await postSigned(h.url, broken);
+    expect(res.status).toBe(400);
+    expect(res.body.errors![0]).toEqual({
+      message: 'The request body is not valid JSON.',
+      extensions: { code: 'BAD_REQUEST' },
+    });
+    const unsigned = await post(h.url, broken, { 'content-type': 'application/json' });
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.body.errors![0]!.extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'identity_missing' });
   });
 
   it('answers a body larger than the limit with 413 BAD_REQUEST and keeps serving', async () => {
     const huge = JSON.stringify({ query: '{ hello }', variables: { pad: 'x'.repeat(MAX_BODY_BYTES + 10) } });
-    const res = await post(h.url, huge, signed());
+    const res = await postSigned(h.url, huge);
     expect(res.status).toBe(413);
     expect(res.body.errors![0]!.extensions).toEqual({ code: 'BAD_REQUEST' });
-    expect((await post(h.url, JSON.stringify({ query: '{ hello }' }), signed())).status).toBe(200);
+    expect((await postSigned(h.url, JSON.stringify({ query: '{ hello }' }))).status).toBe(200);
   });
 
   it('answers an unknown route with 404 NOT_FOUND', async () => {
@@ -134,7 +167,7 @@ describe('createSubgraphServer', () => {
   });
 
   it('masks an unexpected resolver error as INTERNAL_SERVER_ERROR without details, and logs it', async () => {
-    const res = await post(h.url, JSON.stringify({ query: '{ hello boom }' }), signed());
+    const res = await postSigned(h.url, JSON.stringify({ query: '{ hello boom }' }));
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ hello: 'world', boom: null });
     expect(res.body.errors).toEqual([
@@ -154,7 +187,7 @@ describe('createSubgraphServer', () => {
   });
 
   it('passes a client error with a registered code through unchanged', async () => {
-    const res = await post(h.url, JSON.stringify({ query: '{ refuse }' }), signed());
+    const res = await postSigned(h.url, JSON.stringify({ query: '{ refuse }' }));
     expect(res.body.errors![0]).toMatchObject({ message: 'Not yours.', extensions: { code: 'FORBIDDEN' } });
     expect(res.body.errors![0]!.extensions).not.toHaveProperty('stacktrace');
   });
@@ -175,7 +208,7 @@ describe('createSubgraphServer', () => {
     ['an unknown field', '{"query":"{ nope }"}', 'GRAPHQL_VALIDATION_FAILED'],
     ['a batch (array body)', '[{"query":"{ hello }"}]', 'BAD_REQUEST'],
   ])('a request with %s gets 400 and its own code, not an internal error', async (_name, body, code) => {
-    const res = await post(h.url, body, signed());
+    const res = await postSigned(h.url, body);
     expect(res.status).toBe(400);
     expect(res.body.errors![0]!.extensions!.code).toBe(code);
     expect(res.body.errors![0]!.message).not.toBe('Internal server error');
@@ -185,11 +218,11 @@ describe('createSubgraphServer', () => {
     const requestLines = () =>
       h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'graphql request');
     const before = requestLines().length;
-    await post(h.url, JSON.stringify({ query: 'query Greeting { hello }' }), signed('7'));
-    await post(h.url, JSON.stringify({ query: 'query Mine { refuse }' }), signed('7'));
-    await post(h.url, JSON.stringify({ query: '{ nope }' }), signed('7'));
+    await postSigned(h.url, JSON.stringify({ query: 'query Greeting { hello }' }), '7');
+    await postSigned(h.url, JSON.stringify({ query: 'query Mine { refuse }' }), '7');
+    await postSigned(h.url, JSON.stringify({ query: '{ nope }' }), '7');
     await post(h.url, JSON.stringify({ query: 'query Greeting { hello }' }), { 'content-type': 'application/json' });
-    await post(h.url, '{"query": ', signed('7'));
+    await postSigned(h.url, '{"query": ', '7');
     const lines = requestLines().slice(before);
     expect(
       lines.map(({ operationName, operationType, outcome, status }) => [operationName, operationType, outcome, status]),
@@ -223,7 +256,7 @@ describe('createSubgraphServer', () => {
 describe('createSubgraphServer close()', () => {
   it('lets an in-flight request finish, then stops accepting connections; closing twice is safe', async () => {
     const h = await start();
-    const inFlight = post(h.url, JSON.stringify({ query: '{ slow(ms: 300) }' }), signed());
+    const inFlight = postSigned(h.url, JSON.stringify({ query: '{ slow(ms: 300) }' }));
     await new Promise((r) => setTimeout(r, 50)); // the request is being served
     const closed = h.server.close();
     const again = h.server.close();

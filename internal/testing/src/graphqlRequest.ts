@@ -13,6 +13,8 @@ export interface GraphQLRequestOptions {
   variables?: Record<string, unknown>;
   /** Extra headers (e.g. `authorization` for the gateway). */
   headers?: Record<string, string>;
+  /** Headers that depend on the exact body sent (the identity header, signed for it). */
+  signedHeaders?: (body: string) => Record<string, string>;
 }
 
 /** POSTs a GraphQL operation and returns status, data and errors (never throws on a GraphQL error). */
@@ -21,10 +23,11 @@ export async function graphqlRequest<TData = Record<string, any>>(
   query: string,
   options: GraphQLRequestOptions = {},
 ): Promise<GraphQLResponse<TData>> {
+  const requestBody = JSON.stringify({ query, variables: options.variables ?? {} });
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...options.headers },
-    body: JSON.stringify({ query, variables: options.variables ?? {} }),
+    headers: { 'content-type': 'application/json', ...options.headers, ...options.signedHeaders?.(requestBody) },
+    body: requestBody,
   });
   const text = await res.text();
   let body: { data?: TData | null; errors?: GraphQLResponse['errors'] };
@@ -37,8 +40,8 @@ export async function graphqlRequest<TData = Record<string, any>>(
 }
 
 /**
- * Calls a subgraph directly the way the gateway does: with a signed identity header for `viewerId` (null for an
- * anonymous request), signed with the config's `GATEWAY_IDENTITY_SECRET`.
+ * Calls a subgraph directly the way the gateway does: with an identity header for `viewerId` (null for an anonymous
+ * request) and, when given, the client's address, signed for the body with the config's `GATEWAY_IDENTITY_SECRET`.
  */
 export function subgraphRequester(config: Pick<Config, 'GATEWAY_IDENTITY_SECRET'>, url: string) {
   const signer = new IdentitySigner({ secret: config.GATEWAY_IDENTITY_SECRET });
@@ -46,6 +49,15 @@ export function subgraphRequester(config: Pick<Config, 'GATEWAY_IDENTITY_SECRET'
     query: string,
     variables: Record<string, unknown> = {},
     viewerId: string | null = null,
+    clientAddress?: string,
   ) =>
-    graphqlRequest<TData>(url, query, { variables, headers: { [IDENTITY_HEADER]: signer.sign({ userId: viewerId }) } });
+    graphqlRequest<TData>(url, query, {
+      variables,
+      signedHeaders: (body) => ({
+        [IDENTITY_HEADER]: signer.sign(
+          clientAddress === undefined ? { userId: viewerId } : { userId: viewerId, clientAddress },
+          body,
+        ),
+      }),
+    });
 }

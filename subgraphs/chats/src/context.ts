@@ -7,6 +7,7 @@ import type { MessageStore } from './storage/MessageStore';
 import type { TypingLimiter } from './policy/TypingLimiter';
 import type { UserDirectory } from './users/UserDirectory';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import type { RateLimits } from '@chatgraph/ratelimit';
 
 /** The long-lived storage objects of one chats process (shared by all requests). */
 export interface ChatsStores {
@@ -15,13 +16,15 @@ export interface ChatsStores {
   messages: MessageStore;
   memberships: MembershipStore;
   publisher: EventPublisher;
-  typing: TypingLimiter;
   /** Existence checks against the users subgraph. */
   users: UserDirectory;
 }
 
-/** What every chats resolver receives: the verified identity, the stores and this request's loaders. */
+/** What every chats resolver receives: the verified identity, the stores, the limits and this request's loaders. */
 export interface ChatsContext extends BaseSubgraphContext {
   stores: ChatsStores;
   loaders: ChatLoaders;
+  /** sendMessage, createGroupChat and addMembers limits, shared with every chats instance through Redis. */
+  limits: RateLimits;
+  typing: TypingLimiter;
 }

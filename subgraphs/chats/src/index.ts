@@ -3,6 +3,7 @@ import { loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
+import { RateLimits } from '@chatgraph/ratelimit';
 import { runService, SubgraphClient } from '@chatgraph/service';
 import { createChatsServer } from './server';
 import { IndexRepairer } from './jobs/IndexRepairer';
@@ -18,6 +19,7 @@ runService(
     const db = createChatsDatabase(config);
     const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
     const repairer = new IndexRepairer({ db, logger });
+    const limits = RateLimits.fromConfig(config, logger);
     const identity = identitySignerFromConfig(config);
     const users = new RemoteUserDirectory(
       new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity }),
@@ -26,10 +28,12 @@ runService(
       db,
       bus,
       users,
+      limits,
       identity,
       logger,
       introspection: config.INTROSPECTION,
     });
+    await limits.store.connected();
     await server.listen(config.CHATS_PORT, config.HOST);
     // Replays index changes that a previous process committed but did not apply before it died.
     repairer.start();
@@ -37,6 +41,7 @@ runService(
       async close() {
         await repairer.stop();
         await server.close();
+        await limits.close();
         await bus.close();
         await db.close();
       },

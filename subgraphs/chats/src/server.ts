@@ -14,7 +14,8 @@ import { ChatStore } from './storage/ChatStore';
 import { EventPublisher, type EventBus } from './live/EventPublisher';
 import { MembershipStore } from './storage/MembershipStore';
 import { MessageStore } from './storage/MessageStore';
-import { TypingLimiter, type TypingLimiterOptions } from './policy/TypingLimiter';
+import type { RateLimits } from '@chatgraph/ratelimit';
+import { TypingLimiter } from './policy/TypingLimiter';
 import type { UserDirectory } from './users/UserDirectory';
 
 /** The chats subgraph's SDL (read from src/, so it works from src/ and dist/ alike). */
@@ -33,7 +34,8 @@ export interface ChatsServerDeps {
   users: UserDirectory;
   /** Test hooks into the steps after a commit. */
   hooks?: ChangeFeedHooks;
-  typing?: TypingLimiterOptions;
+  /** Rate limits (`RateLimits.fromConfig`); owned by the caller, which closes them after the server. */
+  limits: RateLimits;
   introspection?: boolean;
   /** Extra readiness check (e.g. Redis); the shards are always pinged. */
   ready?: () => Promise<void>;
@@ -47,7 +49,7 @@ export interface ChatsServer {
 
 /** The long-lived stores of one chats process. */
 export function createChatsStores(
-  deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'typing' | 'users'>,
+  deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'users'>,
 ): ChatsStores {
   const publisher = new EventPublisher(deps.bus);
   const feed = new ChangeFeed(deps.db, publisher, deps.logger, deps.hooks);
@@ -57,7 +59,6 @@ export function createChatsStores(
     messages: new MessageStore(deps.db, feed),
     memberships: new MembershipStore(deps.db, feed),
     publisher,
-    typing: new TypingLimiter(deps.typing),
     users: deps.users,
   };
 }
@@ -65,6 +66,7 @@ export function createChatsStores(
 /** Builds the chats subgraph (opens no port: call `server.listen`). */
 export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
   const stores = createChatsStores(deps);
+  const typing = new TypingLimiter(deps.limits);
   const server = createSubgraphServer<ChatsContext>({
     name: 'chats',
     typeDefs,
@@ -75,6 +77,8 @@ export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
     context: (base) => ({
       ...base,
       stores,
+      limits: deps.limits,
+      typing,
       loaders: new ChatLoaders(stores.chats, stores.messages, parseId(base.viewerId)),
     }),
     ready: async () => {

@@ -3,6 +3,7 @@ import type { Config } from '@chatgraph/config';
 import { composeId } from '@chatgraph/ids';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
+import { RateLimits } from '@chatgraph/ratelimit';
 import {
   createTestDatabases,
   subgraphRequester,
@@ -41,6 +42,7 @@ export interface ChatsHarness {
   config: Config;
   dbs: TestDatabases;
   bus: RedisEventBus;
+  limits: RateLimits;
   stores: ChatsStores;
   url: string;
   /** Calls the subgraph as `viewerId` (signed identity header, like the gateway). */
@@ -50,34 +52,46 @@ export interface ChatsHarness {
   close(): Promise<void>;
 }
 
-/** Starts the chats subgraph on new databases (4 chats shards) and the given Redis. */
+/**
+ * Starts the chats subgraph on new databases (4 chats shards) and the given Redis (events and rate limits).
+ * `env` overrides configuration (e.g. `RATE_LIMIT_MESSAGE_USER`).
+ */
 export async function startChats(
-  options: { redisUrl?: string; hooks?: ChatsServerDeps['hooks']; typing?: ChatsServerDeps['typing'] } = {},
+  options: { redisUrl?: string; hooks?: ChatsServerDeps['hooks']; env?: Record<string, string> } = {},
 ): Promise<ChatsHarness> {
-  const config = testConfig({ CHATS_SHARDS: '4', USERS_SHARDS: '1' });
+  const config = testConfig({
+    CHATS_SHARDS: '4',
+    USERS_SHARDS: '1',
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...options.env,
+  });
   const dbs = await createTestDatabases(config);
   const logger = createLogger('chats-test', 'silent');
-  const bus = new RedisEventBus({ url: options.redisUrl ?? config.REDIS_URL, logger });
+  const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
+  const limits = RateLimits.fromConfig(config, logger);
   const { server, stores } = createChatsServer({
     users: everyUserExists,
     db: dbs.chats,
     bus,
+    limits,
     identity: identitySignerFromConfig(config),
     logger,
     hooks: options.hooks,
-    typing: options.typing,
   });
+  await limits.store.connected();
   const url = await server.listen(0);
   const request = subgraphRequester(config, url);
   return {
     config,
     dbs,
     bus,
+    limits,
     stores,
     url,
     as: (viewerId) => (query, variables) => request(query, variables ?? {}, viewerId),
     async close() {
       await server.close();
+      await limits.close();
       await bus.close();
       await dbs.drop();
     },

@@ -1,6 +1,7 @@
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
+import { RateLimits } from '@chatgraph/ratelimit';
 import {
   PostgresCluster,
   createTestDatabases,
@@ -16,6 +17,7 @@ describe('a database outage', () => {
   let cluster: PostgresCluster;
   let dbs: TestDatabases;
   let bus: RedisEventBus;
+  let limits: RateLimits;
   let server: ReturnType<typeof createChatsServer>['server'];
   let request: ReturnType<typeof subgraphRequester>;
 
@@ -25,9 +27,11 @@ describe('a database outage', () => {
     dbs = await createTestDatabases(config);
     const logger = createLogger('chats-test', 'silent');
     bus = new RedisEventBus({ url: config.REDIS_URL, logger });
+    limits = RateLimits.fromConfig(config, logger);
     ({ server } = createChatsServer({
       db: dbs.chats,
       bus,
+      limits,
       identity: identitySignerFromConfig(config),
       logger,
       users: everyUserExists,
@@ -36,6 +40,7 @@ describe('a database outage', () => {
   }, 120_000);
   afterAll(async () => {
     await server.close();
+    await limits.close();
     await bus.close();
     await dbs.users.close();
     await dbs.chats.close();

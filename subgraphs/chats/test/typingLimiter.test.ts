@@ -1,42 +1,38 @@
+import { createLogger } from '@chatgraph/logging';
+import { RateLimits } from '@chatgraph/ratelimit';
+import { testConfig } from '@chatgraph/testing';
 import { TypingLimiter } from '../src/policy/TypingLimiter';
 
-describe('TypingLimiter', () => {
-  let now = 0;
-  const limiter = () => new TypingLimiter({ now: () => now });
-  beforeEach(() => {
-    now = 1_000_000;
+describe('TypingLimiter (counters in Redis)', () => {
+  // Two chats instances: each its own limiter and Redis connection, the same deployment (namespace).
+  const config = testConfig({ RATE_LIMIT_TYPING: '4/10s' });
+  const limits = [0, 1].map(() => RateLimits.fromConfig(config, createLogger('typing-test', 'silent')));
+  const [a, b] = limits.map((l) => new TypingLimiter(l)) as [TypingLimiter, TypingLimiter];
+  let user = 1000n;
+  const newUser = () => ++user;
+  beforeAll(() => Promise.all(limits.map((l) => l.store.connected())));
+  afterAll(() => Promise.all(limits.map((l) => l.close())));
+
+  it('publishes a new state, drops the same state again, always publishes a change of state', async () => {
+    const u = newUser();
+    expect((await a.check(u, 9n, true)).action).toBe('publish');
+    expect((await a.check(u, 9n, true)).action).toBe('drop');
+    expect((await a.check(u, 9n, false)).action).toBe('publish');
+    expect((await a.check(u, 9n, true)).action).toBe('publish');
   });
 
-  it('publishes a new state, drops the same state within a second, publishes it again after', () => {
-    const l = limiter();
-    expect(l.check(1n, 9n, true).action).toBe('publish');
-    now += 500;
-    expect(l.check(1n, 9n, true).action).toBe('drop');
-    expect(l.check(1n, 9n, false).action).toBe('publish');
-    now += 1000;
-    expect(l.check(1n, 9n, false).action).toBe('publish');
-  });
-
-  it('refuses the 11th call within 10 s with the time until the window frees a slot', () => {
-    const l = limiter();
-    for (let i = 0; i < 10; i++) {
-      expect(l.check(1n, 9n, i % 2 === 0).action).not.toBe('reject');
-      now += 100;
-    }
-    expect(l.check(1n, 9n, true)).toEqual({ action: 'reject', retryAfterMs: 9000 });
+  it('refuses calls over the limit with the time until the window ends, counted across instances', async () => {
+    const u = newUser();
+    const decisions = [];
+    for (let i = 0; i < 4; i++) decisions.push((await (i % 2 ? b : a).check(u, 9n, i % 2 === 0)).action);
+    expect(decisions).toEqual(['publish', 'publish', 'publish', 'publish']);
+    const refused = await b.check(u, 9n, true);
+    expect(refused.action).toBe('reject');
+    const retryAfterMs = refused.action === 'reject' ? refused.retryAfterMs : 0;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(10_000);
     // other users and other chats are counted apart
-    expect(l.check(2n, 9n, true).action).toBe('publish');
-    expect(l.check(1n, 8n, true).action).toBe('publish');
-    now += 9000;
-    expect(l.check(1n, 9n, true).action).not.toBe('reject');
-  });
-
-  it('forgets the least recently used entries beyond its bound', () => {
-    const l = new TypingLimiter({ now: () => now, maxEntries: 2, burst: 1 });
-    expect(l.check(1n, 1n, true).action).toBe('publish');
-    expect(l.check(1n, 1n, true).action).toBe('reject');
-    l.check(2n, 1n, true);
-    l.check(3n, 1n, true); // evicts user 1
-    expect(l.check(1n, 1n, true).action).toBe('publish');
+    expect((await a.check(newUser(), 9n, true)).action).toBe('publish');
+    expect((await a.check(u, 8n, true)).action).toBe('publish');
   });
 });

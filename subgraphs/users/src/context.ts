@@ -1,5 +1,6 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
 import type { TokenService } from '@chatgraph/auth';
+import type { RateLimits } from '@chatgraph/ratelimit';
 import type { UsersStorage } from './storage/UsersStorage';
 import type { PasswordHasher } from './security/PasswordHasher';
 
@@ -9,4 +10,6 @@ export interface UsersContext extends BaseSubgraphContext {
   users: UsersStorage;
   passwords: PasswordHasher;
   tokens: TokenService;
+  /** logIn and signUp limits, shared with every users instance through Redis. */
+  limits: RateLimits;
 }

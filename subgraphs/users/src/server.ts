@@ -10,9 +10,11 @@ import {
 import type { Config } from '@chatgraph/config';
 import type { ShardedDatabase, UsersClient } from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
+import { RateLimits } from '@chatgraph/ratelimit';
 import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
 import type { UsersContext } from './context';
 import { resolvers } from './resolvers';
+import { HashingQueue } from './security/HashingQueue';
 import { PasswordHasher } from './security/PasswordHasher';
 import { UsersStorage } from './storage/UsersStorage';
 
@@ -31,23 +33,44 @@ export interface UsersServerOptions {
   tokens?: TokenService;
   /** Verifies the gateway's identity header. @default identitySignerFromConfig(config) */
   identity?: IdentitySigner;
-  /** Hashes passwords. @default new PasswordHasher({ N: 2 ** config.PASSWORD_HASH_COST }) */
+  /** Hashes passwords. @default scrypt with N = 2^PASSWORD_HASH_COST, PASSWORD_HASH_CONCURRENCY at once */
   passwords?: PasswordHasher;
+  /** logIn and signUp limits. @default RateLimits.fromConfig(config), closed with the server */
+  limits?: RateLimits;
 }
 
 /** Builds the users subgraph server (opens no port until `listen`). */
 export function createUsersServer(options: UsersServerOptions): SubgraphServer<UsersContext> {
   const { config, db, logger } = options;
   const tokens = options.tokens ?? tokenServiceFromConfig(config);
-  const passwords = options.passwords ?? new PasswordHasher({ N: 2 ** config.PASSWORD_HASH_COST });
-  return createSubgraphServer<UsersContext>({
+  const passwords =
+    options.passwords ??
+    new PasswordHasher(
+      { N: 2 ** config.PASSWORD_HASH_COST },
+      new HashingQueue({ concurrency: config.PASSWORD_HASH_CONCURRENCY, queue: config.PASSWORD_HASH_QUEUE }),
+    );
+  const limits = options.limits ?? RateLimits.fromConfig(config, logger);
+  const server = createSubgraphServer<UsersContext>({
     name: 'users',
     typeDefs,
     resolvers,
     identity: options.identity ?? identitySignerFromConfig(config),
     logger,
     introspection: config.INTROSPECTION,
-    context: (base) => ({ ...base, users: new UsersStorage(db), passwords, tokens }),
+    context: (base) => ({ ...base, users: new UsersStorage(db), passwords, tokens, limits }),
+    // Rate limits never make the service unready: without Redis they fall back to per-process counters.
     ready: () => db.ping(),
   });
+  return {
+    ...server,
+    async listen(port, host) {
+      // The first logIn is already counted in Redis (a few ms at start; without Redis, per-process counters).
+      await limits.store.connected();
+      return server.listen(port, host);
+    },
+    async close() {
+      await server.close();
+      if (!options.limits) await limits.close();
+    },
+  };
 }

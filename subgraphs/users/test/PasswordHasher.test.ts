@@ -1,3 +1,5 @@
+import { GraphQLError } from 'graphql';
+import { HashingQueue } from '../src/security/HashingQueue';
 import { PasswordHasher } from '../src/security/PasswordHasher';
 
 describe('PasswordHasher', () => {
@@ -46,6 +48,31 @@ describe('PasswordHasher', () => {
     const hash = await hasher.hash('pw-known');
     expect(await hasher.verifyOrDummy('pw-known', hash)).toBe(true);
     expect(await hasher.verifyOrDummy('pw-known', null)).toBe(false);
+  });
+
+  it('computes at most `concurrency` hashes at once, queues a bounded number, and refuses the rest at once', async () => {
+    const bounded = new PasswordHasher({ N: 2 ** 12 }, new HashingQueue({ concurrency: 1, queue: 1 }));
+    const hash = await bounded.hash('pw');
+    const outcomes = await Promise.all(
+      [
+        bounded.verify('pw', hash), // runs
+        bounded.verify('nope', hash), // waits
+        bounded.verifyOrDummy('pw', null), // refused: unknown users go through the same queue
+        bounded.hash('pw'), // refused
+      ].map((p) =>
+        p.then(
+          (value) => ({ value }),
+          (err: unknown) => (err instanceof GraphQLError ? err.extensions : { unexpected: String(err) }),
+        ),
+      ),
+    );
+    expect(outcomes.slice(0, 2)).toEqual([{ value: true }, { value: false }]);
+    expect(outcomes).toHaveLength(4);
+    for (const refused of outcomes.slice(2)) {
+      expect(refused).toEqual({ code: 'SERVICE_UNAVAILABLE', retryAfterMs: expect.any(Number) });
+    }
+    // and it serves again once the work ahead is done
+    expect(await bounded.verify('pw', hash)).toBe(true);
   });
 
   it('refuses parameters scrypt cannot use', () => {

@@ -1,4 +1,4 @@
-import { IDENTITY_HEADER, IdentitySigner } from '@chatgraph/auth';
+import { bodyDigest, IDENTITY_HEADER, IdentitySigner } from '@chatgraph/auth';
 import { graphqlRequest } from '@chatgraph/testing';
 import { SIGN_UP, startUsers, type AuthData, type StartedUsers } from './startUsers';
 
@@ -18,33 +18,44 @@ describe('users subgraph: only requests signed by the gateway are answered', () 
   });
   afterAll(() => users.close());
 
-  const forgers: Array<[string, () => Record<string, string>, string]> = [
+  /** Each forger makes the headers of a request from the exact body it goes with. */
+  const forgers: Array<[string, (body: string) => Record<string, string>, string]> = [
     ['no identity header', () => ({}), 'identity_missing'],
     [
       'a header signed with another secret',
-      () => ({ [IDENTITY_HEADER]: new IdentitySigner({ secret: 'x'.repeat(40) }).sign({ userId }) }),
+      (body) => ({ [IDENTITY_HEADER]: new IdentitySigner({ secret: 'x'.repeat(40) }).sign({ userId }, body) }),
       'identity_bad_signature',
     ],
     [
       'a header whose user id was swapped after signing',
-      () => {
+      (body) => {
         const [v, , mac] = new IdentitySigner({ secret: users.config.GATEWAY_IDENTITY_SECRET })
-          .sign({ userId: '1' })
+          .sign({ userId: '1' }, body)
           .split('.');
-        const body = Buffer.from(JSON.stringify({ sub: userId, iat: Date.now() })).toString('base64url');
-        return { [IDENTITY_HEADER]: `${v}.${body}.${mac}` };
+        const payload = { sub: userId, iat: Date.now(), bd: bodyDigest(body) };
+        return { [IDENTITY_HEADER]: `${v}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${mac}` };
       },
       'identity_bad_signature',
     ],
     [
       'a stale header (signed 10 minutes ago)',
-      () => ({
+      (body) => ({
         [IDENTITY_HEADER]: new IdentitySigner({
           secret: users.config.GATEWAY_IDENTITY_SECRET,
           now: () => Date.now() - 600_000,
-        }).sign({ userId }),
+        }).sign({ userId }, body),
       }),
       'identity_stale',
+    ],
+    [
+      'a fresh header captured from another request of the user (signed for another body)',
+      () => ({
+        [IDENTITY_HEADER]: new IdentitySigner({ secret: users.config.GATEWAY_IDENTITY_SECRET }).sign(
+          { userId },
+          JSON.stringify({ query: '{ me { id } }', variables: {} }),
+        ),
+      }),
+      'identity_body_mismatch',
     ],
     ['a garbage header', () => ({ [IDENTITY_HEADER]: 'trust-me' }), 'identity_malformed'],
     [
@@ -61,7 +72,7 @@ describe('users subgraph: only requests signed by the gateway are answered', () 
       ['updateProfile', 'mutation { updateProfile(displayName: "Hacked") { id } }', {}],
       ['_service', '{ _service { sdl } }', {}],
     ])('%s is refused with 401 UNAUTHENTICATED and no data', async (_op, query, variables) => {
-      const res = await graphqlRequest(users.url, query, { variables, headers: headers() });
+      const res = await graphqlRequest(users.url, query, { variables, signedHeaders: headers });
       expect(res.status).toBe(401);
       expect(res.data ?? null).toBeNull();
       expect(res.errors).toHaveLength(1);

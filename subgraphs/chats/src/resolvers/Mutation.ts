@@ -28,6 +28,7 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const title = titleArg(args.title);
     const memberIds = idListArg(args.memberIds, 'memberIds', 0).filter((id) => id !== viewerId);
+    await ctx.limits.membershipPerUser.takeOrThrow(viewerId.toString());
     await ctx.stores.users.assertExist(memberIds, 'memberIds', viewerId);
     return primed(ctx, await ctx.stores.chats.createGroup(viewerId, title, memberIds));
   },
@@ -36,6 +37,7 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const chatId = idArg(args.chatId, 'chatId');
     const userIds = idListArg(args.userIds, 'userIds', 1);
+    await ctx.limits.membershipPerUser.takeOrThrow(viewerId.toString());
     await ctx.stores.users.assertExist(userIds, 'userIds', viewerId);
     return primed(ctx, await ctx.stores.memberships.addMembers(viewerId, chatId, userIds));
   },
@@ -72,7 +74,16 @@ export const Mutation = {
     const chatId = idArg(args.chatId, 'chatId');
     const text = textArg(args.text);
     const clientMessageId = clientMessageIdArg(args.clientMessageId);
-    const message = await ctx.stores.messages.sendAndPublish(chatId, viewerId, text, clientMessageId);
+    await ctx.limits.messagesPerUser.takeOrThrow(viewerId.toString());
+    await ctx.limits.messagesPerChat.takeOrThrow(chatId.toString());
+    const message = await ctx.stores.messages
+      .sendAndPublish(chatId, viewerId, text, clientMessageId)
+      .catch(async (err: unknown) => {
+        // Only members spend a chat's allowance: a refused send (not a member, no such chat) gives its point back,
+        // so outsiders cannot silence a chat by sending to it.
+        await ctx.limits.messagesPerChat.refund(chatId.toString());
+        throw err;
+      });
     ctx.loaders.views.clear(chatId);
     return messagePayload(message);
   },
@@ -105,7 +116,7 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const chatId = idArg(args.chatId, 'chatId');
     await memberView(ctx, chatId);
-    const decision = ctx.stores.typing.check(viewerId, chatId, args.typing);
+    const decision = await ctx.typing.check(viewerId, chatId, args.typing);
     if (decision.action === 'reject') {
       throw userError('RATE_LIMITED', `Too many typing updates; try again in ${decision.retryAfterMs} ms.`, {
         retryAfterMs: decision.retryAfterMs,

@@ -29,6 +29,8 @@ export const Mutation = {
     const username = canonicalUsername(args.username, 'username');
     const password = newPassword(args.password, 'password');
     const name = displayName(args.displayName, 'displayName');
+    const address = ctx.identity.clientAddress;
+    if (address !== undefined) await ctx.limits.signUpPerAddress.takeOrThrow(address);
     const passwordHash = await ctx.passwords.hash(password);
     const user = await ctx.users.createUser({ username, displayName: name, passwordHash });
     return authPayload(user, ctx);
@@ -37,10 +39,14 @@ export const Mutation = {
   async logIn(_: unknown, args: { username: string; password: string }, ctx: UsersContext): Promise<AuthPayload> {
     const username = canonicalUsername(args.username, 'username');
     const password = givenPassword(args.password, 'password');
+    // Before any work: guesses on one username wait longer and longer, one address only guesses so fast. Unknown
+    // usernames are throttled the same way, so the limit does not tell which usernames exist either.
+    await ctx.limits.login.admit(username, ctx.identity.clientAddress);
     const credentials = await ctx.users.findCredentials(username);
     // Unknown users are checked against a dummy hash: the same scrypt work either way.
     const ok = await ctx.passwords.verifyOrDummy(password, credentials?.passwordHash ?? null);
     if (!ok || !credentials) throw userError('INVALID_CREDENTIALS', INVALID_CREDENTIALS_MESSAGE);
+    await ctx.limits.login.succeeded(username);
     if (ctx.passwords.needsRehash(credentials.passwordHash)) {
       // The cost parameters were raised since this hash was made: store a new hash while the password is at hand.
       await ctx.users.updatePasswordHash(credentials.user.id, await ctx.passwords.hash(password));

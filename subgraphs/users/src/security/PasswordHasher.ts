@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { HashingQueue } from './HashingQueue';
 
 /** scrypt cost parameters; stored with every hash so they can be raised later without breaking old hashes. */
 export interface ScryptParams {
@@ -68,43 +69,60 @@ export class PasswordHasher {
   /** A hash of a random, forgotten password: nothing ever matches it. */
   private readonly dummy: Promise<string>;
 
-  /** @param params scrypt cost of new hashes. @default { N: 32768, r: 8, p: 1 } */
-  constructor(params: Partial<ScryptParams> = {}) {
+  /**
+   * @param params scrypt cost of new hashes. @default { N: 32768, r: 8, p: 1 }
+   * @param queue bounds the derivations running at once (every hash and verification goes through it).
+   */
+  constructor(
+    params: Partial<ScryptParams> = {},
+    private readonly queue: HashingQueue = new HashingQueue(),
+  ) {
     this.params = { ...DEFAULT_PARAMS, ...params };
     const { N, r, p } = this.params;
     if (!(Number.isInteger(N) && N > 1 && N <= MAX_N && (N & (N - 1)) === 0))
       throw new RangeError(`scrypt N ${N} must be a power of two up to 2^20`);
     if (!(Number.isInteger(r) && r >= 1 && r <= MAX_R)) throw new RangeError(`scrypt r ${r} out of range 1..${MAX_R}`);
     if (!(Number.isInteger(p) && p >= 1 && p <= MAX_P)) throw new RangeError(`scrypt p ${p} out of range 1..${MAX_P}`);
-    // Made now rather than on the first unknown-user logIn, which would otherwise take two derivations.
-    this.dummy = this.hash(randomBytes(32).toString('base64url'));
+    // Made now rather than on the first unknown-user logIn, which would otherwise take two derivations; outside the
+    // queue, which must not refuse the process its own start.
+    this.dummy = this.hashWith(randomBytes(32).toString('base64url'), (run) => run());
     this.dummy.catch(() => undefined);
   }
 
-  /** A new salted hash of `password` with the current parameters. */
-  async hash(password: string): Promise<string> {
-    const salt = randomBytes(SALT_BYTES);
-    const key = await derive(password, salt, this.params);
-    const { N, r, p } = this.params;
-    return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+  /**
+   * A new salted hash of `password` with the current parameters. Throws `SERVICE_UNAVAILABLE` when too many hashes
+   * are waiting already (see {@link HashingQueue}).
+   */
+  hash(password: string): Promise<string> {
+    return this.hashWith(password, (run) => this.queue.run(run));
   }
 
-  /** True when `password` matches `encoded` (constant-time comparison). An unreadable hash never matches. */
+  /**
+   * True when `password` matches `encoded` (constant-time comparison). An unreadable hash never matches. Throws
+   * `SERVICE_UNAVAILABLE` when too many hashes are waiting already.
+   */
   async verify(password: string, encoded: string): Promise<boolean> {
     const parsed = parseHash(encoded);
     if (!parsed) return false;
-    const key = await derive(password, parsed.salt, parsed.params);
+    const key = await this.queue.run(() => derive(password, parsed.salt, parsed.params));
     return key.length === parsed.key.length && timingSafeEqual(key, parsed.key);
   }
 
   /**
    * Verifies against `encoded`, or, when it is null (no such user), against a fixed dummy hash with the current
-   * parameters and answers false: both paths cost one scrypt derivation.
+   * parameters and answers false: both paths cost one scrypt derivation, through the same queue.
    */
   async verifyOrDummy(password: string, encoded: string | null): Promise<boolean> {
     if (encoded !== null) return this.verify(password, encoded);
     await this.verify(password, await this.dummy);
     return false;
+  }
+
+  private async hashWith(password: string, schedule: (run: () => Promise<Buffer>) => Promise<Buffer>): Promise<string> {
+    const salt = randomBytes(SALT_BYTES);
+    const key = await schedule(() => derive(password, salt, this.params));
+    const { N, r, p } = this.params;
+    return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
   }
 
   /** True when `encoded` was made with other parameters than the current ones (a candidate for rehashing). */

@@ -1,0 +1,11 @@
+export { RateLimits } from './RateLimits';
+export { RateLimit } from './RateLimit';
+export type { Verdict } from './RateLimit';
+export { LoginThrottle } from './LoginThrottle';
+export { RateLimitStore } from './RateLimitStore';
+export type { RateLimitStats, RateLimitStoreOptions } from './RateLimitStore';
+export { SharedLimiter, RateLimiterRes, retryAfterMs } from './SharedLimiter';
+export type { SharedLimiterOptions } from './SharedLimiter';
+export { createLimiterRedis, LIMITER_COMMAND_TIMEOUT_MS } from './createLimiterRedis';
+export { rateLimitKey } from './rateLimitKey';
+export { rateLimited } from './rateLimited';
