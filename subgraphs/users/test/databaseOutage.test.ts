@@ -1,4 +1,4 @@
-import { PostgresCluster } from '@chatgraph/testing';
+import { PostgresCluster, waitUntil } from '@chatgraph/testing';
 import { LOG_IN, SIGN_UP, startUsers, type StartedUsers } from './startUsers';
 
 describe('users subgraph: a database outage is a clear, retryable error', () => {
@@ -20,6 +20,8 @@ describe('users subgraph: a database outage is a clear, retryable error', () => 
     await pg?.close();
   });
 
+  const lookupQuery = '{ user(id: "123456") { id } }';
+
   it('answers SERVICE_UNAVAILABLE (not an internal error) while Postgres is down, and recovers after', async () => {
     await pg.stop('immediate');
     const base = users.url.replace(/\/graphql$/, '');
@@ -29,12 +31,14 @@ describe('users subgraph: a database outage is a clear, retryable error', () => 
     expect(logIn.errors![0]!.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
     const signUp = await users.request(SIGN_UP, { username: 'newcomer', password: 'password-123', displayName: 'New' });
     expect(signUp.errors![0]!.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
-    const lookup = await users.request('{ user(id: "123456") { id } }');
+    const lookup = await users.request(lookupQuery);
     expect(lookup.errors![0]!.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
     expect((await fetch(`${base}/ready`)).status).toBe(503);
     expect((await fetch(`${base}/health`)).status).toBe(200);
 
     await pg.restart();
+    // Heals by itself: each shard's breaker lets a probe through shortly after the server is back.
+    await waitUntil('the users shards answer again', async () => !(await users.request(lookupQuery)).errors);
     const again = await users.request(LOG_IN, { username: 'survivor', password: 'password-123' });
     expect(again.errors).toBeUndefined();
     expect((await fetch(`${base}/ready`)).status).toBe(200);
