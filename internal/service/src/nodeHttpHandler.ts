@@ -6,7 +6,14 @@ import {
   type ContextThunk,
   type HTTPGraphQLRequest,
 } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import type { RequestLog } from './RequestLog';
+
+/**
+ * Looks at a request before Apollo Server does (its parsed body, or the query string of a GET) and returns the error
+ * to answer instead, or undefined to go on. The error's `extensions.http.status` is the response status (400 unset).
+ */
+export type RequestScreen = (request: HTTPGraphQLRequest) => GraphQLError | undefined;
 
 /** Largest request body accepted, in bytes. @default 1 MiB */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -45,12 +52,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown): string {
  * Serves an Apollo Server on a plain Node `http` server: parses the body (JSON, bounded), maps headers, runs
  * `executeHTTPGraphQLRequest` and writes the response (including incremental chunks). A malformed body is a 400 with
  * a GraphQL-shaped error, never a crash. With a {@link RequestLog} (its plugin installed on `server`), every request
- * is logged once it is answered.
+ * is logged once it is answered. A {@link RequestScreen} may refuse a request before Apollo sees it.
  */
 export function nodeHttpHandler<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   context: (req: IncomingMessage) => Promise<TContext>,
   requestLog?: RequestLog,
+  screen?: RequestScreen,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const startedAt = performance.now();
@@ -82,6 +90,14 @@ export function nodeHttpHandler<TContext extends BaseContext>(
       const url = new URL(req.url ?? '/', 'http://localhost');
       const contextThunk: ContextThunk<TContext> = () => context(req);
       request = { method: req.method ?? 'GET', headers, search: url.search, body };
+      const refused = screen?.(request);
+      if (refused) {
+        const { http, ...extensions } = refused.extensions as { http?: { status?: number } };
+        const status = http?.status ?? 400;
+        const text = sendJson(res, status, { errors: [{ message: refused.message, extensions }] });
+        log?.finish(undefined, status, startedAt, text);
+        return;
+      }
       const result = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextThunk });
       res.statusCode = result.status ?? 200;
       for (const [key, value] of result.headers) res.setHeader(key, value);

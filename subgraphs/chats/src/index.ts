@@ -1,5 +1,5 @@
 import { identitySignerFromConfig } from '@chatgraph/auth';
-import { loadConfigOrExit } from '@chatgraph/config';
+import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
@@ -25,6 +25,7 @@ runService(
       introspection: config.INTROSPECTION,
     });
     await server.listen(config.CHATS_PORT, config.HOST);
+    await server.admin.listen(adminPortFor(config, config.CHATS_PORT), config.ADMIN_HOST);
     // Replays index changes that a previous process committed but did not apply before it died.
     repairer.start();
     return {
