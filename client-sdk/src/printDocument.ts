@@ -31,9 +31,9 @@ export function documentHash(document: DocumentNode): Promise<string> {
   let hash = hashes.get(document);
   if (!hash) {
     const { query } = printDocument(document);
-    hash = globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(query)).then((digest) =>
-      Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''),
-    );
+    hash = globalThis.crypto.subtle
+      .digest('SHA-256', new TextEncoder().encode(query))
+      .then((digest) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''));
     hashes.set(document, hash);
   }
   return hash;

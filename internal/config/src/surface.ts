@@ -84,7 +84,9 @@ export function resolveSurface(env: SurfaceEnv & { NODE_ENV: string }, problems:
       problems.push('CORS_ORIGINS: `*` allows every origin; list origins or use `*` alone');
   }
   if (origins.includes('*') && env.CORS_CREDENTIALS)
-    problems.push('CORS_ORIGINS: `*` is refused with CORS_CREDENTIALS=true; list the origins that may send credentials');
+    problems.push(
+      'CORS_ORIGINS: `*` is refused with CORS_CREDENTIALS=true; list the origins that may send credentials',
+    );
   return {
     ADMIN_PORT: env.ADMIN_PORT,
     ADMIN_HOST: env.ADMIN_HOST,

@@ -1,6 +1,7 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
 import type { ChatLoaders } from './loaders/ChatLoaders';
 import type { ChatStore } from './storage/ChatStore';
+import type { ChatContacts } from './storage/ChatContacts';
 import type { EventPublisher } from './live/EventPublisher';
 import type { MembershipStore } from './storage/MembershipStore';
 import type { MessageStore } from './storage/MessageStore';
@@ -15,6 +16,8 @@ export interface ChatsStores {
   memberships: MembershipStore;
   publisher: EventPublisher;
   typing: TypingLimiter;
+  /** Who shares a chat with whom (presence asks). */
+  contacts: ChatContacts;
 }
 
 /** What every chats resolver receives: the verified identity, the stores and this request's loaders. */
