@@ -60,6 +60,7 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   let stack: ProcessStack;
   let config: ReturnType<typeof testConfig>;
   let proxy: HaproxyProcess;
+  /** The admin port (/metrics) of each gateway process. */
   const gatewayPorts: Record<string, number> = {};
   const clients: ChatClient[] = [];
   let counter = 0;
@@ -141,8 +142,8 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
     stack = new ProcessStack(ProcessStack.envFor(config));
     await stack.startSubgraphs();
     const [a, b] = await Promise.all([stack.start('gatewayA', 'gateway'), stack.start('gatewayB', 'gateway')]);
-    gatewayPorts.gatewayA = a.port;
-    gatewayPorts.gatewayB = b.port;
+    gatewayPorts.gatewayA = a.adminPort;
+    gatewayPorts.gatewayB = b.adminPort;
     proxy = await HaproxyProcess.start([a.port, b.port]);
   }, 120_000);
 

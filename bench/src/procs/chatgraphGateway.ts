@@ -1,6 +1,6 @@
 // The chatgraph gateway as gateway/src/index.ts starts it, plus IPC probes (memory after GC, CPU profile of a window) for the bench.
 import { identitySignerFromConfig, tokenServiceFromConfig } from '@chatgraph/auth';
-import { loadConfigOrExit } from '@chatgraph/config';
+import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
 import { createGatewayServer } from '@chatgraph/gateway';
 import { createLogger } from '@chatgraph/logging';
 import { runService } from '@chatgraph/service';
@@ -21,6 +21,7 @@ runService(
       identity: identitySignerFromConfig(config),
     });
     await server.listen(config.GATEWAY_PORT, config.HOST);
+    await server.admin.listen(adminPortFor(config, config.GATEWAY_PORT), config.ADMIN_HOST);
     return server;
   },
   config.SHUTDOWN_GRACE_MS,
