@@ -42,7 +42,10 @@ export interface GatewayServer {
   admin: AdminServer;
   /** Loads the supergraph, starts Apollo and listens; resolves with the HTTP URL of /graphql. */
   listen(port: number, host?: string): Promise<string>;
-  /** Stops accepting, closes sockets (1001), drains HTTP, stops Apollo and the admin server, closes Redis. Safe to call twice. */
+  /**
+   * Stops accepting, closes sockets (1001), drains HTTP, stops Apollo and the admin server, closes Redis. Safe to call
+   * twice.
+   */
   close(): Promise<void>;
 }
 

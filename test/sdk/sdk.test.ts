@@ -62,8 +62,16 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   let stack: ProcessStack;
   let config: ReturnType<typeof testConfig>;
   let proxy: HaproxyProcess;
-  /** The admin port (/metrics) of each gateway process. */
   const gatewayPorts: Record<string, number> = {};
+  /** A gateway's admin /metrics (its admin port changes when it is restarted), or undefined while it is down. */
+  const metricsOf = async <T>(name: string): Promise<T | undefined> => {
+    const proc = stack.processes.get(name);
+    if (!proc) return undefined;
+    return fetch(`http://127.0.0.1:${proc.adminPort}/metrics`).then(
+      (r) => r.json() as Promise<T>,
+      () => undefined,
+    );
+  };
   const clients: ChatClient[] = [];
   let counter = 0;
 
@@ -106,12 +114,9 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   /** Which gateway process holds how many WebSockets (GET /metrics). */
   const socketsPerGateway = async (): Promise<Record<string, number>> => {
     const entries = await Promise.all(
-      Object.entries(gatewayPorts).map(async ([name, port]) => {
-        const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-          (r) => r.json() as Promise<{ connections: number }>,
-          () => ({ connections: 0 }),
-        );
-        return [name, metrics.connections] as const;
+      Object.keys(gatewayPorts).map(async (name) => {
+        const metrics = await metricsOf<{ connections: number }>(name);
+        return [name, metrics?.connections ?? 0] as const;
       }),
     );
     return Object.fromEntries(entries);
@@ -120,12 +125,10 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   /** Subscriptions attached (receiving events) on every gateway process together (GET /metrics). */
   const liveSubscriptions = async (): Promise<number> => {
     const counts = await Promise.all(
-      Object.values(gatewayPorts).map((port) =>
-        fetch(`http://127.0.0.1:${port}/metrics`).then(
-          async (r) =>
-            ((await r.json()) as { subscriptions: { liveSubscriptions: number } }).subscriptions.liveSubscriptions,
-          () => 0,
-        ),
+      Object.keys(gatewayPorts).map(
+        async (name) =>
+          (await metricsOf<{ subscriptions: { liveSubscriptions: number } }>(name))?.subscriptions.liveSubscriptions ??
+          0,
       ),
     );
     return counts.reduce((a, b) => a + b, 0);
@@ -144,8 +147,8 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
     stack = new ProcessStack(ProcessStack.envFor(config));
     await stack.startSubgraphs();
     const [a, b] = await Promise.all([stack.start('gatewayA', 'gateway'), stack.start('gatewayB', 'gateway')]);
-    gatewayPorts.gatewayA = a.adminPort;
-    gatewayPorts.gatewayB = b.adminPort;
+    gatewayPorts.gatewayA = a.port;
+    gatewayPorts.gatewayB = b.port;
     proxy = await HaproxyProcess.start([a.port, b.port]);
   }, 120_000);
 

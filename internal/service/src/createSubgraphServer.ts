@@ -52,10 +52,10 @@ export interface SubgraphServer<TContext extends BaseSubgraphContext = BaseSubgr
 
 /**
  * Builds a Federation 2 subgraph server: `/graphql` (POST, and GET for health of tools), `/health` (liveness) and
- * `/ready` (readiness), and its admin server (the same probes, plus `/metrics`). Every GraphQL request must carry a valid gateway identity header, otherwise it is refused with
- * `UNAUTHENTICATED` and HTTP 401 before any resolver runs. Resolvers are wrapped by {@link withOutageMapping}: an
- * unreachable backing store is `SERVICE_UNAVAILABLE` in every subgraph. Each GraphQL request is logged in one line
- * (RequestLog).
+ * `/ready` (readiness), and its admin server (the same probes, plus `/metrics`). Every GraphQL request must carry a
+ * valid gateway identity header, otherwise it is refused with `UNAUTHENTICATED` and HTTP 401 before any resolver
+ * runs. Resolvers are wrapped by {@link withOutageMapping}: an unreachable backing store is `SERVICE_UNAVAILABLE` in
+ * every subgraph. Each GraphQL request is logged in one line (RequestLog).
  */
 export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   options: SubgraphServerOptions<TContext>,
