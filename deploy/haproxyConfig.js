@@ -36,7 +36,7 @@ const COMMITTED_PATH = path.join(__dirname, 'haproxy.cfg');
 
 /**
  * HAProxy configuration text: `/graphql` over HTTP and WebSocket balanced over the gateways with `leastconn`, each
- * gateway health-checked on `GET /health`.
+ * gateway health-checked on `GET /health`; any other path is answered 404 by HAProxy itself.
  * @param {HaproxyAddresses} addresses
  * @returns {string}
  */
@@ -87,6 +87,9 @@ frontend graphql
     bind ${bindHost}:${port}
     # HAProxy's own liveness, for container health checks; never forwarded.
     monitor-uri /haproxy/health
+    # Clients reach the API and nothing else: a gateway's /health and /ready are for these checks and orchestrators,
+    # and its admin server (/metrics, on another port) is never a backend here.
+    http-request deny deny_status 404 unless { path /graphql }
     option forwardfor
     default_backend gateways
 

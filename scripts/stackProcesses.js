@@ -18,6 +18,7 @@ const ROOT = path.resolve(__dirname, '..');
  * @property {string} color log prefix colour
  * @property {string} baseUrl `http://<host>:<port>`, reachable from this machine
  * @property {string} healthUrl answers 200 once the process is up
+ * @property {string} adminUrl its admin server (/health, /ready, /metrics), on ADMIN_HOST and its admin port
  * @property {boolean} built whether the entry point exists
  */
 
@@ -36,6 +37,7 @@ function reachableHost(host) {
 function stackProcesses(config, root = ROOT) {
   // Required lazily: the manifest is compiled by the build, which `npm start` runs first.
   const { SERVICES } = require('@chatgraph/manifest');
+  const { adminPortFor } = require('@chatgraph/config');
   const host = reachableHost(config.HOST);
   return SERVICES.map((s) => {
     const port = config[s.port.key];
@@ -49,6 +51,7 @@ function stackProcesses(config, root = ROOT) {
       color: s.color,
       baseUrl,
       healthUrl: `${baseUrl}${s.health}`,
+      adminUrl: `http://${reachableHost(config.ADMIN_HOST)}:${adminPortFor(config, port)}`,
       built: fs.existsSync(path.join(root, s.entry)),
     };
   });

@@ -34,6 +34,7 @@ function printUrls(started) {
     const label = s.kind === 'subgraph' ? `${s.name} subgraph` : s.name;
     lines.push(`  ${label.padEnd(18)} ${s.kind === 'subgraph' ? `${s.baseUrl}/graphql` : s.healthUrl}`);
   }
+  lines.push(`  admin servers      ${started.map((s) => `${s.adminUrl}/metrics (${s.name})`).join(', ')}`);
   lines.push('Press Ctrl-C to stop every process.', '');
   process.stdout.write(`${lines.join('\n')}\n`);
 }

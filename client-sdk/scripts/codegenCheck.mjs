@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run codegen:check`: fails when client-sdk/src/generated/ is not what `npm run codegen` would write from the
-// current API schema and operations (and the wire protocol from the server's error registry). Generates into a temporary directory with the same codegen.yml and compares
+// current API schema and operations (and the wire protocol from the server's error registry, and the trusted-documents
+// manifest of the generated operations). Generates into a temporary directory with the same codegen.yml and compares
 // file by file (a missing, changed or extra file is stale).
 //
 //   node client-sdk/scripts/codegenCheck.mjs [--root <dir>]    <dir>: the repository root (default: this checkout)
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generate, loadCodegenConfig } from '@graphql-codegen/cli';
 import { PROTOCOL_OUT, renderProtocol } from './protocolFile.mjs';
+import { PERSISTED_DOCUMENTS_OUT, renderPersistedDocuments } from './persistedDocumentsFile.mjs';
 
 const rootArg = process.argv.indexOf('--root');
 const root =
@@ -43,6 +45,9 @@ async function main() {
     await generate({ ...config, generates, pluginLoader, cwd: root, silent: true, verbose: false }, true);
     fs.writeFileSync(path.join(tmp, PROTOCOL_OUT), renderProtocol(root));
     outputs.push(PROTOCOL_OUT);
+    const generated = fs.readFileSync(path.join(tmp, 'client-sdk/src/generated/graphql.ts'), 'utf8');
+    fs.writeFileSync(path.join(tmp, PERSISTED_DOCUMENTS_OUT), renderPersistedDocuments(generated));
+    outputs.push(PERSISTED_DOCUMENTS_OUT);
 
     const problems = [];
     // Every output of the config, and every other file in the directories they are written to.

@@ -104,6 +104,14 @@ export interface ChatClientOptions {
   keepAliveMs?: number;
   /** Drop (and reconnect) the WebSocket when a ping gets no pong within this time. @default 5000 */
   pongTimeoutMs?: number;
+  /**
+   * Send each operation's sha256 hash (Apollo's persisted-query extension) instead of its text, over HTTP and
+   * WebSocket: smaller requests, and the way to talk to a gateway that only runs trusted documents
+   * (`TRUSTED_DOCUMENTS=require`). The SDK's operations are in its manifest (`generated/persisted-documents.json`);
+   * over HTTP, a hash the gateway does not know is answered by sending the document once. Needs Web Crypto (any
+   * browser page served over HTTPS or localhost, Node 20). @default false
+   */
+  persistedDocuments?: boolean;
 }
 
 /** `sendMessage` variables: `clientMessageId` is generated when absent. */
@@ -143,13 +151,19 @@ export class ChatClient {
 
   constructor(private readonly options: ChatClientOptions) {
     const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-    this.http = new HttpExecutor({ url: options.url, getToken: options.getToken, fetch: fetchImpl });
+    this.http = new HttpExecutor({
+      url: options.url,
+      getToken: options.getToken,
+      fetch: fetchImpl,
+      persistedDocuments: options.persistedDocuments,
+    });
     this.live = new LiveConnection({
       url: options.wsUrl ?? options.url.replace(/^http/, 'ws'),
       getToken: options.getToken,
       webSocketImpl: options.webSocketImpl,
       keepAliveMs: options.keepAliveMs,
       pongTimeoutMs: options.pongTimeoutMs,
+      persistedDocuments: options.persistedDocuments,
     });
   }
 

@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { ChatGraphError, type GraphQLErrorPayload } from './ChatGraphError.ts';
-import { printDocument } from './printDocument.ts';
+import { documentHash, persistedQueryExtension, printDocument } from './printDocument.ts';
 
 /** Returns the access token to send, or nothing (signed out: `signUp` and `logIn` need none). */
 export type TokenGetter = () => string | null | undefined | Promise<string | null | undefined>;
@@ -26,6 +26,8 @@ export interface HttpExecutorOptions {
   url: string;
   getToken: TokenGetter;
   fetch: FetchLike;
+  /** Send a document's hash instead of its text (see {@link ChatClientOptions.persistedDocuments}). @default false */
+  persistedDocuments?: boolean;
 }
 
 function isResultShape(value: unknown): value is GraphQLResult<unknown> {
@@ -52,6 +54,17 @@ export class HttpExecutor {
     signal?: AbortSignal,
   ): Promise<HttpResponse<TData>> {
     const { query, operationName } = printDocument(document);
+    if (this.options.persistedDocuments) {
+      const extensions = persistedQueryExtension(await documentHash(document));
+      const byHash = await this.post<TData>({ variables, operationName, extensions }, signal);
+      // A gateway that does not know the hash (not in its manifest) is sent the document once, with its hash.
+      if (byHash.result.errors?.[0]?.extensions?.code !== 'PERSISTED_QUERY_NOT_FOUND') return byHash;
+      return this.post<TData>({ query, variables, operationName, extensions }, signal);
+    }
+    return this.post<TData>({ query, variables, operationName }, signal);
+  }
+
+  private async post<TData>(payload: Record<string, unknown>, signal?: AbortSignal): Promise<HttpResponse<TData>> {
     const token = await this.options.getToken();
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -63,7 +76,7 @@ export class HttpExecutor {
       response = await this.options.fetch(this.options.url, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ query, variables, operationName }),
+        body: JSON.stringify(payload),
         signal,
       });
     } catch (cause) {

@@ -2,7 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient, type Client } from 'graphql-ws/client';
 import { classifyLiveError, LiveCloseCode, type LiveFailure } from './classifyLiveError.ts';
 import type { GraphQLResult, TokenGetter } from './HttpExecutor.ts';
-import { printDocument } from './printDocument.ts';
+import { documentHash, persistedQueryExtension, printDocument } from './printDocument.ts';
 
 /** Receives what one subscription yields. */
 export interface LiveSink<TData> {
@@ -43,6 +43,8 @@ export interface LiveConnectionOptions {
   keepAliveMs?: number;
   /** Consider the socket dead when a ping gets no pong within this time. @default 5000 */
   pongTimeoutMs?: number;
+  /** Subscribe with the document's hash (persisted-query extension) and an empty `query`. @default false */
+  persistedDocuments?: boolean;
 }
 
 /**
@@ -87,14 +89,29 @@ export class LiveConnection implements LiveTransport {
       return () => undefined;
     }
     const { query, operationName } = printDocument(document);
-    return this.ensureClient().subscribe<TData>(
-      { query, operationName, variables: variables as Record<string, unknown> },
-      {
+    const payload = { query, operationName, variables: variables as Record<string, unknown> };
+    const start = (extensions?: Record<string, unknown>) =>
+      this.ensureClient().subscribe<TData>(extensions ? { ...payload, query: '', extensions } : payload, {
         next: (result) => sink.next(result as GraphQLResult<TData>),
         error: (err) => sink.error(err),
         complete: () => sink.complete(),
+      });
+    if (!this.options.persistedDocuments) return start();
+    // The hash is computed once per document (asynchronously): the subscription starts when it is known.
+    let stop: (() => void) | undefined;
+    let stopped = false;
+    void documentHash(document).then(
+      (hash) => {
+        if (stopped) return;
+        if (this.disposed) sink.complete();
+        else stop = start(persistedQueryExtension(hash));
       },
+      (err: unknown) => sink.error(err),
     );
+    return () => {
+      stopped = true;
+      stop?.();
+    };
   }
 
   onConnected(listener: () => void): () => void {

@@ -19,3 +19,27 @@ export function printDocument(document: DocumentNode): PrintedDocument {
   }
   return entry;
 }
+
+const hashes = new WeakMap<DocumentNode, Promise<string>>();
+
+/**
+ * The sha256 (lower-case hex) of the printed document: its key in the trusted-documents manifest
+ * (`generated/persisted-documents.json`) and the `sha256Hash` of Apollo's persisted-query extension. Computed once per
+ * document with Web Crypto (browsers in secure contexts, Node 20).
+ */
+export function documentHash(document: DocumentNode): Promise<string> {
+  let hash = hashes.get(document);
+  if (!hash) {
+    const { query } = printDocument(document);
+    hash = globalThis.crypto.subtle
+      .digest('SHA-256', new TextEncoder().encode(query))
+      .then((digest) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''));
+    hashes.set(document, hash);
+  }
+  return hash;
+}
+
+/** Apollo's persisted-query extension naming a document by its hash. */
+export function persistedQueryExtension(sha256Hash: string): { persistedQuery: { version: 1; sha256Hash: string } } {
+  return { persistedQuery: { version: 1, sha256Hash } };
+}

@@ -1,7 +1,7 @@
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import {
   bearerToken,
@@ -11,13 +11,13 @@ import {
   type IdentitySigner,
   type TokenService,
 } from '@chatgraph/auth';
-import { replicaUrls, type Config } from '@chatgraph/config';
+import { adminPortFor, replicaUrls, type Config } from '@chatgraph/config';
 import { createFormatError, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { SUBGRAPHS } from '@chatgraph/manifest';
 import { RateLimits } from '@chatgraph/ratelimit';
-import { nodeHttpHandler, RequestLog, runService } from '@chatgraph/service';
+import { createAdminServer, nodeHttpHandler, RequestLog, runService, type AdminServer } from '@chatgraph/service';
 import { ClientAddresses } from './auth/ClientAddresses';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
 import { ConnectionLimits } from './limits/ConnectionLimits';
@@ -28,6 +28,9 @@ import { RedisTopicHub } from './subscriptions/RedisTopicHub';
 import type { SupergraphRuntime } from './subscriptions/SupergraphRuntime';
 import { Upstreams } from './upstream/Upstreams';
 import { LiveSocketServer } from './ws/LiveSocketServer';
+import { CorsPolicy } from './http/CorsPolicy';
+import { subscriptionsOverHttpPlugin } from './http/subscriptionsOverHttpPlugin';
+import { TrustedDocuments, type DocumentSource } from './trusted/TrustedDocuments';
 
 /** Dependencies of {@link createGatewayServer}. */
 export interface GatewayServerOptions {
@@ -48,9 +51,14 @@ export interface GatewayServer {
   live: LiveSocketServer;
   supergraph: SupergraphSource;
   bus: RedisEventBus;
+  /** The admin server (/health, /ready, /metrics); its entry point makes it listen on `ADMIN_PORT`. */
+  admin: AdminServer;
   /** Loads the supergraph, starts Apollo and listens; resolves with the HTTP URL of /graphql. */
   listen(port: number, host?: string): Promise<string>;
-  /** Stops accepting, closes sockets (1001), drains HTTP, stops Apollo, closes Redis. Safe to call twice. */
+  /**
+   * Stops accepting, closes sockets (1001), drains HTTP, stops Apollo and the admin server, closes Redis. Safe to call
+   * twice.
+   */
   close(): Promise<void>;
 }
 
@@ -70,11 +78,22 @@ function subgraphReplicas(config: Config, name: string, fallback: string | undef
   return replicaUrls(url);
 }
 
+/** The document of an HTTP request as Apollo will read it: the JSON body of a POST, the query string of a GET. */
+function documentSource(request: HTTPGraphQLRequest): DocumentSource {
+  if (request.method === 'GET') {
+    const params = new URLSearchParams(request.search);
+    return { query: params.get('query') ?? undefined };
+  }
+  const body = request.body;
+  return typeof body === 'object' && body !== null ? (body as DocumentSource) : {};
+}
+
 /**
  * Builds one gateway instance: `/graphql` over HTTP (ApolloGateway on Apollo Server, JWT from `Authorization: Bearer`,
  * identity forwarded to subgraphs in the signed header, CSRF prevention, operation limits) and over WebSocket (live
- * subscriptions through the federated subscription engine), plus `/health` and `/ready`. Instances share nothing but
- * Redis.
+ * subscriptions through the federated subscription engine), plus `/health` and `/ready`; `/metrics` is on the admin
+ * server only. Browser origins are checked by {@link CorsPolicy} (HTTP and WebSocket upgrades), documents by
+ * {@link TrustedDocuments}. Instances share nothing but Redis.
  */
 export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
   const { config, logger, tokens, identity } = options;
@@ -134,16 +153,22 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     maxListSize: MAX_PAGE_SIZE,
   };
   const requestLog = new RequestLog(logger);
+  const cors = new CorsPolicy({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS });
+  const trusted = TrustedDocuments.load(config.TRUSTED_DOCUMENTS, config.TRUSTED_DOCUMENTS_PATH);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // runService owns SIGTERM/SIGINT: one orderly shutdown (sockets, HTTP, Apollo, Redis), not two racing ones.
     stopOnTerminationSignals: false,
     csrfPrevention: true,
     introspection: config.INTROSPECTION,
+    // Without introspection, "Did you mean …?" would reveal the schema one guess at a time.
+    hideSchemaDetailsFromClientErrors: !config.INTROSPECTION,
+    // The manifest answers hash-only requests (read-only); off, Apollo's own in-memory persisted queries.
+    persistedQueries: trusted.mode === 'off' ? undefined : { cache: trusted.apqCache() },
     includeStacktraceInErrorResponses: false,
     // Documents are bounded before validation (tokens); depth, aliases and cost once variables are known.
     parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
-    plugins: [requestLog.plugin<GatewayContext>(), operationLimitsPlugin(limits)],
+    plugins: [requestLog.plugin<GatewayContext>(), operationLimitsPlugin(limits), subscriptionsOverHttpPlugin()],
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
   });
   const rateLimits = options.limits ?? RateLimits.fromConfig(config, logger);
@@ -156,6 +181,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     limits,
     maxTokens: MAX_DOCUMENT_TOKENS,
     admitUser: connections.admitUser,
+    trusted,
+    hideSuggestions: !config.INTROSPECTION,
   });
 
   const context = async (req: IncomingMessage): Promise<GatewayContext> => {
@@ -175,11 +202,29 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       throw gqlError;
     }
   };
-  const graphql = nodeHttpHandler(apollo, context, requestLog);
+  const graphql = nodeHttpHandler(apollo, context, requestLog, undefined, (request) =>
+    trusted.refusal(documentSource(request)),
+  );
   let started = false;
   let closing = false;
+  const isReady = () => started && !closing && engine.apiSchema !== undefined && bus.subscriber.status === 'ready';
+  const admin = createAdminServer({
+    name: 'gateway',
+    logger,
+    probes: {
+      live: () => !closing,
+      ready: async () => isReady(),
+      metrics: () => ({
+        subscriptions: engine.stats(),
+        connections: live.connections,
+        publish: bus.stats,
+        breakers: upstreams.states(),
+        rateLimits: rateLimits.store.stats,
+      }),
+    },
+  });
 
-  const httpServer = http.createServer((req, res) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {
       res
@@ -188,22 +233,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       return;
     }
     if (path === '/ready') {
-      const ready = started && !closing && engine.apiSchema !== undefined && bus.subscriber.status === 'ready';
+      const ready = isReady();
       res
         .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: ready ? 'ready' : 'unavailable' }));
-      return;
-    }
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          subscriptions: engine.stats(),
-          connections: live.connections,
-          publish: bus.stats,
-          breakers: upstreams.states(),
-          rateLimits: rateLimits.store.stats,
-        }),
-      );
       return;
     }
     if (path === '/graphql' || path === '/') {
@@ -213,12 +246,21 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     res
       .writeHead(404, { 'content-type': 'application/json' })
       .end(JSON.stringify({ errors: [{ message: `No route ${path}`, extensions: { code: 'NOT_FOUND' } }] }));
+  };
+  // CORS first: a preflight is answered here, before Apollo's CSRF check (which stays on for everything else).
+  const httpServer = http.createServer((req, res) => {
+    void cors.handle(req, res).then((answered) => answered || route(req, res));
   });
   httpServer.keepAliveTimeout = 65_000;
   httpServer.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '/').split('?')[0];
     if (closing || (path !== '/graphql' && path !== '/')) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    // Browsers do not preflight WebSockets: a page of another origin is refused here (cross-site WebSocket hijacking).
+    if (!cors.allowsUpgrade(req)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     connections.admitUpgrade(req, socket).then(
@@ -240,6 +282,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     live,
     supergraph,
     bus,
+    admin,
     async listen(port, host = '127.0.0.1') {
       await apollo.start();
       await rateLimits.store.connected();
@@ -262,6 +305,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         const sweep = setInterval(() => httpServer.closeIdleConnections(), 100);
         await stopped.finally(() => clearInterval(sweep));
         if (started) await apollo.stop();
+        await admin.close();
         hub.clear();
         await bus.close();
         if (!options.limits) await rateLimits.close();
@@ -274,7 +318,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
 
 /**
  * Runs a gateway as its own process (what `gateway/src/index.ts` does, and the bench's instrumented copy): builds it
- * from the configuration, listens on `GATEWAY_PORT`, reloads the supergraph on SIGHUP (live subscriptions resume with
+ * from the configuration, listens on `GATEWAY_PORT` and its admin server on `ADMIN_PORT`, reloads the supergraph on SIGHUP (live subscriptions resume with
  * `afterSeq`) and shuts down cleanly on SIGTERM.
  */
 export function runGateway(config: Config, logger: Logger): void {
@@ -290,6 +334,7 @@ export function runGateway(config: Config, logger: Logger): void {
       });
       process.on('SIGHUP', () => server.supergraph.reload());
       await server.listen(config.GATEWAY_PORT, config.HOST);
+      await server.admin.listen(adminPortFor(config, config.GATEWAY_PORT), config.ADMIN_HOST);
       return server;
     },
     config.SHUTDOWN_GRACE_MS,

@@ -128,7 +128,17 @@ describe('docker-compose.yml', () => {
         migrate: 'service_completed_successfully',
       });
     }
-    expect(deps('presence')).toEqual({ redis: 'service_healthy' });
+    expect(deps('presence')).toEqual({ redis: 'service_healthy', chats: 'service_healthy' });
+
+    // Only HAProxy faces clients; the databases are published on the host's loopback; no admin port is published,
+    // and admin servers stay on each container's loopback.
+    const publishing = Object.entries(services)
+      .filter(([, s]) => (s.ports ?? []).length > 0)
+      .map(([name]) => name)
+      .sort();
+    expect(publishing).toEqual(['haproxy', 'postgres', 'redis']);
+    for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
+      expect({ name, adminHost: services[name].environment?.ADMIN_HOST }).toEqual({ name, adminHost: undefined });
     for (const name of composeNames('gateway')) {
       expect(deps(name)).toEqual({
         redis: 'service_healthy',

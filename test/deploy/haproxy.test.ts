@@ -116,6 +116,12 @@ describeWithHaproxy('HAProxy in front of two gateways (deployed configuration)',
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('forwards /graphql only: other paths of the gateways are answered 404 by HAProxy', async () => {
+    for (const p of ['/health', '/metrics', '/ready', '/']) {
+      expect({ path: p, status: (await fetch(`http://${base}${p}`)).status }).toEqual({ path: p, status: 404 });
+    }
+  });
+
   it('forwards GraphQL over HTTP to a gateway and tells it the client address', async () => {
     const res = await post(`http://${base}/graphql`);
     expect(res.status).toBe(200);

@@ -79,7 +79,7 @@ describe('gateway end to end', () => {
 
   /** Subscriptions on one gateway process (its /metrics): holding a slot, and attached (receiving events). */
   const subscriptionCounts = async (gateway: string) => {
-    const res = await fetch(stack.url(gateway).replace(/\/graphql$/, '/metrics'));
+    const res = await fetch(stack.adminUrl(gateway));
     const metrics = (await res.json()) as { subscriptions: { liveSubscriptions: number; activeSubscriptions: number } };
     return { active: metrics.subscriptions.activeSubscriptions, live: metrics.subscriptions.liveSubscriptions };
   };

@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { parse } from 'graphql';
 import WebSocket from 'ws';
 import { TokenService } from '@chatgraph/auth';
 import {
@@ -26,6 +27,7 @@ import {
   type ChatClient,
   type ChatClientOptions,
   type ChatEvent,
+  type FetchLike,
   type StreamStatus,
 } from '../../client-sdk/src/index.ts';
 
@@ -61,6 +63,15 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   let config: ReturnType<typeof testConfig>;
   let proxy: HaproxyProcess;
   const gatewayPorts: Record<string, number> = {};
+  /** A gateway's admin /metrics (its admin port changes when it is restarted), or undefined while it is down. */
+  const metricsOf = async <T>(name: string): Promise<T | undefined> => {
+    const proc = stack.processes.get(name);
+    if (!proc) return undefined;
+    return fetch(`http://127.0.0.1:${proc.adminPort}/metrics`).then(
+      (r) => r.json() as Promise<T>,
+      () => undefined,
+    );
+  };
   const clients: ChatClient[] = [];
   let counter = 0;
 
@@ -103,12 +114,9 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   /** Which gateway process holds how many WebSockets (GET /metrics). */
   const socketsPerGateway = async (): Promise<Record<string, number>> => {
     const entries = await Promise.all(
-      Object.entries(gatewayPorts).map(async ([name, port]) => {
-        const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-          (r) => r.json() as Promise<{ connections: number }>,
-          () => ({ connections: 0 }),
-        );
-        return [name, metrics.connections] as const;
+      Object.keys(gatewayPorts).map(async (name) => {
+        const metrics = await metricsOf<{ connections: number }>(name);
+        return [name, metrics?.connections ?? 0] as const;
       }),
     );
     return Object.fromEntries(entries);
@@ -117,12 +125,10 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   /** Subscriptions attached (receiving events) on every gateway process together (GET /metrics). */
   const liveSubscriptions = async (): Promise<number> => {
     const counts = await Promise.all(
-      Object.values(gatewayPorts).map((port) =>
-        fetch(`http://127.0.0.1:${port}/metrics`).then(
-          async (r) =>
-            ((await r.json()) as { subscriptions: { liveSubscriptions: number } }).subscriptions.liveSubscriptions,
-          () => 0,
-        ),
+      Object.keys(gatewayPorts).map(
+        async (name) =>
+          (await metricsOf<{ subscriptions: { liveSubscriptions: number } }>(name))?.subscriptions.liveSubscriptions ??
+          0,
       ),
     );
     return counts.reduce((a, b) => a + b, 0);
@@ -378,6 +384,63 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
       /Bob received events \d+, \d+, \d+, \d+, \d+, \d+ live; the history holds 6 messages/,
     );
     expect(result.stdout).toContain('Done.');
+  }, 60_000);
+
+  it('talks to a gateway that runs only trusted documents by sending hashes (persistedDocuments)', async () => {
+    await stack.start('trusted', 'gateway', undefined, { TRUSTED_DOCUMENTS: 'require' });
+    try {
+      const bodies: Array<Record<string, unknown>> = [];
+      const frames: Array<{ type: string; payload?: { query?: string; extensions?: unknown } }> = [];
+      const recordingFetch: FetchLike = (input, init) => {
+        bodies.push(JSON.parse(String(init.body)) as Record<string, unknown>);
+        return fetch(input, init);
+      };
+      // Records what the SDK sends over the socket.
+      class RecordingWebSocket extends WebSocket {
+        override send(data: string | Buffer, ...rest: unknown[]): void {
+          frames.push(JSON.parse(String(data)) as (typeof frames)[number]);
+          Reflect.apply(WebSocket.prototype.send, this, [data, ...rest]);
+        }
+      }
+      const trusted = (getToken: ChatClientOptions['getToken']) =>
+        sdk(getToken, {
+          url: stack.url('trusted'),
+          wsUrl: stack.wsUrl('trusted'),
+          persistedDocuments: true,
+          fetch: recordingFetch,
+          webSocketImpl: RecordingWebSocket,
+        });
+      const account = (name: string) =>
+        trusted(() => null).signUp({
+          username: `t${process.pid}_${Date.now().toString(36)}_${counter++}`,
+          password: 'correct horse battery',
+          displayName: name,
+        });
+      const [alice, bob] = await Promise.all([account('Alice'), account('Bob')]);
+      const aliceClient = trusted(() => alice.token);
+      const bobClient = trusted(() => bob.token);
+      const chat = await aliceClient.createDirectChat({ userId: bob.user.id });
+      const seen = follow(bobClient, chat.id);
+      await waitUntil('the stream is live', () => seen.statuses.includes('live'));
+      await aliceClient.sendMessage({ chatId: chat.id, text: 'sent by hash' });
+      await waitUntil('bob receives the message', () => seen.events.length > 0);
+      expect(seen.events[0]!.message?.text).toBe('sent by hash');
+      seen.close();
+
+      // Every request and subscription named its document by hash only.
+      expect(bodies.length).toBeGreaterThan(3);
+      for (const body of bodies) expect(body).toMatchObject({ extensions: { persistedQuery: { version: 1 } } });
+      expect(bodies.filter((b) => 'query' in b)).toEqual([]);
+      const subscribes = frames.filter((f) => f.type === 'subscribe');
+      expect(subscribes.length).toBeGreaterThan(0);
+      for (const f of subscribes) expect(f.payload).toMatchObject({ query: '', extensions: { persistedQuery: {} } });
+
+      // A document of the app's own is not trusted: its hash is unknown, and sent in full it is refused.
+      const own = await aliceClient.request(parse('query Own { me { id username } }'), {});
+      expect(own.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_TRUSTED');
+    } finally {
+      await stack.stop('trusted');
+    }
   }, 60_000);
 
   it('`npm run demo` without a stack says how to start one and exits non-zero', async () => {

@@ -31,9 +31,9 @@ export interface GatewayMetrics {
   connections: number;
 }
 
-/** Reads a gateway's /metrics. */
+/** Reads a gateway's /metrics (on its admin port). */
 export async function metrics(gateway: RunningGateway): Promise<GatewayMetrics> {
-  const res = await fetch(gateway.url.replace(/\/graphql$/, '/metrics'));
+  const res = await fetch(`http://127.0.0.1:${gateway.process.adminPort}/metrics`);
   return (await res.json()) as GatewayMetrics;
 }
 

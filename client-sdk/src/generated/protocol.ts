@@ -71,6 +71,10 @@ export const ERROR_CODE_POLICY = {
     "request": "fail",
     "live": "end"
   },
+  "OPERATION_NOT_TRUSTED": {
+    "request": "fail",
+    "live": "end"
+  },
   "GRAPHQL_PARSE_FAILED": {
     "request": "fail",
     "live": "end"

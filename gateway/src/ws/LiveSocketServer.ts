@@ -19,6 +19,8 @@ import type { FederatedSubscriptionEngine } from '../subscriptions/FederatedSubs
 import type { LiveIterator } from '../subscriptions/LiveSubscriber';
 import { checkOperationLimits, type OperationLimits } from '../limits/operationLimits';
 import { PayloadSplicer } from './PayloadSplicer';
+import type { TrustedDocuments } from '../trusted/TrustedDocuments';
+import { withoutSuggestions } from '../http/withoutSuggestions';
 
 /** Options of {@link LiveSocketServer}. */
 export interface LiveSocketServerOptions {
@@ -39,6 +41,10 @@ export interface LiveSocketServerOptions {
   now?: () => number;
   /** Counts a new connection of a user at `connection_init`; a refusal closes it with `RateLimited`. */
   admitUser?: (userId: string) => Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+  /** Which documents may run, and those sent by hash only. @default any document, sent in full */
+  trusted?: TrustedDocuments;
+  /** Drop "Did you mean …?" from validation errors (introspection off). @default false */
+  hideSuggestions?: boolean;
 }
 
 /** What the gateway keeps per socket. The object itself is the connection the engine counts quotas against. */
@@ -149,9 +155,11 @@ export class LiveSocketServer {
         const schema = engine.apiSchema;
         if (!schema)
           return [userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.')];
-        if (typeof payload.query !== 'string')
+        const query = this.options.trusted ? this.options.trusted.resolve(payload) : payload.query;
+        if (isErrorList(query)) return [...query];
+        if (typeof query !== 'string')
           return [userError('BAD_USER_INPUT', 'The subscribe message needs a query string.')];
-        const document = this.document(payload.query, schema);
+        const document = this.document(query, schema);
         if (isErrorList(document)) return [...document];
         const doc = document;
         const operations = doc.definitions.filter((d) => d.kind === 'OperationDefinition');
@@ -216,7 +224,10 @@ export class LiveSocketServer {
     try {
       const doc = parse(query, { maxTokens: this.options.maxTokens ?? 5000 });
       const errors = validate(schema, doc, specifiedRules);
-      result = errors.length ? errors.map((e) => userError('GRAPHQL_VALIDATION_FAILED', e.message)) : doc;
+      const hide = this.options.hideSuggestions === true;
+      result = errors.length
+        ? errors.map((e) => userError('GRAPHQL_VALIDATION_FAILED', hide ? withoutSuggestions(e.message) : e.message))
+        : doc;
     } catch (err) {
       result = [
         userError(

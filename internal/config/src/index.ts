@@ -2,3 +2,5 @@ export { loadConfig, loadConfigOrExit, ConfigError, envSchema, replicaUrls } fro
 export type { Config, ConfigContext, Env, LogFormat } from './loadConfig';
 export { isLoopbackHost } from './isLoopbackHost';
 export type { Rate, Backoff } from './limitsEnv';
+export { adminPortFor, DEV_CORS_ORIGINS } from './surface';
+export type { Surface, TrustedDocumentsMode } from './surface';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SERVICES, SUBGRAPHS, type PortKey, type UrlKey } from '@chatgraph/manifest';
 import { limitsEnv } from './limitsEnv';
 import { isLoopbackHost } from './isLoopbackHost';
+import { resolveSurface, surfaceEnv, type Surface } from './surface';
 
 /** Raised at start when the environment holds a value that cannot be used; lists every bad variable. */
 export class ConfigError extends Error {
@@ -117,12 +118,13 @@ export const envSchema = z.object({
   QUERY_DEFAULT_LIST_SIZE: positiveInt(20),
   SHUTDOWN_GRACE_MS: positiveInt(10000),
   ...limitsEnv,
+  ...surfaceEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;
 
 /** The validated configuration of every chatgraph process: every subgraph URL and the log format resolved. */
-export interface Config extends Omit<Env, UrlKey | 'LOG_FORMAT'>, Record<UrlKey, string> {
+export interface Config extends Omit<Env, UrlKey | 'LOG_FORMAT' | keyof Surface>, Record<UrlKey, string>, Surface {
   LOG_FORMAT: LogFormat;
 }
 
@@ -162,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, context: Config
     problems.push('JWT_PREVIOUS_SECRET and JWT_PREVIOUS_KEY_ID: set both or neither');
   if (e.JWT_PREVIOUS_KEY_ID !== undefined && e.JWT_PREVIOUS_KEY_ID === e.JWT_KEY_ID)
     problems.push('JWT_PREVIOUS_KEY_ID: must differ from JWT_KEY_ID');
+  const surface = resolveSurface(e, problems);
   if (problems.length) throw new ConfigError(problems);
   const urls = Object.fromEntries(
     SUBGRAPHS.map((s) => [s.graphql.urlKey, e[s.graphql.urlKey] ?? `http://127.0.0.1:${e[s.port.key]}/graphql`]),
@@ -169,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, context: Config
   // Readable lines only for a person at a terminal; anything read by a program (pipes, files, containers) gets JSON.
   const stdoutIsTTY = context.stdoutIsTTY ?? process.stdout.isTTY === true;
   const logFormat: LogFormat = e.LOG_FORMAT ?? (e.NODE_ENV === 'development' && stdoutIsTTY ? 'pretty' : 'json');
-  return { ...e, ...urls, LOG_FORMAT: logFormat };
+  return { ...e, ...urls, ...surface, LOG_FORMAT: logFormat };
 }
 
 /**

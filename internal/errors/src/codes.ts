@@ -94,7 +94,8 @@ export const ErrorCodes = {
     'resubscribe',
   ),
   BAD_REQUEST: spec(
-    'The HTTP request is not one the server accepts: no query, a body that is not JSON, or a body too large.',
+    'The HTTP request is not one the server accepts: no query, a body that is not JSON, a body too large, or a ' +
+      'subscription (subscriptions run over WebSocket).',
     'fail',
     'end',
   ),
@@ -104,7 +105,14 @@ export const ErrorCodes = {
     'end',
   ),
   PERSISTED_QUERY_NOT_FOUND: spec(
-    'The server does not know this persisted query hash; send the full query with it once.',
+    'The server does not know this persisted query hash; send the full query with it once (a gateway that requires ' +
+      'trusted documents then answers OPERATION_NOT_TRUSTED unless the document is one of them).',
+    'fail',
+    'end',
+  ),
+  OPERATION_NOT_TRUSTED: spec(
+    'The gateway runs only the operations of its trusted-documents manifest (TRUSTED_DOCUMENTS=require) and this ' +
+      'document is not one of them: use an operation of the SDK (or of the manifest your build deploys) unchanged.',
     'fail',
     'end',
   ),

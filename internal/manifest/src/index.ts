@@ -1,3 +1,3 @@
-export { isSubgraph, SERVICES, SUBGRAPHS } from './services';
+export { ADMIN_PATHS, ADMIN_PORT_OFFSET, isSubgraph, SERVICES, SUBGRAPHS } from './services';
 export type { PortKey, Service, ServiceName, ServiceSpec, SubgraphSpec, UrlKey } from './services';
 export { serviceNamed } from './serviceNamed';

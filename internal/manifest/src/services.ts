@@ -15,6 +15,11 @@ export interface ServiceSpec {
   readonly port: { readonly key: string; readonly default: number };
   /** Path on that port answering 200 once the process is up (and 503 while it drains). */
   readonly health: string;
+  /**
+   * The admin server every process runs besides its public port, on `ADMIN_HOST` (loopback by default) and
+   * `ADMIN_PORT` (default: its port + {@link ADMIN_PORT_OFFSET}). It answers `paths`; load balancers never reach it.
+   */
+  readonly admin: { readonly default: number; readonly paths: readonly string[] };
   /** Start order: processes of phase n start once every process of the phases before answers its health path. */
   readonly phase: number;
   /** Log prefix colour in the dev runner (a chalk colour name). */
@@ -34,6 +39,14 @@ export interface SubgraphSpec extends ServiceSpec {
   };
 }
 
+/** A process's admin port is its port plus this, unless `ADMIN_PORT` says otherwise (gateway 4000 → 9000). */
+export const ADMIN_PORT_OFFSET = 5000;
+
+/** What every admin server answers: liveness, readiness, and the process's counters (JSON). */
+export const ADMIN_PATHS = ['/health', '/ready', '/metrics'] as const;
+
+const admin = (port: number) => ({ default: port + ADMIN_PORT_OFFSET, paths: ADMIN_PATHS });
+
 /** The subgraphs, in composition order. */
 export const SUBGRAPHS = [
   {
@@ -42,6 +55,7 @@ export const SUBGRAPHS = [
     entry: 'subgraphs/users/dist/index.js',
     port: { key: 'USERS_PORT', default: 4001 },
     health: '/health',
+    admin: admin(4001),
     phase: 0,
     color: 'cyan',
     upstreams: [],
@@ -53,6 +67,7 @@ export const SUBGRAPHS = [
     entry: 'subgraphs/chats/dist/index.js',
     port: { key: 'CHATS_PORT', default: 4002 },
     health: '/health',
+    admin: admin(4002),
     phase: 1,
     color: 'magenta',
     // Checks that user ids exist before a chat stores them.
@@ -65,9 +80,11 @@ export const SUBGRAPHS = [
     entry: 'subgraphs/presence/dist/index.js',
     port: { key: 'PRESENCE_PORT', default: 4003 },
     health: '/health',
-    phase: 0,
+    admin: admin(4003),
+    // Presence asks chats whom a viewer shares a chat with (who may see whose presence), so chats starts first.
+    phase: 2,
     color: 'yellow',
-    upstreams: [],
+    upstreams: ['CHATS_URL'],
     graphql: { urlKey: 'PRESENCE_URL', schema: 'subgraphs/presence/src/schema.graphql' },
   },
 ] as const satisfies readonly SubgraphSpec[];
@@ -81,7 +98,8 @@ export const SERVICES = [
     entry: 'gateway/dist/index.js',
     port: { key: 'GATEWAY_PORT', default: 4000 },
     health: '/health',
-    phase: 2,
+    admin: admin(4000),
+    phase: 3,
     color: 'green',
     // The gateway composes every subgraph, so it calls all of them.
     upstreams: SUBGRAPHS.map((s) => s.graphql.urlKey),

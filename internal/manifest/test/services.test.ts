@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isSubgraph, SERVICES, SUBGRAPHS, serviceNamed } from '../src';
+import { ADMIN_PORT_OFFSET, isSubgraph, SERVICES, SUBGRAPHS, serviceNamed } from '../src';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -24,6 +24,18 @@ describe('service manifest', () => {
       expect(s.health.startsWith('/')).toBe(true);
     }
     for (const s of SUBGRAPHS) expect(fs.existsSync(path.join(root, s.graphql.schema))).toBe(true);
+  });
+
+  it('gives every service an admin port at its port + 5000 serving /health, /ready and /metrics', () => {
+    for (const s of SERVICES) {
+      expect({ service: s.name, admin: s.admin.default }).toEqual({
+        service: s.name,
+        admin: s.port.default + ADMIN_PORT_OFFSET,
+      });
+      expect([...s.admin.paths].sort()).toEqual(['/health', '/metrics', '/ready']);
+    }
+    const ports = SERVICES.flatMap((s) => [s.port.default, s.admin.default]);
+    expect(new Set(ports).size).toBe(ports.length);
   });
 
   it('starts every service after the subgraphs it calls', () => {

@@ -10,6 +10,7 @@ import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { nodeHttpHandler, sendJson } from './nodeHttpHandler';
 import { withOutageMapping } from './withOutageMapping';
+import { createAdminServer, type AdminServer } from './createAdminServer';
 import { RequestLog } from './RequestLog';
 
 /** What every subgraph resolver receives in its context, plus the service's own additions. */
@@ -33,22 +34,27 @@ export interface SubgraphServerOptions<TContext extends BaseSubgraphContext> {
   ready?: () => Promise<void>;
   introspection?: boolean;
   plugins?: ApolloServerPlugin<TContext>[];
+  /** The service's own counters for the admin server's `/metrics`. */
+  metrics?: () => Record<string, unknown>;
 }
 
 /** A subgraph's HTTP server, not yet listening. */
 export interface SubgraphServer<TContext extends BaseSubgraphContext = BaseSubgraphContext> {
   apollo: ApolloServer<TContext>;
   httpServer: Server;
+  /** The admin server (/health, /ready, /metrics); its entry point makes it listen on `ADMIN_PORT`. */
+  admin: AdminServer;
   /** Starts Apollo and listens; resolves with the GraphQL URL. */
   listen(port: number, host?: string): Promise<string>;
-  /** Stops accepting, drains in-flight requests, stops Apollo. Safe to call twice. */
+  /** Stops accepting, drains in-flight requests, stops Apollo and the admin server. Safe to call twice. */
   close(): Promise<void>;
 }
 
 /**
  * Builds a Federation 2 subgraph server: `/graphql` (POST, and GET for health of tools), `/health` (liveness) and
- * `/ready` (readiness). Every GraphQL request must carry a valid gateway identity header signed for its exact body
- * (for GET: its query string), otherwise it is refused with `UNAUTHENTICATED` and HTTP 401 before the body is parsed. Resolvers are wrapped by {@link withOutageMapping}: an
+ * `/ready` (readiness), and its admin server (the same probes, plus `/metrics`). Every GraphQL request must carry a
+ * valid gateway identity header signed for its exact body (for GET: its query string), otherwise it is refused with
+ * `UNAUTHENTICATED` and HTTP 401 before the body is parsed. Resolvers are wrapped by {@link withOutageMapping}: an
  * unreachable backing store is `SERVICE_UNAVAILABLE` in every subgraph. Each GraphQL request is logged in one line
  * (RequestLog).
  */
@@ -97,6 +103,16 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   const context = async (req: IncomingMessage, identity: Identity): Promise<TContext> =>
     options.context({ identity, viewerId: identity.userId }, req);
   const graphql = nodeHttpHandler(apollo, context, requestLog, authenticate);
+  const ready = options.ready ?? (async () => {});
+  const admin = createAdminServer({
+    name: options.name,
+    logger,
+    probes: {
+      live: () => !closing,
+      ready: async () => !closing && (await ready().then(() => true)),
+      metrics: () => options.metrics?.() ?? {},
+    },
+  });
 
   const httpServer = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -106,7 +122,7 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     }
     if (path === '/ready') {
       if (closing) return sendJson(res, 503, { status: 'draining' });
-      (options.ready ?? (async () => {}))().then(
+      ready().then(
         () => sendJson(res, 200, { status: 'ready', service: options.name }),
         (err: unknown) => {
           logger.warn({ err }, 'readiness check failed');
@@ -127,6 +143,7 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   return {
     apollo,
     httpServer,
+    admin,
     async listen(port, host = '127.0.0.1') {
       await apollo.start();
       await new Promise<void>((resolve, reject) => {
@@ -146,6 +163,7 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
         const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 100);
         await stopped.finally(() => clearInterval(idleSweep));
         await apollo.stop();
+        await admin.close();
       })();
       return closed;
     },

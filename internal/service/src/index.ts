@@ -1,7 +1,9 @@
 export { createSubgraphServer } from './createSubgraphServer';
 export type { BaseSubgraphContext, SubgraphServer, SubgraphServerOptions } from './createSubgraphServer';
-export { nodeHttpHandler, MAX_BODY_BYTES } from './nodeHttpHandler';
-export type { RequestAuthenticator } from './nodeHttpHandler';
+export { createAdminServer } from './createAdminServer';
+export type { AdminProbes, AdminServer, AdminServerOptions } from './createAdminServer';
+export { nodeHttpHandler, MAX_BODY_BYTES, sendJson } from './nodeHttpHandler';
+export type { RequestAuthenticator, RequestScreen } from './nodeHttpHandler';
 export { runService } from './runService';
 export type { RunningService } from './runService';
 export { mapOutage } from './mapOutage';

@@ -9,6 +9,12 @@ import {
 import { GraphQLError } from 'graphql';
 import type { RequestLog } from './RequestLog';
 
+/**
+ * Looks at a request before Apollo Server does (its parsed body, or the query string of a GET) and returns the error
+ * to answer instead, or undefined to go on. The error's `extensions.http.status` is the response status (400 unset).
+ */
+export type RequestScreen = (request: HTTPGraphQLRequest) => GraphQLError | undefined;
+
 /** Largest request body accepted, in bytes. @default 1 MiB */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -32,7 +38,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): string {
+/** Writes `body` as a JSON response with its length; returns the text written. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): string {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -53,14 +60,16 @@ export type RequestAuthenticator<TAuth> = (req: IncomingMessage, bytes: Buffer) 
  * Serves an Apollo Server on a plain Node `http` server: reads the body (bounded), lets `authenticate` check the raw
  * bytes, parses them (JSON), maps headers, runs `executeHTTPGraphQLRequest` and writes the response (including
  * incremental chunks). A malformed body is a 400 with a GraphQL-shaped error, never a crash; a refused request is
- * answered with the authenticator's error before anything is parsed. With a {@link RequestLog} (its plugin installed
- * on `server`), every request is logged once it is answered.
+ * answered with the authenticator's error before anything is parsed, and a {@link RequestScreen} may refuse a parsed
+ * request before Apollo sees it. With a {@link RequestLog} (its plugin installed on `server`), every request is
+ * logged once it is answered.
  */
 export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>(
   server: ApolloServer<TContext>,
   context: (req: IncomingMessage, auth: TAuth) => Promise<TContext>,
   requestLog?: RequestLog,
   authenticate?: RequestAuthenticator<TAuth>,
+  screen?: RequestScreen,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const startedAt = performance.now();
@@ -105,6 +114,14 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
       // Without an authenticator there is nothing to hand over: TAuth is `undefined` then.
       const contextThunk: ContextThunk<TContext> = () => context(req, auth as TAuth);
       request = { method: req.method ?? 'GET', headers, search: url.search, body };
+      const refused = screen?.(request);
+      if (refused) {
+        const { http, ...extensions } = refused.extensions as { http?: { status?: number } };
+        const status = http?.status ?? 400;
+        const text = sendJson(res, status, { errors: [{ message: refused.message, extensions }] });
+        log?.finish(undefined, status, startedAt, text);
+        return;
+      }
       const result = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextThunk });
       res.statusCode = result.status ?? 200;
       for (const [key, value] of result.headers) res.setHeader(key, value);
@@ -148,5 +165,3 @@ function refusalBody(err: GraphQLError): { message: string; extensions: Record<s
   const { http: _http, ...extensions } = err.extensions;
   return { message: err.message, extensions };
 }
-
-export { sendJson };

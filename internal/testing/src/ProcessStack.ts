@@ -16,6 +16,8 @@ export interface StackProcess {
   kind: string;
   /** The port it listens on (0: none). */
   port: number;
+  /** The port of its admin server (/health, /ready, /metrics; 0: none). */
+  adminPort: number;
   child: ChildProcess;
   /** The last chunks the process wrote (stdout and stderr), for failure messages. */
   output: string[];
@@ -35,6 +37,8 @@ export interface ProcessSpec {
   env?: Record<string, string>;
   /** The port it listens on. @default 0 (none) */
   port?: number;
+  /** The port its admin server listens on. @default 0 (none) */
+  adminPort?: number;
   /**
    * A wait-on resource that answers once the process is up (`http-get://127.0.0.1:4001/health`, `tcp:127.0.0.1:4001`).
    * Unset: the process counts as started once spawned.
@@ -103,14 +107,23 @@ export class ProcessStack {
     return `http://127.0.0.1:${p.port}/graphql`;
   }
 
+  /** URL of a path of a process's admin server (`/metrics`, `/ready`, ...), which only listens on loopback. */
+  adminUrl(name: string, path = '/metrics'): string {
+    const p = this.processes.get(name);
+    if (!p) throw new Error(`no process ${name}`);
+    if (!p.adminPort) throw new Error(`process ${name} has no admin port`);
+    return `http://127.0.0.1:${p.adminPort}${path}`;
+  }
+
   /** WebSocket URL of a gateway's /graphql. */
   wsUrl(name: string): string {
     return this.url(name).replace('http://', 'ws://');
   }
 
   /**
-   * Starts every subgraph of the manifest (in parallel), each named after itself, and waits until each answers its
-   * health path. Services started afterwards get their URLs in their upstream variables (USERS_URL, ...).
+   * Starts every subgraph of the manifest, each named after itself, phase by phase (the subgraphs of one phase in
+   * parallel), and waits until each answers its health path. A subgraph, and any service started afterwards, gets the
+   * URLs of those it calls in its upstream variables (CHATS_URL, ...).
    */
   async startSubgraphs(extra: Record<string, string> = {}, options: StartOptions = {}): Promise<void> {
     // In waves: a subgraph that calls others (chats → users) starts once their URLs are known.
@@ -144,6 +157,8 @@ export class ProcessStack {
       upstreams[key] = url;
     }
     const actualPort = port ?? (await freePort());
+    // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test.
+    const adminPort = await freePort();
     const where = `127.0.0.1:${actualPort}`;
     return this.spawn({
       name,
@@ -151,8 +166,9 @@ export class ProcessStack {
       script: options.script ?? path.join(repoRoot, service.entry),
       nodeFlags: options.nodeFlags,
       wrapper: options.wrapper,
-      env: { ...extra, ...upstreams, [service.port.key]: String(actualPort) },
+      env: { ADMIN_PORT: String(adminPort), ...extra, ...upstreams, [service.port.key]: String(actualPort) },
       port: actualPort,
+      adminPort,
       ready: options.readyWhen === 'listening' ? `tcp:${where}` : `http-get://${where}${service.health}`,
       readyTimeoutMs: options.readyTimeoutMs,
     });
@@ -170,6 +186,7 @@ export class ProcessStack {
       name: spec.name,
       kind: spec.kind ?? spec.name,
       port: spec.port ?? 0,
+      adminPort: spec.adminPort ?? 0,
       child,
       output: [],
     };

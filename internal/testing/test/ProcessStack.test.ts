@@ -23,12 +23,15 @@ describe('ProcessStack', () => {
   });
 
   it('starts a service of the manifest from its built entry point on a free port, and stops it cleanly', async () => {
-    // presence needs nothing but Redis.
-    const proc = await stack.start('presence', 'presence');
+    // presence needs Redis to start; it calls chats (its upstream) only when someone's presence is read.
+    const proc = await stack.start('presence', 'presence', undefined, { CHATS_URL: 'http://127.0.0.1:1/graphql' });
     expect(proc.port).toBeGreaterThan(0);
     const health = await fetch(`http://127.0.0.1:${proc.port}/health`);
     expect(await health.json()).toMatchObject({ status: 'ok', service: 'presence' });
     expect(stack.url('presence')).toBe(`http://127.0.0.1:${proc.port}/graphql`);
+    // its admin server on a port of its own
+    expect(proc.adminPort).not.toBe(proc.port);
+    expect(await (await fetch(stack.adminUrl('presence'))).json()).toMatchObject({ service: 'presence' });
     expect(await stack.stop('presence')).toBe(0);
     await expect(fetch(`http://127.0.0.1:${proc.port}/health`)).rejects.toThrow();
   });
@@ -36,6 +39,7 @@ describe('ProcessStack', () => {
   it('refuses a service the manifest does not list, and one whose upstreams are not running', async () => {
     await expect(stack.start('x', 'mailer')).rejects.toThrow(/unknown service mailer/);
     await expect(stack.start('gw', 'gateway')).rejects.toThrow(/gw \(gateway\) calls USERS_URL: start the subgraphs/);
+    await expect(stack.start('p', 'presence')).rejects.toThrow(/p \(presence\) calls CHATS_URL/);
     expect(stack.processes.size).toBe(0);
   });
 

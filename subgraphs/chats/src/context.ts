@@ -1,6 +1,7 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
 import type { ChatLoaders } from './loaders/ChatLoaders';
 import type { ChatStore } from './storage/ChatStore';
+import type { ChatContacts } from './storage/ChatContacts';
 import type { EventPublisher } from './live/EventPublisher';
 import type { MembershipStore } from './storage/MembershipStore';
 import type { MessageStore } from './storage/MessageStore';
@@ -18,6 +19,8 @@ export interface ChatsStores {
   publisher: EventPublisher;
   /** Existence checks against the users subgraph. */
   users: UserDirectory;
+  /** Who shares a chat with whom (presence asks). */
+  contacts: ChatContacts;
 }
 
 /** What every chats resolver receives: the verified identity, the stores, the limits and this request's loaders. */

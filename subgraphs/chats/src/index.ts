@@ -1,5 +1,5 @@
 import { identitySignerFromConfig } from '@chatgraph/auth';
-import { loadConfigOrExit, replicaUrls } from '@chatgraph/config';
+import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
@@ -35,6 +35,7 @@ runService(
     });
     await limits.store.connected();
     await server.listen(config.CHATS_PORT, config.HOST);
+    await server.admin.listen(adminPortFor(config, config.CHATS_PORT), config.ADMIN_HOST);
     // Replays index changes that a previous process committed but did not apply before it died.
     repairer.start();
     return {

@@ -5,6 +5,7 @@ import type { IdentitySigner } from '@chatgraph/auth';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { parseId } from '@chatgraph/ids';
 import type { Logger } from '@chatgraph/logging';
+import { ChatContacts } from './storage/ChatContacts';
 import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
 import type { ChatsContext, ChatsStores } from './context';
 import { resolvers } from './resolvers';
@@ -60,6 +61,7 @@ export function createChatsStores(
     memberships: new MembershipStore(deps.db, feed),
     publisher,
     users: deps.users,
+    contacts: new ChatContacts(deps.db),
   };
 }
 

@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'graphql';
 import type Redis from 'ioredis';
-import type { Config } from '@chatgraph/config';
+import { replicaUrls, type Config } from '@chatgraph/config';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import type { Logger } from '@chatgraph/logging';
-import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
+import { createSubgraphServer, SubgraphClient, type SubgraphServer } from '@chatgraph/service';
+import DataLoader from 'dataloader';
+import { PresenceAccess, type PresenceVisibility } from './access/PresenceAccess';
 import type { PresenceContext } from './resolvers/PresenceContext';
 import { resolvers } from './resolvers/resolvers';
 import { PresenceStore, type PresenceStoreOptions } from './storage/PresenceStore';
@@ -18,6 +20,8 @@ export interface PresenceServerOptions {
   logger: Logger;
   /** Store settings beyond the config (key prefix, rate limit, retention); tests isolate themselves with these. */
   store?: Omit<PresenceStoreOptions, 'redis' | 'ttlMs'>;
+  /** Who may see whose presence. @default {@link PresenceAccess} asking the chats service at `CHATS_URL` */
+  access?: PresenceVisibility;
 }
 
 /** The presence subgraph's server (not listening yet) and the store it reads and writes. */
@@ -37,14 +41,30 @@ export function loadPresenceSchema(): string {
 export function createPresenceServer(options: PresenceServerOptions): PresenceServer {
   const { config, redis, logger } = options;
   const store = new PresenceStore({ ...options.store, redis, ttlMs: config.PRESENCE_TTL_SECONDS * 1000 });
+  const identity = identitySignerFromConfig(config);
+  const access =
+    options.access ??
+    new PresenceAccess({
+      chats: new SubgraphClient({ name: 'chats', urls: replicaUrls(config.CHATS_URL), identity, timeoutMs: 2000 }),
+      cacheMs: config.PRESENCE_ACCESS_CACHE_MS,
+      logger,
+    });
   const server = createSubgraphServer<PresenceContext>({
     name: 'presence',
     typeDefs: parse(loadPresenceSchema()),
     resolvers,
-    identity: identitySignerFromConfig(config),
+    identity,
     logger,
     introspection: config.INTROSPECTION,
-    context: (base) => ({ ...base, store, presence: store.createLoader() }),
+    context: (base) => ({
+      ...base,
+      store,
+      presence: store.createLoader(),
+      visible: new DataLoader<string, boolean>((ids) => {
+        const viewerId = base.viewerId;
+        return viewerId === null ? Promise.resolve(ids.map(() => false)) : access.visible(viewerId, ids);
+      }),
+    }),
     ready: () => store.ping(),
   });
   return Object.assign(server, { store });
@@ -56,3 +76,4 @@ export { createPresenceRedis, type PresenceRedisOptions } from './storage/create
 export { PresenceStore, PRESENCE_CHANNEL_PREFIX, type PresenceStoreOptions } from './storage/PresenceStore';
 export type { Presence, PresenceStatus } from './storage/Presence';
 export type { PresenceContext } from './resolvers/PresenceContext';
+export { PresenceAccess, type PresenceAccessOptions, type PresenceVisibility } from './access/PresenceAccess';

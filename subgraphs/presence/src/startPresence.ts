@@ -1,4 +1,4 @@
-import type { Config } from '@chatgraph/config';
+import { adminPortFor, type Config } from '@chatgraph/config';
 import type { Logger } from '@chatgraph/logging';
 import type { RunningService } from '@chatgraph/service';
 import { PresenceSweeper } from './PresenceSweeper';
@@ -30,7 +30,9 @@ export async function startPresence(config: Config, logger: Logger): Promise<Sta
   let url: string;
   try {
     url = await server.listen(config.PRESENCE_PORT, config.HOST);
+    await server.admin.listen(adminPortFor(config, config.PRESENCE_PORT), config.ADMIN_HOST);
   } catch (err) {
+    await server.close();
     redis.disconnect();
     throw err;
   }

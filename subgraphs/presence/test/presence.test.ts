@@ -167,7 +167,7 @@ describe('bad requests', () => {
 describe('presenceChanged subscription gate (canWatchPresence)', () => {
   const ids = (n: number) => Array.from({ length: n }, () => randomUserId());
 
-  it('lets any signed-in user watch 1 to 500 users', async () => {
+  it('lets a signed-in user watch 1 to 500 users they may see', async () => {
     for (const n of [1, 500]) {
       const res = await p.request(CAN_WATCH, { userIds: ids(n) }, randomUserId());
       expect(res).toMatchObject({ status: 200, data: { canWatchPresence: true } });

@@ -1,4 +1,4 @@
-import { loadConfigOrExit } from '@chatgraph/config';
+import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
 import { createUsersDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { runService } from '@chatgraph/service';
@@ -15,7 +15,9 @@ runService(
     const server = createUsersServer({ config, db, logger });
     try {
       await server.listen(config.USERS_PORT, config.HOST);
+      await server.admin.listen(adminPortFor(config, config.USERS_PORT), config.ADMIN_HOST);
     } catch (err) {
+      await server.close();
       await db.close();
       throw err;
     }

@@ -4,8 +4,11 @@ import { EventLog } from '../storage/EventLog';
 import { chatEventPayload, type ChatEventPayload } from '../payloads';
 import type { ChatView } from '../storage/records';
 import { memberView } from './access';
-import { idArg, intArg, requireViewer } from './args';
+import { idArg, idListArg, intArg, requireViewer } from './args';
 import { myChats } from './myChats';
+
+/** Most users one `sharesChatWith` call asks about (presence's largest `presenceChanged` list). */
+const MAX_CONTACT_CHECKS = 500;
 
 /** Resolvers of `Query`. */
 export const Query = {
@@ -32,6 +35,14 @@ export const Query = {
       throw badInput('afterSeq', `afterSeq ${args.afterSeq} is beyond the chat's last seq ${view.chat.lastSeq}.`);
     const events = await EventLog.since(ctx.stores.db.clientFor(chatId), chatId, args.afterSeq, limit);
     return events.map(chatEventPayload);
+  },
+
+  /** Internal (presence): those of `userIds` sharing a chat with the viewer; nobody for an anonymous viewer. */
+  async sharesChatWith(_: unknown, args: { userIds: readonly string[] }, ctx: ChatsContext): Promise<string[]> {
+    const userIds = idListArg(args.userIds, 'userIds', 0, MAX_CONTACT_CHECKS);
+    if (ctx.viewerId === null) return [];
+    const shared = await ctx.stores.contacts.sharingAChat(requireViewer(ctx.viewerId), userIds);
+    return shared.map(String);
   },
 
   async canReadChat(_: unknown, args: { chatId: string }, ctx: ChatsContext): Promise<boolean> {

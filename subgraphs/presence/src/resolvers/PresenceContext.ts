@@ -8,4 +8,6 @@ export interface PresenceContext extends BaseSubgraphContext {
   /** This request's `User.presence` loader (one Redis round trip per batch). */
   presence: DataLoader<string, Presence>;
   store: PresenceStore;
+  /** This request's answers to "may the viewer see this user's presence?" (false for everyone when anonymous). */
+  visible: DataLoader<string, boolean>;
 }

@@ -16,8 +16,13 @@ export const User = {
     return { id: reference.id };
   },
 
-  /** Batched per request: all `presence` fields of one request tick cost one Redis round trip. */
-  presence(user: UserReference, _args: unknown, context: PresenceContext): Promise<Presence> {
+  /**
+   * Null unless the viewer may see it (their own, or a user they share a chat with): no error, so a page of messages
+   * reads the same whoever wrote it. Batched per request: the access check costs at most one call to chats, and all
+   * `presence` fields of one request tick one Redis round trip.
+   */
+  async presence(user: UserReference, _args: unknown, context: PresenceContext): Promise<Presence | null> {
+    if (context.viewerId === null || !(await context.visible.load(user.id))) return null;
     return context.presence.load(user.id);
   },
 };

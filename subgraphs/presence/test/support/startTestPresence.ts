@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Config } from '@chatgraph/config';
 import { createLogger, type Logger } from '@chatgraph/logging';
 import { subgraphRequester, testConfig } from '@chatgraph/testing';
-import { createPresenceServer, type PresenceServer } from '../../src/server';
+import { createPresenceServer, type PresenceServer, type PresenceVisibility } from '../../src/server';
 import { createPresenceRedis } from '../../src/storage/createPresenceRedis';
 import type { PresenceStoreOptions } from '../../src/storage/PresenceStore';
 
@@ -29,7 +29,14 @@ export interface TestPresenceOptions {
   /** Extra environment, e.g. `{ PRESENCE_TTL_SECONDS: '1' }`. */
   env?: Record<string, string>;
   store?: Omit<PresenceStoreOptions, 'redis' | 'ttlMs' | 'keyPrefix'>;
+  /**
+   * Who may see whose presence. @default everyone sees everyone: these tests are about presence state in Redis, and
+   * the real answer comes from the chats service, which test/e2e/presenceAccess.test.ts runs for real.
+   */
+  access?: PresenceVisibility;
 }
+
+const EVERYONE_VISIBLE: PresenceVisibility = { visible: async (_viewerId, userIds) => userIds.map(() => true) };
 
 /** Resolves once `redis` is connected and ready (it does not queue commands before that). */
 export async function redisReady(redis: Redis): Promise<void> {
@@ -53,7 +60,13 @@ export async function startTestPresence(options: TestPresenceOptions = {}): Prom
   const redis = createPresenceRedis(config.REDIS_URL, logger);
   await redisReady(redis);
   const keyPrefix = `test:${randomBytes(6).toString('hex')}:presence:`;
-  const server = createPresenceServer({ config, redis, logger, store: { ...options.store, keyPrefix } });
+  const server = createPresenceServer({
+    config,
+    redis,
+    logger,
+    store: { ...options.store, keyPrefix },
+    access: options.access ?? EVERYONE_VISIBLE,
+  });
   const url = await server.listen(0);
   return {
     config,
