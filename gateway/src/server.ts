@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
-import { bearerToken, TokenError, type IdentitySigner, type TokenService } from '@chatgraph/auth';
+import { bearerToken, RevocationFeed, TokenError, type IdentitySigner, type TokenService } from '@chatgraph/auth';
 import type { Config } from '@chatgraph/config';
 import { createFormatError, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { SUBGRAPHS } from '@chatgraph/manifest';
 import { nodeHttpHandler, RequestLog } from '@chatgraph/service';
+import { RevocationList } from './auth/RevocationList';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
@@ -35,6 +36,8 @@ export interface GatewayServer {
   live: LiveSocketServer;
   supergraph: SupergraphSource;
   bus: RedisEventBus;
+  /** Ended sessions, kept in step with Redis: their access tokens are refused. */
+  revocations: RevocationList;
   /** Loads the supergraph, starts Apollo and listens; resolves with the HTTP URL of /graphql. */
   listen(port: number, host?: string): Promise<string>;
   /** Stops accepting, closes sockets (1001), drains HTTP, stops Apollo, closes Redis. Safe to call twice. */
@@ -68,6 +71,14 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     new SupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, logger });
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
   const hub = new RedisTopicHub(bus.subscriber, logger);
+  const revocations = new RevocationList({
+    reader: bus.publisher,
+    subscriber: bus.subscriber,
+    hub,
+    // The users service writes them under the same namespace as its databases (DB_NAME_PREFIX).
+    keys: RevocationFeed.keys(config.DB_NAME_PREFIX),
+    logger,
+  });
   const dataSource = (name: string, url: string | undefined) =>
     new SubgraphDataSource({
       name,
@@ -120,16 +131,18 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     plugins: [requestLog.plugin<GatewayContext>(), operationLimitsPlugin(limits)],
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
   });
-  const live = new LiveSocketServer({ engine, tokens, logger, limits, maxTokens: MAX_DOCUMENT_TOKENS });
+  const live = new LiveSocketServer({ engine, tokens, revocations, logger, limits, maxTokens: MAX_DOCUMENT_TOKENS });
 
   const context = async (req: IncomingMessage): Promise<GatewayContext> => {
     const header = req.headers.authorization;
-    if (!header) return { viewerId: null };
+    if (!header) return { viewerId: null, sessionId: null };
+    revocations.assertLoaded();
     try {
       const token = bearerToken(header);
       if (!token) throw new TokenError('malformed');
       const verified = await tokens.verify(token);
-      return { viewerId: verified.userId };
+      if (revocations.isRevoked(verified)) throw new TokenError('revoked');
+      return { viewerId: verified.userId, sessionId: verified.sessionId };
     } catch (err) {
       const gqlError: GraphQLError =
         err instanceof TokenError ? err.toGraphQLError() : userError('UNAUTHENTICATED', 'Invalid token.');
@@ -150,16 +163,26 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       return;
     }
     if (path === '/ready') {
-      const ready = started && !closing && engine.apiSchema !== undefined && bus.subscriber.status === 'ready';
+      const ready =
+        started &&
+        !closing &&
+        engine.apiSchema !== undefined &&
+        bus.subscriber.status === 'ready' &&
+        revocations.loaded;
       res
         .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: ready ? 'ready' : 'unavailable' }));
       return;
     }
     if (path === '/metrics') {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ subscriptions: engine.stats(), connections: live.connections, publish: bus.stats }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          subscriptions: engine.stats(),
+          connections: live.connections,
+          publish: bus.stats,
+          revocations: revocations.size,
+        }),
+      );
       return;
     }
     if (path === '/graphql' || path === '/') {
@@ -187,8 +210,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     live,
     supergraph,
     bus,
+    revocations,
     async listen(port, host = '127.0.0.1') {
-      await apollo.start();
+      await Promise.all([apollo.start(), revocations.start()]);
       started = true;
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -208,6 +232,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         const sweep = setInterval(() => httpServer.closeIdleConnections(), 100);
         await stopped.finally(() => clearInterval(sweep));
         if (started) await apollo.stop();
+        revocations.stop();
         hub.clear();
         await bus.close();
         agent.destroy();

@@ -4,6 +4,7 @@ import { identitySignerFromConfig } from '@chatgraph/auth';
 import { createChatsServer, createChatsStores, type MessageStore } from '@chatgraph/chats';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
+import { createFailFastRedis } from '@chatgraph/pubsub';
 import { subgraphRequester } from '@chatgraph/testing';
 import { createUsersServer } from '@chatgraph/users';
 import type { BenchStack } from '../BenchStack';
@@ -194,7 +195,13 @@ export async function dataLayer(
   // Shards touched: the real subgraph code in this process, on the same databases, over HTTP like the gateway.
   const identity = identitySignerFromConfig(stack.config);
   const chatsServer = createChatsServer({ db, bus: { publish: async () => true }, identity, logger: silent });
-  const usersServer = createUsersServer({ config: stack.config, db: stack.dbs.users, logger: silent });
+  const usersRedis = createFailFastRedis(stack.config.REDIS_URL, silent, { name: 'bench-users' });
+  const usersServer = createUsersServer({
+    config: stack.config,
+    db: stack.dbs.users,
+    redis: usersRedis,
+    logger: silent,
+  });
   const chatsUrl = await chatsServer.server.listen(0);
   const usersUrl = await usersServer.listen(0);
   const shards: ShardTouch[] = [];
@@ -281,6 +288,7 @@ export async function dataLayer(
   } finally {
     await chatsServer.server.close();
     await usersServer.close();
+    usersRedis.disconnect();
   }
   return { chatsShards: db.size, usersShards: stack.dbs.users.size, send, ratios, shards };
 }

@@ -2,12 +2,14 @@ import http from 'node:http';
 import https from 'node:https';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { IDENTITY_HEADER, type IdentitySigner } from '@chatgraph/auth';
+import { IDENTITY_HEADER, SESSION_HEADER, type IdentitySigner } from '@chatgraph/auth';
 
 /** What the gateway knows about the request it forwards. */
 export interface GatewayContext extends Record<string, unknown> {
   /** The verified user, or null for an anonymous request (signUp, logIn). */
   viewerId: string | null;
+  /** The session of the request's access token (forwarded for `logOut`), or null. */
+  sessionId?: string | null;
 }
 
 /** Options of {@link SubgraphDataSource}. */
@@ -48,7 +50,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const { query, variables, operationName } = options.request;
     const body = JSON.stringify({ query, variables, operationName });
     try {
-      const { status, text } = await this.post(body, this.options.identity.sign({ userId: viewerId }));
+      const sessionId = typeof options.context?.sessionId === 'string' ? options.context.sessionId : undefined;
+      const { status, text } = await this.post(body, this.options.identity.sign({ userId: viewerId }), sessionId);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -75,7 +78,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     };
   }
 
-  private post(body: string, identity: string): Promise<{ status: number; text: string }> {
+  private post(body: string, identity: string, sessionId?: string): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = this.transport.request(
         this.url,
@@ -87,6 +90,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
             accept: 'application/json',
             'content-length': Buffer.byteLength(body),
             [IDENTITY_HEADER]: identity,
+            ...(sessionId ? { [SESSION_HEADER]: sessionId } : {}),
           },
           timeout: this.timeoutMs,
         },

@@ -38,7 +38,7 @@ export async function graphqlRequest<TData = Record<string, any>>(
 
 /**
  * Calls a subgraph directly the way the gateway does: with a signed identity header for `viewerId` (null for an
- * anonymous request), signed with the config's `GATEWAY_IDENTITY_SECRET`.
+ * anonymous request), signed with the config's `GATEWAY_IDENTITY_SECRET`, and `headers` besides (e.g. the session).
  */
 export function subgraphRequester(config: Pick<Config, 'GATEWAY_IDENTITY_SECRET'>, url: string) {
   const signer = new IdentitySigner({ secret: config.GATEWAY_IDENTITY_SECRET });
@@ -46,6 +46,10 @@ export function subgraphRequester(config: Pick<Config, 'GATEWAY_IDENTITY_SECRET'
     query: string,
     variables: Record<string, unknown> = {},
     viewerId: string | null = null,
+    headers: Record<string, string> = {},
   ) =>
-    graphqlRequest<TData>(url, query, { variables, headers: { [IDENTITY_HEADER]: signer.sign({ userId: viewerId }) } });
+    graphqlRequest<TData>(url, query, {
+      variables,
+      headers: { ...headers, [IDENTITY_HEADER]: signer.sign({ userId: viewerId }) },
+    });
 }

@@ -1,12 +1,17 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
-import type { TokenService } from '@chatgraph/auth';
 import type { UsersStorage } from './storage/UsersStorage';
 import type { PasswordHasher } from './security/PasswordHasher';
+import type { Sessions } from './sessions/Sessions';
 
 /** What the users resolvers receive: the verified identity plus this request's storage (with its DataLoaders). */
 export interface UsersContext extends BaseSubgraphContext {
   /** Storage for this request only: its DataLoaders cache and batch within the request. */
   users: UsersStorage;
   passwords: PasswordHasher;
-  tokens: TokenService;
+  sessions: Sessions;
+  /**
+   * The session of the request's access token, as the gateway forwards it (`SESSION_HEADER`); null without one. Only
+   * meaningful with `viewerId`, and only ever used on the viewer's own sessions.
+   */
+  sessionId: bigint | null;
 }

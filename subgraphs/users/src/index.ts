@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '@chatgraph/config';
 import { createUsersDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
+import { createFailFastRedis } from '@chatgraph/pubsub';
 import { runService } from '@chatgraph/service';
 import { createUsersServer } from './server';
 
@@ -12,17 +13,21 @@ runService(
   logger,
   async () => {
     const db = createUsersDatabase(config);
-    const server = createUsersServer({ config, db, logger });
+    // Only logging out and deleting an account need Redis (to tell the gateways); signing in works without it.
+    const redis = createFailFastRedis(config.REDIS_URL, logger, { name: 'users' });
+    const server = createUsersServer({ config, db, redis, logger });
     try {
       await server.listen(config.USERS_PORT, config.HOST);
     } catch (err) {
+      redis.disconnect();
       await db.close();
       throw err;
     }
     return {
-      // Stop taking requests and let in-flight ones finish before the database pools go away.
+      // Stop taking requests and let in-flight ones finish before the database pools and Redis go away.
       async close() {
         await server.close();
+        await redis.quit().catch(() => redis.disconnect());
         await db.close();
       },
     };
