@@ -26,6 +26,12 @@ export interface HttpExecutorOptions {
   url: string;
   getToken: TokenGetter;
   fetch: FetchLike;
+  /**
+   * Called when the gateway refused the token that was sent (HTTP 401, `UNAUTHENTICATED`): resolves true when there
+   * is a new token to try, and the request is sent once more with it. Nothing ran on the server for a refused token,
+   * so resending is safe for any operation. Absent: a refused token is the caller's to handle.
+   */
+  renew?: (rejected: string) => Promise<boolean>;
 }
 
 function isResultShape(value: unknown): value is GraphQLResult<unknown> {
@@ -51,8 +57,21 @@ export class HttpExecutor {
     variables: TVariables,
     signal?: AbortSignal,
   ): Promise<HttpResponse<TData>> {
-    const { query, operationName } = printDocument(document);
     const token = await this.options.getToken();
+    const response = await this.send(document, variables, token, signal);
+    const { renew } = this.options;
+    if (token && renew && refusedToken(response) && (await renew(token)))
+      return this.send(document, variables, await this.options.getToken(), signal);
+    return response;
+  }
+
+  private async send<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    token: string | null | undefined,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse<TData>> {
+    const { query, operationName } = printDocument(document);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/graphql-response+json, application/json',
@@ -80,6 +99,11 @@ export class HttpExecutor {
     if (!isResultShape(body)) throw noGraphQLBody(this.options.url, response.status);
     return { status: response.status, result: body as GraphQLResult<TData> };
   }
+}
+
+/** The gateway refused the request's token before running anything. */
+function refusedToken(response: HttpResponse<unknown>): boolean {
+  return response.status === 401 && response.result.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';
 }
 
 function noGraphQLBody(url: string, status: number, cause?: unknown): ChatGraphError {
