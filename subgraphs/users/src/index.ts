@@ -3,6 +3,7 @@ import { createUsersDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { createFailFastRedis } from '@chatgraph/pubsub';
 import { runService } from '@chatgraph/service';
+import { SessionSweeper } from './jobs/SessionSweeper';
 import { createUsersServer } from './server';
 
 const config = loadConfigOrExit();
@@ -23,9 +24,13 @@ runService(
       await db.close();
       throw err;
     }
+    // Deletes sessions a day after they expired, so the tables hold about REFRESH_TTL_DAYS of sign-ins.
+    const sweeper = new SessionSweeper({ db, logger });
+    sweeper.start();
     return {
       // Stop taking requests and let in-flight ones finish before the database pools and Redis go away.
       async close() {
+        await sweeper.stop();
         await server.close();
         await redis.quit().catch(() => redis.disconnect());
         await db.close();

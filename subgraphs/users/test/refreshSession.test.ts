@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { decomposeId } from '@chatgraph/ids';
+import { createLogger } from '@chatgraph/logging';
+import { SessionSweeper } from '../src/jobs/SessionSweeper';
 import { LOG_IN, SIGN_UP, startUsers, type AuthData, type StartedUsers } from './startUsers';
 import { REFRESH, sessionOf, watchRevocations, type RevocationWatch } from './support/sessions';
 
@@ -146,6 +148,26 @@ describe('users subgraph: sessions and refresh tokens', () => {
     }
     offset = 30 * DAY + 1000;
     expect(reasonOf(await refresh(token))).toEqual(['UNAUTHENTICATED', 'session_expired']);
+  });
+
+  it('the sweeper deletes a session, with its refresh token hashes, a day after its absolute expiry', async () => {
+    const old = await signUp();
+    const { sessionId } = await sessionOf(users, old.token);
+    await refresh(old.refreshToken); // a second generation, so there is history to delete too
+    const id = BigInt(sessionId);
+    const client = users.dbs.users.clientFor(id);
+    const rows = async () => ({
+      sessions: await client.session.count({ where: { id } }),
+      tokens: await client.sessionRefreshToken.count({ where: { sessionId: id } }),
+    });
+    const sweepAt = (ms: number) =>
+      new SessionSweeper({ db: users.dbs.users, logger: createLogger('sweeper', 'silent'), now: () => ms }).runOnce();
+
+    await sweepAt(Date.now() + 30 * DAY + DAY - 60_000);
+    expect(await rows()).toEqual({ sessions: 1, tokens: 2 });
+    await sweepAt(Date.now() + 30 * DAY + DAY + 60_000);
+    expect(await rows()).toEqual({ sessions: 0, tokens: 0 });
+    expect(reasonOf(await refresh(old.refreshToken))).toEqual(['UNAUTHENTICATED', 'refresh_token_invalid']);
   });
 
   it('refuses what is not a refresh token of a live session, without ending any session', async () => {

@@ -2,7 +2,7 @@
 -- logical shard, so a session id, and the refresh token that starts with it, names its shard). Refresh tokens rotate:
 -- each refresh issues the next generation and retires the one presented. Only SHA-256 hashes of refresh tokens are
 -- stored; a retired token is kept (as a hash) so that presenting it again is recognised as reuse, which revokes the
--- session. Rows go away with their session.
+-- session. Rows go away with their session, which is deleted a day after its absolute expiry.
 CREATE TABLE sessions (
   id             bigint PRIMARY KEY,
   user_id        bigint NOT NULL,
@@ -18,6 +18,8 @@ CREATE TABLE sessions (
 );
 
 CREATE INDEX sessions_user_id_idx ON sessions (user_id);
+-- The sweeper deletes sessions a day after their absolute expiry (every session has ended by then).
+CREATE INDEX sessions_expires_at_idx ON sessions (expires_at);
 
 CREATE TABLE session_refresh_tokens (
   session_id bigint NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,

@@ -44,8 +44,6 @@ interface LockedSession {
 
 // Interactive transactions wait this long for a pooled connection, and may run this long, before giving up.
 const TX_OPTIONS = { maxWait: 5_000, timeout: 10_000 } as const;
-// Revoked sessions are deleted (at the user's next sign-in) after this long; expired ones at once.
-const KEEP_REVOKED_MS = 24 * 3600_000;
 
 /**
  * Every SQL statement about sessions. A session lives on its user's shard (its id is made there), and its refresh
@@ -58,10 +56,7 @@ export class SessionStore {
     private readonly now: () => number,
   ) {}
 
-  /**
-   * Starts a session for a user with its first refresh token; null when the user does not exist or was deleted. Also
-   * deletes the user's expired sessions and those revoked more than a day ago, so sessions do not pile up.
-   */
+  /** Starts a session for a user with its first refresh token; null when the user does not exist or was deleted. */
   async create(userId: bigint): Promise<IssuedSession | null> {
     const now = this.now();
     return this.db.clientFor(userId).$transaction(async (tx) => {
@@ -70,16 +65,6 @@ export class SessionStore {
       const [user] = await tx.$queryRaw<Array<{ deleted: boolean }>>`
         SELECT deleted_at IS NOT NULL AS deleted FROM users WHERE id = ${userId} FOR SHARE`;
       if (!user || user.deleted) return null;
-      await tx.session.deleteMany({
-        where: {
-          userId,
-          OR: [
-            { expiresAt: { lte: new Date(now) } },
-            { lastUsedAt: { lte: new Date(now - this.policy.idleMs) } },
-            { revokedAt: { lte: new Date(now - KEEP_REVOKED_MS) } },
-          ],
-        },
-      });
       const [row] = await tx.$queryRaw<Array<{ id: bigint }>>`
         SELECT chatgraph_next_id(${logicalShardOf(userId)}::int) AS id`;
       const sessionId = row!.id;
