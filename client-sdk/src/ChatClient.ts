@@ -1,3 +1,4 @@
+// One typed method per operation of the public API, each a few lines: the file is long because the API is.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { BackoffOptions } from './backoff.ts';
 import { ChatGraphError } from './ChatGraphError.ts';
@@ -11,17 +12,21 @@ import {
   ChatMessagesDocument,
   CreateDirectChatDocument,
   CreateGroupChatDocument,
+  DeleteAccountDocument,
   DeleteMessageDocument,
   EditMessageDocument,
   GoOfflineDocument,
   HeartbeatDocument,
   LeaveChatDocument,
   LogInDocument,
+  LogOutDocument,
+  LogOutEverywhereDocument,
   MarkReadDocument,
   MeDocument,
   MyChatActivityDocument,
   MyChatsDocument,
   PresenceChangedDocument,
+  RefreshSessionDocument,
   RemoveMemberDocument,
   RenameChatDocument,
   SendMessageDocument,
@@ -38,6 +43,7 @@ import {
   type ChatQueryVariables,
   type CreateDirectChatMutationVariables,
   type CreateGroupChatMutationVariables,
+  type DeleteAccountMutationVariables,
   type DeleteMessageMutationVariables,
   type EditMessageMutationVariables,
   type HeartbeatMutationVariables,
@@ -46,6 +52,7 @@ import {
   type MarkReadMutationVariables,
   type MyChatsQueryVariables,
   type PresenceChangedSubscriptionVariables,
+  type RefreshSessionMutationVariables,
   type RemoveMemberMutationVariables,
   type RenameChatMutationVariables,
   type SendMessageMutationVariables,
@@ -62,6 +69,7 @@ import { LiveConnection } from './LiveConnection.ts';
 import { liveOperation, LiveStream, type LiveHandlers, type LiveStreamOptions } from './LiveStream.ts';
 import { newClientMessageId } from './newClientMessageId.ts';
 import { retryTransient, type RetryOptions } from './retryTransient.ts';
+import { SessionManager, type Session, type SessionOptions } from './SessionManager.ts';
 import { TypingThrottle, type TypingThrottleOptions } from './TypingThrottle.ts';
 import type {
   AuthPayload,
@@ -85,11 +93,18 @@ export interface ChatClientOptions {
   /** The gateway's WebSocket URL. @default `url` with `http` replaced by `ws` */
   wsUrl?: string;
   /**
-   * Returns the access token to send (or null when signed out). Called for every HTTP request and for every new
-   * WebSocket, so a token that was refreshed is picked up; when the gateway closes the socket because the token
-   * expired, it is called again and the streams resume on the new socket.
+   * For apps that manage tokens themselves: returns the access token to send (or null when signed out). Called for
+   * every HTTP request and for every new WebSocket, so a token that was refreshed is picked up; when the gateway closes
+   * the socket because the token expired, it is called again and the streams resume on the new socket. Give either
+   * this or `session`; with neither the client is signed out (only `signUp`, `logIn` and public lookups work).
    */
-  getToken: TokenGetter;
+  getToken?: TokenGetter;
+  /**
+   * Lets the client manage the session: `signUp` and `logIn` start it, the access token is refreshed shortly before it
+   * expires and once more when the server refuses it, live streams resume after a refresh, and `logOut` ends it.
+   * Persist the refresh token through `onSession` to stay signed in across restarts.
+   */
+  session?: SessionOptions;
   /** @default globalThis.fetch */
   fetch?: FetchLike;
   /** A WebSocket class when there is no global one (Node 20: `import WebSocket from 'ws'`). @default globalThis.WebSocket */
@@ -143,6 +158,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 /** The chatgraph client; see {@link createChatClient}. */
 export class ChatClient {
   private readonly http: HttpExecutor;
+  /** Requests sent without a token whatever the session (signUp, logIn, refreshSession). */
+  private readonly anonymous: HttpExecutor;
+  private readonly sessions: SessionManager | undefined;
   private readonly live: LiveConnection;
   private readonly streams = new Set<{ close(): void }>();
   private readonly throttles = new Map<string, TypingThrottle>();
@@ -150,16 +168,35 @@ export class ChatClient {
   private closed = false;
 
   constructor(private readonly options: ChatClientOptions) {
+    if (options.getToken && options.session)
+      throw new TypeError('Give createChatClient either getToken (tokens managed by the app) or session, not both.');
     const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
+    this.anonymous = new HttpExecutor({
+      url: options.url,
+      getToken: () => null,
+      fetch: fetchImpl,
+      persistedDocuments: options.persistedDocuments,
+    });
+    const sessions = options.session
+      ? new SessionManager(
+          (refreshToken) => this.field(RefreshSessionDocument, { refreshToken }, 'refreshSession', this.anonymous),
+          options.session,
+        )
+      : undefined;
+    this.sessions = sessions;
+    const getToken: TokenGetter = sessions ? () => sessions.getToken() : (options.getToken ?? (() => null));
+    const renew = sessions && ((rejected: string) => sessions.renew(rejected));
     this.http = new HttpExecutor({
       url: options.url,
-      getToken: options.getToken,
+      getToken,
       fetch: fetchImpl,
+      renew,
       persistedDocuments: options.persistedDocuments,
     });
     this.live = new LiveConnection({
       url: options.wsUrl ?? options.url.replace(/^http/, 'ws'),
-      getToken: options.getToken,
+      getToken,
+      renew,
       webSocketImpl: options.webSocketImpl,
       keepAliveMs: options.keepAliveMs,
       pongTimeoutMs: options.pongTimeoutMs,
@@ -205,14 +242,53 @@ export class ChatClient {
 
   // ---- users ---------------------------------------------------------------------------------------------------
 
-  /** Creates an account and signs it in (no token needed). */
-  signUp(variables: SignUpMutationVariables): Promise<AuthPayload> {
-    return this.field(SignUpDocument, variables, 'signUp');
+  /** Creates an account and signs it in (sent without a token; with `session`, the client is signed in after). */
+  async signUp(variables: SignUpMutationVariables): Promise<AuthPayload> {
+    return this.started(await this.field(SignUpDocument, variables, 'signUp', this.anonymous));
   }
 
-  /** Signs in (no token needed). */
-  logIn(variables: LogInMutationVariables): Promise<AuthPayload> {
-    return this.field(LogInDocument, variables, 'logIn');
+  /** Signs in (sent without a token; with `session`, the client is signed in after). */
+  async logIn(variables: LogInMutationVariables): Promise<AuthPayload> {
+    return this.started(await this.field(LogInDocument, variables, 'logIn', this.anonymous));
+  }
+
+  /** With `session`: the current session (null while signed out, and before a stored refresh token was first used). */
+  get session(): Session | null {
+    return this.sessions?.current ?? null;
+  }
+
+  /** With `session`: true while signed in (the client holds a refresh token). */
+  get signedIn(): boolean {
+    return this.sessions?.signedIn ?? false;
+  }
+
+  /**
+   * Exchanges a refresh token for new tokens (the one given stops working). With `session` and no argument, refreshes
+   * the client's own session (the client does so by itself when needed).
+   */
+  async refreshSession(variables?: RefreshSessionMutationVariables): Promise<Session> {
+    if (!variables) {
+      if (!this.sessions) throw new TypeError('refreshSession() needs a refreshToken unless the client has `session`.');
+      return this.sessions.refreshSession();
+    }
+    return this.started(await this.field(RefreshSessionDocument, variables, 'refreshSession', this.anonymous));
+  }
+
+  /** Ends this session on the server (its tokens stop working on every gateway); with `session`, also here. */
+  logOut(): Promise<boolean> {
+    return this.ending(() => this.field(LogOutDocument, {}, 'logOut'));
+  }
+
+  /** Ends every session of the viewer, on every device; with `session`, this client is signed out too. */
+  logOutEverywhere(): Promise<boolean> {
+    return this.ending(() => this.field(LogOutEverywhereDocument, {}, 'logOutEverywhere'));
+  }
+
+  /** Deletes the viewer's account (INVALID_CREDENTIALS for a wrong password) and ends every session. */
+  async deleteAccount(variables: DeleteAccountMutationVariables): Promise<boolean> {
+    const deleted = await this.field(DeleteAccountDocument, variables, 'deleteAccount');
+    this.sessions?.end();
+    return deleted;
   }
 
   /** Changes the viewer's display name. */
@@ -466,14 +542,36 @@ export class ChatClient {
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
     key: K,
+    http = this.http,
   ): Promise<TData[K]> {
-    const { status, result } = await this.http.execute(document, variables);
+    const { status, result } = await http.execute(document, variables);
     const value = result.data?.[key];
     if (value === undefined || (value === null && result.errors?.length)) {
       if (result.errors?.length) throw ChatGraphError.fromGraphQLErrors(result.errors, status);
       throw new ChatGraphError('BAD_RESPONSE', `The response has no ${String(key)}.`, { status });
     }
     return value;
+  }
+
+  /** With `session`, makes a session the server just issued the client's own. */
+  private started(session: Session): Session {
+    this.sessions?.adopt(session);
+    return session;
+  }
+
+  /**
+   * Logs out on the server, then here. A session the server no longer accepts (UNAUTHENTICATED) has ended already:
+   * that is a success. Other failures (the network) leave the session as it was, so the app can try again.
+   */
+  private async ending(call: () => Promise<boolean>): Promise<boolean> {
+    if (!this.sessions) return call();
+    try {
+      await call();
+    } catch (err) {
+      if (!(err instanceof ChatGraphError) || err.code !== 'UNAUTHENTICATED') throw err;
+    }
+    this.sessions.end();
+    return true;
   }
 
   private stream<T>(

@@ -28,6 +28,12 @@ export interface HttpExecutorOptions {
   fetch: FetchLike;
   /** Send a document's hash instead of its text (see {@link ChatClientOptions.persistedDocuments}). @default false */
   persistedDocuments?: boolean;
+  /**
+   * Called when the gateway refused the token that was sent (HTTP 401, `UNAUTHENTICATED`): resolves true when there
+   * is a new token to try, and the request is sent once more with it. Nothing ran on the server for a refused token,
+   * so resending is safe for any operation. Absent: a refused token is the caller's to handle.
+   */
+  renew?: (rejected: string) => Promise<boolean>;
 }
 
 function isResultShape(value: unknown): value is GraphQLResult<unknown> {
@@ -53,19 +59,37 @@ export class HttpExecutor {
     variables: TVariables,
     signal?: AbortSignal,
   ): Promise<HttpResponse<TData>> {
+    const token = await this.options.getToken();
+    const response = await this.send(document, variables, token, signal);
+    const { renew } = this.options;
+    if (token && renew && refusedToken(response) && (await renew(token)))
+      return this.send(document, variables, await this.options.getToken(), signal);
+    return response;
+  }
+
+  /** One request with `token`: by hash first when persisted documents are on (the full document if unknown). */
+  private async send<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    token: string | null | undefined,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse<TData>> {
     const { query, operationName } = printDocument(document);
     if (this.options.persistedDocuments) {
       const extensions = persistedQueryExtension(await documentHash(document));
-      const byHash = await this.post<TData>({ variables, operationName, extensions }, signal);
+      const byHash = await this.post<TData>({ variables, operationName, extensions }, token, signal);
       // A gateway that does not know the hash (not in its manifest) is sent the document once, with its hash.
       if (byHash.result.errors?.[0]?.extensions?.code !== 'PERSISTED_QUERY_NOT_FOUND') return byHash;
-      return this.post<TData>({ query, variables, operationName, extensions }, signal);
+      return this.post<TData>({ query, variables, operationName, extensions }, token, signal);
     }
-    return this.post<TData>({ query, variables, operationName }, signal);
+    return this.post<TData>({ query, variables, operationName }, token, signal);
   }
 
-  private async post<TData>(payload: Record<string, unknown>, signal?: AbortSignal): Promise<HttpResponse<TData>> {
-    const token = await this.options.getToken();
+  private async post<TData>(
+    payload: Record<string, unknown>,
+    token: string | null | undefined,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse<TData>> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/graphql-response+json, application/json',
@@ -93,6 +117,11 @@ export class HttpExecutor {
     if (!isResultShape(body)) throw noGraphQLBody(this.options.url, response.status);
     return { status: response.status, result: body as GraphQLResult<TData> };
   }
+}
+
+/** The gateway refused the request's token before running anything. */
+function refusedToken(response: HttpResponse<unknown>): boolean {
+  return response.status === 401 && response.result.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';
 }
 
 function noGraphQLBody(url: string, status: number, cause?: unknown): ChatGraphError {

@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient, type Client } from 'graphql-ws/client';
-import { classifyLiveError, LiveCloseCode, type LiveFailure } from './classifyLiveError.ts';
+import { classifyLiveError, closeAction, LiveCloseCode, type LiveFailure } from './classifyLiveError.ts';
 import type { GraphQLResult, TokenGetter } from './HttpExecutor.ts';
 import { documentHash, persistedQueryExtension, printDocument } from './printDocument.ts';
 
@@ -37,6 +37,11 @@ export interface LiveConnectionOptions {
   /** The gateway's WebSocket URL (`ws://` or `wss://` ... `/graphql`). */
   url: string;
   getToken: TokenGetter;
+  /**
+   * Called before the next socket when the gateway refused or revoked the token of the last one (close 4401 or 4410):
+   * gets a new token (see `SessionManager.renew`). Absent: the next socket just asks `getToken()` again.
+   */
+  renew?: (rejected: string) => Promise<boolean>;
   /** A WebSocket class, e.g. `ws`'s default export in Node 20; the global `WebSocket` by default. */
   webSocketImpl?: unknown;
   /** Ping the server after this long without a pong. @default 10000 */
@@ -58,6 +63,10 @@ export class LiveConnection implements LiveTransport {
   private acknowledged = false;
   private lastCloseAcknowledged = false;
   private refusals = 0;
+  /** The token the current socket was opened with. */
+  private socketToken: string | null = null;
+  /** A token the gateway refused or revoked, to renew before the next socket. */
+  private rejectedToken: string | null = null;
   private pongTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly connectedListeners = new Set<() => void>();
   private disposed = false;
@@ -120,7 +129,11 @@ export class LiveConnection implements LiveTransport {
   }
 
   classify(err: unknown): LiveFailure {
-    return classifyLiveError(err, { wasAcknowledged: this.lastCloseAcknowledged, consecutiveRefusals: this.refusals });
+    return classifyLiveError(err, {
+      wasAcknowledged: this.lastCloseAcknowledged,
+      consecutiveRefusals: this.refusals,
+      renewsTokens: this.options.renew !== undefined,
+    });
   }
 
   /** Closes the socket (streams on it end); the connection cannot be used again. */
@@ -135,7 +148,7 @@ export class LiveConnection implements LiveTransport {
   private ensureClient(): Client {
     if (this.client) return this.client;
     this.assertAvailable();
-    const { getToken } = this.options;
+    const { getToken, renew } = this.options;
     const keepAlive = this.options.keepAliveMs ?? 10_000;
     const pongTimeout = this.options.pongTimeoutMs ?? 5000;
     const client = createClient({
@@ -145,7 +158,14 @@ export class LiveConnection implements LiveTransport {
       retryAttempts: 0,
       keepAlive,
       connectionParams: async () => {
-        const token = await getToken();
+        // A failure here (the session ended, or a refresh could not be made) ends the connection attempt with that
+        // error, which the streams judge like any other (UNAUTHENTICATED ends them, a transient error is retried).
+        if (this.rejectedToken !== null && renew) {
+          await renew(this.rejectedToken);
+          this.rejectedToken = null;
+        }
+        const token = (await getToken()) ?? null;
+        this.socketToken = token;
         return token ? { authorization: `Bearer ${token}` } : {};
       },
       on: {
@@ -168,8 +188,9 @@ export class LiveConnection implements LiveTransport {
         closed: (event) => {
           clearTimeout(this.pongTimer);
           this.lastCloseAcknowledged = this.acknowledged;
-          if (!this.acknowledged && (event as { code?: unknown } | null)?.code === LiveCloseCode.Unauthorized)
-            this.refusals++;
+          const code = (event as { code?: unknown } | null)?.code;
+          if (!this.acknowledged && code === LiveCloseCode.Unauthorized) this.refusals++;
+          if (typeof code === 'number' && closeAction(code) === 'reauthenticate') this.rejectedToken = this.socketToken;
           this.acknowledged = false;
         },
       },

@@ -14,6 +14,8 @@ export interface LiveFailureContext {
   wasAcknowledged: boolean;
   /** Sockets refused at `connection_init` in a row (their tokens were rejected before any was accepted). */
   consecutiveRefusals: number;
+  /** True when the connection renews a refused token before reconnecting (a client managing its session). */
+  renewsTokens?: boolean;
 }
 
 /** Close codes of the chatgraph gateway by name (numbers from the generated protocol; see docs/errors.md). */
@@ -25,7 +27,7 @@ export const LiveCloseCode = Object.fromEntries(
 const MAX_TOKEN_REFUSALS = 2;
 
 /** What the protocol says about a close code; a code it does not list (a dropped network) is reconnected. */
-function closeAction(code: number): LiveAction {
+export function closeAction(code: number): LiveAction {
   for (const spec of Object.values(LIVE_CLOSE_CODES)) if (spec.code === code) return spec.live;
   return 'resubscribe';
 }
@@ -53,8 +55,10 @@ function isGraphQLErrorList(value: unknown): value is GraphQLErrorPayload[] {
  * The server's protocol table (generated from its error registry) says what each code and close code means:
  * - codes and close codes whose action is `resubscribe` (`SLOW_CONSUMER`, `SUBSCRIPTION_RESTART`,
  *   `SERVICE_UNAVAILABLE`, close 1001...) and dropped sockets: resubscribe after backoff;
- * - close 4401 `Token expired` on an accepted socket: resubscribe at once (a new socket asks `getToken()` again); a
- *   token refused at connect is retried with a fresh one a couple of times, then `UNAUTHENTICATED`;
+ * - close 4401 `Token expired` or 4410 (session revoked) on an accepted socket: resubscribe at once (a new socket asks
+ *   `getToken()` again, after renewing the token when the client manages its session); a token refused at connect is
+ *   retried with a fresh one a couple of times, then `UNAUTHENTICATED` (an invalid or revoked one at once, unless the
+ *   client renews tokens);
  * - codes whose action is `end` (`FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`, `LIMIT_EXCEEDED`...): give up with it.
  */
 export function classifyLiveError(err: unknown, context: LiveFailureContext): LiveFailure {
@@ -67,7 +71,9 @@ export function classifyLiveError(err: unknown, context: LiveFailureContext): Li
       const error = new ChatGraphError('UNAUTHENTICATED', `The live connection was refused: ${reason}.`, {
         cause: err,
       });
-      if (reason !== TOKEN_EXPIRED_REASON) return { action: 'fatal', error };
+      const renewable =
+        reason === TOKEN_EXPIRED_REASON || err.code === LIVE_CLOSE_CODES.SessionRevoked.code || context.renewsTokens;
+      if (!renewable) return { action: 'fatal', error };
       if (context.wasAcknowledged) return { action: 'retry', delay: 'now', error };
       return context.consecutiveRefusals <= MAX_TOKEN_REFUSALS
         ? { action: 'retry', delay: 'backoff', error }

@@ -1,7 +1,8 @@
 /**
  * @chatgraph/sdk: a typed client for the chatgraph API.
  *
- * - `createChatClient({ url, getToken })`: a typed method per operation; `sendMessage` is idempotent and retried;
+ * - `createChatClient({ url, session })`: a typed method per operation; sessions refreshed by themselves (or bring your
+ *   own tokens with `getToken`); `sendMessage` is idempotent and retried;
  * - `client.chat(id).events()`: live chat events, exactly once and in order across reconnects;
  * - presence and typing helpers, and `ChatGraphError` with the server's `extensions.code`;
  * - the generated `TypedDocumentNode`s and types, for Apollo Client, urql or any GraphQL client.
@@ -9,6 +10,8 @@
 export { createChatClient, ChatClient } from './ChatClient.ts';
 export type { ChatClientOptions, ChatEventsOptions, LiveOptions, SendMessageInput } from './ChatClient.ts';
 export { ChatHandle } from './ChatHandle.ts';
+export { SessionManager } from './SessionManager.ts';
+export type { Session, SessionOptions, RefreshCall } from './SessionManager.ts';
 export type { ChatStreamOptions, HistoryPage } from './ChatHandle.ts';
 export { ChatGraphError, CHATGRAPH_ERROR_CODES, isChatGraphError } from './ChatGraphError.ts';
 export type { ChatGraphErrorCode, ChatGraphErrorOptions, GraphQLErrorPayload } from './ChatGraphError.ts';
@@ -24,7 +27,7 @@ export type {
 export { LiveEventIterable } from './LiveEventIterable.ts';
 export { LiveConnection } from './LiveConnection.ts';
 export type { LiveTransport, LiveSink, LiveConnectionOptions } from './LiveConnection.ts';
-export { classifyLiveError, LiveCloseCode } from './classifyLiveError.ts';
+export { classifyLiveError, closeAction, LiveCloseCode } from './classifyLiveError.ts';
 export type { LiveFailure, LiveFailureContext } from './classifyLiveError.ts';
 export { SeqCursor } from './SeqCursor.ts';
 export type { SeqVerdict } from './SeqCursor.ts';

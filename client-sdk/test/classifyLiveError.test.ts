@@ -1,7 +1,7 @@
-import { classifyLiveError } from '../src/classifyLiveError.ts';
+import { classifyLiveError, type LiveFailureContext } from '../src/classifyLiveError.ts';
 import { ChatGraphError } from '../src/ChatGraphError.ts';
 
-const accepted = { wasAcknowledged: true, consecutiveRefusals: 0 };
+const accepted: LiveFailureContext = { wasAcknowledged: true, consecutiveRefusals: 0 };
 const summary = (err: unknown, context = accepted) => {
   const f = classifyLiveError(err, context);
   return f.action === 'retry' ? `retry ${f.delay} ${f.error.code}` : `fatal ${f.error.code}`;
@@ -58,6 +58,20 @@ describe('classifyLiveError', () => {
     expect(refused(1)).toBe('retry backoff UNAUTHENTICATED');
     expect(refused(2)).toBe('retry backoff UNAUTHENTICATED');
     expect(refused(3)).toBe('fatal UNAUTHENTICATED');
+  });
+
+  it('reconnects at once when the session was revoked while connected (4410): the next socket renews the token', () => {
+    expect(summary({ code: 4410, reason: 'Session revoked' })).toBe('retry now UNAUTHENTICATED');
+  });
+
+  it('retries a refused token a couple of times when the client renews tokens itself (a session), then gives up', () => {
+    const renewing = (n: number) =>
+      summary(
+        { code: 4401, reason: 'Unauthorized: revoked token' },
+        { wasAcknowledged: false, consecutiveRefusals: n, renewsTokens: true },
+      );
+    expect(renewing(1)).toBe('retry backoff UNAUTHENTICATED');
+    expect(renewing(3)).toBe('fatal UNAUTHENTICATED');
   });
 
   it('gives up at once on an invalid token and on protocol errors', () => {

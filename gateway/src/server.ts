@@ -6,6 +6,7 @@ import type { GraphQLError } from 'graphql';
 import {
   bearerToken,
   identitySignerFromConfig,
+  RevocationFeed,
   TokenError,
   tokenServiceFromConfig,
   type IdentitySigner,
@@ -19,6 +20,7 @@ import { SUBGRAPHS } from '@chatgraph/manifest';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { createAdminServer, nodeHttpHandler, RequestLog, runService, type AdminServer } from '@chatgraph/service';
 import { ClientAddresses } from './auth/ClientAddresses';
+import { RevocationList } from './auth/RevocationList';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
 import { ConnectionLimits } from './limits/ConnectionLimits';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
@@ -53,6 +55,8 @@ export interface GatewayServer {
   bus: RedisEventBus;
   /** The admin server (/health, /ready, /metrics); its entry point makes it listen on `ADMIN_PORT`. */
   admin: AdminServer;
+  /** Ended sessions, kept in step with Redis: their access tokens are refused. */
+  revocations: RevocationList;
   /** Loads the supergraph, starts Apollo and listens; resolves with the HTTP URL of /graphql. */
   listen(port: number, host?: string): Promise<string>;
   /**
@@ -114,6 +118,14 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     },
     (name, fallback) => subgraphReplicas(config, name, fallback),
   );
+  const revocations = new RevocationList({
+    reader: bus.publisher,
+    subscriber: bus.subscriber,
+    hub,
+    // The users service writes them under the same namespace as its databases (DB_NAME_PREFIX).
+    keys: RevocationFeed.keys(config.DB_NAME_PREFIX),
+    logger,
+  });
   const dataSource = (name: string, url: string | undefined) =>
     new SubgraphDataSource({
       name,
@@ -177,6 +189,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const live = new LiveSocketServer({
     engine,
     tokens,
+    revocations,
     logger,
     limits,
     maxTokens: MAX_DOCUMENT_TOKENS,
@@ -189,12 +202,14 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     // Travels to the subgraphs inside the signed identity header (logIn and signUp limits per address).
     const clientAddress = addresses.of(req);
     const header = req.headers.authorization;
-    if (!header) return { viewerId: null, clientAddress };
+    if (!header) return { viewerId: null, sessionId: null, clientAddress };
+    revocations.assertLoaded();
     try {
       const token = bearerToken(header);
       if (!token) throw new TokenError('malformed');
       const verified = await tokens.verify(token);
-      return { viewerId: verified.userId, clientAddress };
+      if (revocations.isRevoked(verified)) throw new TokenError('revoked');
+      return { viewerId: verified.userId, sessionId: verified.sessionId, clientAddress };
     } catch (err) {
       const gqlError: GraphQLError =
         err instanceof TokenError ? err.toGraphQLError() : userError('UNAUTHENTICATED', 'Invalid token.');
@@ -207,7 +222,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   );
   let started = false;
   let closing = false;
-  const isReady = () => started && !closing && engine.apiSchema !== undefined && bus.subscriber.status === 'ready';
+  const isReady = () =>
+    started && !closing && engine.apiSchema !== undefined && bus.subscriber.status === 'ready' && revocations.loaded;
   const admin = createAdminServer({
     name: 'gateway',
     logger,
@@ -220,6 +236,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         publish: bus.stats,
         breakers: upstreams.states(),
         rateLimits: rateLimits.store.stats,
+        revocations: revocations.size,
       }),
     },
   });
@@ -283,8 +300,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     supergraph,
     bus,
     admin,
+    revocations,
     async listen(port, host = '127.0.0.1') {
-      await apollo.start();
+      await Promise.all([apollo.start(), revocations.start()]);
       await rateLimits.store.connected();
       started = true;
       await new Promise<void>((resolve, reject) => {
@@ -306,6 +324,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         await stopped.finally(() => clearInterval(sweep));
         if (started) await apollo.stop();
         await admin.close();
+        revocations.stop();
         hub.clear();
         await bus.close();
         if (!options.limits) await rateLimits.close();

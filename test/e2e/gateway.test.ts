@@ -251,7 +251,8 @@ describe('gateway end to end', () => {
       audience: config.JWT_AUDIENCE,
       ttlSeconds: 2,
     });
-    const { token } = await tokens.sign(bob.id);
+    // A short-lived token of Bob's session.
+    const { token } = await tokens.sign(bob.id, (await tokens.verify(bob.token)).sessionId);
     let closed: { code: number; reason: string } | undefined;
     const client = liveClient(stack.wsUrl('gatewayB'), token, (code, reason) => (closed = { code, reason }));
     const sub = subscribe<EventData>(client, EVENTS, { chatId, afterSeq: await lastSeq() });

@@ -307,9 +307,11 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
       ttlSeconds: 2,
     });
     let tokensIssued = 0;
+    // Short-lived tokens of Bob's session, as an app managing tokens itself would get them.
+    const { sessionId } = await shortLived.verify(bob.token);
     const bobClient = sdk(async () => {
       tokensIssued++;
-      return (await shortLived.sign(bob.id)).token;
+      return (await shortLived.sign(bob.id, sessionId)).token;
     });
     const follower = follow(bobClient, chat.id);
     await waitUntil('live', () => follower.statuses.includes('live'));

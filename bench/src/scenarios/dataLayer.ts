@@ -5,6 +5,7 @@ import { createChatsServer, createChatsStores, EVERY_USER_EXISTS, type MessageSt
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RateLimits } from '@chatgraph/ratelimit';
+import { createFailFastRedis } from '@chatgraph/pubsub';
 import { subgraphRequester } from '@chatgraph/testing';
 import { createUsersServer } from '@chatgraph/users';
 import type { BenchStack } from '../BenchStack';
@@ -208,7 +209,13 @@ export async function dataLayer(
     logger: silent,
     users: EVERY_USER_EXISTS,
   });
-  const usersServer = createUsersServer({ config: stack.config, db: stack.dbs.users, logger: silent });
+  const usersRedis = createFailFastRedis(stack.config.REDIS_URL, silent, { name: 'bench-users' });
+  const usersServer = createUsersServer({
+    config: stack.config,
+    db: stack.dbs.users,
+    redis: usersRedis,
+    logger: silent,
+  });
   const chatsUrl = await chatsServer.server.listen(0);
   const usersUrl = await usersServer.listen(0);
   const shards: ShardTouch[] = [];
@@ -296,6 +303,7 @@ export async function dataLayer(
     await chatsServer.server.close();
     await limits.close();
     await usersServer.close();
+    usersRedis.disconnect();
   }
   return { chatsShards: db.size, usersShards: stack.dbs.users.size, send, ratios, shards };
 }

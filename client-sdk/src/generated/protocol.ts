@@ -103,6 +103,10 @@ export const LIVE_CLOSE_CODES = {
     "code": 4401,
     "live": "reauthenticate"
   },
+  "SessionRevoked": {
+    "code": 4410,
+    "live": "reauthenticate"
+  },
   "Forbidden": {
     "code": 4403,
     "live": "end"

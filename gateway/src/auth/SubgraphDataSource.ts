@@ -10,6 +10,8 @@ export interface GatewayContext extends Record<string, unknown> {
   viewerId: string | null;
   /** The client's address (see `clientAddress`); absent for the gateway's own calls. */
   clientAddress?: string;
+  /** The session of the request's access token (signed into the identity, for `logOut`), or null. */
+  sessionId?: string | null;
 }
 
 /** Options of {@link SubgraphDataSource}. */
@@ -44,8 +46,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const { query, variables, operationName } = options.request;
     const body = JSON.stringify({ query, variables, operationName });
     // Signed for these exact bytes: the subgraph refuses the header with any other body.
+    const sessionId = options.context?.sessionId;
     const identity = this.options.identity.sign(
-      typeof clientAddress === 'string' ? { userId: viewerId, clientAddress } : { userId: viewerId },
+      {
+        userId: viewerId,
+        ...(typeof clientAddress === 'string' ? { clientAddress } : {}),
+        ...(typeof sessionId === 'string' ? { sessionId } : {}),
+      },
       body,
     );
     try {

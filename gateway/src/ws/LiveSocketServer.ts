@@ -15,17 +15,21 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, TokenError, type TokenService } from '@chatgraph/auth';
 import { LiveCloseCodes, TOKEN_EXPIRED_REASON, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
+import type { RevocationList } from '../auth/RevocationList';
 import type { FederatedSubscriptionEngine } from '../subscriptions/FederatedSubscriptionEngine';
 import type { LiveIterator } from '../subscriptions/LiveSubscriber';
 import { checkOperationLimits, type OperationLimits } from '../limits/operationLimits';
 import { PayloadSplicer } from './PayloadSplicer';
 import type { TrustedDocuments } from '../trusted/TrustedDocuments';
 import { withoutSuggestions } from '../http/withoutSuggestions';
+import { SessionSockets } from './SessionSockets';
 
 /** Options of {@link LiveSocketServer}. */
 export interface LiveSocketServerOptions {
   engine: FederatedSubscriptionEngine;
   tokens: TokenService;
+  /** Ended sessions: their tokens are refused at connect, and their open connections closed (SessionRevoked). */
+  revocations: RevocationList;
   logger: Logger;
   /** Ping interval; a socket that does not answer a ping within it is dropped. @default 12000 */
   keepAliveMs?: number;
@@ -54,6 +58,8 @@ interface SocketExtra {
   /** The user whose token `connection_init` carried; unset until it was accepted. */
   viewerId?: string;
   expiryTimer?: NodeJS.Timeout;
+  /** Forgets the socket in {@link SessionSockets}. */
+  untrack?: () => void;
   /** Every iterator started on this socket, ended when it closes. */
   iterators?: Set<LiveIterator>;
 }
@@ -75,12 +81,14 @@ export class LiveSocketServer {
   private readonly wss: WebSocketServer;
   private readonly documents = new WeakMap<GraphQLSchema, Map<string, DocumentNode | readonly GraphQLError[]>>();
   private readonly splicer = new PayloadSplicer();
+  private readonly sessions: SessionSockets;
   private readonly keepAliveMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: LiveSocketServerOptions) {
     this.keepAliveMs = options.keepAliveMs ?? 12_000;
     this.now = options.now ?? Date.now;
+    this.sessions = new SessionSockets(options.revocations);
     this.wss = new WebSocketServer({ noServer: true, handleProtocols, maxPayload: options.maxPayloadBytes ?? 65_536 });
     const server = makeServer<Record<string, unknown> | undefined, SocketExtra>(this.serverOptions());
     this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) =>
@@ -119,8 +127,13 @@ export class LiveSocketServer {
               ? params.token
               : undefined;
         const { socket } = ctx.extra;
+        if (!this.options.revocations.loaded) {
+          socket.close(LiveCloseCodes.InternalServerError.code, 'Session revocations not loaded yet; retry');
+          return false;
+        }
         try {
           const verified = await tokens.verify(raw);
+          if (this.options.revocations.isRevoked(verified)) throw new TokenError('revoked');
           // the socket may have closed while the token was checked: set up nothing for it
           if (socket.readyState !== socket.OPEN) return false;
           const admitted = (await this.options.admitUser?.(verified.userId)) ?? { allowed: true };
@@ -129,6 +142,9 @@ export class LiveSocketServer {
             return false;
           }
           ctx.extra.viewerId = verified.userId;
+          ctx.extra.untrack = this.sessions.track(verified, () =>
+            socket.close(LiveCloseCodes.SessionRevoked.code, 'Session revoked'),
+          );
           const ttl = verified.expiresAt.getTime() - this.now();
           ctx.extra.expiryTimer = setTimeout(
             () => socket.close(LiveCloseCodes.Unauthorized.code, TOKEN_EXPIRED_REASON),
@@ -146,6 +162,7 @@ export class LiveSocketServer {
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
+        ctx.extra.untrack?.();
         // graphql-ws forgets an iterator in some paths (a reused id, an operation it cannot identify); end them all.
         for (const iterator of ctx.extra.iterators ?? []) void iterator.return?.();
       },

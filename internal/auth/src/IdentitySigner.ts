@@ -14,6 +14,11 @@ export interface Identity {
    * when the request did not come from a client (the gateway's own calls, tools).
    */
   clientAddress?: string;
+  /**
+   * The session of the request's access token (its `sid`), for the users service's `logOut`; absent for anonymous
+   * requests and the gateway's own calls.
+   */
+  sessionId?: string;
 }
 
 /** Why a subgraph refused the identity header. */
@@ -61,6 +66,8 @@ interface IdentityPayload {
   bd: string;
   /** The client's address. */
   addr?: string;
+  /** The session id. */
+  sid?: string;
 }
 
 const VERSION = 'v2';
@@ -99,6 +106,7 @@ export class IdentitySigner {
   sign(identity: Identity, body: string | Uint8Array): string {
     const payload: IdentityPayload = { sub: identity.userId, iat: this.now(), bd: bodyDigest(body) };
     if (identity.clientAddress !== undefined) payload.addr = identity.clientAddress;
+    if (identity.sessionId !== undefined) payload.sid = identity.sessionId;
     const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
     return `${VERSION}.${encoded}.${this.mac(encoded)}`;
   }
@@ -120,6 +128,7 @@ export class IdentitySigner {
       throw new IdentityError('body_mismatch');
     const identity: Identity = { userId: payload.sub };
     if (payload.addr !== undefined) identity.clientAddress = payload.addr;
+    if (payload.sid !== undefined) identity.sessionId = payload.sid;
     return identity;
   }
 
@@ -145,5 +154,8 @@ function parsePayload(encoded: string): IdentityPayload {
   const addr = p.addr;
   if (addr !== undefined && (typeof addr !== 'string' || addr.length === 0 || addr.length > MAX_ADDRESS_LENGTH))
     throw new IdentityError('malformed');
-  return { sub, iat: p.iat, bd: p.bd, ...(addr !== undefined ? { addr } : {}) };
+  const sid = p.sid;
+  if (sid !== undefined && (typeof sid !== 'string' || !/^[1-9][0-9]{0,19}$/.test(sid)))
+    throw new IdentityError('malformed');
+  return { sub, iat: p.iat, bd: p.bd, ...(addr !== undefined ? { addr } : {}), ...(sid !== undefined ? { sid } : {}) };
 }

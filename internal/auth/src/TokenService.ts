@@ -17,7 +17,7 @@ export interface TokenServiceOptions {
   previous?: TokenKey[];
   issuer: string;
   audience: string;
-  /** Lifetime of an access token. @default 3600 */
+  /** Lifetime of an access token. @default 900 */
   ttlSeconds?: number;
   /** Injected clock for tests. @default Date.now */
   now?: () => number;
@@ -26,12 +26,14 @@ export interface TokenServiceOptions {
 /** What a verified access token says. */
 export interface VerifiedToken {
   userId: string;
+  /** The session the token belongs to (claim `sid`): logging out revokes it. */
+  sessionId: string;
   expiresAt: Date;
 }
 
 /** Why a token was refused; all map to `UNAUTHENTICATED`. */
 export type TokenRejection =
-  'missing' | 'malformed' | 'expired' | 'invalid_signature' | 'unknown_key' | 'invalid_claims';
+  'missing' | 'malformed' | 'expired' | 'invalid_signature' | 'unknown_key' | 'invalid_claims' | 'revoked';
 
 /** A refused token: carries the reason for logs and a GraphQL error for clients. */
 export class TokenError extends Error {
@@ -47,6 +49,7 @@ export class TokenError extends Error {
       invalid_signature: 'The access token signature is not valid; sign in again.',
       unknown_key: 'The access token was signed with a key that is no longer accepted; sign in again.',
       invalid_claims: 'The access token was not issued for this API; sign in again.',
+      revoked: 'The session of this access token has ended (logged out, or the account was deleted); sign in again.',
     };
     return userError('UNAUTHENTICATED', text[this.reason], { reason: this.reason });
   }
@@ -55,8 +58,9 @@ export class TokenError extends Error {
 const ALG = 'HS256';
 
 /**
- * Signs and verifies JWT access tokens (HS256, with `kid`, `iss`, `aud`, `exp`). Keys rotate: tokens are signed with
- * the current key; a token whose `kid` names a previous key is accepted until that key's `notAfter`.
+ * Signs and verifies JWT access tokens (HS256, with `kid`, `iss`, `aud`, `exp`, and the session id `sid`). Keys rotate:
+ * tokens are signed with the current key; a token whose `kid` names a previous key is accepted until that key's
+ * `notAfter`. Whether the token's session was revoked is not this class's business (see the gateway's revocation list).
  */
 export class TokenService {
   private readonly keys = new Map<string, { key: Uint8Array; notAfter?: Date }>();
@@ -71,12 +75,12 @@ export class TokenService {
     }
   }
 
-  /** Issues an access token for `userId`. */
-  async sign(userId: string): Promise<{ token: string; expiresAt: Date }> {
+  /** Issues an access token for `userId` in the session `sessionId`. */
+  async sign(userId: string, sessionId: string): Promise<{ token: string; expiresAt: Date }> {
     const iat = Math.floor(this.now() / 1000);
     const exp = iat + this.ttlSeconds;
     const { current } = this.options;
-    const token = await new SignJWT({})
+    const token = await new SignJWT({ sid: sessionId })
       .setProtectedHeader({ alg: ALG, kid: current.id, typ: 'JWT' })
       .setSubject(userId)
       .setIssuer(this.options.issuer)
@@ -105,15 +109,20 @@ export class TokenService {
           issuer: this.options.issuer,
           audience: this.options.audience,
           currentDate: new Date(this.now()),
-          requiredClaims: ['sub', 'exp'],
+          requiredClaims: ['sub', 'exp', 'sid'],
         },
       ));
     } catch (err) {
       throw toTokenError(err);
     }
-    if (typeof payload.sub !== 'string' || !/^\d{1,20}$/.test(payload.sub)) throw new TokenError('invalid_claims');
-    return { userId: payload.sub, expiresAt: new Date(payload.exp! * 1000) };
+    if (!isId(payload.sub) || !isId(payload.sid)) throw new TokenError('invalid_claims');
+    return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp! * 1000) };
   }
+}
+
+/** User and session ids are decimal strings of 64-bit ids. */
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{1,20}$/.test(value);
 }
 
 function toTokenError(err: unknown): TokenError {

@@ -38,19 +38,19 @@ function withPayload(token: string, change: (p: Record<string, unknown>) => void
 describe('TokenService', () => {
   it('signs a token that verifies to the same user and expiry, with kid, iss and aud', async () => {
     const tokens = service();
-    const { token, expiresAt } = await tokens.sign('1234567890123');
+    const { token, expiresAt } = await tokens.sign('1234567890123', '987654321');
     expect(expiresAt.toISOString()).toBe('2026-03-01T13:00:00.000Z');
-    expect(await tokens.verify(token)).toEqual({ userId: '1234567890123', expiresAt });
+    expect(await tokens.verify(token)).toEqual({ userId: '1234567890123', sessionId: '987654321', expiresAt });
     const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8'));
     expect(header).toEqual({ alg: 'HS256', kid: 'k2', typ: 'JWT' });
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
-    expect(claims).toMatchObject({ sub: '1234567890123', iss: 'chatgraph', aud: 'chatgraph-api' });
+    expect(claims).toMatchObject({ sub: '1234567890123', sid: '987654321', iss: 'chatgraph', aud: 'chatgraph-api' });
   });
 
   it('refuses an expired token as expired', async () => {
     let now = T0;
     const tokens = service({}, () => now);
-    const { token } = await tokens.sign('42');
+    const { token } = await tokens.sign('42', '900');
     now = T0 + 3599_000;
     await expect(tokens.verify(token)).resolves.toMatchObject({ userId: '42' });
     now = T0 + 3601_000;
@@ -59,8 +59,9 @@ describe('TokenService', () => {
 
   it('refuses a tampered token (payload or signature changed) as an invalid signature', async () => {
     const tokens = service();
-    const { token } = await tokens.sign('42');
+    const { token } = await tokens.sign('42', '900');
     expect(await refusal(tokens.verify(withPayload(token, (p) => (p.sub = '43'))))).toBe('invalid_signature');
+    expect(await refusal(tokens.verify(withPayload(token, (p) => (p.sid = '901'))))).toBe('invalid_signature');
     expect(await refusal(tokens.verify(withPayload(token, (p) => (p.exp = (p.exp as number) + 86400))))).toBe(
       'invalid_signature',
     );
@@ -71,12 +72,12 @@ describe('TokenService', () => {
 
   it('refuses a token signed with another secret under the same key id', async () => {
     const forger = service({ current: { id: 'k2', secret: 'an-attacker-secret-with-32-characters!' } });
-    const { token } = await forger.sign('42');
+    const { token } = await forger.sign('42', '900');
     expect(await refusal(service().verify(token))).toBe('invalid_signature');
   });
 
   it('refuses a token whose key id is unknown, or that has no key id', async () => {
-    const { token } = await service({ current: { id: 'k9', secret: SECRET } }).sign('42');
+    const { token } = await service({ current: { id: 'k9', secret: SECRET } }).sign('42', '900');
     expect(await refusal(service().verify(token))).toBe('unknown_key');
     const noKid = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
@@ -89,14 +90,27 @@ describe('TokenService', () => {
   });
 
   it('refuses a token for another audience or from another issuer as invalid claims', async () => {
-    const otherAudience = await service({ audience: 'some-other-api' }).sign('42');
+    const otherAudience = await service({ audience: 'some-other-api' }).sign('42', '900');
     expect(await refusal(service().verify(otherAudience.token))).toBe('invalid_claims');
-    const otherIssuer = await service({ issuer: 'evil-issuer' }).sign('42');
+    const otherIssuer = await service({ issuer: 'evil-issuer' }).sign('42', '900');
     expect(await refusal(service().verify(otherIssuer.token))).toBe('invalid_claims');
   });
 
   it('refuses a token whose subject is not a user id', async () => {
-    const { token } = await service().sign('admin');
+    const { token } = await service().sign('admin', '900');
+    expect(await refusal(service().verify(token))).toBe('invalid_claims');
+  });
+
+  it('refuses a token without a session id, or with one that is not an id (it could never be revoked)', async () => {
+    const withoutSid = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: 'k2' })
+      .setSubject('42')
+      .setIssuer('chatgraph')
+      .setAudience('chatgraph-api')
+      .setExpirationTime(Math.floor(T0 / 1000) + 60)
+      .sign(new TextEncoder().encode(SECRET));
+    expect(await refusal(service().verify(withoutSid))).toBe('invalid_claims');
+    const { token } = await service().sign('42', 'everything');
     expect(await refusal(service().verify(token))).toBe('invalid_claims');
   });
 
@@ -125,13 +139,13 @@ describe('TokenService', () => {
     let now = T0;
     const graceEnds = new Date(T0 + 10 * 60_000);
     const before = service({ current: { id: 'k1', secret: OLD_SECRET } }, () => now);
-    const { token } = await before.sign('42');
+    const { token } = await before.sign('42', '900');
     const rotated = service({ previous: [{ id: 'k1', secret: OLD_SECRET, notAfter: graceEnds }] }, () => now);
 
     now = T0 + 5 * 60_000;
     await expect(rotated.verify(token)).resolves.toMatchObject({ userId: '42' });
     // New tokens are signed with the current key.
-    const fresh = await rotated.sign('42');
+    const fresh = await rotated.sign('42', '900');
     expect(JSON.parse(Buffer.from(fresh.token.split('.')[0]!, 'base64url').toString('utf8')).kid).toBe('k2');
 
     now = graceEnds.getTime();
@@ -160,11 +174,11 @@ describe('tokenServiceFromConfig', () => {
     });
     let now = T0;
     const tokens = tokenServiceFromConfig(config, () => now);
-    const old = await service({ current: { id: 'k1', secret: OLD_SECRET } }).sign('7');
+    const old = await service({ current: { id: 'k1', secret: OLD_SECRET } }).sign('7', '900');
     await expect(tokens.verify(old.token)).resolves.toMatchObject({ userId: '7' });
     now = Date.parse('2026-03-01T12:10:01Z');
     expect(await refusal(tokens.verify(old.token))).toBe('unknown_key');
-    const { token } = await tokens.sign('7');
+    const { token } = await tokens.sign('7', '900');
     await expect(service({}, () => now).verify(token)).resolves.toMatchObject({ userId: '7' });
   });
 });

@@ -92,7 +92,17 @@ export const envSchema = z.object({
   JWT_PREVIOUS_KEY_UNTIL: z.iso.datetime({ offset: true }).optional(),
   JWT_ISSUER: z.string().min(1).default('chatgraph'),
   JWT_AUDIENCE: z.string().min(1).default('chatgraph-api'),
-  JWT_TTL_SECONDS: positiveInt(3600),
+  /** Lifetime of an access token; sessions last longer through refresh tokens (see REFRESH_*). */
+  JWT_TTL_SECONDS: positiveInt(900),
+  /** A session (its refresh tokens) ends this long after sign-in, however active (absolute expiry). */
+  REFRESH_TTL_DAYS: positiveInt(30),
+  /** A session ends when its refresh token was not used for this long (idle expiry). */
+  REFRESH_IDLE_DAYS: positiveInt(14),
+  /**
+   * A refresh token replaced less than this long ago is refused without revoking its session (a client's own retry or
+   * a second tab racing the first); later, presenting it again counts as theft and revokes the session.
+   */
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   GATEWAY_IDENTITY_SECRET: secret(DEV_IDENTITY_SECRET),
   /** log2 of scrypt's N for new password hashes (users); old hashes keep their own and are upgraded on logIn. */
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),

@@ -33,8 +33,16 @@ export const LiveCloseCodes = {
   Unauthorized: {
     code: 4401,
     description:
-      'Missing, invalid or expired token (reason `Token expired` when it expired while connected): get a new token, ' +
-      'reconnect and resubscribe with `afterSeq`.',
+      'Missing, invalid, expired or revoked token (reason `Token expired` when it expired while connected): get a new ' +
+      'token, reconnect and resubscribe with `afterSeq`.',
+    live: 'reauthenticate',
+  },
+  SessionRevoked: {
+    code: 4410,
+    description:
+      "The session of the connection's token ended while connected (`logOut`, `logOutEverywhere`, `deleteAccount`, or " +
+      'a reused refresh token): refresh the session, or sign in again if that is refused, then reconnect and ' +
+      'resubscribe with `afterSeq`.',
     live: 'reauthenticate',
   },
   Forbidden: {

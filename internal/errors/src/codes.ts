@@ -58,7 +58,7 @@ export const ErrorCodes = {
     'end',
   ),
   INVALID_CREDENTIALS: spec(
-    'logIn: the username or the password is wrong (the two are never told apart).',
+    'logIn: the username or the password is wrong (the two are never told apart); deleteAccount: the password is wrong.',
     'fail',
     'end',
   ),

@@ -53,6 +53,8 @@ export function createLogger(
         '*.password',
         'token',
         '*.token',
+        'refreshToken',
+        '*.refreshToken',
         'authorization',
         '*.authorization',
         'headers.authorization',

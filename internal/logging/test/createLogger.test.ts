@@ -17,7 +17,7 @@ describe('createLogger', () => {
   it('writes one JSON object per line by default, with the service and secrets redacted', () => {
     const out = capture();
     const logger = createLogger('users', { LOG_LEVEL: 'info' }, out.stream);
-    logger.info({ user: { password: 'hunter2' }, chats: 3 }, 'signed up');
+    logger.info({ user: { password: 'hunter2' }, session: { refreshToken: 'crt_1.x' }, chats: 3 }, 'signed up');
     logger.debug('not at this level');
     const lines = out.text().trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -27,6 +27,7 @@ describe('createLogger', () => {
       msg: 'signed up',
       chats: 3,
       user: { password: '[redacted]' },
+      session: { refreshToken: '[redacted]' },
     });
   });
 

@@ -1,2 +1,4 @@
 export { RedisEventBus } from './RedisEventBus';
 export type { RedisEventBusOptions, PublishStats } from './RedisEventBus';
+export { createFailFastRedis } from './createFailFastRedis';
+export type { FailFastRedisOptions } from './createFailFastRedis';

@@ -1,4 +1,4 @@
-import { IDENTITY_HEADER, IdentitySigner } from '@chatgraph/auth';
+import { IDENTITY_HEADER, IdentitySigner, type Identity } from '@chatgraph/auth';
 import type { Config } from '@chatgraph/config';
 
 /** A GraphQL response as a client sees it. */
@@ -41,7 +41,8 @@ export async function graphqlRequest<TData = Record<string, any>>(
 
 /**
  * Calls a subgraph directly the way the gateway does: with an identity header for `viewerId` (null for an anonymous
- * request) and, when given, the client's address, signed for the body with the config's `GATEWAY_IDENTITY_SECRET`.
+ * request) and, when given, the client's address (a string) or more of the identity (client address, session id),
+ * signed for the body with the config's `GATEWAY_IDENTITY_SECRET`.
  */
 export function subgraphRequester(config: Pick<Config, 'GATEWAY_IDENTITY_SECRET'>, url: string) {
   const signer = new IdentitySigner({ secret: config.GATEWAY_IDENTITY_SECRET });
@@ -49,13 +50,13 @@ export function subgraphRequester(config: Pick<Config, 'GATEWAY_IDENTITY_SECRET'
     query: string,
     variables: Record<string, unknown> = {},
     viewerId: string | null = null,
-    clientAddress?: string,
+    more?: string | Omit<Identity, 'userId'>,
   ) =>
     graphqlRequest<TData>(url, query, {
       variables,
       signedHeaders: (body) => ({
         [IDENTITY_HEADER]: signer.sign(
-          clientAddress === undefined ? { userId: viewerId } : { userId: viewerId, clientAddress },
+          { userId: viewerId, ...(typeof more === 'string' ? { clientAddress: more } : (more ?? {})) },
           body,
         ),
       }),

@@ -1,15 +1,20 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
-import type { TokenService } from '@chatgraph/auth';
 import type { RateLimits } from '@chatgraph/ratelimit';
 import type { UsersStorage } from './storage/UsersStorage';
 import type { PasswordHasher } from './security/PasswordHasher';
+import type { Sessions } from './sessions/Sessions';
 
 /** What the users resolvers receive: the verified identity plus this request's storage (with its DataLoaders). */
 export interface UsersContext extends BaseSubgraphContext {
   /** Storage for this request only: its DataLoaders cache and batch within the request. */
   users: UsersStorage;
   passwords: PasswordHasher;
-  tokens: TokenService;
   /** logIn and signUp limits, shared with every users instance through Redis. */
   limits: RateLimits;
+  sessions: Sessions;
+  /**
+   * The session of the request's access token, as the gateway signs it into the identity header; null without one.
+   * Only meaningful with `viewerId`, and only ever used on the viewer's own sessions.
+   */
+  sessionId: bigint | null;
 }

@@ -1,7 +1,9 @@
 import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
 import { createUsersDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
+import { createFailFastRedis } from '@chatgraph/pubsub';
 import { runService } from '@chatgraph/service';
+import { SessionSweeper } from './jobs/SessionSweeper';
 import { createUsersServer } from './server';
 
 const config = loadConfigOrExit();
@@ -12,19 +14,27 @@ runService(
   logger,
   async () => {
     const db = createUsersDatabase(config);
-    const server = createUsersServer({ config, db, logger });
+    // Only logging out and deleting an account need Redis (to tell the gateways); signing in works without it.
+    const redis = createFailFastRedis(config.REDIS_URL, logger, { name: 'users' });
+    const server = createUsersServer({ config, db, redis, logger });
     try {
       await server.listen(config.USERS_PORT, config.HOST);
       await server.admin.listen(adminPortFor(config, config.USERS_PORT), config.ADMIN_HOST);
     } catch (err) {
       await server.close();
+      redis.disconnect();
       await db.close();
       throw err;
     }
+    // Deletes sessions a day after they expired, so the tables hold about REFRESH_TTL_DAYS of sign-ins.
+    const sweeper = new SessionSweeper({ db, logger });
+    sweeper.start();
     return {
-      // Stop taking requests and let in-flight ones finish before the database pools go away.
+      // Stop taking requests and let in-flight ones finish before the database pools and Redis go away.
       async close() {
+        await sweeper.stop();
         await server.close();
+        await redis.quit().catch(() => redis.disconnect());
         await db.close();
       },
     };

@@ -1,14 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, type DocumentNode } from 'graphql';
+import type Redis from 'ioredis';
 import {
   identitySignerFromConfig,
+  RevocationFeed,
   tokenServiceFromConfig,
   type IdentitySigner,
   type TokenService,
 } from '@chatgraph/auth';
 import type { Config } from '@chatgraph/config';
 import type { ShardedDatabase, UsersClient } from '@chatgraph/db';
+import { parseId } from '@chatgraph/ids';
 import type { Logger } from '@chatgraph/logging';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
@@ -16,6 +19,9 @@ import type { UsersContext } from './context';
 import { resolvers } from './resolvers';
 import { HashingQueue } from './security/HashingQueue';
 import { PasswordHasher } from './security/PasswordHasher';
+import { RevocationPublisher } from './sessions/RevocationPublisher';
+import { Sessions } from './sessions/Sessions';
+import { SessionStore } from './sessions/SessionStore';
 import { UsersStorage } from './storage/UsersStorage';
 
 /** The users subgraph SDL (read from `src/` so the same path works when running from `dist/`). */
@@ -28,6 +34,8 @@ export interface UsersServerOptions {
   config: Config;
   /** The users shards; owned by the caller, which closes them after the server. */
   db: ShardedDatabase<UsersClient>;
+  /** Where revocations go for the gateways (see `createFailFastRedis`); owned by the caller like `db`. */
+  redis: Redis;
   logger: Logger;
   /** Issues access tokens. @default tokenServiceFromConfig(config) */
   tokens?: TokenService;
@@ -37,11 +45,16 @@ export interface UsersServerOptions {
   passwords?: PasswordHasher;
   /** logIn and signUp limits. @default RateLimits.fromConfig(config), closed with the server */
   limits?: RateLimits;
+  /** The clock of session expiry (tests move it). @default Date.now */
+  now?: () => number;
 }
+
+const DAY_MS = 24 * 3600_000;
 
 /** Builds the users subgraph server (opens no port until `listen`). */
 export function createUsersServer(options: UsersServerOptions): SubgraphServer<UsersContext> {
   const { config, db, logger } = options;
+  const now = options.now ?? Date.now;
   const tokens = options.tokens ?? tokenServiceFromConfig(config);
   const passwords =
     options.passwords ??
@@ -50,6 +63,24 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
       new HashingQueue({ concurrency: config.PASSWORD_HASH_CONCURRENCY, queue: config.PASSWORD_HASH_QUEUE }),
     );
   const limits = options.limits ?? RateLimits.fromConfig(config, logger);
+  const store = new SessionStore(
+    db,
+    {
+      ttlMs: config.REFRESH_TTL_DAYS * DAY_MS,
+      idleMs: config.REFRESH_IDLE_DAYS * DAY_MS,
+      reuseGraceMs: config.REFRESH_REUSE_GRACE_SECONDS * 1000,
+    },
+    now,
+  );
+  const sessions = new Sessions({
+    store,
+    tokens,
+    // Namespaced like the databases: session ids are unique only within one set of them.
+    revocations: new RevocationPublisher(options.redis, RevocationFeed.keys(config.DB_NAME_PREFIX), now),
+    accessTtlMs: config.JWT_TTL_SECONDS * 1000,
+    logger,
+    now,
+  });
   const server = createSubgraphServer<UsersContext>({
     name: 'users',
     typeDefs,
@@ -57,7 +88,14 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     identity: options.identity ?? identitySignerFromConfig(config),
     logger,
     introspection: config.INTROSPECTION,
-    context: (base) => ({ ...base, users: new UsersStorage(db), passwords, tokens, limits }),
+    context: (base) => ({
+      ...base,
+      users: new UsersStorage(db),
+      passwords,
+      limits,
+      sessions,
+      sessionId: parseId(base.identity.sessionId),
+    }),
     // Rate limits never make the service unready: without Redis they fall back to per-process counters.
     ready: () => db.ping(),
   });

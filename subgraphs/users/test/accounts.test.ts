@@ -153,6 +153,7 @@ describe('users subgraph: accounts', () => {
     const server = createUsersServer({
       config: users.config,
       db: users.dbs.users,
+      redis: users.redis,
       logger: createLogger('users', 'silent'),
       tokens: tokenServiceFromConfig({ ...users.config, JWT_KEY_ID: 'k-rotated' }),
     });

@@ -3,21 +3,16 @@ import { userError } from '@chatgraph/errors';
 import type { UsersContext } from '../context';
 import type { UserRecord } from '../storage/UserRecord';
 import { canonicalUsername, displayName, givenPassword, newPassword } from './inputRules';
+import { INVALID_CREDENTIALS_MESSAGE, sessionMutations, type AuthPayload } from './sessionMutations';
 
-/** What `signUp` and `logIn` return. */
-interface AuthPayload {
-  token: string;
-  expiresAt: Date;
-  user: UserRecord;
+/** Starts a session for a user who just proved who they are. */
+async function signedIn(user: UserRecord, ctx: UsersContext): Promise<AuthPayload> {
+  const session = await ctx.sessions.start(user.id);
+  // The account was deleted between the password check and now.
+  if (!session) throw userError('INVALID_CREDENTIALS', INVALID_CREDENTIALS_MESSAGE);
+  const { userId: _, ...tokens } = session;
+  return { ...tokens, user };
 }
-
-async function authPayload(user: UserRecord, ctx: UsersContext): Promise<AuthPayload> {
-  const { token, expiresAt } = await ctx.tokens.sign(user.id.toString());
-  return { token, expiresAt, user };
-}
-
-// One message for both "no such user" and "wrong password", so the answer never tells which usernames exist.
-const INVALID_CREDENTIALS_MESSAGE = 'The username or the password is wrong.';
 
 /** `Mutation` fields of the users subgraph. */
 export const Mutation = {
@@ -33,7 +28,7 @@ export const Mutation = {
     if (address !== undefined) await ctx.limits.signUpPerAddress.takeOrThrow(address);
     const passwordHash = await ctx.passwords.hash(password);
     const user = await ctx.users.createUser({ username, displayName: name, passwordHash });
-    return authPayload(user, ctx);
+    return signedIn(user, ctx);
   },
 
   async logIn(_: unknown, args: { username: string; password: string }, ctx: UsersContext): Promise<AuthPayload> {
@@ -51,7 +46,7 @@ export const Mutation = {
       // The cost parameters were raised since this hash was made: store a new hash while the password is at hand.
       await ctx.users.updatePasswordHash(credentials.user.id, await ctx.passwords.hash(password));
     }
-    return authPayload(credentials.user, ctx);
+    return signedIn(credentials.user, ctx);
   },
 
   async updateProfile(_: unknown, args: { displayName: string }, ctx: UsersContext): Promise<UserRecord> {
@@ -62,4 +57,6 @@ export const Mutation = {
     if (!user) throw userError('NOT_FOUND', 'Your account no longer exists; sign up again.');
     return user;
   },
+
+  ...sessionMutations,
 };

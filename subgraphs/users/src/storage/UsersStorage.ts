@@ -80,17 +80,25 @@ export class UsersStorage {
     return user;
   }
 
-  /** The user of a canonical username with its password hash, or null when there is no such user. */
+  /**
+   * The user of a canonical username with its password hash, or null when there is no such user (or it was deleted:
+   * its username stays reserved, but nobody can sign in to it).
+   */
   async findCredentials(username: string): Promise<UserCredentials | null> {
     const entry = await this.db
       .clientForLogical(logicalShardForKey(username))
       .usernameDirectory.findUnique({ where: { username }, select: { userId: true } });
-    if (!entry) return null;
-    const row = await this.db
-      .clientFor(entry.userId)
-      .user.findUnique({ where: { id: entry.userId }, select: { ...USER_RECORD_SELECT, passwordHash: true } });
-    if (!row) return null;
-    const { passwordHash, ...user } = row;
+    return entry && this.credentialsById(entry.userId);
+  }
+
+  /** A user with its password hash, by id; null when there is no such user or it was deleted. */
+  async credentialsById(id: bigint): Promise<UserCredentials | null> {
+    const row = await this.db.clientFor(id).user.findUnique({
+      where: { id },
+      select: { ...USER_RECORD_SELECT, passwordHash: true, deletedAt: true },
+    });
+    if (!row || row.deletedAt) return null;
+    const { passwordHash, deletedAt: _, ...user } = row;
     return { user, passwordHash };
   }
 
