@@ -24,6 +24,7 @@ const SCHEME_PORTS = { 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379, '
 const KINDS = {
   postgres: require('./postgres'),
   redis: require('./redis'),
+  rabbitmq: require('./rabbitmq'),
 };
 
 /**
@@ -40,22 +41,27 @@ const KINDS = {
 const probeVariable = (urlKey) => `CHATGRAPH_PROBE_${urlKey}`;
 
 /**
- * Probes every backing service of the manifest, in parallel. Needs the built @chatgraph/manifest and
- * @chatgraph/config (see prepareStack's buildConfig).
- * @param {{ env?: NodeJS.ProcessEnv, timeoutMs?: number }} [options]
+ * Probes every backing service, in parallel. Needs the built @chatgraph/manifest and @chatgraph/config (see
+ * prepareStack's buildConfig).
+ * @param {{ env?: NodeJS.ProcessEnv, timeoutMs?: number, services?: readonly BackingStatus['service'][] }} [options]
+ *   `services` @default the manifest's BACKING_SERVICES
  * @returns {Promise<BackingStatus[]>}
  */
 async function probeBackingServices(options = {}) {
   const { env = process.env, timeoutMs = PROBE_TIMEOUT_MS } = options;
-  const { BACKING_SERVICES } = require('@chatgraph/manifest');
+  const services = options.services ?? require('@chatgraph/manifest').BACKING_SERVICES;
   const { loadConfig } = require('@chatgraph/config');
   // The defaults of every URL variable, as every process would use them (empty means unset, as in loadConfig).
   const defaults = loadConfig({}, { stdoutIsTTY: false });
   return Promise.all(
-    BACKING_SERVICES.map(async (service) => {
+    services.map(async (service) => {
       const kind = KINDS[service.name];
       const explicit = Boolean(env[service.urlKey]);
       const url = explicit ? env[service.urlKey] : env[probeVariable(service.urlKey)] || defaults[service.urlKey];
+      if (!url) {
+        const reason = `${service.urlKey} has no default in internal/config`;
+        return { service, url: '(nowhere)', explicit, ok: false, error: reason, unavailable: { reason } };
+      }
       const error = kind
         ? await kind.probe(url, timeoutMs)
         : `scripts/backing has no probe for ${service.name}, so it is taken as down`;
@@ -125,11 +131,15 @@ const shown = (p) => (p.startsWith(`${ROOT}${path.sep}`) ? path.relative(ROOT, p
  * Finds every backing service, starting a local server for each one that does not answer at the default address
  * while its URL variable is unset; prints one line per server started. When a service can neither be used nor
  * started, prints what to do (stderr) and starts nothing.
- * @param {object} [options]
- * @param {NodeJS.ProcessEnv} [options.env] @default process.env
- * @param {string} [options.dataDir] @default `.data` in the repository root
- * @param {(line: string) => void} [options.log] @default a line on stdout
- * @param {() => boolean} [options.shouldStop] checked before each start (a stop was requested)
+ * @param {{
+ *   env?: NodeJS.ProcessEnv,
+ *   dataDir?: string,
+ *   log?: (line: string) => void,
+ *   shouldStop?: () => boolean,
+ *   services?: readonly BackingStatus['service'][],
+ * }} [options] `env`: default process.env; `dataDir`: default `.data` in the repository root; `log`: default a line
+ *   on stdout; `shouldStop`: checked before each start (a stop was requested); `services`: default the manifest's
+ *   BACKING_SERVICES
  * @returns {Promise<ProvidedServices>}
  */
 async function provideBackingServices(options = {}) {
@@ -138,8 +148,9 @@ async function provideBackingServices(options = {}) {
     dataDir = DATA_DIR,
     log = (line) => process.stdout.write(`${line}\n`),
     shouldStop = () => false,
+    services,
   } = options;
-  const statuses = await probeBackingServices({ env });
+  const statuses = await probeBackingServices({ env, services });
   /** @type {{ label: string, server: import('./localProcess').LocalProcess }[]} */
   const started = [];
   // Safety net: servers started here must not outlive a runner that exits any other way (SIGTERM lets them stop
