@@ -13,6 +13,7 @@ export default tseslint.config(
       'client-sdk/src/generated/**',
       'coverage/**',
       '.tmp/**',
+      '.data/**',
       'bench/results/**',
       'bench/peers/node_modules/**',
     ],

@@ -1,179 +1,37 @@
 #!/usr/bin/env node
-// `npm run services:check`: do PostgreSQL and Redis answer? Used by `npm start` before it builds anything, so a missing
-// database is reported in one clear sentence instead of as a stack trace from the first service that touches it.
-// Plain Node (no build step): it runs before `npm run build`, so it reads the two URLs itself, with the same defaults
-// and the same "empty means unset" rule as internal/config.
+// `npm run services:check`: does every backing service of the stack (internal/manifest's BACKING_SERVICES:
+// PostgreSQL, Redis, ...) answer where the stack would look for it? Exits non-zero when one does not, saying what
+// `npm start` would do about it: run a server of its own (its URL variable unset), or nothing (then how to start or
+// install one). Compiles internal/config first (a second), so it works before `npm run build`.
 'use strict';
 
-const fs = require('node:fs');
-const { Client } = require('pg');
-const Redis = require('ioredis');
+const { buildConfig } = require('./prepareStack');
+const { describeProblems, localPlan, probeBackingServices } = require('./backing/backingServices');
+const { describeError, redact } = require('./backing/probes');
 
-/** @default 2000 */
-const DEFAULT_TIMEOUT_MS = 2000;
-const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432';
-const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
-/**
- * @typedef {object} ServiceStatus
- * @property {'PostgreSQL' | 'Redis'} name
- * @property {string} url the URL that was tried, password removed
- * @property {boolean} ok
- * @property {string} [error] why it did not answer
- * @property {string[]} [howToStart] commands that start it on this kind of machine, then with containers
- */
-
-/** The URLs `npm start` would use: DATABASE_URL and REDIS_URL, or their defaults. */
-function serviceUrls(env = process.env) {
-  return {
-    databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
-    redisUrl: env.REDIS_URL || DEFAULT_REDIS_URL,
-  };
-}
-
-/** The URL without its password, for messages. */
-function redact(url) {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
-/** The PostgreSQL major version installed on this machine (its cluster folder), 15 when none is found. */
-function installedPostgresVersion() {
-  try {
-    const versions = fs.readdirSync('/etc/postgresql').filter((v) => /^\d+$/.test(v));
-    if (versions.length) return versions.sort((a, b) => Number(b) - Number(a))[0];
-  } catch {
-    // No Debian PostgreSQL here: the container hint below still applies.
-  }
-  return '15';
-}
-
-/** Opens a connection and runs `SELECT 1`; resolves with the reason when that fails within `timeoutMs`. */
-async function pingPostgres(url, timeoutMs) {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
-  // A refused or reset socket is reported through connect()/query(); this listener only keeps a late error from
-  // becoming an uncaught exception.
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (err) {
-    return describeError(err);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** Sends PING once, without retries; resolves with the reason when no PONG comes within `timeoutMs`. */
-async function pingRedis(url, timeoutMs) {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  // connect() rejects with a bare "Connection is closed."; the socket error that caused it comes as an event.
-  let socketError;
-  redis.on('error', (err) => {
-    socketError ??= err;
-  });
-  try {
-    await redis.connect();
-    const pong = await redis.ping();
-    return pong === 'PONG' ? undefined : `unexpected answer to PING: ${pong}`;
-  } catch (err) {
-    return describeError(socketError ?? err);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function describeError(err) {
-  if (err && typeof err === 'object') {
-    // An AggregateError (IPv4 and IPv6 both refused) carries the useful text in its parts.
-    if (Array.isArray(err.errors) && err.errors.length) return err.errors.map(describeError).join('; ');
-    if (err.message) return err.message;
-    if (err.code) return String(err.code);
-  }
-  return String(err);
-}
-
-/**
- * Checks that PostgreSQL and Redis answer, in parallel, each within `timeoutMs`.
- * @param {{ databaseUrl?: string, redisUrl?: string, timeoutMs?: number }} [options] defaults: {@link serviceUrls}
- * @returns {Promise<ServiceStatus[]>} one entry per service, failures with the commands that start it
- */
-async function checkServices(options = {}) {
-  const urls = serviceUrls();
-  const databaseUrl = options.databaseUrl ?? urls.databaseUrl;
-  const redisUrl = options.redisUrl ?? urls.redisUrl;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const [pgError, redisError] = await Promise.all([
-    pingPostgres(databaseUrl, timeoutMs),
-    pingRedis(redisUrl, timeoutMs),
-  ]);
-  const pgVersion = installedPostgresVersion();
-  return [
-    {
-      name: 'PostgreSQL',
-      url: redact(databaseUrl),
-      ok: pgError === undefined,
-      error: pgError,
-      howToStart: [`pg_ctlcluster --skip-systemctl-redirect ${pgVersion} main start`, 'docker compose up -d postgres'],
-    },
-    {
-      name: 'Redis',
-      url: redact(redisUrl),
-      ok: redisError === undefined,
-      error: redisError,
-      howToStart: ['redis-server --daemonize yes --port 6379 --save "" --appendonly no', 'docker compose up -d redis'],
-    },
-  ].map((s) => (s.ok ? { name: s.name, url: s.url, ok: true } : s));
-}
-
-/** The text printed for a failed check: which service, where, why, and how to start it. */
-function formatFailure(status) {
-  const [onMachine, withContainers] = status.howToStart ?? [];
-  return [
-    `${status.name} does not answer at ${status.url} (${status.error}).`,
-    `  Start it on this machine:  ${onMachine}`,
-    `  or with containers:        ${withContainers}`,
-    `  or point ${status.name === 'Redis' ? 'REDIS_URL' : 'DATABASE_URL'} at a running one.`,
-  ].join('\n');
-}
-
-/**
- * Runs the check and prints the outcome. Resolves `true` when both answer.
- * @param {{ databaseUrl?: string, redisUrl?: string, timeoutMs?: number, quiet?: boolean }} [options]
- */
-async function reportServices(options = {}) {
-  const statuses = await checkServices(options);
+async function main() {
+  if (!(await buildConfig())) return 1;
+  const statuses = await probeBackingServices();
   for (const s of statuses) {
-    if (s.ok) {
-      if (!options.quiet) process.stdout.write(`${s.name} answers at ${s.url}\n`);
-    } else {
-      process.stderr.write(`${formatFailure(s)}\n`);
+    const where = redact(s.url);
+    const plan = localPlan(s);
+    if (s.ok) process.stdout.write(`${s.service.label} answers at ${where}\n`);
+    else if (plan) {
+      process.stderr.write(
+        `${s.service.label} does not answer at ${where} (${s.error}); ${s.service.urlKey} is unset, so npm start ` +
+          `would run ${plan}.\n`,
+      );
     }
   }
-  return statuses.every((s) => s.ok);
+  const problems = describeProblems(statuses);
+  if (problems) process.stderr.write(`${problems}\n`);
+  return statuses.every((s) => s.ok) ? 0 : 1;
 }
 
-module.exports = { checkServices, reportServices, formatFailure, serviceUrls };
-
-if (require.main === module) {
-  reportServices().then(
-    (ok) => process.exit(ok ? 0 : 1),
-    (err) => {
-      process.stderr.write(`services:check failed: ${describeError(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`services:check failed: ${describeError(err)}\n`);
+    process.exit(1);
+  },
+);

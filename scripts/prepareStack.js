@@ -1,34 +1,67 @@
 'use strict';
-// The steps before any service starts, shared by `npm start` and `npm run start:<service>`.
+// The steps before any service starts, shared by `npm start`, `npm run start:<service>` and `npm run services:check`.
+// Each step is a child process in the runner's process group (Ctrl-C in the terminal reaches it too); a stop
+// requested of the runner alone (SIGTERM) is passed on to the running step with stopRunningStep().
 
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { ROOT } = require('./stackProcesses');
 
+/** @type {import('node:child_process').ChildProcess | undefined} */
+let runningStep;
+
 /**
- * Runs a command in the repository root with the terminal attached and returns its exit code (1 when it was killed
- * by a signal or could not be started).
+ * Runs a command in the repository root and resolves with its exit code (1 when it was killed by a signal or could
+ * not be started). With `quiet`, its output is shown only when it fails.
  * @param {string} command
  * @param {string[]} args
- * @returns {number}
+ * @param {{ quiet?: boolean }} [options]
+ * @returns {Promise<number>}
  */
-function runStep(command, args) {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
-  if (result.error) {
-    process.stderr.write(`could not run ${command}: ${result.error.message}\n`);
-    return 1;
-  }
-  return result.status ?? 1;
+function runStep(command, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: options.quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    runningStep = child;
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    child.once('error', (err) => {
+      output += `could not run ${command}: ${err.message}\n`;
+    });
+    child.once('close', (code) => {
+      runningStep = undefined;
+      if (code !== 0 && output) process.stderr.write(output);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+/** Asks the running step, if any, to stop (SIGTERM). */
+function stopRunningStep() {
+  runningStep?.kill('SIGTERM');
+}
+
+/**
+ * Compiles the manifest and the configuration packages alone (a second when they are up to date), so that the
+ * backing services can be checked with the configuration's defaults before the whole build.
+ * @returns {Promise<boolean>}
+ */
+async function buildConfig() {
+  const code = await runStep(process.execPath, [require.resolve('typescript/bin/tsc'), '--build', 'internal/config'], {
+    quiet: true,
+  });
+  if (code !== 0) process.stderr.write(`Compiling internal/config failed (exit code ${code}); see the errors above.\n`);
+  return code === 0;
 }
 
 /**
  * `npm run build` (incremental: prisma generate skips unchanged schemas, tsc --build skips up-to-date projects).
- * @returns {boolean} whether it succeeded; the compiler's errors are already on the terminal
+ * @returns {Promise<boolean>} whether it succeeded; the compiler's errors are already on the terminal
  */
-function build() {
+async function build() {
   process.stdout.write('Building (npm run build, incremental)...\n');
-  const code = runStep('npm', ['run', 'build', '--silent']);
+  const code = await runStep('npm', ['run', 'build', '--silent']);
   if (code !== 0) process.stderr.write(`The build failed (exit code ${code}); fix the errors above and retry.\n`);
   return code === 0;
 }
@@ -46,11 +79,11 @@ function loadStackConfig() {
 
 /**
  * Creates missing shard databases and applies pending migrations (prisma/dist/src/cli/migrate.js).
- * @returns {boolean}
+ * @returns {Promise<boolean>}
  */
-function migrate() {
+async function migrate() {
   process.stdout.write('Migrating the shard databases...\n');
-  const code = runStep(process.execPath, ['prisma/dist/src/cli/migrate.js']);
+  const code = await runStep(process.execPath, ['prisma/dist/src/cli/migrate.js']);
   if (code !== 0) process.stderr.write(`The migration failed (exit code ${code}); see the message above.\n`);
   return code === 0;
 }
@@ -58,14 +91,14 @@ function migrate() {
 /**
  * Writes gateway/supergraph.graphql from the subgraphs' SDL files when it differs (the gateway serves that file), so
  * the local stack always serves the schema of the code it runs. Skipped when the gateway is not built.
- * @returns {boolean} false when composition fails (the gateway could not start)
+ * @returns {Promise<boolean>} false when composition fails (the gateway could not start)
  */
-function composeSupergraph() {
+async function composeSupergraph() {
   const cli = path.join(ROOT, 'gateway', 'dist', 'cli', 'supergraph.js');
   if (!fs.existsSync(cli)) return true;
-  const code = runStep(process.execPath, [cli]);
+  const code = await runStep(process.execPath, [cli]);
   if (code !== 0) process.stderr.write(`Composing the supergraph failed (exit code ${code}); see the message above.\n`);
   return code === 0;
 }
 
-module.exports = { build, composeSupergraph, loadStackConfig, migrate, runStep };
+module.exports = { build, buildConfig, composeSupergraph, loadStackConfig, migrate, runStep, stopRunningStep };

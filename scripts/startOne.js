@@ -20,7 +20,7 @@ async function main(argv) {
     return 64;
   }
   const skipBuild = rest.includes('--skip-build');
-  if (!skipBuild && !build()) return 1;
+  if (!skipBuild && !(await build())) return 1;
   const config = loadStackConfig();
   const services = stackProcesses(config);
   const service = services.find((s) => s.name === name);
@@ -28,7 +28,7 @@ async function main(argv) {
     process.stderr.write(`Usage: node scripts/startOne.js <${services.map((s) => s.name).join('|')}> [--skip-build]\n`);
     return 64;
   }
-  if (!skipBuild && service.kind === 'gateway' && !composeSupergraph()) return 1;
+  if (!skipBuild && service.kind === 'gateway' && !(await composeSupergraph())) return 1;
   if (!service.built) {
     process.stderr.write(`${service.entry} does not exist: the ${name} service is not built (or not written) yet.\n`);
     return 1;

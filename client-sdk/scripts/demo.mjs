@@ -4,17 +4,22 @@
 // an event that arrived live on the other user's stream.
 //
 //   npm run demo [-- --url http://127.0.0.1:4000/graphql]     (or CHATGRAPH_URL=...)
+//
+// Without a URL it talks to the gateway where `npm start` runs it: port GATEWAY_PORT (4000 when unset) on loopback,
+// so `GATEWAY_PORT=4100 npm start` pairs with `GATEWAY_PORT=4100 npm run demo`.
 import WebSocket from 'ws';
 
+const DEFAULT_URL = `http://127.0.0.1:${process.env.GATEWAY_PORT || 4000}/graphql`;
 const USAGE =
-  'Usage: npm run demo [-- --url <gateway /graphql URL>]   (default http://127.0.0.1:4000/graphql, or CHATGRAPH_URL)\n';
+  `Usage: npm run demo [-- --url <gateway /graphql URL>]   (default ${DEFAULT_URL} from GATEWAY_PORT, or ` +
+  'CHATGRAPH_URL)\n';
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
 const urlArg = argv.indexOf('--url');
-const url = (urlArg >= 0 ? argv[urlArg + 1] : process.env.CHATGRAPH_URL) || 'http://127.0.0.1:4000/graphql';
+const url = (urlArg >= 0 ? argv[urlArg + 1] : process.env.CHATGRAPH_URL) || DEFAULT_URL;
 const STEP_TIMEOUT_MS = 15_000;
 
 const say = (line = '') => process.stdout.write(`${line}\n`);

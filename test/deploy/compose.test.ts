@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SERVICES, SUBGRAPHS } from '@chatgraph/manifest';
+import { BACKING_SERVICES, SERVICES, SUBGRAPHS } from '@chatgraph/manifest';
 import { freePort } from '@chatgraph/testing';
 import { haproxyConfig, COMPOSE_ADDRESSES, COMMITTED_PATH } from '../../deploy/haproxyConfig';
 
@@ -71,7 +71,12 @@ describe('docker-compose.yml', () => {
     expect(r.status).toBe(0);
     const services = (JSON.parse(r.stdout) as { services: Record<string, ComposeService> }).services;
     expect(Object.keys(services).sort()).toEqual(
-      [...SERVICES.flatMap((s) => composeNames(s.name)), 'haproxy', 'migrate', 'postgres', 'redis'].sort(),
+      [
+        ...SERVICES.flatMap((s) => composeNames(s.name)),
+        ...BACKING_SERVICES.map((b) => b.name),
+        'haproxy',
+        'migrate',
+      ].sort(),
     );
     expect(services.postgres.image).toMatch(/^postgres:15/);
     expect(services.redis.image).toMatch(/^redis:7/);

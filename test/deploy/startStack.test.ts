@@ -1,14 +1,14 @@
 // The local stack runner (scripts/runStack.js behind `npm start`) on stand-ins for the services of the manifest (same
 // names, phases and upstreams): start order, Ctrl-C, crashes, stubborn processes; and `npm start` refusing to start
-// without Redis or PostgreSQL.
-import { spawn, type ChildProcess } from 'node:child_process';
+// when a backing service it was pointed at does not answer, or when it cannot run one itself (bareMachine.test.ts has
+// the case where it does).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SERVICES, SUBGRAPHS } from '@chatgraph/manifest';
 import { freePort } from '@chatgraph/testing';
+import { alive, runCommand as start } from './runCommand';
 
-const ROOT = path.resolve(__dirname, '../..');
 const FAKE = path.join(__dirname, 'fixtures', 'fakeService.js');
 const DRIVER = path.join(__dirname, 'fixtures', 'runFakeStack.js');
 
@@ -17,49 +17,6 @@ interface Proc {
   argv: string[];
   phase: number;
   healthUrl?: string;
-}
-
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  waitFor: (text: string) => Promise<void>;
-}
-
-/** Starts a process, collecting stdout and stderr together. */
-function start(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  // Its own process group, like a command started from a terminal, so a test can press "Ctrl-C" (SIGINT to the group).
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  const listeners: (() => void)[] = [];
-  const onData = (chunk: Buffer) => {
-    out += chunk.toString();
-    listeners.forEach((l) => l());
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const waitFor = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (out.includes(text)) resolve();
-      };
-      listeners.push(check);
-      check();
-      void exited.then(() => {
-        if (!out.includes(text)) reject(new Error(`exited without printing ${JSON.stringify(text)}:\n${out}`));
-      });
-    });
-  return { child, output: () => out, exited, waitFor };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('stack runner', () => {
@@ -215,6 +172,32 @@ describe('npm start', () => {
     expect(run.output()).toContain(`PostgreSQL does not answer at postgresql://postgres@127.0.0.1:${port}`);
     expect(run.output()).toContain('pg_ctlcluster --skip-systemctl-redirect');
     expect(run.output()).not.toContain('Building');
+  });
+
+  it('names the package to install, and starts nothing, when no Redis answers and redis-server is not installed', async () => {
+    const port = await freePort();
+    // A PATH without redis-server (nor anything else: nothing runs before the check but node itself).
+    const emptyPath = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-path-'));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: emptyPath,
+      CHATGRAPH_PROBE_REDIS_URL: `redis://127.0.0.1:${port}`,
+    };
+    delete env.REDIS_URL;
+    try {
+      const run = start(process.execPath, ['scripts/start.js'], env);
+      expect(await run.exited).toBe(1);
+      const out = run.output();
+      expect(out).toContain(`Redis does not answer at redis://127.0.0.1:${port}`);
+      expect(out).toContain('redis-server is not installed');
+      expect(out).toMatch(/^ {2}(sudo )?apt-get install -y redis-server$/m);
+      expect(out).toContain('docker compose up -d redis');
+      expect(out).toContain('nothing was started');
+      expect(out).not.toContain('Building');
+      expect(out).not.toContain('started an embedded PostgreSQL');
+    } finally {
+      fs.rmSync(emptyPath, { recursive: true, force: true });
+    }
   });
 
   it('rejects an unknown argument with its usage', async () => {

@@ -1,4 +1,4 @@
-import { SERVICES } from '@chatgraph/manifest';
+import { BACKING_SERVICES, SERVICES } from '@chatgraph/manifest';
 import { ConfigError, loadConfig } from '../src';
 
 describe('loadConfig', () => {
@@ -9,6 +9,12 @@ describe('loadConfig', () => {
     expect(config.CHATS_SHARDS).toBe(4);
     expect(config.CHATS_URL).toBe('http://127.0.0.1:4002/graphql');
     expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('has a default URL for every backing service of the manifest (where npm start looks for it)', () => {
+    const config: Record<string, unknown> = { ...loadConfig({}) };
+    for (const b of BACKING_SERVICES) expect([b.urlKey, typeof config[b.urlKey]]).toEqual([b.urlKey, 'string']);
+    for (const b of BACKING_SERVICES) expect(() => new URL(String(config[b.urlKey]))).not.toThrow();
   });
 
   it('names every bad variable and what was expected', () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ADMIN_PORT_OFFSET, isSubgraph, SERVICES, SUBGRAPHS, serviceNamed } from '../src';
+import { ADMIN_PORT_OFFSET, BACKING_SERVICES, isSubgraph, SERVICES, SUBGRAPHS, serviceNamed } from '../src';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -59,5 +59,18 @@ describe('service manifest', () => {
 
   it('refuses an unknown name with the list of known ones', () => {
     expect(() => serviceNamed('mailer')).toThrow(/unknown service mailer \(known: users, chats, presence, gateway\)/);
+  });
+});
+
+describe('backing services', () => {
+  it('names each backing service and URL variable once, each with a launcher for npm start', () => {
+    expect(new Set(BACKING_SERVICES.map((b) => b.name)).size).toBe(BACKING_SERVICES.length);
+    expect(new Set(BACKING_SERVICES.map((b) => b.urlKey)).size).toBe(BACKING_SERVICES.length);
+    for (const b of BACKING_SERVICES) {
+      expect({ name: b.name, launcher: fs.existsSync(path.join(root, 'scripts', 'backing', `${b.name}.js`)) }).toEqual({
+        name: b.name,
+        launcher: true,
+      });
+    }
   });
 });
