@@ -17,7 +17,6 @@ import {
   testConfig,
   waitUntil,
   type TestDatabases,
-  type TestUser,
 } from '@chatgraph/testing';
 import { MATRIX, ROLES, type Role, type World } from './support/authorizationCases';
 
