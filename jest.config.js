@@ -7,6 +7,7 @@ const internal = ['manifest', 'config', 'ids', 'errors', 'logging', 'auth', 'pub
 const moduleNameMapper = {
   '^@chatgraph/db$': '<rootDir>/prisma/src/index.ts',
   '^@chatgraph/gateway$': '<rootDir>/gateway/src/server.ts',
+  '^@chatgraph/notifications$': '<rootDir>/subgraphs/notifications/src/server.ts',
   [`^@chatgraph/(${internal.join('|')})$`]: '<rootDir>/internal/$1/src/index.ts',
 };
 
@@ -32,6 +33,8 @@ module.exports = {
     project('users', 'subgraphs/users'),
     project('chats', 'subgraphs/chats'),
     project('presence', 'subgraphs/presence'),
+    project('notifications', 'subgraphs/notifications'),
+    project('notifier', 'workers/notifier'),
     project('gateway', 'gateway'),
     project('e2e', 'test'),
     project('sdk', 'client-sdk'),

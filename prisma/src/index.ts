@@ -3,11 +3,13 @@ export type { ShardedDatabaseOptions, Disconnectable } from './ShardedDatabase';
 export {
   createUsersDatabase,
   createChatsDatabase,
+  createNotificationsDatabase,
   shardMapFor,
   UsersPrismaClient,
   ChatsPrismaClient,
+  NotificationsPrismaClient,
 } from './databases';
-export type { UsersClient, ChatsClient, ShardedService } from './databases';
+export type { UsersClient, ChatsClient, NotificationsClient, ShardedService, ShardCounts } from './databases';
 export {
   runMigrations,
   readMigrations,
@@ -20,3 +22,4 @@ export { migrateAll, SHARDED_SERVICES } from './migrate/migrateAll';
 export { migrationsDirFor, migrationsDirsFor, sharedMigrationsDir } from './paths';
 export { Prisma as UsersPrisma } from '../generated/users/client';
 export { Prisma as ChatsPrisma } from '../generated/chats/client';
+export { Prisma as NotificationsPrisma } from '../generated/notifications/client';

@@ -38,8 +38,8 @@ function expectedPgType(field: DmmfField): string {
   return t;
 }
 
-describe.each<ShardedService>(['users', 'chats'])('the %s Prisma schema matches its migrated tables', (service) => {
-  const config = testConfig({ USERS_SHARDS: '1', CHATS_SHARDS: '1' });
+describe.each<ShardedService>(['users', 'chats', 'notifications'])('the %s Prisma schema matches its migrated tables', (service) => {
+  const config = testConfig({ USERS_SHARDS: '1', CHATS_SHARDS: '1', NOTIFICATIONS_SHARDS: '1' });
   let dbs: TestDatabases;
   let client: Client;
   const schema = fs.readFileSync(path.join(__dirname, '..', service, 'schema.prisma'), 'utf8');

@@ -46,6 +46,6 @@ describe('service manifest', () => {
   });
 
   it('refuses an unknown name with the list of known ones', () => {
-    expect(() => serviceNamed('mailer')).toThrow(/unknown service mailer \(known: users, chats, presence, gateway\)/);
+    expect(() => serviceNamed('mailer')).toThrow(/unknown service mailer \(known: users, chats, presence, notifications, gateway, notifier\)/);
   });
 });
