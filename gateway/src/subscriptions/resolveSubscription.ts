@@ -28,7 +28,10 @@ export interface ResolvedSubscription {
    * plan, topics, arguments and variables except the resume point, and the same viewer when the plan depends on it).
    */
   groupKey: string;
-  /** Identity the group's `rest` fetches run as: the viewer if the plan depends on it, anonymous otherwise. */
+  /**
+   * Identity the group's `rest` fetches run as: the viewer if the plan depends on it or the topic is the viewer's own,
+   * anonymous otherwise.
+   */
   groupViewerId: string | null;
 }
 
@@ -74,7 +77,9 @@ export function resolveSubscription(
   const accessTopics = plan.live.access
     ? expandTopics(plan.live.access, args, viewerId).filter((t) => !topics.includes(t))
     : [];
-  const groupViewerId = plan.viewerDependent ? viewerId : null;
+  // A topic of the viewer's own ({viewerId}) makes the group the viewer's alone: its `rest` then runs as the viewer too,
+  // so entities of other subgraphs that only their members may read (a notification's message) resolve for them.
+  const groupViewerId = plan.viewerDependent || plan.live.topic.includes('{viewerId}') ? viewerId : null;
   return {
     plan,
     variables,
