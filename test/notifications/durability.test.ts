@@ -4,7 +4,14 @@
  * restarted, all while a few thousand messages are sent. Every recipient ends with exactly one notification per event
  * (seqs 1..n, no gaps), and a live `notificationAdded` subscriber receives each of them exactly once.
  */
-import { liveClient, RabbitMqServer, rabbitMqInstalled, subgraphRequester, subscribe, waitUntil } from '@chatgraph/testing';
+import {
+  liveClient,
+  RabbitMqServer,
+  rabbitMqInstalled,
+  subgraphRequester,
+  subscribe,
+  waitUntil,
+} from '@chatgraph/testing';
 import type { TestUser } from '@chatgraph/testing';
 import { NotificationStack } from './support/NotificationStack';
 

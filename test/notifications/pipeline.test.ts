@@ -27,14 +27,21 @@ describe('notification pipeline', () => {
     const group = await n.createGroup(alice, [bob, carol]);
     chats.push({ id: group, member: alice });
     // dave is not a member: naming him notifies nobody; bob is named twice and notified once.
-    const mention = await n.send(alice, group, `hi @${bob.username} and @${dave.username}, @${bob.username.toUpperCase()}`);
+    const mention = await n.send(
+      alice,
+      group,
+      `hi @${bob.username} and @${dave.username}, @${bob.username.toUpperCase()}`,
+    );
     await n.send(carol, group, 'no names here');
     const direct = await n.createDirect(alice, dave);
     chats.push({ id: direct, member: alice });
     const dm = await n.send(alice, direct, 'hello dave');
 
     await n.waitForIdle(await n.eventCount(chats));
-    expect(kinds(await n.notificationsOf(bob))).toEqual([`ADDED_TO_CHAT:${group}:${alice.id}`, `MENTION:${group}:${alice.id}`]);
+    expect(kinds(await n.notificationsOf(bob))).toEqual([
+      `ADDED_TO_CHAT:${group}:${alice.id}`,
+      `MENTION:${group}:${alice.id}`,
+    ]);
     expect(kinds(await n.notificationsOf(carol))).toEqual([`ADDED_TO_CHAT:${group}:${alice.id}`]);
     // Starting a direct chat adds the other person to it; then the message. (Events are handled in parallel, so the
     // inbox may hold them in either order: its order is the order notifications were added.)
@@ -133,7 +140,11 @@ describe('notification pipeline', () => {
     const all = await n.notificationsOf(bob);
     expect(page.notifications.nodes.map((x) => x.seq)).toEqual([all.at(-1)!.seq, all.at(-2)!.seq]);
     expect(page.notifications.pageInfo.hasNextPage).toBe(true);
-    const res = await gatewayRequest(n.gateway, bob.token, '{ notifications(after: "bm90LWEtY3Vyc29y") { nodes { id } } }');
+    const res = await gatewayRequest(
+      n.gateway,
+      bob.token,
+      '{ notifications(after: "bm90LWEtY3Vyc29y") { nodes { id } } }',
+    );
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     const anonymous = await gatewayRequest(n.gateway, null, '{ unreadNotificationCount }');
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -148,7 +159,9 @@ describe('notification pipeline', () => {
     await n.stack.stop('users');
     const chatsAsAlice = subgraphRequester(n.config, n.stack.url('chats'));
     const sent = await chatsAsAlice(
-      'mutation($c: ID!) { sendMessage(chatId: $c, text: "ping @' + carol.username + '", clientMessageId: "dlq-1") { id } }',
+      'mutation($c: ID!) { sendMessage(chatId: $c, text: "ping @' +
+        carol.username +
+        '", clientMessageId: "dlq-1") { id } }',
       { c: group },
       alice.id,
     );

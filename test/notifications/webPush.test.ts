@@ -58,10 +58,17 @@ describe('Web Push', () => {
     const payloads = () =>
       endpoint.received
         .filter((r) => r.path === '/push/bob')
-        .map((r) => ({ request: r, payload: JSON.parse(keys.decrypt(r.body)) as { notification: Record<string, unknown> } }));
+        .map((r) => ({
+          request: r,
+          payload: JSON.parse(keys.decrypt(r.body)) as { notification: Record<string, unknown> },
+        }));
     await waitUntil('two pushes arrived (added to the chat, the message)', () => payloads().length >= 2);
     const inbox = await n.notificationsOf(bob);
-    expect(payloads().map((p) => p.payload.notification.id).sort()).toEqual(inbox.map((x) => x.id).sort());
+    expect(
+      payloads()
+        .map((p) => p.payload.notification.id)
+        .sort(),
+    ).toEqual(inbox.map((x) => x.id).sort());
     const dm = payloads().find((p) => p.payload.notification.kind === 'DIRECT_MESSAGE')!;
     const notification = inbox.find((x) => x.kind === 'DIRECT_MESSAGE')!;
     expect(dm.payload.notification).toEqual({
@@ -102,8 +109,9 @@ describe('Web Push', () => {
     await register(dave, '/push/dave-new', keys);
     const chat = await n.createDirect(alice, dave);
     await n.send(alice, chat, 'anyone there?');
-    await waitUntil('the new subscription got both pushes', () =>
-      endpoint.received.filter((r) => r.path === '/push/dave-new').length >= 2,
+    await waitUntil(
+      'the new subscription got both pushes',
+      () => endpoint.received.filter((r) => r.path === '/push/dave-new').length >= 2,
     );
     expect(endpoint.received.some((r) => r.path === '/push/dave-old')).toBe(true);
     await waitUntil('the gone subscription was removed', async () => {
@@ -113,8 +121,12 @@ describe('Web Push', () => {
     });
     // Unregistering: true for the one still there, false once it is gone.
     const unregister = 'mutation($e: String!) { unregisterPushSubscription(endpoint: $e) }';
-    expect((await n.call(dave, unregister, { e: endpoint.url('/push/dave-old') })).unregisterPushSubscription).toBe(false);
-    expect((await n.call(dave, unregister, { e: endpoint.url('/push/dave-new') })).unregisterPushSubscription).toBe(true);
+    expect((await n.call(dave, unregister, { e: endpoint.url('/push/dave-old') })).unregisterPushSubscription).toBe(
+      false,
+    );
+    expect((await n.call(dave, unregister, { e: endpoint.url('/push/dave-new') })).unregisterPushSubscription).toBe(
+      true,
+    );
   });
 
   it('refuses what is not a push subscription, naming the argument', async () => {

@@ -17,7 +17,11 @@ export class ResumePoint {
   ) {}
 
   /** The seq to resume after, or null when the subscription has no resume point of its own. */
-  async seq(plan: SubscriptionPlan, resumeFrom: Record<string, unknown> | null, viewerId: string): Promise<number | null> {
+  async seq(
+    plan: SubscriptionPlan,
+    resumeFrom: Record<string, unknown> | null,
+    viewerId: string,
+  ): Promise<number | null> {
     if (!plan.resume || !resumeFrom) return null;
     let error: { message: string; extensions?: Record<string, unknown> } | undefined;
     try {

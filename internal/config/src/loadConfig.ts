@@ -121,7 +121,10 @@ export const envSchema = z.object({
   VAPID_PUBLIC_KEY: z.string().min(1).optional(),
   VAPID_PRIVATE_KEY: z.string().min(1).optional(),
   /** Contact of the sender for push services: a `mailto:` or `https:` URL. */
-  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, 'must be a mailto: or https: URL').default('mailto:ops@chatgraph.invalid'),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:)/, 'must be a mailto: or https: URL')
+    .default('mailto:ops@chatgraph.invalid'),
   /** Longest one Web Push request may take. */
   PUSH_TIMEOUT_MS: positiveInt(10000),
 });

@@ -46,6 +46,8 @@ describe('service manifest', () => {
   });
 
   it('refuses an unknown name with the list of known ones', () => {
-    expect(() => serviceNamed('mailer')).toThrow(/unknown service mailer \(known: users, chats, presence, notifications, gateway, notifier\)/);
+    expect(() => serviceNamed('mailer')).toThrow(
+      /unknown service mailer \(known: users, chats, presence, notifications, gateway, notifier\)/,
+    );
   });
 });

@@ -47,10 +47,5 @@ export { NotificationInbox, type AddedNotifications } from './storage/Notificati
 export { NotificationStore, type NotificationPage } from './storage/NotificationStore';
 export { PushSubscriptionStore } from './storage/PushSubscriptionStore';
 export { NOTIFICATION_KINDS } from './storage/records';
-export type {
-  NewNotification,
-  NotificationKind,
-  NotificationRecord,
-  PushSubscriptionRecord,
-} from './storage/records';
+export type { NewNotification, NotificationKind, NotificationRecord, PushSubscriptionRecord } from './storage/records';
 export { notificationPayload, notificationTopic, type NotificationPayload } from './payloads';

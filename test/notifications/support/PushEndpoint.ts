@@ -88,12 +88,14 @@ export function verifyVapid(header: string, expectedPublicKey: string): { aud: s
  * status set for it (201 by default).
  */
 export class PushEndpoint {
-  readonly received: ReceivedPush[] = [];
-  readonly statuses = new Map<string, number>();
   private constructor(
     private readonly server: Server,
     private readonly dir: string,
     readonly port: number,
+    /** Every request received, in order. */
+    readonly received: ReceivedPush[],
+    /** The status to answer per path (201 when unset). */
+    readonly statuses: Map<string, number>,
   ) {}
 
   /** Starts the endpoint (the certificate is made with the openssl command). */
@@ -116,20 +118,23 @@ export class PushEndpoint {
       { encoding: 'utf8' },
     );
     if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
-    let self: PushEndpoint | undefined;
-    const server = https.createServer({ key: fs.readFileSync(keyPath), cert: fs.readFileSync(certPath) }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const p = req.url ?? '/';
-        self!.received.push({ path: p, headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(self!.statuses.get(p) ?? 201);
-        res.end();
-      });
-    });
+    const received: ReceivedPush[] = [];
+    const statuses = new Map<string, number>();
+    const server = https.createServer(
+      { key: fs.readFileSync(keyPath), cert: fs.readFileSync(certPath) },
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const p = req.url ?? '/';
+          self!.received.push({ path: p, headers: req.headers, body: Buffer.concat(chunks) });
+          res.writeHead(self!.statuses.get(p) ?? 201);
+          res.end();
+        });
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new PushEndpoint(server, dir, (server.address() as AddressInfo).port);
-    return self;
+    return new PushEndpoint(server, dir, (server.address() as AddressInfo).port, received, statuses);
   }
 
   /** The certificate to trust. */

@@ -25,7 +25,10 @@ export class NotificationStore {
        WHERE n.recipient_id = ${recipientId} AND n.seq < ${options.beforeSeq ?? 2_147_483_647}::int
          AND (NOT ${options.unreadOnly}::boolean OR n.read_at IS NULL)
        ORDER BY n.seq DESC LIMIT ${options.limit + 1}::int`;
-    return { notifications: rows.slice(0, options.limit).map(notificationFromRow), hasMore: rows.length > options.limit };
+    return {
+      notifications: rows.slice(0, options.limit).map(notificationFromRow),
+      hasMore: rows.length > options.limit,
+    };
   }
 
   /** The recipient's notifications after `afterSeq`, oldest first (the replay of `notificationAdded`). */

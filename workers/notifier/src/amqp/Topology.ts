@@ -65,7 +65,10 @@ export class Topology {
   private workQueue(name: string): WorkQueue {
     return {
       name,
-      retries: this.options.retryDelaysMs.map((delayMs, i) => ({ name: `${name}.retry${i + 1}.${delayMs}ms`, delayMs })),
+      retries: this.options.retryDelaysMs.map((delayMs, i) => ({
+        name: `${name}.retry${i + 1}.${delayMs}ms`,
+        delayMs,
+      })),
       dlq: `${name}.dlq`,
     };
   }

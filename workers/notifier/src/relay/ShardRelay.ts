@@ -30,6 +30,8 @@ export interface ShardRelayStatus {
   published: number;
   /** The cursor after the last confirmed batch (null before the first). */
   position: string | null;
+  /** Reads of the log so far (empty ones included): a relay that read after a commit has seen it. */
+  reads: number;
 }
 
 // One advisory lock key for the relay of a shard database (advisory locks are per database).
@@ -52,6 +54,7 @@ export class ShardRelay {
   private wake: (() => void) | undefined;
   private active = false;
   private published = 0;
+  private reads = 0;
   private position: LogPosition | null = null;
 
   constructor(private readonly options: ShardRelayOptions) {}
@@ -75,6 +78,7 @@ export class ShardRelay {
       shard: this.options.shard,
       active: this.active,
       published: this.published,
+      reads: this.reads,
       position: p ? `${p.xid}:${p.chatId}:${p.seq}` : null,
     };
   }
@@ -117,6 +121,7 @@ export class ShardRelay {
     logger.info({ shard, cursor: `${cursor.xid}:${cursor.chatId}:${cursor.seq}` }, 'relaying shard');
     while (!this.stopped) {
       const batch = await EventLogReader.read(client, cursor, batchSize);
+      this.reads++;
       if (!batch) {
         await this.pause(pollMs);
         continue;
