@@ -127,8 +127,8 @@ export class PushEndpoint {
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
           const p = req.url ?? '/';
-          self!.received.push({ path: p, headers: req.headers, body: Buffer.concat(chunks) });
-          res.writeHead(self!.statuses.get(p) ?? 201);
+          received.push({ path: p, headers: req.headers, body: Buffer.concat(chunks) });
+          res.writeHead(statuses.get(p) ?? 201);
           res.end();
         });
       },
