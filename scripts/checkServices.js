@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm run services:check`: do PostgreSQL and Redis answer? Used by `npm start` before it builds anything, so a missing
+// `npm run services:check`: do PostgreSQL, Redis and RabbitMQ answer? Used by `npm start` before it builds anything, so a missing
 // database is reported in one clear sentence instead of as a stack trace from the first service that touches it.
-// Plain Node (no build step): it runs before `npm run build`, so it reads the two URLs itself, with the same defaults
+// Plain Node (no build step): it runs before `npm run build`, so it reads the three URLs itself, with the same defaults
 // and the same "empty means unset" rule as internal/config.
 'use strict';
 
@@ -13,21 +13,25 @@ const Redis = require('ioredis');
 const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+/** The variable that points at each service. */
+const URL_VARIABLE = { PostgreSQL: 'DATABASE_URL', Redis: 'REDIS_URL', RabbitMQ: 'AMQP_URL' };
 
 /**
  * @typedef {object} ServiceStatus
- * @property {'PostgreSQL' | 'Redis'} name
+ * @property {'PostgreSQL' | 'Redis' | 'RabbitMQ'} name
  * @property {string} url the URL that was tried, password removed
  * @property {boolean} ok
  * @property {string} [error] why it did not answer
  * @property {string[]} [howToStart] commands that start it on this kind of machine, then with containers
  */
 
-/** The URLs `npm start` would use: DATABASE_URL and REDIS_URL, or their defaults. */
+/** The URLs `npm start` would use: DATABASE_URL, REDIS_URL and AMQP_URL, or their defaults. */
 function serviceUrls(env = process.env) {
   return {
     databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
     redisUrl: env.REDIS_URL || DEFAULT_REDIS_URL,
+    amqpUrl: env.AMQP_URL || DEFAULT_AMQP_URL,
   };
 }
 
@@ -96,6 +100,18 @@ async function pingRedis(url, timeoutMs) {
   }
 }
 
+/** Opens an AMQP connection and closes it; resolves with the reason when that fails within `timeoutMs`. */
+async function pingRabbitMq(url, timeoutMs) {
+  const amqplib = require('amqplib');
+  try {
+    const connection = await amqplib.connect(url, { timeout: timeoutMs });
+    await connection.close();
+    return undefined;
+  } catch (err) {
+    return describeError(err);
+  }
+}
+
 function describeError(err) {
   if (err && typeof err === 'object') {
     // An AggregateError (IPv4 and IPv6 both refused) carries the useful text in its parts.
@@ -107,18 +123,21 @@ function describeError(err) {
 }
 
 /**
- * Checks that PostgreSQL and Redis answer, in parallel, each within `timeoutMs`.
- * @param {{ databaseUrl?: string, redisUrl?: string, timeoutMs?: number }} [options] defaults: {@link serviceUrls}
+ * Checks that PostgreSQL, Redis and RabbitMQ answer, in parallel, each within `timeoutMs`.
+ * @param {{ databaseUrl?: string, redisUrl?: string, amqpUrl?: string, timeoutMs?: number }} [options] defaults:
+ *   {@link serviceUrls}
  * @returns {Promise<ServiceStatus[]>} one entry per service, failures with the commands that start it
  */
 async function checkServices(options = {}) {
   const urls = serviceUrls();
   const databaseUrl = options.databaseUrl ?? urls.databaseUrl;
   const redisUrl = options.redisUrl ?? urls.redisUrl;
+  const amqpUrl = options.amqpUrl ?? urls.amqpUrl;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const [pgError, redisError] = await Promise.all([
+  const [pgError, redisError, amqpError] = await Promise.all([
     pingPostgres(databaseUrl, timeoutMs),
     pingRedis(redisUrl, timeoutMs),
+    pingRabbitMq(amqpUrl, timeoutMs),
   ]);
   const pgVersion = installedPostgresVersion();
   return [
@@ -136,6 +155,13 @@ async function checkServices(options = {}) {
       error: redisError,
       howToStart: ['redis-server --daemonize yes --port 6379 --save "" --appendonly no', 'docker compose up -d redis'],
     },
+    {
+      name: 'RabbitMQ',
+      url: redact(amqpUrl),
+      ok: amqpError === undefined,
+      error: amqpError,
+      howToStart: ['rabbitmq-server -detached', 'docker compose up -d rabbitmq'],
+    },
   ].map((s) => (s.ok ? { name: s.name, url: s.url, ok: true } : s));
 }
 
@@ -146,13 +172,13 @@ function formatFailure(status) {
     `${status.name} does not answer at ${status.url} (${status.error}).`,
     `  Start it on this machine:  ${onMachine}`,
     `  or with containers:        ${withContainers}`,
-    `  or point ${status.name === 'Redis' ? 'REDIS_URL' : 'DATABASE_URL'} at a running one.`,
+    `  or point ${URL_VARIABLE[status.name]} at a running one.`,
   ].join('\n');
 }
 
 /**
- * Runs the check and prints the outcome. Resolves `true` when both answer.
- * @param {{ databaseUrl?: string, redisUrl?: string, timeoutMs?: number, quiet?: boolean }} [options]
+ * Runs the check and prints the outcome. Resolves `true` when all answer.
+ * @param {{ databaseUrl?: string, redisUrl?: string, amqpUrl?: string, timeoutMs?: number, quiet?: boolean }} [options]
  */
 async function reportServices(options = {}) {
   const statuses = await checkServices(options);

@@ -64,7 +64,7 @@ describe('docker-compose.yml', () => {
     expect(r.status).toBe(0);
     const services = (JSON.parse(r.stdout) as { services: Record<string, ComposeService> }).services;
     expect(Object.keys(services).sort()).toEqual(
-      [...SERVICES.flatMap((s) => composeNames(s.name)), 'haproxy', 'migrate', 'postgres', 'redis'].sort(),
+      [...SERVICES.flatMap((s) => composeNames(s.name)), 'haproxy', 'migrate', 'postgres', 'rabbitmq', 'redis'].sort(),
     );
     expect(services.postgres.image).toMatch(/^postgres:15/);
     expect(services.redis.image).toMatch(/^redis:7/);
@@ -78,6 +78,8 @@ describe('docker-compose.yml', () => {
     expect(services.migrate.command).toEqual(['node', 'prisma/dist/src/cli/migrate.js']);
     expect(services.postgres.healthcheck?.test).toContain('pg_isready');
     expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    expect(services.rabbitmq.image).toBe('rabbitmq:3-management');
+    expect(services.rabbitmq.healthcheck?.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'ping']);
 
     // Each service of the manifest: its entry point, listening on all interfaces on its default port, health-checked
     // there.
@@ -122,6 +124,19 @@ describe('docker-compose.yml', () => {
       });
     }
     expect(deps('presence')).toEqual({ redis: 'service_healthy' });
+    expect(deps('notifications')).toEqual({
+      postgres: 'service_healthy',
+      migrate: 'service_completed_successfully',
+    });
+    expect(deps('notifier')).toEqual({
+      postgres: 'service_healthy',
+      redis: 'service_healthy',
+      rabbitmq: 'service_healthy',
+      migrate: 'service_completed_successfully',
+      users: 'service_healthy',
+    });
+    for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
+      expect(String(services[name].environment?.AMQP_URL)).toMatch(/^amqp:\/\/chatgraph:[^@]*@rabbitmq:5672$/);
     for (const name of composeNames('gateway')) {
       expect(deps(name)).toEqual({
         redis: 'service_healthy',
@@ -233,6 +248,19 @@ describe('scripts/checkServices.js', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('PostgreSQL answers at');
     expect(r.stdout).toContain('Redis answers at');
+    expect(r.stdout).toContain('RabbitMQ answers at amqp://guest:***@');
+  });
+
+  it('exits non-zero naming RabbitMQ and how to start it when nothing listens there', async () => {
+    const port = await freePort();
+    const r = run(process.execPath, ['scripts/checkServices.js'], {
+      ...process.env,
+      AMQP_URL: `amqp://guest:guest@127.0.0.1:${port}`,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`RabbitMQ does not answer at amqp://guest:***@127.0.0.1:${port}`);
+    expect(r.stderr).toContain('docker compose up -d rabbitmq');
+    expect(r.stderr).toContain('or point AMQP_URL at a running one.');
   });
 
   it('exits non-zero naming Redis, its URL and how to start it when nothing listens there', async () => {
