@@ -189,4 +189,16 @@ describe('notification pipeline', () => {
       'MENTION',
     ]);
   });
+
+  it('stops a notifier cleanly on SIGTERM (exit 0); another takes its shards over and carries on', async () => {
+    await n.startNotifier('notifier-2');
+    expect(await n.stack.stop('notifier-1', 'SIGTERM')).toBe(0);
+    await waitUntil('notifier-2 relays every shard', async () =>
+      (await n.status('notifier-2')).relays.every((r) => r.active),
+    );
+    const group = await n.createGroup(alice, [dave]);
+    await waitUntil('dave is notified', async () =>
+      (await n.notificationsOf(dave)).some((x) => x.kind === 'ADDED_TO_CHAT' && x.chat?.id === group),
+    );
+  });
 });

@@ -28,6 +28,8 @@ describe('Web Push', () => {
         VAPID_PRIVATE_KEY: vapid.getPrivateKey().toString('base64url'),
         VAPID_SUBJECT: 'mailto:push-test@chatgraph.invalid',
         NODE_EXTRA_CA_CERTS: endpoint.certificatePath,
+        // A push service may refuse a connection now and then: retries far enough apart to get past that.
+        NOTIFIER_RETRY_DELAYS_MS: '200,1000,3000',
       },
     });
     alice = await n.signUp('Alice');
@@ -40,6 +42,16 @@ describe('Web Push', () => {
 
   const register = (user: TestUser, path: string, keys: BrowserKeys) =>
     n.call(user, REGISTER, { e: endpoint.url(path), p: keys.p256dh, a: keys.auth.toString('base64url') });
+
+  /** Waits for `check`; when it does not hold in time, fails with what the notifier logged and its push DLQ. */
+  const expectSoon = async (what: string, check: () => boolean | Promise<boolean>) => {
+    try {
+      await waitUntil(what, check, 30_000);
+    } catch (err) {
+      const logs = n.stack.processes.get('notifier-1')?.output.join('').slice(-6000);
+      throw new Error(`${(err as Error).message}\npush DLQ: ${n.dlq('list', 'push').stdout}\nnotifier log:\n${logs}`);
+    }
+  };
 
   /** Whether Web Push was dealt with for a notification (sent or not needed). */
   const pushedAt = async (id: string) => {
@@ -62,7 +74,7 @@ describe('Web Push', () => {
           request: r,
           payload: JSON.parse(keys.decrypt(r.body)) as { notification: Record<string, unknown> },
         }));
-    await waitUntil('two pushes arrived (added to the chat, the message)', () => payloads().length >= 2);
+    await expectSoon('two pushes arrived (added to the chat, the message)', () => payloads().length >= 2);
     const inbox = await n.notificationsOf(bob);
     expect(
       payloads()

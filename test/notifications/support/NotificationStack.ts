@@ -61,6 +61,8 @@ export class NotificationStack {
     readonly amqpUrl: string,
     /** Prefix of the stack's exchanges and queues. */
     readonly prefix: string,
+    /** The environment of its processes. */
+    private readonly env: Record<string, string>,
   ) {}
 
   /** Starts the stack (databases migrated, processes up). */
@@ -78,7 +80,7 @@ export class NotificationStack {
       ...options.env,
     });
     const stack = new ProcessStack(env);
-    const self = new NotificationStack(config, dbs, stack, amqpUrl, prefix);
+    const self = new NotificationStack(config, dbs, stack, amqpUrl, prefix, env);
     try {
       await stack.startSubgraphs();
       await stack.start('gateway', 'gateway');
@@ -220,7 +222,7 @@ export class NotificationStack {
         const published = statuses.flatMap((s) => s.relays).reduce((n, r) => n + r.published, 0);
         if (published < events) return false;
         if (statuses.some((s) => Object.values(s.consumers).some((c) => c.inFlight > 0))) return false;
-        for (const q of ['notify.inbox', 'notify.inbox.retry1.100ms', 'notify.inbox.retry2.200ms']) {
+        for (const q of ['notify.inbox', ...this.retryDelaysMs.map((ms, i) => `notify.inbox.retry${i + 1}.${ms}ms`)]) {
           if ((await this.queueDepth(q)) > 0) return false;
         }
         return true;
@@ -238,22 +240,27 @@ export class NotificationStack {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
+  /** The retry delays the notifiers were started with. */
+  get retryDelaysMs(): number[] {
+    return (this.env.NOTIFIER_RETRY_DELAYS_MS ?? '').split(',').map(Number);
+  }
+
   /** Stops every process, drops the databases and deletes the stack's exchanges and queues. */
   async close(): Promise<void> {
     await this.stack.close();
     await this.dbs.drop();
-    await deleteTopology(this.amqpUrl, this.prefix).catch(() => undefined);
+    await deleteTopology(this.amqpUrl, this.prefix, this.retryDelaysMs).catch(() => undefined);
   }
 }
 
 /** Deletes every exchange and queue a notifier declared with `prefix`. */
-async function deleteTopology(url: string, prefix: string): Promise<void> {
+async function deleteTopology(url: string, prefix: string, retryDelaysMs: number[]): Promise<void> {
   const connection = await amqplib.connect(url);
   try {
     const channel = await connection.createChannel();
     for (const work of ['inbox', 'push']) {
       const queue = `${prefix}.notify.${work}`;
-      for (const name of [queue, `${queue}.dlq`, `${queue}.retry1.100ms`, `${queue}.retry2.200ms`]) {
+      for (const name of [queue, `${queue}.dlq`, ...retryDelaysMs.map((ms, i) => `${queue}.retry${i + 1}.${ms}ms`)]) {
         await channel.deleteQueue(name);
       }
     }
