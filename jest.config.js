@@ -18,6 +18,7 @@ const internal = [
 const moduleNameMapper = {
   '^@chatgraph/db$': '<rootDir>/prisma/src/index.ts',
   '^@chatgraph/gateway$': '<rootDir>/gateway/src/server.ts',
+  '^@chatgraph/notifications$': '<rootDir>/subgraphs/notifications/src/server.ts',
   [`^@chatgraph/(${internal.join('|')})$`]: '<rootDir>/internal/$1/src/index.ts',
 };
 
@@ -43,6 +44,8 @@ module.exports = {
     project('users', 'subgraphs/users'),
     project('chats', 'subgraphs/chats'),
     project('presence', 'subgraphs/presence'),
+    project('notifications', 'subgraphs/notifications'),
+    project('notifier', 'workers/notifier'),
     project('gateway', 'gateway'),
     project('e2e', 'test'),
     project('sdk', 'client-sdk'),

@@ -3,6 +3,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { BackoffOptions } from './backoff.ts';
 import { ChatGraphError } from './ChatGraphError.ts';
 import { ChatHandle } from './ChatHandle.ts';
+import { NotificationsClient } from './NotificationsClient.ts';
 import {
   AddMembersDocument,
   ChatDocument,
@@ -166,6 +167,7 @@ export class ChatClient {
   private readonly throttles = new Map<string, TypingThrottle>();
   private readonly heartbeats = new Set<HeartbeatLoop>();
   private closed = false;
+  private notificationsClient: NotificationsClient | undefined;
 
   constructor(private readonly options: ChatClientOptions) {
     if (options.getToken && options.session)
@@ -517,6 +519,15 @@ export class ChatClient {
       },
       handlers,
     );
+  }
+
+  /** The viewer's notifications: inbox, unread count and badge, read markers, Web Push, live stream. */
+  get notifications(): NotificationsClient {
+    this.notificationsClient ??= new NotificationsClient({
+      field: (document, variables, key) => this.field(document, variables, key),
+      stream: (options, handlers) => this.stream(options, handlers),
+    });
+    return this.notificationsClient;
   }
 
   /** Helpers for one chat: history, send, live events, typing. */

@@ -5,6 +5,7 @@
  *   own tokens with `getToken`); `sendMessage` is idempotent and retried;
  * - `client.chat(id).events()`: live chat events, exactly once and in order across reconnects;
  * - presence and typing helpers, and `ChatGraphError` with the server's `extensions.code`;
+ * - `client.notifications`: the inbox, an unread badge, Web Push subscriptions and a resumable live stream;
  * - the generated `TypedDocumentNode`s and types, for Apollo Client, urql or any GraphQL client.
  */
 export { createChatClient, ChatClient } from './ChatClient.ts';
@@ -12,6 +13,9 @@ export type { ChatClientOptions, ChatEventsOptions, LiveOptions, SendMessageInpu
 export { ChatHandle } from './ChatHandle.ts';
 export { SessionManager } from './SessionManager.ts';
 export type { Session, SessionOptions, RefreshCall } from './SessionManager.ts';
+export { NotificationsClient } from './NotificationsClient.ts';
+export type { NotificationStreamOptions, NotificationsTransport, PushSubscriptionJSON } from './NotificationsClient.ts';
+export { UnreadBadge } from './UnreadBadge.ts';
 export type { ChatStreamOptions, HistoryPage } from './ChatHandle.ts';
 export { ChatGraphError, CHATGRAPH_ERROR_CODES, isChatGraphError } from './ChatGraphError.ts';
 export type { ChatGraphErrorCode, ChatGraphErrorOptions, GraphQLErrorPayload } from './ChatGraphError.ts';

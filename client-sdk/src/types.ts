@@ -8,6 +8,8 @@ import type {
   MessageFieldsFragment,
   MyChatActivitySubscription,
   MyChatsQuery,
+  NotificationFieldsFragment,
+  NotificationsQuery,
   PageInfoFieldsFragment,
   PresenceChangedSubscription,
   PresenceFieldsFragment,
@@ -48,3 +50,7 @@ export type TypingEvent = TypingSubscription['typing'];
 export type ChatActivity = MyChatActivitySubscription['myChatActivity'];
 /** A change of a user's presence. */
 export type PresenceEvent = PresenceChangedSubscription['presenceChanged'];
+/** A notification of the viewer's (from `notifications.list()` or live from `notifications.live()`). */
+export type Notification = NotificationFieldsFragment;
+/** A page of the viewer's notifications, newest first. */
+export type NotificationPage = NotificationsQuery['notifications'];

@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const services = ['users', 'chats'];
+const services = ['users', 'chats', 'notifications'];
 const force = process.argv.includes('--force');
 for (const service of services) {
   const schema = path.join(root, service, 'schema.prisma');

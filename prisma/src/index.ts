@@ -3,11 +3,13 @@ export type { ShardedDatabaseOptions, Disconnectable } from './ShardedDatabase';
 export {
   createUsersDatabase,
   createChatsDatabase,
+  createNotificationsDatabase,
   shardMapFor,
   UsersPrismaClient,
   ChatsPrismaClient,
+  NotificationsPrismaClient,
 } from './databases';
-export type { UsersClient, ChatsClient, ShardedService } from './databases';
+export type { UsersClient, ChatsClient, NotificationsClient, ShardedService, ShardCounts } from './databases';
 export {
   runMigrations,
   readMigrations,
@@ -22,3 +24,4 @@ export { Prisma as UsersPrisma } from '../generated/users/client';
 export { Prisma as ChatsPrisma } from '../generated/chats/client';
 export { GuardedPool, ShardUnavailableError } from './GuardedPool';
 export type { ShardBreakerOptions } from './GuardedPool';
+export { Prisma as NotificationsPrisma } from '../generated/notifications/client';

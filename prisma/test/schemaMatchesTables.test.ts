@@ -38,51 +38,54 @@ function expectedPgType(field: DmmfField): string {
   return t;
 }
 
-describe.each<ShardedService>(['users', 'chats'])('the %s Prisma schema matches its migrated tables', (service) => {
-  const config = testConfig({ USERS_SHARDS: '1', CHATS_SHARDS: '1' });
-  let dbs: TestDatabases;
-  let client: Client;
-  const schema = fs.readFileSync(path.join(__dirname, '..', service, 'schema.prisma'), 'utf8');
-  const models = (
-    JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: schema }))) as { datamodel: { models: DmmfModel[] } }
-  ).datamodel.models;
+describe.each<ShardedService>(['users', 'chats', 'notifications'])(
+  'the %s Prisma schema matches its migrated tables',
+  (service) => {
+    const config = testConfig({ USERS_SHARDS: '1', CHATS_SHARDS: '1', NOTIFICATIONS_SHARDS: '1' });
+    let dbs: TestDatabases;
+    let client: Client;
+    const schema = fs.readFileSync(path.join(__dirname, '..', service, 'schema.prisma'), 'utf8');
+    const models = (
+      JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: schema }))) as { datamodel: { models: DmmfModel[] } }
+    ).datamodel.models;
 
-  beforeAll(async () => {
-    dbs = await createTestDatabases(config);
-    client = new Client({
-      connectionString: databaseUrl(config.DATABASE_URL, shardMapFor(config, service).shards[0]!.database),
+    beforeAll(async () => {
+      dbs = await createTestDatabases(config);
+      client = new Client({
+        connectionString: databaseUrl(config.DATABASE_URL, shardMapFor(config, service).shards[0]!.database),
+      });
+      await client.connect();
     });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client.end();
-    await dbs.drop();
-  });
+    afterAll(async () => {
+      await client.end();
+      await dbs.drop();
+    });
 
-  it.each(models.map((m) => [m.name, m] as const))('model %s', async (_name, model) => {
-    const table = model.dbName ?? model.name;
-    const { rows } = await client.query<{ column_name: string; data_type: string; is_nullable: string }>(
-      `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+    it.each(models.map((m) => [m.name, m] as const))('model %s', async (_name, model) => {
+      const table = model.dbName ?? model.name;
+      const { rows } = await client.query<{ column_name: string; data_type: string; is_nullable: string }>(
+        `SELECT column_name, data_type, is_nullable FROM information_schema.columns
         WHERE table_schema = 'public' AND table_name = $1`,
-      [table],
-    );
-    expect(rows.length).toBeGreaterThan(0);
-    const columns = new Map(rows.map((r) => [r.column_name, r]));
-    const scalars = model.fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum');
-    for (const field of scalars) {
-      const column = columns.get(field.dbName ?? field.name);
-      expect({ field: field.name, exists: column !== undefined }).toEqual({ field: field.name, exists: true });
-      expect({ field: field.name, type: column!.data_type }).toEqual({
-        field: field.name,
-        type: expectedPgType(field),
-      });
-      expect({ field: field.name, nullable: column!.is_nullable === 'YES' }).toEqual({
-        field: field.name,
-        nullable: !field.isRequired,
-      });
-    }
-    // every column of the table is known to Prisma
-    const mapped = new Set(scalars.map((f) => f.dbName ?? f.name));
-    expect([...columns.keys()].filter((c) => !mapped.has(c))).toEqual([]);
-  });
-});
+        [table],
+      );
+      expect(rows.length).toBeGreaterThan(0);
+      const columns = new Map(rows.map((r) => [r.column_name, r]));
+      const scalars = model.fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum');
+      for (const field of scalars) {
+        const column = columns.get(field.dbName ?? field.name);
+        expect({ field: field.name, exists: column !== undefined }).toEqual({ field: field.name, exists: true });
+        expect({ field: field.name, type: column!.data_type }).toEqual({
+          field: field.name,
+          type: expectedPgType(field),
+        });
+        expect({ field: field.name, nullable: column!.is_nullable === 'YES' }).toEqual({
+          field: field.name,
+          nullable: !field.isRequired,
+        });
+      }
+      // every column of the table is known to Prisma
+      const mapped = new Set(scalars.map((f) => f.dbName ?? f.name));
+      expect([...columns.keys()].filter((c) => !mapped.has(c))).toEqual([]);
+    });
+  },
+);

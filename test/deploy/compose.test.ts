@@ -90,6 +90,8 @@ describe('docker-compose.yml', () => {
     expect(services.migrate.command).toEqual(['node', 'prisma/dist/src/cli/migrate.js']);
     expect(services.postgres.healthcheck?.test).toContain('pg_isready');
     expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    expect(services.rabbitmq.image).toBe('rabbitmq:3-management');
+    expect(services.rabbitmq.healthcheck?.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'ping']);
 
     // Each service of the manifest: its entry point, listening on all interfaces on its default port, health-checked
     // there.
@@ -134,6 +136,19 @@ describe('docker-compose.yml', () => {
       });
     }
     expect(deps('presence')).toEqual({ redis: 'service_healthy', chats: 'service_healthy' });
+    expect(deps('notifications')).toEqual({
+      postgres: 'service_healthy',
+      migrate: 'service_completed_successfully',
+    });
+    expect(deps('notifier')).toEqual({
+      postgres: 'service_healthy',
+      redis: 'service_healthy',
+      rabbitmq: 'service_healthy',
+      migrate: 'service_completed_successfully',
+      users: 'service_healthy',
+    });
+    for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
+      expect(String(services[name].environment?.AMQP_URL)).toMatch(/^amqp:\/\/chatgraph:[^@]*@rabbitmq:5672$/);
 
     // Only HAProxy faces clients; the databases are published on the host's loopback; no admin port is published,
     // and admin servers stay on each container's loopback.
@@ -141,7 +156,7 @@ describe('docker-compose.yml', () => {
       .filter(([, s]) => (s.ports ?? []).length > 0)
       .map(([name]) => name)
       .sort();
-    expect(publishing).toEqual(['haproxy', 'postgres', 'redis']);
+    expect(publishing).toEqual(['haproxy', 'postgres', 'rabbitmq', 'redis']);
     for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
       expect({ name, adminHost: services[name].environment?.ADMIN_HOST }).toEqual({ name, adminHost: undefined });
     for (const name of composeNames('gateway')) {
@@ -281,6 +296,19 @@ describe('scripts/checkServices.js', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('PostgreSQL answers at');
     expect(r.stdout).toContain('Redis answers at');
+    expect(r.stdout).toContain('RabbitMQ answers at amqp://guest:***@');
+  });
+
+  it('exits non-zero naming RabbitMQ and how to start it when nothing listens there', async () => {
+    const port = await freePort();
+    const r = run(process.execPath, ['scripts/checkServices.js'], {
+      ...process.env,
+      AMQP_URL: `amqp://guest:guest@127.0.0.1:${port}`,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`RabbitMQ does not answer at amqp://guest:***@127.0.0.1:${port}`);
+    expect(r.stderr).toContain('docker compose up -d rabbitmq');
+    expect(r.stderr).toContain('or point AMQP_URL at a running one.');
   });
 
   it('exits non-zero naming Redis, its URL and how to start it when nothing listens there', async () => {

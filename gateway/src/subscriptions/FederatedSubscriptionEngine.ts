@@ -7,6 +7,7 @@ import { LiveSubscriber, type LiveIterator, type ReplayPage, type SubscriberStat
 import { PlanCache } from './PlanCache';
 import type { RedisTopicHub } from './RedisTopicHub';
 import { resolveSubscription, type ResolvedSubscription } from './resolveSubscription';
+import { ResumePoint } from './ResumePoint';
 import { SubscriptionAuthorizer, type RecheckRetry } from './SubscriptionAuthorizer';
 import { SubscriptionGroups } from './SubscriptionGroups';
 import { SubscriptionQuota, type QuotaLimits } from './SubscriptionQuota';
@@ -61,7 +62,8 @@ export interface EngineStats extends SubscriberStats {
 /**
  * Federated subscriptions on top of `@apollo/gateway`'s building blocks. Per subscribe: plan the operation
  * ({@link PlanCache}), resolve its arguments and topics ({@link resolveSubscription}), take a slot
- * ({@link SubscriptionQuota}), ask the owning subgraph ({@link SubscriptionAuthorizer}), take a seat in the group of
+ * ({@link SubscriptionQuota}), ask the owning subgraph ({@link SubscriptionAuthorizer}; {@link ResumePoint} for a resume
+ * point other than `afterSeq`), take a seat in the group of
  * identical subscriptions ({@link SubscriptionGroups}, attached to Redis before anything is read from the log) and hand
  * back a {@link LiveSubscriber} that backfills from the log and delivers each event exactly once, in order.
  */
@@ -69,6 +71,7 @@ export class FederatedSubscriptionEngine {
   private plans: PlanCache | undefined;
   private readonly executor: LivePlanExecutor;
   private readonly authorizer: SubscriptionAuthorizer;
+  private readonly resumePoint: ResumePoint;
   private readonly quota: SubscriptionQuota;
   private readonly groups: SubscriptionGroups;
   private readonly counters = { eventExecutions: 0, replays: 0 };
@@ -87,6 +90,7 @@ export class FederatedSubscriptionEngine {
     this.replayPageSize = options.replayPageSize ?? 100;
     this.executor = new LivePlanExecutor(options.createServices, logger);
     this.authorizer = new SubscriptionAuthorizer(this.executor, logger, options.recheckRetry);
+    this.resumePoint = new ResumePoint(this.executor, logger);
     this.quota = new SubscriptionQuota(limits);
     this.groups = new SubscriptionGroups({
       hub,
@@ -173,6 +177,7 @@ export class FederatedSubscriptionEngine {
     const release = this.quota.take(request.connection, request.viewerId);
     try {
       await this.authorizer.authorize(plan, resolved.args, request.viewerId);
+      const afterSeq = resolved.afterSeq ?? (await this.resumePoint.seq(plan, resolved.resumeFrom, request.viewerId));
       this.assertCurrent(plans);
       const seat = await this.groups.seat(resolved);
       if (this.plans !== plans) {
@@ -182,7 +187,7 @@ export class FederatedSubscriptionEngine {
       const subscriber: LiveSubscriber = new LiveSubscriber({
         viewerId: request.viewerId,
         queueLimit: this.options.limits.queueLimit,
-        afterSeq: resolved.afterSeq,
+        afterSeq,
         replay: plan.replay ? (afterSeq) => this.replayPage(resolved, request.viewerId, afterSeq) : undefined,
         stats: this.subscriberStats,
         onRepairError: (err) => this.options.logger.warn({ err: (err as Error).message }, 'live backfill failed'),

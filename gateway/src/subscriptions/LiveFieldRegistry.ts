@@ -15,13 +15,19 @@ export interface LiveField {
    * field changes with something its own topic does not carry, e.g. a chat's membership for its typing indicators).
    */
   access?: string;
+  /**
+   * Query field of the owning subgraph answering `Int!`: the seq to resume after, from the subscription's own resume
+   * argument(s) (the field's arguments, e.g. `afterId`, the id of the last item received), for fields whose clients
+   * resume by something other than `afterSeq`.
+   */
+  resume?: string;
 }
 
 /** The directive name subgraphs use (composed into the supergraph with `@composeDirective`). */
 export const LIVE_DIRECTIVE = 'live';
 
 /**
- * Reads the `@live(topic, authorize, replay)` directives of the Subscription fields of a supergraph. This is the only
+ * Reads the `@live(topic, authorize, replay, access, resume)` directives of the Subscription fields of a supergraph. This is the only
  * place the gateway learns about topics: it has no knowledge of chats or presence.
  */
 export function readLiveFields(supergraphSchema: GraphQLSchema): Map<string, LiveField> {
@@ -44,6 +50,7 @@ export function readLiveFields(supergraphSchema: GraphQLSchema): Map<string, Liv
       authorize: typeof args.authorize === 'string' ? args.authorize : undefined,
       replay: typeof args.replay === 'string' ? args.replay : undefined,
       access: typeof args.access === 'string' ? args.access : undefined,
+      resume: typeof args.resume === 'string' ? args.resume : undefined,
     });
   }
   return out;

@@ -42,6 +42,13 @@ export interface AuthorizeQuery {
   argNames: string[];
 }
 
+/** How to ask the owning subgraph for the seq to resume after, from the subscription's own resume argument(s). */
+export interface ResumeQuery {
+  query: string;
+  /** Names of the subscription arguments passed on (the resume point), with the variable of the same name. */
+  argNames: string[];
+}
+
 /** Everything needed to run one subscription operation; cached per document and operation name. */
 export interface SubscriptionPlan {
   key: string;
@@ -52,8 +59,6 @@ export interface SubscriptionPlan {
   operation: OperationDefinitionNode;
   /** The subscription's root field as written (its arguments are read per subscribe). */
   root: FieldNode;
-  /** Name of the client's variable that carries `afterSeq`, if it is passed as one (excluded from group keys). */
-  afterSeqVariable: string | undefined;
   /** `Sequence[primary answered by EVENT_SERVICE, rest]`: runs the plan's `rest` with the event injected. */
   eventPlan: ExecutablePlan;
   /** How the event plan's primary fetch is answered: the raw event projected through the owner's schema. */
@@ -62,6 +67,7 @@ export interface SubscriptionPlan {
   viewerDependent: boolean;
   replay?: ReplayPlan;
   authorize?: AuthorizeQuery;
+  resume?: ResumeQuery;
 }
 
 function fetchNodes(node: PlanNode | undefined, out: FetchNode[] = []): FetchNode[] {
@@ -184,17 +190,24 @@ function buildReplayPlan(
   };
 }
 
-function buildAuthorizeQuery(
+/**
+ * A query of the owning subgraph's Query field `fieldName` answering as `alias`, passing on the subscription arguments
+ * the field takes (each as the variable of the same name).
+ */
+function ownerQuery(
   ownerSchema: GraphQLSchema,
-  live: LiveField & { authorize: string },
+  kind: 'authorize' | 'resume',
+  fieldName: string,
+  alias: string,
   subscriptionArgs: string[],
-): AuthorizeQuery {
-  const field = ownerSchema.getQueryType()?.getFields()[live.authorize];
-  if (!field) throw new Error(`@live authorize field Query.${live.authorize} is not in the owning subgraph`);
+): { query: string; argNames: string[] } {
+  const field = ownerSchema.getQueryType()?.getFields()[fieldName];
+  if (!field) throw new Error(`@live ${kind} field Query.${fieldName} is not in the owning subgraph`);
   const argNames = field.args.map((a) => a.name).filter((n) => subscriptionArgs.includes(n));
   const defs = argNames.map((n) => `$${n}: ${String(field.args.find((a) => a.name === n)!.type)}`).join(', ');
   const call = argNames.map((n) => `${n}: $${n}`).join(', ');
-  const query = `query LiveAuthorize${defs ? `(${defs})` : ''} { allowed: ${live.authorize}${call ? `(${call})` : ''} }`;
+  const name = kind === 'authorize' ? 'LiveAuthorize' : 'LiveResume';
+  const query = `query ${name}${defs ? `(${defs})` : ''} { ${alias}: ${fieldName}${call ? `(${call})` : ''} }`;
   return { query, argNames };
 }
 
@@ -238,7 +251,6 @@ export function buildSubscriptionPlan(
   const ownerSchema = runtime.subgraphSchema(owner);
   const subscriptionFields = runtime.apiGraphQLSchema.getSubscriptionType()!.getFields();
   const argNames = subscriptionFields[fieldName]!.args.map((a) => a.name);
-  const afterSeqArg = root.arguments?.find((a) => a.name.value === AFTER_SEQ_ARG);
   return {
     key,
     fieldName,
@@ -247,7 +259,6 @@ export function buildSubscriptionPlan(
     owner,
     operation,
     root,
-    afterSeqVariable: afterSeqArg?.value.kind === Kind.VARIABLE ? afterSeqArg.value.name.value : undefined,
     eventPlan: {
       queryPlan: {
         kind: 'QueryPlan',
@@ -260,9 +271,8 @@ export function buildSubscriptionPlan(
     replay: live.replay
       ? buildReplayPlan(runtime, { ...live, replay: live.replay }, root, operation, fragments)
       : undefined,
-    authorize: live.authorize
-      ? buildAuthorizeQuery(ownerSchema, { ...live, authorize: live.authorize }, argNames)
-      : undefined,
+    authorize: live.authorize ? ownerQuery(ownerSchema, 'authorize', live.authorize, 'allowed', argNames) : undefined,
+    resume: live.resume ? ownerQuery(ownerSchema, 'resume', live.resume, 'seq', argNames) : undefined,
   };
 }
 

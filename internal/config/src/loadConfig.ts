@@ -84,6 +84,8 @@ export const envSchema = z.object({
   DB_POOL_SIZE: positiveInt(10),
   USERS_SHARDS: z.coerce.number().int().min(1).max(4096).default(2),
   CHATS_SHARDS: z.coerce.number().int().min(1).max(4096).default(4),
+  /** Notifications databases (sharded by recipient). */
+  NOTIFICATIONS_SHARDS: z.coerce.number().int().min(1).max(4096).default(2),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   JWT_SECRET: secret(DEV_JWT_SECRET),
   JWT_KEY_ID: z.string().min(1).default('k1'),
@@ -129,6 +131,39 @@ export const envSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt(10000),
   ...limitsEnv,
   ...surfaceEnv,
+  /** RabbitMQ (the notification pipeline). A vhost is the URL's path (`amqp://guest:guest@host:5672/vhost`). */
+  AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
+  /** Prefix of every exchange and queue the pipeline declares (tests sharing a broker give each run its own). */
+  AMQP_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')
+    .default('chatgraph'),
+  /** Unacknowledged messages a notifier worker holds per queue (its parallelism). */
+  NOTIFIER_PREFETCH: positiveInt(32),
+  /** Delays before each retry of a failed message, in ms (comma-separated); after the last one it is dead-lettered. */
+  NOTIFIER_RETRY_DELAYS_MS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,10000,60000')
+    .default('1000,10000,60000')
+    .transform((v) => v.split(',').map(Number)),
+  /** Deliveries of one message (a worker dying while handling it counts) before the broker dead-letters it. */
+  NOTIFIER_DELIVERY_LIMIT: positiveInt(10),
+  /** Events the relay reads and publishes per batch. */
+  RELAY_BATCH_SIZE: positiveInt(500),
+  /** How often an idle relay looks for new events. */
+  RELAY_POLL_MS: positiveInt(100),
+  /** How often a standby relay tries to take a shard whose relay lock another process holds. */
+  RELAY_LOCK_RETRY_MS: positiveInt(1000),
+  /** Web Push (VAPID, RFC 8292): set both keys (base64url, e.g. from `npx web-push generate-vapid-keys`) to send. */
+  VAPID_PUBLIC_KEY: z.string().min(1).optional(),
+  VAPID_PRIVATE_KEY: z.string().min(1).optional(),
+  /** Contact of the sender for push services: a `mailto:` or `https:` URL. */
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:)/, 'must be a mailto: or https: URL')
+    .default('mailto:ops@chatgraph.invalid'),
+  /** Longest one Web Push request may take. */
+  PUSH_TIMEOUT_MS: positiveInt(10000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -175,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, context: Config
   if (e.JWT_PREVIOUS_KEY_ID !== undefined && e.JWT_PREVIOUS_KEY_ID === e.JWT_KEY_ID)
     problems.push('JWT_PREVIOUS_KEY_ID: must differ from JWT_KEY_ID');
   const surface = resolveSurface(e, problems);
+  if ((e.VAPID_PUBLIC_KEY === undefined) !== (e.VAPID_PRIVATE_KEY === undefined))
+    problems.push('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY: set both or neither');
   if (problems.length) throw new ConfigError(problems);
   const urls = Object.fromEntries(
     SUBGRAPHS.map((s) => [s.graphql.urlKey, e[s.graphql.urlKey] ?? `http://127.0.0.1:${e[s.port.key]}/graphql`]),

@@ -18,6 +18,7 @@ export interface BackingServiceSpec {
 export const BACKING_SERVICES = [
   { name: 'postgres', label: 'PostgreSQL', urlKey: 'DATABASE_URL' },
   { name: 'redis', label: 'Redis', urlKey: 'REDIS_URL' },
+  { name: 'rabbitmq', label: 'RabbitMQ', urlKey: 'AMQP_URL' },
 ] as const satisfies readonly BackingServiceSpec[];
 
 /** A backing service, as listed. */

@@ -87,6 +87,18 @@ export const SUBGRAPHS = [
     upstreams: ['CHATS_URL'],
     graphql: { urlKey: 'PRESENCE_URL', schema: 'subgraphs/presence/src/schema.graphql' },
   },
+  {
+    name: 'notifications',
+    kind: 'subgraph',
+    entry: 'subgraphs/notifications/dist/index.js',
+    port: { key: 'NOTIFICATIONS_PORT', default: 4004 },
+    health: '/health',
+    admin: admin(4004),
+    phase: 0,
+    color: 'blue',
+    upstreams: [],
+    graphql: { urlKey: 'NOTIFICATIONS_URL', schema: 'subgraphs/notifications/src/schema.graphql' },
+  },
 ] as const satisfies readonly SubgraphSpec[];
 
 /** Every process of the stack, in start order. */
@@ -103,6 +115,21 @@ export const SERVICES = [
     color: 'green',
     // The gateway composes every subgraph, so it calls all of them.
     upstreams: SUBGRAPHS.map((s) => s.graphql.urlKey),
+  },
+  {
+    // Relays the chats event log to RabbitMQ and turns events into notifications and Web Push (any number of them:
+    // one relay per chats shard at a time, every worker consumes). Its port serves only /health and /status.
+    name: 'notifier',
+    kind: 'worker',
+    entry: 'workers/notifier/dist/index.js',
+    port: { key: 'NOTIFIER_PORT', default: 9005 },
+    health: '/health',
+    // A worker takes no traffic: its one port is its admin server.
+    admin: { default: 9005, paths: ['/health', '/status'] },
+    phase: 1,
+    color: 'white',
+    // Mentions are resolved through the users subgraph.
+    upstreams: ['USERS_URL'],
   },
 ] as const satisfies readonly ServiceSpec[];
 

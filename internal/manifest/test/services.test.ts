@@ -58,7 +58,9 @@ describe('service manifest', () => {
   });
 
   it('refuses an unknown name with the list of known ones', () => {
-    expect(() => serviceNamed('mailer')).toThrow(/unknown service mailer \(known: users, chats, presence, gateway\)/);
+    expect(() => serviceNamed('mailer')).toThrow(
+      /unknown service mailer \(known: users, chats, presence, notifications, gateway, notifier\)/,
+    );
   });
 });
 

@@ -91,6 +91,7 @@ export class ProcessStack {
       DB_NAME_PREFIX: config.DB_NAME_PREFIX,
       USERS_SHARDS: String(config.USERS_SHARDS),
       CHATS_SHARDS: String(config.CHATS_SHARDS),
+      NOTIFICATIONS_SHARDS: String(config.NOTIFICATIONS_SHARDS),
       DATABASE_URL: config.DATABASE_URL,
       REDIS_URL: config.REDIS_URL,
       JWT_SECRET: config.JWT_SECRET,

@@ -2,12 +2,14 @@ import { Client } from 'pg';
 import type { Config } from '@chatgraph/config';
 import {
   createChatsDatabase,
+  createNotificationsDatabase,
   createUsersDatabase,
   databaseUrl,
   migrateAll,
   shardMapFor,
   SHARDED_SERVICES,
   type ChatsClient,
+  type NotificationsClient,
   type ShardedDatabase,
   type UsersClient,
 } from '@chatgraph/db';
@@ -16,6 +18,7 @@ import {
 export interface TestDatabases {
   users: ShardedDatabase<UsersClient>;
   chats: ShardedDatabase<ChatsClient>;
+  notifications: ShardedDatabase<NotificationsClient>;
   /** Closes the clients and drops every database the test created. */
   drop(): Promise<void>;
 }
@@ -35,17 +38,20 @@ export async function dropTestDatabases(config: Config): Promise<void> {
   }
 }
 
-/** Creates and migrates the users and chats shards named by `config` (use {@link testConfig}). */
+/** Creates and migrates the users, chats and notifications shards named by `config` (use {@link testConfig}). */
 export async function createTestDatabases(config: Config): Promise<TestDatabases> {
   await migrateAll(config);
   const users = createUsersDatabase(config);
   const chats = createChatsDatabase(config);
+  const notifications = createNotificationsDatabase(config);
   return {
     users,
     chats,
+    notifications,
     async drop() {
       await users.close();
       await chats.close();
+      await notifications.close();
       await dropTestDatabases(config);
     },
   };

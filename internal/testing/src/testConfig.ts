@@ -11,6 +11,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     DB_NAME_PREFIX: `t${randomBytes(5).toString('hex')}`,
     DB_POOL_SIZE: '5',
+    // One notifications database is enough for tests that do not look at notifications (fewer databases to create).
+    NOTIFICATIONS_SHARDS: '1',
     ...overrides,
   });
 }

@@ -1,14 +1,14 @@
 import type { Config } from '@chatgraph/config';
-import { shardMapFor, type ShardedService } from '../databases';
+import { shardMapFor, type ShardCounts, type ShardedService } from '../databases';
 import { migrationsDirsFor } from '../paths';
 import { runMigrations, type ShardMigrationResult } from './runMigrations';
 
 /** The services with sharded databases, in migration order. */
-export const SHARDED_SERVICES: readonly ShardedService[] = ['users', 'chats'];
+export const SHARDED_SERVICES: readonly ShardedService[] = ['users', 'chats', 'notifications'];
 
 /** Migrates every shard of every service (or of `services`), printing one line per shard through `log`. */
 export async function migrateAll(
-  config: Pick<Config, 'DATABASE_URL' | 'DB_NAME_PREFIX' | 'USERS_SHARDS' | 'CHATS_SHARDS'>,
+  config: ShardCounts & Pick<Config, 'DATABASE_URL'>,
   log: (line: string) => void = () => undefined,
   services: readonly ShardedService[] = SHARDED_SERVICES,
 ): Promise<Record<ShardedService, ShardMigrationResult[]>> {

@@ -1,0 +1,134 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { BackoffOptions } from './backoff.ts';
+import {
+  MarkNotificationsReadDocument,
+  NewestNotificationDocument,
+  NotificationAddedDocument,
+  NotificationsDocument,
+  NotificationsSinceDocument,
+  RegisterPushSubscriptionDocument,
+  UnregisterPushSubscriptionDocument,
+  UnreadNotificationCountDocument,
+  type NotificationsQueryVariables,
+} from './generated/graphql.ts';
+import { liveOperation, type LiveHandlers, type LiveStream, type LiveStreamOptions } from './LiveStream.ts';
+import type { Notification, NotificationPage } from './types.ts';
+import { UnreadBadge } from './UnreadBadge.ts';
+
+/** What {@link NotificationsClient} uses of its {@link ChatClient} (its HTTP calls and live streams). */
+export interface NotificationsTransport {
+  /** Runs an operation and returns its root field (throws `ChatGraphError`). */
+  field<TData, TVariables, K extends keyof TData>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    key: K,
+  ): Promise<TData[K]>;
+  /** Starts a live stream on the client's WebSocket. */
+  stream<T>(
+    options: Omit<LiveStreamOptions<T>, 'transport' | 'backoff'> & { backoff?: BackoffOptions },
+    handlers: LiveHandlers<T>,
+  ): LiveStream<T>;
+}
+
+/** Options of {@link NotificationsClient.live}. */
+export interface NotificationStreamOptions {
+  /** Resume after this notification (the last one received: its `id` and `seq`). @default the newest one now */
+  after?: Pick<Notification, 'id' | 'seq'>;
+  /** Delays between reconnects. */
+  reconnect?: BackoffOptions;
+}
+
+/** A browser push subscription as `PushSubscription.toJSON()` gives it. */
+export interface PushSubscriptionJSON {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
+/**
+ * The viewer's notifications: `client.notifications`. The inbox (newest first), the unread count, read markers,
+ * Web Push subscriptions, a live stream that resumes exactly, and an unread badge kept up to date.
+ */
+export class NotificationsClient {
+  /** @internal created by `ChatClient.notifications`. */
+  constructor(private readonly transport: NotificationsTransport) {}
+
+  /** A page of the inbox, newest first (`first` 1..100, default 20; `after`: the previous page's `endCursor`). */
+  list(variables: NotificationsQueryVariables = {}): Promise<NotificationPage> {
+    return this.transport.field(NotificationsDocument, variables, 'notifications');
+  }
+
+  /** The notifications after `afterSeq`, oldest first (`limit` 1..500, default 100): catching up by `seq`. */
+  since(afterSeq: number, limit?: number): Promise<Notification[]> {
+    return this.transport.field(NotificationsSinceDocument, { afterSeq, limit }, 'notificationsSince');
+  }
+
+  /** How many notifications are unread. */
+  unreadCount(): Promise<number> {
+    return this.transport.field(UnreadNotificationCountDocument, {}, 'unreadNotificationCount');
+  }
+
+  /** Marks notifications read (these ids, or all); resolves with how many changed. */
+  markRead(target: { ids: string[] } | { all: true }): Promise<number> {
+    const variables = 'all' in target ? { all: true } : { ids: target.ids };
+    return this.transport.field(MarkNotificationsReadDocument, variables, 'markNotificationsRead');
+  }
+
+  /** Registers this browser's push subscription (`await registration.pushManager.subscribe(...)`, as JSON). */
+  registerPush(subscription: PushSubscriptionJSON): Promise<boolean> {
+    const { endpoint, keys } = subscription;
+    return this.transport.field(
+      RegisterPushSubscriptionDocument,
+      { endpoint, p256dh: keys.p256dh, auth: keys.auth },
+      'registerPushSubscription',
+    );
+  }
+
+  /** Removes a push subscription (e.g. on sign-out); false when there was none with this endpoint. */
+  unregisterPush(endpoint: string): Promise<boolean> {
+    return this.transport.field(UnregisterPushSubscriptionDocument, { endpoint }, 'unregisterPushSubscription');
+  }
+
+  /**
+   * New notifications, live, exactly once and in order across reconnects: the stream remembers the last one and
+   * resubscribes after it (`afterId`), dropping any it already delivered. It starts after `options.after` when given,
+   * else after the newest notification now.
+   */
+  live(handlers: LiveHandlers<Notification>, options: NotificationStreamOptions = {}): LiveStream<Notification> {
+    // The server resumes after an id; the stream counts seqs: keep the id of the last seq it may resume after.
+    let last: { seq: number; id: string | null } = { seq: 0, id: null };
+    const newest = async () => {
+      const [node] = (await this.transport.field(NewestNotificationDocument, {}, 'notifications')).nodes;
+      return node ? { seq: node.seq, id: node.id } : { seq: 0, id: null };
+    };
+    return this.transport.stream<Notification>(
+      {
+        operation: liveOperation(
+          NotificationAddedDocument,
+          (seq) => ({ afterId: seq !== null && seq === last.seq ? last.id : null }),
+          (data) => data.notificationAdded,
+        ),
+        backoff: options.reconnect,
+        resume: {
+          start: async () => {
+            last = options.after ? { ...options.after } : await newest();
+            return { afterSeq: last.seq, isNewest: !options.after };
+          },
+          newest: async () => (await newest()).seq,
+          seqOf: (notification) => notification.seq,
+        },
+      },
+      {
+        ...handlers,
+        next: (notification) => {
+          last = { seq: notification.seq, id: notification.id };
+          handlers.next(notification);
+        },
+      },
+    );
+  }
+
+  /** An unread count that follows new notifications live (see {@link UnreadBadge}); close it when done. */
+  unreadBadge(onChange: (count: number) => void): UnreadBadge {
+    return new UnreadBadge(this, onChange);
+  }
+}

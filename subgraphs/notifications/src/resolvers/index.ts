@@ -1,0 +1,12 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { DateTime } from '@chatgraph/service';
+import type { NotificationsContext } from '../context';
+import { Mutation } from './Mutation';
+import { Notification } from './Notification';
+import { Query } from './Query';
+
+/**
+ * Every resolver of the notifications subgraph. `notificationAdded` has none: the gateway serves it from Redis (see
+ * the `@live` directive in schema.graphql); the notifier workers publish.
+ */
+export const resolvers: GraphQLResolverMap<NotificationsContext> = { DateTime, Query, Mutation, Notification };

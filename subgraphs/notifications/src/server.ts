@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse, type DocumentNode } from 'graphql';
+import type { IdentitySigner } from '@chatgraph/auth';
+import type { NotificationsClient, ShardedDatabase } from '@chatgraph/db';
+import type { Logger } from '@chatgraph/logging';
+import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
+import type { NotificationsContext, NotificationsStores } from './context';
+import { resolvers } from './resolvers';
+import { NotificationStore } from './storage/NotificationStore';
+import { PushSubscriptionStore } from './storage/PushSubscriptionStore';
+
+/** The notifications subgraph's SDL (read from src/, so it works from src/ and dist/ alike). */
+export const typeDefs: DocumentNode = parse(
+  fs.readFileSync(path.join(__dirname, '..', 'src', 'schema.graphql'), 'utf8'),
+);
+
+/** What {@link createNotificationsServer} is built from. */
+export interface NotificationsServerDeps {
+  db: ShardedDatabase<NotificationsClient>;
+  identity: IdentitySigner;
+  logger: Logger;
+  introspection?: boolean;
+}
+
+/** Builds the notifications subgraph (opens no port: call `listen`). */
+export function createNotificationsServer(deps: NotificationsServerDeps): SubgraphServer<NotificationsContext> {
+  const stores: NotificationsStores = {
+    notifications: new NotificationStore(deps.db),
+    pushSubscriptions: new PushSubscriptionStore(deps.db),
+  };
+  return createSubgraphServer<NotificationsContext>({
+    name: 'notifications',
+    typeDefs,
+    resolvers,
+    identity: deps.identity,
+    logger: deps.logger,
+    introspection: deps.introspection,
+    context: (base) => ({ ...base, stores }),
+    ready: () => deps.db.ping(),
+  });
+}
+
+// The package's entry point for the notifier workers: the inbox's write side, the stores and the payload they publish.
+export type { NotificationsContext, NotificationsStores } from './context';
+export { NotificationInbox, type AddedNotifications } from './storage/NotificationInbox';
+export { NotificationStore, type NotificationPage } from './storage/NotificationStore';
+export { PushSubscriptionStore } from './storage/PushSubscriptionStore';
+export { NOTIFICATION_KINDS } from './storage/records';
+export type { NewNotification, NotificationKind, NotificationRecord, PushSubscriptionRecord } from './storage/records';
+export { notificationPayload, notificationTopic, type NotificationPayload } from './payloads';

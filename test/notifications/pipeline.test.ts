@@ -1,0 +1,204 @@
+/**
+ * The notification pipeline end to end, on the machine's RabbitMQ (a prefix of the test's own): chat events become
+ * notifications for the right people, exactly once; `notificationAdded` delivers them live and resumes by id; read
+ * markers; a message that keeps failing ends in the dead-letter queue and the CLI replays it.
+ */
+import { gatewayRequest, liveClient, subgraphRequester, subscribe, waitUntil, type TestUser } from '@chatgraph/testing';
+import { NOTIFICATION_FIELDS, NotificationStack, type SeenNotification } from './support/NotificationStack';
+
+describe('notification pipeline', () => {
+  let n: NotificationStack;
+  let alice: TestUser;
+  let bob: TestUser;
+  let carol: TestUser;
+  let dave: TestUser;
+  const chats: Array<{ id: string; member: TestUser }> = [];
+
+  beforeAll(async () => {
+    n = await NotificationStack.start();
+    [alice, bob, carol, dave] = await Promise.all(['Alice', 'Bob', 'Carol', 'Dave'].map((name) => n.signUp(name)));
+  }, 120_000);
+
+  afterAll(() => n?.close());
+
+  const kinds = (list: SeenNotification[]) => list.map((x) => `${x.kind}:${x.chat?.id}:${x.actor.id}`);
+
+  it('notifies the people a mention, a direct message and an add-to-chat concern, once, and never the actor', async () => {
+    const group = await n.createGroup(alice, [bob, carol]);
+    chats.push({ id: group, member: alice });
+    // dave is not a member: naming him notifies nobody; bob is named twice and notified once.
+    const mention = await n.send(
+      alice,
+      group,
+      `hi @${bob.username} and @${dave.username}, @${bob.username.toUpperCase()}`,
+    );
+    await n.send(carol, group, 'no names here');
+    const direct = await n.createDirect(alice, dave);
+    chats.push({ id: direct, member: alice });
+    const dm = await n.send(alice, direct, 'hello dave');
+
+    await n.waitForIdle(await n.eventCount(chats));
+    expect(kinds(await n.notificationsOf(bob))).toEqual([
+      `ADDED_TO_CHAT:${group}:${alice.id}`,
+      `MENTION:${group}:${alice.id}`,
+    ]);
+    expect(kinds(await n.notificationsOf(carol))).toEqual([`ADDED_TO_CHAT:${group}:${alice.id}`]);
+    // Starting a direct chat adds the other person to it; then the message. (Events are handled in parallel, so the
+    // inbox may hold them in either order: its order is the order notifications were added.)
+    expect(kinds(await n.notificationsOf(dave)).sort()).toEqual([
+      `ADDED_TO_CHAT:${direct}:${alice.id}`,
+      `DIRECT_MESSAGE:${direct}:${alice.id}`,
+    ]);
+    expect(await n.notificationsOf(alice)).toEqual([]);
+
+    const bobs = await n.notificationsOf(bob);
+    expect(bobs.map((x) => x.seq)).toEqual([1, 2]);
+    expect(bobs[1]!.message).toEqual({ id: mention, text: expect.stringContaining('hi @') });
+    expect(bobs[1]!.actor.username).toBe(alice.username);
+    expect(bobs[0]!.message).toBeNull();
+    expect((await n.notificationsOf(dave)).find((x) => x.kind === 'DIRECT_MESSAGE')!.message).toEqual({
+      id: dm,
+      text: 'hello dave',
+    });
+    expect(await n.unreadCount(bob)).toBe(2);
+  });
+
+  it('delivers notificationAdded live, and resumes after the last id received without loss or duplicates', async () => {
+    const direct = await n.createDirect(carol, bob);
+    chats.push({ id: direct, member: carol });
+    await n.waitForIdle(await n.eventCount(chats));
+    const client = liveClient(n.stack.wsUrl('gateway'), bob.token);
+    const query = `subscription($after: ID) { notificationAdded(afterId: $after) { ${NOTIFICATION_FIELDS} } }`;
+    type Added = { notificationAdded: SeenNotification };
+    const first = subscribe<Added>(client, query);
+    await waitUntil('the subscription is attached', async () => {
+      await n.send(carol, direct, 'ping');
+      return first.results.length > 0;
+    });
+    for (let i = 0; i < 4; i++) await n.send(carol, direct, `live ${i}`);
+    const liveTexts = (r: typeof first.results) => r.map((x) => x.data?.notificationAdded.message?.text);
+    await first.waitFor((r) => ['live 0', 'live 1', 'live 2', 'live 3'].every((t) => liveTexts(r).includes(t)));
+    expect(first.results.every((r) => r.errors === undefined)).toBe(true);
+    first.unsubscribe();
+    const received = first.results.map((r) => r.data!.notificationAdded);
+    const seqs = received.map((x) => x.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    const last = received.at(-1)!;
+
+    // Missed while away, then live again after resuming.
+    for (let i = 0; i < 5; i++) await n.send(carol, direct, `missed ${i}`);
+    const resumed = subscribe<Added>(client, query, { after: last.id });
+    await resumed.waitFor((r) => r.length >= 5);
+    for (let i = 0; i < 3; i++) await n.send(carol, direct, `after ${i}`);
+    await resumed.waitFor((r) => r.length >= 8);
+    // The five missed come first (replayed), then the live ones; within each, in the order they were added.
+    const texts = resumed.results.map((r) => r.data!.notificationAdded.message!.text!);
+    expect(texts.slice(0, 5).sort()).toEqual(['missed 0', 'missed 1', 'missed 2', 'missed 3', 'missed 4']);
+    expect(texts.slice(5).sort()).toEqual(['after 0', 'after 1', 'after 2']);
+    expect(resumed.results.map((r) => r.data!.notificationAdded.seq)).toEqual(
+      Array.from({ length: 8 }, (_, i) => last.seq + 1 + i),
+    );
+    resumed.unsubscribe();
+
+    // Someone else's notification is no resume point.
+    const carols = await n.notificationsOf(carol);
+    const refused = subscribe<Added>(client, query, { after: carols[0]!.id });
+    await waitUntil('the subscription is refused', () => refused.errors.length > 0 || refused.completed);
+    expect(JSON.stringify(refused.errors)).toContain('NOT_FOUND');
+    await client.dispose();
+  });
+
+  it('marks notifications read by id or all at once, and refuses unclear requests', async () => {
+    const before = await n.unreadCount(bob);
+    expect(before).toBeGreaterThan(2);
+    const [oldest, second] = await n.notificationsOf(bob);
+    const mark = 'mutation($ids: [ID!], $all: Boolean) { markNotificationsRead(ids: $ids, all: $all) }';
+    expect((await n.call(bob, mark, { ids: [oldest!.id, second!.id] })).markNotificationsRead).toBe(2);
+    // Already read, and someone else's: nothing changes.
+    const carols = await n.notificationsOf(carol);
+    expect((await n.call(bob, mark, { ids: [oldest!.id, carols[0]!.id] })).markNotificationsRead).toBe(0);
+    expect(await n.unreadCount(bob)).toBe(before - 2);
+    const unread = await n.call<{ notifications: { nodes: SeenNotification[] } }>(
+      bob,
+      '{ notifications(first: 100, unreadOnly: true) { nodes { id readAt } } }',
+    );
+    expect(unread.notifications.nodes).toHaveLength(before - 2);
+    expect((await n.notificationsOf(bob))[0]!.readAt).not.toBeNull();
+
+    for (const variables of [{}, { ids: [oldest!.id], all: true }, { ids: ['not-an-id'] }, { ids: [] }]) {
+      const res = await gatewayRequest(n.gateway, bob.token, mark, variables);
+      expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    expect((await n.call(bob, mark, { all: true })).markNotificationsRead).toBe(before - 2);
+    expect(await n.unreadCount(bob)).toBe(0);
+  });
+
+  it('pages the inbox newest first and refuses a cursor it did not make', async () => {
+    const page = await n.call<{
+      notifications: { nodes: SeenNotification[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    }>(bob, '{ notifications(first: 2) { nodes { seq } pageInfo { hasNextPage endCursor } } }');
+    const all = await n.notificationsOf(bob);
+    expect(page.notifications.nodes.map((x) => x.seq)).toEqual([all.at(-1)!.seq, all.at(-2)!.seq]);
+    expect(page.notifications.pageInfo.hasNextPage).toBe(true);
+    const res = await gatewayRequest(
+      n.gateway,
+      bob.token,
+      '{ notifications(after: "bm90LWEtY3Vyc29y") { nodes { id } } }',
+    );
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    const anonymous = await gatewayRequest(n.gateway, null, '{ unreadNotificationCount }');
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('sends an event that keeps failing to the dead-letter queue after its retries; the CLI lists and replays it', async () => {
+    const group = await n.createGroup(alice, [carol]);
+    chats.push({ id: group, member: alice });
+    await n.waitForIdle(await n.eventCount(chats));
+    // Mentions are resolved through the users subgraph: while it is down, the event fails on every attempt.
+    const usersPort = n.stack.processes.get('users')!.port;
+    await n.stack.stop('users');
+    const chatsAsAlice = subgraphRequester(n.config, n.stack.url('chats'));
+    const sent = await chatsAsAlice(
+      'mutation($c: ID!) { sendMessage(chatId: $c, text: "ping @' +
+        carol.username +
+        '", clientMessageId: "dlq-1") { id } }',
+      { c: group },
+      alice.id,
+    );
+    expect(sent.errors).toBeUndefined();
+    await waitUntil('the event is dead-lettered', async () => (await n.queueDepth('notify.inbox.dlq')) === 1);
+
+    const listed = n.dlq('list', 'inbox');
+    expect(listed.status).toBe(0);
+    // Two retries (100 ms, 200 ms), then the dead-letter queue, with the last error.
+    expect(listed.stdout).toContain(`${group}:`);
+    expect(listed.stdout).toMatch(/attempts=2\terror=.*users subgraph lookup failed|attempts=2\terror=.*fetch failed/);
+    expect(n.dlq('list').stdout).toContain(`${n.prefix}.notify.inbox.dlq\t1`);
+    expect(n.dlq('replay', 'nowhere').status).toBe(64);
+
+    await n.stack.start('users', 'users', usersPort);
+    const replayed = n.dlq('replay', 'inbox');
+    expect(replayed.stdout).toContain('replayed 1 message');
+    expect(await n.queueDepth('notify.inbox.dlq')).toBe(0);
+    await waitUntil('carol is notified of the mention', async () =>
+      (await n.notificationsOf(carol)).some((x) => x.kind === 'MENTION' && x.chat?.id === group),
+    );
+    await n.waitForIdle(await n.eventCount(chats));
+    expect((await n.notificationsOf(carol)).filter((x) => x.chat?.id === group).map((x) => x.kind)).toEqual([
+      'ADDED_TO_CHAT',
+      'MENTION',
+    ]);
+  });
+
+  it('stops a notifier cleanly on SIGTERM (exit 0); another takes its shards over and carries on', async () => {
+    await n.startNotifier('notifier-2');
+    expect(await n.stack.stop('notifier-1', 'SIGTERM')).toBe(0);
+    await waitUntil('notifier-2 relays every shard', async () =>
+      (await n.status('notifier-2')).relays.every((r) => r.active),
+    );
+    const group = await n.createGroup(alice, [dave]);
+    await waitUntil('dave is notified', async () =>
+      (await n.notificationsOf(dave)).some((x) => x.kind === 'ADDED_TO_CHAT' && x.chat?.id === group),
+    );
+  });
+});

@@ -1,0 +1,88 @@
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import {
+  notificationPayload,
+  notificationTopic,
+  type NotificationInbox,
+  type NotificationRecord,
+} from '@chatgraph/notifications';
+import type { WorkQueue } from '../amqp/Topology';
+import type { RelayedEvent } from '../relay/RelayedEvent';
+import type { MentionSource } from './MentionSource';
+import { notificationsFor } from './notificationRules';
+import type { BlockList, MuteList } from './RecipientFilters';
+
+/** Where notifications go live: the Redis event bus (never rejects; pub/sub is at most once). */
+export interface LiveBus {
+  publish(topic: string, payload: unknown): Promise<boolean>;
+}
+
+/** A Web Push job: one notification to push to its recipient's subscriptions. */
+export interface PushJob {
+  notificationId: string;
+}
+
+/** Options of {@link InboxHandler}. */
+export interface InboxHandlerOptions {
+  inbox: NotificationInbox;
+  mentions: MentionSource;
+  blocks: BlockList;
+  mutes: MuteList;
+  bus: LiveBus;
+  /** Where push jobs are sent (`publisher` on `workExchange` with the push queue's name); none when push is off. */
+  push?: { publisher: ChannelWrapper; workExchange: string; queue: WorkQueue };
+}
+
+/**
+ * Turns one relayed chat event into notifications (the inbox queue's handler), idempotently: the rules pick the
+ * recipients (`notificationsFor`), blocks drop and mutes narrow them, the inbox adds them (one per recipient and event:
+ * a redelivered event adds nothing). After the commit, every notification of the event, new or added by an earlier
+ * delivery that died before finishing, is published live on `notification:{recipient}` (subscribers drop a seq they
+ * already have) and, while its push is pending, sent to the push queue (confirmed before the event is acknowledged).
+ */
+export class InboxHandler {
+  constructor(private readonly options: InboxHandlerOptions) {}
+
+  /** Handles one event; resolves when its notifications are committed, published and their push jobs confirmed. */
+  async handle(event: RelayedEvent): Promise<NotificationRecord[]> {
+    const { inbox, mentions, blocks, mutes, bus, push } = this.options;
+    const candidates = notificationsFor(event, { mentioned: await mentions.mentionedMembers(event) });
+    if (candidates.length === 0) return [];
+    const recipients = candidates.map((c) => c.recipientId);
+    const chatId = BigInt(event.chatId);
+    const actorId = BigInt(event.actorId);
+    const [blocked, muted] = await Promise.all([
+      blocks.blockedBy(actorId, recipients),
+      mutes.mutedBy(chatId, recipients),
+    ]);
+    const kept = candidates.filter(
+      (c) => !blocked.has(c.recipientId) && (!muted.has(c.recipientId) || c.kind === 'MENTION'),
+    );
+    if (kept.length === 0) return [];
+    const { notifications } = await inbox.add(
+      kept.map((c) => ({
+        recipientId: c.recipientId,
+        kind: c.kind,
+        chatId,
+        eventSeq: event.seq,
+        messageId: c.kind === 'ADDED_TO_CHAT' || !event.message ? null : BigInt(event.message.id),
+        actorId,
+      })),
+    );
+    await Promise.all(notifications.map((n) => bus.publish(notificationTopic(n.recipientId), notificationPayload(n))));
+    if (push) {
+      await Promise.all(
+        notifications
+          .filter((n) => n.pushedAt === null)
+          .map((n) =>
+            push.publisher.publish(
+              push.workExchange,
+              push.queue.name,
+              Buffer.from(JSON.stringify({ notificationId: n.id.toString() } satisfies PushJob)),
+              { persistent: true, messageId: `push:${n.id}`, contentType: 'application/json' },
+            ),
+          ),
+      );
+    }
+    return notifications;
+  }
+}

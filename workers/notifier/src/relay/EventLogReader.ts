@@ -1,0 +1,105 @@
+import type { Client } from 'pg';
+import type { RelayedEvent } from './RelayedEvent';
+
+/** A position in the commit-ordered log of one shard: (transaction id, chat id, seq). */
+export interface LogPosition {
+  xid: bigint;
+  chatId: bigint;
+  seq: number;
+}
+
+/** A batch of events and the position after its last one. */
+export interface LogBatch {
+  events: RelayedEvent[];
+  end: LogPosition;
+}
+
+interface Row {
+  xid: string;
+  chat_id: string;
+  seq: number;
+  type: string;
+  actor_id: string;
+  at: Date;
+  member_user_id: string | null;
+  kind: 'DIRECT' | 'GROUP';
+  direct_key: string | null;
+  message_id: string | null;
+  author_id: string | null;
+  text: string | null;
+}
+
+/**
+ * The relay's SQL on one chats shard, on the relay's own connection (the one holding its lock).
+ *
+ * Commit order: event rows carry the id of the transaction that wrote them (`chat_events.xid`). A batch reads only
+ * rows with `xid < pg_snapshot_xmin(pg_current_snapshot())`: every transaction with such an id has ended, so no row
+ * can still appear below that bound, while a transaction that is still open (and took its seq earlier) is simply
+ * read by a later batch. In (xid, chat_id, seq) order the cursor only moves forward and never passes a row that is
+ * yet to commit. A long-open transaction anywhere on the server holds the bound back (delays, never loses).
+ */
+export const EventLogReader = {
+  /** The relay's cursor, created at the current bound when the relay first runs (it starts with new events). */
+  async cursor(client: Client, relay: string): Promise<LogPosition> {
+    await client.query(
+      `INSERT INTO event_relay_cursors (relay, xid, chat_id, seq)
+       VALUES ($1, pg_snapshot_xmin(pg_current_snapshot())::text::bigint, 0, 0)
+       ON CONFLICT (relay) DO NOTHING`,
+      [relay],
+    );
+    const { rows } = await client.query<{ xid: string; chat_id: string; seq: number }>(
+      'SELECT xid::text, chat_id::text, seq FROM event_relay_cursors WHERE relay = $1',
+      [relay],
+    );
+    const row = rows[0]!;
+    return { xid: BigInt(row.xid), chatId: BigInt(row.chat_id), seq: row.seq };
+  },
+
+  /** Up to `limit` committed events after `after`, in commit order, with what the consumers need of them. */
+  async read(client: Client, after: LogPosition, limit: number): Promise<LogBatch | null> {
+    const { rows } = await client.query<Row>(
+      `SELECT e.xid::text, e.chat_id::text, e.seq, e.type, e.actor_id::text, e.at, e.member_user_id::text,
+              c.kind, c.direct_key, m.id::text AS message_id, m.author_id::text, m.text
+         FROM chat_events e
+         JOIN chats c ON c.id = e.chat_id
+         LEFT JOIN messages m ON m.id = e.message_id
+        WHERE (e.xid, e.chat_id, e.seq) > ($1::bigint, $2::bigint, $3::int)
+          AND e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+        ORDER BY e.xid, e.chat_id, e.seq
+        LIMIT $4`,
+      [after.xid.toString(), after.chatId.toString(), after.seq, limit],
+    );
+    const last = rows.at(-1);
+    if (!last) return null;
+    return {
+      events: rows.map(toEvent),
+      end: { xid: BigInt(last.xid), chatId: BigInt(last.chat_id), seq: last.seq },
+    };
+  },
+
+  /** Moves the cursor forward (never back: a relay that lost its lock cannot undo another's progress). */
+  async advance(client: Client, relay: string, to: LogPosition): Promise<void> {
+    await client.query(
+      `UPDATE event_relay_cursors SET xid = $2, chat_id = $3, seq = $4, updated_at = now()
+        WHERE relay = $1 AND (xid, chat_id, seq) < ($2::bigint, $3::bigint, $4::int)`,
+      [relay, to.xid.toString(), to.chatId.toString(), to.seq],
+    );
+  },
+};
+
+function toEvent(row: Row): RelayedEvent {
+  return {
+    v: 1,
+    chatId: row.chat_id,
+    seq: row.seq,
+    type: row.type,
+    actorId: row.actor_id,
+    at: row.at.toISOString(),
+    chat: { kind: row.kind, directUserIds: row.kind === 'DIRECT' && row.direct_key ? row.direct_key.split(':') : [] },
+    message:
+      row.message_id === null
+        ? null
+        : { id: row.message_id, authorId: row.author_id!, text: row.text ?? '', replyToAuthorId: null },
+    memberUserId: row.member_user_id,
+  };
+}

@@ -1,0 +1,164 @@
+import { Client } from 'pg';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { Logger } from '@chatgraph/logging';
+import { eventRoutingKey, type Topology } from '../amqp/Topology';
+import { EventLogReader, type LogPosition } from './EventLogReader';
+import { eventKey, type RelayedEvent } from './RelayedEvent';
+
+/** Options of {@link ShardRelay}. */
+export interface ShardRelayOptions {
+  /** URL of the chats shard database. */
+  databaseUrl: string;
+  /** The shard's name, for logs and /status. */
+  shard: string;
+  /** The cursor's name (one per consumer of the log). */
+  relay: string;
+  /** A confirm channel: a publish resolves once the broker has the message (persisted, routed). */
+  publisher: ChannelWrapper;
+  topology: Topology;
+  logger: Logger;
+  batchSize: number;
+  pollMs: number;
+  lockRetryMs: number;
+}
+
+/** What a relay reports on /status. */
+export interface ShardRelayStatus {
+  shard: string;
+  /** Whether this process relays the shard now (holds its lock). */
+  active: boolean;
+  published: number;
+  /** The cursor after the last confirmed batch (null before the first). */
+  position: string | null;
+  /** Reads of the log so far (empty ones included): a relay that read after a commit has seen it. */
+  reads: number;
+}
+
+// One advisory lock key for the relay of a shard database (advisory locks are per database).
+const RELAY_LOCK_KEY = 0x72656c61; // "rela"
+
+/**
+ * Relays one chats shard's event log to RabbitMQ, in commit order (see {@link EventLogReader}), at least once.
+ *
+ * Exactly one relay per shard works at a time, across any number of processes: it holds a session advisory lock on a
+ * connection of its own, and reads, publishes and moves its cursor only while holding it. Others retry the lock every
+ * `lockRetryMs`; when the holder dies its connection closes, Postgres releases the lock, and another takes over
+ * within that time. A batch is published with publisher confirms and the cursor advanced only after every message
+ * was confirmed, so a crash or a broker outage at any point re-publishes (never skips) the batch: consumers are
+ * idempotent on the event identity (`<chatId>:<seq>`, the message id).
+ */
+export class ShardRelay {
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private client: Client | undefined;
+  private wake: (() => void) | undefined;
+  private active = false;
+  private published = 0;
+  private reads = 0;
+  private position: LogPosition | null = null;
+
+  constructor(private readonly options: ShardRelayOptions) {}
+
+  /** Starts competing for the shard (returns at once). */
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** Stops relaying, releases the lock (by closing its connection) and waits for the loop to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  /** Whether this relay holds the shard, and how far it got. */
+  status(): ShardRelayStatus {
+    const p = this.position;
+    return {
+      shard: this.options.shard,
+      active: this.active,
+      published: this.published,
+      reads: this.reads,
+      position: p ? `${p.xid}:${p.chatId}:${p.seq}` : null,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const { logger, shard, lockRetryMs } = this.options;
+    while (!this.stopped) {
+      try {
+        await this.session();
+      } catch (err) {
+        if (!this.stopped) logger.warn({ shard, err: (err as Error).message }, 'relay session ended; retrying');
+      } finally {
+        this.active = false;
+        const client = this.client;
+        this.client = undefined;
+        await client?.end().catch(() => undefined);
+      }
+      if (!this.stopped) await this.pause(lockRetryMs);
+    }
+  }
+
+  /** One connection: wait for the lock, then relay until stopped or the connection fails. */
+  private async session(): Promise<void> {
+    const { databaseUrl, relay, logger, shard, lockRetryMs, pollMs, batchSize } = this.options;
+    const client = new Client({ connectionString: databaseUrl, keepAlive: true, application_name: 'chatgraph-relay' });
+    this.client = client;
+    // A broken connection is reported through the next query; this only keeps it from being an uncaught error.
+    client.on('error', () => undefined);
+    await client.connect();
+    for (;;) {
+      if (this.stopped) return;
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+        RELAY_LOCK_KEY,
+      ]);
+      if (rows[0]?.locked) break;
+      await this.pause(lockRetryMs);
+    }
+    this.active = true;
+    let cursor = await EventLogReader.cursor(client, relay);
+    logger.info({ shard, cursor: `${cursor.xid}:${cursor.chatId}:${cursor.seq}` }, 'relaying shard');
+    while (!this.stopped) {
+      const batch = await EventLogReader.read(client, cursor, batchSize);
+      this.reads++;
+      if (!batch) {
+        await this.pause(pollMs);
+        continue;
+      }
+      await this.publish(batch.events);
+      await EventLogReader.advance(client, relay, batch.end);
+      cursor = batch.end;
+      this.position = cursor;
+      this.published += batch.events.length;
+    }
+  }
+
+  /** Publishes a batch and resolves once the broker confirmed every message of it. */
+  private async publish(events: readonly RelayedEvent[]): Promise<void> {
+    const { publisher, topology } = this.options;
+    await Promise.all(
+      events.map((event) =>
+        publisher.publish(topology.eventsExchange, eventRoutingKey(event.type), Buffer.from(JSON.stringify(event)), {
+          persistent: true,
+          messageId: eventKey(event),
+          contentType: 'application/json',
+          type: event.type,
+          timestamp: Math.floor(Date.parse(event.at) / 1000),
+        }),
+      ),
+    );
+  }
+
+  /** Waits `ms`, or less when stopped. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

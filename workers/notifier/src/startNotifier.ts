@@ -1,0 +1,165 @@
+import amqp from 'amqp-connection-manager';
+import type { Channel } from 'amqplib';
+import { identitySignerFromConfig } from '@chatgraph/auth';
+import { replicaUrls, type Config } from '@chatgraph/config';
+import { createChatsDatabase, createNotificationsDatabase, databaseUrl, shardMapFor } from '@chatgraph/db';
+import type { Logger } from '@chatgraph/logging';
+import { NotificationInbox, NotificationStore, PushSubscriptionStore } from '@chatgraph/notifications';
+import { createPresenceRedis, PresenceStore } from '@chatgraph/presence';
+import { RedisEventBus } from '@chatgraph/pubsub';
+import { SubgraphClient, type RunningService } from '@chatgraph/service';
+import { AdminServer } from './admin/AdminServer';
+import { QueueConsumer } from './amqp/QueueConsumer';
+import { Topology } from './amqp/Topology';
+import { InboxHandler, type PushJob } from './inbox/InboxHandler';
+import { NO_BLOCKS, NO_MUTES } from './inbox/RecipientFilters';
+import { UsernameMentions } from './inbox/UsernameMentions';
+import { parsePushJob, PushHandler } from './push/PushHandler';
+import { WebPushSender } from './push/WebPushSender';
+import { parseRelayedEvent, type RelayedEvent } from './relay/RelayedEvent';
+import { ShardRelay } from './relay/ShardRelay';
+
+/** The cursor name of the relay feeding the notification pipeline. */
+export const RELAY_NAME = 'notifications';
+
+/** A running notifier process. */
+export interface Notifier extends RunningService {
+  /** The admin port it listens on. */
+  port: number;
+}
+
+/**
+ * Starts a notifier worker: a standby relay for every chats shard (the one holding a shard's lock relays it), the
+ * inbox consumer (events → notifications, live publish, push jobs) and, when VAPID keys are configured, the push
+ * consumer, plus the admin port. It starts while RabbitMQ is down and connects when it comes (every channel declares
+ * the topology again on each connect). `close()` stops the relays, then the consumers (waiting for the messages in
+ * hand), then closes RabbitMQ, Redis and the databases.
+ */
+export async function startNotifier(config: Config, logger: Logger): Promise<Notifier> {
+  const topology = new Topology({
+    prefix: config.AMQP_PREFIX,
+    retryDelaysMs: config.NOTIFIER_RETRY_DELAYS_MS,
+    deliveryLimit: config.NOTIFIER_DELIVERY_LIMIT,
+  });
+  const chats = createChatsDatabase(config);
+  const notificationsDb = createNotificationsDatabase(config);
+  const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
+  const presenceRedis = createPresenceRedis(config.REDIS_URL, logger);
+  const presence = new PresenceStore({ redis: presenceRedis, ttlMs: config.PRESENCE_TTL_SECONDS * 1000 });
+
+  const connection = amqp.connect([config.AMQP_URL], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
+  let amqpConnected = false;
+  connection.on('connect', () => {
+    amqpConnected = true;
+    logger.info('connected to RabbitMQ');
+  });
+  connection.on('disconnect', ({ err }) => {
+    amqpConnected = false;
+    logger.warn({ err: err?.message }, 'disconnected from RabbitMQ; reconnecting');
+  });
+  // A confirm channel: publish() resolves once the broker took the message (persisted and routed).
+  const publisher = connection.createChannel({
+    confirm: true,
+    publishTimeout: 30_000,
+    setup: (channel: Channel) => topology.assert(channel),
+  });
+
+  const inbox = new NotificationInbox(notificationsDb);
+  const pushEnabled = config.VAPID_PUBLIC_KEY !== undefined && config.VAPID_PRIVATE_KEY !== undefined;
+  if (!pushEnabled) logger.info('VAPID keys not set: Web Push is off');
+  const inboxHandler = new InboxHandler({
+    inbox,
+    // When messages carry their mentions (resolved at send time), a source reading them from the event goes here.
+    mentions: new UsernameMentions({
+      users: new SubgraphClient({
+        name: 'users',
+        urls: replicaUrls(config.USERS_URL),
+        identity: identitySignerFromConfig(config),
+      }),
+      chats,
+    }),
+    blocks: NO_BLOCKS,
+    mutes: NO_MUTES,
+    bus,
+    push: pushEnabled ? { publisher, workExchange: topology.workExchange, queue: topology.push } : undefined,
+  });
+  const consumers: Array<QueueConsumer<RelayedEvent> | QueueConsumer<PushJob>> = [
+    new QueueConsumer<RelayedEvent>({
+      connection,
+      topology,
+      queue: topology.inbox,
+      prefetch: config.NOTIFIER_PREFETCH,
+      publisher,
+      parse: parseRelayedEvent,
+      handle: async (event) => void (await inboxHandler.handle(event)),
+      logger,
+    }),
+  ];
+  if (pushEnabled) {
+    const pushHandler = new PushHandler({
+      notifications: new NotificationStore(notificationsDb),
+      inbox,
+      subscriptions: new PushSubscriptionStore(notificationsDb),
+      presence: { isOnline: async (userId) => (await presence.read([userId.toString()]))[0]?.status === 'ONLINE' },
+      sender: new WebPushSender({
+        publicKey: config.VAPID_PUBLIC_KEY!,
+        privateKey: config.VAPID_PRIVATE_KEY!,
+        subject: config.VAPID_SUBJECT,
+        timeoutMs: config.PUSH_TIMEOUT_MS,
+      }),
+      logger,
+    });
+    consumers.push(
+      new QueueConsumer<PushJob>({
+        connection,
+        topology,
+        queue: topology.push,
+        prefetch: config.NOTIFIER_PREFETCH,
+        publisher,
+        parse: parsePushJob,
+        handle: (job) => pushHandler.handle(job),
+        logger,
+      }),
+    );
+  }
+  const relays = shardMapFor(config, 'chats').shards.map(
+    (shard) =>
+      new ShardRelay({
+        databaseUrl: databaseUrl(config.DATABASE_URL, shard.database),
+        shard: shard.database,
+        relay: RELAY_NAME,
+        publisher,
+        topology,
+        logger,
+        batchSize: config.RELAY_BATCH_SIZE,
+        pollMs: config.RELAY_POLL_MS,
+        lockRetryMs: config.RELAY_LOCK_RETRY_MS,
+      }),
+  );
+
+  const admin = new AdminServer(() => ({
+    amqpConnected,
+    relays: relays.map((r) => r.status()),
+    consumers: Object.fromEntries(consumers.map((c) => [c.queue, c.stats])),
+    push: pushEnabled,
+  }));
+  const port = await admin.listen(config.NOTIFIER_PORT, config.HOST);
+  for (const consumer of consumers) consumer.start();
+  for (const relay of relays) relay.start();
+  logger.info({ port, shards: relays.length, push: pushEnabled }, 'notifier started');
+
+  return {
+    port,
+    async close() {
+      admin.drain();
+      await Promise.all(relays.map((r) => r.stop()));
+      await Promise.all(consumers.map((c) => c.stop()));
+      await publisher.close().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+      await admin.close();
+      await bus.close();
+      await presenceRedis.quit().catch(() => presenceRedis.disconnect());
+      await Promise.all([chats.close(), notificationsDb.close()]);
+    },
+  };
+}

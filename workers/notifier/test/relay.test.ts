@@ -1,0 +1,137 @@
+/**
+ * The relay on a real chats shard and the machine's RabbitMQ (exchanges of the test's own): events are published in
+ * commit order, so an event whose transaction took its place earlier but commits later is not skipped; one relay per
+ * shard works at a time, and another takes over from the cursor when it stops.
+ */
+import { randomBytes } from 'node:crypto';
+import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import amqplib, { type Channel } from 'amqplib';
+import { Client } from 'pg';
+import { databaseUrl, shardMapFor } from '@chatgraph/db';
+import { createLogger } from '@chatgraph/logging';
+import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
+import { Topology } from '../src/amqp/Topology';
+import type { RelayedEvent } from '../src/relay/RelayedEvent';
+import { ShardRelay } from '../src/relay/ShardRelay';
+
+const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+describe('ShardRelay', () => {
+  const config = testConfig({ CHATS_SHARDS: '1' });
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const topology = new Topology({ prefix, retryDelaysMs: [100], deliveryLimit: 5 });
+  const logger = createLogger('relay-test', config);
+  const url = databaseUrl(config.DATABASE_URL, shardMapFor(config, 'chats').shards[0]!.database);
+  let dbs: TestDatabases;
+  let connection: AmqpConnectionManager;
+  let publisher: ChannelWrapper;
+  let sql: Client;
+  let received: RelayedEvent[];
+  let consumer: amqplib.ChannelModel;
+  const relays: ShardRelay[] = [];
+
+  const relay = () => {
+    const r = new ShardRelay({
+      databaseUrl: url,
+      shard: 'chats_0',
+      relay: 'test',
+      publisher,
+      topology,
+      logger,
+      batchSize: 10,
+      pollMs: 10,
+      lockRetryMs: 100,
+    });
+    relays.push(r);
+    return r;
+  };
+
+  /** Appends an event to a chat the way the chats service does (seq taken under the chat row lock). */
+  const appendEvent = (client: Client, chatId: bigint) =>
+    client.query(
+      `WITH bump AS (UPDATE chats SET last_seq = last_seq + 1 WHERE id = $1 RETURNING id, last_seq)
+       INSERT INTO chat_events (chat_id, seq, type, actor_id) SELECT id, last_seq, 'CHAT_UPDATED', 1 FROM bump`,
+      [chatId.toString()],
+    );
+
+  const createChat = async (id: bigint) => {
+    await sql.query(`INSERT INTO chats (id, kind, title, created_by) VALUES ($1, 'GROUP', 't', 1)`, [id.toString()]);
+  };
+
+  beforeAll(async () => {
+    dbs = await createTestDatabases(config);
+    sql = new Client({ connectionString: url });
+    await sql.connect();
+    connection = amqp.connect([AMQP_URL]);
+    publisher = connection.createChannel({ confirm: true, setup: (ch: Channel) => topology.assert(ch) });
+    await publisher.waitForConnect();
+    consumer = await amqplib.connect(AMQP_URL);
+    const channel = await consumer.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, topology.eventsExchange, 'chat.#');
+    received = [];
+    await channel.consume(queue, (msg) => received.push(JSON.parse(msg!.content.toString())), { noAck: true });
+  });
+
+  afterAll(async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    await consumer?.close();
+    const ch = await publisher.waitForConnect().then(() => publisher);
+    for (const q of topology.queues) {
+      for (const name of [q.name, q.dlq, ...q.retries.map((r) => r.name)]) await ch.deleteQueue(name);
+    }
+    for (const e of [topology.eventsExchange, topology.workExchange, topology.deadExchange]) await ch.deleteExchange(e);
+    await publisher?.close();
+    await connection?.close();
+    await sql?.end();
+    await dbs?.drop();
+  });
+
+  it('publishes an event whose transaction commits after a later one, once, in commit order', async () => {
+    await createChat(101n);
+    await createChat(102n);
+    const first = relay();
+    first.start();
+    await waitUntil('the relay reads the log', () => first.status().active && first.status().reads > 0);
+
+    // T1 takes chat 101's next seq and stays open; T2 writes chat 102 and commits.
+    const t1 = new Client({ connectionString: url });
+    await t1.connect();
+    await t1.query('BEGIN');
+    await appendEvent(t1, 101n);
+    await appendEvent(sql, 102n);
+    const readsBefore = first.status().reads;
+    await waitUntil('the relay read the log again after T2 committed', () => first.status().reads > readsBefore + 3);
+    // T2 is held back while T1 may still commit below it: nothing was published past T1's place.
+    expect(received).toEqual([]);
+    await t1.query('COMMIT');
+    await t1.end();
+
+    await waitUntil('both events are published', () => received.length >= 2);
+    expect(received.map((e) => `${e.chatId}:${e.seq}`)).toEqual(['101:1', '102:1']);
+    expect(received[0]).toMatchObject({
+      v: 1,
+      type: 'CHAT_UPDATED',
+      actorId: '1',
+      chat: { kind: 'GROUP' },
+      message: null,
+    });
+  });
+
+  it('lets one relay per shard work; another takes over from the cursor when it stops', async () => {
+    const [first] = relays;
+    const second = relay();
+    second.start();
+    await appendEvent(sql, 101n);
+    await waitUntil('the event is published', () => received.length === 3);
+    expect(second.status().active).toBe(false);
+
+    await first!.stop();
+    await waitUntil('the second relay took the shard over', () => second.status().active);
+    await appendEvent(sql, 102n);
+    await waitUntil('the next event is published', () => received.length >= 4);
+    await waitUntil('the second relay read again', () => second.status().reads > 2);
+    // Resumed from the cursor: nothing confirmed before was published again.
+    expect(received.map((e) => `${e.chatId}:${e.seq}`)).toEqual(['101:1', '102:1', '101:2', '102:2']);
+  });
+});
