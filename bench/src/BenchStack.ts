@@ -4,6 +4,7 @@ import type { Config } from '@chatgraph/config';
 import { SUBGRAPHS, type ServiceName } from '@chatgraph/manifest';
 import {
   createTestDatabases,
+  LOAD_RATE_LIMITS,
   ProcessStack,
   RedisServer,
   tail,
@@ -46,24 +47,6 @@ export interface BenchStackOptions {
 }
 
 /**
- * Rate limits far above anything the bench sends (it sends hundreds of messages per second per user and opens
- * thousands of sockets from one address): the bench measures the send and delivery paths, not the limits. Each limit
- * is still checked in Redis on every call, as deployed.
- */
-const BENCH_RATE_LIMITS: Record<string, string> = {
-  RATE_LIMIT_LOGIN_USER: '1000/1s..1s',
-  RATE_LIMIT_LOGIN_ADDRESS: '100000000/1s',
-  RATE_LIMIT_SIGNUP_ADDRESS: '100000000/1s',
-  RATE_LIMIT_MESSAGE_USER: '100000000/1s',
-  RATE_LIMIT_MESSAGE_CHAT: '100000000/1s',
-  RATE_LIMIT_MEMBERSHIP_USER: '100000000/1s',
-  RATE_LIMIT_TYPING: '100000000/1s',
-  RATE_LIMIT_SOCKET_USER: '100000000/1s',
-  RATE_LIMIT_SOCKET_ADDRESS: '100000000/1s',
-  PASSWORD_HASH_QUEUE: '10000',
-};
-
-/**
  * Everything a benchmark run needs, all its own: a private Redis, throwaway migrated shard databases, the subgraph
  * processes and gateways on demand, all started and stopped by the test harness's {@link ProcessStack} (which also
  * starts the load generators). `close()` stops and drops all of it.
@@ -90,7 +73,7 @@ export class BenchStack {
       // Production mode everywhere (as deployed), which refuses the development secrets.
       JWT_SECRET: randomBytes(32).toString('hex'),
       GATEWAY_IDENTITY_SECRET: randomBytes(32).toString('hex'),
-      ...BENCH_RATE_LIMITS,
+      ...LOAD_RATE_LIMITS,
     });
     let dbs: TestDatabases | undefined;
     const processes = new ProcessStack({
@@ -101,7 +84,7 @@ export class BenchStack {
       // path hashes a password.
       PASSWORD_HASH_COST: '10',
       INTROSPECTION: 'false',
-      ...BENCH_RATE_LIMITS,
+      ...LOAD_RATE_LIMITS,
     });
     try {
       // The bench's own clients (data layer scenario) need at most 8 connections per shard; the server allows 100 in

@@ -308,7 +308,7 @@ describe('scripts/checkServices.js', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`RabbitMQ does not answer at amqp://guest:***@127.0.0.1:${port}`);
     expect(r.stderr).toContain('docker compose up -d rabbitmq');
-    expect(r.stderr).toContain('or point AMQP_URL at a running one.');
+    expect(r.stderr).toContain('or point AMQP_URL at a running one');
   });
 
   it('exits non-zero naming Redis, its URL and how to start it when nothing listens there', async () => {

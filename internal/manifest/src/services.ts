@@ -125,7 +125,7 @@ export const SERVICES = [
     port: { key: 'NOTIFIER_PORT', default: 9005 },
     health: '/health',
     // A worker takes no traffic: its one port is its admin server.
-    admin: { default: 9005, paths: ['/health', '/status'] },
+    admin: { default: 9005, paths: ADMIN_PATHS },
     phase: 1,
     color: 'white',
     // Mentions are resolved through the users subgraph.

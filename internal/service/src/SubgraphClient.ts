@@ -47,11 +47,14 @@ export class SubgraphClient {
     });
   }
 
-  /** POSTs to one replica after the other until one answers. */
+  /**
+   * POSTs to one replica after the other until one answers; one more try than there are replicas, because a
+   * keep-alive connection to a replica that restarted fails once before a new one is opened.
+   */
   private async post<T>(body: string, viewerId: string | null): Promise<SubgraphResponse<T>> {
     const { urls } = this.options;
     const first = this.turn++ % urls.length;
-    for (let i = 0; i < urls.length; i++) {
+    for (let i = 0; i <= urls.length; i++) {
       try {
         const res = await fetch(urls[(first + i) % urls.length]!, {
           method: 'POST',

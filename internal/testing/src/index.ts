@@ -19,3 +19,4 @@ export { subscribe } from './subscribe';
 export type { LiveSubscription } from './subscribe';
 export { waitUntil } from './waitUntil';
 export { sleep } from './sleep';
+export { LOAD_RATE_LIMITS } from './loadRateLimits';

@@ -5,6 +5,7 @@ import amqplib from 'amqplib';
 import {
   createTestDatabases,
   gatewayRequest,
+  LOAD_RATE_LIMITS,
   ProcessStack,
   signUp,
   testConfig,
@@ -26,7 +27,7 @@ export interface NotificationStackOptions {
   env?: Record<string, string>;
 }
 
-/** What the notifier's /status says. */
+/** What the notifier's admin /metrics says. */
 export interface NotifierStatus {
   amqpConnected: boolean;
   relays: Array<{ shard: string; active: boolean; published: number; position: string | null }>;
@@ -72,6 +73,8 @@ export class NotificationStack {
     const dbs = await createTestDatabases(config);
     const prefix = `t${randomBytes(5).toString('hex')}`;
     const env = ProcessStack.envFor(config, {
+      // A few thousand messages from one user in seconds: the pipeline is measured, not the limits.
+      ...LOAD_RATE_LIMITS,
       AMQP_URL: amqpUrl,
       AMQP_PREFIX: prefix,
       NOTIFIER_RETRY_DELAYS_MS: '100,200',
@@ -103,10 +106,10 @@ export class NotificationStack {
     await waitUntil(`${name} is connected to RabbitMQ`, async () => (await this.status(name)).amqpConnected);
   }
 
-  /** A notifier's /status. */
+  /** A notifier's admin /metrics. */
   async status(name: string): Promise<NotifierStatus> {
     const port = this.stack.processes.get(name)!.port;
-    const res = await fetch(`http://127.0.0.1:${port}/status`);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     return (await res.json()) as NotifierStatus;
   }
 

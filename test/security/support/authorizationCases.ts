@@ -243,6 +243,26 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
         : freshUserOutcome(w, 'mutation { deleteAccount(password: "correct horse battery") }'),
     expect: SIGNED_IN,
   },
+  // Notifications are the viewer's own: anyone signed in reads and marks their own inbox, nobody another's.
+  'Query.notifications': { attempt: op('{ notifications(first: 5) { nodes { id } } }'), expect: SIGNED_IN },
+  'Query.unreadNotificationCount': { attempt: op('{ unreadNotificationCount }'), expect: SIGNED_IN },
+  'Query.notificationsSince': { attempt: op('{ notificationsSince(afterSeq: 0) { id } }'), expect: SIGNED_IN },
+  'Mutation.markNotificationsRead': { attempt: op('mutation { markNotificationsRead(all: true) }'), expect: SIGNED_IN },
+  'Mutation.registerPushSubscription': {
+    attempt: op(
+      'mutation($e: String!) { registerPushSubscription(endpoint: $e, p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", auth: "tBHItJI5svbpez7KI4CCXg") }',
+      () => ({ e: `https://push.example.com/${next()}` }),
+    ),
+    expect: SIGNED_IN,
+  },
+  'Mutation.unregisterPushSubscription': {
+    attempt: op('mutation { unregisterPushSubscription(endpoint: "https://push.example.com/none") }'),
+    expect: SIGNED_IN,
+  },
+  'Subscription.notificationAdded': {
+    attempt: live('subscription { notificationAdded { id } }', () => ({})),
+    expect: SIGNED_IN,
+  },
   'Subscription.chatEvents': {
     attempt: live('subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq } }', (_, f) => ({
       c: f.chatId,

@@ -7,8 +7,7 @@ import type { Logger } from '@chatgraph/logging';
 import { NotificationInbox, NotificationStore, PushSubscriptionStore } from '@chatgraph/notifications';
 import { createPresenceRedis, PresenceStore } from '@chatgraph/presence';
 import { RedisEventBus } from '@chatgraph/pubsub';
-import { SubgraphClient, type RunningService } from '@chatgraph/service';
-import { AdminServer } from './admin/AdminServer';
+import { createAdminServer, SubgraphClient, type RunningService } from '@chatgraph/service';
 import { QueueConsumer } from './amqp/QueueConsumer';
 import { Topology } from './amqp/Topology';
 import { InboxHandler, type PushJob } from './inbox/InboxHandler';
@@ -137,13 +136,24 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       }),
   );
 
-  const admin = new AdminServer(() => ({
-    amqpConnected,
-    relays: relays.map((r) => r.status()),
-    consumers: Object.fromEntries(consumers.map((c) => [c.queue, c.stats])),
-    push: pushEnabled,
-  }));
-  const port = await admin.listen(config.NOTIFIER_PORT, config.HOST);
+  let draining = false;
+  // A worker takes no traffic: its one port is the admin server every process has (/health, /ready, /metrics).
+  const admin = createAdminServer({
+    name: 'notifier',
+    logger,
+    probes: {
+      live: () => !draining,
+      ready: async () => !draining && amqpConnected,
+      metrics: () => ({
+        amqpConnected,
+        relays: relays.map((r) => r.status()),
+        consumers: Object.fromEntries(consumers.map((c) => [c.queue, c.stats])),
+        push: pushEnabled,
+      }),
+    },
+  });
+  await admin.listen(config.NOTIFIER_PORT, config.ADMIN_HOST);
+  const port = admin.port!;
   for (const consumer of consumers) consumer.start();
   for (const relay of relays) relay.start();
   logger.info({ port, shards: relays.length, push: pushEnabled }, 'notifier started');
@@ -151,7 +161,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   return {
     port,
     async close() {
-      admin.drain();
+      draining = true;
       await Promise.all(relays.map((r) => r.stop()));
       await Promise.all(consumers.map((c) => c.stop()));
       await publisher.close().catch(() => undefined);
