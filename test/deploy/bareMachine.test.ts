@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '@chatgraph/config';
+import { SHARDED_SERVICES, shardMapFor } from '@chatgraph/db';
 import { SERVICES } from '@chatgraph/manifest';
 import { freePort, gatewayRequest, signUp } from '@chatgraph/testing';
 import { alive, ROOT, runCommand, type Run } from './runCommand';
@@ -202,10 +203,9 @@ describe('npm start on a machine without PostgreSQL and Redis', () => {
 
       // Every shard database is on the embedded server, none on the one at the configuration's default address.
       const config = loadConfig({});
-      const shards = [
-        ...Array.from({ length: config.CHATS_SHARDS }, (_, i) => `${prefix}_chats_${i}`),
-        ...Array.from({ length: config.USERS_SHARDS }, (_, i) => `${prefix}_users_${i}`),
-      ];
+      const shards = SHARDED_SERVICES.flatMap((service) =>
+        shardMapFor({ ...config, DB_NAME_PREFIX: prefix }, service).shards.map((s) => s.database),
+      ).sort();
       expect(await databasesNamed(embeddedUrl, prefix)).toEqual(shards);
       if (await answers(config.DATABASE_URL)) expect(await databasesNamed(config.DATABASE_URL, prefix)).toEqual([]);
 
