@@ -5,6 +5,7 @@ import { BenchStack, type GatewayKind } from './BenchStack';
 import { BENCH_ROOT, PEERS_DIR, REPO_ROOT } from './paths';
 import { federatedQuery, type FederatedQueryResult } from './scenarios/federatedQuery';
 import { dataLayer, type DataLayerResult } from './scenarios/dataLayer';
+import { growth, type GrowthResult } from './scenarios/growth';
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { liveLatency, type LiveLatencyResult } from './scenarios/liveLatency';
 import { profile, type ProfileResult } from './scenarios/profile';
@@ -46,6 +47,7 @@ export interface BenchResult {
     liveLatency?: LiveLatencyResult;
     fanout?: FanoutResult;
     dataLayer?: DataLayerResult;
+    growth?: GrowthResult;
   };
   /** `--profile`: where our gateway's CPU time goes under each load. */
   profiles?: ProfileResult;
@@ -203,6 +205,22 @@ export async function runBench(flags: BenchFlags): Promise<string> {
           : flags.quick
             ? { concurrencies: [1, 8], runMs: 1000, rounds: 1 }
             : { concurrencies: [1, 8], runMs: 1500, rounds: 2 },
+        log,
+      ),
+    );
+    await scenario('growth', '5. growth (history size, chats per user)', () =>
+      growth(
+        stack,
+        flags.smoke
+          ? { messages: [100, 1000], chats: [10, 100], rounds: 1, requests: 10 }
+          : flags.quick
+            ? { messages: [1000, 10_000], chats: [10, 1000], rounds: 2, requests: 25 }
+            : {
+                messages: [1000, 10_000, 100_000, 1_000_000],
+                chats: [10, 100, 1000, 10_000],
+                rounds: 3,
+                requests: 40,
+              },
         log,
       ),
     );
