@@ -60,7 +60,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const mode: BenchResult['mode'] = flags.smoke ? 'smoke' : flags.quick ? 'quick' : 'full';
   const wants = (name: string) => !flags.only || flags.only.includes(name);
-  const peers: GatewayKind[] = flags.quick ? [] : ['apollo', 'hive'];
+  // Only the query and live scenarios compare with peers; a run of other scenarios installs and starts none.
+  const withPeers =
+    !flags.quick && (!flags.only || flags.only.some((s) => s === 'federatedQuery' || s === 'liveLatency'));
+  const peers: GatewayKind[] = withPeers ? ['apollo', 'hive'] : [];
   if (peers.includes('hive')) ensurePeers(log);
 
   const size: SeedSize = flags.smoke

@@ -49,6 +49,11 @@ export function growthMarkdown(g: GrowthResult, svgFile: string): string[] {
     out.push('');
   };
   axis(['unreadCount', 'historyPage', 'send'], 'messages');
+  out.push(
+    `For comparison, counting the unread messages instead (the statement \`unreadCount\` ran before the counters, on ` +
+      `the chat's shard, no gateway): ${g.countingReference.map((r) => `${num(r.size)} messages ${ms(r.p50)}`).join(', ')}.`,
+  );
+  out.push('');
   axis(['myChats'], 'chats');
   out.push(`![Growth](${svgFile})`);
   out.push('');

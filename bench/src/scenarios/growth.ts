@@ -33,6 +33,11 @@ export interface GrowthResult {
   operations: Record<GrowthOperation, GrowthPoint[]>;
   /** By operation: p50 at the largest size ÷ p50 at the smallest (1 = flat). */
   ratios: Record<GrowthOperation, number>;
+  /**
+   * For comparison, by history size: the statement an unread count used to be (counting the messages after the
+   * marker), run directly on the chat's shard; p50 of a few runs.
+   */
+  countingReference: Array<{ size: number; p50: number }>;
 }
 
 /** The operations scenario 5 measures. */
@@ -137,6 +142,20 @@ export async function growth(
         throw new Error(`viewer of ${size} chats: myChats ${JSON.stringify(res).slice(0, 500)} after seeding`);
     }
 
+    const countingReference: GrowthResult['countingReference'] = [];
+    for (const [size, chatId] of histories) {
+      const runs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        await stack.dbs.chats.clientFor(BigInt(chatId)).$queryRaw`
+          SELECT count(*)::int FROM messages x
+           WHERE x.chat_id = ${BigInt(chatId)} AND x.seq > 0 AND x.author_id <> ${BigInt(reader.id)}
+             AND x.deleted_at IS NULL`;
+        runs.push(performance.now() - started);
+      }
+      countingReference.push({ size, p50: round(summarize(runs).p50, 3) });
+    }
+
     let sends = 0;
     const probes: Probe[] = [
       ...[...histories].flatMap(([size, c]): Probe[] => [
@@ -192,7 +211,7 @@ export async function growth(
       ratios[op] = ratio(points[points.length - 1]!.latency.p50, points[0]!.latency.p50);
       log(`  ${op}: ${points.map((p) => `${p.size} → p50 ${round(p.latency.p50, 2)} ms`).join(', ')} (${ratios[op]}×)`);
     }
-    return { options, seedSeconds, operations, ratios };
+    return { options, seedSeconds, operations, ratios, countingReference };
   } finally {
     agent.destroy();
     await stack.stopGateway(gateway);
