@@ -9,7 +9,7 @@ import { growth, type GrowthResult } from './scenarios/growth';
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { liveLatency, type LiveLatencyResult } from './scenarios/liveLatency';
 import { profile, type ProfileResult } from './scenarios/profile';
-import { seed as seedData, type SeedSize } from './seed';
+import { seed as seedData, type Seed, type SeedSize } from './seed';
 import { renderReport } from './report/renderReport';
 import { ensurePeers, gitState, machine, versionOf } from './environment';
 
@@ -106,8 +106,13 @@ export async function runBench(flags: BenchFlags): Promise<string> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    log(`seeding ${size.chats * size.membersPerChat} users, ${size.chats} chats ...`);
-    const seed = await seedData(stack, size);
+    // The shared data set, made once for the first scenario that needs it (growth makes its own).
+    let seeded: Promise<Seed> | undefined;
+    const seed = () => {
+      if (!seeded) log(`seeding ${size.chats * size.membersPerChat} users, ${size.chats} chats ...`);
+      seeded ??= seedData(stack, size);
+      return seeded;
+    };
 
     const scenario = async <K extends keyof BenchResult['scenarios']>(
       key: K,
@@ -125,10 +130,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
       }
       log(`  (${Math.round((Date.now() - t0) / 1000)} s)`);
     };
-    await scenario('federatedQuery', '1. federated query', () =>
+    await scenario('federatedQuery', '1. federated query', async () =>
       federatedQuery(
         stack,
-        seed,
+        await seed(),
         flags.smoke
           ? { gateways: ['chatgraph'], concurrency: 2, warmupMs: 300, runMs: 700, rounds: 1, rateFraction: 0.5 }
           : flags.quick
@@ -144,10 +149,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         log,
       ),
     );
-    await scenario('liveLatency', '2. live event latency', () =>
+    await scenario('liveLatency', '2. live event latency', async () =>
       liveLatency(
         stack,
-        seed,
+        await seed(),
         flags.smoke
           ? { chats: size.chats, rates: [20], warmupMs: 300, runMs: 700, rounds: 1 }
           : flags.quick
@@ -163,10 +168,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         log,
       ),
     );
-    await scenario('fanout', '3. fan-out and memory', () =>
+    await scenario('fanout', '3. fan-out and memory', async () =>
       fanout(
         stack,
-        seed,
+        await seed(),
         flags.smoke
           ? {
               steps: [20, 40],
@@ -199,10 +204,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         log,
       ),
     );
-    await scenario('dataLayer', '4. data layer', () =>
+    await scenario('dataLayer', '4. data layer', async () =>
       dataLayer(
         stack,
-        seed,
+        await seed(),
         flags.smoke
           ? { concurrencies: [1, 2], runMs: 300, rounds: 1 }
           : flags.quick
@@ -221,8 +226,8 @@ export async function runBench(flags: BenchFlags): Promise<string> {
             : {
                 messages: [1000, 10_000, 100_000, 1_000_000],
                 chats: [10, 100, 1000, 10_000],
-                rounds: 3,
-                requests: 40,
+                rounds: 8,
+                requests: 15,
               },
         log,
       ),
@@ -241,7 +246,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
       try {
         result.profiles = await profile(
           stack,
-          seed,
+          await seed(),
           dir,
           flags.quick
             ? { durationMs: 2000, subscriptions: 500, rate: 50 }
