@@ -12,9 +12,9 @@ export interface GrowthOptions {
   messages: number[];
   /** Chat list sizes: one viewer per size with this many chats. */
   chats: number[];
-  /** Interleaved rounds; each measures every operation at every size. */
+  /** Rounds; each measures every operation at every size `requests` times, one request of each in turn. */
   rounds: number;
-  /** Sequential requests per operation, size and round (after as many unmeasured ones). */
+  /** Measured requests per operation, size and round (and as many unmeasured ones before the first round). */
   requests: number;
 }
 
@@ -70,8 +70,8 @@ interface Probe {
  * Scenario 5: cost against data size. Chats with 1k … 1M messages (none read by the viewer) and viewers with 10 …
  * 10k chats, written in bulk exactly as the service writes them (`GrowthSeed`) and checked through the gateway; then
  * `unreadCount`, a `myChats` page (with unread counts and newest messages), and for reference a history page and a
- * send, each measured through one gateway with sequential requests, every size in every round (interleaved, so the
- * machine's noise falls on all sizes alike).
+ * send, each measured through one gateway with sequential requests, one request of every operation and size in turn
+ * (so that the machine's noise falls on all sizes alike).
  */
 export async function growth(
   stack: BenchStack,
@@ -187,17 +187,18 @@ export async function growth(
     ];
     const samples = new Map<Probe, number[]>(probes.map((p) => [p, []]));
     const headers = (token: string) => ({ authorization: `Bearer ${token}` });
+    const once = async (probe: Probe) => {
+      const started = performance.now();
+      const failed = await postGraphQL(agent, url, headers(probe.token), probe.body());
+      if (failed) throw new Error(`${probe.op} at ${probe.size}: ${failed}`);
+      return performance.now() - started;
+    };
+    for (const probe of probes) for (let i = 0; i < options.requests; i++) await once(probe); // warm-up
+    // One request of each probe in turn, so that the machine's noise falls on every size alike; a different order
+    // each round, so that no size always follows the same one.
     for (let round = 0; round < options.rounds; round++) {
-      // A different order each round, so no size is always measured first or right after another.
       const order = probes.map((_, i) => probes[(i + round * 3) % probes.length]!);
-      for (const probe of order) {
-        for (let i = 0; i < 2 * options.requests; i++) {
-          const started = performance.now();
-          const failed = await postGraphQL(agent, url, headers(probe.token), probe.body());
-          if (failed) throw new Error(`${probe.op} at ${probe.size}: ${failed}`);
-          if (i >= options.requests) samples.get(probe)!.push(performance.now() - started);
-        }
-      }
+      for (let i = 0; i < options.requests; i++) for (const probe of order) samples.get(probe)!.push(await once(probe));
     }
     const operations = { unreadCount: [], myChats: [], historyPage: [], send: [] } as Record<
       GrowthOperation,
