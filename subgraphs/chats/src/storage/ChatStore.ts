@@ -150,15 +150,19 @@ export class ChatStore {
     return { chat: change.chat, membership: change.actor };
   }
 
-  /** Chats with the viewer's membership in each, one statement per shard; unknown ids map to null. */
+  /**
+   * Chats with the viewer's membership in each, one statement per shard (a primary-key lookup per id, whatever the
+   * number of the viewer's chats); unknown ids map to null.
+   */
   async views(viewerId: bigint, chatIds: readonly bigint[]): Promise<Map<bigint, ChatView>> {
     const result = new Map<bigint, ChatView>();
     await Promise.all(
       [...this.db.groupByShard(chatIds, (id) => id)].map(async ([shard, ids]) => {
         const rows = await this.db.clientAt(shard).$queryRaw<ViewRow[]>`
           SELECT ${VIEW_COLUMNS}
-            FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${viewerId}
-           WHERE c.id = ANY(${bigintArray(ids)})`;
+            FROM unnest(${bigintArray(ids)}) AS k(id)
+            JOIN chats c ON c.id = k.id
+            LEFT JOIN chat_members m ON m.chat_id = k.id AND m.user_id = ${viewerId}`;
         for (const row of rows) result.set(row.id, viewFromRow(row, viewerId));
       }),
     );
@@ -187,8 +191,9 @@ export class ChatStore {
       [...this.db.groupByShard(chatIds, (id) => id)].map(async ([shard, ids]) => {
         const rows = await this.db.clientAt(shard).$queryRaw<Array<{ chat_id: bigint; unread: number }>>`
           SELECT m.chat_id, ${UNREAD_COUNT} AS unread
-            FROM chat_members m JOIN chats c ON c.id = m.chat_id
-           WHERE m.chat_id = ANY(${bigintArray(ids)}) AND m.user_id = ${viewerId}`;
+            FROM unnest(${bigintArray(ids)}) AS k(id)
+            JOIN chats c ON c.id = k.id
+            JOIN chat_members m ON m.chat_id = k.id AND m.user_id = ${viewerId}`;
         for (const row of rows) result.set(row.chat_id, row.unread);
       }),
     );
