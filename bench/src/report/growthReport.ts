@@ -3,7 +3,7 @@ import { ms, num, x } from './format';
 
 const LABELS: Record<GrowthOperation, string> = {
   unreadCount: 'unreadCount (nothing read)',
-  myChats: 'myChats page of 20 (unread, newest message)',
+  myChats: 'myChats page of 10 (unread, newest message)',
   historyPage: 'history page (last 50)',
   send: 'sendMessage',
 };

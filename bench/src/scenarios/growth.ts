@@ -46,7 +46,9 @@ export type GrowthOperation = 'unreadCount' | 'myChats' | 'historyPage' | 'send'
 const UNREAD = 'query($c: ID!) { chat(id: $c) { unreadCount } }';
 const HISTORY = 'query($c: ID!) { chat(id: $c) { messages(last: 50) { nodes { id seq text author { id } } } } }';
 const SEND = 'mutation($c: ID!, $k: String!) { sendMessage(chatId: $c, text: "growth", clientMessageId: $k) { seq } }';
-const MY_CHATS = `{ myChats(first: 20) {
+// A page of 10: the smallest list's size, so that every size returns a full page of the same length.
+const PAGE = 10;
+const MY_CHATS = `{ myChats(first: ${PAGE}) {
   nodes { id title lastActivityAt unreadCount lastMessage { id text createdAt author { id } } }
   pageInfo { hasNextPage endCursor } } }`;
 
@@ -138,7 +140,7 @@ export async function growth(
       const res = await call(viewer.token, JSON.stringify({ query: MY_CHATS }));
       const nodes = res.data?.myChats?.nodes ?? [];
       const sorted = nodes.every((n, i) => i === 0 || nodes[i - 1]!.lastActivityAt >= n.lastActivityAt);
-      if (nodes.length !== Math.min(20, size) || !sorted || nodes.some((n) => n.unreadCount !== 3))
+      if (nodes.length !== Math.min(PAGE, size) || !sorted || nodes.some((n) => n.unreadCount !== 3))
         throw new Error(`viewer of ${size} chats: myChats ${JSON.stringify(res).slice(0, 500)} after seeding`);
     }
 
