@@ -31,7 +31,8 @@ export function growthMarkdown(g: GrowthResult, svgFile: string): string[] {
   out.push('');
   out.push(
     `Seeded in ${g.seedSeconds} s, in bulk, row for row as the service writes (checked through the gateway before measuring). ` +
-      `Through one gateway, sequential requests, one of each operation and size in turn: ${g.options.rounds} rounds of ` +
+      `Through one gateway, sequential requests, one of each operation and size in turn (in a new random order each ` +
+      `time): ${g.options.rounds} rounds of ` +
       `${g.options.requests} measured requests per operation and size (after as many unmeasured ones); p50 / p99.`,
   );
   out.push('');

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { subgraphRequester } from '@chatgraph/testing';
@@ -196,11 +197,11 @@ export async function growth(
       return performance.now() - started;
     };
     for (const probe of probes) for (let i = 0; i < options.requests; i++) await once(probe); // warm-up
-    // One request of each probe in turn, so that the machine's noise falls on every size alike; a different order
-    // each round, so that no size always follows the same one.
+    // One request of each probe in turn, so that the machine's noise falls on every size alike, in a new random
+    // order each time, so that no size always follows the same operation (a send leaves work behind it).
     for (let round = 0; round < options.rounds; round++) {
-      const order = probes.map((_, i) => probes[(i + round * 3) % probes.length]!);
-      for (let i = 0; i < options.requests; i++) for (const probe of order) samples.get(probe)!.push(await once(probe));
+      for (let i = 0; i < options.requests; i++)
+        for (const probe of shuffled(probes)) samples.get(probe)!.push(await once(probe));
     }
     const operations = { unreadCount: [], myChats: [], historyPage: [], send: [] } as Record<
       GrowthOperation,
@@ -219,4 +220,13 @@ export async function growth(
     agent.destroy();
     await stack.stopGateway(gateway);
   }
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
