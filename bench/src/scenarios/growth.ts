@@ -117,6 +117,7 @@ export async function growth(
     listers.set(size, viewer);
     log(`  viewer with ${size} chats`);
   }
+  await seed.analyze();
   const seedSeconds = round((performance.now() - t0) / 1000, 1);
 
   const gateway = await stack.startGateway('chatgraph', 'growth');
