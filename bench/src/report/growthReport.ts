@@ -65,7 +65,7 @@ export function growthMarkdown(g: GrowthResult, svgFile: string): string[] {
 export function growthSvg(g: GrowthResult, title: string): string {
   const W = 480;
   const H = 300;
-  const M = { left: 56, right: 12, top: 28, bottom: 44 };
+  const M = { left: 56, right: 28, top: 28, bottom: 44 };
   const panels: Array<{ title: string; ops: GrowthOperation[]; unit: string }> = [
     { title: 'by messages in the chat', ops: ['unreadCount', 'historyPage', 'send'], unit: 'messages' },
     { title: 'by chats of the viewer', ops: ['myChats'], unit: 'chats' },
@@ -76,9 +76,14 @@ export function growthSvg(g: GrowthResult, title: string): string {
     const points = panel.ops.flatMap((op) => g.operations[op]);
     const sizes = points.map((p) => p.size);
     const values = points.flatMap((p) => [p.latency.p50, p.latency.p99]).filter((v) => v > 0);
-    const decade = (v: number, up: boolean) => 10 ** (up ? Math.ceil(Math.log10(v)) : Math.floor(Math.log10(v)));
-    const [xMin, xMax] = [decade(Math.min(...sizes), false), decade(Math.max(...sizes) * 1.0001, true)];
-    const [yMin, yMax] = [decade(Math.min(...values), false), decade(Math.max(...values) * 1.0001, true)];
+    // (the first panel also shows what counting would cost, for comparison)
+    const reference = index === 0 ? g.countingReference : [];
+    values.push(...reference.map((r) => r.p50).filter((v) => v > 0));
+    // Decades around the data (the small epsilon keeps an exact power of ten, like 1,000,000, on its own decade).
+    const decade = (v: number, up: boolean) =>
+      10 ** (up ? Math.ceil(Math.log10(v) - 1e-9) : Math.floor(Math.log10(v) + 1e-9));
+    const [xMin, xMax] = [decade(Math.min(...sizes), false), decade(Math.max(...sizes), true)];
+    const [yMin, yMax] = [decade(Math.min(...values), false), decade(Math.max(...values), true)];
     const pw = W - M.left - M.right;
     const ph = H - M.top - M.bottom;
     const scale = (v: number, lo: number, hi: number) =>
@@ -102,6 +107,20 @@ export function growthSvg(g: GrowthResult, title: string): string {
     out.push(
       `<text x="${ox + M.left + pw / 2}" y="${oy + H - 6}" text-anchor="middle" font-size="10">${panel.unit} (log); latency through the gateway (log), p50 solid, p99 dashed</text>`,
     );
+    const legend: string[] = [];
+    const entries = panel.ops.length + (reference.length ? 1 : 0);
+    legend.push(
+      `<rect x="${ox + M.left + 4}" y="${oy + M.top + 4}" width="250" height="${entries * 14 + 6}" fill="white" fill-opacity="0.85" stroke="#ddd"/>`,
+    );
+    if (reference.length) {
+      out.push(
+        `<polyline fill="none" stroke="#7f7f7f" stroke-width="2" stroke-dasharray="1 3" points="${reference.map((r) => `${px(r.size).toFixed(1)},${py(r.p50).toFixed(1)}`).join(' ')}"/>`,
+      );
+      legend.push(
+        `<rect x="${ox + M.left + 8}" y="${oy + M.top + 8 + panel.ops.length * 14}" width="10" height="3" fill="#7f7f7f"/>`,
+        `<text x="${ox + M.left + 22}" y="${oy + M.top + 12 + panel.ops.length * 14}" font-size="10">counting instead (SQL on the shard, p50)</text>`,
+      );
+    }
     panel.ops.forEach((op, i) => {
       const series = [...g.operations[op]].sort((a, b) => a.size - b.size);
       for (const [key, dash] of [
@@ -111,12 +130,12 @@ export function growthSvg(g: GrowthResult, title: string): string {
         out.push(
           `<polyline fill="none" stroke="${COLORS[op]}" stroke-width="2"${dash} points="${series.map((p) => `${px(p.size).toFixed(1)},${py(p.latency[key]).toFixed(1)}`).join(' ')}"/>`,
         );
-      out.push(
+      legend.push(
         `<rect x="${ox + M.left + 8}" y="${oy + M.top + 8 + i * 14}" width="10" height="3" fill="${COLORS[op]}"/>`,
         `<text x="${ox + M.left + 22}" y="${oy + M.top + 12 + i * 14}" font-size="10">${escape(LABELS[op])}</text>`,
       );
     });
-    return out.join('\n');
+    return [...out, ...legend].join('\n');
   });
   const width = 2 * W;
   const height = H + 30;
