@@ -5,10 +5,11 @@ import { BenchStack, type GatewayKind } from './BenchStack';
 import { BENCH_ROOT, PEERS_DIR, REPO_ROOT } from './paths';
 import { federatedQuery, type FederatedQueryResult } from './scenarios/federatedQuery';
 import { dataLayer, type DataLayerResult } from './scenarios/dataLayer';
+import { growth, type GrowthResult } from './scenarios/growth';
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { liveLatency, type LiveLatencyResult } from './scenarios/liveLatency';
 import { profile, type ProfileResult } from './scenarios/profile';
-import { seed as seedData, type SeedSize } from './seed';
+import { seed as seedData, type Seed, type SeedSize } from './seed';
 import { renderReport } from './report/renderReport';
 import { ensurePeers, gitState, machine, versionOf } from './environment';
 
@@ -46,6 +47,7 @@ export interface BenchResult {
     liveLatency?: LiveLatencyResult;
     fanout?: FanoutResult;
     dataLayer?: DataLayerResult;
+    growth?: GrowthResult;
   };
   /** `--profile`: where our gateway's CPU time goes under each load. */
   profiles?: ProfileResult;
@@ -58,7 +60,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const mode: BenchResult['mode'] = flags.smoke ? 'smoke' : flags.quick ? 'quick' : 'full';
   const wants = (name: string) => !flags.only || flags.only.includes(name);
-  const peers: GatewayKind[] = flags.quick ? [] : ['apollo', 'hive'];
+  // Only the query and live scenarios compare with peers; a run of other scenarios installs and starts none.
+  const withPeers =
+    !flags.quick && (!flags.only || flags.only.some((s) => s === 'federatedQuery' || s === 'liveLatency'));
+  const peers: GatewayKind[] = withPeers ? ['apollo', 'hive'] : [];
   if (peers.includes('hive')) ensurePeers(log);
 
   const size: SeedSize = flags.smoke
@@ -101,8 +106,13 @@ export async function runBench(flags: BenchFlags): Promise<string> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    log(`seeding ${size.chats * size.membersPerChat} users, ${size.chats} chats ...`);
-    const seed = await seedData(stack, size);
+    // The shared data set, made once for the first scenario that needs it (growth makes its own).
+    let seeded: Promise<Seed> | undefined;
+    const seed = () => {
+      if (!seeded) log(`seeding ${size.chats * size.membersPerChat} users, ${size.chats} chats ...`);
+      seeded ??= seedData(stack, size);
+      return seeded;
+    };
 
     const scenario = async <K extends keyof BenchResult['scenarios']>(
       key: K,
@@ -120,10 +130,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
       }
       log(`  (${Math.round((Date.now() - t0) / 1000)} s)`);
     };
-    await scenario('federatedQuery', '1. federated query', () =>
+    await scenario('federatedQuery', '1. federated query', async () =>
       federatedQuery(
         stack,
-        seed,
+        await seed(),
         flags.smoke
           ? { gateways: ['chatgraph'], concurrency: 2, warmupMs: 300, runMs: 700, rounds: 1, rateFraction: 0.5 }
           : flags.quick
@@ -139,10 +149,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         log,
       ),
     );
-    await scenario('liveLatency', '2. live event latency', () =>
+    await scenario('liveLatency', '2. live event latency', async () =>
       liveLatency(
         stack,
-        seed,
+        await seed(),
         flags.smoke
           ? { chats: size.chats, rates: [20], warmupMs: 300, runMs: 700, rounds: 1 }
           : flags.quick
@@ -158,10 +168,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         log,
       ),
     );
-    await scenario('fanout', '3. fan-out and memory', () =>
+    await scenario('fanout', '3. fan-out and memory', async () =>
       fanout(
         stack,
-        seed,
+        await seed(),
         flags.smoke
           ? {
               steps: [20, 40],
@@ -194,10 +204,10 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         log,
       ),
     );
-    await scenario('dataLayer', '4. data layer', () =>
+    await scenario('dataLayer', '4. data layer', async () =>
       dataLayer(
         stack,
-        seed,
+        await seed(),
         flags.smoke
           ? { concurrencies: [1, 2], runMs: 300, rounds: 1 }
           : flags.quick
@@ -220,7 +230,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
       try {
         result.profiles = await profile(
           stack,
-          seed,
+          await seed(),
           dir,
           flags.quick
             ? { durationMs: 2000, subscriptions: 500, rate: 50 }
@@ -232,6 +242,23 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         log(`  failed: ${(err as Error).stack ?? (err as Error).message}`);
       }
     }
+    // After the profiles: its seeding (a million messages in a full run) is not part of the suite's time budget.
+    await scenario('growth', '5. growth (history size, chats per user)', () =>
+      growth(
+        stack,
+        flags.smoke
+          ? { messages: [100, 1000], chats: [10, 100], rounds: 1, requests: 10 }
+          : flags.quick
+            ? { messages: [1000, 10_000], chats: [10, 1000], rounds: 2, requests: 25 }
+            : {
+                messages: [1000, 10_000, 100_000, 1_000_000],
+                chats: [10, 100, 1000, 10_000],
+                rounds: 4,
+                requests: 50,
+              },
+        log,
+      ),
+    );
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

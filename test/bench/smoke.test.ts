@@ -33,7 +33,7 @@ describe('bench --smoke', () => {
     if (run.status !== 0) throw new Error(`bench --smoke failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
     const files = fs.readdirSync(out);
     const json = files.find((f) => f.endsWith('.json'));
-    const svg = files.find((f) => f.endsWith('.svg'));
+    const svg = files.find((f) => f.endsWith('.svg') && !f.endsWith('-growth.svg'));
     expect(json).toBeDefined();
     expect(svg).toBeDefined();
     expect(run.stdout).toContain(`results: ${path.join(out, json!)}`);
@@ -42,7 +42,13 @@ describe('bench --smoke', () => {
     expect(result).toMatchObject({ schema: 'chatgraph-bench/1', mode: 'smoke' });
     // a scenario that threw is recorded here with its message (toMatchObject would accept any errors object)
     expect(result.errors).toEqual({});
-    expect(Object.keys(result.scenarios).sort()).toEqual(['dataLayer', 'fanout', 'federatedQuery', 'liveLatency']);
+    expect(Object.keys(result.scenarios).sort()).toEqual([
+      'dataLayer',
+      'fanout',
+      'federatedQuery',
+      'growth',
+      'liveLatency',
+    ]);
     expect(finite(result.durationSeconds)).toBe(true);
     expect(result.machine.cpus).toBeGreaterThan(0);
 
@@ -84,6 +90,14 @@ describe('bench --smoke', () => {
     // Hot paths touch exactly one shard.
     expect(byOp.send).toBe(1);
     expect(byOp.membership).toBe(1);
+
+    const growth = result.scenarios.growth;
+    for (const op of ['unreadCount', 'myChats', 'historyPage', 'send']) {
+      expect(growth.operations[op].length).toBeGreaterThan(1);
+      for (const point of growth.operations[op]) expect(finite(point.latency.p50)).toBe(true);
+      expect(finite(growth.ratios[op])).toBe(true);
+    }
+    expect(fs.readFileSync(path.join(out, svg!.replace(/\.svg$/, '-growth.svg')), 'utf8')).toMatch(/<polyline/);
 
     expect(fs.readFileSync(path.join(out, svg!), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   }, 150_000);

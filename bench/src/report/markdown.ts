@@ -4,6 +4,7 @@ import type { ProfileSummary } from './cpuProfile';
 import { round } from '../stats';
 
 import { kb, ms, num, x } from './format';
+import { growthMarkdown, growthSvgFile } from './growthReport';
 import { targetLines } from './targetLines';
 
 function table(head: string[], rows: Array<Array<string | number>>): string {
@@ -224,6 +225,7 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     );
     out.push('');
   }
+  if (result.scenarios.growth) out.push(...growthMarkdown(result.scenarios.growth, growthSvgFile(svgFile)));
   const profiles = result.profiles;
   if (profiles) {
     out.push('### Where the CPU goes (V8 sampling profiler, after a warm-up)');

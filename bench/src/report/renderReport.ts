@@ -3,6 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../paths';
 import type { BenchResult } from '../runBench';
 import { renderMarkdown } from './markdown';
+import { growthSvg, growthSvgFile } from './growthReport';
 import { renderSvg, type Panel } from './svg';
 
 /**
@@ -12,6 +13,14 @@ import { renderSvg, type Panel } from './svg';
 export function renderReport(file: string, result: BenchResult, docs: boolean, log: (line: string) => void): void {
   const svgFile = file.replace(/\.json$/, '.svg');
   fs.writeFileSync(svgFile, renderSvg(`chatgraph bench ${result.startedAt} (${result.mode})`, chartPanels(result)));
+  const growth = result.scenarios.growth;
+  if (growth) {
+    fs.writeFileSync(
+      growthSvgFile(svgFile),
+      growthSvg(growth, `chatgraph growth ${result.startedAt} (${result.mode})`),
+    );
+    log(`growth chart: ${growthSvgFile(svgFile)}`);
+  }
   if (docs) {
     const doc = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
     const rel = (f: string) => path.relative(path.dirname(doc), f);

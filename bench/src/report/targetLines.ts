@@ -1,4 +1,5 @@
 import type { BenchResult } from '../runBench';
+import type { GrowthOperation } from '../scenarios/growth';
 import { kb, ms, num, x } from './format';
 
 /** One line per performance target of the project (docs/benchmarks.md), judged from the numbers of this run. */
@@ -88,6 +89,19 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
       fetches && Object.values(fetches).every((n) => n <= 1)
         ? 'met (one fetch per subgraph; see the note on statements)'
         : 'not met',
+    ]);
+  }
+  const g = result.scenarios.growth;
+  if (g) {
+    const span = (op: GrowthOperation) => {
+      const points = g.operations[op];
+      return `${num(points[0]?.size)} → ${num(points[points.length - 1]?.size)}`;
+    };
+    const flat = (op: GrowthOperation) => Number.isFinite(g.ratios[op]) && g.ratios[op] <= 1.2;
+    lines.push([
+      'growth: unreadCount, myChats page, history page and send flat (≤ 1.2×) from 1k to 1M messages and 10 to 10k chats per user',
+      `p50 largest ÷ smallest: unreadCount ${x(g.ratios.unreadCount)} (${span('unreadCount')} messages), myChats ${x(g.ratios.myChats)} (${span('myChats')} chats), history page ${x(g.ratios.historyPage)}, send ${x(g.ratios.send)}`,
+      (['unreadCount', 'myChats', 'historyPage', 'send'] as const).every(flat) ? 'met' : 'not met',
     ]);
   }
   lines.push([

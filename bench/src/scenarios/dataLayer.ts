@@ -261,6 +261,19 @@ export async function dataLayer(
       () => db.statementCounts(),
     );
     await measure(
+      `sendMessage through the API (chat of ${history.members.length} members)`,
+      () =>
+        ok(
+          callChats(
+            'mutation($c: ID!, $k: String!) { sendMessage(chatId: $c, text: "shard count", clientMessageId: $k) { seq } }',
+            { c: history.id, k: `api-${sequence++}` },
+            viewer.id,
+          ),
+        ),
+      () => db.statementCounts(),
+      "the send statement; after the commit, one update per shard holding members' chat lists and the outbox row's delete",
+    );
+    await measure(
       'history page (chat → 50 messages)',
       () =>
         ok(

@@ -138,7 +138,7 @@ describe('published payloads', () => {
       seq: 7,
       type: 'MEMBER_ADDED',
       actor: { __typename: 'User', id: owner },
-      member: { __typename: 'ChatMember', user: { __typename: 'User', id: third }, role: 'MEMBER', lastReadSeq: 0 },
+      member: { __typename: 'ChatMember', user: { __typename: 'User', id: third }, role: 'MEMBER', lastReadSeq: 6 },
     });
     expect(await replay(owner, chatId, 6)).toEqual([joined]);
 

@@ -1,5 +1,6 @@
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
+import { ActivityIndex } from '../storage/ActivityIndex';
 import { UserChatIndex } from '../storage/UserChatIndex';
 
 /** Options of {@link IndexRepairer}. */
@@ -19,12 +20,14 @@ export interface IndexRepairerOptions {
 
 /**
  * Replays `index_outbox` rows that nobody applied: a process that committed a membership change and died before
- * updating the users' `user_chats` rows leaves them behind. Runs once on start and then periodically. Several
+ * updating the users' `user_chats` rows leaves them behind. Likewise `activity_outbox` rows: a chat's activity time
+ * that did not reach its members' chat lists (see `ActivityIndex`). Runs once on start and then periodically. Several
  * instances may run at once: rows are claimed with `FOR UPDATE SKIP LOCKED` and applied from the current membership
  * (see {@link UserChatIndex.apply}), so two repairers never apply the same row and never write a stale state.
  */
 export class IndexRepairer {
   private readonly index: UserChatIndex;
+  private readonly activity: ActivityIndex;
   private readonly intervalMs: number;
   private readonly minAgeMs: number;
   private readonly batchSize: number;
@@ -34,6 +37,7 @@ export class IndexRepairer {
 
   constructor(private readonly options: IndexRepairerOptions) {
     this.index = new UserChatIndex(options.db);
+    this.activity = new ActivityIndex(options.db);
     this.intervalMs = options.intervalMs ?? 5000;
     this.minAgeMs = options.minAgeMs ?? 5000;
     this.batchSize = options.batchSize ?? 200;
@@ -53,7 +57,8 @@ export class IndexRepairer {
 
   /**
    * One pass over every chat shard: applies the outbox rows older than `minAgeMs` (default: the configured one).
-   * Resolves with the number of rows applied; never rejects (a failing shard is logged and retried next pass).
+   * Resolves with the number of `index_outbox` rows applied (the `activity_outbox` rows applied are logged); never
+   * rejects (a failing shard is logged and retried next pass).
    */
   runOnce(minAgeMs = this.minAgeMs): Promise<number> {
     // Passes of one instance do not overlap; a second caller waits for the pass under way.
@@ -65,6 +70,7 @@ export class IndexRepairer {
 
   private async pass(minAgeMs: number): Promise<number> {
     let total = 0;
+    let activity = 0;
     await Promise.all(
       this.options.db.all().map(async ({ shard }) => {
         try {
@@ -73,12 +79,18 @@ export class IndexRepairer {
             total += applied;
             if (applied < this.batchSize || this.stopped) break;
           }
+          for (;;) {
+            const applied = await this.activity.repair(shard.index, minAgeMs, this.batchSize);
+            activity += applied;
+            if (applied < this.batchSize || this.stopped) break;
+          }
         } catch (err) {
           this.options.logger.warn({ err, shard: shard.database }, 'index repair pass failed; retrying next pass');
         }
       }),
     );
-    if (total > 0) this.options.logger.info({ applied: total }, 'index repair applied leftover outbox rows');
+    if (total > 0 || activity > 0)
+      this.options.logger.info({ applied: total, activity }, 'index repair applied leftover outbox rows');
     return total;
   }
 

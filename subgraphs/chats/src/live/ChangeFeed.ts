@@ -1,6 +1,7 @@
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
 import type { CommitListener, CommittedChange } from '../storage/records';
+import { ActivityIndex } from '../storage/ActivityIndex';
 import { UserChatIndex } from '../storage/UserChatIndex';
 import type { EventPublisher } from './EventPublisher';
 
@@ -12,15 +13,23 @@ export interface ChangeFeedHooks {
    * `IndexRepairer` has to converge the index.
    */
   beforeIndexApply?: (info: { chatId: bigint; outboxIds: bigint[] }) => void | Promise<void>;
+  /**
+   * Runs after a change that moved the chat's activity committed, before the members' chat lists get the new time.
+   * Throwing stands for the process dying there: the `activity_outbox` row stays for the `IndexRepairer`.
+   */
+  beforeActivityApply?: (info: { chatId: bigint; at: Date }) => void | Promise<void>;
 }
 
 /**
  * What happens after a chat-changing transaction commits: the user → chats index is brought in line (outbox rows
- * applied, see {@link UserChatIndex}), then the events are published. Neither step can undo the commit; a failure is
- * logged, the outbox rows are left for the `IndexRepairer`, and the caller still gets its result.
+ * applied, see {@link UserChatIndex}), the members' chat lists get the chat's new activity time (see
+ * {@link ActivityIndex}), then the events are published (so a client that re-reads its list on an activity event
+ * finds the chat where it now belongs). None of it can undo the commit; a failure is logged, the outbox rows are left
+ * for the `IndexRepairer`, and the caller still gets its result.
  */
 export class ChangeFeed implements CommitListener {
   private readonly index: UserChatIndex;
+  private readonly activity: ActivityIndex;
 
   constructor(
     private readonly db: ShardedDatabase<ChatsClient>,
@@ -29,9 +38,10 @@ export class ChangeFeed implements CommitListener {
     private readonly hooks: ChangeFeedHooks = {},
   ) {
     this.index = new UserChatIndex(db);
+    this.activity = new ActivityIndex(db);
   }
 
-  /** Applies the change's outbox rows, then publishes its events. Never rejects. */
+  /** Applies the change's outbox rows and activity time, then publishes its events. Never rejects. */
   async committed(change: CommittedChange): Promise<void> {
     try {
       if (change.outboxIds.length > 0) {
@@ -42,6 +52,17 @@ export class ChangeFeed implements CommitListener {
           this.logger.warn(
             { err, chatId: change.chatId.toString() },
             'index update failed; the repairer will apply it',
+          );
+        }
+      }
+      if (change.activityAt) {
+        await this.hooks.beforeActivityApply?.({ chatId: change.chatId, at: change.activityAt });
+        try {
+          await this.activity.touch(change.chatId, change.memberIds, change.activityAt);
+        } catch (err) {
+          this.logger.warn(
+            { err, chatId: change.chatId.toString() },
+            'chat list activity update failed; the repairer will apply it',
           );
         }
       }

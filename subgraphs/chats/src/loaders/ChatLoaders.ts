@@ -16,6 +16,8 @@ export class ChatLoaders {
   readonly unread: DataLoader<bigint, number>;
   /** A message by id; null when unknown. */
   readonly messages: DataLoader<bigint, MessageRecord | null>;
+  /** A chat's newest message; null before the first. */
+  readonly lastMessages: DataLoader<bigint, MessageRecord | null>;
 
   constructor(chats: ChatStore, messages: MessageStore, viewerId: bigint | null) {
     this.views = new DataLoader(async (ids) => {
@@ -36,6 +38,10 @@ export class ChatLoaders {
       const found = await messages.byIds(ids);
       return ids.map((id) => found.get(id) ?? null);
     });
+    this.lastMessages = new DataLoader(async (ids) => {
+      const found = await chats.lastMessages(ids);
+      return ids.map((id) => found.get(id) ?? null);
+    });
   }
 
   /** Replaces what the loaders know about a chat after a write (or a chat-list read). */
@@ -43,6 +49,8 @@ export class ChatLoaders {
     this.views.clear(view.chat.id).prime(view.chat.id, view);
     if (view.unreadCount !== undefined) this.unread.clear(view.chat.id).prime(view.chat.id, view.unreadCount);
     else this.unread.clear(view.chat.id);
+    this.lastMessages.clear(view.chat.id);
+    if (view.lastMessage !== undefined) this.lastMessages.prime(view.chat.id, view.lastMessage);
     this.members.clear(view.chat.id);
   }
 }

@@ -39,6 +39,10 @@ export const Chat = {
   viewerLastReadSeq: (v: ChatView) => v.membership?.lastReadSeq ?? 0,
   viewerRole: (v: ChatView) => v.membership?.role ?? 'MEMBER',
   unreadCount: (v: ChatView, _args: unknown, ctx: ChatsContext) => v.unreadCount ?? ctx.loaders.unread.load(v.chat.id),
+  async lastMessage(v: ChatView, _args: unknown, ctx: ChatsContext): Promise<MessagePayload | null> {
+    const message = v.lastMessage === undefined ? await ctx.loaders.lastMessages.load(v.chat.id) : v.lastMessage;
+    return message && messagePayload(message);
+  },
   async members(v: ChatView, _args: unknown, ctx: ChatsContext) {
     return (await ctx.loaders.members.load(v.chat.id)).map(memberPayload);
   },

@@ -15,10 +15,12 @@ export async function myChats(
   const after = args.after == null ? null : parseChatCursor(args.after);
   if (args.after != null && after === null) throw badInput('after', 'after is not a cursor of this list.');
   const page = await ctx.stores.chats.listForUser(viewerId, first, after);
-  for (const view of page.views) ctx.loaders.primeView(view);
+  for (const item of page.items) ctx.loaders.primeView(item.view);
+  // Cursors are list positions (the index's copy of the activity time), so that paging continues where it stopped.
+  const positions = new Map(page.items.map((item) => [item.view, item.position]));
   return connection<ChatView>(
-    page.views,
-    (v) => chatCursor({ lastActivityAt: v.chat.lastActivityAt, chatId: v.chat.id }),
+    page.items.map((item) => item.view),
+    (v) => chatCursor(positions.get(v)!),
     { hasNextPage: page.hasNextPage, hasPreviousPage: after !== null },
   );
 }

@@ -1,3 +1,4 @@
+import { ChatsPrisma } from '@chatgraph/db';
 import type { ChatRecord, ChatRole, MemberRecord } from './records';
 import {
   CHAT_COLUMNS,
@@ -11,6 +12,7 @@ import {
   type SqlRunner,
   type ViewRow,
 } from './rows';
+import { UnreadCounters } from './UnreadCounters';
 
 /**
  * Row locks and membership reads shared by the chat-changing transactions. What they mean for the caller (NOT_FOUND,
@@ -43,33 +45,42 @@ export const ChatRows = {
     return new Map(rows.map((r) => [r.user_id, memberFromRow(r)]));
   },
 
-  /** Inserts memberships (all new: callers hold the chat row lock and checked) and returns them in the given order. */
+  /**
+   * Inserts memberships (all new: callers hold the chat row lock and checked) and returns them in the given order.
+   * A new member's read marker is the chat's `last_seq`: they start with nothing unread (the history stays readable);
+   * their `sent_count` counts the messages they sent in an earlier membership (see `UnreadCounters`).
+   */
   async insertMembers(
     tx: SqlRunner,
     chatId: bigint,
     members: ReadonlyArray<{ userId: bigint; role: ChatRole }>,
   ): Promise<MemberRecord[]> {
+    const sent = UnreadCounters.sentCount(chatId, ChatsPrisma.sql`u.user_id`);
     const rows = await tx.$queryRaw<MemberRow[]>`
-      INSERT INTO chat_members (chat_id, user_id, role, joined_at)
-      SELECT ${chatId}, u.user_id, u.role, clock_timestamp()
+      INSERT INTO chat_members (chat_id, user_id, role, joined_at, last_read_seq, sent_count, read_others)
+      SELECT c.id, u.user_id, u.role, clock_timestamp(), c.last_seq, s.sent, c.message_count - s.sent
         FROM unnest(${bigintArray(members.map((m) => m.userId))}, ${members.map((m) => m.role)}::text[]) AS u(user_id, role)
+        JOIN chats c ON c.id = ${chatId}
+        CROSS JOIN LATERAL (SELECT ${sent} AS sent) s
       RETURNING chat_id, user_id, role, joined_at, last_read_seq`;
     const byUser = new Map(rows.map((r) => [r.user_id, memberFromRow(r)]));
     return members.map((m) => byUser.get(m.userId)!);
   },
 
-  /** Whether a chat exists and the user's membership in it (one statement), to explain a refused write. */
+  /**
+   * Whether a chat exists and the user's membership in it (one statement), to explain a refused write (or to answer
+   * one that had nothing to write).
+   */
   async explain(
     db: SqlRunner,
     chatId: bigint,
     userId: bigint,
-  ): Promise<{ chat: ChatRecord | null; membership: MemberRecord | null }> {
+  ): Promise<{ chat: ChatRecord | null; membership: MemberRecord | null; unreadCount?: number }> {
     const rows = await db.$queryRaw<ViewRow[]>`
       SELECT ${VIEW_COLUMNS}
         FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${userId}
        WHERE c.id = ${chatId}`;
     if (!rows[0]) return { chat: null, membership: null };
-    const { chat, membership } = viewFromRow(rows[0], userId);
-    return { chat, membership };
+    return viewFromRow(rows[0], userId);
   },
 };

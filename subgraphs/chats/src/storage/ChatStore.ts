@@ -1,31 +1,26 @@
 import { randomInt } from 'node:crypto';
-import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { LOGICAL_SHARDS, logicalShardForKey } from '@chatgraph/ids';
 import { badInput, userError } from '@chatgraph/errors';
 import { ChatAccess } from '../policy/ChatAccess';
+import { ActivityIndex } from './ActivityIndex';
+import { ChatList, type ChatPage } from './ChatList';
 import { ChatRows } from './ChatRows';
 import { EventLog } from './EventLog';
-import type { ChatPosition, ChatRecord, ChatView, CommitListener, MemberRecord } from './records';
+import type { ChatPosition, ChatView, CommitListener, MemberRecord, MessageRecord } from './records';
 import {
   CHAT_COLUMNS,
+  UNREAD_COUNT,
   VIEW_COLUMNS,
   bigintArray,
   chatFromRow,
   memberFromRow,
-  timestamptz,
   viewFromRow,
   type ChatRow,
   type MemberRow,
   type ViewRow,
 } from './rows';
 import { runTransaction } from './runTransaction';
-import { UserChatIndex } from './UserChatIndex';
-
-/** A page of a user's chats. */
-export interface ChatPage {
-  views: ChatView[];
-  hasNextPage: boolean;
-}
 
 /**
  * Chats: creating them, renaming them, and reading them for a viewer (batched per shard). A chat lives on the shard
@@ -33,13 +28,13 @@ export interface ChatPage {
  * chats, so that `direct_key UNIQUE` on that one shard makes a pair's direct chat unique even under concurrent calls.
  */
 export class ChatStore {
-  private readonly index: UserChatIndex;
+  private readonly list: ChatList;
 
   constructor(
     private readonly db: ShardedDatabase<ChatsClient>,
     private readonly feed: CommitListener,
   ) {
-    this.index = new UserChatIndex(db);
+    this.list = new ChatList(db);
   }
 
   /** Creates a group owned by `ownerId` with `memberIds` (distinct, without the owner) as members. */
@@ -65,7 +60,8 @@ export class ChatStore {
         events: members.map((member) => ({ type: 'MEMBER_ADDED' as const, member })),
         outbox: members.map((m) => ({ userId: m.userId, op: 'ADD' as const })),
       });
-      return { ...appended, removedIds: [], owner: members[0]! };
+      await ActivityIndex.record(tx, chat.id, appended.chat.lastActivityAt);
+      return { ...appended, removedIds: [], owner: members[0]!, activityAt: appended.chat.lastActivityAt };
     });
     await this.feed.committed(change);
     return { chat: change.chat, membership: change.owner };
@@ -118,8 +114,9 @@ export class ChatStore {
         events: added.map((member) => ({ type: 'MEMBER_ADDED' as const, member })),
         outbox: added.map((m) => ({ userId: m.userId, op: 'ADD' as const })),
       });
+      await ActivityIndex.record(tx, chat.id, appended.chat.lastActivityAt);
       const viewer = current.get(viewerId) ?? added.find((m) => m.userId === viewerId)!;
-      return { ...appended, removedIds: [], viewer };
+      return { ...appended, removedIds: [], viewer, activityAt: appended.chat.lastActivityAt };
     });
     await this.feed.committed(change);
     return { chat: change.chat, membership: change.viewer };
@@ -146,21 +143,26 @@ export class ChatStore {
         touch: true,
         events: [{ type: 'CHAT_UPDATED', title }],
       });
-      return { ...appended, removedIds: [], actor };
+      await ActivityIndex.record(tx, chatId, appended.chat.lastActivityAt);
+      return { ...appended, removedIds: [], actor, activityAt: appended.chat.lastActivityAt };
     });
     await this.feed.committed(change);
     return { chat: change.chat, membership: change.actor };
   }
 
-  /** Chats with the viewer's membership in each, one statement per shard; unknown ids map to null. */
+  /**
+   * Chats with the viewer's membership in each, one statement per shard (a primary-key lookup per id, whatever the
+   * number of the viewer's chats); unknown ids map to null.
+   */
   async views(viewerId: bigint, chatIds: readonly bigint[]): Promise<Map<bigint, ChatView>> {
     const result = new Map<bigint, ChatView>();
     await Promise.all(
       [...this.db.groupByShard(chatIds, (id) => id)].map(async ([shard, ids]) => {
         const rows = await this.db.clientAt(shard).$queryRaw<ViewRow[]>`
           SELECT ${VIEW_COLUMNS}
-            FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${viewerId}
-           WHERE c.id = ANY(${bigintArray(ids)})`;
+            FROM unnest(${bigintArray(ids)}) AS k(id)
+            JOIN chats c ON c.id = k.id
+            LEFT JOIN chat_members m ON m.chat_id = k.id AND m.user_id = ${viewerId}`;
         for (const row of rows) result.set(row.id, viewFromRow(row, viewerId));
       }),
     );
@@ -182,61 +184,29 @@ export class ChatStore {
     return result;
   }
 
-  /** The viewer's unread count in each chat (0 where not a member), one statement per shard. */
+  /** The viewer's unread count in each chat (0 where not a member), one statement per shard, O(1) per chat. */
   async unreadCounts(viewerId: bigint, chatIds: readonly bigint[]): Promise<Map<bigint, number>> {
     const result = new Map<bigint, number>(chatIds.map((id) => [id, 0]));
     await Promise.all(
       [...this.db.groupByShard(chatIds, (id) => id)].map(async ([shard, ids]) => {
         const rows = await this.db.clientAt(shard).$queryRaw<Array<{ chat_id: bigint; unread: number }>>`
-          SELECT m.chat_id, ${unreadCount(ChatsPrisma.sql`m.chat_id`, ChatsPrisma.sql`m.last_read_seq`, viewerId)} AS unread
-            FROM chat_members m
-           WHERE m.chat_id = ANY(${bigintArray(ids)}) AND m.user_id = ${viewerId}`;
+          SELECT m.chat_id, ${UNREAD_COUNT} AS unread
+            FROM unnest(${bigintArray(ids)}) AS k(id)
+            JOIN chats c ON c.id = k.id
+            JOIN chat_members m ON m.chat_id = k.id AND m.user_id = ${viewerId}`;
         for (const row of rows) result.set(row.chat_id, row.unread);
       }),
     );
     return result;
   }
 
-  /**
-   * A page of the viewer's chats, newest activity first: reads the viewer's index on the viewer's shard, then asks
-   * each shard holding some of those chats ONE query for its best `first + 1` after the cursor (with the viewer's
-   * membership and unread count), and merges. Chats whose membership is gone (index not yet repaired) drop out.
-   */
-  async listForUser(viewerId: bigint, first: number, after: ChatPosition | null): Promise<ChatPage> {
-    const chatIds = await this.index.chatIdsOf(viewerId);
-    if (chatIds.length === 0 || first === 0) return { views: [], hasNextPage: false };
-    const cursor = after
-      ? ChatsPrisma.sql`AND (c.last_activity_at, c.id) < (${timestamptz(after.lastActivityAt)}, ${after.chatId})`
-      : ChatsPrisma.empty;
-    const perShard = await Promise.all(
-      [...this.db.groupByShard(chatIds, (id) => id)].map(
-        ([shard, ids]) =>
-          this.db.clientAt(shard).$queryRaw<ViewRow[]>`
-          SELECT t.*, ${unreadCount(ChatsPrisma.sql`t.id`, ChatsPrisma.sql`t.m_last_read_seq`, viewerId)} AS unread
-            FROM (SELECT ${VIEW_COLUMNS}
-                    FROM chats c JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ${viewerId}
-                   WHERE c.id = ANY(${bigintArray(ids)}) ${cursor}
-                   ORDER BY c.last_activity_at DESC, c.id DESC
-                   LIMIT ${first + 1}::int) AS t`,
-      ),
-    );
-    const merged = perShard
-      .flat()
-      .map((row) => viewFromRow(row, viewerId))
-      .sort((a, b) => compareActivityDesc(a.chat, b.chat));
-    return { views: merged.slice(0, first), hasNextPage: merged.length > first };
+  /** A page of the viewer's chats, newest activity first (see {@link ChatList.page}). */
+  listForUser(viewerId: bigint, first: number, after: ChatPosition | null): Promise<ChatPage> {
+    return this.list.page(viewerId, first, after);
   }
-}
 
-function compareActivityDesc(a: ChatRecord, b: ChatRecord): number {
-  const t = b.lastActivityAt.getTime() - a.lastActivityAt.getTime();
-  if (t !== 0) return t;
-  return a.id === b.id ? 0 : a.id < b.id ? 1 : -1;
-}
-
-/** Messages after the read marker, by others, not deleted (uses the (chat_id, seq) index). */
-function unreadCount(chatId: ChatsPrisma.Sql, lastReadSeq: ChatsPrisma.Sql, viewerId: bigint): ChatsPrisma.Sql {
-  return ChatsPrisma.sql`(SELECT count(*)::int FROM messages x
-                           WHERE x.chat_id = ${chatId} AND x.seq > ${lastReadSeq}
-                             AND x.author_id <> ${viewerId} AND x.deleted_at IS NULL)`;
+  /** The newest message of each chat (see {@link ChatList.lastMessages}). */
+  lastMessages(chatIds: readonly bigint[]): Promise<Map<bigint, MessageRecord>> {
+    return this.list.lastMessages(chatIds);
+  }
 }

@@ -1,10 +1,12 @@
-import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
 import { badInput, userError } from '@chatgraph/errors';
 import { ChatAccess } from '../policy/ChatAccess';
+import { ActivityIndex } from './ActivityIndex';
 import { ChatRows } from './ChatRows';
 import { EventLog } from './EventLog';
-import type { ChatView, CommitListener, MemberRecord } from './records';
-import { CHAT_COLUMNS, chatFromRow, memberFromRow, type ChatRow } from './rows';
+import type { ChatView, CommitListener } from './records';
+import { VIEW_COLUMNS, viewFromRow, type ViewRow } from './rows';
+import { UnreadCounters } from './UnreadCounters';
 import { runTransaction } from './runTransaction';
 
 /**
@@ -41,7 +43,8 @@ export class MembershipStore {
         events: added.map((member) => ({ type: 'MEMBER_ADDED' as const, member })),
         outbox: added.map((m) => ({ userId: m.userId, op: 'ADD' as const })),
       });
-      return { ...appended, removedIds: [], actor };
+      await ActivityIndex.record(tx, chatId, appended.chat.lastActivityAt);
+      return { ...appended, removedIds: [], actor, activityAt: appended.chat.lastActivityAt };
     });
     await this.feed.committed(change);
     return { chat: change.chat, membership: change.actor };
@@ -112,33 +115,33 @@ export class MembershipStore {
   }
 
   /**
-   * Moves the viewer's read marker forward to `seq` (never back), in one statement on the chat's shard; a second
-   * read only explains a refusal or a marker already past `seq`.
+   * Moves the viewer's read marker forward to `seq` (never back) and sets the unread counters for it (see
+   * `UnreadCounters`): the member row is locked first and the counters are computed by the next statement, so a
+   * delete that committed before the lock is counted and one after it waits and sees the new marker. Of two devices
+   * marking concurrently, the second waits for the first and then moves the marker only if its `seq` is higher.
    */
   async markRead(userId: bigint, chatId: bigint, seq: number): Promise<ChatView> {
     const client = this.db.clientFor(chatId);
-    const rows = await client.$queryRaw<
-      Array<ChatRow & { m_role: string; m_joined_at: Date; m_last_read_seq: number }>
-    >`
-      UPDATE chat_members m SET last_read_seq = ${seq}::int
-        FROM chats c
-       WHERE m.chat_id = ${chatId} AND m.user_id = ${userId} AND c.id = m.chat_id
-         AND m.last_read_seq < ${seq}::int AND ${seq}::int <= c.last_seq
-      RETURNING ${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq`;
-    const row = rows[0];
-    if (row) {
-      const membership: MemberRecord = memberFromRow({
-        chat_id: chatId,
-        user_id: userId,
-        role: row.m_role,
-        joined_at: row.m_joined_at,
-        last_read_seq: row.m_last_read_seq,
-      });
-      return { chat: chatFromRow(row), membership };
-    }
-    const { chat, membership } = await ChatRows.explain(client, chatId, userId);
+    const row = await runTransaction(client, async (tx) => {
+      const locked = await tx.$queryRaw<Array<{ last_read_seq: number }>>`
+        SELECT last_read_seq FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${userId} FOR NO KEY UPDATE`;
+      if (!locked[0] || locked[0].last_read_seq >= seq) return undefined;
+      const user = ChatsPrisma.sql`${userId}`;
+      const marker = ChatsPrisma.sql`${seq}::int`;
+      const rows = await tx.$queryRaw<ViewRow[]>`
+        UPDATE chat_members m
+           SET last_read_seq = ${marker},
+               read_others = ${UnreadCounters.readOthersAt(chatId, user, marker)},
+               unread_deleted = ${UnreadCounters.deletedAfter(chatId, user, marker)}
+          FROM chats c
+         WHERE m.chat_id = ${chatId} AND m.user_id = ${userId} AND c.id = m.chat_id AND ${marker} <= c.last_seq
+        RETURNING ${VIEW_COLUMNS}`;
+      return rows[0];
+    });
+    if (row) return viewFromRow(row, userId);
+    const { chat, membership, unreadCount } = await ChatRows.explain(client, chatId, userId);
     const member = ChatAccess.requireMember(chatId, chat, membership);
     if (seq > chat!.lastSeq) throw badInput('seq', `seq ${seq} is beyond the chat's last seq ${chat!.lastSeq}.`);
-    return { chat: chat!, membership: member };
+    return { chat: chat!, membership: member, unreadCount };
   }
 }

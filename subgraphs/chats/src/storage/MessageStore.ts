@@ -8,6 +8,7 @@ import { EventLog } from './EventLog';
 import type { ChatRole, CommitListener, EventRecord, MessageRecord } from './records';
 import { MESSAGE_COLUMNS, bigintArray, messageFromRow, type MessageRow } from './rows';
 import { runTransaction } from './runTransaction';
+import { UnreadCounters } from './UnreadCounters';
 
 /** The outcome of {@link MessageStore.send}. */
 export interface SendResult {
@@ -52,10 +53,12 @@ export class MessageStore {
 
   /**
    * Sends a message in ONE statement on the chat's shard (no transaction round trips): it key-share-locks the
-   * sender's membership (so a concurrent removal either waits for this send or makes it fail), bumps `last_seq` with
-   * `UPDATE ... RETURNING` (the chat row lock orders concurrent senders: no gaps, no duplicates), takes the message
-   * id from `chatgraph_next_id` on the chat's logical shard, inserts the message and its MESSAGE_ADDED event, and
-   * returns the member ids for the activity fan-out.
+   * sender's membership (so a concurrent removal either waits for this send or makes it fail), bumps `last_seq` and
+   * `message_count` with `UPDATE ... RETURNING` (the chat row lock orders concurrent senders: no gaps, no
+   * duplicates), then the author's `sent_count` (the unread counters, see `UnreadCounters`), takes the message id
+   * from `chatgraph_next_id` on the chat's logical shard, inserts the message and its MESSAGE_ADDED event, records
+   * the chat's new activity time for the members' chat lists (`activity_outbox`, see `ActivityIndex`), and returns
+   * the member ids for the activity fan-out. No other member's row is written.
    *
    * Idempotency: `(chat_id, author_id, client_message_id)` is unique. A retry violates it, which aborts the whole
    * statement, so the seq bump is rolled back with it and no seq is consumed; the original is then read and
@@ -119,18 +122,27 @@ export class MessageStore {
         WITH member AS (
           SELECT 1 FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${authorId} FOR KEY SHARE
         ), bump AS (
-          UPDATE chats SET last_seq = last_seq + 1, last_activity_at = clock_timestamp()
+          UPDATE chats SET last_seq = last_seq + 1, message_count = message_count + 1,
+                           last_activity_at = clock_timestamp()
            WHERE id = ${chatId} AND EXISTS (SELECT 1 FROM member)
-          RETURNING last_seq, last_activity_at
+          RETURNING last_seq, message_count, last_activity_at
+        ), author AS (
+          UPDATE chat_members SET sent_count = sent_count + 1
+           WHERE chat_id = ${chatId} AND user_id = ${authorId} AND EXISTS (SELECT 1 FROM bump)
+          RETURNING sent_count
         ), msg AS (
-          INSERT INTO messages (id, chat_id, seq, author_id, text, client_message_id, created_at)
+          INSERT INTO messages (id, chat_id, seq, author_id, text, client_message_id, created_at, chat_ordinal,
+                                author_ordinal)
           SELECT chatgraph_next_id(${logicalShardOf(chatId)}::int), ${chatId}, bump.last_seq, ${authorId}, ${text},
-                 ${clientMessageId}, bump.last_activity_at
-            FROM bump
+                 ${clientMessageId}, bump.last_activity_at, bump.message_count, author.sent_count
+            FROM bump, author
           RETURNING id, seq, created_at
         ), ev AS (
           INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, at)
           SELECT ${chatId}, msg.seq, 'MESSAGE_ADDED', ${authorId}, msg.id, msg.created_at FROM msg
+        ), activity AS (
+          INSERT INTO activity_outbox (chat_id, at) SELECT ${chatId}, msg.created_at FROM msg
+          ON CONFLICT (chat_id) DO UPDATE SET at = excluded.at
         )
         SELECT msg.id, msg.seq, msg.created_at,
                (SELECT array_agg(m.user_id) FROM chat_members m WHERE m.chat_id = ${chatId}) AS member_ids
@@ -152,6 +164,7 @@ export class MessageStore {
         memberIds: sent.memberIds,
         removedIds: [],
         outboxIds: [],
+        activityAt: sent.message.createdAt,
       });
     }
     return sent.message;
@@ -233,6 +246,7 @@ export class MessageStore {
               UPDATE messages msg SET text = '', deleted_at = clock_timestamp()
                WHERE msg.id = ${messageId} RETURNING ${MESSAGE_COLUMNS}`;
       const after = messageFromRow(updated[0]!);
+      if (decision.type === 'MESSAGE_DELETED') await UnreadCounters.messageDeleted(tx, after);
       const appended = await EventLog.append(tx, {
         chatId: after.chatId,
         actorId,

@@ -1,5 +1,7 @@
-import type { ChatsClient, ChatsPrisma, ShardedDatabase } from '@chatgraph/db';
-import { bigintArray } from './rows';
+import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
+import { ActivityIndex } from './ActivityIndex';
+import type { ChatPosition } from './records';
+import { bigintArray, timestamptz } from './rows';
 
 interface OutboxRow {
   id: bigint;
@@ -32,11 +34,21 @@ const INDEX_LOCK_CLASS = 0x4347_4958; // 'CGIX'
 export class UserChatIndex {
   constructor(private readonly db: ShardedDatabase<ChatsClient>) {}
 
-  /** The ids of the chats in a user's index (one statement, on the user's shard). */
-  async chatIdsOf(userId: bigint): Promise<bigint[]> {
-    const rows = await this.db.clientFor(userId).$queryRaw<Array<{ chat_id: bigint }>>`
-      SELECT chat_id FROM user_chats WHERE user_id = ${userId}`;
-    return rows.map((r) => r.chat_id);
+  /**
+   * Up to `limit` of a user's chats, newest activity first, after `after` (one statement on the user's shard: an
+   * index range scan that reads these rows and no others, however many chats the user has). The positions are the
+   * index's copies of the chats' activity times (see `ActivityIndex`).
+   */
+  async page(userId: bigint, limit: number, after: ChatPosition | null): Promise<ChatPosition[]> {
+    const cursor = after
+      ? ChatsPrisma.sql`AND (last_activity_at, chat_id) < (${timestamptz(after.lastActivityAt)}, ${after.chatId})`
+      : ChatsPrisma.empty;
+    const rows = await this.db.clientFor(userId).$queryRaw<Array<{ chat_id: bigint; last_activity_at: Date }>>`
+      SELECT chat_id, last_activity_at FROM user_chats
+       WHERE user_id = ${userId} ${cursor}
+       ORDER BY last_activity_at DESC, chat_id DESC
+       LIMIT ${limit}::int`;
+    return rows.map((r) => ({ chatId: r.chat_id, lastActivityAt: r.last_activity_at }));
   }
 
   /**
@@ -57,12 +69,14 @@ export class UserChatIndex {
                     FROM unnest(${bigintArray(pairs.map((p) => p.userId))}, ${bigintArray(pairs.map((p) => p.chatId))})
                          AS p(user_id, chat_id)
                    ORDER BY 1) AS k`;
-        const members = await tx.$queryRaw<Array<{ user_id: bigint; chat_id: bigint }>>`
-          SELECT m.user_id, m.chat_id
+        const members = await tx.$queryRaw<Array<{ user_id: bigint; chat_id: bigint; last_activity_at: Date }>>`
+          SELECT m.user_id, m.chat_id, c.last_activity_at
             FROM chat_members m
             JOIN unnest(${bigintArray(pairs.map((p) => p.userId))}, ${bigintArray(pairs.map((p) => p.chatId))})
-                 AS p(user_id, chat_id) ON m.user_id = p.user_id AND m.chat_id = p.chat_id`;
+                 AS p(user_id, chat_id) ON m.user_id = p.user_id AND m.chat_id = p.chat_id
+            JOIN chats c ON c.id = m.chat_id`;
         const present = new Set(members.map((m) => `${m.user_id}:${m.chat_id}`));
+        const activity = new Map(members.map((m) => [m.chat_id, m.last_activity_at]));
         const byUserShard = this.db.groupByShard(pairs, (p) => p.userId);
         await Promise.all(
           [...byUserShard].map(([userShard, group]) => {
@@ -75,17 +89,47 @@ export class UserChatIndex {
                        AS r(user_id, chat_id)
                  WHERE uc.user_id = r.user_id AND uc.chat_id = r.chat_id
               )
-              INSERT INTO user_chats (user_id, chat_id)
-              SELECT a.user_id, a.chat_id
-                FROM unnest(${bigintArray(add.map((p) => p.userId))}, ${bigintArray(add.map((p) => p.chatId))})
-                     AS a(user_id, chat_id)
-              ON CONFLICT DO NOTHING`;
+              INSERT INTO user_chats (user_id, chat_id, last_activity_at)
+              SELECT a.user_id, a.chat_id, a.at
+                FROM unnest(${bigintArray(add.map((p) => p.userId))}, ${bigintArray(add.map((p) => p.chatId))},
+                            ${add.map((p) => activity.get(p.chatId)!.toISOString())}::timestamptz[])
+                     AS a(user_id, chat_id, at)
+              ON CONFLICT (user_id, chat_id) DO UPDATE
+                SET last_activity_at = greatest(user_chats.last_activity_at, excluded.last_activity_at)`;
           }),
+        );
+        // A send that committed after the read above may have brought the members' copies forward before these rows
+        // existed; reading the activity again now (a new statement sees it) closes that gap.
+        await this.catchUpActivity(
+          tx,
+          pairs.filter((p) => present.has(`${p.userId}:${p.chatId}`)),
+          activity,
         );
         await tx.$executeRaw`DELETE FROM index_outbox WHERE id = ANY(${bigintArray(claimed.map((r) => r.id))})`;
         return claimed.length;
       },
       { timeout: 30_000, maxWait: 10_000 },
+    );
+  }
+
+  private async catchUpActivity(
+    tx: ChatsPrisma.TransactionClient,
+    added: readonly Pair[],
+    read: Map<bigint, Date>,
+  ): Promise<void> {
+    if (added.length === 0) return;
+    const now = await tx.$queryRaw<Array<{ id: bigint; last_activity_at: Date }>>`
+      SELECT id, last_activity_at FROM chats WHERE id = ANY(${bigintArray([...new Set(added.map((p) => p.chatId))])})`;
+    const moved = now.filter((c) => c.last_activity_at.getTime() > read.get(c.id)!.getTime());
+    await Promise.all(
+      moved.map((c) =>
+        ActivityIndex.bringForward(
+          this.db,
+          c.id,
+          added.filter((p) => p.chatId === c.id).map((p) => p.userId),
+          c.last_activity_at,
+        ),
+      ),
     );
   }
 

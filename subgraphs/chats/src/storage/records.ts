@@ -66,8 +66,10 @@ export interface EventRecord {
 export interface ChatView {
   chat: ChatRecord;
   membership: MemberRecord | null;
-  /** Known when the chat was loaded for a chat list (one query per shard computes it). */
+  /** The viewer's unread count, when the statement that loaded the view read it (0 when not a member). */
   unreadCount?: number;
+  /** The chat's newest message, when the statement that loaded the view read it (null: no message yet). */
+  lastMessage?: MessageRecord | null;
 }
 
 /** What a write that changed a chat produced: the events it appended and who should hear about them. */
@@ -83,6 +85,11 @@ export interface ChatChange {
 /** A committed change plus the index outbox rows it wrote on its chat's shard. */
 export interface CommittedChange extends ChatChange {
   outboxIds: bigint[];
+  /**
+   * The chat's new `lastActivityAt` when the change moved it (and wrote its `activity_outbox` row): the members'
+   * `user_chats` copies are brought forward to it after the commit (see `ActivityIndex`).
+   */
+  activityAt?: Date;
 }
 
 /**
