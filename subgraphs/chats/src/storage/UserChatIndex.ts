@@ -34,6 +34,13 @@ const INDEX_LOCK_CLASS = 0x4347_4958; // 'CGIX'
 export class UserChatIndex {
   constructor(private readonly db: ShardedDatabase<ChatsClient>) {}
 
+  /** Every chat of a user, from the index on the user's shard (one statement). */
+  async chatIdsOf(userId: bigint): Promise<bigint[]> {
+    const rows = await this.db.clientFor(userId).$queryRaw<Array<{ chat_id: bigint }>>`
+      SELECT chat_id FROM user_chats WHERE user_id = ${userId}`;
+    return rows.map((r) => r.chat_id);
+  }
+
   /**
    * Up to `limit` of a user's chats, newest activity first, after `after` (one statement on the user's shard: an
    * index range scan that reads these rows and no others, however many chats the user has). The positions are the
