@@ -66,14 +66,16 @@ describe('notification pipeline under failures', () => {
     async () => {
       const alice = await n.signUp('Alice');
       const others: TestUser[] = await Promise.all(['Bob', 'Carol', 'Dave', 'Erin'].map((x) => n.signUp(x)));
-      const chatIds = await Promise.all(others.map((o) => n.createDirect(alice, o)));
       const bob = others[0]!;
 
+      // Bob listens from before anything happens to him (without afterId a subscription starts with the next one).
       const client = liveClient(n.stack.wsUrl('gateway'), bob.token);
       const live = subscribe<{ notificationAdded: { seq: number } }>(
         client,
         'subscription { notificationAdded { seq } }',
       );
+      await waitUntil('bob is subscribed', async () => (await n.liveSubscriptions()) === 1);
+      const chatIds = await Promise.all(others.map((o) => n.createDirect(alice, o)));
       await waitUntil('bob is notified of the chat alice started', () => live.results.length > 0);
 
       const chatsAsAlice = subgraphRequester(n.config, n.stack.url('chats'));

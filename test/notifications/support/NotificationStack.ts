@@ -106,6 +106,12 @@ export class NotificationStack {
     await waitUntil(`${name} is connected to RabbitMQ`, async () => (await this.status(name)).amqpConnected);
   }
 
+  /** Subscriptions the gateway holds as live (its admin /metrics). */
+  async liveSubscriptions(): Promise<number> {
+    const res = await fetch(this.stack.adminUrl('gateway'));
+    return ((await res.json()) as { subscriptions: { liveSubscriptions: number } }).subscriptions.liveSubscriptions;
+  }
+
   /** A notifier's admin /metrics. */
   async status(name: string): Promise<NotifierStatus> {
     const port = this.stack.processes.get(name)!.port;
