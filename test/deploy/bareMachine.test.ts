@@ -18,7 +18,7 @@ import { Client } from 'pg';
 import { loadConfig } from '@chatgraph/config';
 import { SHARDED_SERVICES, shardMapFor } from '@chatgraph/db';
 import { SERVICES } from '@chatgraph/manifest';
-import { freePort, gatewayRequest, signUp } from '@chatgraph/testing';
+import { freePort, freePortPair, gatewayRequest, signUp } from '@chatgraph/testing';
 import { alive, ROOT, runCommand, type Run } from './runCommand';
 
 const REAL_NPM_CI = process.env.CHATGRAPH_BARE_NPM_CI === '1';
@@ -149,7 +149,8 @@ describe('npm start on a machine without PostgreSQL and Redis', () => {
       };
       delete env.DATABASE_URL;
       delete env.REDIS_URL;
-      for (const s of SERVICES) env[s.port.key] = String(await freePort());
+      // Each service's admin port is its port + 5000 (a worker's is its port): both must be free.
+      for (const s of SERVICES) env[s.port.key] = String(await freePortPair(s.admin.default - s.port.default));
 
       run = runCommand('npm', ['start'], env, dir);
       await run.waitFor('chatgraph is up');

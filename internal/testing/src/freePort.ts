@@ -12,3 +12,24 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** True when nothing listens on `port` of 127.0.0.1 (a moment ago). */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port whose companion `port + offset` is free too: for a process that derives a second port from its own (the
+ * admin port of a service is its port + 5000 unless `ADMIN_PORT` says otherwise).
+ */
+export async function freePortPair(offset: number): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + offset <= 65535 && (await isFree(port + offset))) return port;
+  }
+}

@@ -1,4 +1,4 @@
-export { freePort } from './freePort';
+export { freePort, freePortPair } from './freePort';
 export { testConfig } from './testConfig';
 export { createTestDatabases, dropTestDatabases } from './createTestDatabases';
 export type { TestDatabases } from './createTestDatabases';
