@@ -13,12 +13,22 @@ import {
   type TokenService,
 } from '@chatgraph/auth';
 import { adminPortFor, replicaUrls, type Config } from '@chatgraph/config';
-import { createFormatError, userError } from '@chatgraph/errors';
+import { createFormatError, isErrorCode, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { SUBGRAPHS } from '@chatgraph/manifest';
-import { RateLimits } from '@chatgraph/ratelimit';
-import { createAdminServer, nodeHttpHandler, RequestLog, runService, type AdminServer } from '@chatgraph/service';
+import { RateLimits, rateLimited } from '@chatgraph/ratelimit';
+import {
+  createAdminServer,
+  nodeHttpHandler,
+  RequestLog,
+  runService,
+  SubgraphClient,
+  type AdminServer,
+} from '@chatgraph/service';
+import { ApiTokenVerifier } from './auth/ApiTokenVerifier';
+import { Authenticator, scopesOf, type Principal } from './auth/Authenticator';
+import { scopesPlugin } from './scopes/scopesPlugin';
 import { ClientAddresses } from './auth/ClientAddresses';
 import { RevocationList } from './auth/RevocationList';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
@@ -180,15 +190,30 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     includeStacktraceInErrorResponses: false,
     // Documents are bounded before validation (tokens); depth, aliases and cost once variables are known.
     parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
-    plugins: [requestLog.plugin<GatewayContext>(), operationLimitsPlugin(limits), subscriptionsOverHttpPlugin()],
+    plugins: [
+      requestLog.plugin<GatewayContext>(),
+      operationLimitsPlugin(limits),
+      scopesPlugin(),
+      subscriptionsOverHttpPlugin(),
+    ],
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
   });
   const rateLimits = options.limits ?? RateLimits.fromConfig(config, logger);
   const addresses = new ClientAddresses(config.TRUSTED_PROXIES);
   const connections = new ConnectionLimits(rateLimits, addresses, logger);
+  const apiTokens = new ApiTokenVerifier({
+    users: new SubgraphClient({
+      name: 'users',
+      urls: subgraphReplicas(config, 'users', undefined),
+      identity,
+      timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    }),
+    cacheMs: config.API_TOKEN_CACHE_MS,
+  });
+  const auth = new Authenticator({ tokens, apiTokens, revocations, perApiToken: rateLimits.apiTokens });
   const live = new LiveSocketServer({
     engine,
-    tokens,
+    auth,
     revocations,
     logger,
     limits,
@@ -204,18 +229,27 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     const header = req.headers.authorization;
     if (!header) return { viewerId: null, sessionId: null, clientAddress };
     revocations.assertLoaded();
+    let principal: Principal;
     try {
       const token = bearerToken(header);
       if (!token) throw new TokenError('malformed');
-      const verified = await tokens.verify(token);
-      if (revocations.isRevoked(verified)) throw new TokenError('revoked');
-      return { viewerId: verified.userId, sessionId: verified.sessionId, clientAddress };
+      principal = await auth.authenticate(token);
     } catch (err) {
-      const gqlError: GraphQLError =
-        err instanceof TokenError ? err.toGraphQLError() : userError('UNAUTHENTICATED', 'Invalid token.');
-      gqlError.extensions.http = { status: 401 };
-      throw gqlError;
+      throw refusedCredential(err);
     }
+    const admitted = await auth.admit(principal);
+    if (!admitted.allowed) {
+      const limited = rateLimited('requests with this API token', admitted.retryAfterMs);
+      limited.extensions.http = { status: 429 };
+      throw limited;
+    }
+    return {
+      viewerId: principal.userId,
+      sessionId: principal.kind === 'session' ? principal.sessionId : null,
+      apiTokenId: principal.kind === 'apiToken' ? principal.tokenId : null,
+      scopes: scopesOf(principal) ?? null,
+      clientAddress,
+    };
   };
   const graphql = nodeHttpHandler(apollo, context, requestLog, undefined, (request) =>
     trusted.refusal(documentSource(request)),
@@ -237,6 +271,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         breakers: upstreams.states(),
         rateLimits: rateLimits.store.stats,
         revocations: revocations.size,
+        apiTokens: apiTokens.size,
       }),
     },
   });
@@ -333,6 +368,27 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       return closed;
     },
   };
+}
+
+/**
+ * The error for a credential that was refused: UNAUTHENTICATED (401) saying why, or, when the users service could not
+ * verify an API token, its coded error (SERVICE_UNAVAILABLE, 503): the client retries rather than signs in again.
+ */
+function refusedCredential(err: unknown): GraphQLError {
+  if (err instanceof TokenError) {
+    const refused = err.toGraphQLError();
+    refused.extensions.http = { status: 401 };
+    return refused;
+  }
+  const code = (err as GraphQLError | undefined)?.extensions?.code;
+  if (isErrorCode(code) && code !== 'UNAUTHENTICATED') {
+    const error = userError(code, (err as GraphQLError).message);
+    error.extensions.http = { status: code === 'SERVICE_UNAVAILABLE' ? 503 : 400 };
+    return error;
+  }
+  const invalid = userError('UNAUTHENTICATED', 'Invalid token.');
+  invalid.extensions.http = { status: 401 };
+  return invalid;
 }
 
 /**
