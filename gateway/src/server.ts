@@ -1,23 +1,21 @@
+// Over 300 lines: one function wires every part of a gateway instance (each part is its own module), and reads best whole.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
-import type { GraphQLError } from 'graphql';
 import {
-  bearerToken,
   identitySignerFromConfig,
   RevocationFeed,
-  TokenError,
   tokenServiceFromConfig,
   type IdentitySigner,
   type TokenService,
 } from '@chatgraph/auth';
 import { adminPortFor, replicaUrls, type Config } from '@chatgraph/config';
-import { createFormatError, isErrorCode, userError } from '@chatgraph/errors';
+import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { SUBGRAPHS } from '@chatgraph/manifest';
-import { RateLimits, rateLimited } from '@chatgraph/ratelimit';
+import { RateLimits } from '@chatgraph/ratelimit';
 import {
   createAdminServer,
   nodeHttpHandler,
@@ -27,7 +25,8 @@ import {
   type AdminServer,
 } from '@chatgraph/service';
 import { ApiTokenVerifier } from './auth/ApiTokenVerifier';
-import { Authenticator, scopesOf, type Principal } from './auth/Authenticator';
+import { Authenticator } from './auth/Authenticator';
+import { requestContext } from './auth/requestContext';
 import { scopesPlugin } from './scopes/scopesPlugin';
 import { ClientAddresses } from './auth/ClientAddresses';
 import { RevocationList } from './auth/RevocationList';
@@ -223,34 +222,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     hideSuggestions: !config.INTROSPECTION,
   });
 
-  const context = async (req: IncomingMessage): Promise<GatewayContext> => {
-    // Travels to the subgraphs inside the signed identity header (logIn and signUp limits per address).
-    const clientAddress = addresses.of(req);
-    const header = req.headers.authorization;
-    if (!header) return { viewerId: null, sessionId: null, clientAddress };
-    revocations.assertLoaded();
-    let principal: Principal;
-    try {
-      const token = bearerToken(header);
-      if (!token) throw new TokenError('malformed');
-      principal = await auth.authenticate(token);
-    } catch (err) {
-      throw refusedCredential(err);
-    }
-    const admitted = await auth.admit(principal);
-    if (!admitted.allowed) {
-      const limited = rateLimited('requests with this API token', admitted.retryAfterMs);
-      limited.extensions.http = { status: 429 };
-      throw limited;
-    }
-    return {
-      viewerId: principal.userId,
-      sessionId: principal.kind === 'session' ? principal.sessionId : null,
-      apiTokenId: principal.kind === 'apiToken' ? principal.tokenId : null,
-      scopes: scopesOf(principal) ?? null,
-      clientAddress,
-    };
-  };
+  const context = requestContext({ auth, revocations, addresses });
   const graphql = nodeHttpHandler(apollo, context, requestLog, undefined, (request) =>
     trusted.refusal(documentSource(request)),
   );
@@ -368,27 +340,6 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       return closed;
     },
   };
-}
-
-/**
- * The error for a credential that was refused: UNAUTHENTICATED (401) saying why, or, when the users service could not
- * verify an API token, its coded error (SERVICE_UNAVAILABLE, 503): the client retries rather than signs in again.
- */
-function refusedCredential(err: unknown): GraphQLError {
-  if (err instanceof TokenError) {
-    const refused = err.toGraphQLError();
-    refused.extensions.http = { status: 401 };
-    return refused;
-  }
-  const code = (err as GraphQLError | undefined)?.extensions?.code;
-  if (isErrorCode(code) && code !== 'UNAUTHENTICATED') {
-    const error = userError(code, (err as GraphQLError).message);
-    error.extensions.http = { status: code === 'SERVICE_UNAVAILABLE' ? 503 : 400 };
-    return error;
-  }
-  const invalid = userError('UNAUTHENTICATED', 'Invalid token.');
-  invalid.extensions.http = { status: 401 };
-  return invalid;
 }
 
 /**
