@@ -63,20 +63,34 @@ describe('bots and API tokens', () => {
   });
 
   it('makes bots that are shown as bots, belong to their owner and cannot sign in', async () => {
-    const mine = await must<{ myBots: Array<{ id: string; isBot: boolean }> }>(a, owner.token, '{ myBots { id isBot } }');
+    const mine = await must<{ myBots: Array<{ id: string; isBot: boolean }> }>(
+      a,
+      owner.token,
+      '{ myBots { id isBot } }',
+    );
     expect(mine.myBots).toEqual([{ id: bot.id, isBot: true }]);
-    const seen = await must<{ user: { isBot: boolean } }>(a, owner.token, 'query($id: ID!) { user(id: $id) { isBot } }', {
-      id: bot.id,
-    });
+    const seen = await must<{ user: { isBot: boolean } }>(
+      a,
+      owner.token,
+      'query($id: ID!) { user(id: $id) { isBot } }',
+      {
+        id: bot.id,
+      },
+    );
     expect(seen.user.isBot).toBe(true);
     expect((await must<{ me: { isBot: boolean } }>(a, owner.token, '{ me { isBot } }')).me.isBot).toBe(false);
     for (const password of ['', 'correct horse battery'])
       expect(
         outcome(
-          await gatewayRequest(a, null, 'mutation($u: String!, $p: String!) { logIn(username: $u, password: $p) { token } }', {
-            u: bot.username,
-            p: password || 'x',
-          }),
+          await gatewayRequest(
+            a,
+            null,
+            'mutation($u: String!, $p: String!) { logIn(username: $u, password: $p) { token } }',
+            {
+              u: bot.username,
+              p: password || 'x',
+            },
+          ),
         ).code,
       ).toBe('INVALID_CREDENTIALS');
     const stranger = await signUp(a, 'Stranger');
@@ -103,13 +117,22 @@ describe('bots and API tokens', () => {
     const throughTheAnswer = await send(b, token, 'sneaky', 'id chat { messages(last: 5) { nodes { text } } }');
     expect(outcome(throughTheAnswer)).toMatchObject({ code: 'FORBIDDEN', requiredScope: 'CHATS_READ' });
     const stranger = await signUp(a, 'Newcomer');
-    const add = await gatewayRequest(a, token, 'mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }', {
-      c: chatId,
-      u: stranger.id,
-    });
+    const add = await gatewayRequest(
+      a,
+      token,
+      'mutation($c: ID!, $u: ID!) { addMembers(chatId: $c, userIds: [$u]) { id } }',
+      {
+        c: chatId,
+        u: stranger.id,
+      },
+    );
     expect(outcome(add)).toMatchObject({ code: 'FORBIDDEN', requiredScope: 'CHATS_MANAGE' });
     // Tokens never manage tokens or bots, whatever their scopes.
-    const mint = await gatewayRequest(a, token, 'mutation { createApiToken(name: "more", scopes: [CHATS_READ]) { token } }');
+    const mint = await gatewayRequest(
+      a,
+      token,
+      'mutation { createApiToken(name: "more", scopes: [CHATS_READ]) { token } }',
+    );
     expect(outcome(mint)).toMatchObject({ code: 'FORBIDDEN', requiredScope: null });
 
     // The owner sees the bot's message, from a bot.
@@ -195,7 +218,8 @@ describe('bots and API tokens', () => {
   it('limits the requests of each token', async () => {
     const { token } = await createToken(a, owner, ['CHATS_READ']);
     const codes: string[] = [];
-    for (let i = 0; i <= TOKEN_RATE; i++) codes.push(outcome(await gatewayRequest(i % 2 ? a : b, token, '{ me { id } }')).code);
+    for (let i = 0; i <= TOKEN_RATE; i++)
+      codes.push(outcome(await gatewayRequest(i % 2 ? a : b, token, '{ me { id } }')).code);
     expect(codes.slice(0, TOKEN_RATE).every((c) => c === 'ok')).toBe(true);
     const refused = outcome(await gatewayRequest(a, token, '{ me { id } }'));
     expect(refused).toMatchObject({ code: 'RATE_LIMITED', status: 429 });

@@ -64,8 +64,9 @@ describe('webhook deliveries under a worker crash', () => {
     expect(receiver.accepted).toHaveLength(MESSAGES);
     await waitUntil('every delivery is logged as delivered', async () => {
       const rows = await Promise.all(
-        n.dbs.notifications.all().map(({ client }) =>
-          client.$queryRaw<Array<{ status: string; n: number }>>`
+        n.dbs.notifications.all().map(
+          ({ client }) =>
+            client.$queryRaw<Array<{ status: string; n: number }>>`
             SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`,
         ),
       );

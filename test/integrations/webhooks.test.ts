@@ -9,7 +9,14 @@ import { NotificationStack } from '../notifications/support/NotificationStack';
 import { outcome } from './support/integrationCalls';
 import { WebhookReceiver } from './support/WebhookReceiver';
 
-const ALL = ['MESSAGE_CREATED', 'MESSAGE_EDITED', 'MESSAGE_DELETED', 'MEMBER_ADDED', 'MEMBER_REMOVED', 'REACTION_ADDED'];
+const ALL = [
+  'MESSAGE_CREATED',
+  'MESSAGE_EDITED',
+  'MESSAGE_DELETED',
+  'MEMBER_ADDED',
+  'MEMBER_REMOVED',
+  'REACTION_ADDED',
+];
 
 interface Delivery {
   id: string;
@@ -58,7 +65,9 @@ describe('webhooks', () => {
   };
 
   const webhookOf = async (owner: TestUser, id: string, status?: string) => {
-    const data = await n.call<{ myWebhooks: Array<{ id: string; disabled: boolean; deliveries: { nodes: Delivery[] } }> }>(
+    const data = await n.call<{
+      myWebhooks: Array<{ id: string; disabled: boolean; deliveries: { nodes: Delivery[] } }>;
+    }>(
       owner,
       `query($s: DeliveryStatus) { myWebhooks { id disabled deliveries(first: 10, status: $s) {
          nodes { id eventType status attempts lastResponseStatus nextAttemptAt deliveredAt } } } }`,
@@ -157,7 +166,10 @@ describe('webhooks', () => {
     await r.stop();
     const id = await webhook(alice, r, [group], ['MESSAGE_CREATED']);
     await n.send(bob, group, 'while you were down');
-    await waitUntil('the delivery is dead', async () => (await webhookOf(alice, id, 'DEAD')).deliveries.nodes.length === 1);
+    await waitUntil(
+      'the delivery is dead',
+      async () => (await webhookOf(alice, id, 'DEAD')).deliveries.nodes.length === 1,
+    );
     const [dead] = (await webhookOf(alice, id, 'DEAD')).deliveries.nodes;
     expect(dead).toMatchObject({ attempts: 3, lastResponseStatus: null, nextAttemptAt: null, deliveredAt: null });
     expect((await webhookOf(alice, id, 'DELIVERED')).deliveries.nodes).toEqual([]);
@@ -177,9 +189,14 @@ describe('webhooks', () => {
       return d?.status === 'DELIVERED';
     });
     // Only the owner may redeliver.
-    const res = await gatewayRequest(n.gateway, bob.token, 'mutation($d: ID!) { redeliverWebhookDelivery(id: $d) { id } }', {
-      d: dead!.id,
-    });
+    const res = await gatewayRequest(
+      n.gateway,
+      bob.token,
+      'mutation($d: ID!) { redeliverWebhookDelivery(id: $d) { id } }',
+      {
+        d: dead!.id,
+      },
+    );
     expect(outcome(res).code).toBe('NOT_FOUND');
   });
 
@@ -208,7 +225,10 @@ describe('webhooks', () => {
         { u: url, e: events, c: chatIds },
       );
     expect(outcome(await create(alice, r.url, ALL, [group]))).toMatchObject({ code: 'FORBIDDEN', field: 'chatIds' });
-    expect(outcome(await create(bob, 'ftp://127.0.0.1/x', ALL, [group]))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' });
+    expect(outcome(await create(bob, 'ftp://127.0.0.1/x', ALL, [group]))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'url',
+    });
     expect(outcome(await create(bob, r.url, [], [group]))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'events' });
     expect(outcome(await create(bob, r.url, ALL, []))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'chatIds' });
     expect(outcome(await create(null, r.url, ALL, [group])).code).toBe('UNAUTHENTICATED');

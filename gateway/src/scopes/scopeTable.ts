@@ -42,6 +42,7 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Mutation.renameChat': 'CHATS_MANAGE',
 
   'Query.myWebhooks': 'WEBHOOKS_MANAGE',
+  'Query.webhook': 'WEBHOOKS_MANAGE',
   'Mutation.createWebhook': 'WEBHOOKS_MANAGE',
   'Mutation.deleteWebhook': 'WEBHOOKS_MANAGE',
   'Mutation.redeliverWebhookDelivery': 'WEBHOOKS_MANAGE',

@@ -15,11 +15,17 @@ export async function must<T = Record<string, any>>(
 /** The code and extensions of a response's first error (`ok` when there is none). */
 export function outcome(res: GraphQLResponse): { code: string; status: number; [key: string]: unknown } {
   const first = res.errors?.[0];
-  return first ? { ...first.extensions, code: String(first.extensions?.code), status: res.status } : { code: 'ok', status: res.status };
+  return first
+    ? { ...first.extensions, code: String(first.extensions?.code), status: res.status }
+    : { code: 'ok', status: res.status };
 }
 
 /** Creates a bot owned by `owner`; returns its id and username. */
-export async function createBot(url: string, owner: TestUser, username: string): Promise<{ id: string; username: string }> {
+export async function createBot(
+  url: string,
+  owner: TestUser,
+  username: string,
+): Promise<{ id: string; username: string }> {
   const data = await must<{ createBot: { id: string; username: string; isBot: boolean } }>(
     url,
     owner.token,

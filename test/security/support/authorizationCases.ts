@@ -269,6 +269,8 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
   'Query.myBots': { attempt: op('{ myBots { id } }'), expect: SIGNED_IN },
   'Query.myApiTokens': { attempt: op('{ myApiTokens { id } }'), expect: SIGNED_IN },
   'Query.myWebhooks': { attempt: op('{ myWebhooks { id } }'), expect: SIGNED_IN },
+  // null for anything but the caller's own webhook (there is none with this id).
+  'Query.webhook': { attempt: op('{ webhook(id: "1") { id } }'), expect: SIGNED_IN },
   'Mutation.createBot': {
     attempt: op('mutation($u: String!) { createBot(username: $u, displayName: "Bot") { id } }', () => ({
       u: `b_${next()}`,

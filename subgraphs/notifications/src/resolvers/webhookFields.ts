@@ -27,6 +27,13 @@ export const webhookQueries = {
   myWebhooks(_: unknown, __: unknown, ctx: NotificationsContext): Promise<WebhookRecord[]> {
     return ctx.stores.webhooks.listOf(requireViewer(ctx.viewerId));
   },
+
+  async webhook(_: unknown, args: { id: string }, ctx: NotificationsContext): Promise<WebhookRecord | null> {
+    const viewer = requireViewer(ctx.viewerId);
+    const found = await ctx.stores.webhooks.byId(idArg(args.id, 'id'));
+    // Someone else's webhook is as unknown as a made-up id.
+    return found && found.ownerId === viewer ? found : null;
+  },
 };
 
 /** `Mutation` fields of webhooks. */
