@@ -3,7 +3,9 @@
  * it up: a person makes a bot and its token, adds it to a chat; the bot registers its webhook and answers each message
  * once, a repeated delivery (same webhook-id) included, and refuses requests that are not signed with its secret.
  */
+import fs from 'node:fs';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { freePort, waitUntil, type TestUser } from '@chatgraph/testing';
 import { startEchoBot } from '../../examples/echo-bot';
@@ -74,5 +76,14 @@ describe('the echo bot example', () => {
     expect((await post(signed)).status).toBe(200);
     expect((await post({ ...signed, 'webhook-signature': 'v1,Zm9yZ2Vk' })).status).toBe(401);
     expect((await messages()).filter((m) => m === 'bot: echo: hello')).toHaveLength(first + 1);
+  });
+});
+
+describe('docs/integrations.md', () => {
+  it('shows examples/echo-bot.ts verbatim', () => {
+    const root = path.resolve(__dirname, '../..');
+    const doc = fs.readFileSync(path.join(root, 'docs/integrations.md'), 'utf8');
+    const code = /<!-- example: examples\/echo-bot\.ts -->\n\n```ts\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(code).toBe(fs.readFileSync(path.join(root, 'examples/echo-bot.ts'), 'utf8'));
   });
 });
