@@ -68,7 +68,11 @@ describe('authorization matrix: the API-token column', () => {
     const got: Record<string, string> = {};
     const expected: Record<string, string> = {};
     if (rule === undefined) {
-      const world = throughTokens(running.world, { stranger: only.stranger.CHATS_READ, member: only.member.CHATS_READ, owner: only.owner.CHATS_READ }, TOKEN_SCOPES);
+      const world = throughTokens(
+        running.world,
+        { stranger: only.stranger.CHATS_READ, member: only.member.CHATS_READ, owner: only.owner.CHATS_READ },
+        TOKEN_SCOPES,
+      );
       for (const role of TOKEN_ROLES) {
         got[role] = await row.attempt(world, role);
         expected[role] = 'FORBIDDEN';

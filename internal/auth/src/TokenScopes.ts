@@ -2,7 +2,13 @@
  * What an API token may do. Session (JWT) users have every scope; an API token has the scopes it was created with,
  * and the gateway refuses any operation whose fields need another (see the gateway's scope table).
  */
-export const TOKEN_SCOPES = ['CHATS_READ', 'MESSAGES_WRITE', 'CHATS_MANAGE', 'WEBHOOKS_MANAGE', 'PROFILE_WRITE'] as const;
+export const TOKEN_SCOPES = [
+  'CHATS_READ',
+  'MESSAGES_WRITE',
+  'CHATS_MANAGE',
+  'WEBHOOKS_MANAGE',
+  'PROFILE_WRITE',
+] as const;
 
 /** One scope of {@link TOKEN_SCOPES}. */
 export type TokenScope = (typeof TOKEN_SCOPES)[number];

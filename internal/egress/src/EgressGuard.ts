@@ -104,7 +104,8 @@ export class EgressGuard {
           callback(new EgressRefused(`refused: ${hostname} resolves to no address that may be called`), '', 4);
           return;
         }
-        const wanted = options.family === 4 || options.family === 6 ? allowed.filter((a) => a.family === options.family) : allowed;
+        const wanted =
+          options.family === 4 || options.family === 6 ? allowed.filter((a) => a.family === options.family) : allowed;
         const list = wanted.length > 0 ? wanted : allowed;
         if (options.all) (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, list);
         else callback(null, list[0]!.address, list[0]!.family);
@@ -117,7 +118,13 @@ export class EgressGuard {
   agent(protocol: 'http:' | 'https:'): http.Agent {
     let agent = this.agents.get(protocol);
     if (!agent) {
-      const options = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const, lookup: this.lookup };
+      const options = {
+        keepAlive: true,
+        maxSockets: 256,
+        maxFreeSockets: 64,
+        scheduling: 'lifo' as const,
+        lookup: this.lookup,
+      };
       agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
       this.agents.set(protocol, agent);
     }

@@ -78,7 +78,11 @@ describe('EgressGuard', () => {
   });
 
   it('resolves names when a URL is registered and refuses those resolving to a forbidden address', async () => {
-    const { resolve } = scripted({ 'public.test': [PUBLIC], 'internal.test': ['10.0.0.7'], 'local.test': ['127.0.0.1'] });
+    const { resolve } = scripted({
+      'public.test': [PUBLIC],
+      'internal.test': ['10.0.0.7'],
+      'local.test': ['127.0.0.1'],
+    });
     const guard = new EgressGuard(production, resolve);
     expect(await guard.problemWith('https://public.test/hook')).toBeNull();
     expect(await guard.problemWith('https://internal.test/hook')).toMatch(/resolves to an address/);

@@ -256,8 +256,9 @@ export class NotificationStack {
 
   /** The webhook retry schedule the notifiers were started with (their default when unset). */
   get webhookRetryDelaysMs(): number[] {
-    return testConfig(this.env.WEBHOOK_RETRY_SCHEDULE_MS ? { WEBHOOK_RETRY_SCHEDULE_MS: this.env.WEBHOOK_RETRY_SCHEDULE_MS } : {})
-      .WEBHOOK_RETRY_SCHEDULE_MS;
+    return testConfig(
+      this.env.WEBHOOK_RETRY_SCHEDULE_MS ? { WEBHOOK_RETRY_SCHEDULE_MS: this.env.WEBHOOK_RETRY_SCHEDULE_MS } : {},
+    ).WEBHOOK_RETRY_SCHEDULE_MS;
   }
 
   /** Stops every process, drops the databases and deletes the stack's exchanges and queues. */

@@ -284,7 +284,10 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
   'Mutation.revokeApiToken': {
     // Each caller revokes a token of its own (made first); someone else's is NOT_FOUND (test/integrations).
     attempt: async (w, role) => {
-      const created = await w.request(role, 'mutation { createApiToken(name: "revoke", scopes: [CHATS_READ]) { apiToken { id } } }');
+      const created = await w.request(
+        role,
+        'mutation { createApiToken(name: "revoke", scopes: [CHATS_READ]) { apiToken { id } } }',
+      );
       if (outcomeOf(created) !== 'ok') return outcomeOf(created);
       const id = (created.data as { createApiToken: { apiToken: { id: string } } }).createApiToken.apiToken.id;
       return outcomeOf(await w.request(role, 'mutation($id: ID!) { revokeApiToken(id: $id) }', { id }));

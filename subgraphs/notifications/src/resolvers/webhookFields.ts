@@ -1,6 +1,12 @@
 import { badInput, userError } from '@chatgraph/errors';
 import type { NotificationsContext } from '../context';
-import { WEBHOOK_EVENT_TYPES, type DeliveryRecord, type DeliveryStatus, type WebhookEventType, type WebhookRecord } from '../webhooks/records';
+import {
+  WEBHOOK_EVENT_TYPES,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type WebhookEventType,
+  type WebhookRecord,
+} from '../webhooks/records';
 import { idArg, intArg, requireViewer } from './args';
 
 /** Most webhooks one user may have. */

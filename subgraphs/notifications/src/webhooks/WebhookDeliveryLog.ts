@@ -57,7 +57,9 @@ export class WebhookDeliveryLog {
     const out: DeliveryToSend[] = [];
     await Promise.all(
       [...this.db.groupByShard(items, (i) => i.webhookId)].map(async ([shard, group]) => {
-        const rows = await this.db.clientAt(shard).$queryRaw<Array<{ id: bigint; webhook_id: bigint; payload: string }>>`
+        const rows = await this.db.clientAt(shard).$queryRaw<
+          Array<{ id: bigint; webhook_id: bigint; payload: string }>
+        >`
           WITH input AS (
             SELECT * FROM unnest(${bigintArray(group.map((i) => i.webhookId))},
                                  ${group.map((i) => logicalShardOf(i.webhookId))}::int[],

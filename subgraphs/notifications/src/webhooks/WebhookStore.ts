@@ -79,8 +79,9 @@ export class WebhookStore {
     const id = made!.id;
     // Routing rows first: a webhook never exists without them.
     await Promise.all(
-      [...this.db.groupByShard(chatIds, (c) => c)].map(([shard, group]) =>
-        this.db.clientAt(shard).$executeRaw`
+      [...this.db.groupByShard(chatIds, (c) => c)].map(
+        ([shard, group]) =>
+          this.db.clientAt(shard).$executeRaw`
           INSERT INTO webhook_chats (chat_id, webhook_id, owner_id, events)
           SELECT c, ${id}, ${ownerId}, ${events}::text[] FROM unnest(${bigintArray(group)}) AS c
           ON CONFLICT DO NOTHING`,
@@ -106,8 +107,9 @@ export class WebhookStore {
   /** Removes the routing rows of a webhook (after it was deleted, or when a worker meets rows naming none). */
   async dropRoutes(webhookId: bigint, chatIds: readonly bigint[]): Promise<void> {
     await Promise.all(
-      [...this.db.groupByShard(chatIds, (c) => c)].map(([shard, group]) =>
-        this.db.clientAt(shard).$executeRaw`
+      [...this.db.groupByShard(chatIds, (c) => c)].map(
+        ([shard, group]) =>
+          this.db.clientAt(shard).$executeRaw`
           DELETE FROM webhook_chats WHERE webhook_id = ${webhookId} AND chat_id = ANY(${bigintArray(group)})`,
       ),
     );

@@ -17,8 +17,7 @@ export interface ApiTokenRecord {
 
 /** What verifying a presented token found. */
 export type TokenVerdict =
-  | { status: 'ok'; token: ApiTokenRecord }
-  | { status: 'invalid' | 'revoked' | 'expired'; token?: undefined };
+  { status: 'ok'; token: ApiTokenRecord } | { status: 'invalid' | 'revoked' | 'expired'; token?: undefined };
 
 interface TokenRow {
   id: bigint;

@@ -64,11 +64,7 @@ export const integrationQueries = {
 
 /** `Mutation` fields of bots and API tokens. */
 export const integrationMutations = {
-  async createBot(
-    _: unknown,
-    args: { username: string; displayName: string },
-    ctx: UsersContext,
-  ): Promise<UserRecord> {
+  async createBot(_: unknown, args: { username: string; displayName: string }, ctx: UsersContext): Promise<UserRecord> {
     const ownerId = sessionViewer(ctx, 'create bots');
     const username = canonicalUsername(args.username, 'username');
     const name = displayName(args.displayName, 'displayName');

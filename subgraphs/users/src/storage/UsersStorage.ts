@@ -118,9 +118,11 @@ export class UsersStorage {
   /** The bots `ownerId` created that are not deleted, oldest first (one statement per users shard). */
   async botsOf(ownerId: bigint): Promise<UserRecord[]> {
     const perShard = await Promise.all(
-      this.db.all().map(({ client }) =>
-        client.user.findMany({ where: { ownerId, isBot: true, deletedAt: null }, select: USER_RECORD_SELECT }),
-      ),
+      this.db
+        .all()
+        .map(({ client }) =>
+          client.user.findMany({ where: { ownerId, isBot: true, deletedAt: null }, select: USER_RECORD_SELECT }),
+        ),
     );
     return perShard.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
