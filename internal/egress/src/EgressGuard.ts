@@ -107,7 +107,7 @@ export class EgressGuard {
         const wanted =
           options.family === 4 || options.family === 6 ? allowed.filter((a) => a.family === options.family) : allowed;
         const list = wanted.length > 0 ? wanted : allowed;
-        if (options.all) (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, list);
+        if (options.all) callback(null, list);
         else callback(null, list[0]!.address, list[0]!.family);
       },
       (err: NodeJS.ErrnoException) => callback(err, '', 4),

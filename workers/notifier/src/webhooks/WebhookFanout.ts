@@ -6,7 +6,7 @@ import type { WorkQueue } from '../amqp/Topology';
 import type { RelayedEvent } from '../relay/RelayedEvent';
 import type { DeliveryJob } from './DeliveryJob';
 import { webhookPayload } from './webhookPayload';
-import type { WebhookSettings } from './WebhookSettings';
+import { isSettled, type WebhookSettings } from './WebhookSettings';
 
 /** Options of {@link WebhookFanout}. */
 export interface WebhookFanoutOptions {
@@ -51,8 +51,9 @@ export class WebhookFanout {
       if (!stillMember.has(route.ownerId)) continue;
       const target = await settings.get(route.webhookId);
       if (!target) {
-        // A routing row left behind by a crash between the webhook's deletion and its rows'.
-        await store.dropRoutes(route.webhookId, [chatId]);
+        // A routing row left behind by a crash between the webhook's deletion and its rows' (a young id is a webhook
+        // being created: its row is about to exist).
+        if (isSettled(route.webhookId)) await store.dropRoutes(route.webhookId, [chatId]);
         continue;
       }
       if (target.record.disabledAt !== null) continue;

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { Webhook as Signer } from 'standardwebhooks';
+import { decomposeId } from '@chatgraph/ids';
 import type { WebhookRecord, WebhookStore } from '@chatgraph/notifications';
 
 /** What a worker needs of a webhook to send to it. */
@@ -7,6 +8,18 @@ export interface WebhookTarget {
   record: WebhookRecord;
   /** Signs with the webhook's secret (Standard Webhooks). */
   signer: Signer;
+}
+
+/**
+ * How old a webhook id must be before a missing webhook is taken for a deleted one: `createWebhook` writes the routing
+ * rows a moment before the webhook itself, and an event routed in between must neither drop them nor remember the
+ * webhook as missing.
+ */
+export const SETTLED_MS = 60_000;
+
+/** True when the webhook with this id was created (or its creation given up) more than {@link SETTLED_MS} ago. */
+export function isSettled(webhookId: bigint, now = Date.now()): boolean {
+  return now - decomposeId(webhookId).timeMs > SETTLED_MS;
 }
 
 /**
@@ -30,7 +43,7 @@ export class WebhookSettings {
     if (cached !== undefined) return cached === 'none' ? null : cached;
     const record = await this.store.byId(id);
     const target = record ? { record, signer: new Signer(record.secret) } : null;
-    this.cache.set(key, target ?? 'none');
+    if (target || isSettled(id)) this.cache.set(key, target ?? 'none');
     return target;
   }
 
