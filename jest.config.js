@@ -12,6 +12,7 @@ const internal = [
   'ratelimit',
   'service',
   'testing',
+  'egress',
 ];
 
 /** @type {import('jest').Config['moduleNameMapper']} */

@@ -3,6 +3,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { BackoffOptions } from './backoff.ts';
 import { ChatGraphError } from './ChatGraphError.ts';
 import { ChatHandle } from './ChatHandle.ts';
+import { IntegrationsClient } from './IntegrationsClient.ts';
 import { NotificationsClient } from './NotificationsClient.ts';
 import {
   AddMembersDocument,
@@ -168,6 +169,7 @@ export class ChatClient {
   private readonly heartbeats = new Set<HeartbeatLoop>();
   private closed = false;
   private notificationsClient: NotificationsClient | undefined;
+  private integrationsClient: IntegrationsClient | undefined;
 
   constructor(private readonly options: ChatClientOptions) {
     if (options.getToken && options.session)
@@ -528,6 +530,14 @@ export class ChatClient {
       stream: (options, handlers) => this.stream(options, handlers),
     });
     return this.notificationsClient;
+  }
+
+  /** Bots, API tokens and webhooks of the viewer. */
+  get integrations(): IntegrationsClient {
+    this.integrationsClient ??= new IntegrationsClient({
+      field: (document, variables, key) => this.field(document, variables, key),
+    });
+    return this.integrationsClient;
   }
 
   /** Helpers for one chat: history, send, live events, typing. */

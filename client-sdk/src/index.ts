@@ -6,6 +6,7 @@
  * - `client.chat(id).events()`: live chat events, exactly once and in order across reconnects;
  * - presence and typing helpers, and `ChatGraphError` with the server's `extensions.code`;
  * - `client.notifications`: the inbox, an unread badge, Web Push subscriptions and a resumable live stream;
+ * - `client.integrations`: bots, API tokens and signed webhooks;
  * - the generated `TypedDocumentNode`s and types, for Apollo Client, urql or any GraphQL client.
  */
 export { createChatClient, ChatClient } from './ChatClient.ts';
@@ -15,6 +16,8 @@ export { SessionManager } from './SessionManager.ts';
 export type { Session, SessionOptions, RefreshCall } from './SessionManager.ts';
 export { NotificationsClient } from './NotificationsClient.ts';
 export type { NotificationStreamOptions, NotificationsTransport, PushSubscriptionJSON } from './NotificationsClient.ts';
+export { IntegrationsClient } from './IntegrationsClient.ts';
+export type { IntegrationsTransport } from './IntegrationsClient.ts';
 export { UnreadBadge } from './UnreadBadge.ts';
 export type { ChatStreamOptions, HistoryPage } from './ChatHandle.ts';
 export { ChatGraphError, CHATGRAPH_ERROR_CODES, isChatGraphError } from './ChatGraphError.ts';

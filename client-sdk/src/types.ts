@@ -1,5 +1,11 @@
 import type {
+  ApiTokenFieldsFragment,
   ChatEventFieldsFragment,
+  CreateApiTokenMutation,
+  CreateWebhookMutation,
+  WebhookDeliveriesQuery,
+  WebhookDeliveryFieldsFragment,
+  WebhookFieldsFragment,
   ChatFieldsFragment,
   ChatMemberFieldsFragment,
   ChatMessagesQuery,
@@ -54,3 +60,15 @@ export type PresenceEvent = PresenceChangedSubscription['presenceChanged'];
 export type Notification = NotificationFieldsFragment;
 /** A page of the viewer's notifications, newest first. */
 export type NotificationPage = NotificationsQuery['notifications'];
+/** An API token of the viewer's (never the token itself). */
+export type ApiToken = ApiTokenFieldsFragment;
+/** A new API token: the token (`cgt_…`, shown once) and its details. */
+export type CreatedApiToken = CreateApiTokenMutation['createApiToken'];
+/** A webhook of the viewer's. */
+export type Webhook = WebhookFieldsFragment;
+/** A new webhook and its signing secret (`whsec_…`, shown once). */
+export type CreatedWebhook = CreateWebhookMutation['createWebhook'];
+/** One delivery of an event to a webhook. */
+export type WebhookDelivery = WebhookDeliveryFieldsFragment;
+/** A page of a webhook's deliveries, newest first. */
+export type WebhookDeliveryPage = NonNullable<WebhookDeliveriesQuery['webhook']>['deliveries'];

@@ -2,7 +2,7 @@ import { createChatClient } from '../src/ChatClient.ts';
 import type { Session } from '../src/SessionManager.ts';
 import { json, scriptedFetch, type Call } from './support/scriptedFetch.ts';
 
-const user = { id: '1', username: 'ann', displayName: 'Ann', createdAt: '2026-01-01T00:00:00.000Z' };
+const user = { id: '1', username: 'ann', displayName: 'Ann', createdAt: '2026-01-01T00:00:00.000Z', isBot: false };
 let issued = 0;
 /** Tokens as the server issues them (a JWT-shaped access token living 15 minutes). */
 function tokens(): Session {

@@ -16,7 +16,7 @@ const notification = (seq: number): Notification => ({
   readAt: null,
   chat: { id: '1', title: null },
   message: { id: `m${seq}`, text: `message ${seq}` },
-  actor: { id: '2', username: 'ann', displayName: 'Ann', createdAt: '2026-01-01T00:00:00.000Z' },
+  actor: { id: '2', username: 'ann', displayName: 'Ann', createdAt: '2026-01-01T00:00:00.000Z', isBot: false },
 });
 
 /**

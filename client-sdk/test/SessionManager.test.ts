@@ -14,7 +14,7 @@ function session(ttlSeconds = 60, at = T0): Session {
     expiresAt: new Date((iat + ttlSeconds) * 1000).toISOString(),
     refreshToken: `crt_2.refresh${n}`,
     refreshExpiresAt: new Date(at + 14 * 86400_000).toISOString(),
-    user: { id: '1', username: 'ann', displayName: 'Ann', createdAt: '2026-01-01T00:00:00.000Z' },
+    user: { id: '1', username: 'ann', displayName: 'Ann', createdAt: '2026-01-01T00:00:00.000Z', isBot: false },
   };
 }
 

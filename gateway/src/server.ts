@@ -1,24 +1,33 @@
+// Over 300 lines: one function wires every part of a gateway instance (each part is its own module), and reads best whole.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
-import type { GraphQLError } from 'graphql';
 import {
-  bearerToken,
   identitySignerFromConfig,
   RevocationFeed,
-  TokenError,
   tokenServiceFromConfig,
   type IdentitySigner,
   type TokenService,
 } from '@chatgraph/auth';
 import { adminPortFor, replicaUrls, type Config } from '@chatgraph/config';
-import { createFormatError, userError } from '@chatgraph/errors';
+import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { SUBGRAPHS } from '@chatgraph/manifest';
 import { RateLimits } from '@chatgraph/ratelimit';
-import { createAdminServer, nodeHttpHandler, RequestLog, runService, type AdminServer } from '@chatgraph/service';
+import {
+  createAdminServer,
+  nodeHttpHandler,
+  RequestLog,
+  runService,
+  SubgraphClient,
+  type AdminServer,
+} from '@chatgraph/service';
+import { ApiTokenVerifier } from './auth/ApiTokenVerifier';
+import { Authenticator } from './auth/Authenticator';
+import { requestContext } from './auth/requestContext';
+import { scopesPlugin } from './scopes/scopesPlugin';
 import { ClientAddresses } from './auth/ClientAddresses';
 import { RevocationList } from './auth/RevocationList';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
@@ -180,15 +189,30 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     includeStacktraceInErrorResponses: false,
     // Documents are bounded before validation (tokens); depth, aliases and cost once variables are known.
     parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
-    plugins: [requestLog.plugin<GatewayContext>(), operationLimitsPlugin(limits), subscriptionsOverHttpPlugin()],
+    plugins: [
+      requestLog.plugin<GatewayContext>(),
+      operationLimitsPlugin(limits),
+      scopesPlugin(),
+      subscriptionsOverHttpPlugin(),
+    ],
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
   });
   const rateLimits = options.limits ?? RateLimits.fromConfig(config, logger);
   const addresses = new ClientAddresses(config.TRUSTED_PROXIES);
   const connections = new ConnectionLimits(rateLimits, addresses, logger);
+  const apiTokens = new ApiTokenVerifier({
+    users: new SubgraphClient({
+      name: 'users',
+      urls: subgraphReplicas(config, 'users', undefined),
+      identity,
+      timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    }),
+    cacheMs: config.API_TOKEN_CACHE_MS,
+  });
+  const auth = new Authenticator({ tokens, apiTokens, revocations, perApiToken: rateLimits.apiTokens });
   const live = new LiveSocketServer({
     engine,
-    tokens,
+    auth,
     revocations,
     logger,
     limits,
@@ -198,25 +222,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     hideSuggestions: !config.INTROSPECTION,
   });
 
-  const context = async (req: IncomingMessage): Promise<GatewayContext> => {
-    // Travels to the subgraphs inside the signed identity header (logIn and signUp limits per address).
-    const clientAddress = addresses.of(req);
-    const header = req.headers.authorization;
-    if (!header) return { viewerId: null, sessionId: null, clientAddress };
-    revocations.assertLoaded();
-    try {
-      const token = bearerToken(header);
-      if (!token) throw new TokenError('malformed');
-      const verified = await tokens.verify(token);
-      if (revocations.isRevoked(verified)) throw new TokenError('revoked');
-      return { viewerId: verified.userId, sessionId: verified.sessionId, clientAddress };
-    } catch (err) {
-      const gqlError: GraphQLError =
-        err instanceof TokenError ? err.toGraphQLError() : userError('UNAUTHENTICATED', 'Invalid token.');
-      gqlError.extensions.http = { status: 401 };
-      throw gqlError;
-    }
-  };
+  const context = requestContext({ auth, revocations, addresses });
   const graphql = nodeHttpHandler(apollo, context, requestLog, undefined, (request) =>
     trusted.refusal(documentSource(request)),
   );
@@ -237,6 +243,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         breakers: upstreams.states(),
         rateLimits: rateLimits.store.stats,
         revocations: revocations.size,
+        apiTokens: apiTokens.size,
       }),
     },
   });

@@ -22,6 +22,7 @@ interface DmmfModel {
 
 // Prisma scalar (and native type) → what information_schema reports for the migrated column.
 function expectedPgType(field: DmmfField): string {
+  if (field.isList) return 'ARRAY';
   const native = field.nativeType?.[0];
   if (native === 'Timestamptz') return 'timestamp with time zone';
   const byScalar: Record<string, string> = {

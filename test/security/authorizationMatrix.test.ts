@@ -7,18 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildSchema, isObjectType } from 'graphql';
-import {
-  createTestDatabases,
-  gatewayRequest,
-  liveClient,
-  ProcessStack,
-  signUp,
-  subscribe,
-  testConfig,
-  waitUntil,
-  type TestDatabases,
-} from '@chatgraph/testing';
-import { MATRIX, ROLES, type Role, type World } from './support/authorizationCases';
+import { MATRIX, ROLES, type World } from './support/authorizationCases';
+import { startMatrixWorld, type MatrixWorld } from './support/matrixWorld';
 
 const api = buildSchema(fs.readFileSync(path.resolve(__dirname, '../../gateway/api-schema.graphql'), 'utf8'));
 const operations = (['Query', 'Mutation', 'Subscription'] as const).flatMap((type) => {
@@ -27,64 +17,15 @@ const operations = (['Query', 'Mutation', 'Subscription'] as const).flatMap((typ
 });
 
 describe('authorization matrix: every operation, every role', () => {
-  let dbs: TestDatabases;
-  let stack: ProcessStack;
+  let running: MatrixWorld;
   let world: World;
 
   beforeAll(async () => {
-    const config = testConfig();
-    dbs = await createTestDatabases(config);
-    stack = new ProcessStack(ProcessStack.envFor(config));
-    await stack.startSubgraphs();
-    await stack.start('gateway', 'gateway');
-    const url = stack.url('gateway');
-    const [owner, member, stranger, outsider] = await Promise.all(
-      ['Owner', 'Member', 'Stranger', 'Outsider'].map((name) => signUp(url, name)),
-    );
-    const users = { owner: owner!, member: member!, stranger: stranger! };
-    const fixture = async () => {
-      const chat = await gatewayRequest<{ createGroupChat: { id: string } }>(
-        url,
-        users.owner.token,
-        'mutation($m: [ID!]!) { createGroupChat(title: "matrix", memberIds: $m) { id } }',
-        { m: [users.member.id] },
-      );
-      const chatId = chat.data!.createGroupChat.id;
-      const sent = await gatewayRequest<{ sendMessage: { id: string; seq: number } }>(
-        url,
-        users.owner.token,
-        'mutation($c: ID!, $m: String!) { sendMessage(chatId: $c, text: "hello", clientMessageId: $m) { id seq } }',
-        { c: chatId, m: `m${Date.now()}${Math.random()}`.replace('.', '') },
-      );
-      return { chatId, messageId: sent.data!.sendMessage.id, lastSeq: sent.data!.sendMessage.seq };
-    };
-    const liveCount = async () => {
-      const metrics = (await (await fetch(stack.adminUrl('gateway'))).json()) as {
-        subscriptions: { liveSubscriptions: number };
-      };
-      return metrics.subscriptions.liveSubscriptions;
-    };
-    world = {
-      url,
-      users,
-      outsider: outsider!,
-      shared: await fixture(),
-      fixture,
-      tokenOf: (role: Role) => (role === 'anonymous' ? null : users[role].token),
-      wsUrl: stack.wsUrl('gateway'),
-      liveCount,
-      request: (role, query, variables = {}) =>
-        gatewayRequest(url, role === 'anonymous' ? null : users[role].token, query, variables),
-      liveClient,
-      subscribe,
-      waitUntil,
-    };
+    running = await startMatrixWorld();
+    world = running.world;
   }, 120_000);
 
-  afterAll(async () => {
-    await stack?.close();
-    await dbs?.drop();
-  });
+  afterAll(() => running?.close());
 
   it('has a row for every Query, Mutation and Subscription field of the API', () => {
     expect(operations.filter((name) => !(name in MATRIX))).toEqual([]);

@@ -22,11 +22,10 @@ export interface RevocationListOptions {
   sweepMs?: number;
 }
 
-/** The part of a verified access token that revocations are about. */
-export interface TokenSession {
-  userId: string;
-  sessionId: string;
-}
+/**
+ * The part of a verified credential that revocations are about: an access token's session, or an API token (by id).
+ */
+export type TokenSession = { userId: string; sessionId: string } | { userId: string; tokenId: string };
 
 /** The time part of a session id: when the session started. */
 function sessionStart(sessionId: string): number {
@@ -45,6 +44,7 @@ function sessionStart(sessionId: string): number {
  */
 export class RevocationList {
   private readonly sessions = new Map<string, number>();
+  private readonly tokens = new Map<string, number>();
   private readonly users = new Map<string, { notBefore: number; until: number }>();
   private readonly listeners = new Set<(revocation: Revocation) => void>();
   private readonly now: () => number;
@@ -78,8 +78,8 @@ export class RevocationList {
   }
 
   /** Revoked sessions and users currently remembered (for /metrics). */
-  get size(): { sessions: number; users: number } {
-    return { sessions: this.sessions.size, users: this.users.size };
+  get size(): { sessions: number; users: number; tokens: number } {
+    return { sessions: this.sessions.size, users: this.users.size, tokens: this.tokens.size };
   }
 
   /**
@@ -106,9 +106,16 @@ export class RevocationList {
     clearTimeout(timer);
   }
 
-  /** True when the token's session was revoked, or its user revoked every session started before it. */
+  /**
+   * True when the token's session was revoked, or its user revoked every session started before it; for an API token,
+   * when the token was revoked.
+   */
   isRevoked(token: TokenSession): boolean {
     const now = this.now();
+    if ('tokenId' in token) {
+      const revokedUntil = this.tokens.get(token.tokenId);
+      return revokedUntil !== undefined && revokedUntil > now;
+    }
     const until = this.sessions.get(token.sessionId);
     if (until !== undefined && until > now) return true;
     const user = this.users.get(token.userId);
@@ -135,13 +142,15 @@ export class RevocationList {
       await this.loadPolicy.execute(async () => {
         await before?.();
         const from = `(${this.now()}`;
-        const [sessions, users] = await Promise.all([
+        const [sessions, users, tokens] = await Promise.all([
           reader.zrangebyscore(keys.sessions, from, '+inf', 'WITHSCORES'),
           reader.zrangebyscore(keys.users, from, '+inf', 'WITHSCORES'),
+          reader.zrangebyscore(keys.tokens, from, '+inf', 'WITHSCORES'),
         ]);
         for (const [kind, flat] of [
           ['session', sessions],
           ['user', users],
+          ['token', tokens],
         ] as const)
           for (let i = 0; i + 1 < flat.length; i += 2) {
             const revocation = RevocationFeed.fromMember(kind, flat[i]!, Number(flat[i + 1]));
@@ -168,10 +177,12 @@ export class RevocationList {
 
   private apply(revocation: Revocation): void {
     if (revocation.until <= this.now()) return;
-    if (revocation.kind === 'session') {
-      const known = this.sessions.get(revocation.sessionId);
+    if (revocation.kind === 'session' || revocation.kind === 'token') {
+      const map = revocation.kind === 'session' ? this.sessions : this.tokens;
+      const id = revocation.kind === 'session' ? revocation.sessionId : revocation.tokenId;
+      const known = map.get(id);
       if (known !== undefined && known >= revocation.until) return;
-      this.sessions.set(revocation.sessionId, revocation.until);
+      map.set(id, revocation.until);
       if (known !== undefined) return;
     } else {
       const known = this.users.get(revocation.userId);
@@ -194,6 +205,7 @@ export class RevocationList {
   private dropExpired(): void {
     const now = this.now();
     for (const [id, until] of this.sessions) if (until <= now) this.sessions.delete(id);
+    for (const [id, until] of this.tokens) if (until <= now) this.tokens.delete(id);
     for (const [id, entry] of this.users) if (entry.until <= now) this.users.delete(id);
   }
 }

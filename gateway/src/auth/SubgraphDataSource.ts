@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { IDENTITY_HEADER, type IdentitySigner } from '@chatgraph/auth';
+import { IDENTITY_HEADER, type IdentitySigner, type TokenScope } from '@chatgraph/auth';
 import { UpstreamUnavailable, type SubgraphUpstream } from '../upstream/SubgraphUpstream';
 
 /** What the gateway knows about the request it forwards. */
@@ -12,6 +12,10 @@ export interface GatewayContext extends Record<string, unknown> {
   clientAddress?: string;
   /** The session of the request's access token (signed into the identity, for `logOut`), or null. */
   sessionId?: string | null;
+  /** The API token the request was made with, or null for a session or an anonymous request. */
+  apiTokenId?: string | null;
+  /** That API token's scopes; null for a session (every scope) or an anonymous request. */
+  scopes?: TokenScope[] | null;
 }
 
 /** Options of {@link SubgraphDataSource}. */
@@ -47,11 +51,15 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const body = JSON.stringify({ query, variables, operationName });
     // Signed for these exact bytes: the subgraph refuses the header with any other body.
     const sessionId = options.context?.sessionId;
+    const apiTokenId = options.context?.apiTokenId;
+    const scopes = options.context?.scopes;
     const identity = this.options.identity.sign(
       {
         userId: viewerId,
         ...(typeof clientAddress === 'string' ? { clientAddress } : {}),
         ...(typeof sessionId === 'string' ? { sessionId } : {}),
+        ...(typeof apiTokenId === 'string' ? { apiTokenId } : {}),
+        ...(Array.isArray(scopes) ? { scopes } : {}),
       },
       body,
     );

@@ -1,3 +1,4 @@
+// Over 300 lines: the graphql-ws callbacks (connect, subscribe, close) share the per-socket state and read best together.
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,8 +13,11 @@ import {
 } from 'graphql';
 import { handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bearerToken, TokenError, type TokenService } from '@chatgraph/auth';
+import { bearerToken, TokenError, type TokenScope } from '@chatgraph/auth';
 import { LiveCloseCodes, TOKEN_EXPIRED_REASON, userError } from '@chatgraph/errors';
+import { rateLimited } from '@chatgraph/ratelimit';
+import { scopesOf, type Authenticator, type Principal } from '../auth/Authenticator';
+import { checkScopes } from '../scopes/checkScopes';
 import type { Logger } from '@chatgraph/logging';
 import type { RevocationList } from '../auth/RevocationList';
 import type { FederatedSubscriptionEngine } from '../subscriptions/FederatedSubscriptionEngine';
@@ -27,7 +31,8 @@ import { SessionSockets } from './SessionSockets';
 /** Options of {@link LiveSocketServer}. */
 export interface LiveSocketServerOptions {
   engine: FederatedSubscriptionEngine;
-  tokens: TokenService;
+  /** Verifies the credential of `connection_init` (access token or API token) and counts API tokens' requests. */
+  auth: Authenticator;
   /** Ended sessions: their tokens are refused at connect, and their open connections closed (SessionRevoked). */
   revocations: RevocationList;
   logger: Logger;
@@ -57,6 +62,10 @@ interface SocketExtra {
   request: IncomingMessage;
   /** The user whose token `connection_init` carried; unset until it was accepted. */
   viewerId?: string;
+  /** The credential accepted at `connection_init`. */
+  principal?: Principal;
+  /** The scopes of an API token's connection; undefined for a session (every scope). */
+  scopes?: TokenScope[];
   expiryTimer?: NodeJS.Timeout;
   /** Forgets the socket in {@link SessionSockets}. */
   untrack?: () => void;
@@ -73,7 +82,8 @@ const MAX_CACHED_DOCUMENTS = 500;
 
 /**
  * The WebSocket side of `/graphql` (graphql-ws protocol, `graphql-transport-ws`): token in `connection_init`
- * (`{ authorization: "Bearer <jwt>" }`), refused with 4401 when missing or invalid; subscriptions run on the
+ * (`{ authorization: "Bearer <jwt or cgt_ API token>" }`), refused with 4401 when missing or invalid; an API token's
+ * subscriptions are held to its scopes and rate limit; subscriptions run on the
  * {@link FederatedSubscriptionEngine}; the socket is closed with 4401 when the token expires and with 1001 on
  * shutdown. Garbage frames close the socket with 4400; nothing a client sends can crash the process.
  */
@@ -114,7 +124,7 @@ export class LiveSocketServer {
   }
 
   private serverOptions(): ServerOptions<Record<string, unknown> | undefined, SocketExtra> {
-    const { engine, tokens, logger } = this.options;
+    const { engine, auth, logger } = this.options;
     return {
       connectionInitWaitTimeout: this.options.connectionInitWaitMs ?? 3000,
       jsonMessageReplacer: this.splicer.replacer,
@@ -132,8 +142,7 @@ export class LiveSocketServer {
           return false;
         }
         try {
-          const verified = await tokens.verify(raw);
-          if (this.options.revocations.isRevoked(verified)) throw new TokenError('revoked');
+          const verified = await auth.authenticate(raw);
           // the socket may have closed while the token was checked: set up nothing for it
           if (socket.readyState !== socket.OPEN) return false;
           const admitted = (await this.options.admitUser?.(verified.userId)) ?? { allowed: true };
@@ -142,16 +151,26 @@ export class LiveSocketServer {
             return false;
           }
           ctx.extra.viewerId = verified.userId;
+          ctx.extra.principal = verified;
+          ctx.extra.scopes = scopesOf(verified);
+          const revokedReason = verified.kind === 'apiToken' ? 'API token revoked' : 'Session revoked';
           ctx.extra.untrack = this.sessions.track(verified, () =>
-            socket.close(LiveCloseCodes.SessionRevoked.code, 'Session revoked'),
+            socket.close(LiveCloseCodes.SessionRevoked.code, revokedReason),
           );
-          const ttl = verified.expiresAt.getTime() - this.now();
-          ctx.extra.expiryTimer = setTimeout(
-            () => socket.close(LiveCloseCodes.Unauthorized.code, TOKEN_EXPIRED_REASON),
-            Math.max(0, Math.min(ttl, 2 ** 31 - 1)),
-          );
+          if (verified.expiresAt !== null) {
+            const ttl = verified.expiresAt.getTime() - this.now();
+            ctx.extra.expiryTimer = setTimeout(
+              () => socket.close(LiveCloseCodes.Unauthorized.code, TOKEN_EXPIRED_REASON),
+              Math.max(0, Math.min(ttl, 2 ** 31 - 1)),
+            );
+          }
           return true;
         } catch (err) {
+          if (!(err instanceof TokenError) && socket.readyState === socket.OPEN) {
+            // The users service could not verify an API token: a failure to retry, not a refused credential.
+            socket.close(LiveCloseCodes.InternalServerError.code, 'Could not verify the token; retry');
+            return false;
+          }
           const reason = err instanceof TokenError ? err.reason : 'invalid';
           socket.close(
             LiveCloseCodes.Unauthorized.code,
@@ -196,6 +215,12 @@ export class LiveSocketServer {
           ];
         const tooComplex = checkOperationLimits(schema, doc, operation, payload.variables, this.options.limits);
         if (tooComplex) return [tooComplex];
+        const outOfScope = checkScopes(schema, doc, operation, ctx.extra.scopes);
+        if (outOfScope) return [outOfScope];
+        if (ctx.extra.principal) {
+          const admitted = await auth.admit(ctx.extra.principal);
+          if (!admitted.allowed) return [rateLimited('requests with this API token', admitted.retryAfterMs)];
+        }
         // graphql-ws treats "" as a name it cannot find; so do we.
         const operationName = payload.operationName || undefined;
         const result = await engine.subscribe({

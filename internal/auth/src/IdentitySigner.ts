@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { userError } from '@chatgraph/errors';
 import type { GraphQLError } from 'graphql';
+import { isTokenScope, type TokenScope } from './TokenScopes';
 
 /** Header the gateway sets on every subgraph request. */
 export const IDENTITY_HEADER = 'x-chatgraph-identity';
@@ -19,6 +20,13 @@ export interface Identity {
    * requests and the gateway's own calls.
    */
   sessionId?: string;
+  /**
+   * The API token the request was made with (its id), absent for session (JWT) users. Subgraphs refuse what only a
+   * person signed in with a password may do (creating bots and tokens) when it is set.
+   */
+  apiTokenId?: string;
+  /** The scopes of that API token (set with `apiTokenId`); session users have every scope. */
+  scopes?: TokenScope[];
 }
 
 /** Why a subgraph refused the identity header. */
@@ -68,6 +76,10 @@ interface IdentityPayload {
   addr?: string;
   /** The session id. */
   sid?: string;
+  /** The API token id. */
+  tid?: string;
+  /** The API token's scopes. */
+  scp?: TokenScope[];
 }
 
 const VERSION = 'v2';
@@ -107,6 +119,8 @@ export class IdentitySigner {
     const payload: IdentityPayload = { sub: identity.userId, iat: this.now(), bd: bodyDigest(body) };
     if (identity.clientAddress !== undefined) payload.addr = identity.clientAddress;
     if (identity.sessionId !== undefined) payload.sid = identity.sessionId;
+    if (identity.apiTokenId !== undefined) payload.tid = identity.apiTokenId;
+    if (identity.scopes !== undefined) payload.scp = identity.scopes;
     const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
     return `${VERSION}.${encoded}.${this.mac(encoded)}`;
   }
@@ -129,6 +143,8 @@ export class IdentitySigner {
     const identity: Identity = { userId: payload.sub };
     if (payload.addr !== undefined) identity.clientAddress = payload.addr;
     if (payload.sid !== undefined) identity.sessionId = payload.sid;
+    if (payload.tid !== undefined) identity.apiTokenId = payload.tid;
+    if (payload.scp !== undefined) identity.scopes = payload.scp;
     return identity;
   }
 
@@ -157,5 +173,18 @@ function parsePayload(encoded: string): IdentityPayload {
   const sid = p.sid;
   if (sid !== undefined && (typeof sid !== 'string' || !/^[1-9][0-9]{0,19}$/.test(sid)))
     throw new IdentityError('malformed');
-  return { sub, iat: p.iat, bd: p.bd, ...(addr !== undefined ? { addr } : {}), ...(sid !== undefined ? { sid } : {}) };
+  const tid = p.tid;
+  if (tid !== undefined && (typeof tid !== 'string' || !/^[1-9][0-9]{0,19}$/.test(tid)))
+    throw new IdentityError('malformed');
+  const scp = p.scp;
+  if (scp !== undefined && (!Array.isArray(scp) || !scp.every(isTokenScope))) throw new IdentityError('malformed');
+  return {
+    sub,
+    iat: p.iat,
+    bd: p.bd,
+    ...(addr !== undefined ? { addr } : {}),
+    ...(sid !== undefined ? { sid } : {}),
+    ...(tid !== undefined ? { tid } : {}),
+    ...(scp !== undefined ? { scp: scp as TokenScope[] } : {}),
+  };
 }

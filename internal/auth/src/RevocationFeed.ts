@@ -6,13 +6,17 @@
  * - `session`: every access token carrying `sid = sessionId` is refused (logOut, a reused refresh token).
  * - `user`: every access token of a session of `userId` that started before `notBefore` (ms) is refused
  *   (logOutEverywhere, deleteAccount). A session's start is the time part of its id.
+ * - `token`: the API token `tokenId` (acting as `userId`) is refused (revokeApiToken, deleteAccount of its owner).
+ *   Gateways cache verified API tokens for a while; the entry outlives that cache, after which the users service
+ *   itself refuses the token.
  *
  * `until` (ms since the epoch) is when the entry stops mattering: no access token issued before the revocation is
  * still valid then (the revocation instant plus the access token lifetime, plus a margin for clock skew).
  */
 export type Revocation =
   | { kind: 'session'; userId: string; sessionId: string; until: number }
-  | { kind: 'user'; userId: string; notBefore: number; until: number };
+  | { kind: 'user'; userId: string; notBefore: number; until: number }
+  | { kind: 'token'; userId: string; tokenId: string; until: number };
 
 /** The Redis names of the feed. */
 export interface RevocationKeys {
@@ -20,6 +24,8 @@ export interface RevocationKeys {
   sessions: string;
   /** Sorted set of per-user instants: member `<userId>:<notBefore>`, score `until`. */
   users: string;
+  /** Sorted set of revoked API tokens: member `<userId>:<tokenId>`, score `until`. */
+  tokens: string;
   /** Pub/sub channel: one JSON {@link Revocation} per message. */
   channel: string;
 }
@@ -41,15 +47,16 @@ export const RevocationFeed = {
     return {
       sessions: `${namespace}:auth:revoked-sessions`,
       users: `${namespace}:auth:users-not-before`,
+      tokens: `${namespace}:auth:revoked-tokens`,
       channel: `${namespace}:auth:revocations`,
     };
   },
 
   /** The sorted-set member of a revocation (its score is `until`). */
   member(revocation: Revocation): string {
-    return revocation.kind === 'session'
-      ? `${revocation.userId}:${revocation.sessionId}`
-      : `${revocation.userId}:${revocation.notBefore}`;
+    if (revocation.kind === 'session') return `${revocation.userId}:${revocation.sessionId}`;
+    if (revocation.kind === 'token') return `${revocation.userId}:${revocation.tokenId}`;
+    return `${revocation.userId}:${revocation.notBefore}`;
   },
 
   /** The revocation a sorted-set member and score stand for; null for anything malformed. */
@@ -57,6 +64,7 @@ export const RevocationFeed = {
     const [userId, value, extra] = member.split(':');
     if (extra !== undefined || !userId || !value || !ID.test(userId) || !isInstant(score)) return null;
     if (kind === 'session') return ID.test(value) ? { kind, userId, sessionId: value, until: score } : null;
+    if (kind === 'token') return ID.test(value) ? { kind, userId, tokenId: value, until: score } : null;
     return INSTANT.test(value) ? { kind, userId, notBefore: Number(value), until: score } : null;
   },
 
@@ -72,6 +80,8 @@ export const RevocationFeed = {
     if (typeof m.userId !== 'string' || !ID.test(m.userId) || !isInstant(m.until)) return null;
     if (m.kind === 'session' && typeof m.sessionId === 'string' && ID.test(m.sessionId))
       return { kind: 'session', userId: m.userId, sessionId: m.sessionId, until: m.until };
+    if (m.kind === 'token' && typeof m.tokenId === 'string' && ID.test(m.tokenId))
+      return { kind: 'token', userId: m.userId, tokenId: m.tokenId, until: m.until };
     if (m.kind === 'user' && isInstant(m.notBefore))
       return { kind: 'user', userId: m.userId, notBefore: m.notBefore, until: m.until };
     return null;

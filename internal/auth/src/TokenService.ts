@@ -33,7 +33,14 @@ export interface VerifiedToken {
 
 /** Why a token was refused; all map to `UNAUTHENTICATED`. */
 export type TokenRejection =
-  'missing' | 'malformed' | 'expired' | 'invalid_signature' | 'unknown_key' | 'invalid_claims' | 'revoked';
+  | 'missing'
+  | 'malformed'
+  | 'expired'
+  | 'invalid_signature'
+  | 'unknown_key'
+  | 'invalid_claims'
+  | 'revoked'
+  | 'unknown_api_token';
 
 /** A refused token: carries the reason for logs and a GraphQL error for clients. */
 export class TokenError extends Error {
@@ -50,6 +57,7 @@ export class TokenError extends Error {
       unknown_key: 'The access token was signed with a key that is no longer accepted; sign in again.',
       invalid_claims: 'The access token was not issued for this API; sign in again.',
       revoked: 'The session of this access token has ended (logged out, or the account was deleted); sign in again.',
+      unknown_api_token: 'The API token is not valid (unknown or mistyped); create a new one.',
     };
     return userError('UNAUTHENTICATED', text[this.reason], { reason: this.reason });
   }

@@ -5,3 +5,7 @@ export type { Identity, IdentitySignerOptions, IdentityRejection } from './Ident
 export { tokenServiceFromConfig, identitySignerFromConfig } from './fromConfig';
 export { RevocationFeed } from './RevocationFeed';
 export type { Revocation, RevocationKeys } from './RevocationFeed';
+export { TOKEN_SCOPES, isTokenScope } from './TokenScopes';
+export type { TokenScope } from './TokenScopes';
+export { ApiTokenFormat } from './ApiTokenFormat';
+export type { IssuedApiToken, PresentedApiToken } from './ApiTokenFormat';

@@ -25,6 +25,13 @@ function signedRaw(payload: string, secret = SECRET, version = 'v2'): string {
 describe('IdentitySigner', () => {
   const signer = new IdentitySigner({ secret: SECRET, now: () => T0 });
 
+  it('round-trips an API token id and its scopes, and refuses scopes it does not know', () => {
+    const identity = { userId: '123', apiTokenId: '456', scopes: ['CHATS_READ' as const, 'MESSAGES_WRITE' as const] };
+    expect(signer.verify(signer.sign(identity, BODY), BODY)).toEqual(identity);
+    const forged = signedRaw(JSON.stringify({ sub: '123', iat: T0, bd: bodyDigest(BODY), tid: '456', scp: ['ADMIN'] }));
+    expect(refusal(() => signer.verify(forged, BODY))).toBe('malformed');
+  });
+
   it('round-trips a user id, an anonymous identity and a client address', () => {
     expect(signer.verify(signer.sign({ userId: '123' }, BODY), BODY)).toEqual({ userId: '123' });
     expect(signer.verify(signer.sign({ userId: null }, BODY), BODY)).toEqual({ userId: null });

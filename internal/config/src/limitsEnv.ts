@@ -117,6 +117,8 @@ export const limitsEnv = {
   RATE_LIMIT_SOCKET_USER: rate('60/1m'),
   /** New WebSocket connections per client address (at the HTTP upgrade). */
   RATE_LIMIT_SOCKET_ADDRESS: rate('300/1m'),
+  /** Requests (HTTP operations and WebSocket subscriptions) per API token. */
+  RATE_LIMIT_API_TOKEN: rate('600/1m'),
   /** Password hashes (scrypt) computed at once by one users process; the rest wait in a bounded queue. */
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** Hashes waiting for a slot; beyond it logIn and signUp answer SERVICE_UNAVAILABLE with `retryAfterMs`. */

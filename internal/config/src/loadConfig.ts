@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SERVICES, SUBGRAPHS, type PortKey, type UrlKey } from '@chatgraph/manifest';
+import { integrationsEnv } from './integrationsEnv';
 import { limitsEnv } from './limitsEnv';
 import { isLoopbackHost } from './isLoopbackHost';
 import { resolveSurface, surfaceEnv, type Surface } from './surface';
@@ -131,6 +132,7 @@ export const envSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt(10000),
   ...limitsEnv,
   ...surfaceEnv,
+  ...integrationsEnv,
   /** RabbitMQ (the notification pipeline). A vhost is the URL's path (`amqp://guest:guest@host:5672/vhost`). */
   AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
   /** Prefix of every exchange and queue the pipeline declares (tests sharing a broker give each run its own). */

@@ -42,7 +42,8 @@ export const LiveCloseCodes = {
     description:
       "The session of the connection's token ended while connected (`logOut`, `logOutEverywhere`, `deleteAccount`, or " +
       'a reused refresh token): refresh the session, or sign in again if that is refused, then reconnect and ' +
-      'resubscribe with `afterSeq`.',
+      'resubscribe with `afterSeq`. Also sent when the API token of the connection is revoked (reason `API token ' +
+      'revoked`): that token will not work again.',
     live: 'reauthenticate',
   },
   Forbidden: {

@@ -40,7 +40,12 @@ export const ErrorCodes = {
     'reauthenticate',
     'reauthenticate',
   ),
-  FORBIDDEN: spec('Signed in, but not allowed: for example not a member of the chat, or not its admin.', 'fail', 'end'),
+  FORBIDDEN: spec(
+    'Signed in, but not allowed: for example not a member of the chat, or not its admin, or an API token without the ' +
+      'scope the operation needs (`extensions.requiredScope` names it).',
+    'fail',
+    'end',
+  ),
   NOT_FOUND: spec('The chat, message or user does not exist (or is not visible to the viewer).', 'fail', 'end'),
   BAD_USER_INPUT: spec(
     'An argument is malformed or out of range; `extensions.field` names it when there is one.',
@@ -79,7 +84,8 @@ export const ErrorCodes = {
     'end',
   ),
   LIMIT_EXCEEDED: spec(
-    'Too many live subscriptions for this connection, user or gateway instance; close some first.',
+    'Too many of something: live subscriptions for this connection, user or gateway instance, or bots, API tokens ' +
+      'or webhooks of the viewer; close or remove some first.',
     'fail',
     'end',
   ),

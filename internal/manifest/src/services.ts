@@ -94,9 +94,10 @@ export const SUBGRAPHS = [
     port: { key: 'NOTIFICATIONS_PORT', default: 4004 },
     health: '/health',
     admin: admin(4004),
-    phase: 0,
+    // createWebhook asks chats whether the owner is a member of each chat, so chats starts first.
+    phase: 2,
     color: 'blue',
-    upstreams: [],
+    upstreams: ['CHATS_URL'],
     graphql: { urlKey: 'NOTIFICATIONS_URL', schema: 'subgraphs/notifications/src/schema.graphql' },
   },
 ] as const satisfies readonly SubgraphSpec[];

@@ -73,6 +73,11 @@ export class RateLimits {
     return this.family('socket:address', 'RATE_LIMIT_SOCKET_ADDRESS', 'new connections from your address');
   }
 
+  /** Requests per API token (HTTP operations and WebSocket subscriptions). */
+  get apiTokens(): RateLimit {
+    return this.family('token', 'RATE_LIMIT_API_TOKEN', 'requests with this API token');
+  }
+
   /** Closes the Redis connection. */
   close(): Promise<void> {
     return this.store.close();
@@ -87,7 +92,8 @@ export class RateLimits {
       | 'RATE_LIMIT_MEMBERSHIP_USER'
       | 'RATE_LIMIT_TYPING'
       | 'RATE_LIMIT_SOCKET_USER'
-      | 'RATE_LIMIT_SOCKET_ADDRESS',
+      | 'RATE_LIMIT_SOCKET_ADDRESS'
+      | 'RATE_LIMIT_API_TOKEN',
     what: string,
   ): RateLimit {
     let limit = this.built.get(name);

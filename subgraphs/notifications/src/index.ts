@@ -1,9 +1,11 @@
 import { identitySignerFromConfig } from '@chatgraph/auth';
-import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
+import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
+import { egressGuardFromConfig } from '@chatgraph/egress';
 import { createNotificationsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { runService } from '@chatgraph/service';
+import { runService, SubgraphClient } from '@chatgraph/service';
 import { createNotificationsServer } from './server';
+import { ChatMemberships } from './webhooks/ChatMemberships';
 
 const config = loadConfigOrExit();
 const logger = createLogger('notifications', config);
@@ -13,11 +15,16 @@ runService(
   logger,
   async () => {
     const db = createNotificationsDatabase(config);
+    const identity = identitySignerFromConfig(config);
     const server = createNotificationsServer({
       db,
-      identity: identitySignerFromConfig(config),
+      identity,
       logger,
       introspection: config.INTROSPECTION,
+      memberships: new ChatMemberships(
+        new SubgraphClient({ name: 'chats', urls: replicaUrls(config.CHATS_URL), identity }),
+      ),
+      targets: egressGuardFromConfig(config),
     });
     try {
       await server.listen(config.NOTIFICATIONS_PORT, config.HOST);

@@ -5,10 +5,12 @@ import type { IdentitySigner } from '@chatgraph/auth';
 import type { NotificationsClient, ShardedDatabase } from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
 import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
-import type { NotificationsContext, NotificationsStores } from './context';
+import type { NotificationsContext, NotificationsStores, TargetCheck } from './context';
 import { resolvers } from './resolvers';
 import { NotificationStore } from './storage/NotificationStore';
 import { PushSubscriptionStore } from './storage/PushSubscriptionStore';
+import type { MembershipCheck } from './webhooks/ChatMemberships';
+import { WebhookStore } from './webhooks/WebhookStore';
 
 /** The notifications subgraph's SDL (read from src/, so it works from src/ and dist/ alike). */
 export const typeDefs: DocumentNode = parse(
@@ -21,6 +23,10 @@ export interface NotificationsServerDeps {
   identity: IdentitySigner;
   logger: Logger;
   introspection?: boolean;
+  /** Chat memberships (webhooks cover the owner's chats only). */
+  memberships: MembershipCheck;
+  /** Which webhook and push endpoints may be called (the egress guard). */
+  targets: TargetCheck;
 }
 
 /** Builds the notifications subgraph (opens no port: call `listen`). */
@@ -28,6 +34,7 @@ export function createNotificationsServer(deps: NotificationsServerDeps): Subgra
   const stores: NotificationsStores = {
     notifications: new NotificationStore(deps.db),
     pushSubscriptions: new PushSubscriptionStore(deps.db),
+    webhooks: new WebhookStore(deps.db),
   };
   return createSubgraphServer<NotificationsContext>({
     name: 'notifications',
@@ -36,7 +43,7 @@ export function createNotificationsServer(deps: NotificationsServerDeps): Subgra
     identity: deps.identity,
     logger: deps.logger,
     introspection: deps.introspection,
-    context: (base) => ({ ...base, stores }),
+    context: (base) => ({ ...base, stores, memberships: deps.memberships, webhookTargets: deps.targets }),
     ready: () => deps.db.ping(),
   });
 }
@@ -49,3 +56,9 @@ export { PushSubscriptionStore } from './storage/PushSubscriptionStore';
 export { NOTIFICATION_KINDS } from './storage/records';
 export type { NewNotification, NotificationKind, NotificationRecord, PushSubscriptionRecord } from './storage/records';
 export { notificationPayload, notificationTopic, type NotificationPayload } from './payloads';
+export { WebhookStore } from './webhooks/WebhookStore';
+export { WebhookDeliveryLog } from './webhooks/WebhookDeliveryLog';
+export type { AttemptOutcome, DeliveryToSend, NewDelivery, WebhookRoute } from './webhooks/WebhookDeliveryLog';
+export { WEBHOOK_EVENT_TYPES, webhookEventOf, webhookTypeName } from './webhooks/records';
+export type { DeliveryStatus, WebhookEventType, WebhookRecord } from './webhooks/records';
+export { ChatMemberships, type MembershipCheck } from './webhooks/ChatMemberships';

@@ -3,6 +3,7 @@ import type { RateLimits } from '@chatgraph/ratelimit';
 import type { UsersStorage } from './storage/UsersStorage';
 import type { PasswordHasher } from './security/PasswordHasher';
 import type { Sessions } from './sessions/Sessions';
+import type { ApiTokens } from './integrations/ApiTokens';
 
 /** What the users resolvers receive: the verified identity plus this request's storage (with its DataLoaders). */
 export interface UsersContext extends BaseSubgraphContext {
@@ -12,6 +13,10 @@ export interface UsersContext extends BaseSubgraphContext {
   /** logIn and signUp limits, shared with every users instance through Redis. */
   limits: RateLimits;
   sessions: Sessions;
+  /** API tokens: create, list, revoke, verify for the gateways. */
+  apiTokens: ApiTokens;
+  /** The service's clock (token expiry). */
+  now: () => number;
   /**
    * The session of the request's access token, as the gateway signs it into the identity header; null without one.
    * Only meaningful with `viewerId`, and only ever used on the viewer's own sessions.

@@ -23,6 +23,8 @@ import { RevocationPublisher } from './sessions/RevocationPublisher';
 import { Sessions } from './sessions/Sessions';
 import { SessionStore } from './sessions/SessionStore';
 import { UsersStorage } from './storage/UsersStorage';
+import { ApiTokens } from './integrations/ApiTokens';
+import { ApiTokenStore } from './integrations/ApiTokenStore';
 
 /** The users subgraph SDL (read from `src/` so the same path works when running from `dist/`). */
 export const typeDefs: DocumentNode = parse(
@@ -72,13 +74,21 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     },
     now,
   );
+  // Namespaced like the databases: session and token ids are unique only within one set of them.
+  const revocations = new RevocationPublisher(options.redis, RevocationFeed.keys(config.DB_NAME_PREFIX), now);
   const sessions = new Sessions({
     store,
     tokens,
-    // Namespaced like the databases: session ids are unique only within one set of them.
-    revocations: new RevocationPublisher(options.redis, RevocationFeed.keys(config.DB_NAME_PREFIX), now),
+    revocations,
     accessTtlMs: config.JWT_TTL_SECONDS * 1000,
+    tokenCacheMs: config.API_TOKEN_CACHE_MS,
     logger,
+    now,
+  });
+  const apiTokens = new ApiTokens({
+    store: new ApiTokenStore(db, now),
+    revocations,
+    cacheMs: config.API_TOKEN_CACHE_MS,
     now,
   });
   const server = createSubgraphServer<UsersContext>({
@@ -94,6 +104,8 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
       passwords,
       limits,
       sessions,
+      apiTokens,
+      now,
       sessionId: parseId(base.identity.sessionId),
     }),
     // Rate limits never make the service unready: without Redis they fall back to per-process counters.

@@ -254,20 +254,32 @@ export class NotificationStack {
     return (this.env.NOTIFIER_RETRY_DELAYS_MS ?? '').split(',').map(Number);
   }
 
+  /** The webhook retry schedule the notifiers were started with (their default when unset). */
+  get webhookRetryDelaysMs(): number[] {
+    return testConfig(
+      this.env.WEBHOOK_RETRY_SCHEDULE_MS ? { WEBHOOK_RETRY_SCHEDULE_MS: this.env.WEBHOOK_RETRY_SCHEDULE_MS } : {},
+    ).WEBHOOK_RETRY_SCHEDULE_MS;
+  }
+
   /** Stops every process, drops the databases and deletes the stack's exchanges and queues. */
   async close(): Promise<void> {
     await this.stack.close();
     await this.dbs.drop();
-    await deleteTopology(this.amqpUrl, this.prefix, this.retryDelaysMs).catch(() => undefined);
+    await deleteTopology(this.amqpUrl, this.prefix, {
+      inbox: this.retryDelaysMs,
+      push: this.retryDelaysMs,
+      webhooks: this.retryDelaysMs,
+      deliveries: this.webhookRetryDelaysMs,
+    }).catch(() => undefined);
   }
 }
 
-/** Deletes every exchange and queue a notifier declared with `prefix`. */
-async function deleteTopology(url: string, prefix: string, retryDelaysMs: number[]): Promise<void> {
+/** Deletes every exchange and queue a notifier declared with `prefix` (each work queue with its retry delays). */
+async function deleteTopology(url: string, prefix: string, queues: Record<string, number[]>): Promise<void> {
   const connection = await amqplib.connect(url);
   try {
     const channel = await connection.createChannel();
-    for (const work of ['inbox', 'push']) {
+    for (const [work, retryDelaysMs] of Object.entries(queues)) {
       const queue = `${prefix}.notify.${work}`;
       for (const name of [queue, `${queue}.dlq`, ...retryDelaysMs.map((ms, i) => `${queue}.retry${i + 1}.${ms}ms`)]) {
         await channel.deleteQueue(name);

@@ -1,7 +1,7 @@
 /**
  * The rows of the authorization matrix (test/security/authorizationMatrix.test.ts): for each operation of the API, how
  * to attempt it as a role and what each role gets. `ok` means allowed; anything else is the `extensions.code` of the
- * refusal (or `close <code>` for a WebSocket the gateway closed).
+ * refusal (or `close <code>` for a WebSocket the gateway closed). Long because it is one row per operation of the API.
  */
 import type { Client } from 'graphql-ws';
 import type { GraphQLResponse, LiveSubscription, TestUser } from '@chatgraph/testing';
@@ -36,6 +36,11 @@ export interface World {
   liveClient(url: string, token: string, onClose?: (code: number, reason: string) => void): Client;
   subscribe<T>(client: Client, query: string, variables?: Record<string, unknown>): LiveSubscription<T>;
   waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
+  /**
+   * The credential a brand-new user acts with, given its access token (cases that end the caller's own sessions run
+   * as a fresh user). @default the access token itself; the API-token column makes an API token of that user.
+   */
+  credentialFor?(accessToken: string): Promise<string>;
 }
 
 /** Runs one operation as `role`; resolves with its outcome. */
@@ -251,13 +256,60 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
   'Mutation.registerPushSubscription': {
     attempt: op(
       'mutation($e: String!) { registerPushSubscription(endpoint: $e, p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", auth: "tBHItJI5svbpez7KI4CCXg") }',
-      () => ({ e: `https://push.example.com/${next()}` }),
+      // A loopback endpoint: tests allow it, and nothing is resolved or sent.
+      () => ({ e: `https://127.0.0.1:9/push/${next()}` }),
     ),
     expect: SIGNED_IN,
   },
   'Mutation.unregisterPushSubscription': {
     attempt: op('mutation { unregisterPushSubscription(endpoint: "https://push.example.com/none") }'),
     expect: SIGNED_IN,
+  },
+  // Bots, API tokens and webhooks are the viewer's own: anyone signed in manages theirs, nobody another's.
+  'Query.myBots': { attempt: op('{ myBots { id } }'), expect: SIGNED_IN },
+  'Query.myApiTokens': { attempt: op('{ myApiTokens { id } }'), expect: SIGNED_IN },
+  'Query.myWebhooks': { attempt: op('{ myWebhooks { id } }'), expect: SIGNED_IN },
+  // null for anything but the caller's own webhook (there is none with this id).
+  'Query.webhook': { attempt: op('{ webhook(id: "1") { id } }'), expect: SIGNED_IN },
+  'Mutation.createBot': {
+    attempt: op('mutation($u: String!) { createBot(username: $u, displayName: "Bot") { id } }', () => ({
+      u: `b_${next()}`,
+    })),
+    expect: SIGNED_IN,
+  },
+  'Mutation.createApiToken': {
+    attempt: op('mutation { createApiToken(name: "matrix", scopes: [CHATS_READ]) { token } }'),
+    expect: SIGNED_IN,
+  },
+  'Mutation.revokeApiToken': {
+    // Each caller revokes a token of its own (made first); someone else's is NOT_FOUND (test/integrations).
+    attempt: async (w, role) => {
+      const created = await w.request(
+        role,
+        'mutation { createApiToken(name: "revoke", scopes: [CHATS_READ]) { apiToken { id } } }',
+      );
+      if (outcomeOf(created) !== 'ok') return outcomeOf(created);
+      const id = (created.data as { createApiToken: { apiToken: { id: string } } }).createApiToken.apiToken.id;
+      return outcomeOf(await w.request(role, 'mutation($id: ID!) { revokeApiToken(id: $id) }', { id }));
+    },
+    expect: SIGNED_IN,
+  },
+  'Mutation.createWebhook': {
+    // Only for chats the caller is a member of. A loopback URL: tests allow it, and no notifier runs here.
+    attempt: op(
+      'mutation($c: ID!) { createWebhook(url: "http://127.0.0.1:9/hook", events: [MESSAGE_CREATED], chatIds: [$c]) { secret } }',
+      (_, f) => ({ c: f.chatId }),
+    ),
+    expect: MEMBERS,
+  },
+  'Mutation.deleteWebhook': {
+    attempt: op('mutation { deleteWebhook(id: "1") }'),
+    expect: SIGNED_IN,
+  },
+  'Mutation.redeliverWebhookDelivery': {
+    // No delivery of the caller's has this id (the owner-only rule is in test/integrations/webhooks.test.ts).
+    attempt: op('mutation { redeliverWebhookDelivery(id: "1") { id } }'),
+    expect: { ...every('NOT_FOUND'), anonymous: 'UNAUTHENTICATED' },
   },
   'Subscription.notificationAdded': {
     attempt: live('subscription { notificationAdded { id } }', () => ({})),
@@ -297,6 +349,7 @@ async function freshUserOutcome(world: World, query: string): Promise<Outcome> {
     },
   );
   const token = (res.data as { signUp: { token: string } }).signUp.token;
+  const credential = world.credentialFor ? await world.credentialFor(token) : token;
   const { gatewayRequest } = await import('@chatgraph/testing');
-  return outcomeOf(await gatewayRequest(world.url, token, query));
+  return outcomeOf(await gatewayRequest(world.url, credential, query));
 }

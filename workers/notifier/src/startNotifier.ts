@@ -7,6 +7,7 @@ import type { Logger } from '@chatgraph/logging';
 import { NotificationInbox, NotificationStore, PushSubscriptionStore } from '@chatgraph/notifications';
 import { createPresenceRedis, PresenceStore } from '@chatgraph/presence';
 import { RedisEventBus } from '@chatgraph/pubsub';
+import { egressGuardFromConfig } from '@chatgraph/egress';
 import { createAdminServer, SubgraphClient, type RunningService } from '@chatgraph/service';
 import { QueueConsumer } from './amqp/QueueConsumer';
 import { Topology } from './amqp/Topology';
@@ -17,6 +18,8 @@ import { parsePushJob, PushHandler } from './push/PushHandler';
 import { WebPushSender } from './push/WebPushSender';
 import { parseRelayedEvent, type RelayedEvent } from './relay/RelayedEvent';
 import { ShardRelay } from './relay/ShardRelay';
+import type { DeliveryJob } from './webhooks/DeliveryJob';
+import { webhookWorkers } from './webhooks/webhookWorkers';
 
 /** The cursor name of the relay feeding the notification pipeline. */
 export const RELAY_NAME = 'notifications';
@@ -39,7 +42,10 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     prefix: config.AMQP_PREFIX,
     retryDelaysMs: config.NOTIFIER_RETRY_DELAYS_MS,
     deliveryLimit: config.NOTIFIER_DELIVERY_LIMIT,
+    webhookRetryDelaysMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
   });
+  // Webhooks and Web Push call URLs users gave: only allowed addresses, checked at every connection.
+  const egress = egressGuardFromConfig(config);
   const chats = createChatsDatabase(config);
   const notificationsDb = createNotificationsDatabase(config);
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
@@ -82,7 +88,18 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     bus,
     push: pushEnabled ? { publisher, workExchange: topology.workExchange, queue: topology.push } : undefined,
   });
-  const consumers: Array<QueueConsumer<RelayedEvent> | QueueConsumer<PushJob>> = [
+  const webhooks = webhookWorkers({
+    config,
+    connection,
+    publisher,
+    topology,
+    chats,
+    notifications: notificationsDb,
+    egress,
+    logger,
+  });
+  const consumers: Array<QueueConsumer<RelayedEvent> | QueueConsumer<PushJob> | QueueConsumer<DeliveryJob>> = [
+    ...webhooks.consumers,
     new QueueConsumer<RelayedEvent>({
       connection,
       topology,
@@ -105,6 +122,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
         privateKey: config.VAPID_PRIVATE_KEY!,
         subject: config.VAPID_SUBJECT,
         timeoutMs: config.PUSH_TIMEOUT_MS,
+        egress,
       }),
       logger,
     });
@@ -156,6 +174,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const port = admin.port!;
   for (const consumer of consumers) consumer.start();
   for (const relay of relays) relay.start();
+  webhooks.scanner.start();
   logger.info({ port, shards: relays.length, push: pushEnabled }, 'notifier started');
 
   return {
@@ -163,7 +182,9 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     async close() {
       draining = true;
       await Promise.all(relays.map((r) => r.stop()));
+      await webhooks.scanner.stop();
       await Promise.all(consumers.map((c) => c.stop()));
+      egress.destroy();
       await publisher.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       await admin.close();

@@ -1,3 +1,4 @@
+import { badInput } from '@chatgraph/errors';
 import type { NotificationsContext } from '../context';
 import { endpointArg, pushSubscriptionArgs, readSelectionArg, requireViewer } from './args';
 
@@ -19,6 +20,10 @@ export const Mutation = {
   ): Promise<boolean> {
     const viewer = requireViewer(ctx.viewerId);
     const { endpoint, p256dh, auth } = pushSubscriptionArgs(args);
+    // The notifier POSTs to it: no private, loopback or link-local targets (SSRF), checked after DNS resolution here
+    // and again when it connects.
+    const problem = await ctx.webhookTargets.problemWith(endpoint);
+    if (problem) throw badInput('endpoint', `endpoint ${problem}.`);
     await ctx.stores.pushSubscriptions.register(viewer, endpoint, p256dh, auth);
     return true;
   },

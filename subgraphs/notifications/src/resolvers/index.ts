@@ -4,9 +4,17 @@ import type { NotificationsContext } from '../context';
 import { Mutation } from './Mutation';
 import { Notification } from './Notification';
 import { Query } from './Query';
+import { Webhook, WebhookDelivery, webhookMutations, webhookQueries } from './webhookFields';
 
 /**
  * Every resolver of the notifications subgraph. `notificationAdded` has none: the gateway serves it from Redis (see
  * the `@live` directive in schema.graphql); the notifier workers publish.
  */
-export const resolvers: GraphQLResolverMap<NotificationsContext> = { DateTime, Query, Mutation, Notification };
+export const resolvers: GraphQLResolverMap<NotificationsContext> = {
+  DateTime,
+  Query: { ...Query, ...webhookQueries },
+  Mutation: { ...Mutation, ...webhookMutations },
+  Notification,
+  Webhook,
+  WebhookDelivery,
+};

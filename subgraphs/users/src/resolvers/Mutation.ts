@@ -4,6 +4,7 @@ import type { UsersContext } from '../context';
 import type { UserRecord } from '../storage/UserRecord';
 import { canonicalUsername, displayName, givenPassword, newPassword } from './inputRules';
 import { INVALID_CREDENTIALS_MESSAGE, sessionMutations, type AuthPayload } from './sessionMutations';
+import { integrationMutations } from './integrationFields';
 
 /** Starts a session for a user who just proved who they are. */
 async function signedIn(user: UserRecord, ctx: UsersContext): Promise<AuthPayload> {
@@ -59,4 +60,5 @@ export const Mutation = {
   },
 
   ...sessionMutations,
+  ...integrationMutations,
 };

@@ -3,6 +3,7 @@ import { badInput, userError } from '@chatgraph/errors';
 import type { UsersContext } from '../context';
 import type { UserRecord } from '../storage/UserRecord';
 import { canonicalUsername, userId } from './inputRules';
+import { integrationQueries } from './integrationFields';
 
 /** Most ids one `existingUserIds` call checks. */
 const MAX_IDS_PER_CHECK = 100;
@@ -30,4 +31,6 @@ export const Query = {
     const users = await Promise.all(ids.map((id) => ctx.users.byId(id)));
     return users.filter((u): u is UserRecord => u !== null).map((u) => u.id.toString());
   },
+
+  ...integrationQueries,
 };

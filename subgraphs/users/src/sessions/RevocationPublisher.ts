@@ -16,7 +16,7 @@ export class RevocationPublisher {
 
   /** Records and announces one revocation. */
   async publish(revocation: Revocation): Promise<void> {
-    const key = revocation.kind === 'session' ? this.keys.sessions : this.keys.users;
+    const key = { session: this.keys.sessions, user: this.keys.users, token: this.keys.tokens }[revocation.kind];
     const results = await this.redis
       .multi()
       .zadd(key, revocation.until, RevocationFeed.member(revocation))

@@ -159,7 +159,11 @@ export class SessionStore {
    * "Deleted user", no password; the username stays reserved). Returns the instant (ms) before which every session of
    * the user started, or null when there is no such user. Idempotent.
    */
-  async revokeAll(userId: bigint, reason: RevokeReason, deleteAccount: boolean): Promise<{ notBefore: number } | null> {
+  async revokeAll(
+    userId: bigint,
+    reason: RevokeReason,
+    deleteAccount: boolean,
+  ): Promise<{ notBefore: number; tokens: Array<{ id: bigint; userId: bigint }> } | null> {
     return this.db.clientFor(userId).$transaction(async (tx) => {
       const [user] = await tx.$queryRaw<Array<{ id: bigint }>>`SELECT id FROM users WHERE id = ${userId} FOR UPDATE`;
       if (!user) return null;
@@ -175,12 +179,19 @@ export class SessionStore {
         where: { userId, revokedAt: null },
         data: { revokedAt: at, revokedReason: reason },
       });
-      if (deleteAccount)
+      let tokens: Array<{ id: bigint; userId: bigint }> = [];
+      if (deleteAccount) {
         await tx.$executeRaw`
           UPDATE users SET deleted_at = coalesce(deleted_at, ${at}), display_name = 'Deleted user', password_hash = '',
             updated_at = ${at}
           WHERE id = ${userId}`;
-      return { notBefore: Number(clock!.not_before) };
+        // The account's API tokens (its own and its bots') end with it; they live on its shard, in this transaction.
+        const rows = await tx.$queryRaw<Array<{ id: bigint; user_id: bigint }>>`
+          UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ${at}) WHERE owner_id = ${userId}
+          RETURNING id, user_id`;
+        tokens = rows.map((r) => ({ id: r.id, userId: r.user_id }));
+      }
+      return { notBefore: Number(clock!.not_before), tokens };
     }, TX_OPTIONS);
   }
 

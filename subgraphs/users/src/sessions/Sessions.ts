@@ -12,6 +12,8 @@ export interface SessionsOptions {
   revocations: RevocationPublisher;
   /** Lifetime of access tokens: how long a revocation must be remembered. */
   accessTtlMs: number;
+  /** How long gateways trust a verified API token: how long an API token's revocation must be remembered. */
+  tokenCacheMs: number;
   logger: Logger;
   now: () => number;
 }
@@ -25,8 +27,8 @@ export interface SessionTokens {
   refreshExpiresAt: Date;
 }
 
-// Revocations are kept this much longer than the access token lifetime, for clocks of services that disagree.
-const CLOCK_SKEW_MS = 60_000;
+/** Revocations are kept this much longer than the access token lifetime, for clocks of services that disagree. */
+export const CLOCK_SKEW_MS = 60_000;
 
 const REFUSALS: Record<RefreshRefusal | 'reused', [reason: string, message: string]> = {
   invalid: ['refresh_token_invalid', 'The refresh token is not valid; sign in again.'],
@@ -93,13 +95,20 @@ export class Sessions {
     const reason = deleteAccount ? 'account_deleted' : 'logout_everywhere';
     const revoked = await this.options.store.revokeAll(userId, reason, deleteAccount);
     if (!revoked) return false;
-    const { notBefore } = revoked;
+    const { notBefore, tokens } = revoked;
     await this.options.revocations.publish({
       kind: 'user',
       userId: String(userId),
       notBefore,
       until: this.rememberUntil(notBefore),
     });
+    for (const token of tokens)
+      await this.options.revocations.publish({
+        kind: 'token',
+        userId: String(token.userId),
+        tokenId: String(token.id),
+        until: this.options.now() + this.options.tokenCacheMs + CLOCK_SKEW_MS,
+      });
     return true;
   }
 

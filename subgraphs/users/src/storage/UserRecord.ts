@@ -5,7 +5,15 @@ export interface UserRecord {
   username: string;
   displayName: string;
   createdAt: Date;
+  /** A bot account (acts through API tokens only). */
+  isBot: boolean;
 }
 
 /** The Prisma `select` of a {@link UserRecord}: the password hash is only read where a password is checked. */
-export const USER_RECORD_SELECT = { id: true, username: true, displayName: true, createdAt: true } as const;
+export const USER_RECORD_SELECT = {
+  id: true,
+  username: true,
+  displayName: true,
+  createdAt: true,
+  isBot: true,
+} as const;

@@ -10,7 +10,10 @@ export interface NewUser {
   /** Canonical (lower-case) username. */
   username: string;
   displayName: string;
+  /** The scrypt hash; empty for a bot (nobody signs in to it). */
   passwordHash: string;
+  /** Makes the account a bot owned by this user. */
+  botOwnerId?: bigint;
 }
 
 /** A user with the password hash, for logIn only. */
@@ -71,7 +74,14 @@ export class UsersStorage {
         throw err;
       }
       return tx.user.create({
-        data: { id, username: input.username, displayName: input.displayName, passwordHash: input.passwordHash },
+        data: {
+          id,
+          username: input.username,
+          displayName: input.displayName,
+          passwordHash: input.passwordHash,
+          isBot: input.botOwnerId !== undefined,
+          ownerId: input.botOwnerId ?? null,
+        },
         select: USER_RECORD_SELECT,
       });
     }, TX_OPTIONS);
@@ -91,15 +101,38 @@ export class UsersStorage {
     return entry && this.credentialsById(entry.userId);
   }
 
-  /** A user with its password hash, by id; null when there is no such user or it was deleted. */
+  /**
+   * A user with its password hash, by id; null when there is no such user, it was deleted, or it is a bot (nobody
+   * signs in to a bot).
+   */
   async credentialsById(id: bigint): Promise<UserCredentials | null> {
     const row = await this.db.clientFor(id).user.findUnique({
       where: { id },
       select: { ...USER_RECORD_SELECT, passwordHash: true, deletedAt: true },
     });
-    if (!row || row.deletedAt) return null;
+    if (!row || row.deletedAt || row.isBot) return null;
     const { passwordHash, deletedAt: _, ...user } = row;
     return { user, passwordHash };
+  }
+
+  /** The bots `ownerId` created that are not deleted, oldest first (one statement per users shard). */
+  async botsOf(ownerId: bigint): Promise<UserRecord[]> {
+    const perShard = await Promise.all(
+      this.db
+        .all()
+        .map(({ client }) =>
+          client.user.findMany({ where: { ownerId, isBot: true, deletedAt: null }, select: USER_RECORD_SELECT }),
+        ),
+    );
+    return perShard.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The owner of a bot that is not deleted; null for anyone else. */
+  async botOwner(botId: bigint): Promise<bigint | null> {
+    const row = await this.db
+      .clientFor(botId)
+      .user.findUnique({ where: { id: botId }, select: { isBot: true, ownerId: true, deletedAt: true } });
+    return row && row.isBot && !row.deletedAt ? row.ownerId : null;
   }
 
   /** Sets a user's display name; returns the updated user, or null when the user does not exist. */

@@ -28,8 +28,11 @@ export interface QueueConsumerOptions<T> {
   publisher: ChannelWrapper;
   /** Reads a message body; throws {@link PermanentFailure} for one that can never be handled. */
   parse(content: Buffer): T;
-  /** Handles one message; resolves when its effect is committed. Must be idempotent: delivery is at least once. */
-  handle(message: T): Promise<void>;
+  /**
+   * Handles one message; resolves when its effect is committed. Must be idempotent: delivery is at least once.
+   * `retries` is how many times it was retried so far (0 on the first attempt).
+   */
+  handle(message: T, retries: number): Promise<void>;
   logger: Logger;
 }
 
@@ -91,7 +94,8 @@ export class QueueConsumer<T> {
     try {
       let outcome: 'ack' | 'requeue';
       try {
-        await this.options.handle(this.options.parse(msg.content));
+        const retries = Number(msg.properties.headers?.[ATTEMPTS_HEADER] ?? 0);
+        await this.options.handle(this.options.parse(msg.content), Number.isInteger(retries) ? retries : 0);
         this.stats.handled++;
         outcome = 'ack';
       } catch (err) {

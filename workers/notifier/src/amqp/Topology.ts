@@ -18,10 +18,22 @@ export interface TopologyOptions {
   retryDelaysMs: readonly number[];
   /** Deliveries of a message (crashes included) before the broker dead-letters it (`NOTIFIER_DELIVERY_LIMIT`). */
   deliveryLimit: number;
+  /** Delays before each retry of a webhook delivery, in ms (`WEBHOOK_RETRY_SCHEDULE_MS`). @default none */
+  webhookRetryDelaysMs?: readonly number[];
 }
 
 /** The chat event types the inbox consumes (others are not routed to it). */
 export const INBOX_EVENT_TYPES = ['MESSAGE_ADDED', 'MEMBER_ADDED', 'REACTION_ADDED'] as const;
+
+/** The chat event types webhooks can receive (the webhook fan-out queue gets these). */
+export const WEBHOOK_EVENT_TYPES = [
+  'MESSAGE_ADDED',
+  'MESSAGE_EDITED',
+  'MESSAGE_DELETED',
+  'MEMBER_ADDED',
+  'MEMBER_REMOVED',
+  'REACTION_ADDED',
+] as const;
 
 /** Routing key of a chat event on the events exchange. */
 export const eventRoutingKey = (type: string) => `chat.${type}`;
@@ -32,9 +44,11 @@ export const eventRoutingKey = (type: string) => `chat.${type}`;
  * - `<p>.events` (topic): the relay publishes every chat event with routing key `chat.<TYPE>`;
  * - `<p>.work` (direct): routes by queue name; retries come back through it, and the inbox sends push jobs on it;
  * - `<p>.dead` (direct): routes by queue name to the dead-letter queues;
- * - per kind of work (`inbox`: events → notifications, `push`: notification → Web Push) a quorum queue with a
- *   delivery limit (a message that keeps killing its worker ends in the DLQ too), dead-lettering to `<p>.dead`;
- *   one delay queue per retry (message TTL, dead-lettering back to `<p>.work` when the TTL expires); a DLQ.
+ * - per kind of work (`inbox`: events → notifications, `push`: notification → Web Push, `webhooks`: events →
+ *   webhook deliveries, `deliveries`: one delivery → one signed POST) a quorum queue with a delivery limit (a message
+ *   that keeps killing its worker ends in the DLQ too), dead-lettering to `<p>.dead`; one delay queue per retry
+ *   (message TTL, dead-lettering back to `<p>.work` when the TTL expires); a DLQ. Deliveries retry on the webhook
+ *   schedule (Standard Webhooks) and end as DEAD in the delivery log rather than in their DLQ.
  */
 export class Topology {
   readonly eventsExchange: string;
@@ -42,6 +56,8 @@ export class Topology {
   readonly deadExchange: string;
   readonly inbox: WorkQueue;
   readonly push: WorkQueue;
+  readonly webhooks: WorkQueue;
+  readonly deliveries: WorkQueue;
 
   constructor(private readonly options: TopologyOptions) {
     const p = options.prefix;
@@ -50,11 +66,13 @@ export class Topology {
     this.deadExchange = `${p}.dead`;
     this.inbox = this.workQueue(`${p}.notify.inbox`);
     this.push = this.workQueue(`${p}.notify.push`);
+    this.webhooks = this.workQueue(`${p}.notify.webhooks`);
+    this.deliveries = this.workQueue(`${p}.notify.deliveries`, options.webhookRetryDelaysMs ?? []);
   }
 
   /** Every work queue. */
   get queues(): WorkQueue[] {
-    return [this.inbox, this.push];
+    return [this.inbox, this.push, this.webhooks, this.deliveries];
   }
 
   /** The work queue named `name` or, shorter, `inbox` / `push`; undefined when there is none. */
@@ -62,10 +80,10 @@ export class Topology {
     return this.queues.find((q) => q.name === name || q.name.endsWith(`.notify.${name}`) || q.dlq === name);
   }
 
-  private workQueue(name: string): WorkQueue {
+  private workQueue(name: string, delaysMs: readonly number[] = this.options.retryDelaysMs): WorkQueue {
     return {
       name,
-      retries: this.options.retryDelaysMs.map((delayMs, i) => ({
+      retries: delaysMs.map((delayMs, i) => ({
         name: `${name}.retry${i + 1}.${delayMs}ms`,
         delayMs,
       })),
@@ -104,6 +122,9 @@ export class Topology {
     }
     for (const type of INBOX_EVENT_TYPES) {
       await channel.bindQueue(this.inbox.name, this.eventsExchange, eventRoutingKey(type));
+    }
+    for (const type of WEBHOOK_EVENT_TYPES) {
+      await channel.bindQueue(this.webhooks.name, this.eventsExchange, eventRoutingKey(type));
     }
   }
 }

@@ -1,4 +1,6 @@
+import https from 'node:https';
 import webpush, { WebPushError } from 'web-push';
+import type { EgressGuard } from '@chatgraph/egress';
 import type { PushSubscriptionRecord } from '@chatgraph/notifications';
 
 /** Options of {@link WebPushSender}: the VAPID key pair (RFC 8292) and limits. */
@@ -10,6 +12,8 @@ export interface WebPushSenderOptions {
   timeoutMs: number;
   /** How long a push service keeps an undelivered message, in seconds. @default 86400 */
   ttlSeconds?: number;
+  /** Where pushes may go (endpoints are URLs users registered): its https agent checks every address connected to. */
+  egress: EgressGuard;
 }
 
 /**
@@ -21,6 +25,10 @@ export class WebPushSender {
   constructor(private readonly options: WebPushSenderOptions) {}
 
   async send(subscription: PushSubscriptionRecord, payload: string, topic: string): Promise<'sent' | 'gone'> {
+    const { egress } = this.options;
+    // Throws for a refused literal address; names are checked when the agent connects.
+    egress.assertUrl(new URL(subscription.endpoint));
+    const agent = egress.agent('https:');
     try {
       await webpush.sendNotification(
         { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
@@ -36,6 +44,7 @@ export class WebPushSender {
           contentEncoding: 'aes128gcm',
           // A push service replaces a still-undelivered message with the same topic: a retried push is not shown twice.
           topic,
+          ...(agent instanceof https.Agent ? { agent } : {}),
         },
       );
       return 'sent';
