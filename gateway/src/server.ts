@@ -31,6 +31,10 @@ import { scopesPlugin } from './scopes/scopesPlugin';
 import { ClientAddresses } from './auth/ClientAddresses';
 import { RevocationList } from './auth/RevocationList';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
+import { CACHEABLE_ENTITIES } from './cache/cacheableEntities';
+import { EntityCache } from './cache/EntityCache';
+import { EntityCachingDataSource } from './cache/EntityCachingDataSource';
+import { EntityInvalidations } from './cache/EntityInvalidations';
 import { ConnectionLimits } from './limits/ConnectionLimits';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
@@ -135,13 +139,25 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     keys: RevocationFeed.keys(config.DB_NAME_PREFIX),
     logger,
   });
-  const dataSource = (name: string, url: string | undefined) =>
-    new SubgraphDataSource({
+  // Public entity fields (user profiles) served from memory for query plans and live executions alike, forgotten when
+  // their subgraph announces a change; off with ENTITY_CACHE_MAX=0.
+  const entityCache =
+    config.ENTITY_CACHE_MAX > 0
+      ? new EntityCache({ max: config.ENTITY_CACHE_MAX, ttlMs: config.ENTITY_CACHE_TTL_MS })
+      : undefined;
+  const invalidations = entityCache
+    ? new EntityInvalidations(bus.subscriber, entityCache, config.DB_NAME_PREFIX, logger)
+    : undefined;
+  const dataSource = (name: string, url: string | undefined) => {
+    const source = new SubgraphDataSource({
       name,
       upstream: upstreams.get(name, url),
       identity,
       onUnavailable: (service, detail) => logger.warn({ service, detail }, 'subgraph unavailable'),
     });
+    const cacheable = CACHEABLE_ENTITIES[name];
+    return entityCache && cacheable ? new EntityCachingDataSource(source, entityCache, cacheable) : source;
+  };
   const engine = new FederatedSubscriptionEngine({
     hub,
     logger,
@@ -240,6 +256,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         subscriptions: engine.stats(),
         connections: live.connections,
         publish: bus.stats,
+        entityCache: entityCache?.snapshot() ?? null,
         breakers: upstreams.states(),
         rateLimits: rateLimits.store.stats,
         revocations: revocations.size,
@@ -310,6 +327,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     revocations,
     async listen(port, host = '127.0.0.1') {
       await Promise.all([apollo.start(), revocations.start()]);
+      // Not awaited: with Redis down the gateway serves, uncached, and the cache starts once Redis answers.
+      void invalidations?.start();
       await rateLimits.store.connected();
       started = true;
       await new Promise<void>((resolve, reject) => {
@@ -333,6 +352,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         await admin.close();
         revocations.stop();
         hub.clear();
+        await invalidations?.stop();
         await bus.close();
         if (!options.limits) await rateLimits.close();
         agent.destroy();

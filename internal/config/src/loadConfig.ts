@@ -121,6 +121,10 @@ export const envSchema = z.object({
   SUBSCRIBER_QUEUE_LIMIT: positiveInt(1000),
   SUBGRAPH_BALANCING: z.enum(['round-robin', 'least-outstanding', 'consistent-hash']).default('least-outstanding'),
   SUBGRAPH_TIMEOUT_MS: positiveInt(5000),
+  /** Entities the gateway's entity cache keeps at most (user profiles); 0 turns the cache off. */
+  ENTITY_CACHE_MAX: z.coerce.number().int().min(0).default(100_000),
+  /** The longest an entity is served from the cache, whether or not a change was announced (the safety net). */
+  ENTITY_CACHE_TTL_MS: positiveInt(60_000),
   SUBGRAPH_MAX_CONCURRENT: positiveInt(256),
   SUBGRAPH_MAX_QUEUED: z.coerce.number().int().min(0).default(1024),
   BREAKER_FAILURES: positiveInt(5),

@@ -23,6 +23,7 @@ import { RevocationPublisher } from './sessions/RevocationPublisher';
 import { Sessions } from './sessions/Sessions';
 import { SessionStore } from './sessions/SessionStore';
 import { UsersStorage } from './storage/UsersStorage';
+import { ProfileChanges } from './live/ProfileChanges';
 import { ApiTokens } from './integrations/ApiTokens';
 import { ApiTokenStore } from './integrations/ApiTokenStore';
 
@@ -91,6 +92,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     cacheMs: config.API_TOKEN_CACHE_MS,
     now,
   });
+  const profileChanges = new ProfileChanges(options.redis, config.DB_NAME_PREFIX, logger);
   const server = createSubgraphServer<UsersContext>({
     name: 'users',
     typeDefs,
@@ -105,6 +107,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
       limits,
       sessions,
       apiTokens,
+      profileChanges,
       now,
       sessionId: parseId(base.identity.sessionId),
     }),

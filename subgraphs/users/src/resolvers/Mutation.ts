@@ -56,6 +56,7 @@ export const Mutation = {
     const id = parseId(ctx.viewerId);
     const user = id === null ? null : await ctx.users.updateDisplayName(id, name);
     if (!user) throw userError('NOT_FOUND', 'Your account no longer exists; sign up again.');
+    await ctx.profileChanges.changed(user.id);
     return user;
   },
 
