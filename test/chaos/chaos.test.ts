@@ -159,9 +159,11 @@ describeWithHaproxy(`chaos suite (${profile.name} profile)`, () => {
       }
     } finally {
       await run.stopTraffic();
-      problems = await run.verifyEnd(() => clients.client(() => run.bystanders[0]!.token));
+      problems = [...(await run.verifyEnd()), ...stack.problems];
       run.dropExtraFollowers();
       process.stdout.write(`\nchaos suite, ${profile.name} profile\n${reportTable(results)}\n`);
+      process.stdout.write(`processes: ${stack.notes.join('; ')}\n`);
+      if (problems.length) process.stdout.write(`problems:\n${problems.join('\n')}\n`);
       process.stdout.write(`report: ${writeReport(profile, results, problems)}\n`);
     }
     expect(results.map((r) => r.fault)).toEqual(faults().map((f) => f.name));

@@ -8,6 +8,7 @@ import {
   PostgresCluster,
   ProcessStack,
   RedisServer,
+  tail,
   TcpProxy,
   testConfig,
   type TestDatabases,
@@ -27,6 +28,10 @@ export const REPLICAS = 2;
 export class ChaosStack {
   /** Each process's port, kept so that a killed process comes back where clients and balancers look for it. */
   private readonly ports = new Map<string, number>();
+  /** What the processes did when stopped and started (how long it took, exit codes), in order. */
+  readonly notes: string[] = [];
+  /** Processes that misbehaved (a non-zero exit after SIGTERM). */
+  readonly problems: string[] = [];
 
   private constructor(
     readonly redis: RedisServer,
@@ -76,15 +81,26 @@ export class ChaosStack {
     await this.processes.kill(name);
   }
 
-  /** Stops a process with SIGTERM (a deploy), waiting for it to exit. */
+  /**
+   * Stops a process with SIGTERM (a deploy), waiting for it to exit. A process that does not exit 0 (it hung past its
+   * grace period, or failed while closing) is recorded in {@link problems} with its last output.
+   */
   async terminate(name: string): Promise<void> {
-    await this.processes.stop(name, 'SIGTERM');
+    const proc = this.processes.processes.get(name);
+    const started = Date.now();
+    const code = await this.processes.stop(name, 'SIGTERM');
+    this.notes.push(`${name} stopped by SIGTERM in ${Date.now() - started} ms (exit code ${code})`);
+    if (code !== 0) {
+      this.problems.push(`${name} exited with ${code} after SIGTERM:\n${proc ? tail(proc, 20) : ''}`);
+    }
   }
 
   /** Starts a stopped process again on its port; resolves once it answers its health path. */
   async restart(name: string): Promise<void> {
     const kind = name.startsWith('gateway') ? 'gateway' : name.replace(/-\d+$/, '');
+    const started = Date.now();
     await this.processes.start(name, kind, this.ports.get(name));
+    this.notes.push(`${name} started again in ${Date.now() - started} ms`);
   }
 
   /** Runs SQL on the cluster's `postgres` database (a new connection: the server may have restarted). */

@@ -102,7 +102,8 @@ export class ChatTraffic {
   constructor(
     readonly id: string,
     readonly index: number,
-    private readonly sender: ChatClient,
+    /** The chat's owner, who sends. */
+    readonly sender: ChatClient,
     private readonly intervalMs: number,
     private readonly failures: SendFailure[],
   ) {}
