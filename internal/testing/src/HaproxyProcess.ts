@@ -33,10 +33,7 @@ export class HaproxyProcess {
   ) {}
 
   /** Starts HAProxy in front of `gatewayPorts` and waits until it answers. */
-  static async start(
-    gatewayPorts: number[],
-    options: { balancing?: GatewayBalancing } = {},
-  ): Promise<HaproxyProcess> {
+  static async start(gatewayPorts: number[], options: { balancing?: GatewayBalancing } = {}): Promise<HaproxyProcess> {
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
     const file = path.join(dir, 'haproxy.cfg');

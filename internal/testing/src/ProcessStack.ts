@@ -145,7 +145,10 @@ export class ProcessStack {
       await Promise.all(
         wave.flatMap((s) => names(s).map((name) => this.start(name, s.name, undefined, extra, options))),
       );
-      for (const s of wave) this.subgraphUrls[s.graphql.urlKey] = names(s).map((n) => this.url(n)).join(',');
+      for (const s of wave)
+        this.subgraphUrls[s.graphql.urlKey] = names(s)
+          .map((n) => this.url(n))
+          .join(',');
       pending = pending.filter((s) => !wave.includes(s));
     }
   }
