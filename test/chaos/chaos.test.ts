@@ -21,6 +21,8 @@ if (!haproxyInstalled)
 const describeWithHaproxy = haproxyInstalled ? describe : describe.skip;
 
 const profile = chosenProfile();
+/** Subscribers of the crowd that connect together. */
+const CROWD_WAVE = 50;
 
 describeWithHaproxy(`chaos suite (${profile.name} profile)`, () => {
   let stack: ChaosStack;
@@ -38,6 +40,9 @@ describeWithHaproxy(`chaos suite (${profile.name} profile)`, () => {
     const stalled = run.bystanders[0]!;
     const stalledClient = clients.client(() => stalled.token, {
       wsUrl: `ws://127.0.0.1:${stallProxy.port}/graphql`,
+      // Gives up on a socket that stops answering within seconds (the SDK's defaults: 10 s + 5 s).
+      keepAliveMs: 1000,
+      pongTimeoutMs: 2000,
     });
     run.follow(run.chats[0]!, stalledClient);
     await run.untilLive();
@@ -128,6 +133,7 @@ describeWithHaproxy(`chaos suite (${profile.name} profile)`, () => {
     {
       name: `gateway restart under ${profile.crowd} subscribers`,
       prepare: async () => {
+        // The crowd arrives in waves (as app users would, not in one instant), each wave live before the next.
         const chat = run.chats[0]!;
         for (let i = 0; i < profile.crowd; i++) {
           const user = run.bystanders[i % run.bystanders.length]!;
@@ -136,8 +142,8 @@ describeWithHaproxy(`chaos suite (${profile.name} profile)`, () => {
             clients.client(() => user.token),
             true,
           );
+          if ((i + 1) % CROWD_WAVE === 0 || i + 1 === profile.crowd) await run.untilLive();
         }
-        await run.untilLive();
       },
       inject: async () => {
         await stack.terminate('gatewayA');
@@ -150,16 +156,23 @@ describeWithHaproxy(`chaos suite (${profile.name} profile)`, () => {
     const results: FaultResult[] = [];
     run.startTraffic();
     let problems: string[] = [];
+    const diagnostics: string[] = [];
     try {
       for (const fault of faults()) {
         const result = await run.measure(fault);
         results.push(result);
         process.stdout.write(`chaos: ${fault.name}: ${JSON.stringify(result)}\n`);
-        if (result.failure) break;
+        if (result.failure) {
+          diagnostics.push(stack.gatewayOutput());
+          break;
+        }
       }
+    } catch (err) {
+      diagnostics.push(`${String(err)}\n${stack.gatewayOutput()}`);
+      throw err;
     } finally {
       await run.stopTraffic();
-      problems = [...(await run.verifyEnd()), ...stack.problems];
+      problems = [...(await run.verifyEnd()), ...stack.problems, ...diagnostics];
       run.dropExtraFollowers();
       process.stdout.write(`\nchaos suite, ${profile.name} profile\n${reportTable(results)}\n`);
       process.stdout.write(`processes: ${stack.notes.join('; ')}\n`);

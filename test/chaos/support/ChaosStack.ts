@@ -103,6 +103,14 @@ export class ChaosStack {
     this.notes.push(`${name} started again in ${Date.now() - started} ms`);
   }
 
+  /** The last lines each gateway wrote, for a failure message. */
+  gatewayOutput(lines = 15): string {
+    return GATEWAYS.map((name) => {
+      const proc = this.processes.processes.get(name);
+      return `--- ${name}${proc ? `:\n${tail(proc, lines)}` : ' (not running)'}`;
+    }).join('\n');
+  }
+
   /** Runs SQL on the cluster's `postgres` database (a new connection: the server may have restarted). */
   async admin(sql: string, params: unknown[] = []): Promise<void> {
     const client = new Client({ connectionString: databaseUrl(this.config.DATABASE_URL, 'postgres') });

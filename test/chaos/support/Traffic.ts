@@ -154,9 +154,6 @@ export class ClientFactory {
       getToken,
       webSocketImpl: WebSocket,
       reconnect: { initialMs: 50, maxMs: 1000 },
-      // A socket that stops answering is dropped within seconds (the stalled-socket fault).
-      keepAliveMs: 1000,
-      pongTimeoutMs: 2000,
       retry: PATIENT_RETRY,
       ...extra,
     });
