@@ -95,6 +95,11 @@ defaults
     timeout http-request 10s
     timeout http-keep-alive 10s
     timeout queue 10s
+    # A health check may wait this long for its answer once connected. A dead gateway refuses the connection at once,
+    # so this only spares a gateway that is alive but busy: without it the check's limit is its interval (500 ms while
+    # a gateway changes state), a gateway busy with a reconnect wave misses two checks, is marked down and loses all
+    # its sockets (shutdown-sessions), and the wave moves to the other gateway, which then fares the same.
+    timeout check 5s
     # After "101 Switching Protocols" a WebSocket is a tunnel: only this timeout applies, so idle subscriptions stay
     # open for an hour. No "option http-server-close": connections to the gateways are kept alive and reused, and
     # HAProxy switches an upgraded connection to tunnel mode in any HTTP mode.
