@@ -5,6 +5,9 @@
 //   node deploy/haproxyConfig.js            print the compose configuration (gateway-1:4000, gateway-2:4000)
 //   node deploy/haproxyConfig.js --write    write it to deploy/haproxy.cfg
 //   node deploy/haproxyConfig.js --check    exit 1 when deploy/haproxy.cfg differs from it
+//   GATEWAY_BALANCING=round-robin node deploy/haproxyConfig.js > haproxy.cfg
+//                                           the same with another balancing strategy (see BALANCING), for a
+//                                           deployment that mounts its own file; the committed one uses the default
 'use strict';
 
 const fs = require('node:fs');
@@ -22,6 +25,22 @@ const COMPOSE_ADDRESSES = Object.freeze({
 const COMMITTED_PATH = path.join(__dirname, 'haproxy.cfg');
 
 /**
+ * How HAProxy spreads new connections over the gateways, by the names the gateway uses for its own subgraph balancing,
+ * with the HAProxy lines each one stands for:
+ * - `least-connections` (the default): the gateway holding the fewest connections. WebSockets are long-lived, so this
+ *   evens out open subscriptions, and a restarted gateway fills up first.
+ * - `round-robin`: each gateway in turn (even request counts; uneven socket counts after a gateway restarts).
+ * - `ip-hash`: a client address always reaches the same gateway (consistent hashing, so a gateway leaving moves only
+ *   its own clients); useful to keep one client's sockets together, uneven behind NAT.
+ */
+const BALANCING = Object.freeze({
+  'least-connections': ['balance leastconn'],
+  'round-robin': ['balance roundrobin'],
+  'ip-hash': ['balance source', 'hash-type consistent'],
+});
+const DEFAULT_BALANCING = 'least-connections';
+
+/**
  * @typedef {object} GatewayAddress
  * @property {string} host a name (e.g. `gateway-1`) or an IP address
  * @property {number} port
@@ -32,16 +51,21 @@ const COMMITTED_PATH = path.join(__dirname, 'haproxy.cfg');
  * @property {number} port port HAProxy listens on for clients
  * @property {string} [bindHost] address HAProxy listens on; empty (the default) means every IPv4 address
  * @property {GatewayAddress[]} gateways the gateway instances
+ * @property {keyof typeof BALANCING} [balancing] how new connections are spread @default 'least-connections'
  */
 
 /**
- * HAProxy configuration text: `/graphql` over HTTP and WebSocket balanced over the gateways with `leastconn`, each
- * gateway health-checked on `GET /health`; any other path is answered 404 by HAProxy itself.
+ * HAProxy configuration text: `/graphql` over HTTP and WebSocket balanced over the gateways (`leastconn` unless
+ * `balancing` says otherwise), each gateway health-checked on `GET /health`; any other path is answered 404 by HAProxy
+ * itself.
  * @param {HaproxyAddresses} addresses
  * @returns {string}
  */
-function haproxyConfig({ port, bindHost = '', gateways }) {
+function haproxyConfig({ port, bindHost = '', gateways, balancing = DEFAULT_BALANCING }) {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`haproxyConfig: bad port ${port}`);
+  if (!Object.hasOwn(BALANCING, balancing)) {
+    throw new Error(`haproxyConfig: unknown balancing ${balancing} (one of ${Object.keys(BALANCING).join(', ')})`);
+  }
   if (!gateways.length) throw new Error('haproxyConfig: at least one gateway is needed');
   const servers = gateways.map(({ host, port: p }, i) => {
     if (!/^[\w.:-]+$/.test(host) || !Number.isInteger(p)) throw new Error(`haproxyConfig: bad gateway ${host}:${p}`);
@@ -71,6 +95,11 @@ defaults
     timeout http-request 10s
     timeout http-keep-alive 10s
     timeout queue 10s
+    # A health check may wait this long for its answer once connected. A dead gateway refuses the connection at once,
+    # so this only spares a gateway that is alive but busy: without it the check's limit is its interval (500 ms while
+    # a gateway changes state), a gateway busy with a reconnect wave misses two checks, is marked down and loses all
+    # its sockets (shutdown-sessions), and the wave moves to the other gateway, which then fares the same.
+    timeout check 5s
     # After "101 Switching Protocols" a WebSocket is a tunnel: only this timeout applies, so idle subscriptions stay
     # open for an hour. No "option http-server-close": connections to the gateways are kept alive and reused, and
     # HAProxy switches an upgraded connection to tunnel mode in any HTTP mode.
@@ -94,22 +123,44 @@ frontend graphql
     default_backend gateways
 
 backend gateways
-    # Subscriptions are long-lived connections: new ones go to the gateway that holds the fewest.
-    balance leastconn
+${balanceComment(balancing)}
+${BALANCING[balancing].map((line) => `    ${line}`).join('\n')}
     option httpchk GET /health
     http-check expect status 200
     # A gateway marked down loses its sessions at once, so clients reconnect to a live one and resume with afterSeq.
+    # fastinter: once a check fails, the next comes after 500 ms instead of 2 s, so a dead or draining gateway is marked
+    # down in about 2.5 s rather than 4 (until then a reconnect that leastconn sends to it is refused and redispatched,
+    # or answered 503 while it drains, and the client retries). Connection errors alone do not mark a gateway down
+    # ("observe layer4"): with shutdown-sessions that would also cut the request being redispatched.
     # init-addr: start even when a gateway name does not resolve yet; it is resolved again later.
-    default-server check inter 2s fall 2 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none resolvers system
+    default-server check inter 2s fastinter 500ms fall 2 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none resolvers system
 ${servers.join('\n')}
 `;
 }
 
-module.exports = { haproxyConfig, COMPOSE_ADDRESSES, COMMITTED_PATH };
+/** The comment above the balance line (the default's is the one in the committed file). */
+function balanceComment(balancing) {
+  if (balancing === 'least-connections') {
+    return '    # Subscriptions are long-lived connections: new ones go to the gateway that holds the fewest.';
+  }
+  return `    # Balancing: ${balancing} (GATEWAY_BALANCING).`;
+}
+
+module.exports = { haproxyConfig, BALANCING, DEFAULT_BALANCING, COMPOSE_ADDRESSES, COMMITTED_PATH };
 
 if (require.main === module) {
-  const text = haproxyConfig(COMPOSE_ADDRESSES);
+  const balancing = process.env.GATEWAY_BALANCING || DEFAULT_BALANCING;
+  if (!Object.hasOwn(BALANCING, balancing)) {
+    process.stderr.write(`GATEWAY_BALANCING: one of ${Object.keys(BALANCING).join(', ')} (got ${balancing})\n`);
+    process.exit(64);
+  }
+  const text = haproxyConfig({ ...COMPOSE_ADDRESSES, balancing });
   const arg = process.argv[2];
+  if ((arg === '--write' || arg === '--check') && balancing !== DEFAULT_BALANCING) {
+    // The committed deploy/haproxy.cfg is the default; another strategy is a file of the deployment's own.
+    process.stderr.write(`${arg} is for the committed file (${DEFAULT_BALANCING}): print the configuration instead\n`);
+    process.exit(64);
+  }
   if (arg === '--write') {
     fs.writeFileSync(COMMITTED_PATH, text);
   } else if (arg === '--check') {

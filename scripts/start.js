@@ -24,7 +24,7 @@ after its backing services (PostgreSQL, Redis): the ones at DATABASE_URL / REDIS
 default addresses, else servers of its own (an embedded PostgreSQL, a local redis-server) with data in .data/.
   --skip-build   do not run \`npm run build\` (nor compose the supergraph) first
 Environment: see internal/config/src/loadConfig.ts (GATEWAY_PORT, USERS_PORT, DATABASE_URL, REDIS_URL, LOG_FORMAT,
-...); logs are readable lines at a terminal, JSON otherwise (LOG_FORMAT=json|pretty decides).
+...); SUBGRAPH_REPLICAS=2 runs two processes of each subgraph (ports 100 apart) and the gateway balances over them; logs are readable lines at a terminal, JSON otherwise (LOG_FORMAT=json|pretty decides).
 `;
 
 function printUrls(started, servers) {
@@ -89,6 +89,7 @@ async function runServices(skipBuild, stop, servers) {
       phase: s.phase,
       color: s.color,
       healthUrl: s.healthUrl,
+      env: s.env,
     })),
     // The services write to the runner's pipe, not to the terminal: they log in the format chosen for the runner's
     // own output (readable lines when that is a terminal).

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BACKING_SERVICES, SERVICES, SUBGRAPHS } from '@chatgraph/manifest';
 import { freePort } from '@chatgraph/testing';
-import { haproxyConfig, COMPOSE_ADDRESSES, COMMITTED_PATH } from '../../deploy/haproxyConfig';
+import { haproxyConfig, BALANCING, COMPOSE_ADDRESSES, COMMITTED_PATH } from '../../deploy/haproxyConfig';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The compose services running a service of the manifest: each once, the gateway twice (behind HAProxy). */
@@ -244,6 +244,37 @@ describe('deploy/haproxy.cfg', () => {
     expect(text).toMatch(/^\s*timeout tunnel 1h$/m);
     expect(text).toMatch(/^\s*bind :4000$/m);
     expect(text).toMatch(/^\s*server gateway-1 10\.0\.0\.1:4100$/m);
+  });
+
+  it('balances with another strategy when asked (round robin, client-address hash), leastconn by default', () => {
+    const gateways = [{ host: '10.0.0.1', port: 4100 }];
+    const balanceLines = (balancing?: keyof typeof BALANCING) =>
+      haproxyConfig({ port: 4000, gateways, balancing })
+        .split('\n')
+        .filter((l) => /^\s*(balance|hash-type) /.test(l))
+        .map((l) => l.trim());
+    expect(balanceLines()).toEqual(['balance leastconn']);
+    expect(balanceLines('round-robin')).toEqual(['balance roundrobin']);
+    expect(balanceLines('ip-hash')).toEqual(['balance source', 'hash-type consistent']);
+    expect(() => haproxyConfig({ port: 4000, gateways, balancing: 'random' as 'ip-hash' })).toThrow(
+      /unknown balancing random \(one of least-connections, round-robin, ip-hash\)/,
+    );
+  });
+
+  itHaproxy('accepts every balancing strategy (haproxy -c)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
+    try {
+      for (const balancing of Object.keys(BALANCING) as Array<keyof typeof BALANCING>) {
+        const file = path.join(dir, `${balancing}.cfg`);
+        const gateways = [{ host: '127.0.0.1', port: await freePort() }];
+        fs.writeFileSync(file, haproxyConfig({ port: await freePort(), gateways, balancing }));
+        const r = run('haproxy', ['-c', '-f', file]);
+        expect(`${r.stdout}${r.stderr}`).not.toMatch(/\[(ALERT|WARNING)\]/);
+        expect(r.status).toBe(0);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses addresses that would corrupt the configuration', () => {

@@ -119,6 +119,8 @@ export const envSchema = z.object({
   SUBSCRIPTIONS_PER_USER: positiveInt(500),
   SUBSCRIPTIONS_PER_INSTANCE: positiveInt(100000),
   SUBSCRIBER_QUEUE_LIMIT: positiveInt(1000),
+  /** Processes of each subgraph `npm start` runs (scripts/stackProcesses.js); services read the URLs it passes. */
+  SUBGRAPH_REPLICAS: z.coerce.number().int().min(1).max(9).default(1),
   SUBGRAPH_BALANCING: z.enum(['round-robin', 'least-outstanding', 'consistent-hash']).default('least-outstanding'),
   SUBGRAPH_TIMEOUT_MS: positiveInt(5000),
   /** Entities the gateway's entity cache keeps at most (user profiles); 0 turns the cache off. */

@@ -60,6 +60,12 @@ export interface StartOptions {
   readyWhen?: 'health' | 'listening';
   /** How long it may take to be up. @default 30000 */
   readyTimeoutMs?: number;
+  /**
+   * Processes of each subgraph ({@link ProcessStack.startSubgraphs} only): the first named after the subgraph, the
+   * others `<name>-2`, `<name>-3`, ...; services started afterwards get every replica's URL, comma-separated, and
+   * balance over them (as `npm start` with `SUBGRAPH_REPLICAS`). @default 1
+   */
+  replicas?: number;
 }
 
 /** The last lines a process wrote. */
@@ -122,20 +128,39 @@ export class ProcessStack {
   }
 
   /**
-   * Starts every subgraph of the manifest, each named after itself, phase by phase (the subgraphs of one phase in
-   * parallel), and waits until each answers its health path. A subgraph, and any service started afterwards, gets the
-   * URLs of those it calls in its upstream variables (CHATS_URL, ...).
+   * Starts every subgraph of the manifest, each named after itself (replicas: see {@link StartOptions.replicas}),
+   * phase by phase (the subgraphs of one phase in parallel), and waits until each answers its health path. A
+   * subgraph, and any service started afterwards, gets the URLs of those it calls in its upstream variables
+   * (CHATS_URL, ...).
    */
   async startSubgraphs(extra: Record<string, string> = {}, options: StartOptions = {}): Promise<void> {
+    const replicas = options.replicas ?? 1;
     // In waves: a subgraph that calls others (chats → users) starts once their URLs are known.
     let pending: SubgraphSpec[] = [...SUBGRAPHS];
     while (pending.length) {
       const wave = pending.filter((s) => s.upstreams.every((key) => key in this.subgraphUrls || key in extra));
       if (wave.length === 0) throw new Error(`subgraphs calling each other in a circle: ${pending.map((s) => s.name)}`);
-      const started = await Promise.all(wave.map((s) => this.start(s.name, s.name, undefined, extra, options)));
-      wave.forEach((s, i) => (this.subgraphUrls[s.graphql.urlKey] = this.url(started[i]!.name)));
+      const names = (s: SubgraphSpec) =>
+        Array.from({ length: replicas }, (_, k) => ProcessStack.replicaName(s.name, k));
+      await Promise.all(
+        wave.flatMap((s) => names(s).map((name) => this.start(name, s.name, undefined, extra, options))),
+      );
+      for (const s of wave)
+        this.subgraphUrls[s.graphql.urlKey] = names(s)
+          .map((n) => this.url(n))
+          .join(',');
       pending = pending.filter((s) => !wave.includes(s));
     }
+  }
+
+  /** The name of replica `k` (from 0) of a service: `users`, `users-2`, `users-3`, ... */
+  static replicaName(service: string, k: number): string {
+    return k === 0 ? service : `${service}-${k + 1}`;
+  }
+
+  /** Where the subgraphs of {@link startSubgraphs} answer, by URL variable (replicas comma-separated). */
+  subgraphUrlsByKey(): Readonly<Record<string, string>> {
+    return { ...this.subgraphUrls };
   }
 
   /**
