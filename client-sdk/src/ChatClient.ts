@@ -9,6 +9,7 @@ import {
   AddMembersDocument,
   ChatDocument,
   ChatEventsDocument,
+  ChatListDocument,
   ChatEventsSinceDocument,
   ChatLastSeqDocument,
   ChatMessagesDocument,
@@ -40,6 +41,7 @@ import {
   UserDocument,
   type AddMembersMutationVariables,
   type ChatEventsSinceQueryVariables,
+  type ChatListQueryVariables,
   type ChatMessagesQuery,
   type ChatMessagesQueryVariables,
   type ChatQueryVariables,
@@ -78,6 +80,7 @@ import type {
   ChatActivity,
   ChatDetails,
   ChatEvent,
+  ChatListPage,
   ChatPage,
   ChatSummary,
   Message,
@@ -340,6 +343,14 @@ export class ChatClient {
   /** The viewer's chats, most recent activity first. */
   myChats(variables: MyChatsQueryVariables = {}): Promise<ChatPage> {
     return this.field(MyChatsDocument, variables, 'myChats');
+  }
+
+  /**
+   * The viewer's chats as a chat list shows them, most recent activity first: each with its newest message and its
+   * members with their presence (one request; heavier than `myChats` for large groups).
+   */
+  chatList(variables: ChatListQueryVariables = {}): Promise<ChatListPage> {
+    return this.field(ChatListDocument, variables, 'myChats');
   }
 
   /** The chat's events after `afterSeq`, in seq order (at most `limit`, 100 by default). */
