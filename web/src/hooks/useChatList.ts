@@ -1,0 +1,128 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { ChatActivity, ChatClient, ChatListItem, PresenceStatus, User } from '@chatgraph/sdk';
+import type { ConnectionMonitor } from '../connection.ts';
+
+export interface ChatListState {
+  chats: ChatListItem[];
+  loading: boolean;
+  error: unknown;
+  /** Presence of the users the viewer shares a chat with, live. */
+  presence: ReadonlyMap<string, PresenceStatus>;
+  /** Reads the list again. */
+  reload(): Promise<void>;
+  /** Puts a chat the viewer just opened or read into the list as the server returned it. */
+  merge(chat: Partial<ChatListItem> & { id: string }): void;
+}
+
+const PAGE = 50;
+
+/** Moves `chat` to the top (most recent activity first). */
+const toTop = (chats: ChatListItem[], chat: ChatListItem) => [chat, ...chats.filter((c) => c.id !== chat.id)];
+
+/**
+ * The viewer's chats, kept current by `myChatActivity`: a new message moves its chat to the top with an unread badge
+ * (unless that chat is open); joining, leaving and renames re-read the list; so does every return to `live` after a
+ * reconnect (activity is not replayed). Presence of the other members comes live from `presenceChanged`.
+ */
+export function useChatList(
+  client: ChatClient,
+  me: User,
+  openChatId: string | null,
+  monitor: ConnectionMonitor,
+): ChatListState {
+  const [chats, setChats] = useState<ChatListItem[]>([]);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const [presence, setPresence] = useState<ReadonlyMap<string, PresenceStatus>>(new Map());
+  const openRef = useRef(openChatId);
+  openRef.current = openChatId;
+
+  const reload = useCallback(async () => {
+    try {
+      const page = await client.chatList({ first: PAGE });
+      setChats(page.nodes);
+      setPresence((before) => {
+        const next = new Map(before);
+        for (const chat of page.nodes)
+          for (const m of chat.members) if (m.user.presence) next.set(m.user.id, m.user.presence.status);
+        return next;
+      });
+      setError(null);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setLoading(false);
+    }
+  }, [client]);
+
+  useEffect(() => {
+    void reload();
+    let wasLive = false;
+    const onActivity = (activity: ChatActivity) => {
+      const chatId = activity.chat.id;
+      if (activity.type === 'MEMBER_ADDED' || activity.type === 'MEMBER_REMOVED' || activity.type === 'CHAT_UPDATED') {
+        void reload();
+        return;
+      }
+      setChats((list) => {
+        const chat = list.find((c) => c.id === chatId);
+        if (!chat) {
+          void reload();
+          return list;
+        }
+        const message = activity.message;
+        if (activity.type === 'MESSAGE_ADDED' && message) {
+          const fromOther = message.author.id !== me.id;
+          const unread = fromOther && openRef.current !== chatId ? chat.unreadCount + 1 : chat.unreadCount;
+          return toTop(list, {
+            ...chat,
+            lastMessage: message,
+            lastSeq: Math.max(chat.lastSeq, activity.seq),
+            lastActivityAt: activity.at,
+            unreadCount: unread,
+          });
+        }
+        if (message && chat.lastMessage?.id === message.id)
+          return list.map((c) => (c.id === chatId ? { ...chat, lastMessage: message } : c));
+        return list;
+      });
+    };
+    const stream = client.myChatActivity({
+      next: onActivity,
+      status: (status) => {
+        // Activity is not replayed after a reconnect: read the list again.
+        if (status === 'live' && wasLive) void reload();
+        if (status === 'live') wasLive = true;
+      },
+    });
+    const unwatch = monitor.watch('chat list', stream);
+    return () => {
+      unwatch();
+      stream.close();
+    };
+  }, [client, me.id, monitor, reload]);
+
+  // Presence of everyone the viewer shares a chat with (at most 500 ids per subscription).
+  const others = useMemo(() => {
+    const ids = new Set<string>();
+    for (const chat of chats) for (const m of chat.members) if (m.user.id !== me.id) ids.add(m.user.id);
+    return [...ids].sort().slice(0, 500);
+  }, [chats, me.id]);
+  // Resubscribed only when the set of users changes, not on every list update.
+  const othersKey = others.join(',');
+  useEffect(() => {
+    const userIds = othersKey ? othersKey.split(',') : [];
+    if (!userIds.length) return;
+    const stream = client.presenceChanged(
+      { userIds },
+      { next: (e) => setPresence((before) => new Map(before).set(e.user.id, e.status)) },
+    );
+    return () => stream.close();
+  }, [client, othersKey]);
+
+  const merge = useCallback((update: Partial<ChatListItem> & { id: string }) => {
+    setChats((list) => list.map((c) => (c.id === update.id ? { ...c, ...update } : c)));
+  }, []);
+
+  return { chats, loading, error, presence, reload, merge };
+}
