@@ -71,6 +71,11 @@ export function ChatList({ state, me, openChatId, onOpen }: Props) {
           );
         })}
       </ul>
+      {state.hasMore && (
+        <button type="button" className="more" onClick={() => void state.loadMore()}>
+          More chats
+        </button>
+      )}
     </>
   );
 }

@@ -144,7 +144,6 @@ export function ChatView({ client, me, chatId, chat, presence, onRead, onBack }:
           void client.chat(chatId).setTyping(false);
         }}
         onTyping={(active) => void client.chat(chatId).setTyping(active)}
-        disabled={timeline.loading}
       />
     </section>
   );

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ChatActivity, ChatClient, ChatListItem, PresenceStatus, User } from '@chatgraph/sdk';
+import type { ChatActivity, ChatClient, ChatListItem, ChatListPage, PresenceStatus, User } from '@chatgraph/sdk';
 import type { ConnectionMonitor } from '../connection.ts';
 
 export interface ChatListState {
@@ -8,13 +8,20 @@ export interface ChatListState {
   error: unknown;
   /** Presence of the users the viewer shares a chat with, live. */
   presence: ReadonlyMap<string, PresenceStatus>;
-  /** Reads the list again. */
+  /** Whether there are older chats than the ones listed. */
+  hasMore: boolean;
+  /** Reads the next page of older chats. */
+  loadMore(): Promise<void>;
+  /** Reads the list again (as many chats as are listed). */
   reload(): Promise<void>;
   /** Puts a chat the viewer just opened or read into the list as the server returned it. */
   merge(chat: Partial<ChatListItem> & { id: string }): void;
 }
 
-const PAGE = 50;
+/** Chats per page (30 is what fits the gateway's cost limit with members and presence). */
+const PAGE = 30;
+/** After a refused presence subscription, when to try again (the server's view of who shares a chat lags by seconds). */
+const PRESENCE_RETRY_MS = 5000;
 
 /** Moves `chat` to the top (most recent activity first). */
 const toTop = (chats: ChatListItem[], chat: ChatListItem) => [chat, ...chats.filter((c) => c.id !== chat.id)];
@@ -34,26 +41,55 @@ export function useChatList(
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(null);
   const [presence, setPresence] = useState<ReadonlyMap<string, PresenceStatus>>(new Map());
+  const [presenceAttempt, setPresenceAttempt] = useState(0);
+  const [endCursor, setEndCursor] = useState<string | null>(null);
+  const pages = useRef(1);
   const openRef = useRef(openChatId);
   openRef.current = openChatId;
 
+  const notePresence = useCallback((page: ChatListItem[]) => {
+    setPresence((before) => {
+      const next = new Map(before);
+      for (const chat of page)
+        for (const m of chat.members) if (m.user.presence) next.set(m.user.id, m.user.presence.status);
+      return next;
+    });
+  }, []);
+
   const reload = useCallback(async () => {
     try {
-      const page = await client.chatList({ first: PAGE });
-      setChats(page.nodes);
-      setPresence((before) => {
-        const next = new Map(before);
-        for (const chat of page.nodes)
-          for (const m of chat.members) if (m.user.presence) next.set(m.user.id, m.user.presence.status);
-        return next;
-      });
+      // Re-reads every page listed so far, in one request where the cost limit allows.
+      let nodes: ChatListItem[] = [];
+      let after: string | null = null;
+      for (let i = 0; i < pages.current; i++) {
+        const page: ChatListPage = await client.chatList({ first: PAGE, after });
+        nodes = [...nodes, ...page.nodes];
+        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+        if (!after) break;
+      }
+      setChats(nodes);
+      setEndCursor(after);
+      notePresence(nodes);
       setError(null);
     } catch (err) {
       setError(err);
     } finally {
       setLoading(false);
     }
-  }, [client]);
+  }, [client, notePresence]);
+
+  const loadMore = useCallback(async () => {
+    if (!endCursor) return;
+    try {
+      const page = await client.chatList({ first: PAGE, after: endCursor });
+      pages.current += 1;
+      setChats((list) => [...list, ...page.nodes.filter((c) => !list.some((x) => x.id === c.id))]);
+      setEndCursor(page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null);
+      notePresence(page.nodes);
+    } catch (err) {
+      setError(err);
+    }
+  }, [client, endCursor, notePresence]);
 
   useEffect(() => {
     void reload();
@@ -113,16 +149,30 @@ export function useChatList(
   useEffect(() => {
     const userIds = othersKey ? othersKey.split(',') : [];
     if (!userIds.length) return;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     const stream = client.presenceChanged(
       { userIds },
-      { next: (e) => setPresence((before) => new Map(before).set(e.user.id, e.status)) },
+      {
+        next: (e) => setPresence((before) => new Map(before).set(e.user.id, e.status)),
+        // Refused (FORBIDDEN) for someone the server does not yet know shares a chat with the viewer (a chat created
+        // a moment ago): read the list and subscribe again a little later.
+        error: () => {
+          retry = setTimeout(() => {
+            setPresenceAttempt((n) => n + 1);
+            void reload();
+          }, PRESENCE_RETRY_MS);
+        },
+      },
     );
-    return () => stream.close();
-  }, [client, othersKey]);
+    return () => {
+      clearTimeout(retry);
+      stream.close();
+    };
+  }, [client, othersKey, presenceAttempt, reload]);
 
   const merge = useCallback((update: Partial<ChatListItem> & { id: string }) => {
     setChats((list) => list.map((c) => (c.id === update.id ? { ...c, ...update } : c)));
   }, []);
 
-  return { chats, loading, error, presence, reload, merge };
+  return { chats, loading, error, presence, hasMore: endCursor !== null, loadMore, reload, merge };
 }
