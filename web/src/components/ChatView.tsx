@@ -85,6 +85,13 @@ export function ChatView({ client, me, chatId, chat, presence, onRead, onBack }:
       );
   }, [client, chatId, newestSeq, visible, scrolledToBottom, onRead]);
 
+  // Typing indicators are best effort: one that fails (the connection is down) is not worth a message.
+  const setTyping = (active: boolean) =>
+    void client
+      .chat(chatId)
+      .setTyping(active)
+      .catch(() => undefined);
+
   const others = chat ? chat.members.filter((m) => m.user.id !== me.id) : [];
   const title = chat ? chatName(chat, me) : 'Chat';
   const seenBy = readReceipts(timeline.items, timeline.members, me.id);
@@ -141,9 +148,9 @@ export function ChatView({ client, me, chatId, chat, presence, onRead, onBack }:
         onSend={(text) => {
           atBottom.current = true;
           timeline.send(text);
-          void client.chat(chatId).setTyping(false);
+          setTyping(false);
         }}
-        onTyping={(active) => void client.chat(chatId).setTyping(active)}
+        onTyping={setTyping}
       />
     </section>
   );

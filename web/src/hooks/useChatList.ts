@@ -56,27 +56,48 @@ export function useChatList(
     });
   }, []);
 
-  const reload = useCallback(async () => {
-    try {
-      // Re-reads every page listed so far, in one request where the cost limit allows.
-      let nodes: ChatListItem[] = [];
-      let after: string | null = null;
-      for (let i = 0; i < pages.current; i++) {
-        const page: ChatListPage = await client.chatList({ first: PAGE, after });
-        nodes = [...nodes, ...page.nodes];
-        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
-        if (!after) break;
-      }
-      setChats(nodes);
-      setEndCursor(after);
-      notePresence(nodes);
-      setError(null);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setLoading(false);
+  /** Reads every page listed so far. */
+  const readPages = useCallback(async () => {
+    let nodes: ChatListItem[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < pages.current; i++) {
+      const page: ChatListPage = await client.chatList({ first: PAGE, after });
+      nodes = [...nodes, ...page.nodes];
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      if (!after) break;
     }
-  }, [client, notePresence]);
+    return { nodes, after };
+  }, [client]);
+
+  // One read at a time: a reload asked for while one runs (or activity that arrives meanwhile, which the running read
+  // may have missed) reads again once it is done, and only the last read's result is shown.
+  const reading = useRef<Promise<void> | null>(null);
+  const readAgain = useRef(false);
+  const reload = useCallback((): Promise<void> => {
+    if (reading.current) {
+      readAgain.current = true;
+      return reading.current;
+    }
+    reading.current = (async () => {
+      try {
+        let result;
+        do {
+          readAgain.current = false;
+          result = await readPages();
+        } while (readAgain.current);
+        setChats(result.nodes);
+        setEndCursor(result.after);
+        notePresence(result.nodes);
+        setError(null);
+      } catch (err) {
+        setError(err);
+      } finally {
+        reading.current = null;
+        setLoading(false);
+      }
+    })();
+    return reading.current;
+  }, [readPages, notePresence]);
 
   const loadMore = useCallback(async () => {
     if (!endCursor) return;
@@ -96,6 +117,8 @@ export function useChatList(
     let wasLive = false;
     const onActivity = (activity: ChatActivity) => {
       const chatId = activity.chat.id;
+      // A read under way may have missed this: read again after it.
+      if (reading.current) readAgain.current = true;
       if (activity.type === 'MEMBER_ADDED' || activity.type === 'MEMBER_REMOVED' || activity.type === 'CHAT_UPDATED') {
         void reload();
         return;

@@ -17,7 +17,7 @@ export interface ChatTimeline {
   hasOlder: boolean;
   /** An error that ended the chat's stream (e.g. FORBIDDEN after being removed), or of the first load. */
   error: unknown;
-  /** The members, with their read markers (re-read when someone else writes and after reconnects). */
+  /** The members, with their read markers (re-read every few seconds, when someone else writes and after reconnects). */
   members: ChatMember[];
   loadOlder(): Promise<void>;
   send(text: string): void;
@@ -28,6 +28,8 @@ export interface ChatTimeline {
 }
 
 const PAGE = 30;
+/** How often read receipts are read again while the chat is open. */
+const RECEIPTS_REFRESH_MS = 5000;
 
 interface Pending {
   clientMessageId: string;
@@ -139,6 +141,14 @@ export function useChatTimeline(client: ChatClient, chatId: string, meId: string
       stopStream();
     };
   }, [client, chatId, meId, monitor, put, readMembers]);
+
+  // Read markers have no live event: while the page is visible, read them again every few seconds.
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (!document.hidden) void readMembers();
+    }, RECEIPTS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [readMembers]);
 
   const loadOlder = useCallback(async () => {
     if (!olderCursor || olderLoading.current) return;
