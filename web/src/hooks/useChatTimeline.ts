@@ -86,6 +86,7 @@ export function useChatTimeline(client: ChatClient, chatId: string, meId: string
   useEffect(() => {
     let closed = false;
     let stopStream = () => {};
+    const aborted = new AbortController();
     setMessages(new Map());
     setNotices(new Map());
     setPending([]);
@@ -94,7 +95,7 @@ export function useChatTimeline(client: ChatClient, chatId: string, meId: string
     setOlderCursor(null);
     void readMembers();
     (async () => {
-      const chat = await client.chatMessages({ chatId, last: PAGE });
+      const chat = await client.chatMessages({ chatId, last: PAGE }, { signal: aborted.signal });
       if (closed || !chat) return;
       setMessages(new Map(chat.messages.nodes.map((m) => [m.seq, m])));
       setOlderCursor(chat.messages.pageInfo.hasPreviousPage ? chat.messages.pageInfo.startCursor : null);
@@ -138,6 +139,7 @@ export function useChatTimeline(client: ChatClient, chatId: string, meId: string
     });
     return () => {
       closed = true;
+      aborted.abort();
       stopStream();
     };
   }, [client, chatId, meId, monitor, put, readMembers]);
