@@ -31,12 +31,14 @@ export class ConnectionMonitor {
 
   readonly getState = (): ConnectionState => this.state;
 
-  private set(name: string, status: StreamStatus): void {
+  /** Sets the status reported under `name` (for state that follows a stream of its own, like the SDK's ChatStore). */
+  set(name: string, status: StreamStatus): void {
     this.statuses.set(name, status);
     this.update();
   }
 
-  private remove(name: string): void {
+  /** Forgets what was reported under `name`. */
+  remove(name: string): void {
     this.statuses.delete(name);
     this.update();
   }
