@@ -1,7 +1,8 @@
 /**
  * The SDK as a package: `npm pack` of client-sdk (built by its `prepack` script) installs into a fresh project outside
  * the repository, where a small TypeScript program type-checks against the published declarations and then holds a
- * conversation through a running gateway. Also: the package's source maps resolve to files it ships, and a CommonJS
+ * conversation through a running gateway (the client, a live stream and a ChatStore; the React entry point's types
+ * resolve). Also: the package's source maps resolve to files it ships, and a CommonJS
  * `require` loads it (Node 20.19+ loads ES modules with `require`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -23,7 +24,8 @@ const versionOf = (name: string): string =>
 const PROGRAM = (
   url: string,
   suffix: string,
-) => `import { ChatGraphError, createChatClient, type ChatEvent } from '@chatgraph/sdk';
+) => `import { ChatGraphError, ChatStore, createChatClient, type ChatEvent } from '@chatgraph/sdk';
+import type { UseChatResult } from '@chatgraph/sdk/react';
 import WebSocket from 'ws';
 
 const url = ${JSON.stringify(url)};
@@ -40,13 +42,19 @@ for await (const event of events) {
   received = event;
   break;
 }
+// The framework-free chat state, and the React entry point's types.
+const store = new ChatStore(bob, chat.id);
+store.start();
+while (store.getSnapshot().loading) await new Promise((r) => setTimeout(r, 20));
+const state: Pick<UseChatResult, 'messages'> = store.getSnapshot();
+store.close();
 let code = '';
 try {
   await alice.editMessage({ messageId: sent.id, text: '' });
 } catch (err) {
   if (err instanceof ChatGraphError) code = err.code;
 }
-console.log(JSON.stringify({ me: a.user.displayName, seq: sent.seq, received: received?.message?.text, receivedSeq: received?.seq, author: received?.message?.author.displayName, code }));
+console.log(JSON.stringify({ me: a.user.displayName, seq: sent.seq, received: received?.message?.text, receivedSeq: received?.seq, author: received?.message?.author.displayName, store: state.messages.map((m) => m.text), code }));
 await Promise.all([alice.close(), bob.close()]);
 `;
 
@@ -103,6 +111,8 @@ describe('the SDK as a package installed from its tarball', () => {
         `@types/ws@${versionOf('@types/ws')}`,
         `@types/node@${versionOf('@types/node')}`,
         `typescript@${versionOf('typescript')}`,
+        `react@${versionOf('react')}`,
+        `@types/react@${versionOf('@types/react')}`,
       ],
       { cwd: app, encoding: 'utf8' },
     );
@@ -177,6 +187,7 @@ describe('the SDK as a package installed from its tarball', () => {
       received: 'Hello from the packed SDK',
       receivedSeq: result.seq,
       author: 'Alice',
+      store: ['Hello from the packed SDK'],
       code: 'BAD_USER_INPUT',
     });
   });
