@@ -1,4 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { CallOptions } from './CallOptions.ts';
 import type { BackoffOptions } from './backoff.ts';
 import {
   MarkNotificationsReadDocument,
@@ -22,6 +23,7 @@ export interface NotificationsTransport {
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
     key: K,
+    options?: CallOptions,
   ): Promise<TData[K]>;
   /** Starts a live stream on the client's WebSocket. */
   stream<T>(
@@ -53,39 +55,45 @@ export class NotificationsClient {
   constructor(private readonly transport: NotificationsTransport) {}
 
   /** A page of the inbox, newest first (`first` 1..100, default 20; `after`: the previous page's `endCursor`). */
-  list(variables: NotificationsQueryVariables = {}): Promise<NotificationPage> {
-    return this.transport.field(NotificationsDocument, variables, 'notifications');
+  list(variables: NotificationsQueryVariables = {}, options: CallOptions = {}): Promise<NotificationPage> {
+    return this.transport.field(NotificationsDocument, variables, 'notifications', options);
   }
 
   /** The notifications after `afterSeq`, oldest first (`limit` 1..500, default 100): catching up by `seq`. */
-  since(afterSeq: number, limit?: number): Promise<Notification[]> {
-    return this.transport.field(NotificationsSinceDocument, { afterSeq, limit }, 'notificationsSince');
+  since(afterSeq: number, limit?: number, options: CallOptions = {}): Promise<Notification[]> {
+    return this.transport.field(NotificationsSinceDocument, { afterSeq, limit }, 'notificationsSince', options);
   }
 
   /** How many notifications are unread. */
-  unreadCount(): Promise<number> {
-    return this.transport.field(UnreadNotificationCountDocument, {}, 'unreadNotificationCount');
+  unreadCount(options: CallOptions = {}): Promise<number> {
+    return this.transport.field(UnreadNotificationCountDocument, {}, 'unreadNotificationCount', options);
   }
 
   /** Marks notifications read (these ids, or all); resolves with how many changed. */
-  markRead(target: { ids: string[] } | { all: true }): Promise<number> {
+  markRead(target: { ids: string[] } | { all: true }, options: CallOptions = {}): Promise<number> {
     const variables = 'all' in target ? { all: true } : { ids: target.ids };
-    return this.transport.field(MarkNotificationsReadDocument, variables, 'markNotificationsRead');
+    return this.transport.field(MarkNotificationsReadDocument, variables, 'markNotificationsRead', options);
   }
 
   /** Registers this browser's push subscription (`await registration.pushManager.subscribe(...)`, as JSON). */
-  registerPush(subscription: PushSubscriptionJSON): Promise<boolean> {
+  registerPush(subscription: PushSubscriptionJSON, options: CallOptions = {}): Promise<boolean> {
     const { endpoint, keys } = subscription;
     return this.transport.field(
       RegisterPushSubscriptionDocument,
       { endpoint, p256dh: keys.p256dh, auth: keys.auth },
       'registerPushSubscription',
+      options,
     );
   }
 
   /** Removes a push subscription (e.g. on sign-out); false when there was none with this endpoint. */
-  unregisterPush(endpoint: string): Promise<boolean> {
-    return this.transport.field(UnregisterPushSubscriptionDocument, { endpoint }, 'unregisterPushSubscription');
+  unregisterPush(endpoint: string, options: CallOptions = {}): Promise<boolean> {
+    return this.transport.field(
+      UnregisterPushSubscriptionDocument,
+      { endpoint },
+      'unregisterPushSubscription',
+      options,
+    );
   }
 
   /**

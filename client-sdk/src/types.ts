@@ -8,6 +8,7 @@ import type {
   WebhookFieldsFragment,
   ChatFieldsFragment,
   ChatMemberFieldsFragment,
+  ChatListQuery,
   ChatMessagesQuery,
   ChatQuery,
   MeQuery,
@@ -48,6 +49,10 @@ export type ChatEvent = ChatEventFieldsFragment;
 export type MessagePage = NonNullable<ChatMessagesQuery['chat']>['messages'];
 /** A page of the viewer's chats. */
 export type ChatPage = MyChatsQuery['myChats'];
+/** A page of the viewer's chats with what a chat list shows (`chatList`). */
+export type ChatListPage = ChatListQuery['myChats'];
+/** One chat of a chat list: the chat, its newest message, its members with their presence. */
+export type ChatListItem = ChatListPage['nodes'][number];
 /** Where a page sits in its list. */
 export type PageInfo = PageInfoFieldsFragment;
 /** Someone's typing state in a chat. */

@@ -76,6 +76,7 @@ describe('docker-compose.yml', () => {
         ...BACKING_SERVICES.map((b) => b.name),
         'haproxy',
         'migrate',
+        'web',
       ].sort(),
     );
     expect(services.postgres.image).toMatch(/^postgres:15/);
@@ -150,13 +151,23 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
       expect(String(services[name].environment?.AMQP_URL)).toMatch(/^amqp:\/\/chatgraph:[^@]*@rabbitmq:5672$/);
 
-    // Only HAProxy faces clients; the databases are published on the host's loopback; no admin port is published,
-    // and admin servers stay on each container's loopback.
+    // Only HAProxy (the API) and the web client face clients; the databases are published on the host's loopback; no
+    // admin port is published, and admin servers stay on each container's loopback.
     const publishing = Object.entries(services)
       .filter(([, s]) => (s.ports ?? []).length > 0)
       .map(([name]) => name)
       .sort();
-    expect(publishing).toEqual(['haproxy', 'postgres', 'rabbitmq', 'redis']);
+    expect(publishing).toEqual(['haproxy', 'postgres', 'rabbitmq', 'redis', 'web']);
+    // The web client: its server on port 3000, the page told to call the API through HAProxy, no secrets.
+    expect(services.web.command).toEqual(['node', 'web/server.mjs']);
+    expect((services.web.ports ?? []).map((p) => (typeof p === 'string' ? p : `${p.published}:${p.target}`))).toEqual([
+      '3000:3000',
+    ]);
+    expect(services.web.environment).toEqual({
+      HOST: '0.0.0.0',
+      WEB_PORT: 3000,
+      CHATGRAPH_URL: 'http://localhost:4000/graphql',
+    });
     for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
       expect({ name, adminHost: services[name].environment?.ADMIN_HOST }).toEqual({ name, adminHost: undefined });
     for (const name of composeNames('gateway')) {
