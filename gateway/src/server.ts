@@ -14,6 +14,7 @@ import { adminPortFor, replicaUrls, type Config } from '@chatgraph/config';
 import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
+import { startTelemetry } from '@chatgraph/telemetry';
 import { SUBGRAPHS } from '@chatgraph/manifest';
 import { RateLimits } from '@chatgraph/ratelimit';
 import {
@@ -354,10 +355,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
 
 /**
  * Runs a gateway as its own process (what `gateway/src/index.ts` does, and the bench's instrumented copy): builds it
- * from the configuration, listens on `GATEWAY_PORT` and its admin server on `ADMIN_PORT`, reloads the supergraph on SIGHUP (live subscriptions resume with
+ * from the configuration, starts tracing (`OTEL_*`), listens on `GATEWAY_PORT` and its admin server on `ADMIN_PORT`, reloads the supergraph on SIGHUP (live subscriptions resume with
  * `afterSeq`) and shuts down cleanly on SIGTERM.
  */
 export function runGateway(config: Config, logger: Logger): void {
+  startTelemetry('gateway', config);
   runService(
     'gateway',
     logger,

@@ -158,8 +158,9 @@ export class ProcessStack {
       upstreams[key] = url;
     }
     const actualPort = port ?? (await freePort());
-    // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test.
-    const adminPort = await freePort();
+    // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test. A worker's one port
+    // is its admin server.
+    const adminPort = service.kind === 'worker' ? actualPort : await freePort();
     const where = `127.0.0.1:${actualPort}`;
     return this.spawn({
       name,

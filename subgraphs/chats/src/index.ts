@@ -2,6 +2,7 @@ import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
+import { startTelemetry } from '@chatgraph/telemetry';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { registerDatabaseMetrics, registerPublishMetrics, runService, SubgraphClient } from '@chatgraph/service';
@@ -10,6 +11,7 @@ import { IndexRepairer } from './jobs/IndexRepairer';
 import { RemoteUserDirectory } from './users/UserDirectory';
 
 const config = loadConfigOrExit();
+startTelemetry('chats', config);
 const logger = createLogger('chats', config);
 
 runService(
