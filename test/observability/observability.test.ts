@@ -6,7 +6,7 @@
  * commit and publish to the gateway's live delivery.
  */
 import { randomBytes } from 'node:crypto';
-import { gatewayRequest, liveClient, subscribe, waitUntil, type TestUser } from '@chatgraph/testing';
+import { liveClient, subscribe, waitUntil, type TestUser } from '@chatgraph/testing';
 import { NotificationStack } from '../notifications/support/NotificationStack';
 import { OtlpReceiver, type ReceivedSpan } from './support/OtlpReceiver';
 import { prometheusInstalled, PrometheusServer } from './support/PrometheusServer';
