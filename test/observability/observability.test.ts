@@ -6,6 +6,8 @@
  * commit and publish to the gateway's live delivery.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { liveClient, subscribe, waitUntil, type TestUser } from '@chatgraph/testing';
 import { NotificationStack } from '../notifications/support/NotificationStack';
 import { OtlpReceiver, type ReceivedSpan } from './support/OtlpReceiver';
@@ -55,6 +57,17 @@ describe('observability of a running stack', () => {
   });
 
   /** Sends `SENT` messages as the owner while the member watches the chat live; resolves once all arrived. */
+  /** SendMessage requests the gateway counted, read from its /metrics (all series summed). */
+  async function sentSoFar(): Promise<number> {
+    const text = await (await fetch(stack.stack.adminUrl('gateway', '/metrics'))).text();
+    let total = 0;
+    for (const [, value] of text.matchAll(
+      /^http_server_request_duration_seconds_count\{[^}]*graphql_operation_name="SendMessage"[^}]*\} (\d+)$/gm,
+    ))
+      total += Number(value);
+    return total;
+  }
+
   let rounds = 0;
   async function sendWhileWatched(firstTraceparent?: string): Promise<void> {
     const round = rounds++;
@@ -154,7 +167,9 @@ describe('observability of a running stack', () => {
       });
       const sends =
         'sum(http_server_request_duration_seconds_count{job="gateway",graphql_operation_name="SendMessage"})';
-      const before = (await p.value(sends)) ?? 0;
+      // What the gateway counted so far (the trace test's sends), read from its own /metrics: Prometheus may not
+      // have scraped all of them yet.
+      const before = await sentSoFar();
       await sendWhileWatched();
       await waitUntil('Prometheus has scraped the sends', async () => (await p.value(sends)) === before + SENT);
       // Each send is one fetch to chats, answered: the chats service counts as many mutations as the gateway.
@@ -195,4 +210,43 @@ describe('observability of a running stack', () => {
       expect((await p.query('nodejs_eventloop_lag_seconds')).map((s) => s.metric.job).sort()).toEqual(jobs);
     },
   );
+
+  it('every metric the dashboards and alert rules query is one the processes export', async () => {
+    const exported = new Set<string>();
+    for (const p of stack.stack.processes.values()) {
+      const text = await (await fetch(`http://127.0.0.1:${p.adminPort}/metrics`)).text();
+      for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+        exported.add(name!);
+        if (type === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) exported.add(name! + suffix);
+      }
+    }
+    exported.add('up');
+    const deploy = path.resolve(__dirname, '../../deploy');
+    const dashboards = fs.readdirSync(path.join(deploy, 'grafana/dashboards')).flatMap((file) => {
+      const dashboard = JSON.parse(fs.readFileSync(path.join(deploy, 'grafana/dashboards', file), 'utf8')) as {
+        panels: Array<{ targets: Array<{ expr: string }> }>;
+      };
+      return dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    });
+    const rules = [
+      ...fs
+        .readFileSync(path.join(deploy, 'prometheus/alerts.yml'), 'utf8')
+        .matchAll(/expr: \|?\n?([^]*?)\n\s+(?:for|labels):/g),
+    ].map((m) => m[1]!);
+    expect(dashboards.length).toBeGreaterThan(20);
+    expect(rules.length).toBeGreaterThan(10);
+    const queried = new Set<string>();
+    for (const expr of [...dashboards, ...rules]) {
+      // Label matchers, grouping clauses and strings hold label names and values, not metrics.
+      const bare = expr
+        .replace(/\{[^}]*\}/g, '')
+        .replace(/\b(?:by|on|without)\s*\([^)]*\)/g, '')
+        .replace(/"[^"]*"/g, '');
+      for (const [name] of bare.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)) {
+        if (!['histogram_quantile', 'clamp_min'].includes(name)) queried.add(name);
+      }
+    }
+    expect(queried.size).toBeGreaterThan(25);
+    expect([...queried].filter((name) => !exported.has(name)).sort()).toEqual([]);
+  });
 });
