@@ -1,6 +1,10 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -50,6 +54,11 @@ let current: Telemetry | undefined;
  * `OTEL_EXPORTER_OTLP_ENDPOINT` is set, sampled at `OTEL_TRACES_SAMPLER_RATIO` for new traces and following the
  * caller's decision for continued ones. Without an endpoint (the default) nothing is recorded, yet trace ids are
  * still made and propagated: log lines carry them, and a traced client's context crosses the process unchanged.
+ *
+ * When recording, `pg` (Prisma's driver), `ioredis` and `amqplib` are instrumented too: their calls become spans of
+ * the request or event they serve (database and Redis calls only inside a trace: the relay's polling and the sweepers
+ * make none). They patch those modules as they are loaded, so an entry point starts tracing before it imports
+ * anything else (its `instrument.ts`, imported first).
  */
 export function startTelemetry(
   service: string,
@@ -76,12 +85,23 @@ export function startTelemetry(
     spanProcessors: processors,
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
+  const unregister = recording
+    ? registerInstrumentations({
+        tracerProvider: provider,
+        instrumentations: [
+          new PgInstrumentation({ requireParentSpan: true }),
+          new IORedisInstrumentation({ requireParentSpan: true }),
+          new AmqplibInstrumentation(),
+        ],
+      })
+    : () => undefined;
   let stopped: Promise<void> | undefined;
   current = {
     recording,
     flush: () => provider.forceFlush(),
     shutdown() {
       stopped ??= provider.shutdown().finally(() => {
+        unregister();
         trace.disable();
         context.disable();
         propagation.disable();

@@ -1,8 +1,8 @@
+import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { startTelemetry } from '@chatgraph/telemetry';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { registerDatabaseMetrics, registerPublishMetrics, runService, SubgraphClient } from '@chatgraph/service';
@@ -11,7 +11,6 @@ import { IndexRepairer } from './jobs/IndexRepairer';
 import { RemoteUserDirectory } from './users/UserDirectory';
 
 const config = loadConfigOrExit();
-startTelemetry('chats', config);
 const logger = createLogger('chats', config);
 
 runService(

@@ -1,15 +1,14 @@
+import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { egressGuardFromConfig } from '@chatgraph/egress';
 import { createNotificationsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { startTelemetry } from '@chatgraph/telemetry';
 import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createNotificationsServer } from './server';
 import { ChatMemberships } from './webhooks/ChatMemberships';
 
 const config = loadConfigOrExit();
-startTelemetry('notifications', config);
 const logger = createLogger('notifications', config);
 
 runService(

@@ -1,14 +1,13 @@
+import './instrument';
 import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
 import { createUsersDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { startTelemetry } from '@chatgraph/telemetry';
 import { createFailFastRedis } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService } from '@chatgraph/service';
 import { SessionSweeper } from './jobs/SessionSweeper';
 import { createUsersServer } from './server';
 
 const config = loadConfigOrExit();
-startTelemetry('users', config);
 const logger = createLogger('users', config);
 
 runService(
