@@ -195,6 +195,6 @@ export interface NotifierStats {
 
 /** Reads a notifier's counters (its one port is its admin port). */
 export async function notifierStats(proc: StackProcess): Promise<NotifierStats> {
-  const res = await fetch(`http://127.0.0.1:${proc.port}/metrics`);
+  const res = await fetch(`http://127.0.0.1:${proc.port}/stats`);
   return (await res.json()) as NotifierStats;
 }

@@ -77,6 +77,8 @@ describe('docker-compose.yml', () => {
         'haproxy',
         'migrate',
         'web',
+        'prometheus',
+        'grafana',
       ].sort(),
     );
     expect(services.postgres.image).toMatch(/^postgres:15/);
@@ -151,13 +153,21 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
       expect(String(services[name].environment?.AMQP_URL)).toMatch(/^amqp:\/\/chatgraph:[^@]*@rabbitmq:5672$/);
 
-    // Only HAProxy (the API) and the web client face clients; the databases are published on the host's loopback; no
-    // admin port is published, and admin servers stay on each container's loopback.
+    // Only HAProxy (the API) and the web client face clients; the databases, Prometheus and Grafana are published on
+    // the host's loopback; no admin port is published: admin servers listen on the compose network only, for
+    // Prometheus.
     const publishing = Object.entries(services)
       .filter(([, s]) => (s.ports ?? []).length > 0)
       .map(([name]) => name)
       .sort();
-    expect(publishing).toEqual(['haproxy', 'postgres', 'rabbitmq', 'redis', 'web']);
+    expect(publishing).toEqual(['grafana', 'haproxy', 'postgres', 'prometheus', 'rabbitmq', 'redis', 'web']);
+    for (const name of ['grafana', 'prometheus', 'postgres', 'rabbitmq', 'redis']) {
+      for (const p of services[name].ports ?? [])
+        expect({ name, port: typeof p === 'string' ? p : `${p.published}` }).toEqual({
+          name,
+          port: expect.stringMatching(/^127\.0\.0\.1:/),
+        });
+    }
     // The web client: its server on port 3000, the page told to call the API through HAProxy, no secrets.
     expect(services.web.command).toEqual(['node', 'web/server.mjs']);
     expect((services.web.ports ?? []).map((p) => (typeof p === 'string' ? p : `${p.published}:${p.target}`))).toEqual([
@@ -169,7 +179,20 @@ describe('docker-compose.yml', () => {
       CHATGRAPH_URL: 'http://localhost:4000/graphql',
     });
     for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
-      expect({ name, adminHost: services[name].environment?.ADMIN_HOST }).toEqual({ name, adminHost: undefined });
+      expect({ name, adminHost: services[name].environment?.ADMIN_HOST }).toEqual({ name, adminHost: '0.0.0.0' });
+
+    // Prometheus scrapes every process of the manifest on its admin port, and loads the alert rules.
+    const scrape = fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8');
+    for (const service of SERVICES)
+      for (const name of composeNames(service.name))
+        expect(scrape).toContain(
+          `'${name}:${service.kind === 'worker' ? service.port.default : service.port.default + 5000}'`,
+        );
+    const promMounts = (services.prometheus.volumes ?? []).map((v) =>
+      typeof v === 'string' ? v : `${v.source}:${v.target}`,
+    );
+    expect(promMounts.some((m) => m.endsWith('deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro'))).toBe(true);
+    expect(deps('grafana')).toEqual({ prometheus: 'service_healthy' });
     for (const name of composeNames('gateway')) {
       expect(deps(name)).toEqual({
         redis: 'service_healthy',
@@ -229,6 +252,33 @@ describe('docker-compose.yml', () => {
     const required = [...compose.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]!);
     expect(new Set(required)).toEqual(new Set(['JWT_SECRET', 'GATEWAY_IDENTITY_SECRET']));
     for (const name of required) expect(example).toMatch(new RegExp(`^${name}=$`, 'm'));
+  });
+});
+
+describe('deploy/prometheus', () => {
+  const itPromtool = itWith('promtool', 'apt-get install -y prometheus');
+
+  itPromtool('has alert rules promtool accepts, and they pass their unit tests', () => {
+    const checked = run('promtool', ['check', 'rules', 'deploy/prometheus/alerts.yml']);
+    expect({ status: checked.status, out: checked.stdout + checked.stderr }).toMatchObject({ status: 0 });
+    expect(checked.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    const tested = run('promtool', ['test', 'rules', 'deploy/prometheus/alerts.test.yml']);
+    expect({ status: tested.status, out: tested.stdout + tested.stderr }).toMatchObject({ status: 0 });
+  });
+
+  itPromtool('fails the unit tests when a rule stops firing (the tests can fail)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-rules-'));
+    try {
+      const rules = fs.readFileSync(path.join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8');
+      // The dead-letter alert with a threshold no test series reaches.
+      fs.writeFileSync(path.join(dir, 'alerts.yml'), rules.replace(/(\.dlq"\}\)) > 0/, '$1 > 1000'));
+      fs.copyFileSync(path.join(ROOT, 'deploy/prometheus/alerts.test.yml'), path.join(dir, 'alerts.test.yml'));
+      const tested = run('promtool', ['test', 'rules', path.join(dir, 'alerts.test.yml')]);
+      expect(tested.status).not.toBe(0);
+      expect(tested.stdout + tested.stderr).toContain('ChatgraphDeadLetters');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -117,7 +117,7 @@ describeWithHaproxy('HAProxy in front of two gateways (deployed configuration)',
   });
 
   it('forwards /graphql only: other paths of the gateways are answered 404 by HAProxy', async () => {
-    for (const p of ['/health', '/metrics', '/ready', '/']) {
+    for (const p of ['/health', '/metrics', '/stats', '/ready', '/']) {
       expect({ path: p, status: (await fetch(`http://${base}${p}`)).status }).toEqual({ path: p, status: 404 });
     }
   });

@@ -74,6 +74,15 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Unset: `pretty` in development when stdout is a terminal, `json` otherwise (see {@link loadConfig}). */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /**
+   * Base URL of an OTLP/HTTP collector (spans go to `<url>/v1/traces`). Unset: tracing records nothing (trace ids
+   * still reach logs and other services).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  /** Share of new traces recorded, 0…1 (a caller's sampled `traceparent` is always followed). */
+  OTEL_TRACES_SAMPLER_RATIO: z.coerce.number().min(0).max(1).default(1),
+  /** How long finished spans wait to be exported in one batch, in ms. */
+  OTEL_BSP_SCHEDULE_DELAY: positiveInt(5000),
   HOST: z.string().min(1).default('127.0.0.1'),
   ...servicePorts,
   ...subgraphUrls,

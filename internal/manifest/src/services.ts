@@ -42,8 +42,8 @@ export interface SubgraphSpec extends ServiceSpec {
 /** A process's admin port is its port plus this, unless `ADMIN_PORT` says otherwise (gateway 4000 → 9000). */
 export const ADMIN_PORT_OFFSET = 5000;
 
-/** What every admin server answers: liveness, readiness, and the process's counters (JSON). */
-export const ADMIN_PATHS = ['/health', '/ready', '/metrics'] as const;
+/** What every admin server answers: liveness, readiness, metrics (Prometheus text) and the process's counters (JSON). */
+export const ADMIN_PATHS = ['/health', '/ready', '/metrics', '/stats'] as const;
 
 const admin = (port: number) => ({ default: port + ADMIN_PORT_OFFSET, paths: ADMIN_PATHS });
 

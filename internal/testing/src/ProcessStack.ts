@@ -16,7 +16,7 @@ export interface StackProcess {
   kind: string;
   /** The port it listens on (0: none). */
   port: number;
-  /** The port of its admin server (/health, /ready, /metrics; 0: none). */
+  /** The port of its admin server (/health, /ready, /metrics, /stats; 0: none). */
   adminPort: number;
   child: ChildProcess;
   /** The last chunks the process wrote (stdout and stderr), for failure messages. */
@@ -114,8 +114,8 @@ export class ProcessStack {
     return `http://127.0.0.1:${p.port}/graphql`;
   }
 
-  /** URL of a path of a process's admin server (`/metrics`, `/ready`, ...), which only listens on loopback. */
-  adminUrl(name: string, path = '/metrics'): string {
+  /** URL of a path of a process's admin server (`/stats` by default, `/metrics`, `/ready`, ...), which only listens on loopback. */
+  adminUrl(name: string, path = '/stats'): string {
     const p = this.processes.get(name);
     if (!p) throw new Error(`no process ${name}`);
     if (!p.adminPort) throw new Error(`process ${name} has no admin port`);
@@ -183,8 +183,9 @@ export class ProcessStack {
       upstreams[key] = url;
     }
     const actualPort = port ?? (await freePort());
-    // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test.
-    const adminPort = await freePort();
+    // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test. A worker's one port
+    // is its admin server.
+    const adminPort = service.kind === 'worker' ? actualPort : await freePort();
     const where = `127.0.0.1:${actualPort}`;
     return this.spawn({
       name,

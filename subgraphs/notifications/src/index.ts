@@ -1,9 +1,10 @@
+import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { egressGuardFromConfig } from '@chatgraph/egress';
 import { createNotificationsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { runService, SubgraphClient } from '@chatgraph/service';
+import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createNotificationsServer } from './server';
 import { ChatMemberships } from './webhooks/ChatMemberships';
 
@@ -26,6 +27,7 @@ runService(
       ),
       targets: egressGuardFromConfig(config),
     });
+    registerDatabaseMetrics(server.metrics, db);
     try {
       await server.listen(config.NOTIFICATIONS_PORT, config.HOST);
       await server.admin.listen(adminPortFor(config, config.NOTIFICATIONS_PORT), config.ADMIN_HOST);

@@ -28,7 +28,7 @@ export interface NotificationStackOptions {
   env?: Record<string, string>;
 }
 
-/** What the notifier's admin /metrics says. */
+/** What the notifier's admin /stats says. */
 export interface NotifierStatus {
   amqpConnected: boolean;
   relays: Array<{ shard: string; active: boolean; published: number; position: string | null }>;
@@ -107,16 +107,16 @@ export class NotificationStack {
     await waitUntil(`${name} is connected to RabbitMQ`, async () => (await this.status(name)).amqpConnected);
   }
 
-  /** Subscriptions the gateway holds as live (its admin /metrics). */
+  /** Subscriptions the gateway holds as live (its admin /stats). */
   async liveSubscriptions(): Promise<number> {
     const res = await fetch(this.stack.adminUrl('gateway'));
     return ((await res.json()) as { subscriptions: { liveSubscriptions: number } }).subscriptions.liveSubscriptions;
   }
 
-  /** A notifier's admin /metrics. */
+  /** A notifier's admin /stats. */
   async status(name: string): Promise<NotifierStatus> {
     const port = this.stack.processes.get(name)!.port;
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const res = await fetch(`http://127.0.0.1:${port}/stats`);
     return (await res.json()) as NotifierStatus;
   }
 

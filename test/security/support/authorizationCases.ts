@@ -30,7 +30,7 @@ export interface World {
   /** A fresh chat, for cases that change or end a membership. */
   fixture(): Promise<Fixture>;
   tokenOf(role: Role): string | null;
-  /** Subscriptions the gateway holds as live (its admin /metrics). */
+  /** Subscriptions the gateway holds as live (its admin /stats). */
   liveCount(): Promise<number>;
   request(role: Role, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>;
   liveClient(url: string, token: string, onClose?: (code: number, reason: string) => void): Client;

@@ -8,7 +8,8 @@ import { NotificationInbox, NotificationStore, PushSubscriptionStore } from '@ch
 import { createPresenceRedis, PresenceStore } from '@chatgraph/presence';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { egressGuardFromConfig } from '@chatgraph/egress';
-import { createAdminServer, SubgraphClient, type RunningService } from '@chatgraph/service';
+import { createAdminServer, registerDatabaseMetrics, SubgraphClient, type RunningService } from '@chatgraph/service';
+import { NotifierMetrics } from './metrics/NotifierMetrics';
 import { QueueConsumer } from './amqp/QueueConsumer';
 import { Topology } from './amqp/Topology';
 import { InboxHandler, type PushJob } from './inbox/InboxHandler';
@@ -89,6 +90,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     bus,
     push: pushEnabled ? { publisher, workExchange: topology.workExchange, queue: topology.push } : undefined,
   });
+  const metrics = new NotifierMetrics();
   const webhooks = webhookWorkers({
     config,
     connection,
@@ -98,6 +100,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     notifications: notificationsDb,
     egress,
     logger,
+    onOutcome: (outcome) => metrics.webhookOutcome(outcome),
   });
   const consumers: Array<QueueConsumer<RelayedEvent> | QueueConsumer<PushJob> | QueueConsumer<DeliveryJob>> = [
     ...webhooks.consumers,
@@ -158,14 +161,26 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const wakeups = new RelayWakeups(bus.subscriber, relays);
 
   let draining = false;
-  // A worker takes no traffic: its one port is the admin server every process has (/health, /ready, /metrics).
+  // Queue depths are asked on a channel of their own: a failed check closes its channel, never the publisher's.
+  const inspector = connection.createChannel({ setup: () => undefined });
+  metrics.watch({
+    consumers,
+    relays,
+    queues: topology.queues.flatMap((q) => [q.name, q.dlq]),
+    channel: inspector,
+    connected: () => amqpConnected,
+    logger,
+  });
+  registerDatabaseMetrics(metrics.process, chats, notificationsDb);
+  // A worker takes no traffic: its one port is the admin server every process has (/health, /ready, /metrics, /stats).
   const admin = createAdminServer({
     name: 'notifier',
     logger,
+    metrics: metrics.process,
     probes: {
       live: () => !draining,
       ready: async () => !draining && amqpConnected,
-      metrics: () => ({
+      stats: () => ({
         amqpConnected,
         relays: relays.map((r) => r.status()),
         consumers: Object.fromEntries(consumers.map((c) => [c.queue, c.stats])),
@@ -191,6 +206,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       await Promise.all(consumers.map((c) => c.stop()));
       egress.destroy();
       await publisher.close().catch(() => undefined);
+      await inspector.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       await admin.close();
       await bus.close();
