@@ -16,12 +16,18 @@ import {
 import { BENCH_DIST } from './paths';
 import { pinTo } from './pinning';
 
-/** The gateways the benchmarks compare. */
-export type GatewayKind = 'chatgraph' | 'apollo' | 'hive';
+/**
+ * The gateways the benchmarks compare: ours, ours with its entity cache off (what the cache is worth), and the peers.
+ */
+export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive';
+
+/** Our gateway, whatever its settings. */
+const isOurs = (kind: GatewayKind) => kind === 'chatgraph' || kind === 'chatgraph-uncached';
 
 /** Each gateway's script: ours with the bench's IPC probes, and the peers. */
 const GATEWAY_SCRIPT: Record<GatewayKind, string> = {
   chatgraph: path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
+  'chatgraph-uncached': path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
   apollo: path.join(BENCH_DIST, 'procs/apolloGateway.js'),
   hive: path.join(BENCH_DIST, 'procs/hiveGateway.js'),
 };
@@ -127,12 +133,13 @@ export class BenchStack {
     name: string = kind,
     options: { nodeFlags?: string[]; env?: Record<string, string>; cpu?: number | null } = {},
   ): Promise<RunningGateway> {
-    const proc = await this.processes.start(name, 'gateway', undefined, options.env, {
+    const env = kind === 'chatgraph-uncached' ? { ENTITY_CACHE_MAX: '0', ...options.env } : options.env;
+    const proc = await this.processes.start(name, 'gateway', undefined, env, {
       script: GATEWAY_SCRIPT[kind],
-      nodeFlags: [...(kind === 'chatgraph' ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],
+      nodeFlags: [...(isOurs(kind) ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],
       wrapper: pinTo(options.cpu === undefined ? CPU.sut : options.cpu),
       // The peers have no health path; they listen once their gateway is built.
-      readyWhen: kind === 'chatgraph' ? 'health' : 'listening',
+      readyWhen: isOurs(kind) ? 'health' : 'listening',
       readyTimeoutMs: 60_000,
     });
     const url = this.processes.url(name);

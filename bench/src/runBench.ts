@@ -139,9 +139,16 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         flags.smoke
           ? { gateways: ['chatgraph'], concurrency: 2, warmupMs: 300, runMs: 700, rounds: 1, rateFraction: 0.5 }
           : flags.quick
-            ? { gateways: ['chatgraph'], concurrency: 8, warmupMs: 1000, runMs: 2000, rounds: 2, rateFraction: 0.5 }
+            ? {
+                gateways: ['chatgraph', 'chatgraph-uncached'],
+                concurrency: 8,
+                warmupMs: 1000,
+                runMs: 2000,
+                rounds: 2,
+                rateFraction: 0.5,
+              }
             : {
-                gateways: ['chatgraph', ...peers],
+                gateways: ['chatgraph', 'chatgraph-uncached', ...peers],
                 concurrency: 16,
                 warmupMs: 2000,
                 runMs: 2500,
