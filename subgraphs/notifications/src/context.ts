@@ -1,5 +1,7 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
+import type { EmailVerificationQueue } from './email/EmailVerificationQueue';
 import type { NotificationStore } from './storage/NotificationStore';
+import type { PreferenceStore } from './storage/PreferenceStore';
 import type { PushSubscriptionStore } from './storage/PushSubscriptionStore';
 import type { MembershipCheck } from './webhooks/ChatMemberships';
 import type { WebhookStore } from './webhooks/WebhookStore';
@@ -9,6 +11,8 @@ export interface NotificationsStores {
   notifications: NotificationStore;
   pushSubscriptions: PushSubscriptionStore;
   webhooks: WebhookStore;
+  preferences: PreferenceStore;
+  emailVerifications: EmailVerificationQueue;
 }
 
 /** Says why a URL given by a user may not be called (SSRF), or null when it may. */

@@ -152,6 +152,35 @@ export class UsersStorage {
     return user;
   }
 
+  /**
+   * Sets a user's email address (null removes it); a different address than the stored one is unverified until
+   * {@link confirmEmail}. Returns the updated user, or null when the user does not exist or was deleted.
+   */
+  async updateEmail(id: bigint, email: string | null): Promise<UserRecord | null> {
+    const client = this.db.clientFor(id);
+    const rows = await client.$queryRaw<Array<{ id: bigint }>>`
+      UPDATE users SET email = ${email},
+             email_verified_at = CASE WHEN email IS NOT DISTINCT FROM ${email} THEN email_verified_at END,
+             updated_at = now()
+       WHERE id = ${id} AND deleted_at IS NULL
+      RETURNING id`;
+    this.byIdLoader.clear(id);
+    return rows.length === 0 ? null : this.byId(id);
+  }
+
+  /**
+   * Marks `email` verified for a user whose address is still `email` (a link for an address replaced since is
+   * refused). True when the address is verified now (also when it already was).
+   */
+  async confirmEmail(id: bigint, email: string): Promise<boolean> {
+    const rows = await this.db.clientFor(id).$queryRaw<Array<{ id: bigint }>>`
+      UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+       WHERE id = ${id} AND email = ${email} AND deleted_at IS NULL
+      RETURNING id`;
+    this.byIdLoader.clear(id);
+    return rows.length > 0;
+  }
+
   /** Replaces a user's password hash (used to upgrade hashes made with older parameters). */
   async updatePasswordHash(id: bigint, passwordHash: string): Promise<void> {
     await this.db.clientFor(id).user.updateMany({ where: { id }, data: { passwordHash, updatedAt: new Date() } });
