@@ -97,7 +97,7 @@ export const SUBGRAPHS = [
     // createWebhook asks chats whether the owner is a member of each chat, so chats starts first.
     phase: 2,
     color: 'blue',
-    upstreams: ['CHATS_URL'],
+    upstreams: ['CHATS_URL', 'USERS_URL'],
     graphql: { urlKey: 'NOTIFICATIONS_URL', schema: 'subgraphs/notifications/src/schema.graphql' },
   },
 ] as const satisfies readonly SubgraphSpec[];

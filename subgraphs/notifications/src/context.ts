@@ -1,5 +1,4 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
-import type { EmailVerificationQueue } from './email/EmailVerificationQueue';
 import type { NotificationStore } from './storage/NotificationStore';
 import type { PreferenceStore } from './storage/PreferenceStore';
 import type { PushSubscriptionStore } from './storage/PushSubscriptionStore';
@@ -12,7 +11,6 @@ export interface NotificationsStores {
   pushSubscriptions: PushSubscriptionStore;
   webhooks: WebhookStore;
   preferences: PreferenceStore;
-  emailVerifications: EmailVerificationQueue;
 }
 
 /** Says why a URL given by a user may not be called (SSRF), or null when it may. */

@@ -9,7 +9,6 @@ import type { NotificationsContext, NotificationsStores, TargetCheck } from './c
 import { resolvers } from './resolvers';
 import type { EmailLinks } from './email/EmailLinks';
 import { emailRoutes, type EmailConfirmation } from './email/emailRoutes';
-import { EmailVerificationQueue } from './email/EmailVerificationQueue';
 import { NotificationStore } from './storage/NotificationStore';
 import { PreferenceStore } from './storage/PreferenceStore';
 import { PushSubscriptionStore } from './storage/PushSubscriptionStore';
@@ -44,7 +43,6 @@ export function createNotificationsServer(deps: NotificationsServerDeps): Subgra
     pushSubscriptions: new PushSubscriptionStore(deps.db),
     webhooks: new WebhookStore(deps.db),
     preferences: new PreferenceStore(deps.db),
-    emailVerifications: new EmailVerificationQueue(deps.db),
   };
   return createSubgraphServer<NotificationsContext>({
     name: 'notifications',
@@ -82,7 +80,6 @@ export { PreferenceStore } from './storage/PreferenceStore';
 export { alertAllowed, defaultPreference, EMAIL_KINDS, withDefaults } from './policy/alertPolicy';
 export type { AlertChannel, AlertSettings, NotificationPreference } from './policy/alertPolicy';
 export { EmailLinks, type EmailLink } from './email/EmailLinks';
-export { EmailVerificationQueue, type VerificationToSend } from './email/EmailVerificationQueue';
 export { MissedMessageBatches, MAX_NOTIFICATIONS_PER_EMAIL } from './email/MissedMessageBatches';
 export type { BatchOutcome, ClaimedBatch } from './email/MissedMessageBatches';
 export { UsersEmailConfirmation } from './email/UsersEmailConfirmation';

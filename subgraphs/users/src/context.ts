@@ -5,12 +5,6 @@ import type { PasswordHasher } from './security/PasswordHasher';
 import type { Sessions } from './sessions/Sessions';
 import type { ApiTokens } from './integrations/ApiTokens';
 
-/** Asks for a verification email to an address a user gave (the notifications service sends it). */
-export interface EmailVerificationRequests {
-  /** Resolves once the request is recorded; throws a coded error (SERVICE_UNAVAILABLE) when it could not be. */
-  request(userId: string, email: string): Promise<void>;
-}
-
 /** What the users resolvers receive: the verified identity plus this request's storage (with its DataLoaders). */
 export interface UsersContext extends BaseSubgraphContext {
   /** Storage for this request only: its DataLoaders cache and batch within the request. */
@@ -21,8 +15,6 @@ export interface UsersContext extends BaseSubgraphContext {
   sessions: Sessions;
   /** API tokens: create, list, revoke, verify for the gateways. */
   apiTokens: ApiTokens;
-  /** Verification emails for new addresses. */
-  emailVerification: EmailVerificationRequests;
   /** The service's clock (token expiry). */
   now: () => number;
   /**

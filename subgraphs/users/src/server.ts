@@ -9,14 +9,13 @@ import {
   type IdentitySigner,
   type TokenService,
 } from '@chatgraph/auth';
-import { replicaUrls, type Config } from '@chatgraph/config';
+import type { Config } from '@chatgraph/config';
 import type { ShardedDatabase, UsersClient } from '@chatgraph/db';
 import { parseId } from '@chatgraph/ids';
 import type { Logger } from '@chatgraph/logging';
 import { RateLimits } from '@chatgraph/ratelimit';
-import { createSubgraphServer, SubgraphClient, type SubgraphServer } from '@chatgraph/service';
-import type { EmailVerificationRequests, UsersContext } from './context';
-import { NotificationsEmailVerification } from './email/NotificationsEmailVerification';
+import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
+import type { UsersContext } from './context';
 import { resolvers } from './resolvers';
 import { HashingQueue } from './security/HashingQueue';
 import { PasswordHasher } from './security/PasswordHasher';
@@ -48,8 +47,6 @@ export interface UsersServerOptions {
   passwords?: PasswordHasher;
   /** logIn and signUp limits. @default RateLimits.fromConfig(config), closed with the server */
   limits?: RateLimits;
-  /** Verification emails for new addresses. @default the notifications subgraph at NOTIFICATIONS_URL */
-  emailVerification?: EmailVerificationRequests;
   /** The clock of session expiry (tests move it). @default Date.now */
   now?: () => number;
 }
@@ -95,11 +92,6 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     now,
   });
   const identity = options.identity ?? identitySignerFromConfig(config);
-  const emailVerification =
-    options.emailVerification ??
-    new NotificationsEmailVerification(
-      new SubgraphClient({ name: 'notifications', urls: replicaUrls(config.NOTIFICATIONS_URL), identity }),
-    );
   const server = createSubgraphServer<UsersContext>({
     name: 'users',
     typeDefs,
@@ -114,7 +106,6 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
       limits,
       sessions,
       apiTokens,
-      emailVerification,
       now,
       sessionId: parseId(base.identity.sessionId),
     }),

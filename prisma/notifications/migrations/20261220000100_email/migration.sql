@@ -1,4 +1,4 @@
--- Email: notification preferences, do-not-disturb, verification emails and missed-message emails.
+-- Email: notification preferences, do-not-disturb and missed-message emails.
 
 -- Per user and kind: whether it is pushed and emailed. No row means the defaults (push on; email on for
 -- DIRECT_MESSAGE and MENTION, the kinds that have missed-message emails).
@@ -15,19 +15,6 @@ CREATE TABLE notification_settings (
   user_id               bigint PRIMARY KEY,
   do_not_disturb_until  timestamptz(3)
 );
-
--- Verification emails to send (one per user: the latest address asked for). A notifier claims a row for a while
--- (claimed_until), sends it with a Message-ID made of the row's identity and marks it sent; a notifier that died in
--- between leaves the claim to expire, and the next one sends it again with the same Message-ID.
-CREATE TABLE email_verifications (
-  user_id       bigint PRIMARY KEY,
-  email         text NOT NULL,
-  requested_at  timestamptz(3) NOT NULL,
-  attempts      integer NOT NULL DEFAULT 0,
-  claimed_until timestamptz(3),
-  sent_at       timestamptz(3)
-);
-CREATE INDEX email_verifications_unsent_idx ON email_verifications (requested_at) WHERE sent_at IS NULL;
 
 -- Missed-message emails. A DIRECT_MESSAGE or MENTION starts out email_pending; once the recipient's oldest pending
 -- one has waited the delay, a notifier takes all their pending ones into one batch (email_batch_id) in one

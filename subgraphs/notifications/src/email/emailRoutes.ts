@@ -40,7 +40,9 @@ const MAX_BODY = 1024;
  *
  * Pages interpolate no user data, only fixed text.
  */
-export function emailRoutes(deps: EmailRoutesDeps): Record<string, (req: IncomingMessage, res: ServerResponse) => void> {
+export function emailRoutes(
+  deps: EmailRoutesDeps,
+): Record<string, (req: IncomingMessage, res: ServerResponse) => void> {
   const { links, preferences, confirmation, logger } = deps;
   // The users service or this shard was unreachable: the link works again once they are back.
   const fail = (res: ServerResponse, err: unknown) => {
@@ -52,11 +54,21 @@ export function emailRoutes(deps: EmailRoutesDeps): Record<string, (req: Incomin
       if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
       const link = links.read(tokenOf(req));
       if (!link || link.purpose !== 'verify')
-        return page(res, 400, 'Link not valid', 'This verification link is not valid or has expired. Set your address again to get a new one.');
+        return page(
+          res,
+          400,
+          'Link not valid',
+          'This verification link is not valid or has expired. Set your address again to get a new one.',
+        );
       confirmation.confirm(link.userId, link.email).then(
         (ok) =>
           ok
-            ? page(res, 200, 'Address verified', 'Your email address is verified. You will get emails about messages you miss.')
+            ? page(
+                res,
+                200,
+                'Address verified',
+                'Your email address is verified. You will get emails about messages you miss.',
+              )
             : page(res, 410, 'Address changed', 'This link is for an address that is no longer on your profile.'),
         (err: unknown) => fail(res, err),
       );
@@ -65,17 +77,30 @@ export function emailRoutes(deps: EmailRoutesDeps): Record<string, (req: Incomin
       if (req.method !== 'GET' && req.method !== 'POST') return methodNotAllowed(res, 'GET, POST');
       const token = tokenOf(req);
       const link = links.read(token);
-      if (!link || link.purpose !== 'unsubscribe') return page(res, 400, 'Link not valid', 'This unsubscribe link is not valid.');
+      if (!link || link.purpose !== 'unsubscribe')
+        return page(res, 400, 'Link not valid', 'This unsubscribe link is not valid.');
       const what = link.kinds.map((k) => KIND_NAMES[k]).join(' and ');
       if (req.method === 'GET') {
-        return page(res, 200, 'Unsubscribe', `Stop emails about ${what}?`, `/email/unsubscribe?token=${encodeURIComponent(token)}`);
+        return page(
+          res,
+          200,
+          'Unsubscribe',
+          `Stop emails about ${what}?`,
+          `/email/unsubscribe?token=${encodeURIComponent(token)}`,
+        );
       }
-      drain(req).then(
-        () => preferences.disableEmail(BigInt(link.userId), link.kinds),
-      ).then(
-        () => page(res, 200, 'Unsubscribed', `You will get no more emails about ${what}. Turn them on again in the app's notification settings.`),
-        (err: unknown) => fail(res, err),
-      );
+      drain(req)
+        .then(() => preferences.disableEmail(BigInt(link.userId), link.kinds))
+        .then(
+          () =>
+            page(
+              res,
+              200,
+              'Unsubscribed',
+              `You will get no more emails about ${what}. Turn them on again in the app's notification settings.`,
+            ),
+          (err: unknown) => fail(res, err),
+        );
     },
   };
 }

@@ -35,7 +35,12 @@ export function withDefaults(stored: readonly NotificationPreference[]): Notific
  * Whether a notification of `kind` may be sent on `channel` at `now`: not while do-not-disturb lasts, and only when
  * the user's preference for the kind allows the channel. Email also needs a kind that has emails.
  */
-export function alertAllowed(settings: AlertSettings, kind: NotificationKind, channel: AlertChannel, now: Date): boolean {
+export function alertAllowed(
+  settings: AlertSettings,
+  kind: NotificationKind,
+  channel: AlertChannel,
+  now: Date,
+): boolean {
   if (settings.doNotDisturbUntil !== null && settings.doNotDisturbUntil > now) return false;
   const preference = settings.preferences.find((p) => p.kind === kind) ?? defaultPreference(kind);
   return channel === 'push' ? preference.push : preference.email && EMAIL_KINDS.includes(kind);

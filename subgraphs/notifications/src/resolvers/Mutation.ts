@@ -52,13 +52,6 @@ export const Mutation = {
     return until;
   },
 
-  async requestEmailVerification(_: unknown, args: { email: string }, ctx: NotificationsContext): Promise<boolean> {
-    const viewer = requireViewer(ctx.viewerId);
-    // The users service validated the address; this only bounds what is stored.
-    if (args.email.length > 254 || /[\s<>]/.test(args.email)) throw badInput('email', 'Not an email address.');
-    return ctx.stores.emailVerifications.request(viewer, args.email);
-  },
-
   unregisterPushSubscription(_: unknown, args: { endpoint: string }, ctx: NotificationsContext): Promise<boolean> {
     const viewer = requireViewer(ctx.viewerId);
     return ctx.stores.pushSubscriptions.unregister(viewer, endpointArg(args.endpoint));

@@ -17,7 +17,12 @@ export class PreferenceStore {
   }
 
   /** Sets one kind's preference; returns every kind's. */
-  async update(userId: bigint, kind: NotificationKind, push: boolean, email: boolean): Promise<NotificationPreference[]> {
+  async update(
+    userId: bigint,
+    kind: NotificationKind,
+    push: boolean,
+    email: boolean,
+  ): Promise<NotificationPreference[]> {
     await this.db.clientFor(userId).$executeRaw`
       INSERT INTO notification_preferences (user_id, kind, push, email) VALUES (${userId}, ${kind}, ${push}, ${email})
       ON CONFLICT (user_id, kind) DO UPDATE SET push = EXCLUDED.push, email = EXCLUDED.email`;

@@ -63,13 +63,8 @@ export const Mutation = {
     const name = args.displayName == null ? null : displayName(args.displayName, 'displayName');
     const email = args.email == null ? undefined : args.email.trim() === '' ? null : emailAddress(args.email, 'email');
     let user = name === null ? await ctx.users.byId(id) : await ctx.users.updateDisplayName(id, name);
-    if (user && email !== undefined) {
-      user = await ctx.users.updateEmail(id, email);
-      // After the address is stored, so that the link, once opened, finds it. A failure here leaves the address
-      // unverified: giving it again asks again.
-      if (user && email !== null && user.emailVerifiedAt === null)
-        await ctx.emailVerification.request(ctx.viewerId, email);
-    }
+    // An unverified address gets a verification email (recorded with it, sent by a notifier).
+    if (user && email !== undefined) user = await ctx.users.updateEmail(id, email);
     if (!user) throw userError('NOT_FOUND', 'Your account no longer exists; sign up again.');
     return user;
   },

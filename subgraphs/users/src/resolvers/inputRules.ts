@@ -88,7 +88,8 @@ const EMAIL_DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za
  */
 export function emailAddress(value: string, field = 'email'): string {
   const address = value.trim();
-  if (address.length > 254) throw badInput(field, `The email address must be at most 254 characters (got ${address.length}).`);
+  if (address.length > 254)
+    throw badInput(field, `The email address must be at most 254 characters (got ${address.length}).`);
   const at = address.lastIndexOf('@');
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
