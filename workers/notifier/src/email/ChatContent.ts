@@ -7,6 +7,7 @@ export interface MessageNow {
   deleted: boolean;
   /** The message's position in its chat. */
   seq: number;
+  createdAt: Date;
   chatKind: 'DIRECT' | 'GROUP';
   chatTitle: string | null;
   /** Up to where the recipient read the chat (`markRead`); null when they are no longer a member. */
@@ -18,6 +19,7 @@ interface MessageRow {
   text: string;
   deleted: boolean;
   seq: number;
+  created_at: Date;
   kind: 'DIRECT' | 'GROUP';
   title: string | null;
   last_read_seq: number | null;
@@ -42,7 +44,7 @@ export class ChatContent {
       [...byShard].map(async ([shard, group]) => {
         const ids = group.map((n) => n.messageId!.toString());
         const rows = await this.chats.clientAt(shard).$queryRaw<MessageRow[]>`
-          SELECT m.id, m.text, m.deleted_at IS NOT NULL AS deleted, m.seq, c.kind, c.title, cm.last_read_seq
+          SELECT m.id, m.text, m.deleted_at IS NOT NULL AS deleted, m.seq, m.created_at, c.kind, c.title, cm.last_read_seq
             FROM messages m
             JOIN chats c ON c.id = m.chat_id
             LEFT JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = ${recipientId}
@@ -52,6 +54,7 @@ export class ChatContent {
             text: r.text,
             deleted: r.deleted,
             seq: r.seq,
+            createdAt: r.created_at,
             chatKind: r.kind,
             chatTitle: r.title,
             lastReadSeq: r.last_read_seq,

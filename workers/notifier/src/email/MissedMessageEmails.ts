@@ -136,6 +136,12 @@ export class MissedMessageEmails {
       mutedChats: new Set(mutedChats.filter((c): c is bigint => c !== null)),
     });
     if (kept.length === 0) return 'read, deleted or not wanted any more';
+    // In the order the messages were sent (inbox order is the order events were handled, which may differ).
+    kept.sort((a, b) => {
+      const x = messages.get(a.messageId!)!;
+      const y = messages.get(b.messageId!)!;
+      return x.createdAt.getTime() - y.createdAt.getTime() || x.seq - y.seq;
+    });
     const items: MissedItem[] = kept.map((n) => {
       const message = messages.get(n.messageId!)!;
       const actor = people.get(n.actorId)?.displayName ?? 'Someone';
