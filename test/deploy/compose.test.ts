@@ -75,6 +75,7 @@ describe('docker-compose.yml', () => {
         ...SERVICES.flatMap((s) => composeNames(s.name)),
         ...BACKING_SERVICES.map((b) => b.name),
         'haproxy',
+        'mailpit',
         'migrate',
       ].sort(),
     );
@@ -92,6 +93,9 @@ describe('docker-compose.yml', () => {
     expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
     expect(services.rabbitmq.image).toBe('rabbitmq:3-management');
     expect(services.rabbitmq.healthcheck?.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'ping']);
+    // Emails go to the mail catcher, whose web UI is on the host's loopback.
+    expect(services.mailpit.image).toMatch(/^axllent\/mailpit:/);
+    expect(services.notifier.environment?.SMTP_URL).toBe('smtp://mailpit:1025');
 
     // Each service of the manifest: its entry point, listening on all interfaces on its default port, health-checked
     // there.
@@ -156,7 +160,7 @@ describe('docker-compose.yml', () => {
       .filter(([, s]) => (s.ports ?? []).length > 0)
       .map(([name]) => name)
       .sort();
-    expect(publishing).toEqual(['haproxy', 'postgres', 'rabbitmq', 'redis']);
+    expect(publishing).toEqual(['haproxy', 'mailpit', 'postgres', 'rabbitmq', 'redis']);
     for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
       expect({ name, adminHost: services[name].environment?.ADMIN_HOST }).toEqual({ name, adminHost: undefined });
     for (const name of composeNames('gateway')) {
