@@ -60,6 +60,9 @@ export const Mutation = {
     if (id === null) throw userError('NOT_FOUND', 'Your account no longer exists; sign up again.');
     if (args.displayName == null && args.email == null)
       throw badInput('displayName', 'Give a displayName, an email, or both.');
+    // Where alerts about the user's messages go is the person's decision: a leaked token must not redirect them.
+    if (args.email != null && ctx.identity.apiTokenId !== undefined)
+      throw userError('FORBIDDEN', 'API tokens cannot change the email address; sign in with a password.');
     const name = args.displayName == null ? null : displayName(args.displayName, 'displayName');
     const email = args.email == null ? undefined : args.email.trim() === '' ? null : emailAddress(args.email, 'email');
     let user = name === null ? await ctx.users.byId(id) : await ctx.users.updateDisplayName(id, name);
