@@ -26,37 +26,36 @@ export class SmtpSink {
   private holding = false;
   private held: Array<(err?: Error) => void> = [];
 
-  private constructor(
-    private readonly server: SMTPServer,
-    readonly port: number,
-  ) {}
+  private readonly server: SMTPServer;
+  private port = 0;
 
-  static async start(): Promise<SmtpSink> {
-    let sink: SmtpSink | undefined;
-    const server = new SMTPServer({
+  private constructor() {
+    this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onData(stream, session: SMTPServerSession, callback) {
+      onData: (stream, session: SMTPServerSession, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          const raw = Buffer.concat(chunks).toString('utf8');
-          void sink!.keep(raw, session).then(() => {
-            if (sink!.holding) {
-              sink!.holding = false;
-              sink!.held.push(callback);
+          void this.keep(Buffer.concat(chunks).toString('utf8'), session).then(() => {
+            if (this.holding) {
+              this.holding = false;
+              this.held.push(callback);
             } else callback();
           });
         });
       },
     });
+  }
+
+  static async start(): Promise<SmtpSink> {
+    const sink = new SmtpSink();
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      sink.server.once('error', reject);
+      sink.server.listen(0, '127.0.0.1', () => resolve());
     });
-    const port = (server.server.address() as AddressInfo).port;
-    sink = new SmtpSink(server, port);
+    sink.port = (sink.server.server.address() as AddressInfo).port;
     return sink;
   }
 
