@@ -33,7 +33,15 @@ export function mailerFromConfig(config: Config, logger: Logger): Mailer {
     logger.info('SMTP_URL not set: emails are logged, not sent');
     return new LoggingMailer(logger);
   }
-  return new SmtpMailer(nodemailer.createTransport(config.SMTP_URL), config.EMAIL_FROM);
+  // nodemailer waits minutes by default; a stuck server must not hold a claim past its lease, nor a shutdown past its
+  // grace period (options in the URL's query string still win).
+  const transport = nodemailer.createTransport({
+    url: config.SMTP_URL,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
+  return new SmtpMailer(transport, config.EMAIL_FROM);
 }
 
 /** SMTP through nodemailer (one connection per email; addresses and headers are encoded by nodemailer). */
