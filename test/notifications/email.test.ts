@@ -89,7 +89,7 @@ describe('email alerts', () => {
     expect((await setEmail(user, address)).data?.updateProfile).toEqual({ email: address, emailVerified: false });
     const mail = await eventually('the verification email', () => smtp.to(address)[0]);
     const link = /http:\/\/\S+\/email\/verify\?token=\S+/.exec(mail.text)![0];
-    const res = await fetch(link);
+    const res = await fetch(link, { method: 'POST' });
     expect(res.status).toBe(200);
     return { user, address };
   };
@@ -128,9 +128,16 @@ describe('email alerts', () => {
     expect(skipped).toMatchObject({ status: 'SKIPPED', skip_reason: 'no verified address' });
 
     const link = /http:\/\/\S+\/email\/verify\?token=\S+/.exec(verification.text)![0];
-    const forged = await fetch(link.replace(/token=./, 'token=x'));
+    const forged = await fetch(link.replace(/token=./, 'token=x'), { method: 'POST' });
     expect(forged.status).toBe(400);
-    expect((await fetch(link)).status).toBe(200);
+    // Opening the link shows a button (mail providers' link scanners open links too); its POST verifies.
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<form method="post" action="/email/verify?token=');
+    expect((await n.call<{ me: { emailVerified: boolean } }>(alice, '{ me { emailVerified } }')).me.emailVerified).toBe(
+      false,
+    );
+    expect((await fetch(link, { method: 'POST' })).status).toBe(200);
     const me = await n.call<{ me: { email: string; emailVerified: boolean } }>(alice, '{ me { email emailVerified } }');
     expect(me.me).toEqual({ email: address, emailVerified: true });
     expect(smtp.to(address)).toHaveLength(1);

@@ -33,7 +33,8 @@ const MAX_BODY = 1024;
 /**
  * The HTTP routes of email links, answered by the notifications service for people's browsers and mail clients:
  *
- * - `GET /email/verify?token=…` verifies the address the link was sent to (through the users service);
+ * - `GET /email/verify?token=…` shows a page with a button, whose `POST` verifies the address the link was sent to
+ *   (through the users service): link scanners of mail providers, which open links, verify nothing;
  * - `GET /email/unsubscribe?token=…` shows a page with a button (mail scanners that open links unsubscribe nobody);
  * - `POST /email/unsubscribe?token=…` turns email off for the link's kinds: the page's button, and RFC 8058
  *   one-click unsubscribe (`List-Unsubscribe-Post: List-Unsubscribe=One-Click`) from mail clients.
@@ -51,8 +52,9 @@ export function emailRoutes(
   };
   return {
     '/email/verify': (req, res) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
-      const link = links.read(tokenOf(req));
+      if (req.method !== 'GET' && req.method !== 'POST') return methodNotAllowed(res, 'GET, POST');
+      const token = tokenOf(req);
+      const link = links.read(token);
       if (!link || link.purpose !== 'verify')
         return page(
           res,
@@ -60,18 +62,26 @@ export function emailRoutes(
           'Link not valid',
           'This verification link is not valid or has expired. Set your address again to get a new one.',
         );
-      confirmation.confirm(link.userId, link.email).then(
-        (ok) =>
-          ok
-            ? page(
-                res,
-                200,
-                'Address verified',
-                'Your email address is verified. You will get emails about messages you miss.',
-              )
-            : page(res, 410, 'Address changed', 'This link is for an address that is no longer on your profile.'),
-        (err: unknown) => fail(res, err),
-      );
+      if (req.method === 'GET') {
+        return page(res, 200, 'Verify your address', 'Confirm that this email address is yours?', {
+          action: `/email/verify?token=${encodeURIComponent(token)}`,
+          button: 'Verify',
+        });
+      }
+      drain(req)
+        .then(() => confirmation.confirm(link.userId, link.email))
+        .then(
+          (ok) =>
+            ok
+              ? page(
+                  res,
+                  200,
+                  'Address verified',
+                  'Your email address is verified. You will get emails about messages you miss.',
+                )
+              : page(res, 410, 'Address changed', 'This link is for an address that is no longer on your profile.'),
+          (err: unknown) => fail(res, err),
+        );
     },
     '/email/unsubscribe': (req, res) => {
       if (req.method !== 'GET' && req.method !== 'POST') return methodNotAllowed(res, 'GET, POST');
@@ -81,13 +91,10 @@ export function emailRoutes(
         return page(res, 400, 'Link not valid', 'This unsubscribe link is not valid.');
       const what = link.kinds.map((k) => KIND_NAMES[k]).join(' and ');
       if (req.method === 'GET') {
-        return page(
-          res,
-          200,
-          'Unsubscribe',
-          `Stop emails about ${what}?`,
-          `/email/unsubscribe?token=${encodeURIComponent(token)}`,
-        );
+        return page(res, 200, 'Unsubscribe', `Stop emails about ${what}?`, {
+          action: `/email/unsubscribe?token=${encodeURIComponent(token)}`,
+          button: 'Unsubscribe',
+        });
       }
       drain(req)
         .then(() => preferences.disableEmail(BigInt(link.userId), link.kinds))
@@ -127,9 +134,17 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
   res.writeHead(405, { allow, 'content-type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
 }
 
-/** A minimal page of fixed text (no user data), optionally with a button POSTing to `action`. */
-function page(res: ServerResponse, status: number, title: string, message: string, action?: string): void {
-  const form = action ? `<form method="post" action="${action}"><button type="submit">Unsubscribe</button></form>` : '';
+/** A minimal page of fixed text (no user data), optionally with a button POSTing to `form.action`. */
+function page(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  message: string,
+  form?: { action: string; button: string },
+): void {
+  const button = form
+    ? `<form method="post" action="${form.action}"><button type="submit">${form.button}</button></form>`
+    : '';
   res
     .writeHead(status, {
       'content-type': 'text/html; charset=utf-8',
@@ -139,6 +154,6 @@ function page(res: ServerResponse, status: number, title: string, message: strin
     })
     .end(
       `<!doctype html><html><head><meta charset="utf-8"><title>${title} · chatgraph</title></head>` +
-        `<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto"><h1>${title}</h1><p>${message}</p>${form}</body></html>\n`,
+        `<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto"><h1>${title}</h1><p>${message}</p>${button}</body></html>\n`,
     );
 }
