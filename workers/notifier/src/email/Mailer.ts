@@ -31,7 +31,8 @@ export interface Mailer {
 export function mailerFromConfig(config: Config, logger: Logger): Mailer {
   if (config.SMTP_URL === undefined) {
     logger.info('SMTP_URL not set: emails are logged, not sent');
-    return new LoggingMailer(logger);
+    // Message texts stay out of production logs.
+    return new LoggingMailer(logger, config.NODE_ENV !== 'production');
   }
   // nodemailer waits minutes by default; a stuck server must not hold a claim past its lease, nor a shutdown past its
   // grace period (options in the URL's query string still win).
@@ -76,11 +77,16 @@ export class SmtpMailer implements Mailer {
 
 /** Logs emails instead of sending them (no SMTP server configured). */
 export class LoggingMailer implements Mailer {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** Log the text body too (development: read the email, open its links). */
+    private readonly withText: boolean,
+  ) {}
 
   send(email: OutgoingEmail): Promise<MailOutcome> {
+    const text = this.withText ? email.text : undefined;
     this.logger.info(
-      { sent: false, to: email.to.address, subject: email.subject, messageId: email.messageId, text: email.text },
+      { sent: false, to: email.to.address, subject: email.subject, messageId: email.messageId, text },
       'email NOT sent (SMTP_URL is not set)',
     );
     return Promise.resolve('logged');
