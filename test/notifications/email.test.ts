@@ -285,4 +285,30 @@ describe('email alerts', () => {
     expect(new Set(copies.map((m) => m.messageId))).toEqual(new Set([held.messageId]));
     expect(copies.every((m) => m.text.includes('do not lose me'))).toBe(true);
   });
+
+  it('without SMTP_URL, logs each email clearly marked as not sent (and sends none)', async () => {
+    for (const name of n.notifiers) await n.stack.stop(name);
+    const links = new URL(n.stack.url('notifications')).origin;
+    // An empty value is unset, as with `npm start` on a machine without a mail server.
+    await n.stack.start('notifier-logs', 'notifier', undefined, {
+      EMAIL_LINK_BASE_URL: links,
+      SMTP_URL: '',
+      LOG_LEVEL: 'info',
+    });
+    const received = smtp.received.length;
+    const hank = await n.signUp('Hank');
+    const address = `${hank.username}@example.com`;
+    await setEmail(hank, address);
+    const logged = () =>
+      n.stack.processes
+        .get('notifier-logs')!
+        .output.join('')
+        .split('\n')
+        .filter((line) => line.includes('email NOT sent') && line.includes(address));
+    await waitUntil('the verification email was logged', () => logged().length > 0, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${n.stack.processes.get('notifier-logs')!.output.join('').slice(-3000)}`);
+    });
+    expect(logged()[0]).toContain('/email/verify?token=');
+    expect(smtp.received.length).toBe(received);
+  });
 });
