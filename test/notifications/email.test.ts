@@ -108,6 +108,17 @@ describe('email alerts', () => {
 
     const bad = await setEmail(alice, 'not an address\r\nBcc: x@example.com');
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    // Where alerts go is for the person: an API token (even with PROFILE_WRITE) cannot redirect them.
+    const { createApiToken } = await n.call<{ createApiToken: { token: string } }>(
+      alice,
+      'mutation { createApiToken(name: "profile", scopes: [PROFILE_WRITE]) { token } }',
+    );
+    const viaToken = await gatewayRequest(
+      n.gateway,
+      createApiToken.token,
+      'mutation { updateProfile(email: "t@example.com") { id } }',
+    );
+    expect(viaToken.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
     expect((await setEmail(alice, ` ${address.replace('example.com', 'EXAMPLE.com')} `)).data?.updateProfile).toEqual({
       email: address,
