@@ -4,6 +4,7 @@ import type { Config } from '@chatgraph/config';
 import { SUBGRAPHS, type ServiceName } from '@chatgraph/manifest';
 import {
   createTestDatabases,
+  deletePipelineTopology,
   LOAD_RATE_LIMITS,
   ProcessStack,
   RedisServer,
@@ -60,6 +61,8 @@ export class BenchStack {
     readonly redis: RedisServer,
     readonly dbs: TestDatabases,
     readonly processes: ProcessStack,
+    /** The broker the notifiers use (the machine's shared one) and the prefix of this run's exchanges and queues. */
+    readonly amqp: { url: string; prefix: string },
   ) {}
 
   /** Starts Redis, creates the databases and starts the subgraphs (pinned to {@link CPU.load}). */
@@ -75,6 +78,7 @@ export class BenchStack {
       GATEWAY_IDENTITY_SECRET: randomBytes(32).toString('hex'),
       ...LOAD_RATE_LIMITS,
     });
+    const amqp = { url: config.AMQP_URL, prefix: `bench${randomBytes(4).toString('hex')}` };
     let dbs: TestDatabases | undefined;
     const processes = new ProcessStack({
       ...ProcessStack.envFor(config),
@@ -85,6 +89,10 @@ export class BenchStack {
       PASSWORD_HASH_COST: '10',
       INTROSPECTION: 'false',
       ...LOAD_RATE_LIMITS,
+      AMQP_URL: amqp.url,
+      AMQP_PREFIX: amqp.prefix,
+      // The pipeline scenario's webhook receiver listens on 127.0.0.1, which production refuses unless opened.
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     });
     try {
       // The bench's own clients (data layer scenario) need at most 8 connections per shard; the server allows 100 in
@@ -92,7 +100,7 @@ export class BenchStack {
       dbs = await createTestDatabases({ ...config, DB_POOL_SIZE: 8 });
       await processes.startSubgraphs({}, { wrapper: pinTo(CPU.load) });
       const urls = Object.fromEntries(SUBGRAPHS.map((s) => [s.graphql.urlKey, processes.url(s.name)]));
-      return new BenchStack({ ...config, ...urls }, redis, dbs, processes);
+      return new BenchStack({ ...config, ...urls }, redis, dbs, processes, amqp);
     } catch (err) {
       await processes.close();
       await dbs?.drop().catch(() => undefined);
@@ -148,12 +156,45 @@ export class BenchStack {
     this.gateways.splice(this.gateways.indexOf(gateway), 1);
   }
 
-  /** Stops every process, drops the databases, stops Redis. */
+  /**
+   * Starts a notifier worker (relays, inbox, webhook deliveries) named `name`, not pinned, and waits until it is
+   * connected to RabbitMQ.
+   */
+  async startNotifier(name: string): Promise<StackProcess> {
+    const proc = await this.processes.start(name, 'notifier');
+    const deadline = Date.now() + 30_000;
+    while (!(await notifierStats(proc).catch(() => null))?.amqpConnected) {
+      if (Date.now() > deadline) throw new Error(`${name} did not connect to RabbitMQ:\n${tail(proc)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return proc;
+  }
+
+  /** Stops every process, drops the databases, deletes the run's RabbitMQ objects, stops Redis. */
   async close(): Promise<void> {
     // Gateways first, so they drain against live subgraphs.
     await Promise.all(this.gateways.splice(0).map((g) => this.processes.stop(g.name, 'SIGTERM', 10_000)));
     await this.processes.close();
     await this.dbs.drop().catch(() => undefined);
+    const retries = this.config.NOTIFIER_RETRY_DELAYS_MS;
+    await deletePipelineTopology(this.amqp.url, this.amqp.prefix, {
+      inbox: retries,
+      push: retries,
+      webhooks: retries,
+      deliveries: this.config.WEBHOOK_RETRY_SCHEDULE_MS,
+    }).catch(() => undefined);
     await this.redis.close();
   }
+}
+
+/** What a notifier's admin port reports: its RabbitMQ connection and, per queue it consumes, messages handled. */
+export interface NotifierStats {
+  amqpConnected: boolean;
+  consumers: Record<string, { handled: number; retried: number; deadLettered: number; inFlight: number }>;
+}
+
+/** Reads a notifier's counters (its one port is its admin port). */
+export async function notifierStats(proc: StackProcess): Promise<NotifierStats> {
+  const res = await fetch(`http://127.0.0.1:${proc.port}/metrics`);
+  return (await res.json()) as NotifierStats;
 }

@@ -20,3 +20,4 @@ export type { LiveSubscription } from './subscribe';
 export { waitUntil } from './waitUntil';
 export { sleep } from './sleep';
 export { LOAD_RATE_LIMITS } from './loadRateLimits';
+export { deletePipelineTopology } from './pipelineTopology';

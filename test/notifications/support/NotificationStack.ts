@@ -4,6 +4,7 @@ import path from 'node:path';
 import amqplib from 'amqplib';
 import {
   createTestDatabases,
+  deletePipelineTopology,
   gatewayRequest,
   LOAD_RATE_LIMITS,
   ProcessStack,
@@ -267,29 +268,11 @@ export class NotificationStack {
   async close(): Promise<void> {
     await this.stack.close();
     await this.dbs.drop();
-    await deleteTopology(this.amqpUrl, this.prefix, {
+    await deletePipelineTopology(this.amqpUrl, this.prefix, {
       inbox: this.retryDelaysMs,
       push: this.retryDelaysMs,
       webhooks: this.retryDelaysMs,
       deliveries: this.webhookRetryDelaysMs,
     }).catch(() => undefined);
-  }
-}
-
-/** Deletes every exchange and queue a notifier declared with `prefix` (each work queue with its retry delays). */
-async function deleteTopology(url: string, prefix: string, queues: Record<string, number[]>): Promise<void> {
-  const connection = await amqplib.connect(url);
-  try {
-    const channel = await connection.createChannel();
-    for (const [work, retryDelaysMs] of Object.entries(queues)) {
-      const queue = `${prefix}.notify.${work}`;
-      for (const name of [queue, `${queue}.dlq`, ...retryDelaysMs.map((ms, i) => `${queue}.retry${i + 1}.${ms}ms`)]) {
-        await channel.deleteQueue(name);
-      }
-    }
-    for (const exchange of ['events', 'work', 'dead']) await channel.deleteExchange(`${prefix}.${exchange}`);
-    await channel.close();
-  } finally {
-    await connection.close();
   }
 }

@@ -37,6 +37,7 @@ import { UsernameMentions } from './inbox/UsernameMentions';
 import { parsePushJob, PushHandler } from './push/PushHandler';
 import { WebPushSender } from './push/WebPushSender';
 import { parseRelayedEvent, type RelayedEvent } from './relay/RelayedEvent';
+import { RelayWakeups } from './relay/RelayWakeups';
 import { ShardRelay } from './relay/ShardRelay';
 import type { DeliveryJob } from './webhooks/DeliveryJob';
 import { webhookWorkers } from './webhooks/webhookWorkers';
@@ -207,6 +208,8 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
         lockRetryMs: config.RELAY_LOCK_RETRY_MS,
       }),
   );
+  // Committed events announced on Redis wake the relays (they still poll, in case a hint is lost).
+  const wakeups = new RelayWakeups(bus.subscriber, relays);
 
   let draining = false;
   // A worker takes no traffic: its one port is the admin server every process has (/health, /ready, /metrics).
@@ -229,6 +232,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const port = admin.port!;
   for (const consumer of consumers) consumer.start();
   for (const relay of relays) relay.start();
+  await wakeups.start();
   webhooks.scanner.start();
   email.start();
   logger.info({ port, shards: relays.length, push: pushEnabled }, 'notifier started');
@@ -237,6 +241,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     port,
     async close() {
       draining = true;
+      await wakeups.stop();
       await Promise.all(relays.map((r) => r.stop()));
       await webhooks.scanner.stop();
       await email.stop();
