@@ -236,6 +236,7 @@ describe('deploy/haproxy.cfg', () => {
           { host: 'gateway-1', port: 4000 },
           { host: 'gateway-2', port: 4000 },
         ],
+        emailLinks: { host: 'notifications', port: 4004 },
       }),
     );
     expect(COMPOSE_ADDRESSES.gateways.map((g) => `${g.host}:${g.port}`)).toEqual(['gateway-1:4000', 'gateway-2:4000']);
