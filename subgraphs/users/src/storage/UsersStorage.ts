@@ -167,7 +167,10 @@ export class UsersStorage {
          WHERE id = ${id} AND deleted_at IS NULL
         RETURNING email_verified_at IS NOT NULL AS verified`;
       if (rows.length === 0) return false;
-      if (email !== null && !rows[0]!.verified) {
+      // A removed address, or one verified already, needs no link: an unsent one is dropped.
+      if (email === null || rows[0]!.verified)
+        await tx.$executeRaw`DELETE FROM email_verifications WHERE user_id = ${id} AND sent_at IS NULL`;
+      else {
         await tx.$executeRaw`
           INSERT INTO email_verifications (user_id, email, requested_at) VALUES (${id}, ${email}, clock_timestamp())
           ON CONFLICT (user_id) DO UPDATE
