@@ -60,6 +60,8 @@ export const emailEnv = {
       }
     }, 'must be a URL starting with http:// or https://')
     .optional(),
+  /** How long the record of each missed-message email (sent, or skipped and why) is kept. */
+  EMAIL_LOG_RETENTION_DAYS: positiveInt(30),
   /** How long a verification link works. */
   EMAIL_VERIFY_TTL_HOURS: positiveInt(48),
 };

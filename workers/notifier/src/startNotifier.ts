@@ -191,6 +191,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       shards: notificationShards,
       delayMs: config.EMAIL_DELAY_MS,
       leaseMs: config.EMAIL_CLAIM_LEASE_MS,
+      retentionDays: config.EMAIL_LOG_RETENTION_DAYS,
     }),
     config.EMAIL_SCAN_MS,
   );

@@ -41,3 +41,5 @@ CREATE TABLE email_batches (
 );
 CREATE INDEX email_batches_claimed_idx ON email_batches (claimed_until) WHERE status = 'CLAIMED';
 CREATE INDEX email_batches_recipient_idx ON email_batches (recipient_id, id);
+-- Finished batches are kept for EMAIL_LOG_RETENTION_DAYS (what was sent, and why not), then deleted by the notifiers.
+CREATE INDEX email_batches_finished_idx ON email_batches (created_at) WHERE status <> 'CLAIMED';

@@ -107,6 +107,18 @@ export class MissedMessageBatches {
     return rows.map(notificationFromRow);
   }
 
+  /**
+   * Deletes up to `limit` finished (SENT or SKIPPED) batches of one shard made more than `retentionDays` ago; returns
+   * how many. Their notifications keep `email_batch_id` (and never become pending again).
+   */
+  async prune(shard: number, retentionDays: number, limit: number): Promise<number> {
+    return this.db.clientAt(shard).$executeRaw`
+      DELETE FROM email_batches WHERE id IN (
+        SELECT id FROM email_batches
+         WHERE status <> 'CLAIMED' AND created_at < clock_timestamp() - ${retentionDays}::int * interval '1 day'
+         LIMIT ${limit})`;
+  }
+
   /** Ends a claimed batch (a batch already ended by another notifier stays as it is). */
   async finish(batch: ClaimedBatch, outcome: BatchOutcome): Promise<void> {
     const reason = outcome.status === 'SKIPPED' ? outcome.reason : null;

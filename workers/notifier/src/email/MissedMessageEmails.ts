@@ -32,6 +32,8 @@ export interface MissedMessageEmailsOptions {
   delayMs: number;
   /** How long a claim lasts before another notifier takes the email over (`EMAIL_CLAIM_LEASE_MS`). */
   leaseMs: number;
+  /** How long finished batches are kept (`EMAIL_LOG_RETENTION_DAYS`). */
+  retentionDays: number;
 }
 
 /** What the emails came to, for /metrics. */
@@ -46,6 +48,9 @@ export interface MissedMessageStats {
 
 /** Most recipients (and expired claims) taken from one shard per scan. */
 const PER_SCAN = 50;
+/** Old batches are deleted once in this many scans (a minute at the default pace), at most this many per shard. */
+const PRUNE_EVERY_SCANS = 60;
+const PRUNE_LIMIT = 1000;
 
 const KIND_NAMES: Partial<Record<NotificationKind, string>> = {
   DIRECT_MESSAGE: 'direct messages',
@@ -62,6 +67,7 @@ const KIND_NAMES: Partial<Record<NotificationKind, string>> = {
 export class MissedMessageEmails {
   readonly stats: MissedMessageStats = { sent: 0, skipped: 0, logged: 0, failed: 0 };
   private readonly content: ChatContent;
+  private scans = 0;
 
   constructor(private readonly options: MissedMessageEmailsOptions) {
     this.content = new ChatContent(options.chats);
@@ -69,9 +75,11 @@ export class MissedMessageEmails {
 
   /** One pass over every shard. Never rejects (failures are logged and retried later). */
   async scan(): Promise<void> {
-    const { batches, shards, delayMs, leaseMs, logger } = this.options;
+    const { batches, shards, delayMs, leaseMs, retentionDays, logger } = this.options;
+    const prune = this.scans++ % PRUNE_EVERY_SCANS === 0;
     for (let shard = 0; shard < shards; shard++) {
       try {
+        if (prune) await batches.prune(shard, retentionDays, PRUNE_LIMIT);
         for (const batch of await batches.reclaimExpired(shard, PER_SCAN, leaseMs)) await this.deliver(batch);
         for (const recipientId of await batches.dueRecipients(shard, delayMs, PER_SCAN)) {
           const batch = await batches.claim(recipientId, delayMs, leaseMs);
