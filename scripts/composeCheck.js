@@ -55,6 +55,7 @@ function loopbackHaproxyConfig() {
   return haproxyConfig({
     port: COMPOSE_ADDRESSES.port,
     gateways: COMPOSE_ADDRESSES.gateways.map((g, i) => ({ host: '127.0.0.1', port: 4001 + i })),
+    emailLinks: { host: '127.0.0.1', port: 4004 },
   });
 }
 

@@ -38,6 +38,8 @@ import {
   SignUpDocument,
   TypingDocument,
   UpdateProfileDocument,
+  UpdateEmailDocument,
+  MyEmailDocument,
   UserByUsernameDocument,
   UserDocument,
   type AddMembersMutationVariables,
@@ -77,6 +79,7 @@ import { retryTransient, type RetryOptions } from './retryTransient.ts';
 import { SessionManager, type Session, type SessionOptions } from './SessionManager.ts';
 import { TypingThrottle, type TypingThrottleOptions } from './TypingThrottle.ts';
 import type {
+  EmailStatus,
   AuthPayload,
   ChatActivity,
   ChatDetails,
@@ -307,6 +310,19 @@ export class ChatClient {
   /** Changes the viewer's display name. */
   updateProfile(variables: UpdateProfileMutationVariables, options: CallOptions = {}): Promise<User> {
     return this.field(UpdateProfileDocument, variables, 'updateProfile', options);
+  }
+
+  /**
+   * Sets the viewer's email address ('' removes it). A new address is unverified: a link is emailed to it, and
+   * missed-message emails go to it only once the link was opened. Needs a password session (FORBIDDEN for API tokens).
+   */
+  updateEmail(email: string): Promise<EmailStatus> {
+    return this.field(UpdateEmailDocument, { email }, 'updateProfile');
+  }
+
+  /** The viewer's email address and whether it is verified (null if the account no longer exists). */
+  emailStatus(): Promise<EmailStatus | null> {
+    return this.field(MyEmailDocument, {}, 'me');
   }
 
   /** The viewer, with presence (null if the account no longer exists). */

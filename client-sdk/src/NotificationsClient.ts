@@ -7,13 +7,18 @@ import {
   NotificationAddedDocument,
   NotificationsDocument,
   NotificationsSinceDocument,
+  NotificationPreferencesDocument,
+  DoNotDisturbUntilDocument,
+  SetDoNotDisturbDocument,
+  UpdateNotificationPreferencesDocument,
   RegisterPushSubscriptionDocument,
   UnregisterPushSubscriptionDocument,
   UnreadNotificationCountDocument,
   type NotificationsQueryVariables,
+  type UpdateNotificationPreferencesMutationVariables,
 } from './generated/graphql.ts';
 import { liveOperation, type LiveHandlers, type LiveStream, type LiveStreamOptions } from './LiveStream.ts';
-import type { Notification, NotificationPage } from './types.ts';
+import type { Notification, NotificationPage, NotificationPreference } from './types.ts';
 import { UnreadBadge } from './UnreadBadge.ts';
 
 /** What {@link NotificationsClient} uses of its {@link ChatClient} (its HTTP calls and live streams). */
@@ -84,6 +89,30 @@ export class NotificationsClient {
       'registerPushSubscription',
       options,
     );
+  }
+
+  /** The viewer's push and email preference, one per kind (in the order of `NotificationKind`). */
+  preferences(): Promise<NotificationPreference[]> {
+    return this.transport.field(NotificationPreferencesDocument, {}, 'notificationPreferences');
+  }
+
+  /** When the viewer's do-not-disturb ends (an ISO date-time); null when it is off. */
+  doNotDisturbUntil(): Promise<string | null> {
+    return this.transport.field(DoNotDisturbUntilDocument, {}, 'doNotDisturbUntil');
+  }
+
+  /** Sets whether one kind is pushed and emailed; resolves with every kind's preference. */
+  updatePreference(variables: UpdateNotificationPreferencesMutationVariables): Promise<NotificationPreference[]> {
+    return this.transport.field(UpdateNotificationPreferencesDocument, variables, 'updateNotificationPreferences');
+  }
+
+  /**
+   * Turns do-not-disturb on until `until` (at most a year ahead), or off with null: meanwhile nothing is pushed or
+   * emailed. Resolves with when it ends (null: off).
+   */
+  async setDoNotDisturb(until: Date | string | null): Promise<string | null> {
+    const value = until instanceof Date ? until.toISOString() : until;
+    return this.transport.field(SetDoNotDisturbDocument, { until: value }, 'setDoNotDisturb');
   }
 
   /** Removes a push subscription (e.g. on sign-out); false when there was none with this endpoint. */

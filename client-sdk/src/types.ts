@@ -15,6 +15,8 @@ import type {
   MessageFieldsFragment,
   MyChatActivitySubscription,
   MyChatsQuery,
+  MyEmailQuery,
+  NotificationPreferencesQuery,
   NotificationFieldsFragment,
   NotificationsQuery,
   PageInfoFieldsFragment,
@@ -77,3 +79,9 @@ export type CreatedWebhook = CreateWebhookMutation['createWebhook'];
 export type WebhookDelivery = WebhookDeliveryFieldsFragment;
 /** A page of a webhook's deliveries, newest first. */
 export type WebhookDeliveryPage = NonNullable<WebhookDeliveriesQuery['webhook']>['deliveries'];
+
+/** The viewer's email address and whether it is verified (emails other than the verification go only to a verified one). */
+export type EmailStatus = NonNullable<MyEmailQuery['me']>;
+
+/** Whether one kind of notification is pushed and emailed. */
+export type NotificationPreference = NotificationPreferencesQuery['notificationPreferences'][number];

@@ -75,6 +75,7 @@ describe('docker-compose.yml', () => {
         ...SERVICES.flatMap((s) => composeNames(s.name)),
         ...BACKING_SERVICES.map((b) => b.name),
         'haproxy',
+        'mailpit',
         'migrate',
         'web',
         'prometheus',
@@ -95,6 +96,9 @@ describe('docker-compose.yml', () => {
     expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
     expect(services.rabbitmq.image).toBe('rabbitmq:3-management');
     expect(services.rabbitmq.healthcheck?.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'ping']);
+    // Emails go to the mail catcher, whose web UI is on the host's loopback.
+    expect(services.mailpit.image).toMatch(/^axllent\/mailpit:/);
+    expect(services.notifier.environment?.SMTP_URL).toBe('smtp://mailpit:1025');
 
     // Each service of the manifest: its entry point, listening on all interfaces on its default port, health-checked
     // there.
@@ -160,8 +164,8 @@ describe('docker-compose.yml', () => {
       .filter(([, s]) => (s.ports ?? []).length > 0)
       .map(([name]) => name)
       .sort();
-    expect(publishing).toEqual(['grafana', 'haproxy', 'postgres', 'prometheus', 'rabbitmq', 'redis', 'web']);
-    for (const name of ['grafana', 'prometheus', 'postgres', 'rabbitmq', 'redis']) {
+    expect(publishing).toEqual(['grafana', 'haproxy', 'mailpit', 'postgres', 'prometheus', 'rabbitmq', 'redis', 'web']);
+    for (const name of ['grafana', 'mailpit', 'prometheus', 'postgres', 'rabbitmq', 'redis']) {
       for (const p of services[name].ports ?? [])
         expect({ name, port: typeof p === 'string' ? p : `${p.published}` }).toEqual({
           name,
@@ -293,6 +297,7 @@ describe('deploy/haproxy.cfg', () => {
           { host: 'gateway-1', port: 4000 },
           { host: 'gateway-2', port: 4000 },
         ],
+        emailLinks: { host: 'notifications', port: 4004 },
       }),
     );
     expect(COMPOSE_ADDRESSES.gateways.map((g) => `${g.host}:${g.port}`)).toEqual(['gateway-1:4000', 'gateway-2:4000']);

@@ -21,6 +21,8 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Query.notifications': 'CHATS_READ',
   'Query.unreadNotificationCount': 'CHATS_READ',
   'Query.notificationsSince': 'CHATS_READ',
+  'Query.notificationPreferences': 'CHATS_READ',
+  'Query.doNotDisturbUntil': 'CHATS_READ',
   'Mutation.markRead': 'CHATS_READ',
   'Mutation.markNotificationsRead': 'CHATS_READ',
   'Subscription.chatEvents': 'CHATS_READ',
@@ -48,6 +50,8 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Mutation.redeliverWebhookDelivery': 'WEBHOOKS_MANAGE',
 
   'Mutation.updateProfile': 'PROFILE_WRITE',
+  'Mutation.updateNotificationPreferences': 'PROFILE_WRITE',
+  'Mutation.setDoNotDisturb': 'PROFILE_WRITE',
   'Mutation.heartbeat': 'PROFILE_WRITE',
   'Mutation.goOffline': 'PROFILE_WRITE',
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SERVICES, SUBGRAPHS, type PortKey, type UrlKey } from '@chatgraph/manifest';
+import { emailEnv } from './emailEnv';
 import { integrationsEnv } from './integrationsEnv';
 import { limitsEnv } from './limitsEnv';
 import { isLoopbackHost } from './isLoopbackHost';
@@ -148,6 +149,7 @@ export const envSchema = z.object({
   ...limitsEnv,
   ...surfaceEnv,
   ...integrationsEnv,
+  ...emailEnv,
   /** RabbitMQ (the notification pipeline). A vhost is the URL's path (`amqp://guest:guest@host:5672/vhost`). */
   AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
   /** Prefix of every exchange and queue the pipeline declares (tests sharing a broker give each run its own). */

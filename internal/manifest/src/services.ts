@@ -94,10 +94,11 @@ export const SUBGRAPHS = [
     port: { key: 'NOTIFICATIONS_PORT', default: 4004 },
     health: '/health',
     admin: admin(4004),
-    // createWebhook asks chats whether the owner is a member of each chat, so chats starts first.
+    // createWebhook asks chats whether the owner is a member of each chat, and an email's verification link asks users to
+    // mark the address verified, so both start first.
     phase: 2,
     color: 'blue',
-    upstreams: ['CHATS_URL'],
+    upstreams: ['CHATS_URL', 'USERS_URL'],
     graphql: { urlKey: 'NOTIFICATIONS_URL', schema: 'subgraphs/notifications/src/schema.graphql' },
   },
 ] as const satisfies readonly SubgraphSpec[];

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type Server } from 'node:http';
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -39,6 +39,11 @@ export interface SubgraphServerOptions<TContext extends BaseSubgraphContext> {
   stats?: () => Record<string, unknown>;
   /** The process's metrics (the service adds its own to them). @default a new registry named after the service */
   metrics?: ProcessMetrics;
+  /**
+   * Further HTTP routes by exact path (e.g. links people open from an email), answered without the identity header:
+   * each handler checks its own requests. Not for anything a gateway calls.
+   */
+  routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>>;
 }
 
 /** A subgraph's HTTP server, not yet listening. */
@@ -141,6 +146,11 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     }
     if (path === '/graphql' || path === '/') {
       void graphql(req, res);
+      return;
+    }
+    const route = options.routes?.[path];
+    if (route) {
+      route(req, res);
       return;
     }
     sendJson(res, 404, { errors: [{ message: `No route ${path}`, extensions: { code: 'NOT_FOUND' } }] });

@@ -7,6 +7,8 @@ import { createLogger } from '@chatgraph/logging';
 import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createNotificationsServer } from './server';
 import { ChatMemberships } from './webhooks/ChatMemberships';
+import { EmailLinks } from './email/EmailLinks';
+import { UsersEmailConfirmation } from './email/UsersEmailConfirmation';
 
 const config = loadConfigOrExit();
 const logger = createLogger('notifications', config);
@@ -26,6 +28,10 @@ runService(
         new SubgraphClient({ name: 'chats', urls: replicaUrls(config.CHATS_URL), identity }),
       ),
       targets: egressGuardFromConfig(config),
+      emailLinks: EmailLinks.fromConfig(config),
+      emailConfirmation: new UsersEmailConfirmation(
+        new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity }),
+      ),
     });
     registerDatabaseMetrics(server.metrics, db);
     try {

@@ -93,11 +93,12 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     now,
   });
   const profileChanges = new ProfileChanges(options.redis, config.DB_NAME_PREFIX, logger);
+  const identity = options.identity ?? identitySignerFromConfig(config);
   const server = createSubgraphServer<UsersContext>({
     name: 'users',
     typeDefs,
     resolvers,
-    identity: options.identity ?? identitySignerFromConfig(config),
+    identity,
     logger,
     introspection: config.INTROSPECTION,
     context: (base) => ({

@@ -103,7 +103,9 @@ export class NotificationStack {
 
   /** Starts a notifier process and waits until it is connected to RabbitMQ. */
   async startNotifier(name: string): Promise<void> {
-    await this.stack.start(name, 'notifier');
+    // Email links point at the stack's notifications service (it answers them).
+    const links = new URL(this.stack.url('notifications')).origin;
+    await this.stack.start(name, 'notifier', undefined, { EMAIL_LINK_BASE_URL: links });
     await waitUntil(`${name} is connected to RabbitMQ`, async () => (await this.status(name)).amqpConnected);
   }
 
