@@ -212,7 +212,7 @@ describeInBrowser('the web client in a browser, over two gateways behind HAProxy
     await bob.page.getByRole('log').getByText('(edited to add: lunch?)').waitFor();
     await bob.page.getByRole('log').getByText('(edited)').waitFor();
 
-    // A reload keeps the session (the refresh token in local storage) and the open chat (the address).
+    // A reload keeps the session (the refresh token in the tab's session storage) and the open chat (the address).
     await alice.page.reload();
     await alice.page.getByRole('heading', { name: 'Bob' }).waitFor();
     await alice.page.getByRole('log').getByText('Yes, here').waitFor();
