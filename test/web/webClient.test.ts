@@ -1,5 +1,5 @@
 /**
- * The web client in a real browser (Debian's Chromium, driven by playwright-core) over the real stack: three subgraph
+ * The web client in a real browser (Debian's Chromium, driven by playwright-core) over the real stack: the subgraph
  * processes, two gateways behind HAProxy, the web client's own server (web/server.mjs) on a free port. Two people
  * sign up in two browser contexts and converse; what they notice is asserted: the chat list with unread badges and
  * last messages, presence and typing, read receipts, edits, a reload that keeps the session, and a gateway killed
