@@ -1,9 +1,10 @@
 /**
- * The web client in a real browser (Debian's Chromium, driven by playwright-core) over the real stack: three subgraph
+ * The web client in a real browser (Debian's Chromium, driven by playwright-core) over the real stack: the subgraph
  * processes, two gateways behind HAProxy, the web client's own server (web/server.mjs) on a free port. Two people
  * sign up in two browser contexts and converse; what they notice is asserted: the chat list with unread badges and
  * last messages, presence and typing, read receipts, edits, a reload that keeps the session, and a gateway killed
- * under them: the page says it is reconnecting, then shows every message once and in order.
+ * under them: the page says it is reconnecting, then shows every message once and in order; then logging out and back
+ * in (a wrong password refused with a message).
  *
  * WEB_SCREENSHOTS=docs/images (a folder) saves the chat list and a conversation there, as docs/web.md shows them.
  */
@@ -212,7 +213,7 @@ describeInBrowser('the web client in a browser, over two gateways behind HAProxy
     await bob.page.getByRole('log').getByText('(edited to add: lunch?)').waitFor();
     await bob.page.getByRole('log').getByText('(edited)').waitFor();
 
-    // A reload keeps the session (the refresh token in local storage) and the open chat (the address).
+    // A reload keeps the session (the refresh token in the tab's session storage) and the open chat (the address).
     await alice.page.reload();
     await alice.page.getByRole('heading', { name: 'Bob' }).waitFor();
     await alice.page.getByRole('log').getByText('Yes, here').waitFor();
@@ -266,5 +267,18 @@ describeInBrowser('the web client in a browser, over two gateways behind HAProxy
       expect(history[history.length - 1]).toBe('Live');
       expect(p.problems).toEqual([]);
     }
+
+    // Log out, then back in: a wrong password is refused with a message, the right one brings the chats back.
+    await bob.page.getByRole('button', { name: 'Log out' }).click();
+    const form = bob.page.locator('form.auth-form');
+    await form.getByLabel('Username').fill(bob.username);
+    await form.getByLabel('Password').fill('not the password');
+    await form.getByRole('button', { name: 'Log in' }).click();
+    await form.getByRole('alert').waitFor();
+    await form.getByLabel('Password').fill('correct horse battery');
+    await form.getByRole('button', { name: 'Log in' }).click();
+    await bob.page.locator('.chat-item', { hasText: 'Alice' }).getByText('after 3').waitFor();
+    await bob.page.locator('.chat-item', { hasText: 'Design review' }).waitFor();
+    expect(bob.problems).toEqual([]);
   }, 240_000);
 });

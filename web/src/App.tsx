@@ -4,7 +4,7 @@ import { AuthForm } from './components/AuthForm.tsx';
 import { Workspace } from './components/Workspace.tsx';
 import type { WebConfig } from './config.ts';
 import { errorText } from './format.ts';
-import { createBrowserClient } from './session.ts';
+import { createBrowserClient, forgetSession } from './session.ts';
 
 type Phase = { name: 'signed-out' } | { name: 'restoring' } | { name: 'signed-in'; me: User };
 
@@ -35,7 +35,7 @@ export function App({ config }: { config: WebConfig }) {
       setNotice(`Signed out here; the server could not be told: ${errorText(err)}`);
     }
     await client.close();
-    localStorage.removeItem('chatgraph.refreshToken');
+    forgetSession();
     setClient(createBrowserClient(config.gatewayUrl, () => onSignedOut.current()));
     setPhase({ name: 'signed-out' });
   }, [client, config.gatewayUrl]);

@@ -130,6 +130,8 @@ export function useChatList(
           return list;
         }
         const message = activity.message;
+        // Already counted: the list was read after this event.
+        if (activity.type === 'MESSAGE_ADDED' && activity.seq <= chat.lastSeq) return list;
         if (activity.type === 'MESSAGE_ADDED' && message) {
           const fromOther = message.author.id !== me.id;
           const unread = fromOther && openRef.current !== chatId ? chat.unreadCount + 1 : chat.unreadCount;
