@@ -3,7 +3,7 @@
  * with tracing exported to a collector of the test's own, and a real Prometheus scrapes every admin server. After
  * known traffic, PromQL sees exactly the requests that were sent and the commit → delivery lag of the live events;
  * and one message's trace, started by the client's `traceparent`, runs from the send through the chats service's
- * commit and publish to the gateway's live delivery.
+ * commit and publish to the gateway's live delivery, and on through the event log and RabbitMQ to the notifier.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -96,7 +96,7 @@ describe('observability of a running stack', () => {
     }
   }
 
-  it('one trace covers a message from the send to its live delivery, across the gateway and the chats service', async () => {
+  it('one trace covers a message from the send to its live delivery and its notifications, across three processes', async () => {
     await sendWhileWatched(`00-${traceId}-${clientSpanId}-01`);
     const names = () => collector.trace(traceId).map((s) => `${s.service}: ${s.name}`);
     await waitUntil('the delivery span is exported', () => names().includes('gateway: deliver chatEvents'));
@@ -148,6 +148,13 @@ describe('observability of a running stack', () => {
       'graphql.operation.type': 'mutation',
       'http.response.status_code': 200,
     });
+    // The event log kept the trace context: the relay's message carries it, and the notifier's inbox work joins the
+    // trace, under the chats service's request that wrote the event.
+    await waitUntil('the notifier span is exported', () =>
+      collector.trace(traceId).some((s) => s.service === 'notifier' && /^process .*\.notify\.inbox$/.test(s.name)),
+    );
+    const inbox = collector.trace(traceId).find((s) => s.service === 'notifier' && s.name.endsWith('.notify.inbox'))!;
+    expect(inbox.parentSpanId).toBe(chatsRequest.spanId);
     // The other sends started traces of their own: nothing else joined this one.
     expect(spans.filter((s) => s.name === 'mutation SendMessage')).toHaveLength(1);
   });

@@ -88,6 +88,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ CHATS_URL: 'http://chats:4002/graphql' }).CHATS_URL).toBe('http://chats:4002/graphql');
   });
 
+  it('traces nothing by default, and names a bad collector URL or sampling ratio', () => {
+    const defaults = loadConfig({});
+    expect(defaults.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(defaults.OTEL_TRACES_SAMPLER_RATIO).toBe(1);
+    // compose passes unset variables as empty strings: that is unset, not an error.
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_SAMPLER_RATIO: '0.01' }),
+    ).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_TRACES_SAMPLER_RATIO: 0.01,
+    });
+    expect(() =>
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_SAMPLER_RATIO: '1.5' }),
+    ).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT[^]*OTEL_TRACES_SAMPLER_RATIO|OTEL_TRACES_SAMPLER_RATIO[^]*OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
+  });
+
   it('logs readable lines only in development at a terminal, JSON otherwise, unless LOG_FORMAT says', () => {
     expect(loadConfig({}, { stdoutIsTTY: true }).LOG_FORMAT).toBe('pretty');
     expect(loadConfig({}, { stdoutIsTTY: false }).LOG_FORMAT).toBe('json');

@@ -5,6 +5,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Attributes,
   type Context,
   type Span,
@@ -68,6 +69,16 @@ export function contextFrom(carrier: Record<string, unknown> | undefined): Conte
     },
     keys: (c) => Object.keys(c),
   });
+}
+
+/**
+ * The active span's `traceparent` when it is recorded (sampled), else null: what is worth storing with a record so
+ * that later work on it (another process, much later) joins the trace. Unsampled contexts are not stored.
+ */
+export function sampledTraceparent(ctx: Context = context.active()): string | null {
+  const span = trace.getSpanContext(ctx);
+  if (!span || !trace.isSpanContextValid(span) || (span.traceFlags & TraceFlags.SAMPLED) === 0) return null;
+  return traceHeaders(ctx).traceparent ?? null;
 }
 
 /** The active trace's id (32 hex digits), or undefined outside any trace. */

@@ -2,7 +2,6 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -55,10 +54,11 @@ let current: Telemetry | undefined;
  * caller's decision for continued ones. Without an endpoint (the default) nothing is recorded, yet trace ids are
  * still made and propagated: log lines carry them, and a traced client's context crosses the process unchanged.
  *
- * When recording, `pg` (Prisma's driver), `ioredis` and `amqplib` are instrumented too: their calls become spans of
- * the request or event they serve (database and Redis calls only inside a trace: the relay's polling and the sweepers
- * make none). They patch those modules as they are loaded, so an entry point starts tracing before it imports
- * anything else (its `instrument.ts`, imported first).
+ * When recording, `pg` (Prisma's driver) and `ioredis` are instrumented too: their calls become spans of the request
+ * or event they serve (only inside a trace: the relay's polling and the sweepers make none). They patch those modules
+ * as they are loaded, so an entry point starts tracing before it imports anything else (its `instrument.ts`, imported
+ * first). RabbitMQ is traced by hand instead: amqplib's instrumentation would replace the `traceparent` the relay
+ * puts on a message (the trace of the request that wrote the event) with one of its own.
  */
 export function startTelemetry(
   service: string,
@@ -91,7 +91,6 @@ export function startTelemetry(
         instrumentations: [
           new PgInstrumentation({ requireParentSpan: true }),
           new IORedisInstrumentation({ requireParentSpan: true }),
-          new AmqplibInstrumentation(),
         ],
       })
     : () => undefined;

@@ -1,4 +1,4 @@
-// Imported first by index.ts: tracing patches pg, ioredis and amqplib as they load, so it starts before the rest.
+// Imported first by index.ts: tracing patches pg and ioredis as they load, so it starts before the rest.
 import { loadConfigOrExit } from '@chatgraph/config';
 import { startTelemetry } from '@chatgraph/telemetry';
 

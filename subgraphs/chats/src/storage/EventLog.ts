@@ -1,3 +1,4 @@
+import { sampledTraceparent } from '@chatgraph/telemetry';
 import type { ChatEventType, ChatRecord, ChatRole, EventRecord, MemberRecord, MessageRecord } from './records';
 import { CHAT_COLUMNS, bigintArray, chatFromRow, messageFromRow, type ChatRow, type SqlRunner } from './rows';
 
@@ -87,9 +88,9 @@ export const EventLog = {
         RETURNING ${CHAT_COLUMNS}, clock_timestamp()::timestamptz(3) AS at
       ), ev AS (
         INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, member_user_id, member_role, member_joined_at,
-                                 member_last_read_seq, title, at)
+                                 member_last_read_seq, title, at, traceparent)
         SELECT bump.id, bump.last_seq - ${n}::int + e.ord::int, e.type, ${actorId}, e.message_id, e.member_user_id,
-               e.member_role, e.member_joined_at, e.member_last_read_seq, e.title, bump.at
+               e.member_role, e.member_joined_at, e.member_last_read_seq, e.title, bump.at, ${sampledTraceparent()}::text
           FROM bump,
                unnest(${events.map((e) => e.type)}::text[],
                       ${events.map((e) => e.message?.id.toString() ?? null)}::bigint[],

@@ -1,3 +1,4 @@
+import { sampledTraceparent } from '@chatgraph/telemetry';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { logicalShardOf } from '@chatgraph/ids';
 import { userError } from '@chatgraph/errors';
@@ -138,8 +139,9 @@ export class MessageStore {
             FROM bump, author
           RETURNING id, seq, created_at
         ), ev AS (
-          INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, at)
-          SELECT ${chatId}, msg.seq, 'MESSAGE_ADDED', ${authorId}, msg.id, msg.created_at FROM msg
+          INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, at, traceparent)
+          SELECT ${chatId}, msg.seq, 'MESSAGE_ADDED', ${authorId}, msg.id, msg.created_at, ${sampledTraceparent()}::text
+            FROM msg
         ), activity AS (
           INSERT INTO activity_outbox (chat_id, at) SELECT ${chatId}, msg.created_at FROM msg
           ON CONFLICT (chat_id) DO UPDATE SET at = excluded.at

@@ -11,6 +11,8 @@ export interface LogPosition {
 /** A batch of events and the position after its last one. */
 export interface LogBatch {
   events: RelayedEvent[];
+  /** The trace context each event was written in (`traceparent`, when that request was traced), by index. */
+  traceparents: Array<string | null>;
   end: LogPosition;
 }
 
@@ -27,6 +29,7 @@ interface Row {
   message_id: string | null;
   author_id: string | null;
   text: string | null;
+  traceparent: string | null;
 }
 
 /**
@@ -59,7 +62,7 @@ export const EventLogReader = {
   async read(client: Client, after: LogPosition, limit: number): Promise<LogBatch | null> {
     const { rows } = await client.query<Row>(
       `SELECT e.xid::text, e.chat_id::text, e.seq, e.type, e.actor_id::text, e.at, e.member_user_id::text,
-              c.kind, c.direct_key, m.id::text AS message_id, m.author_id::text, m.text
+              c.kind, c.direct_key, m.id::text AS message_id, m.author_id::text, m.text, e.traceparent
          FROM chat_events e
          JOIN chats c ON c.id = e.chat_id
          LEFT JOIN messages m ON m.id = e.message_id
@@ -73,6 +76,7 @@ export const EventLogReader = {
     if (!last) return null;
     return {
       events: rows.map(toEvent),
+      traceparents: rows.map((r) => r.traceparent),
       end: { xid: BigInt(last.xid), chatId: BigInt(last.chat_id), seq: last.seq },
     };
   },

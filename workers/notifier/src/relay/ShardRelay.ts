@@ -139,7 +139,7 @@ export class ShardRelay {
         if (!this.nudged) await this.pause(pollMs);
         continue;
       }
-      await this.publish(batch.events);
+      await this.publish(batch.events, batch.traceparents);
       await EventLogReader.advance(client, relay, batch.end);
       cursor = batch.end;
       this.position = cursor;
@@ -147,19 +147,29 @@ export class ShardRelay {
     }
   }
 
-  /** Publishes a batch and resolves once the broker confirmed every message of it. */
-  private async publish(events: readonly RelayedEvent[]): Promise<void> {
+  /**
+   * Publishes a batch and resolves once the broker confirmed every message of it. An event written by a traced
+   * request carries that trace context in its headers (`traceparent`): the consumers' work joins the send's trace.
+   */
+  private async publish(events: readonly RelayedEvent[], traceparents: ReadonlyArray<string | null>): Promise<void> {
     const { publisher, topology } = this.options;
     await Promise.all(
-      events.map((event) =>
-        publisher.publish(topology.eventsExchange, eventRoutingKey(event.type), Buffer.from(JSON.stringify(event)), {
-          persistent: true,
-          messageId: eventKey(event),
-          contentType: 'application/json',
-          type: event.type,
-          timestamp: Math.floor(Date.parse(event.at) / 1000),
-        }),
-      ),
+      events.map((event, i) => {
+        const traceparent = traceparents[i];
+        return publisher.publish(
+          topology.eventsExchange,
+          eventRoutingKey(event.type),
+          Buffer.from(JSON.stringify(event)),
+          {
+            persistent: true,
+            messageId: eventKey(event),
+            contentType: 'application/json',
+            type: event.type,
+            timestamp: Math.floor(Date.parse(event.at) / 1000),
+            ...(traceparent ? { headers: { traceparent } } : {}),
+          },
+        );
+      }),
     );
   }
 
