@@ -153,7 +153,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       ? new EntityCache({ max: config.ENTITY_CACHE_MAX, ttlMs: config.ENTITY_CACHE_TTL_MS })
       : undefined;
   const invalidations = entityCache
-    ? new EntityInvalidations(bus.subscriber, entityCache, config.DB_NAME_PREFIX, logger)
+    ? new EntityInvalidations(
+        bus.subscriber,
+        (listener) => hub.onResubscribed(listener),
+        entityCache,
+        config.DB_NAME_PREFIX,
+        logger,
+      )
     : undefined;
   const dataSource = (name: string, url: string | undefined) => {
     const source = new SubgraphDataSource({
@@ -344,7 +350,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     async listen(port, host = '127.0.0.1') {
       await Promise.all([apollo.start(), revocations.start()]);
       // Not awaited: with Redis down the gateway serves, uncached, and the cache starts once Redis answers.
-      void invalidations?.start();
+      void invalidations?.start().catch((err: Error) => logger.warn({ err: err.message }, 'entity cache stays off'));
       await rateLimits.store.connected();
       started = true;
       await new Promise<void>((resolve, reject) => {

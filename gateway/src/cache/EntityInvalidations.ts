@@ -11,6 +11,8 @@ import type { EntityCache } from './EntityCache';
 export class EntityInvalidations {
   private readonly channel: string;
   private lost = false;
+  private started = false;
+  private stopResubscribed: (() => void) | undefined;
   private readonly onMessage = (channel: string, message: string) => {
     if (channel !== this.channel) return;
     const change = parseEntityChange(message);
@@ -21,18 +23,15 @@ export class EntityInvalidations {
     this.lost = true;
     this.cache.suspend();
   };
-  private readonly onReady = () => {
-    if (!this.lost) return;
-    this.lost = false;
-    // Whatever changed while the stream was away is unknown: serve again only from a confirmed subscription on.
-    void this.subscribe().then(
-      () => this.logger.info('entity cache flushed and resumed: the invalidation stream is back'),
-      (err: Error) => this.logger.warn({ err: err.message }, 'entity cache stays suspended: subscribe failed'),
-    );
-  };
 
+  /**
+   * @param subscriber the gateway's Redis subscriber connection (ioredis subscribes it again to every channel after a
+   *   reconnect)
+   * @param onResubscribed registers a listener called after each reconnect once those subscriptions are confirmed
+   */
   constructor(
     private readonly subscriber: Redis,
+    private readonly onResubscribed: (listener: () => void) => () => void,
     private readonly cache: EntityCache,
     namespace: string,
     private readonly logger: Logger,
@@ -47,23 +46,23 @@ export class EntityInvalidations {
   async start(): Promise<void> {
     this.subscriber.on('message', this.onMessage);
     this.subscriber.on('close', this.onClose);
-    this.subscriber.on('ready', this.onReady);
-    await this.subscribe().catch((err: Error) => {
-      this.lost = true;
-      this.logger.warn({ err: err.message }, 'entity cache suspended until Redis answers');
+    // Whatever changed while the stream was away is unknown: start again from empty once it is confirmed.
+    this.stopResubscribed = this.onResubscribed(() => {
+      if (!this.started) return;
+      this.lost = false;
+      this.cache.resume();
+      this.logger.info('entity cache flushed and resumed: the invalidation stream is back');
     });
-  }
-
-  private async subscribe(): Promise<void> {
     await this.subscriber.subscribe(this.channel);
+    this.started = true;
     if (!this.lost) this.cache.resume();
   }
 
   async stop(): Promise<void> {
     this.cache.suspend();
+    this.stopResubscribed?.();
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('close', this.onClose);
-    this.subscriber.off('ready', this.onReady);
     await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
   }
 }
