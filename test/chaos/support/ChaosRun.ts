@@ -179,7 +179,12 @@ export class ChaosRun {
       },
       ...(failure ? { failure } : {}),
     };
-    await fault.restore?.();
+    try {
+      await fault.restore?.();
+    } catch (err) {
+      // Reported with the fault's numbers; the run ends there.
+      result.failure = `${result.failure ? `${result.failure}; ` : ''}restoring failed: ${(err as Error).message}`;
+    }
     return result;
   }
 
