@@ -57,6 +57,9 @@ export class ChaosStack {
       REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
       USERS_SHARDS: '2',
       CHATS_SHARDS: '2',
+      // Connections per shard per process (the tests' 5 starve chats under the crowd's access checks and replays);
+      // eight processes use at most 80 of the cluster's 100.
+      DB_POOL_SIZE: '8',
     });
     const dbs = await createTestDatabases(config);
     const processes = new ProcessStack(
