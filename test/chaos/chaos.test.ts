@@ -137,11 +137,15 @@ describeWithHaproxy(`chaos suite (${profile.name} profile)`, () => {
         const chat = run.chats[0]!;
         for (let i = 0; i < profile.crowd; i++) {
           const user = run.bystanders[i % run.bystanders.length]!;
-          run.follow(
-            chat,
-            clients.client(() => user.token),
-            true,
-          );
+          // As apps do: the SDK's reconnect backoff (up to 10 s, with jitter; a crowd retrying every second keeps an
+          // overloaded stack overloaded). One test process runs every crowd client: when it is short of CPU, pongs
+          // are read late, and the SDK's 5 s pong timeout would drop sockets the gateways serve well.
+          const client = clients.client(() => user.token, {
+            reconnect: undefined,
+            keepAliveMs: 30_000,
+            pongTimeoutMs: 30_000,
+          });
+          run.follow(chat, client, true);
           if ((i + 1) % CROWD_WAVE === 0 || i + 1 === profile.crowd) await run.untilLive();
         }
       },

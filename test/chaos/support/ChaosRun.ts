@@ -21,7 +21,11 @@ export interface FaultResult {
   sent: number;
   /** Events handed to the apps (every follower) in the window. */
   delivered: number;
-  /** Acknowledged messages a follower never received (it received later ones). */
+  /**
+   * Acknowledged messages a follower had not received when the window closed: 0 once the clients recovered (they
+   * receive in order); for a fault they did not recover from in time, their backlog. Whether anything was lost for
+   * good is checked once more after the last fault ({@link ChaosRun.verifyEnd}).
+   */
   lost: number;
   /** Events an app received twice. */
   duplicated: number;
@@ -179,7 +183,12 @@ export class ChaosRun {
       },
       ...(failure ? { failure } : {}),
     };
-    await fault.restore?.();
+    try {
+      await fault.restore?.();
+    } catch (err) {
+      // Reported with the fault's numbers; the run ends there.
+      result.failure = `${result.failure ? `${result.failure}; ` : ''}restoring failed: ${(err as Error).message}`;
+    }
     return result;
   }
 

@@ -18,6 +18,8 @@ import {
 export const GATEWAYS = ['gatewayA', 'gatewayB'] as const;
 /** Processes of each subgraph. */
 export const REPLICAS = 2;
+/** How long a process may take to start: a dozen node processes start and restart on a machine that is busy. */
+const START_TIMEOUT_MS = 120_000;
 
 /**
  * Everything a chaos run breaks, all of its own: a redis-server reached only through a TCP proxy that can freeze, a
@@ -55,6 +57,9 @@ export class ChaosStack {
       REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
       USERS_SHARDS: '2',
       CHATS_SHARDS: '2',
+      // Connections per shard per process (the tests' 5 starve chats under the crowd's access checks and replays);
+      // eight processes use at most 80 of the cluster's 100.
+      DB_POOL_SIZE: '8',
     });
     const dbs = await createTestDatabases(config);
     const processes = new ProcessStack(
@@ -65,8 +70,10 @@ export class ChaosStack {
         PASSWORD_HASH_COST: '10',
       }),
     );
-    await processes.startSubgraphs({}, { replicas: REPLICAS });
-    const gateways = await Promise.all(GATEWAYS.map((name) => processes.start(name, 'gateway')));
+    await processes.startSubgraphs({}, { replicas: REPLICAS, readyTimeoutMs: START_TIMEOUT_MS });
+    const gateways = await Promise.all(
+      GATEWAYS.map((name) => processes.start(name, 'gateway', undefined, {}, { readyTimeoutMs: START_TIMEOUT_MS })),
+    );
     const haproxy = await HaproxyProcess.start(gateways.map((g) => g.port));
     return new ChaosStack(redis, redisProxy, postgres, config, dbs, processes, haproxy);
   }
@@ -99,7 +106,7 @@ export class ChaosStack {
   async restart(name: string): Promise<void> {
     const kind = name.startsWith('gateway') ? 'gateway' : name.replace(/-\d+$/, '');
     const started = Date.now();
-    await this.processes.start(name, kind, this.ports.get(name));
+    await this.processes.start(name, kind, this.ports.get(name), {}, { readyTimeoutMs: START_TIMEOUT_MS });
     this.notes.push(`${name} started again in ${Date.now() - started} ms`);
   }
 

@@ -37,7 +37,7 @@ export const PROFILES: Record<ChaosProfile['name'], ChaosProfile> = {
     outageMs: 6000,
     crowd: 1000,
     crowdUsers: 10,
-    recoveryTimeoutMs: 120_000,
+    recoveryTimeoutMs: 240_000,
   },
 };
 
