@@ -54,19 +54,25 @@ export class RedisEventBus {
   readonly stats: PublishStats = { published: 0, failed: 0, refusedByBreaker: 0, breaker: 'closed' };
   private readonly logger: Logger;
   private readonly publishTimeoutMs: number;
-  private readonly breaker: CircuitBreakerPolicy;
+  private breaker: CircuitBreakerPolicy;
+  private readonly newBreaker: () => CircuitBreakerPolicy;
 
   constructor(options: RedisEventBusOptions) {
     this.logger = options.logger;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 1000;
-    this.breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: options.breakerHalfOpenMs ?? 2000,
-      breaker: new ConsecutiveBreaker(options.breakerFailures ?? 3),
-    });
-    this.breaker.onStateChange((state) => {
-      this.stats.breaker = BREAKER_STATES[state];
-      this.logger.warn({ breaker: this.stats.breaker }, 'redis publish breaker');
-    });
+    this.newBreaker = () => {
+      const breaker = circuitBreaker(handleAll, {
+        halfOpenAfter: options.breakerHalfOpenMs ?? 2000,
+        breaker: new ConsecutiveBreaker(options.breakerFailures ?? 3),
+      });
+      breaker.onStateChange((state) => {
+        if (breaker !== this.breaker) return;
+        this.stats.breaker = BREAKER_STATES[state];
+        this.logger.warn({ breaker: this.stats.breaker }, 'redis publish breaker');
+      });
+      return breaker;
+    };
+    this.breaker = this.newBreaker();
     const base: RedisOptions = {
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
       maxRetriesPerRequest: 1,
@@ -74,6 +80,14 @@ export class RedisEventBus {
     };
     this.publisher = new Redis(options.url, { ...base, enableOfflineQueue: false, connectionName: 'publisher' });
     this.subscriber = new Redis(options.url, { ...base, maxRetriesPerRequest: null, connectionName: 'subscriber' });
+    // A connection that is ready again proves Redis is back: publish at once instead of refusing until the breaker's
+    // next probe (an event committed then would otherwise reach live subscribers only with the chat's next event).
+    this.publisher.on('ready', () => {
+      if (this.stats.breaker === 'closed') return;
+      this.breaker = this.newBreaker();
+      this.stats.breaker = 'closed';
+      this.logger.info('redis publish breaker closed: the publisher reconnected');
+    });
     for (const [role, client] of [
       ['publisher', this.publisher],
       ['subscriber', this.subscriber],
