@@ -5,6 +5,8 @@ import type { ChatContacts } from './storage/ChatContacts';
 import type { EventPublisher } from './live/EventPublisher';
 import type { MembershipStore } from './storage/MembershipStore';
 import type { MessageStore } from './storage/MessageStore';
+import type { MessageSearch } from './storage/MessageSearch';
+import type { ReactionStore } from './storage/Reactions';
 import type { TypingLimiter } from './policy/TypingLimiter';
 import type { UserDirectory } from './users/UserDirectory';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
@@ -15,9 +17,11 @@ export interface ChatsStores {
   db: ShardedDatabase<ChatsClient>;
   chats: ChatStore;
   messages: MessageStore;
+  reactions: ReactionStore;
+  search: MessageSearch;
   memberships: MembershipStore;
   publisher: EventPublisher;
-  /** Existence checks against the users subgraph. */
+  /** Existence checks and username lookups against the users subgraph. */
   users: UserDirectory;
   /** Who shares a chat with whom (presence asks). */
   contacts: ChatContacts;

@@ -15,6 +15,8 @@ import { ChatStore } from './storage/ChatStore';
 import { EventPublisher, type EventBus } from './live/EventPublisher';
 import { MembershipStore } from './storage/MembershipStore';
 import { MessageStore } from './storage/MessageStore';
+import { MessageSearch } from './storage/MessageSearch';
+import { ReactionStore } from './storage/Reactions';
 import type { RateLimits } from '@chatgraph/ratelimit';
 import { TypingLimiter } from './policy/TypingLimiter';
 import type { UserDirectory } from './users/UserDirectory';
@@ -58,6 +60,8 @@ export function createChatsStores(
     db: deps.db,
     chats: new ChatStore(deps.db, feed),
     messages: new MessageStore(deps.db, feed),
+    reactions: new ReactionStore(deps.db, feed),
+    search: new MessageSearch(deps.db),
     memberships: new MembershipStore(deps.db, feed),
     publisher,
     users: deps.users,
@@ -81,7 +85,7 @@ export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
       stores,
       limits: deps.limits,
       typing,
-      loaders: new ChatLoaders(stores.chats, stores.messages, parseId(base.viewerId)),
+      loaders: new ChatLoaders(stores, parseId(base.viewerId)),
     }),
     ready: async () => {
       await deps.db.ping();
@@ -102,4 +106,7 @@ export type { EventBus } from './live/EventPublisher';
  * A directory that takes every id for an existing account: for tools that drive the chats storage without a users
  * subgraph (the bench's data-layer scenarios seed made-up user ids). A chats process never uses it.
  */
-export const EVERY_USER_EXISTS: UserDirectory = { assertExist: async () => undefined };
+export const EVERY_USER_EXISTS: UserDirectory = {
+  assertExist: async () => undefined,
+  idsByUsernames: async () => [],
+};

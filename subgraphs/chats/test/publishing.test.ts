@@ -45,8 +45,10 @@ class Listener {
   }
 }
 
-const EVENT_FIELDS = `__typename seq chatId type at title actor { __typename id }
-  message { __typename id seq text clientMessageId createdAt editedAt deleted author { __typename id } chat { __typename id } }
+const EVENT_FIELDS = `__typename seq chatId type at title emoji actor { __typename id }
+  message { __typename id seq text clientMessageId createdAt editedAt deleted author { __typename id } chat { __typename id }
+    replyToId threadRootId replyCount pinned mentions { __typename id } replyTo { __typename id } threadRoot { __typename id }
+    reactions { __typename emoji count viewerReacted users { __typename id } } }
   member { __typename user { __typename id } role joinedAt lastReadSeq }`;
 
 describe('published payloads', () => {
@@ -89,6 +91,7 @@ describe('published payloads', () => {
       type: 'MESSAGE_ADDED',
       at: expect.any(String),
       title: null,
+      emoji: null,
       actor: { __typename: 'User', id: member },
       message: {
         __typename: 'Message',
@@ -101,6 +104,14 @@ describe('published payloads', () => {
         deleted: false,
         author: { __typename: 'User', id: member },
         chat: { __typename: 'Chat', id: chatId },
+        replyToId: null,
+        threadRootId: null,
+        replyCount: 0,
+        pinned: false,
+        mentions: [],
+        replyTo: null,
+        threadRoot: null,
+        reactions: [],
       },
       member: null,
     });

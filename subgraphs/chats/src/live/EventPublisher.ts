@@ -34,7 +34,7 @@ export class EventPublisher {
     if (events.length === 0) return;
     const publishes: Array<Promise<boolean>> = [];
     for (const event of events) {
-      const payload = chatEventPayload(event);
+      const payload = chatEventPayload(event, true);
       publishes.push(
         this.bus.publish(
           chatTopic(event.chatId),

@@ -2,12 +2,41 @@ import { badInput, userError } from '@chatgraph/errors';
 import type { ChatsContext } from '../context';
 import { messagePayload, type MessagePayload } from '../payloads';
 import type { ChatView } from '../storage/records';
+import { emojiArg, mentionedUsernames } from '../policy/MessageContent';
 import { memberView } from './access';
 import { clientMessageIdArg, idArg, idListArg, intArg, requireViewer, textArg, titleArg } from './args';
 
 function primed(ctx: ChatsContext, view: ChatView): ChatView {
   ctx.loaders.primeView(view);
   return view;
+}
+
+/** The users a text names as `@username` (one call to the users subgraph, only when it names someone). */
+async function mentionCandidates(ctx: ChatsContext, viewerId: bigint, text: string): Promise<bigint[]> {
+  const names = mentionedUsernames(text);
+  return names.length === 0 ? [] : ctx.stores.users.idsByUsernames(names, viewerId);
+}
+
+async function react(
+  ctx: ChatsContext,
+  args: { messageId: string; emoji: string },
+  add: boolean,
+): Promise<MessagePayload> {
+  const viewerId = requireViewer(ctx.viewerId);
+  const messageId = idArg(args.messageId, 'messageId');
+  const emoji = emojiArg(args.emoji);
+  const message = await ctx.stores.reactions.react(viewerId, messageId, emoji, add);
+  ctx.loaders.reactions.clear(messageId);
+  return messagePayload(message);
+}
+
+async function pin(ctx: ChatsContext, args: { messageId: string }, pinned: boolean): Promise<MessagePayload> {
+  const viewerId = requireViewer(ctx.viewerId);
+  const messageId = idArg(args.messageId, 'messageId');
+  const message = await ctx.stores.messages.setPinned(viewerId, messageId, pinned);
+  ctx.loaders.views.clear(message.chatId);
+  ctx.loaders.pinned.clear(message.chatId);
+  return messagePayload(message);
 }
 
 /** Resolvers of `Mutation`: check the arguments, call the store, shape the result. */
@@ -67,17 +96,23 @@ export const Mutation = {
 
   async sendMessage(
     _: unknown,
-    args: { chatId: string; text: string; clientMessageId: string },
+    args: { chatId: string; text: string; clientMessageId: string; replyToId?: string | null },
     ctx: ChatsContext,
   ): Promise<MessagePayload> {
     const viewerId = requireViewer(ctx.viewerId);
     const chatId = idArg(args.chatId, 'chatId');
     const text = textArg(args.text);
     const clientMessageId = clientMessageIdArg(args.clientMessageId);
+    const replyToId = args.replyToId == null ? null : idArg(args.replyToId, 'replyToId');
     await ctx.limits.messagesPerUser.takeOrThrow(viewerId.toString());
     await ctx.limits.messagesPerChat.takeOrThrow(chatId.toString());
-    const message = await ctx.stores.messages
-      .sendAndPublish(chatId, viewerId, text, clientMessageId)
+    const message = await mentionCandidates(ctx, viewerId, text)
+      .then((candidates) =>
+        ctx.stores.messages.sendAndPublish(chatId, viewerId, text, clientMessageId, {
+          replyToId,
+          mentionCandidates: candidates,
+        }),
+      )
       .catch(async (err: unknown) => {
         // Only members spend a chat's allowance: a refused send (not a member, no such chat) gives its point back,
         // so outsiders cannot silence a chat by sending to it.
@@ -92,7 +127,12 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const messageId = idArg(args.messageId, 'messageId');
     const text = textArg(args.text);
-    const message = await ctx.stores.messages.edit(viewerId, messageId, text);
+    const message = await ctx.stores.messages.edit(
+      viewerId,
+      messageId,
+      text,
+      await mentionCandidates(ctx, viewerId, text),
+    );
     ctx.loaders.views.clear(message.chatId);
     return messagePayload(message);
   },
@@ -103,6 +143,22 @@ export const Mutation = {
     const message = await ctx.stores.messages.delete(viewerId, messageId);
     ctx.loaders.views.clear(message.chatId);
     return messagePayload(message);
+  },
+
+  async addReaction(_: unknown, args: { messageId: string; emoji: string }, ctx: ChatsContext) {
+    return react(ctx, args, true);
+  },
+
+  async removeReaction(_: unknown, args: { messageId: string; emoji: string }, ctx: ChatsContext) {
+    return react(ctx, args, false);
+  },
+
+  async pinMessage(_: unknown, args: { messageId: string }, ctx: ChatsContext): Promise<MessagePayload> {
+    return pin(ctx, args, true);
+  },
+
+  async unpinMessage(_: unknown, args: { messageId: string }, ctx: ChatsContext): Promise<MessagePayload> {
+    return pin(ctx, args, false);
   },
 
   async markRead(_: unknown, args: { chatId: string; seq: number }, ctx: ChatsContext): Promise<ChatView> {

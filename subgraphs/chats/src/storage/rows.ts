@@ -9,7 +9,8 @@ export const CHAT_COLUMNS = ChatsPrisma.sql`c.id, c.kind, c.title, c.created_by,
 
 /** Columns of `messages` as {@link MessageRow} expects them, for a table aliased `msg`. */
 export const MESSAGE_COLUMNS = ChatsPrisma.sql`msg.id, msg.chat_id, msg.seq, msg.author_id, msg.text, msg.client_message_id,
-  msg.created_at, msg.edited_at, msg.deleted_at`;
+  msg.created_at, msg.edited_at, msg.deleted_at, msg.reply_to_id, msg.thread_root_id, msg.reply_count, msg.mention_ids,
+  msg.pinned_at`;
 
 /** A `chats` row as raw SQL returns it. */
 export interface ChatRow {
@@ -42,6 +43,11 @@ export interface MessageRow {
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
+  reply_to_id: bigint | null;
+  thread_root_id: bigint | null;
+  reply_count: number;
+  mention_ids: Array<bigint | string>;
+  pinned_at: Date | null;
 }
 
 /** Maps a `chats` row. */
@@ -80,6 +86,11 @@ export function messageFromRow(row: MessageRow): MessageRecord {
     createdAt: row.created_at,
     editedAt: row.edited_at,
     deletedAt: row.deleted_at,
+    replyToId: row.reply_to_id,
+    threadRootId: row.thread_root_id,
+    replyCount: row.reply_count,
+    mentionIds: (row.mention_ids ?? []).map(BigInt),
+    pinnedAt: row.pinned_at,
   };
 }
 

@@ -9,6 +9,8 @@ export interface UserDirectory {
    * make it unreadable for everyone).
    */
   assertExist(ids: readonly bigint[], field: string, viewerId: bigint): Promise<void>;
+  /** The ids of the accounts with these usernames (any case); unknown names are left out. */
+  idsByUsernames(usernames: readonly string[], viewerId: bigint): Promise<bigint[]>;
 }
 
 const EXISTING = 'query ChatsExistingUsers($ids: [ID!]!) { existingUserIds(ids: $ids) }';
@@ -28,5 +30,21 @@ export class RemoteUserDirectory implements UserDirectory {
     const missing = ids.map(String).filter((id) => !existing.has(id));
     if (missing.length)
       throw userError('NOT_FOUND', `No user with id ${missing.join(', ')}.`, { field, userIds: missing });
+  }
+
+  /** One request: an aliased `userByUsername` per name. */
+  async idsByUsernames(usernames: readonly string[], viewerId: bigint): Promise<bigint[]> {
+    if (usernames.length === 0) return [];
+    const defs = usernames.map((_, i) => `$u${i}: String!`).join(', ');
+    const fields = usernames.map((_, i) => `u${i}: userByUsername(username: $u${i}) { id }`).join(' ');
+    const data = await this.users.request<Record<string, { id: string } | null>>(
+      `query ChatsMentionedUsers(${defs}) { ${fields} }`,
+      Object.fromEntries(usernames.map((name, i) => [`u${i}`, name])),
+      viewerId.toString(),
+    );
+    return usernames.flatMap((_, i) => {
+      const user = data[`u${i}`];
+      return user ? [BigInt(user.id)] : [];
+    });
   }
 }
