@@ -7,6 +7,14 @@ import { IntegrationsClient } from './IntegrationsClient.ts';
 import { NotificationsClient } from './NotificationsClient.ts';
 import {
   AddMembersDocument,
+  AddReactionDocument,
+  MessageDocument,
+  MessageRepliesDocument,
+  PinMessageDocument,
+  PinnedMessagesDocument,
+  RemoveReactionDocument,
+  SearchMessagesDocument,
+  UnpinMessageDocument,
   ChatDocument,
   ChatEventsDocument,
   ChatEventsSinceDocument,
@@ -39,6 +47,13 @@ import {
   UserByUsernameDocument,
   UserDocument,
   type AddMembersMutationVariables,
+  type AddReactionMutationVariables,
+  type MessageRepliesQuery,
+  type MessageRepliesQueryVariables,
+  type PinMessageMutationVariables,
+  type RemoveReactionMutationVariables,
+  type SearchMessagesQuery,
+  type SearchMessagesQueryVariables,
   type ChatEventsSinceQueryVariables,
   type ChatMessagesQuery,
   type ChatMessagesQueryVariables,
@@ -401,6 +416,58 @@ export class ChatClient {
   /** Deletes a message (the viewer's own; any, for owners and admins). */
   deleteMessage(variables: DeleteMessageMutationVariables): Promise<Message> {
     return this.field(DeleteMessageDocument, variables, 'deleteMessage');
+  }
+
+  /** Reacts to a message with one emoji (e.g. `'👍'`); reacting twice with the same emoji is one reaction. */
+  addReaction(variables: AddReactionMutationVariables): Promise<Message> {
+    return this.field(AddReactionDocument, variables, 'addReaction');
+  }
+
+  /** Takes back the viewer's reaction with this emoji (nothing happens when there is none). */
+  removeReaction(variables: RemoveReactionMutationVariables): Promise<Message> {
+    return this.field(RemoveReactionDocument, variables, 'removeReaction');
+  }
+
+  /** Pins a message to its chat (owner and admins of a group; either member of a direct chat). */
+  pinMessage(variables: PinMessageMutationVariables): Promise<Message> {
+    return this.field(PinMessageDocument, variables, 'pinMessage');
+  }
+
+  /** Unpins a message. */
+  unpinMessage(variables: PinMessageMutationVariables): Promise<Message> {
+    return this.field(UnpinMessageDocument, variables, 'unpinMessage');
+  }
+
+  /** The chat's pinned messages, most recently pinned first. */
+  async pinnedMessages(variables: { chatId: string }): Promise<Message[]> {
+    const chat = await this.field(PinnedMessagesDocument, variables, 'chat');
+    if (!chat) throw new ChatGraphError('NOT_FOUND', `There is no chat ${variables.chatId}.`);
+    return chat.pinnedMessages;
+  }
+
+  /** One message by id (of a chat the viewer is in). */
+  message(variables: { id: string }): Promise<Message | null> {
+    return this.field(MessageDocument, variables, 'message');
+  }
+
+  /**
+   * A page of the replies of the thread started by message `id`, oldest first within the page (the newest 50 by
+   * default; `last`/`before` back, `first`/`after` forward). Reply with `sendMessage({ ..., replyToId })`.
+   */
+  async threadReplies(
+    variables: MessageRepliesQueryVariables,
+  ): Promise<NonNullable<MessageRepliesQuery['message']>['replies']> {
+    const root = await this.field(MessageRepliesDocument, variables, 'message');
+    if (!root) throw new ChatGraphError('NOT_FOUND', `There is no message ${variables.id}.`);
+    return root.replies;
+  }
+
+  /**
+   * Messages matching `query` in the viewer's chats (or in `chatId`), newest first; pass `pageInfo.endCursor` as
+   * `after` for the next page.
+   */
+  searchMessages(variables: SearchMessagesQueryVariables): Promise<SearchMessagesQuery['searchMessages']> {
+    return this.field(SearchMessagesDocument, variables, 'searchMessages');
   }
 
   /** Moves the viewer's read marker forward to `seq`. */

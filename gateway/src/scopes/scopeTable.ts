@@ -18,6 +18,8 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Query.chat': 'CHATS_READ',
   'Query.myChats': 'CHATS_READ',
   'Query.chatEventsSince': 'CHATS_READ',
+  'Query.searchMessages': 'CHATS_READ',
+  'Query.message': 'CHATS_READ',
   'Query.notifications': 'CHATS_READ',
   'Query.unreadNotificationCount': 'CHATS_READ',
   'Query.notificationsSince': 'CHATS_READ',
@@ -33,6 +35,8 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Mutation.editMessage': 'MESSAGES_WRITE',
   'Mutation.deleteMessage': 'MESSAGES_WRITE',
   'Mutation.setTyping': 'MESSAGES_WRITE',
+  'Mutation.addReaction': 'MESSAGES_WRITE',
+  'Mutation.removeReaction': 'MESSAGES_WRITE',
 
   'Mutation.createDirectChat': 'CHATS_MANAGE',
   'Mutation.createGroupChat': 'CHATS_MANAGE',
@@ -40,6 +44,8 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Mutation.removeMember': 'CHATS_MANAGE',
   'Mutation.leaveChat': 'CHATS_MANAGE',
   'Mutation.renameChat': 'CHATS_MANAGE',
+  'Mutation.pinMessage': 'CHATS_MANAGE',
+  'Mutation.unpinMessage': 'CHATS_MANAGE',
 
   'Query.myWebhooks': 'WEBHOOKS_MANAGE',
   'Query.webhook': 'WEBHOOKS_MANAGE',
@@ -81,6 +87,8 @@ export const NESTED_FIELD_SCOPES: Readonly<Record<string, TokenScope>> = {
   'Chat.messages': 'CHATS_READ',
   'Chat.lastMessage': 'CHATS_READ',
   'Chat.members': 'CHATS_READ',
+  'Chat.pinnedMessages': 'CHATS_READ',
+  'Message.replies': 'CHATS_READ',
   'User.chats': 'CHATS_READ',
   'Webhook.deliveries': 'WEBHOOKS_MANAGE',
 };

@@ -224,6 +224,35 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
     attempt: op('mutation($c: ID!) { setTyping(chatId: $c, typing: true) }', (_, f) => ({ c: f.chatId }), true),
     expect: MEMBERS,
   },
+  'Query.message': {
+    attempt: op('query($m: ID!) { message(id: $m) { id text } }', (_, f) => ({ m: f.messageId })),
+    expect: MEMBERS,
+  },
+  'Query.searchMessages': {
+    attempt: op('query($c: ID!) { searchMessages(query: "hi", chatId: $c) { nodes { id } } }', (_, f) => ({
+      c: f.chatId,
+    })),
+    expect: MEMBERS,
+  },
+  'Mutation.addReaction': {
+    attempt: op('mutation($m: ID!) { addReaction(messageId: $m, emoji: "👍") { id } }', (_, f) => ({ m: f.messageId })),
+    expect: MEMBERS,
+  },
+  'Mutation.removeReaction': {
+    attempt: op('mutation($m: ID!) { removeReaction(messageId: $m, emoji: "👍") { id } }', (_, f) => ({
+      m: f.messageId,
+    })),
+    expect: MEMBERS,
+  },
+  'Mutation.pinMessage': {
+    // A group: the owner and admins pin (in a direct chat either member may).
+    attempt: op('mutation($m: ID!) { pinMessage(messageId: $m) { id } }', (_, f) => ({ m: f.messageId }), true),
+    expect: MANAGERS,
+  },
+  'Mutation.unpinMessage': {
+    attempt: op('mutation($m: ID!) { unpinMessage(messageId: $m) { id } }', (_, f) => ({ m: f.messageId }), true),
+    expect: MANAGERS,
+  },
   'Mutation.heartbeat': { attempt: op('mutation { heartbeat { status } }'), expect: SIGNED_IN },
   'Mutation.goOffline': { attempt: op('mutation { goOffline { status } }'), expect: SIGNED_IN },
   'Mutation.logOutEverywhere': {

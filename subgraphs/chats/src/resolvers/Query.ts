@@ -8,6 +8,7 @@ import { parseSearchCursor, searchCursor } from './cursors';
 import type { ChatView } from '../storage/records';
 import { memberView } from './access';
 import { idArg, idListArg, intArg, requireViewer } from './args';
+import { Message } from './Message';
 import { myChats } from './myChats';
 
 /** Largest page of `searchMessages`, and its default. */
@@ -22,6 +23,10 @@ export const Query = {
   async chat(_: unknown, args: { id: string }, ctx: ChatsContext): Promise<ChatView> {
     requireViewer(ctx.viewerId);
     return memberView(ctx, idArg(args.id, 'id'), 'id');
+  },
+
+  message(_: unknown, args: { id: string }, ctx: ChatsContext): Promise<MessagePayload> {
+    return Message.__resolveReference({ id: args.id }, ctx);
   },
 
   myChats(_: unknown, args: { first?: number | null; after?: string | null }, ctx: ChatsContext) {
