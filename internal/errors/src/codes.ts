@@ -84,8 +84,9 @@ export const ErrorCodes = {
     'end',
   ),
   LIMIT_EXCEEDED: spec(
-    'Too many of something: live subscriptions for this connection, user or gateway instance, or bots, API tokens ' +
-      'or webhooks of the viewer; close or remove some first.',
+    'Too many of something: live subscriptions for this connection, user or gateway instance, bots, API tokens ' +
+      'or webhooks of the viewer, different emoji on a message or pinned messages in a chat; close or remove some ' +
+      'first (`extensions.limit` says how many are allowed when it is a fixed number).',
     'fail',
     'end',
   ),
