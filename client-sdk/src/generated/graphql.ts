@@ -9,8 +9,12 @@ export type ChatEventType =
   | 'CHAT_UPDATED'
   /** A user joined the chat; `member` is their membership. */
   | 'MEMBER_ADDED'
+  /** `user` was banned from the chat (a member is removed first: a MEMBER_REMOVED event precedes it). */
+  | 'MEMBER_BANNED'
   /** A user left or was removed; `member` is the membership they had. */
   | 'MEMBER_REMOVED'
+  /** `user`'s ban was lifted (they may be added again; they are not added by this). */
+  | 'MEMBER_UNBANNED'
   /** A message was sent; `message` is it. */
   | 'MESSAGE_ADDED'
   /** A message was deleted; `message` is it, with `deleted: true` and no text. */

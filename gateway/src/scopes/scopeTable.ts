@@ -45,6 +45,10 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Mutation.leaveChat': 'CHATS_MANAGE',
   'Mutation.renameChat': 'CHATS_MANAGE',
   'Mutation.pinMessage': 'CHATS_MANAGE',
+  'Mutation.banMember': 'CHATS_MANAGE',
+  'Mutation.unbanMember': 'CHATS_MANAGE',
+  'Mutation.muteChat': 'CHATS_MANAGE',
+  'Mutation.unmuteChat': 'CHATS_MANAGE',
   'Mutation.unpinMessage': 'CHATS_MANAGE',
 
   'Query.myWebhooks': 'WEBHOOKS_MANAGE',
@@ -54,6 +58,9 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Mutation.redeliverWebhookDelivery': 'WEBHOOKS_MANAGE',
 
   'Mutation.updateProfile': 'PROFILE_WRITE',
+  'Query.myBlockedUsers': 'PROFILE_WRITE',
+  'Mutation.blockUser': 'PROFILE_WRITE',
+  'Mutation.unblockUser': 'PROFILE_WRITE',
   'Mutation.heartbeat': 'PROFILE_WRITE',
   'Mutation.goOffline': 'PROFILE_WRITE',
 };

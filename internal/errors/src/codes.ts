@@ -57,6 +57,18 @@ export const ErrorCodes = {
     'fail',
     'end',
   ),
+  BLOCKED: spec(
+    'The other user blocked the viewer: no direct chat with them, no message in it, and they cannot be added to a ' +
+      'group by the viewer (`extensions.userIds` names them).',
+    'fail',
+    'end',
+  ),
+  BANNED: spec(
+    'The user is banned from this group chat and cannot be added back until an owner or admin unbans them ' +
+      '(`extensions.userIds` names them).',
+    'fail',
+    'end',
+  ),
   USERNAME_TAKEN: spec(
     'signUp: that username is already in use (usernames are unique, case-insensitive).',
     'fail',

@@ -6,6 +6,7 @@ import type { EventPublisher } from './live/EventPublisher';
 import type { MembershipStore } from './storage/MembershipStore';
 import type { MessageStore } from './storage/MessageStore';
 import type { MessageSearch } from './storage/MessageSearch';
+import type { DirectChats } from './policy/DirectChats';
 import type { ReactionStore } from './storage/Reactions';
 import type { TypingLimiter } from './policy/TypingLimiter';
 import type { UserDirectory } from './users/UserDirectory';
@@ -19,6 +20,7 @@ export interface ChatsStores {
   messages: MessageStore;
   reactions: ReactionStore;
   search: MessageSearch;
+  directChats: DirectChats;
   memberships: MembershipStore;
   publisher: EventPublisher;
   /** Existence checks and username lookups against the users subgraph. */

@@ -83,6 +83,7 @@ export interface ChatEventPayload {
   member: MemberPayload | null;
   title: string | null;
   emoji: string | null;
+  user: UserRef | null;
 }
 
 /** A `ChatActivity` (published on `user-activity:{userId}`). */
@@ -199,6 +200,7 @@ export function chatEventPayload(e: EventRecord, published = false): ChatEventPa
     member: e.member ? memberPayload(e.member) : null,
     title: e.title,
     emoji: e.emoji,
+    user: e.userId ? userRef(e.userId) : null,
   };
 }
 
@@ -212,6 +214,6 @@ export function chatActivityPayload(e: EventRecord): ChatActivityPayload {
     at: e.at.toISOString(),
     actor: userRef(e.actorId),
     message: e.message ? messagePayload(e.message, publishedParts(e)) : null,
-    memberUser: e.member ? userRef(e.member.userId) : null,
+    memberUser: e.member ? userRef(e.member.userId) : e.userId ? userRef(e.userId) : null,
   };
 }

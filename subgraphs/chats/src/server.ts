@@ -16,6 +16,7 @@ import { EventPublisher, type EventBus } from './live/EventPublisher';
 import { MembershipStore } from './storage/MembershipStore';
 import { MessageStore } from './storage/MessageStore';
 import { MessageSearch } from './storage/MessageSearch';
+import { DirectChats } from './policy/DirectChats';
 import { ReactionStore } from './storage/Reactions';
 import type { RateLimits } from '@chatgraph/ratelimit';
 import { TypingLimiter } from './policy/TypingLimiter';
@@ -62,6 +63,7 @@ export function createChatsStores(
     messages: new MessageStore(deps.db, feed),
     reactions: new ReactionStore(deps.db, feed),
     search: new MessageSearch(deps.db),
+    directChats: new DirectChats(deps.db),
     memberships: new MembershipStore(deps.db, feed),
     publisher,
     users: deps.users,
@@ -109,4 +111,5 @@ export type { EventBus } from './live/EventPublisher';
 export const EVERY_USER_EXISTS: UserDirectory = {
   assertExist: async () => undefined,
   idsByUsernames: async () => [],
+  usersBlocking: async () => [],
 };

@@ -45,7 +45,7 @@ class Listener {
   }
 }
 
-const EVENT_FIELDS = `__typename seq chatId type at title emoji actor { __typename id }
+const EVENT_FIELDS = `__typename seq chatId type at title emoji user { __typename id } actor { __typename id }
   message { __typename id seq text clientMessageId createdAt editedAt deleted author { __typename id } chat { __typename id }
     replyToId threadRootId replyCount pinned mentions { __typename id } replyTo { __typename id } threadRoot { __typename id }
     reactions { __typename emoji count viewerReacted users { __typename id } } }
@@ -92,6 +92,7 @@ describe('published payloads', () => {
       at: expect.any(String),
       title: null,
       emoji: null,
+      user: null,
       actor: { __typename: 'User', id: member },
       message: {
         __typename: 'Message',

@@ -4,6 +4,7 @@ import type { UsersStorage } from './storage/UsersStorage';
 import type { PasswordHasher } from './security/PasswordHasher';
 import type { Sessions } from './sessions/Sessions';
 import type { ApiTokens } from './integrations/ApiTokens';
+import type { BlockStore } from './storage/BlockStore';
 
 /** What the users resolvers receive: the verified identity plus this request's storage (with its DataLoaders). */
 export interface UsersContext extends BaseSubgraphContext {
@@ -15,6 +16,8 @@ export interface UsersContext extends BaseSubgraphContext {
   sessions: Sessions;
   /** API tokens: create, list, revoke, verify for the gateways. */
   apiTokens: ApiTokens;
+  /** Who blocked whom. */
+  blocks: BlockStore;
   /** The service's clock (token expiry). */
   now: () => number;
   /**

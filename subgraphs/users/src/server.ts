@@ -22,6 +22,7 @@ import { PasswordHasher } from './security/PasswordHasher';
 import { RevocationPublisher } from './sessions/RevocationPublisher';
 import { Sessions } from './sessions/Sessions';
 import { SessionStore } from './sessions/SessionStore';
+import { BlockStore } from './storage/BlockStore';
 import { UsersStorage } from './storage/UsersStorage';
 import { ApiTokens } from './integrations/ApiTokens';
 import { ApiTokenStore } from './integrations/ApiTokenStore';
@@ -91,6 +92,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     cacheMs: config.API_TOKEN_CACHE_MS,
     now,
   });
+  const blocks = new BlockStore(db);
   const server = createSubgraphServer<UsersContext>({
     name: 'users',
     typeDefs,
@@ -105,6 +107,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
       limits,
       sessions,
       apiTokens,
+      blocks,
       now,
       sessionId: parseId(base.identity.sessionId),
     }),

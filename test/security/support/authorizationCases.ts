@@ -253,6 +253,41 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
     attempt: op('mutation($m: ID!) { unpinMessage(messageId: $m) { id } }', (_, f) => ({ m: f.messageId }), true),
     expect: MANAGERS,
   },
+  'Mutation.banMember': {
+    // The outsider (not a member): banning needs the owner or an admin.
+    attempt: op(
+      'mutation($c: ID!, $u: ID!) { banMember(chatId: $c, userId: $u) { id } }',
+      (w, f) => ({ c: f.chatId, u: w.outsider.id }),
+      true,
+    ),
+    expect: MANAGERS,
+  },
+  'Mutation.unbanMember': {
+    attempt: op(
+      'mutation($c: ID!, $u: ID!) { unbanMember(chatId: $c, userId: $u) { id } }',
+      (w, f) => ({ c: f.chatId, u: w.outsider.id }),
+      true,
+    ),
+    expect: MANAGERS,
+  },
+  'Mutation.muteChat': {
+    attempt: op('mutation($c: ID!) { muteChat(chatId: $c) { viewerMutedUntil } }', (_, f) => ({ c: f.chatId }), true),
+    expect: MEMBERS,
+  },
+  'Mutation.unmuteChat': {
+    attempt: op('mutation($c: ID!) { unmuteChat(chatId: $c) { id } }', (_, f) => ({ c: f.chatId }), true),
+    expect: MEMBERS,
+  },
+  // Blocks are the viewer's own list.
+  'Query.myBlockedUsers': { attempt: op('{ myBlockedUsers { id } }'), expect: SIGNED_IN },
+  'Mutation.blockUser': {
+    attempt: op('mutation($u: ID!) { blockUser(userId: $u) }', (w) => ({ u: w.outsider.id })),
+    expect: SIGNED_IN,
+  },
+  'Mutation.unblockUser': {
+    attempt: op('mutation($u: ID!) { unblockUser(userId: $u) }', (w) => ({ u: w.outsider.id })),
+    expect: SIGNED_IN,
+  },
   'Mutation.heartbeat': { attempt: op('mutation { heartbeat { status } }'), expect: SIGNED_IN },
   'Mutation.goOffline': { attempt: op('mutation { goOffline { status } }'), expect: SIGNED_IN },
   'Mutation.logOutEverywhere': {

@@ -1,4 +1,4 @@
--- Chat features: replies and threads, mentions, pins, reactions and full-text search.
+-- Chat features: replies and threads, mentions, pins, reactions, full-text search, bans and mutes.
 
 -- Replies and threads. A reply names the message it answers (reply_to_id) and the root of its thread
 -- (thread_root_id: the root's own id when replying to a root, else the root of the message replied to), so a
@@ -36,5 +36,19 @@ ALTER TABLE chat_events
   ADD CONSTRAINT chat_events_type_check CHECK (type IN ('MESSAGE_ADDED', 'MESSAGE_EDITED', 'MESSAGE_DELETED',
                                                         'MEMBER_ADDED', 'MEMBER_REMOVED', 'CHAT_UPDATED',
                                                         'REACTION_ADDED', 'REACTION_REMOVED',
-                                                        'MESSAGE_PINNED', 'MESSAGE_UNPINNED')),
+                                                        'MESSAGE_PINNED', 'MESSAGE_UNPINNED',
+                                                        'MEMBER_BANNED', 'MEMBER_UNBANNED')),
   ADD COLUMN emoji text;
+
+-- Bans: a banned user is not a member (the ban removes them) and cannot be added back until unbanned. On the chat's
+-- shard, read under the chat row lock by addMembers.
+CREATE TABLE chat_bans (
+  chat_id   bigint NOT NULL REFERENCES chats (id),
+  user_id   bigint NOT NULL,
+  banned_by bigint NOT NULL,
+  at        timestamptz(3) NOT NULL DEFAULT now(),
+  PRIMARY KEY (chat_id, user_id)
+);
+
+-- Mutes: until when the member hears only mentions from the chat (null: not muted). The member's own setting.
+ALTER TABLE chat_members ADD COLUMN muted_until timestamptz(3);

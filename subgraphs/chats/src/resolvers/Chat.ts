@@ -67,6 +67,14 @@ export const Chat = {
   lastActivityAt: (v: ChatView) => v.chat.lastActivityAt,
   viewerLastReadSeq: (v: ChatView) => v.membership?.lastReadSeq ?? 0,
   viewerRole: (v: ChatView) => v.membership?.role ?? 'MEMBER',
+  /** Null when not muted or when the mute is over. */
+  async viewerMutedUntil(v: ChatView, _args: unknown, ctx: ChatsContext): Promise<Date | null> {
+    const until =
+      v.membership?.mutedUntil !== undefined
+        ? v.membership.mutedUntil
+        : ((await ctx.loaders.views.load(v.chat.id))?.membership?.mutedUntil ?? null);
+    return until && until.getTime() > Date.now() ? until : null;
+  },
   unreadCount: (v: ChatView, _args: unknown, ctx: ChatsContext) => v.unreadCount ?? ctx.loaders.unread.load(v.chat.id),
   async lastMessage(v: ChatView, _args: unknown, ctx: ChatsContext): Promise<MessagePayload | null> {
     const message = v.lastMessage === undefined ? await ctx.loaders.lastMessages.load(v.chat.id) : v.lastMessage;

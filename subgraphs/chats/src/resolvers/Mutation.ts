@@ -4,6 +4,7 @@ import { messagePayload, type MessagePayload } from '../payloads';
 import type { ChatView } from '../storage/records';
 import { emojiArg, mentionedUsernames } from '../policy/MessageContent';
 import { memberView } from './access';
+import { assertNotBlocked } from '../users/UserDirectory';
 import { clientMessageIdArg, idArg, idListArg, intArg, requireViewer, textArg, titleArg } from './args';
 
 function primed(ctx: ChatsContext, view: ChatView): ChatView {
@@ -39,6 +40,18 @@ async function pin(ctx: ChatsContext, args: { messageId: string }, pinned: boole
   return messagePayload(message);
 }
 
+/** In a direct chat, BLOCKED when the other member blocked the sender (a group costs nothing once its kind is known). */
+async function notBlockedInDirectChat(ctx: ChatsContext, chatId: bigint, viewerId: bigint): Promise<void> {
+  const pair = await ctx.stores.directChats.pairOf(chatId);
+  if (!pair || !pair.includes(viewerId)) return;
+  await assertNotBlocked(
+    ctx.stores.users,
+    pair.filter((id) => id !== viewerId),
+    viewerId,
+    'chatId',
+  );
+}
+
 /** Resolvers of `Mutation`: check the arguments, call the store, shape the result. */
 export const Mutation = {
   async createDirectChat(_: unknown, args: { userId: string }, ctx: ChatsContext): Promise<ChatView> {
@@ -46,7 +59,10 @@ export const Mutation = {
     const otherId = idArg(args.userId, 'userId');
     if (otherId === viewerId) throw badInput('userId', 'A direct chat needs another user than yourself.');
     await ctx.stores.users.assertExist([otherId], 'userId', viewerId);
-    return primed(ctx, await ctx.stores.chats.createDirect(viewerId, otherId));
+    await assertNotBlocked(ctx.stores.users, [otherId], viewerId, 'userId');
+    const view = await ctx.stores.chats.createDirect(viewerId, otherId);
+    ctx.stores.directChats.prime(view.chat.id, viewerId < otherId ? [viewerId, otherId] : [otherId, viewerId]);
+    return primed(ctx, view);
   },
 
   async createGroupChat(
@@ -59,7 +75,10 @@ export const Mutation = {
     const memberIds = idListArg(args.memberIds, 'memberIds', 0).filter((id) => id !== viewerId);
     await ctx.limits.membershipPerUser.takeOrThrow(viewerId.toString());
     await ctx.stores.users.assertExist(memberIds, 'memberIds', viewerId);
-    return primed(ctx, await ctx.stores.chats.createGroup(viewerId, title, memberIds));
+    await assertNotBlocked(ctx.stores.users, memberIds, viewerId, 'memberIds');
+    const view = await ctx.stores.chats.createGroup(viewerId, title, memberIds);
+    ctx.stores.directChats.prime(view.chat.id, null);
+    return primed(ctx, view);
   },
 
   async addMembers(_: unknown, args: { chatId: string; userIds: string[] }, ctx: ChatsContext): Promise<ChatView> {
@@ -68,6 +87,7 @@ export const Mutation = {
     const userIds = idListArg(args.userIds, 'userIds', 1);
     await ctx.limits.membershipPerUser.takeOrThrow(viewerId.toString());
     await ctx.stores.users.assertExist(userIds, 'userIds', viewerId);
+    await assertNotBlocked(ctx.stores.users, userIds, viewerId, 'userIds');
     return primed(ctx, await ctx.stores.memberships.addMembers(viewerId, chatId, userIds));
   },
 
@@ -106,7 +126,8 @@ export const Mutation = {
     const replyToId = args.replyToId == null ? null : idArg(args.replyToId, 'replyToId');
     await ctx.limits.messagesPerUser.takeOrThrow(viewerId.toString());
     await ctx.limits.messagesPerChat.takeOrThrow(chatId.toString());
-    const message = await mentionCandidates(ctx, viewerId, text)
+    const message = await notBlockedInDirectChat(ctx, chatId, viewerId)
+      .then(() => mentionCandidates(ctx, viewerId, text))
       .then((candidates) =>
         ctx.stores.messages.sendAndPublish(chatId, viewerId, text, clientMessageId, {
           replyToId,
@@ -159,6 +180,34 @@ export const Mutation = {
 
   async unpinMessage(_: unknown, args: { messageId: string }, ctx: ChatsContext): Promise<MessagePayload> {
     return pin(ctx, args, false);
+  },
+
+  async banMember(_: unknown, args: { chatId: string; userId: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const userId = idArg(args.userId, 'userId');
+    if (userId === viewerId) throw badInput('userId', 'You cannot ban yourself; to leave a chat use leaveChat.');
+    return primed(ctx, await ctx.stores.memberships.ban(viewerId, chatId, userId));
+  },
+
+  async unbanMember(_: unknown, args: { chatId: string; userId: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const userId = idArg(args.userId, 'userId');
+    return primed(ctx, await ctx.stores.memberships.unban(viewerId, chatId, userId));
+  },
+
+  async muteChat(_: unknown, args: { chatId: string; until?: Date | null }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const until = args.until ?? null;
+    if (until !== null && until.getTime() <= Date.now()) throw badInput('until', 'until must be in the future.');
+    return primed(ctx, await ctx.stores.memberships.mute(viewerId, chatId, until));
+  },
+
+  async unmuteChat(_: unknown, args: { chatId: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    return primed(ctx, await ctx.stores.memberships.unmute(viewerId, idArg(args.chatId, 'chatId')));
   },
 
   async markRead(_: unknown, args: { chatId: string; seq: number }, ctx: ChatsContext): Promise<ChatView> {

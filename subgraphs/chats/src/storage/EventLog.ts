@@ -17,6 +17,8 @@ export interface NewEvent {
   title?: string;
   /** REACTION_ADDED / REACTION_REMOVED: the emoji. */
   emoji?: string;
+  /** MEMBER_BANNED / MEMBER_UNBANNED: the user (no membership snapshot). */
+  userId?: bigint;
   /** REACTION_*: the message's reactions after the change (published with the event). */
   reactions?: ReactionGroupRecord[];
 }
@@ -111,7 +113,7 @@ export const EventLog = {
           FROM bump,
                unnest(${events.map((e) => e.type)}::text[],
                       ${events.map((e) => e.message?.id.toString() ?? null)}::bigint[],
-                      ${events.map((e) => e.member?.userId.toString() ?? null)}::bigint[],
+                      ${events.map((e) => (e.member?.userId ?? e.userId)?.toString() ?? null)}::bigint[],
                       ${events.map((e) => e.member?.role ?? null)}::text[],
                       ${events.map((e) => e.member?.joinedAt.toISOString() ?? null)}::timestamptz[],
                       ${events.map((e) => e.member?.lastReadSeq ?? null)}::int[],
@@ -147,6 +149,7 @@ export const EventLog = {
         member: e.member ?? null,
         title: e.title ?? null,
         emoji: e.emoji ?? null,
+        userId: e.userId ?? null,
         ...(e.reactions ? { reactions: e.reactions } : {}),
       })),
       outboxIds: row.outbox_ids.map(BigInt),
@@ -193,8 +196,9 @@ function eventFromRow(row: EventRow): EventRecord {
           mention_ids: row.msg_mention_ids ?? [],
           pinned_at: row.msg_pinned_at,
         });
+  const banned = row.type === 'MEMBER_BANNED' || row.type === 'MEMBER_UNBANNED';
   const member: MemberRecord | null =
-    row.member_user_id === null
+    row.member_user_id === null || banned
       ? null
       : {
           chatId: row.chat_id,
@@ -213,5 +217,6 @@ function eventFromRow(row: EventRow): EventRecord {
     member,
     title: row.title,
     emoji: row.emoji,
+    userId: banned ? row.member_user_id : null,
   };
 }

@@ -20,7 +20,9 @@ export type ChatEventType =
   | 'REACTION_ADDED'
   | 'REACTION_REMOVED'
   | 'MESSAGE_PINNED'
-  | 'MESSAGE_UNPINNED';
+  | 'MESSAGE_UNPINNED'
+  | 'MEMBER_BANNED'
+  | 'MEMBER_UNBANNED';
 
 /** A row of `chats`. */
 export interface ChatRecord {
@@ -40,6 +42,8 @@ export interface MemberRecord {
   role: ChatRole;
   joinedAt: Date;
   lastReadSeq: number;
+  /** Until when the member muted the chat (null: not muted), when the statement read it. */
+  mutedUntil?: Date | null;
 }
 
 /** A row of `messages`. */
@@ -94,6 +98,8 @@ export interface EventRecord {
   title: string | null;
   /** REACTION_ADDED / REACTION_REMOVED: the emoji. */
   emoji: string | null;
+  /** MEMBER_BANNED / MEMBER_UNBANNED: the user banned or unbanned. */
+  userId?: bigint | null;
   /** When just written (published live): the message's reactions after the event. */
   reactions?: ReactionGroupRecord[];
   /** When just written (published live): the messages a reply refers to, by id (`replyTo`, `threadRoot`). */

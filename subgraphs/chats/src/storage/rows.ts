@@ -30,6 +30,7 @@ export interface MemberRow {
   role: string;
   joined_at: Date;
   last_read_seq: number;
+  muted_until?: Date | null;
 }
 
 /** A `messages` row as raw SQL returns it. */
@@ -71,6 +72,7 @@ export function memberFromRow(row: MemberRow): MemberRecord {
     role: row.role as ChatRole,
     joinedAt: row.joined_at,
     lastReadSeq: row.last_read_seq,
+    ...(row.muted_until !== undefined ? { mutedUntil: row.muted_until } : {}),
   };
 }
 
@@ -109,6 +111,7 @@ export interface ViewRow extends ChatRow {
   m_role: string | null;
   m_joined_at: Date | null;
   m_last_read_seq: number | null;
+  m_muted_until: Date | null;
   /** The member's unread count (null when not a member). */
   unread: number | null;
 }
@@ -121,7 +124,7 @@ export const UNREAD_COUNT = ChatsPrisma.sql`(c.message_count - m.sent_count - m.
 
 /** The columns of a {@link ViewRow}: a chat `c` LEFT JOIN its member `m`. */
 export const VIEW_COLUMNS = ChatsPrisma.sql`${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq,
-  ${UNREAD_COUNT} AS unread`;
+  m.muted_until AS m_muted_until, ${UNREAD_COUNT} AS unread`;
 
 /** A chat as one user sees it (their membership, if any, and the unread count when the row has one). */
 export function viewFromRow(row: ViewRow, viewerId: bigint): ChatView {
@@ -136,6 +139,7 @@ export function viewFromRow(row: ViewRow, viewerId: bigint): ChatView {
             role: row.m_role,
             joined_at: row.m_joined_at!,
             last_read_seq: row.m_last_read_seq!,
+            muted_until: row.m_muted_until,
           }),
     unreadCount: row.unread ?? 0,
   };
