@@ -12,6 +12,7 @@ class Names implements UserDirectory {
   assertExist = async () => undefined;
   idsByUsernames = async (names: readonly string[]) =>
     names.flatMap((n) => (this.byName.has(n) ? [BigInt(this.byName.get(n)!)] : []));
+  usersBlocking = async () => [];
 }
 
 const MESSAGE = `id seq text replyToId threadRootId replyCount pinned mentions { id }

@@ -12,8 +12,7 @@ import { createAdminServer, SubgraphClient, type RunningService } from '@chatgra
 import { QueueConsumer } from './amqp/QueueConsumer';
 import { Topology } from './amqp/Topology';
 import { InboxHandler, type PushJob } from './inbox/InboxHandler';
-import { NO_BLOCKS, NO_MUTES } from './inbox/RecipientFilters';
-import { UsernameMentions } from './inbox/UsernameMentions';
+import { ChatsMuteList, StoredMentions, UsersBlockList } from './inbox/ChatFeatureFilters';
 import { parsePushJob, PushHandler } from './push/PushHandler';
 import { WebPushSender } from './push/WebPushSender';
 import { parseRelayedEvent, type RelayedEvent } from './relay/RelayedEvent';
@@ -72,19 +71,17 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const inbox = new NotificationInbox(notificationsDb);
   const pushEnabled = config.VAPID_PUBLIC_KEY !== undefined && config.VAPID_PRIVATE_KEY !== undefined;
   if (!pushEnabled) logger.info('VAPID keys not set: Web Push is off');
+  const users = new SubgraphClient({
+    name: 'users',
+    urls: replicaUrls(config.USERS_URL),
+    identity: identitySignerFromConfig(config),
+  });
   const inboxHandler = new InboxHandler({
     inbox,
-    // When messages carry their mentions (resolved at send time), a source reading them from the event goes here.
-    mentions: new UsernameMentions({
-      users: new SubgraphClient({
-        name: 'users',
-        urls: replicaUrls(config.USERS_URL),
-        identity: identitySignerFromConfig(config),
-      }),
-      chats,
-    }),
-    blocks: NO_BLOCKS,
-    mutes: NO_MUTES,
+    // Mentions as the chats service resolved them when the message was sent (members named as @username then).
+    mentions: new StoredMentions(chats),
+    blocks: new UsersBlockList(users),
+    mutes: new ChatsMuteList(chats),
     bus,
     push: pushEnabled ? { publisher, workExchange: topology.workExchange, queue: topology.push } : undefined,
   });
