@@ -6,6 +6,16 @@ import { ChatHandle } from './ChatHandle.ts';
 import { IntegrationsClient } from './IntegrationsClient.ts';
 import { NotificationsClient } from './NotificationsClient.ts';
 import {
+  BanMemberDocument,
+  BlockUserDocument,
+  MuteChatDocument,
+  MyBlockedUsersDocument,
+  UnbanMemberDocument,
+  UnblockUserDocument,
+  UnmuteChatDocument,
+  type BanMemberMutationVariables,
+  type BlockUserMutationVariables,
+  type MuteChatMutationVariables,
   AddMembersDocument,
   AddReactionDocument,
   MessageDocument,
@@ -468,6 +478,41 @@ export class ChatClient {
    */
   searchMessages(variables: SearchMessagesQueryVariables): Promise<SearchMessagesQuery['searchMessages']> {
     return this.field(SearchMessagesDocument, variables, 'searchMessages');
+  }
+
+  /** Bans a user from a group chat (removed, and not added back until unbanned); owner and admins. */
+  banMember(variables: BanMemberMutationVariables): Promise<ChatSummary> {
+    return this.field(BanMemberDocument, variables, 'banMember');
+  }
+
+  /** Lifts a ban (the user is not added back by this). */
+  unbanMember(variables: BanMemberMutationVariables): Promise<ChatSummary> {
+    return this.field(UnbanMemberDocument, variables, 'unbanMember');
+  }
+
+  /** Mutes a chat for the viewer until `until` (ISO date-time; without it, until unmuted): mentions only. */
+  muteChat(variables: MuteChatMutationVariables): Promise<ChatSummary> {
+    return this.field(MuteChatDocument, variables, 'muteChat');
+  }
+
+  /** Unmutes a chat for the viewer. */
+  unmuteChat(variables: { chatId: string }): Promise<ChatSummary> {
+    return this.field(UnmuteChatDocument, variables, 'unmuteChat');
+  }
+
+  /** Blocks a user: no direct chat, direct messages or group additions from them, and no notifications. */
+  blockUser(variables: BlockUserMutationVariables): Promise<boolean> {
+    return this.field(BlockUserDocument, variables, 'blockUser');
+  }
+
+  /** Lifts a block. */
+  unblockUser(variables: BlockUserMutationVariables): Promise<boolean> {
+    return this.field(UnblockUserDocument, variables, 'unblockUser');
+  }
+
+  /** The users the viewer blocked, earliest first. */
+  myBlockedUsers(): Promise<User[]> {
+    return this.field(MyBlockedUsersDocument, {}, 'myBlockedUsers');
   }
 
   /** Moves the viewer's read marker forward to `seq`. */
