@@ -6,6 +6,9 @@ import { ChatHandle } from './ChatHandle.ts';
 import { IntegrationsClient } from './IntegrationsClient.ts';
 import { NotificationsClient } from './NotificationsClient.ts';
 import {
+  MyReadReceiptsDocument,
+  ReadReceiptsDocument,
+  type ReadReceiptsSubscriptionVariables,
   BanMemberDocument,
   BlockUserDocument,
   MuteChatDocument,
@@ -106,8 +109,10 @@ import type {
   ChatPage,
   ChatSummary,
   Message,
+  OwnReadReceipt,
   Presence,
   PresenceEvent,
+  ReadReceipt,
   TypingEvent,
   User,
   UserWithPresence,
@@ -594,6 +599,43 @@ export class ChatClient {
           TypingDocument,
           () => variables,
           (data) => data.typing,
+        ),
+        backoff: options.reconnect,
+      },
+      handlers,
+    );
+  }
+
+  /** Read receipts of the chat's other members (ephemeral: after a reconnect, read `members { lastReadSeq }`). */
+  readReceipts(
+    variables: ReadReceiptsSubscriptionVariables,
+    handlers: LiveHandlers<ReadReceipt>,
+    options: LiveOptions = {},
+  ): LiveStream<ReadReceipt> {
+    return this.stream(
+      {
+        operation: liveOperation(
+          ReadReceiptsDocument,
+          () => variables,
+          (data) => data.readReceipts,
+        ),
+        backoff: options.reconnect,
+      },
+      handlers,
+    );
+  }
+
+  /**
+   * The viewer's own read markers as any of their devices moves one, with the new `unreadCount` (ephemeral: after a
+   * reconnect, refresh `myChats`).
+   */
+  myReadReceipts(handlers: LiveHandlers<OwnReadReceipt>, options: LiveOptions = {}): LiveStream<OwnReadReceipt> {
+    return this.stream(
+      {
+        operation: liveOperation(
+          MyReadReceiptsDocument,
+          () => ({}),
+          (data) => data.myReadReceipts,
         ),
         backoff: options.reconnect,
       },

@@ -13,6 +13,8 @@ import type {
   MeQuery,
   MessageFieldsFragment,
   MyChatActivitySubscription,
+  MyReadReceiptsSubscription,
+  ReadReceiptsSubscription,
   MyChatsQuery,
   NotificationFieldsFragment,
   NotificationsQuery,
@@ -50,6 +52,10 @@ export type MessagePage = NonNullable<ChatMessagesQuery['chat']>['messages'];
 export type ChatPage = MyChatsQuery['myChats'];
 /** Where a page sits in its list. */
 export type PageInfo = PageInfoFieldsFragment;
+/** A member's read marker moved (`readReceipts`). */
+export type ReadReceipt = ReadReceiptsSubscription['readReceipts'];
+/** One of the viewer's own read markers moved, with the new unread count (`myReadReceipts`). */
+export type OwnReadReceipt = MyReadReceiptsSubscription['myReadReceipts'];
 /** Someone's typing state in a chat. */
 export type TypingEvent = TypingSubscription['typing'];
 /** Activity in one of the viewer's chats. */

@@ -27,6 +27,8 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Mutation.markNotificationsRead': 'CHATS_READ',
   'Subscription.chatEvents': 'CHATS_READ',
   'Subscription.typing': 'CHATS_READ',
+  'Subscription.readReceipts': 'CHATS_READ',
+  'Subscription.myReadReceipts': 'CHATS_READ',
   'Subscription.myChatActivity': 'CHATS_READ',
   'Subscription.notificationAdded': 'CHATS_READ',
   'Subscription.presenceChanged': 'CHATS_READ',

@@ -9,6 +9,7 @@ import type { MessageSearch } from './storage/MessageSearch';
 import type { DirectChats } from './policy/DirectChats';
 import type { ReactionStore } from './storage/Reactions';
 import type { TypingLimiter } from './policy/TypingLimiter';
+import type { TypingExpiry } from './policy/TypingExpiry';
 import type { UserDirectory } from './users/UserDirectory';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import type { RateLimits } from '@chatgraph/ratelimit';
@@ -36,4 +37,6 @@ export interface ChatsContext extends BaseSubgraphContext {
   /** sendMessage, createGroupChat and addMembers limits, shared with every chats instance through Redis. */
   limits: RateLimits;
   typing: TypingLimiter;
+  /** Ends `typing: true` states that are not renewed. */
+  typingExpiry: TypingExpiry;
 }

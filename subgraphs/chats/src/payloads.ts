@@ -107,6 +107,17 @@ export interface TypingEventPayload {
   at: string;
 }
 
+/** A `ReadReceipt` (published on `receipts:{chatId}` and `user-reads:{userId}`). */
+export interface ReadReceiptPayload {
+  __typename: 'ReadReceipt';
+  chatId: string;
+  user: UserRef;
+  lastReadSeq: number;
+  at: string;
+  /** Only on the reader's own topic: their unread count after the change. */
+  unreadCount: number | null;
+}
+
 /** `{ __typename: 'User', id }`. */
 export function userRef(id: bigint): UserRef {
   return { __typename: 'User', id: id.toString() };

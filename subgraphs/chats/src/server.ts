@@ -17,6 +17,7 @@ import { MembershipStore } from './storage/MembershipStore';
 import { MessageStore } from './storage/MessageStore';
 import { MessageSearch } from './storage/MessageSearch';
 import { DirectChats } from './policy/DirectChats';
+import { TypingExpiry } from './policy/TypingExpiry';
 import { ReactionStore } from './storage/Reactions';
 import type { RateLimits } from '@chatgraph/ratelimit';
 import { TypingLimiter } from './policy/TypingLimiter';
@@ -41,6 +42,8 @@ export interface ChatsServerDeps {
   /** Rate limits (`RateLimits.fromConfig`); owned by the caller, which closes them after the server. */
   limits: RateLimits;
   introspection?: boolean;
+  /** How long a `typing: true` holds without renewal. @default TYPING_TTL_MS */
+  typingTtlMs?: number;
   /** Extra readiness check (e.g. Redis); the shards are always pinged. */
   ready?: () => Promise<void>;
 }
@@ -75,6 +78,7 @@ export function createChatsStores(
 export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
   const stores = createChatsStores(deps);
   const typing = new TypingLimiter(deps.limits);
+  const typingExpiry = new TypingExpiry(stores.publisher, typing, deps.typingTtlMs);
   const server = createSubgraphServer<ChatsContext>({
     name: 'chats',
     typeDefs,
@@ -87,6 +91,7 @@ export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
       stores,
       limits: deps.limits,
       typing,
+      typingExpiry,
       loaders: new ChatLoaders(stores, parseId(base.viewerId)),
     }),
     ready: async () => {

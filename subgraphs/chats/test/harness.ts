@@ -63,6 +63,7 @@ export async function startChats(
     env?: Record<string, string>;
     /** The user directory (default: every id exists, no username is known). */
     users?: ChatsServerDeps['users'];
+    typingTtlMs?: number;
   } = {},
 ): Promise<ChatsHarness> {
   const config = testConfig({
@@ -83,6 +84,7 @@ export async function startChats(
     identity: identitySignerFromConfig(config),
     logger,
     hooks: options.hooks,
+    typingTtlMs: options.typingTtlMs,
   });
   await limits.store.connected();
   const url = await server.listen(0);

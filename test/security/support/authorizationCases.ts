@@ -390,6 +390,14 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
     attempt: live('subscription($c: ID!) { typing(chatId: $c) { typing } }', (_, f) => ({ c: f.chatId })),
     expect: MEMBERS,
   },
+  'Subscription.readReceipts': {
+    attempt: live('subscription($c: ID!) { readReceipts(chatId: $c) { lastReadSeq } }', (_, f) => ({ c: f.chatId })),
+    expect: MEMBERS,
+  },
+  'Subscription.myReadReceipts': {
+    attempt: live('subscription { myReadReceipts { lastReadSeq unreadCount } }', () => ({})),
+    expect: SIGNED_IN,
+  },
   'Subscription.myChatActivity': {
     attempt: live('subscription { myChatActivity { seq } }', () => ({})),
     expect: SIGNED_IN,

@@ -214,7 +214,10 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const chatId = idArg(args.chatId, 'chatId');
     const seq = intArg(args.seq, 'seq', 0, 2_147_483_647, 0);
-    return primed(ctx, await ctx.stores.memberships.markRead(viewerId, chatId, seq));
+    const { moved, ...view } = await ctx.stores.memberships.markRead(viewerId, chatId, seq);
+    // Ephemeral: the other members' receipts and the reader's other devices (unread counts in step).
+    if (moved) await ctx.stores.publisher.publishReadReceipt(chatId, viewerId, seq, view.unreadCount ?? 0, new Date());
+    return primed(ctx, view);
   },
 
   async setTyping(_: unknown, args: { chatId: string; typing: boolean }, ctx: ChatsContext): Promise<boolean> {
@@ -227,6 +230,8 @@ export const Mutation = {
         retryAfterMs: decision.retryAfterMs,
       });
     }
+    if (args.typing) ctx.typingExpiry.renew(chatId, viewerId);
+    else ctx.typingExpiry.cancel(chatId, viewerId);
     if (decision.action === 'publish')
       await ctx.stores.publisher.publishTyping(chatId, viewerId, args.typing, new Date());
     return true;

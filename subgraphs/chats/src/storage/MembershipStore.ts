@@ -132,7 +132,7 @@ export class MembershipStore {
    * delete that committed before the lock is counted and one after it waits and sees the new marker. Of two devices
    * marking concurrently, the second waits for the first and then moves the marker only if its `seq` is higher.
    */
-  async markRead(userId: bigint, chatId: bigint, seq: number): Promise<ChatView> {
+  async markRead(userId: bigint, chatId: bigint, seq: number): Promise<ChatView & { moved: boolean }> {
     const client = this.db.clientFor(chatId);
     const row = await runTransaction(client, async (tx) => {
       const locked = await tx.$queryRaw<Array<{ last_read_seq: number }>>`
@@ -150,11 +150,11 @@ export class MembershipStore {
         RETURNING ${VIEW_COLUMNS}`;
       return rows[0];
     });
-    if (row) return viewFromRow(row, userId);
+    if (row) return { ...viewFromRow(row, userId), moved: true };
     const { chat, membership, unreadCount } = await ChatRows.explain(client, chatId, userId);
     const member = ChatAccess.requireMember(chatId, chat, membership);
     if (seq > chat!.lastSeq) throw badInput('seq', `seq ${seq} is beyond the chat's last seq ${chat!.lastSeq}.`);
-    return { chat: chat!, membership: member, unreadCount };
+    return { chat: chat!, membership: member, unreadCount, moved: false };
   }
 
   /**
