@@ -11,6 +11,7 @@ import {
   signUp,
   subscribe,
   testConfig,
+  waitUntil,
   type TestDatabases,
   type TestUser,
 } from '@chatgraph/testing';
@@ -161,6 +162,57 @@ describe('chat features end to end', () => {
       'query { searchMessages(query: "kumquat") { nodes { id } } }',
     );
     expect(outsider.searchMessages.nodes).toEqual([]);
+  });
+
+  it('sends typing to the others only, read receipts to the chat and the reader own devices', async () => {
+    const aliceWs = liveClient(stack.wsUrl('gateway'), alice.token);
+    const aliceOther = liveClient(stack.wsUrl('gateway'), alice.token);
+    const bobWs = liveClient(stack.wsUrl('gateway'), bob.token);
+    const TYPING = 'subscription($c: ID!) { typing(chatId: $c) { typing user { id } } }';
+    type Typing = { typing: { typing: boolean; user: { id: string } } };
+    const aliceTyping = subscribe<Typing>(aliceWs, TYPING, { c: chatId });
+    const bobTyping = subscribe<Typing>(bobWs, TYPING, { c: chatId });
+    const receipts = subscribe<{ readReceipts: { user: { id: string }; lastReadSeq: number } }>(
+      bobWs,
+      'subscription($c: ID!) { readReceipts(chatId: $c) { user { id } lastReadSeq } }',
+      { c: chatId },
+    );
+    const own = subscribe<{ myReadReceipts: { chatId: string; lastReadSeq: number; unreadCount: number } }>(
+      aliceOther,
+      'subscription { myReadReceipts { chatId lastReadSeq unreadCount } }',
+    );
+    await waitUntil('the four subscriptions are live', async () => {
+      const metrics = (await (await fetch(stack.adminUrl('gateway'))).json()) as {
+        subscriptions: { liveSubscriptions: number };
+      };
+      return metrics.subscriptions.liveSubscriptions === 4;
+    });
+    const probe = await send(bob, 'probe');
+    await must(alice, 'mutation($c: ID!, $s: Int!) { markRead(chatId: $c, seq: $s) { id } }', {
+      c: chatId,
+      s: probe.seq - 1,
+    });
+    await receipts.waitFor((r) => r.length >= 1);
+    await own.waitFor((r) => r.length >= 1);
+
+    await must(alice, 'mutation($c: ID!) { setTyping(chatId: $c, typing: true) }', { c: chatId });
+    await must(bob, 'mutation($c: ID!) { setTyping(chatId: $c, typing: true) }', { c: chatId });
+    await bobTyping.waitFor((r) => r.length >= 1);
+    await aliceTyping.waitFor((r) => r.length >= 1);
+    // Each sees the other's typing first: their own never arrives.
+    expect(bobTyping.results[0]!.data!.typing).toEqual({ typing: true, user: { id: alice.id } });
+    expect(aliceTyping.results[0]!.data!.typing).toEqual({ typing: true, user: { id: bob.id } });
+    expect(aliceTyping.results.every((r) => r.data!.typing.user.id === bob.id)).toBe(true);
+
+    await must(alice, 'mutation($c: ID!, $s: Int!) { markRead(chatId: $c, seq: $s) { id } }', {
+      c: chatId,
+      s: probe.seq,
+    });
+    await receipts.waitFor((r) => r.some((x) => x.data!.readReceipts.lastReadSeq === probe.seq));
+    await own.waitFor((r) => r.some((x) => x.data!.myReadReceipts.lastReadSeq === probe.seq));
+    expect(receipts.results.at(-1)!.data!.readReceipts).toEqual({ user: { id: alice.id }, lastReadSeq: probe.seq });
+    expect(own.results.at(-1)!.data!.myReadReceipts).toEqual({ chatId, lastReadSeq: probe.seq, unreadCount: 0 });
+    await Promise.all([aliceWs.dispose(), aliceOther.dispose(), bobWs.dispose()]);
   });
 
   it('refuses outsiders and removed members', async () => {
