@@ -97,7 +97,8 @@ export const ErrorCodes = {
   ),
   LIMIT_EXCEEDED: spec(
     'Too many of something: live subscriptions for this connection, user or gateway instance, bots, API tokens ' +
-      'or webhooks of the viewer, different emoji on a message or pinned messages in a chat; close or remove some ' +
+      'or webhooks of the viewer, different emoji on a message, pinned messages in a chat or blocks of a user; close ' +
+      'or remove some ' +
       'first (`extensions.limit` says how many are allowed when it is a fixed number).',
     'fail',
     'end',
