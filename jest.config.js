@@ -7,6 +7,8 @@ const internal = [
   'ids',
   'errors',
   'logging',
+  'metrics',
+  'telemetry',
   'auth',
   'pubsub',
   'ratelimit',

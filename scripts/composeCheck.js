@@ -5,7 +5,10 @@
 //   2. deploy/haproxy.cfg is exactly what deploy/haproxyConfig.js generates;
 //   3. HAProxy accepts that configuration (`haproxy -c`). HAProxy resolves server names while checking and the compose
 //      names (gateway-1, ...) do not resolve outside compose, so the check runs on the same text generated for
-//      127.0.0.1 addresses.
+//      127.0.0.1 addresses;
+//   4. Prometheus accepts deploy/prometheus (`promtool check config`, its rules file read from beside it), and the
+//      alert rules pass their unit tests (`promtool test rules deploy/prometheus/alerts.test.yml`);
+//   5. every dashboard of deploy/grafana/dashboards is JSON with a unique uid, on the provisioned data source.
 // A tool that is not installed is reported as SKIPPED, never as passed.
 'use strict';
 
@@ -52,6 +55,7 @@ function loopbackHaproxyConfig() {
   return haproxyConfig({
     port: COMPOSE_ADDRESSES.port,
     gateways: COMPOSE_ADDRESSES.gateways.map((g, i) => ({ host: '127.0.0.1', port: 4001 + i })),
+    emailLinks: { host: '127.0.0.1', port: 4004 },
   });
 }
 
@@ -100,6 +104,42 @@ function main() {
     else record('haproxy -c', r.status === 0 ? 'ok' : 'FAILED', r.status === 0 ? '' : r.output);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  const promDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-prometheus-'));
+  try {
+    const deployDir = path.join(ROOT, 'deploy', 'prometheus');
+    fs.copyFileSync(path.join(deployDir, 'alerts.yml'), path.join(promDir, 'alerts.yml'));
+    const config = fs
+      .readFileSync(path.join(deployDir, 'prometheus.yml'), 'utf8')
+      .replace('/etc/prometheus/alerts.yml', path.join(promDir, 'alerts.yml'));
+    fs.writeFileSync(path.join(promDir, 'prometheus.yml'), config);
+    const checked = run('promtool', ['check', 'config', path.join(promDir, 'prometheus.yml')]);
+    if (checked.missing) {
+      record('promtool check config', 'SKIPPED', 'promtool is not installed (apt-get install prometheus)');
+    } else {
+      record('promtool check config', checked.status === 0 ? 'ok' : 'FAILED', checked.output);
+      const tested = run('promtool', ['test', 'rules', path.join(deployDir, 'alerts.test.yml')]);
+      record('promtool test rules', tested.status === 0 ? 'ok' : 'FAILED', tested.output);
+    }
+  } finally {
+    fs.rmSync(promDir, { recursive: true, force: true });
+  }
+
+  const dashboardsDir = path.join(ROOT, 'deploy', 'grafana', 'dashboards');
+  const uids = new Set();
+  for (const file of fs.readdirSync(dashboardsDir)) {
+    let problem = '';
+    try {
+      const dashboard = JSON.parse(fs.readFileSync(path.join(dashboardsDir, file), 'utf8'));
+      if (!dashboard.uid || uids.has(dashboard.uid)) problem = `uid ${dashboard.uid} missing or not unique`;
+      uids.add(dashboard.uid);
+      const foreign = dashboard.panels.filter((p) => p.datasource?.uid !== 'prometheus');
+      if (foreign.length) problem = `panels not on the provisioned data source: ${foreign.map((p) => p.title)}`;
+    } catch (err) {
+      problem = err.message;
+    }
+    record(`deploy/grafana/dashboards/${file}`, problem ? 'FAILED' : 'ok', problem);
   }
 
   for (const { name, outcome, detail } of results) {

@@ -19,6 +19,7 @@ const REPEAT_SIGNAL_MS = 1000;
  * @property {number} phase processes of phase n start once every process of the phases before answers its `healthUrl`
  * @property {string} [healthUrl] answers 200 once the process is up
  * @property {string} [color] prefix colour (a chalk colour name)
+ * @property {NodeJS.ProcessEnv} [env] added to the environment of this process only (a replica's port...)
  */
 
 /** POSIX shell quoting, so paths with spaces or quotes reach the process unchanged. */
@@ -191,7 +192,7 @@ async function runStack(options) {
           name: p.name,
           // `exec` makes the shell replace itself with the process, so signals reach it directly.
           command: `exec ${p.argv.map(shellQuote).join(' ')}`,
-          env,
+          env: { ...env, ...p.env },
           ...(p.color ? { prefixColor: p.color } : {}),
         })),
         {

@@ -14,6 +14,7 @@ const { provideBackingServices } = require('./backing/backingServices');
 const { build, buildConfig, composeSupergraph, loadStackConfig, migrate, stopRunningStep } = require('./prepareStack');
 const { runStack } = require('./runStack');
 const { stackProcesses, ROOT } = require('./stackProcesses');
+const { corsOriginsFor, webProcess } = require('./webProcess');
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -24,12 +25,13 @@ after its backing services (PostgreSQL, Redis): the ones at DATABASE_URL / REDIS
 default addresses, else servers of its own (an embedded PostgreSQL, a local redis-server) with data in .data/.
   --skip-build   do not run \`npm run build\` (nor compose the supergraph) first
 Environment: see internal/config/src/loadConfig.ts (GATEWAY_PORT, USERS_PORT, DATABASE_URL, REDIS_URL, LOG_FORMAT,
-...); logs are readable lines at a terminal, JSON otherwise (LOG_FORMAT=json|pretty decides).
+...); SUBGRAPH_REPLICAS=2 runs two processes of each subgraph (ports 100 apart) and the gateway balances over them; logs are readable lines at a terminal, JSON otherwise (LOG_FORMAT=json|pretty decides).
 `;
 
-function printUrls(started, servers) {
+function printUrls(started, servers, web) {
   const lines = ['', 'chatgraph is up:'];
   const gateway = started.find((s) => s.kind === 'gateway');
+  if (web) lines.push(`  web client         ${web.url}`);
   if (gateway) {
     lines.push(`  GraphQL HTTP       ${gateway.baseUrl}/graphql`);
     lines.push(`  GraphQL WebSocket  ${gateway.baseUrl.replace(/^http/, 'ws')}/graphql`);
@@ -81,21 +83,30 @@ async function runServices(skipBuild, stop, servers) {
     process.stderr.write('npm start: no service is built yet, so there is nothing to run.\n');
     return 1;
   }
+  // The web client's server starts after the gateway, when the web client is built.
+  const web = webProcess(config, services);
+  if (!web) process.stdout.write('Skipping the web client: web/dist/ does not exist (not built yet).\n');
+  const corsOrigins = web && corsOriginsFor(web);
+  if (corsOrigins) process.env.CORS_ORIGINS = corsOrigins;
   return runStack({
     cwd: ROOT,
-    processes: services.map((s) => ({
-      name: s.name,
-      argv: [process.execPath, s.entry],
-      phase: s.phase,
-      color: s.color,
-      healthUrl: s.healthUrl,
-    })),
+    processes: [
+      ...services.map((s) => ({
+        name: s.name,
+        argv: [process.execPath, s.entry],
+        phase: s.phase,
+        color: s.color,
+        healthUrl: s.healthUrl,
+        env: s.env,
+      })),
+      ...(web ? [web.process] : []),
+    ],
     // The services write to the runner's pipe, not to the terminal: they log in the format chosen for the runner's
     // own output (readable lines when that is a terminal).
     env: { LOG_FORMAT: config.LOG_FORMAT },
     // The services' own grace period plus a margin before the runner resorts to SIGKILL.
     stopTimeoutMs: config.SHUTDOWN_GRACE_MS + 5000,
-    onReady: () => printUrls(services, servers),
+    onReady: () => printUrls(services, servers, web),
   });
 }
 

@@ -36,7 +36,11 @@ async function main(argv) {
   if (service.kind === 'gateway') {
     process.stdout.write(`Starting a gateway on port ${service.port}; the subgraphs must already be running.\n`);
   }
-  const child = spawn(process.execPath, [service.entry], { cwd: ROOT, stdio: 'inherit' });
+  const child = spawn(process.execPath, [service.entry], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, ...service.env },
+  });
   let stopping = false;
   const forward = () => {
     if (stopping) return;

@@ -4,6 +4,7 @@ import type { Config } from '@chatgraph/config';
 import { SUBGRAPHS, type ServiceName } from '@chatgraph/manifest';
 import {
   createTestDatabases,
+  deletePipelineTopology,
   LOAD_RATE_LIMITS,
   ProcessStack,
   RedisServer,
@@ -15,12 +16,18 @@ import {
 import { BENCH_DIST } from './paths';
 import { pinTo } from './pinning';
 
-/** The gateways the benchmarks compare. */
-export type GatewayKind = 'chatgraph' | 'apollo' | 'hive';
+/**
+ * The gateways the benchmarks compare: ours, ours with its entity cache off (what the cache is worth), and the peers.
+ */
+export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive';
+
+/** Our gateway, whatever its settings. */
+const isOurs = (kind: GatewayKind) => kind === 'chatgraph' || kind === 'chatgraph-uncached';
 
 /** Each gateway's script: ours with the bench's IPC probes, and the peers. */
 const GATEWAY_SCRIPT: Record<GatewayKind, string> = {
   chatgraph: path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
+  'chatgraph-uncached': path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
   apollo: path.join(BENCH_DIST, 'procs/apolloGateway.js'),
   hive: path.join(BENCH_DIST, 'procs/hiveGateway.js'),
 };
@@ -60,6 +67,8 @@ export class BenchStack {
     readonly redis: RedisServer,
     readonly dbs: TestDatabases,
     readonly processes: ProcessStack,
+    /** The broker the notifiers use (the machine's shared one) and the prefix of this run's exchanges and queues. */
+    readonly amqp: { url: string; prefix: string },
   ) {}
 
   /** Starts Redis, creates the databases and starts the subgraphs (pinned to {@link CPU.load}). */
@@ -75,6 +84,7 @@ export class BenchStack {
       GATEWAY_IDENTITY_SECRET: randomBytes(32).toString('hex'),
       ...LOAD_RATE_LIMITS,
     });
+    const amqp = { url: config.AMQP_URL, prefix: `bench${randomBytes(4).toString('hex')}` };
     let dbs: TestDatabases | undefined;
     const processes = new ProcessStack({
       ...ProcessStack.envFor(config),
@@ -85,6 +95,10 @@ export class BenchStack {
       PASSWORD_HASH_COST: '10',
       INTROSPECTION: 'false',
       ...LOAD_RATE_LIMITS,
+      AMQP_URL: amqp.url,
+      AMQP_PREFIX: amqp.prefix,
+      // The pipeline scenario's webhook receiver listens on 127.0.0.1, which production refuses unless opened.
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     });
     try {
       // The bench's own clients (data layer scenario) need at most 8 connections per shard; the server allows 100 in
@@ -92,7 +106,7 @@ export class BenchStack {
       dbs = await createTestDatabases({ ...config, DB_POOL_SIZE: 8 });
       await processes.startSubgraphs({}, { wrapper: pinTo(CPU.load) });
       const urls = Object.fromEntries(SUBGRAPHS.map((s) => [s.graphql.urlKey, processes.url(s.name)]));
-      return new BenchStack({ ...config, ...urls }, redis, dbs, processes);
+      return new BenchStack({ ...config, ...urls }, redis, dbs, processes, amqp);
     } catch (err) {
       await processes.close();
       await dbs?.drop().catch(() => undefined);
@@ -119,12 +133,13 @@ export class BenchStack {
     name: string = kind,
     options: { nodeFlags?: string[]; env?: Record<string, string>; cpu?: number | null } = {},
   ): Promise<RunningGateway> {
-    const proc = await this.processes.start(name, 'gateway', undefined, options.env, {
+    const env = kind === 'chatgraph-uncached' ? { ENTITY_CACHE_MAX: '0', ...options.env } : options.env;
+    const proc = await this.processes.start(name, 'gateway', undefined, env, {
       script: GATEWAY_SCRIPT[kind],
-      nodeFlags: [...(kind === 'chatgraph' ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],
+      nodeFlags: [...(isOurs(kind) ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],
       wrapper: pinTo(options.cpu === undefined ? CPU.sut : options.cpu),
       // The peers have no health path; they listen once their gateway is built.
-      readyWhen: kind === 'chatgraph' ? 'health' : 'listening',
+      readyWhen: isOurs(kind) ? 'health' : 'listening',
       readyTimeoutMs: 60_000,
     });
     const url = this.processes.url(name);
@@ -148,12 +163,45 @@ export class BenchStack {
     this.gateways.splice(this.gateways.indexOf(gateway), 1);
   }
 
-  /** Stops every process, drops the databases, stops Redis. */
+  /**
+   * Starts a notifier worker (relays, inbox, webhook deliveries) named `name`, not pinned, and waits until it is
+   * connected to RabbitMQ.
+   */
+  async startNotifier(name: string): Promise<StackProcess> {
+    const proc = await this.processes.start(name, 'notifier');
+    const deadline = Date.now() + 30_000;
+    while (!(await notifierStats(proc).catch(() => null))?.amqpConnected) {
+      if (Date.now() > deadline) throw new Error(`${name} did not connect to RabbitMQ:\n${tail(proc)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return proc;
+  }
+
+  /** Stops every process, drops the databases, deletes the run's RabbitMQ objects, stops Redis. */
   async close(): Promise<void> {
     // Gateways first, so they drain against live subgraphs.
     await Promise.all(this.gateways.splice(0).map((g) => this.processes.stop(g.name, 'SIGTERM', 10_000)));
     await this.processes.close();
     await this.dbs.drop().catch(() => undefined);
+    const retries = this.config.NOTIFIER_RETRY_DELAYS_MS;
+    await deletePipelineTopology(this.amqp.url, this.amqp.prefix, {
+      inbox: retries,
+      push: retries,
+      webhooks: retries,
+      deliveries: this.config.WEBHOOK_RETRY_SCHEDULE_MS,
+    }).catch(() => undefined);
     await this.redis.close();
   }
+}
+
+/** What a notifier's admin port reports: its RabbitMQ connection and, per queue it consumes, messages handled. */
+export interface NotifierStats {
+  amqpConnected: boolean;
+  consumers: Record<string, { handled: number; retried: number; deadLettered: number; inFlight: number }>;
+}
+
+/** Reads a notifier's counters (its one port is its admin port). */
+export async function notifierStats(proc: StackProcess): Promise<NotifierStats> {
+  const res = await fetch(`http://127.0.0.1:${proc.port}/stats`);
+  return (await res.json()) as NotifierStats;
 }

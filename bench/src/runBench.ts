@@ -6,6 +6,7 @@ import { BENCH_ROOT, PEERS_DIR, REPO_ROOT } from './paths';
 import { federatedQuery, type FederatedQueryResult } from './scenarios/federatedQuery';
 import { dataLayer, type DataLayerResult } from './scenarios/dataLayer';
 import { growth, type GrowthResult } from './scenarios/growth';
+import { pipeline, type PipelineResult } from './scenarios/pipeline';
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { liveLatency, type LiveLatencyResult } from './scenarios/liveLatency';
 import { profile, type ProfileResult } from './scenarios/profile';
@@ -48,6 +49,7 @@ export interface BenchResult {
     fanout?: FanoutResult;
     dataLayer?: DataLayerResult;
     growth?: GrowthResult;
+    pipeline?: PipelineResult;
   };
   /** `--profile`: where our gateway's CPU time goes under each load. */
   profiles?: ProfileResult;
@@ -137,9 +139,16 @@ export async function runBench(flags: BenchFlags): Promise<string> {
         flags.smoke
           ? { gateways: ['chatgraph'], concurrency: 2, warmupMs: 300, runMs: 700, rounds: 1, rateFraction: 0.5 }
           : flags.quick
-            ? { gateways: ['chatgraph'], concurrency: 8, warmupMs: 1000, runMs: 2000, rounds: 2, rateFraction: 0.5 }
+            ? {
+                gateways: ['chatgraph', 'chatgraph-uncached'],
+                concurrency: 8,
+                warmupMs: 1000,
+                runMs: 2000,
+                rounds: 2,
+                rateFraction: 0.5,
+              }
             : {
-                gateways: ['chatgraph', ...peers],
+                gateways: ['chatgraph', 'chatgraph-uncached', ...peers],
                 concurrency: 16,
                 warmupMs: 2000,
                 runMs: 2500,
@@ -213,6 +222,17 @@ export async function runBench(flags: BenchFlags): Promise<string> {
           : flags.quick
             ? { concurrencies: [1, 8], runMs: 1000, rounds: 1 }
             : { concurrencies: [1, 8], runMs: 1500, rounds: 2 },
+        log,
+      ),
+    );
+    await scenario('pipeline', '6. notification pipeline', () =>
+      pipeline(
+        stack,
+        flags.smoke
+          ? { pairs: 2, rate: 20, durationMs: 1000, backlog: 40 }
+          : flags.quick
+            ? { pairs: 10, rate: 100, durationMs: 3000, backlog: 1000 }
+            : { pairs: 20, rate: 200, durationMs: 5000, backlog: 4000 },
         log,
       ),
     );

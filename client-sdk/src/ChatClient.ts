@@ -1,6 +1,7 @@
 // One typed method per operation of the public API, each a few lines: the file is long because the API is.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { BackoffOptions } from './backoff.ts';
+import type { CallOptions } from './CallOptions.ts';
 import { ChatGraphError } from './ChatGraphError.ts';
 import { ChatHandle } from './ChatHandle.ts';
 import { IntegrationsClient } from './IntegrationsClient.ts';
@@ -30,6 +31,7 @@ import {
   UnpinMessageDocument,
   ChatDocument,
   ChatEventsDocument,
+  ChatListDocument,
   ChatEventsSinceDocument,
   ChatLastSeqDocument,
   ChatMessagesDocument,
@@ -57,6 +59,8 @@ import {
   SignUpDocument,
   TypingDocument,
   UpdateProfileDocument,
+  UpdateEmailDocument,
+  MyEmailDocument,
   UserByUsernameDocument,
   UserDocument,
   type AddMembersMutationVariables,
@@ -68,6 +72,7 @@ import {
   type SearchMessagesQuery,
   type SearchMessagesQueryVariables,
   type ChatEventsSinceQueryVariables,
+  type ChatListQueryVariables,
   type ChatMessagesQuery,
   type ChatMessagesQueryVariables,
   type ChatQueryVariables,
@@ -102,10 +107,12 @@ import { retryTransient, type RetryOptions } from './retryTransient.ts';
 import { SessionManager, type Session, type SessionOptions } from './SessionManager.ts';
 import { TypingThrottle, type TypingThrottleOptions } from './TypingThrottle.ts';
 import type {
+  EmailStatus,
   AuthPayload,
   ChatActivity,
   ChatDetails,
   ChatEvent,
+  ChatListPage,
   ChatPage,
   ChatSummary,
   Message,
@@ -213,7 +220,8 @@ export class ChatClient {
     });
     const sessions = options.session
       ? new SessionManager(
-          (refreshToken) => this.field(RefreshSessionDocument, { refreshToken }, 'refreshSession', this.anonymous),
+          (refreshToken) =>
+            this.field(RefreshSessionDocument, { refreshToken }, 'refreshSession', { http: this.anonymous }),
           options.session,
         )
       : undefined;
@@ -247,8 +255,9 @@ export class ChatClient {
   async request<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
+    options: CallOptions = {},
   ): Promise<GraphQLResult<TData>> {
-    return (await this.http.execute(document, variables)).result;
+    return (await this.http.execute(document, variables, options.signal)).result;
   }
 
   /**
@@ -277,13 +286,13 @@ export class ChatClient {
   // ---- users ---------------------------------------------------------------------------------------------------
 
   /** Creates an account and signs it in (sent without a token; with `session`, the client is signed in after). */
-  async signUp(variables: SignUpMutationVariables): Promise<AuthPayload> {
-    return this.started(await this.field(SignUpDocument, variables, 'signUp', this.anonymous));
+  async signUp(variables: SignUpMutationVariables, options: CallOptions = {}): Promise<AuthPayload> {
+    return this.started(await this.field(SignUpDocument, variables, 'signUp', { ...options, http: this.anonymous }));
   }
 
   /** Signs in (sent without a token; with `session`, the client is signed in after). */
-  async logIn(variables: LogInMutationVariables): Promise<AuthPayload> {
-    return this.started(await this.field(LogInDocument, variables, 'logIn', this.anonymous));
+  async logIn(variables: LogInMutationVariables, options: CallOptions = {}): Promise<AuthPayload> {
+    return this.started(await this.field(LogInDocument, variables, 'logIn', { ...options, http: this.anonymous }));
   }
 
   /** With `session`: the current session (null while signed out, and before a stored refresh token was first used). */
@@ -298,63 +307,79 @@ export class ChatClient {
 
   /**
    * Exchanges a refresh token for new tokens (the one given stops working). With `session` and no argument, refreshes
-   * the client's own session (the client does so by itself when needed).
+   * the client's own session (the client does so by itself when needed; that refresh is shared by every request waiting
+   * for it, so `options.signal` does not cancel it).
    */
-  async refreshSession(variables?: RefreshSessionMutationVariables): Promise<Session> {
+  async refreshSession(variables?: RefreshSessionMutationVariables, options: CallOptions = {}): Promise<Session> {
     if (!variables) {
       if (!this.sessions) throw new TypeError('refreshSession() needs a refreshToken unless the client has `session`.');
       return this.sessions.refreshSession();
     }
-    return this.started(await this.field(RefreshSessionDocument, variables, 'refreshSession', this.anonymous));
+    return this.started(
+      await this.field(RefreshSessionDocument, variables, 'refreshSession', { ...options, http: this.anonymous }),
+    );
   }
 
   /** Ends this session on the server (its tokens stop working on every gateway); with `session`, also here. */
-  logOut(): Promise<boolean> {
-    return this.ending(() => this.field(LogOutDocument, {}, 'logOut'));
+  logOut(options: CallOptions = {}): Promise<boolean> {
+    return this.ending(() => this.field(LogOutDocument, {}, 'logOut', options));
   }
 
   /** Ends every session of the viewer, on every device; with `session`, this client is signed out too. */
-  logOutEverywhere(): Promise<boolean> {
-    return this.ending(() => this.field(LogOutEverywhereDocument, {}, 'logOutEverywhere'));
+  logOutEverywhere(options: CallOptions = {}): Promise<boolean> {
+    return this.ending(() => this.field(LogOutEverywhereDocument, {}, 'logOutEverywhere', options));
   }
 
   /** Deletes the viewer's account (INVALID_CREDENTIALS for a wrong password) and ends every session. */
-  async deleteAccount(variables: DeleteAccountMutationVariables): Promise<boolean> {
-    const deleted = await this.field(DeleteAccountDocument, variables, 'deleteAccount');
+  async deleteAccount(variables: DeleteAccountMutationVariables, options: CallOptions = {}): Promise<boolean> {
+    const deleted = await this.field(DeleteAccountDocument, variables, 'deleteAccount', options);
     this.sessions?.end();
     return deleted;
   }
 
   /** Changes the viewer's display name. */
-  updateProfile(variables: UpdateProfileMutationVariables): Promise<User> {
-    return this.field(UpdateProfileDocument, variables, 'updateProfile');
+  updateProfile(variables: UpdateProfileMutationVariables, options: CallOptions = {}): Promise<User> {
+    return this.field(UpdateProfileDocument, variables, 'updateProfile', options);
+  }
+
+  /**
+   * Sets the viewer's email address ('' removes it). A new address is unverified: a link is emailed to it, and
+   * missed-message emails go to it only once the link was opened. Needs a password session (FORBIDDEN for API tokens).
+   */
+  updateEmail(email: string): Promise<EmailStatus> {
+    return this.field(UpdateEmailDocument, { email }, 'updateProfile');
+  }
+
+  /** The viewer's email address and whether it is verified (null if the account no longer exists). */
+  emailStatus(): Promise<EmailStatus | null> {
+    return this.field(MyEmailDocument, {}, 'me');
   }
 
   /** The viewer, with presence (null if the account no longer exists). */
-  me(): Promise<UserWithPresence | null> {
-    return this.field(MeDocument, {}, 'me');
+  me(options: CallOptions = {}): Promise<UserWithPresence | null> {
+    return this.field(MeDocument, {}, 'me', options);
   }
 
   /** A user by id, with presence (null if there is none). */
-  user(variables: UserQueryVariables): Promise<UserWithPresence | null> {
-    return this.field(UserDocument, variables, 'user');
+  user(variables: UserQueryVariables, options: CallOptions = {}): Promise<UserWithPresence | null> {
+    return this.field(UserDocument, variables, 'user', options);
   }
 
   /** A user by username (any case), with presence (null if there is none). */
-  userByUsername(variables: UserByUsernameQueryVariables): Promise<UserWithPresence | null> {
-    return this.field(UserByUsernameDocument, variables, 'userByUsername');
+  userByUsername(variables: UserByUsernameQueryVariables, options: CallOptions = {}): Promise<UserWithPresence | null> {
+    return this.field(UserByUsernameDocument, variables, 'userByUsername', options);
   }
 
   // ---- chats ---------------------------------------------------------------------------------------------------
 
   /** A chat with its members (FORBIDDEN for non-members, NOT_FOUND if there is none). */
-  getChat(variables: ChatQueryVariables): Promise<ChatDetails | null> {
-    return this.field(ChatDocument, variables, 'chat');
+  getChat(variables: ChatQueryVariables, options: CallOptions = {}): Promise<ChatDetails | null> {
+    return this.field(ChatDocument, variables, 'chat', options);
   }
 
   /** The chat's newest `seq` (where a live stream that wants only new events starts). */
-  async chatLastSeq(variables: { id: string }): Promise<number> {
-    const chat = await this.field(ChatLastSeqDocument, variables, 'chat');
+  async chatLastSeq(variables: { id: string }, options: CallOptions = {}): Promise<number> {
+    const chat = await this.field(ChatLastSeqDocument, variables, 'chat', options);
     if (!chat) throw new ChatGraphError('NOT_FOUND', `There is no chat ${variables.id}.`);
     return chat.lastSeq;
   }
@@ -363,48 +388,56 @@ export class ChatClient {
    * A page of a chat's history, oldest first within the page: the newest 50 by default, `last`/`before` to page back,
    * `first`/`after` to page forward.
    */
-  chatMessages(variables: ChatMessagesQueryVariables): Promise<ChatMessagesQuery['chat']> {
-    return this.field(ChatMessagesDocument, variables, 'chat');
+  chatMessages(variables: ChatMessagesQueryVariables, options: CallOptions = {}): Promise<ChatMessagesQuery['chat']> {
+    return this.field(ChatMessagesDocument, variables, 'chat', options);
   }
 
   /** The viewer's chats, most recent activity first. */
-  myChats(variables: MyChatsQueryVariables = {}): Promise<ChatPage> {
-    return this.field(MyChatsDocument, variables, 'myChats');
+  myChats(variables: MyChatsQueryVariables = {}, options: CallOptions = {}): Promise<ChatPage> {
+    return this.field(MyChatsDocument, variables, 'myChats', options);
+  }
+
+  /**
+   * The viewer's chats as a chat list shows them, most recent activity first: each with its newest message and its
+   * members with their presence (one request; heavier than `myChats` for large groups).
+   */
+  chatList(variables: ChatListQueryVariables = {}, options: CallOptions = {}): Promise<ChatListPage> {
+    return this.field(ChatListDocument, variables, 'myChats', options);
   }
 
   /** The chat's events after `afterSeq`, in seq order (at most `limit`, 100 by default). */
-  chatEventsSince(variables: ChatEventsSinceQueryVariables): Promise<ChatEvent[]> {
-    return this.field(ChatEventsSinceDocument, variables, 'chatEventsSince');
+  chatEventsSince(variables: ChatEventsSinceQueryVariables, options: CallOptions = {}): Promise<ChatEvent[]> {
+    return this.field(ChatEventsSinceDocument, variables, 'chatEventsSince', options);
   }
 
   /** The direct chat with `userId`, created if there is none. */
-  createDirectChat(variables: CreateDirectChatMutationVariables): Promise<ChatDetails> {
-    return this.field(CreateDirectChatDocument, variables, 'createDirectChat');
+  createDirectChat(variables: CreateDirectChatMutationVariables, options: CallOptions = {}): Promise<ChatDetails> {
+    return this.field(CreateDirectChatDocument, variables, 'createDirectChat', options);
   }
 
   /** Creates a group chat owned by the viewer. */
-  createGroupChat(variables: CreateGroupChatMutationVariables): Promise<ChatDetails> {
-    return this.field(CreateGroupChatDocument, variables, 'createGroupChat');
+  createGroupChat(variables: CreateGroupChatMutationVariables, options: CallOptions = {}): Promise<ChatDetails> {
+    return this.field(CreateGroupChatDocument, variables, 'createGroupChat', options);
   }
 
   /** Adds users to a group chat (owner and admins). */
-  addMembers(variables: AddMembersMutationVariables): Promise<ChatDetails> {
-    return this.field(AddMembersDocument, variables, 'addMembers');
+  addMembers(variables: AddMembersMutationVariables, options: CallOptions = {}): Promise<ChatDetails> {
+    return this.field(AddMembersDocument, variables, 'addMembers', options);
   }
 
   /** Removes a member from a group chat (owner and admins). */
-  removeMember(variables: RemoveMemberMutationVariables): Promise<ChatDetails> {
-    return this.field(RemoveMemberDocument, variables, 'removeMember');
+  removeMember(variables: RemoveMemberMutationVariables, options: CallOptions = {}): Promise<ChatDetails> {
+    return this.field(RemoveMemberDocument, variables, 'removeMember', options);
   }
 
   /** The viewer leaves the chat. */
-  leaveChat(variables: LeaveChatMutationVariables): Promise<boolean> {
-    return this.field(LeaveChatDocument, variables, 'leaveChat');
+  leaveChat(variables: LeaveChatMutationVariables, options: CallOptions = {}): Promise<boolean> {
+    return this.field(LeaveChatDocument, variables, 'leaveChat', options);
   }
 
   /** Renames a group chat (owner and admins). */
-  renameChat(variables: RenameChatMutationVariables): Promise<ChatSummary> {
-    return this.field(RenameChatDocument, variables, 'renameChat');
+  renameChat(variables: RenameChatMutationVariables, options: CallOptions = {}): Promise<ChatSummary> {
+    return this.field(RenameChatDocument, variables, 'renameChat', options);
   }
 
   /**
@@ -412,25 +445,26 @@ export class ChatClient {
    * the same id after a network failure or SERVICE_UNAVAILABLE (bounded, with backoff): the server returns the
    * original message for a known id, so a retry never creates a second message.
    */
-  sendMessage(variables: SendMessageInput, options: { retry?: RetryOptions } = {}): Promise<Message> {
+  sendMessage(variables: SendMessageInput, options: CallOptions & { retry?: RetryOptions } = {}): Promise<Message> {
     const full: SendMessageMutationVariables = {
       ...variables,
       clientMessageId: variables.clientMessageId ?? newClientMessageId(),
     };
-    return retryTransient(() => this.field(SendMessageDocument, full, 'sendMessage'), {
+    return retryTransient(() => this.field(SendMessageDocument, full, 'sendMessage', { signal: options.signal }), {
       ...this.options.retry,
       ...options.retry,
+      signal: options.signal,
     });
   }
 
   /** Changes the text of one of the viewer's messages. */
-  editMessage(variables: EditMessageMutationVariables): Promise<Message> {
-    return this.field(EditMessageDocument, variables, 'editMessage');
+  editMessage(variables: EditMessageMutationVariables, options: CallOptions = {}): Promise<Message> {
+    return this.field(EditMessageDocument, variables, 'editMessage', options);
   }
 
   /** Deletes a message (the viewer's own; any, for owners and admins). */
-  deleteMessage(variables: DeleteMessageMutationVariables): Promise<Message> {
-    return this.field(DeleteMessageDocument, variables, 'deleteMessage');
+  deleteMessage(variables: DeleteMessageMutationVariables, options: CallOptions = {}): Promise<Message> {
+    return this.field(DeleteMessageDocument, variables, 'deleteMessage', options);
   }
 
   /** Reacts to a message with one emoji (e.g. `'👍'`); reacting twice with the same emoji is one reaction. */
@@ -521,25 +555,25 @@ export class ChatClient {
   }
 
   /** Moves the viewer's read marker forward to `seq`. */
-  markRead(variables: MarkReadMutationVariables): Promise<ChatSummary> {
-    return this.field(MarkReadDocument, variables, 'markRead');
+  markRead(variables: MarkReadMutationVariables, options: CallOptions = {}): Promise<ChatSummary> {
+    return this.field(MarkReadDocument, variables, 'markRead', options);
   }
 
   /** Sends a typing state as is (see `chat(id).setTyping()` for the throttled helper). */
-  setTyping(variables: SetTypingMutationVariables): Promise<boolean> {
-    return this.field(SetTypingDocument, variables, 'setTyping');
+  setTyping(variables: SetTypingMutationVariables, options: CallOptions = {}): Promise<boolean> {
+    return this.field(SetTypingDocument, variables, 'setTyping', options);
   }
 
   // ---- presence ------------------------------------------------------------------------------------------------
 
   /** One heartbeat (see `startHeartbeat()` for the loop). */
-  heartbeat(variables: HeartbeatMutationVariables = {}): Promise<Presence> {
-    return this.field(HeartbeatDocument, variables, 'heartbeat');
+  heartbeat(variables: HeartbeatMutationVariables = {}, options: CallOptions = {}): Promise<Presence> {
+    return this.field(HeartbeatDocument, variables, 'heartbeat', options);
   }
 
   /** Signs the viewer off at once. */
-  goOffline(): Promise<Presence> {
-    return this.field(GoOfflineDocument, {}, 'goOffline');
+  goOffline(options: CallOptions = {}): Promise<Presence> {
+    return this.field(GoOfflineDocument, {}, 'goOffline', options);
   }
 
   /** Starts heartbeats: one now, then every 30 s, until `stop()` (or `close()` of the client). */
@@ -680,7 +714,7 @@ export class ChatClient {
   /** The viewer's notifications: inbox, unread count and badge, read markers, Web Push, live stream. */
   get notifications(): NotificationsClient {
     this.notificationsClient ??= new NotificationsClient({
-      field: (document, variables, key) => this.field(document, variables, key),
+      field: (document, variables, key, options) => this.field(document, variables, key, options),
       stream: (options, handlers) => this.stream(options, handlers),
     });
     return this.notificationsClient;
@@ -689,7 +723,7 @@ export class ChatClient {
   /** Bots, API tokens and webhooks of the viewer. */
   get integrations(): IntegrationsClient {
     this.integrationsClient ??= new IntegrationsClient({
-      field: (document, variables, key) => this.field(document, variables, key),
+      field: (document, variables, key, options) => this.field(document, variables, key, options),
     });
     return this.integrationsClient;
   }
@@ -717,9 +751,9 @@ export class ChatClient {
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
     key: K,
-    http = this.http,
+    options: CallOptions & { http?: HttpExecutor } = {},
   ): Promise<TData[K]> {
-    const { status, result } = await http.execute(document, variables);
+    const { status, result } = await (options.http ?? this.http).execute(document, variables, options.signal);
     const value = result.data?.[key];
     if (value === undefined || (value === null && result.errors?.length)) {
       if (result.errors?.length) throw ChatGraphError.fromGraphQLErrors(result.errors, status);

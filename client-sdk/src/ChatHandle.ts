@@ -1,3 +1,4 @@
+import type { CallOptions } from './CallOptions.ts';
 import type { ChatClient, ChatEventsOptions, LiveOptions } from './ChatClient.ts';
 import { ChatGraphError } from './ChatGraphError.ts';
 import { LiveEventIterable } from './LiveEventIterable.ts';
@@ -33,28 +34,28 @@ export class ChatHandle {
   ) {}
 
   /** The chat with its members. */
-  get(): Promise<ChatDetails | null> {
-    return this.client.getChat({ id: this.id });
+  get(options: CallOptions = {}): Promise<ChatDetails | null> {
+    return this.client.getChat({ id: this.id }, options);
   }
 
   /** A page of history, oldest first within the page (the newest 50 by default). */
-  async messages(page: HistoryPage = {}): Promise<MessagePage> {
-    const chat = await this.client.chatMessages({ chatId: this.id, ...page });
+  async messages(page: HistoryPage = {}, options: CallOptions = {}): Promise<MessagePage> {
+    const chat = await this.client.chatMessages({ chatId: this.id, ...page }, options);
     if (!chat) throw new ChatGraphError('NOT_FOUND', `There is no chat ${this.id}.`);
     return chat.messages;
   }
 
   /** Sends a message (idempotent, retried after network failures: see `ChatClient.sendMessage`). */
-  send(text: string, options: { clientMessageId?: string; retry?: RetryOptions } = {}): Promise<Message> {
+  send(text: string, options: CallOptions & { clientMessageId?: string; retry?: RetryOptions } = {}): Promise<Message> {
     return this.client.sendMessage(
       { chatId: this.id, text, clientMessageId: options.clientMessageId },
-      { retry: options.retry },
+      { retry: options.retry, signal: options.signal },
     );
   }
 
   /** Moves the viewer's read marker to `seq`. */
-  markRead(seq: number): Promise<ChatSummary> {
-    return this.client.markRead({ chatId: this.id, seq });
+  markRead(seq: number, options: CallOptions = {}): Promise<ChatSummary> {
+    return this.client.markRead({ chatId: this.id, seq }, options);
   }
 
   /**

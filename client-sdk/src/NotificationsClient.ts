@@ -1,4 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { CallOptions } from './CallOptions.ts';
 import type { BackoffOptions } from './backoff.ts';
 import {
   MarkNotificationsReadDocument,
@@ -6,13 +7,18 @@ import {
   NotificationAddedDocument,
   NotificationsDocument,
   NotificationsSinceDocument,
+  NotificationPreferencesDocument,
+  DoNotDisturbUntilDocument,
+  SetDoNotDisturbDocument,
+  UpdateNotificationPreferencesDocument,
   RegisterPushSubscriptionDocument,
   UnregisterPushSubscriptionDocument,
   UnreadNotificationCountDocument,
   type NotificationsQueryVariables,
+  type UpdateNotificationPreferencesMutationVariables,
 } from './generated/graphql.ts';
 import { liveOperation, type LiveHandlers, type LiveStream, type LiveStreamOptions } from './LiveStream.ts';
-import type { Notification, NotificationPage } from './types.ts';
+import type { Notification, NotificationPage, NotificationPreference } from './types.ts';
 import { UnreadBadge } from './UnreadBadge.ts';
 
 /** What {@link NotificationsClient} uses of its {@link ChatClient} (its HTTP calls and live streams). */
@@ -22,6 +28,7 @@ export interface NotificationsTransport {
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
     key: K,
+    options?: CallOptions,
   ): Promise<TData[K]>;
   /** Starts a live stream on the client's WebSocket. */
   stream<T>(
@@ -53,39 +60,69 @@ export class NotificationsClient {
   constructor(private readonly transport: NotificationsTransport) {}
 
   /** A page of the inbox, newest first (`first` 1..100, default 20; `after`: the previous page's `endCursor`). */
-  list(variables: NotificationsQueryVariables = {}): Promise<NotificationPage> {
-    return this.transport.field(NotificationsDocument, variables, 'notifications');
+  list(variables: NotificationsQueryVariables = {}, options: CallOptions = {}): Promise<NotificationPage> {
+    return this.transport.field(NotificationsDocument, variables, 'notifications', options);
   }
 
   /** The notifications after `afterSeq`, oldest first (`limit` 1..500, default 100): catching up by `seq`. */
-  since(afterSeq: number, limit?: number): Promise<Notification[]> {
-    return this.transport.field(NotificationsSinceDocument, { afterSeq, limit }, 'notificationsSince');
+  since(afterSeq: number, limit?: number, options: CallOptions = {}): Promise<Notification[]> {
+    return this.transport.field(NotificationsSinceDocument, { afterSeq, limit }, 'notificationsSince', options);
   }
 
   /** How many notifications are unread. */
-  unreadCount(): Promise<number> {
-    return this.transport.field(UnreadNotificationCountDocument, {}, 'unreadNotificationCount');
+  unreadCount(options: CallOptions = {}): Promise<number> {
+    return this.transport.field(UnreadNotificationCountDocument, {}, 'unreadNotificationCount', options);
   }
 
   /** Marks notifications read (these ids, or all); resolves with how many changed. */
-  markRead(target: { ids: string[] } | { all: true }): Promise<number> {
+  markRead(target: { ids: string[] } | { all: true }, options: CallOptions = {}): Promise<number> {
     const variables = 'all' in target ? { all: true } : { ids: target.ids };
-    return this.transport.field(MarkNotificationsReadDocument, variables, 'markNotificationsRead');
+    return this.transport.field(MarkNotificationsReadDocument, variables, 'markNotificationsRead', options);
   }
 
   /** Registers this browser's push subscription (`await registration.pushManager.subscribe(...)`, as JSON). */
-  registerPush(subscription: PushSubscriptionJSON): Promise<boolean> {
+  registerPush(subscription: PushSubscriptionJSON, options: CallOptions = {}): Promise<boolean> {
     const { endpoint, keys } = subscription;
     return this.transport.field(
       RegisterPushSubscriptionDocument,
       { endpoint, p256dh: keys.p256dh, auth: keys.auth },
       'registerPushSubscription',
+      options,
     );
   }
 
+  /** The viewer's push and email preference, one per kind (in the order of `NotificationKind`). */
+  preferences(): Promise<NotificationPreference[]> {
+    return this.transport.field(NotificationPreferencesDocument, {}, 'notificationPreferences');
+  }
+
+  /** When the viewer's do-not-disturb ends (an ISO date-time); null when it is off. */
+  doNotDisturbUntil(): Promise<string | null> {
+    return this.transport.field(DoNotDisturbUntilDocument, {}, 'doNotDisturbUntil');
+  }
+
+  /** Sets whether one kind is pushed and emailed; resolves with every kind's preference. */
+  updatePreference(variables: UpdateNotificationPreferencesMutationVariables): Promise<NotificationPreference[]> {
+    return this.transport.field(UpdateNotificationPreferencesDocument, variables, 'updateNotificationPreferences');
+  }
+
+  /**
+   * Turns do-not-disturb on until `until` (at most a year ahead), or off with null: meanwhile nothing is pushed or
+   * emailed. Resolves with when it ends (null: off).
+   */
+  async setDoNotDisturb(until: Date | string | null): Promise<string | null> {
+    const value = until instanceof Date ? until.toISOString() : until;
+    return this.transport.field(SetDoNotDisturbDocument, { until: value }, 'setDoNotDisturb');
+  }
+
   /** Removes a push subscription (e.g. on sign-out); false when there was none with this endpoint. */
-  unregisterPush(endpoint: string): Promise<boolean> {
-    return this.transport.field(UnregisterPushSubscriptionDocument, { endpoint }, 'unregisterPushSubscription');
+  unregisterPush(endpoint: string, options: CallOptions = {}): Promise<boolean> {
+    return this.transport.field(
+      UnregisterPushSubscriptionDocument,
+      { endpoint },
+      'unregisterPushSubscription',
+      options,
+    );
   }
 
   /**

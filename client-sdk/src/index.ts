@@ -12,6 +12,9 @@
 export { createChatClient, ChatClient } from './ChatClient.ts';
 export type { ChatClientOptions, ChatEventsOptions, LiveOptions, SendMessageInput } from './ChatClient.ts';
 export { ChatHandle } from './ChatHandle.ts';
+export { ChatStore } from './ChatStore.ts';
+export type { ChatStoreClient, ChatStoreOptions, ChatStoreSnapshot, PendingSend } from './ChatStore.ts';
+export type { CallOptions } from './CallOptions.ts';
 export { SessionManager } from './SessionManager.ts';
 export type { Session, SessionOptions, RefreshCall } from './SessionManager.ts';
 export { NotificationsClient } from './NotificationsClient.ts';

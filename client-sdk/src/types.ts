@@ -8,6 +8,7 @@ import type {
   WebhookFieldsFragment,
   ChatFieldsFragment,
   ChatMemberFieldsFragment,
+  ChatListQuery,
   ChatMessagesQuery,
   ChatQuery,
   MeQuery,
@@ -16,6 +17,8 @@ import type {
   MyReadReceiptsSubscription,
   ReadReceiptsSubscription,
   MyChatsQuery,
+  MyEmailQuery,
+  NotificationPreferencesQuery,
   NotificationFieldsFragment,
   NotificationsQuery,
   PageInfoFieldsFragment,
@@ -50,6 +53,10 @@ export type ChatEvent = ChatEventFieldsFragment;
 export type MessagePage = NonNullable<ChatMessagesQuery['chat']>['messages'];
 /** A page of the viewer's chats. */
 export type ChatPage = MyChatsQuery['myChats'];
+/** A page of the viewer's chats with what a chat list shows (`chatList`). */
+export type ChatListPage = ChatListQuery['myChats'];
+/** One chat of a chat list: the chat, its newest message, its members with their presence. */
+export type ChatListItem = ChatListPage['nodes'][number];
 /** Where a page sits in its list. */
 export type PageInfo = PageInfoFieldsFragment;
 /** A member's read marker moved (`readReceipts`). */
@@ -78,3 +85,9 @@ export type CreatedWebhook = CreateWebhookMutation['createWebhook'];
 export type WebhookDelivery = WebhookDeliveryFieldsFragment;
 /** A page of a webhook's deliveries, newest first. */
 export type WebhookDeliveryPage = NonNullable<WebhookDeliveriesQuery['webhook']>['deliveries'];
+
+/** The viewer's email address and whether it is verified (emails other than the verification go only to a verified one). */
+export type EmailStatus = NonNullable<MyEmailQuery['me']>;
+
+/** Whether one kind of notification is pushed and emailed. */
+export type NotificationPreference = NotificationPreferencesQuery['notificationPreferences'][number];

@@ -129,6 +129,56 @@ describe('ChatClient over HTTP', () => {
     expect(b.calls).toHaveLength(1);
   });
 
+  it('every call takes an AbortSignal: aborting cancels its request and the call rejects with the signal’s reason', async () => {
+    const signals: Array<AbortSignal | null | undefined> = [];
+    // Like the real fetch: pending until aborted, then rejected with the signal's reason.
+    const fetch = (_url: string, init: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        signals.push(init.signal);
+        init.signal?.addEventListener('abort', () => reject(init.signal!.reason));
+      });
+    const client = createChatClient({ url: 'http://gw/graphql', getToken: () => 't', fetch });
+    const calls: Array<(signal: AbortSignal) => Promise<unknown>> = [
+      (signal) => client.me({ signal }),
+      (signal) => client.getChat({ id: '3' }, { signal }),
+      (signal) => client.chat('3').messages({ last: 10 }, { signal }),
+      (signal) => client.chat('3').send('hi', { signal }),
+      (signal) => client.request(MeDocument, {}, { signal }),
+      (signal) => client.logIn({ username: 'ann', password: 'pw' }, { signal }),
+      (signal) => client.notifications.unreadCount({ signal }),
+      (signal) => client.integrations.bots({ signal }),
+    ];
+    for (const call of calls) {
+      const controller = new AbortController();
+      const pending = call(controller.signal);
+      await new Promise((r) => setTimeout(r, 0));
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      expect(signals[signals.length - 1]).toBe(controller.signal);
+    }
+    expect(signals).toHaveLength(calls.length);
+  });
+
+  it('an aborted sendMessage stops retrying at once, even while waiting between attempts', async () => {
+    const { fetch, calls } = scriptedFetch([
+      () => {
+        throw new TypeError('socket hang up');
+      },
+    ]);
+    const client = createChatClient({
+      url: 'http://gw/graphql',
+      getToken: () => 't',
+      fetch,
+      retry: { initialMs: 60_000, maxMs: 60_000 },
+    });
+    const controller = new AbortController();
+    const pending = client.sendMessage({ chatId: '3', text: 'hi' }, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 10));
+    controller.abort(new Error('screen closed'));
+    await expect(pending).rejects.toThrow('screen closed');
+    expect(calls).toHaveLength(1);
+  });
+
   it('keeps a given clientMessageId', async () => {
     const { fetch, calls } = scriptedFetch([
       (call) => json(200, { data: { sendMessage: message(String(call.body.variables.clientMessageId)) } }),

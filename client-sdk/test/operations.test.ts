@@ -49,7 +49,10 @@ describe('client-sdk/operations', () => {
 describe('what a browser loads', () => {
   it('imports nothing Node-only: at run time only graphql, graphql-ws/client and its own modules', () => {
     const srcDir = path.join(sdkRoot, 'src');
-    const sources = fs.readdirSync(srcDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    // The React entry point (`@chatgraph/sdk/react`) is the one place that imports React, loaded only by apps using it.
+    const sources = fs
+      .readdirSync(srcDir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.startsWith(`react${path.sep}`));
     const runtimeImports = new Set<string>();
     for (const file of sources) {
       const text = fs.readFileSync(path.join(srcDir, file), 'utf8');
@@ -58,6 +61,18 @@ describe('what a browser loads', () => {
       expect(text).not.toMatch(/\b(process|Buffer|__dirname|require)\s*[.(]/);
     }
     expect([...runtimeImports].filter((m) => !m.startsWith('./')).sort()).toEqual(['graphql', 'graphql-ws/client']);
+  });
+
+  it('imports React only in the separate `@chatgraph/sdk/react` entry point', () => {
+    const entry = fs.readFileSync(path.join(sdkRoot, 'src', 'react', 'index.ts'), 'utf8');
+    const imports = [...entry.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+    expect(imports.filter((m) => !m.startsWith('../')).sort()).toEqual(['react']);
+    const pkg = JSON.parse(fs.readFileSync(path.join(sdkRoot, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    expect(Object.keys(pkg.exports)).toEqual(['.', './react', './package.json']);
+    expect(pkg.peerDependenciesMeta.react?.optional).toBe(true);
   });
 
   it('is built without Node types, so a Node-only global does not compile', () => {

@@ -1,3 +1,4 @@
+import './instrument';
 import { loadConfigOrExit } from '@chatgraph/config';
 import { createLogger } from '@chatgraph/logging';
 import { runGateway } from './server';

@@ -14,6 +14,7 @@ import { adminPortFor, replicaUrls, type Config } from '@chatgraph/config';
 import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
+import { startTelemetry } from '@chatgraph/telemetry';
 import { SUBGRAPHS } from '@chatgraph/manifest';
 import { RateLimits } from '@chatgraph/ratelimit';
 import {
@@ -31,6 +32,10 @@ import { scopesPlugin } from './scopes/scopesPlugin';
 import { ClientAddresses } from './auth/ClientAddresses';
 import { RevocationList } from './auth/RevocationList';
 import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
+import { CACHEABLE_ENTITIES } from './cache/cacheableEntities';
+import { EntityCache } from './cache/EntityCache';
+import { EntityCachingDataSource } from './cache/EntityCachingDataSource';
+import { EntityInvalidations } from './cache/EntityInvalidations';
 import { ConnectionLimits } from './limits/ConnectionLimits';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
@@ -40,8 +45,9 @@ import type { SupergraphRuntime } from './subscriptions/SupergraphRuntime';
 import { Upstreams } from './upstream/Upstreams';
 import { LiveSocketServer } from './ws/LiveSocketServer';
 import { CorsPolicy } from './http/CorsPolicy';
+import { GatewayMetrics } from './metrics/GatewayMetrics';
 import { subscriptionsOverHttpPlugin } from './http/subscriptionsOverHttpPlugin';
-import { TrustedDocuments, type DocumentSource } from './trusted/TrustedDocuments';
+import { operationNames, TrustedDocuments, type DocumentSource } from './trusted/TrustedDocuments';
 
 /** Dependencies of {@link createGatewayServer}. */
 export interface GatewayServerOptions {
@@ -62,8 +68,10 @@ export interface GatewayServer {
   live: LiveSocketServer;
   supergraph: SupergraphSource;
   bus: RedisEventBus;
-  /** The admin server (/health, /ready, /metrics); its entry point makes it listen on `ADMIN_PORT`. */
+  /** The admin server (/health, /ready, /metrics, /stats); its entry point makes it listen on `ADMIN_PORT`. */
   admin: AdminServer;
+  /** The gateway's metrics (served by the admin server's `/metrics`). */
+  metrics: GatewayMetrics;
   /** Ended sessions, kept in step with Redis: their access tokens are refused. */
   revocations: RevocationList;
   /** Loads the supergraph, starts Apollo and listens; resolves with the HTTP URL of /graphql. */
@@ -104,12 +112,15 @@ function documentSource(request: HTTPGraphQLRequest): DocumentSource {
 /**
  * Builds one gateway instance: `/graphql` over HTTP (ApolloGateway on Apollo Server, JWT from `Authorization: Bearer`,
  * identity forwarded to subgraphs in the signed header, CSRF prevention, operation limits) and over WebSocket (live
- * subscriptions through the federated subscription engine), plus `/health` and `/ready`; `/metrics` is on the admin
- * server only. Browser origins are checked by {@link CorsPolicy} (HTTP and WebSocket upgrades), documents by
+ * subscriptions through the federated subscription engine), plus `/health` and `/ready`; `/metrics` (Prometheus) and
+ * `/stats` (JSON) are on the admin server only. Browser origins are checked by {@link CorsPolicy} (HTTP and WebSocket upgrades), documents by
  * {@link TrustedDocuments}. Instances share nothing but Redis.
  */
 export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
   const { config, logger, tokens, identity } = options;
+  const trusted = TrustedDocuments.load(config.TRUSTED_DOCUMENTS, config.TRUSTED_DOCUMENTS_PATH);
+  // Operation names label the request metrics only when they are the SDK's: a bounded set whatever clients send.
+  const metrics = new GatewayMetrics(operationNames(config.TRUSTED_DOCUMENTS_PATH));
   const agent = createKeepAliveAgent();
   const supergraph =
     options.supergraph ??
@@ -135,13 +146,26 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     keys: RevocationFeed.keys(config.DB_NAME_PREFIX),
     logger,
   });
-  const dataSource = (name: string, url: string | undefined) =>
-    new SubgraphDataSource({
+  // Public entity fields (user profiles) served from memory for query plans and live executions alike, forgotten when
+  // their subgraph announces a change; off with ENTITY_CACHE_MAX=0.
+  const entityCache =
+    config.ENTITY_CACHE_MAX > 0
+      ? new EntityCache({ max: config.ENTITY_CACHE_MAX, ttlMs: config.ENTITY_CACHE_TTL_MS })
+      : undefined;
+  const invalidations = entityCache
+    ? new EntityInvalidations(bus.subscriber, entityCache, config.DB_NAME_PREFIX, logger)
+    : undefined;
+  const dataSource = (name: string, url: string | undefined) => {
+    const source = new SubgraphDataSource({
       name,
       upstream: upstreams.get(name, url),
       identity,
       onUnavailable: (service, detail) => logger.warn({ service, detail }, 'subgraph unavailable'),
+      onFetch: (service, seconds, outcome) => metrics.observeFetch(service, seconds, outcome),
     });
+    const cacheable = CACHEABLE_ENTITIES[name];
+    return entityCache && cacheable ? new EntityCachingDataSource(source, entityCache, cacheable) : source;
+  };
   const engine = new FederatedSubscriptionEngine({
     hub,
     logger,
@@ -153,6 +177,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     },
     createServices: (runtime: SupergraphRuntime) =>
       Object.fromEntries([...runtime.subgraphUrls].map(([name, url]) => [name, dataSource(name, url)])),
+    onDelivered: (committedAt, subscribers) => metrics.observeDelivery(committedAt, subscribers),
   });
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.hook,
@@ -173,9 +198,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     defaultListSize: config.QUERY_DEFAULT_LIST_SIZE,
     maxListSize: MAX_PAGE_SIZE,
   };
-  const requestLog = new RequestLog(logger);
+  const requestLog = new RequestLog(logger, metrics.requests);
   const cors = new CorsPolicy({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS });
-  const trusted = TrustedDocuments.load(config.TRUSTED_DOCUMENTS, config.TRUSTED_DOCUMENTS_PATH);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // runService owns SIGTERM/SIGINT: one orderly shutdown (sockets, HTTP, Apollo, Redis), not two racing ones.
@@ -236,16 +260,24 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     probes: {
       live: () => !closing,
       ready: async () => isReady(),
-      metrics: () => ({
+      stats: () => ({
         subscriptions: engine.stats(),
         connections: live.connections,
         publish: bus.stats,
+        entityCache: entityCache?.snapshot() ?? null,
         breakers: upstreams.states(),
         rateLimits: rateLimits.store.stats,
         revocations: revocations.size,
         apiTokens: apiTokens.size,
       }),
     },
+    metrics: metrics.process,
+  });
+  metrics.watch({
+    engine,
+    connections: () => live.connections,
+    breakers: () => upstreams.states(),
+    entityCache: () => entityCache?.snapshot() ?? null,
   });
 
   const route = (req: IncomingMessage, res: ServerResponse) => {
@@ -307,9 +339,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     supergraph,
     bus,
     admin,
+    metrics,
     revocations,
     async listen(port, host = '127.0.0.1') {
       await Promise.all([apollo.start(), revocations.start()]);
+      // Not awaited: with Redis down the gateway serves, uncached, and the cache starts once Redis answers.
+      void invalidations?.start();
       await rateLimits.store.connected();
       started = true;
       await new Promise<void>((resolve, reject) => {
@@ -333,6 +368,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         await admin.close();
         revocations.stop();
         hub.clear();
+        await invalidations?.stop();
         await bus.close();
         if (!options.limits) await rateLimits.close();
         agent.destroy();
@@ -344,10 +380,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
 
 /**
  * Runs a gateway as its own process (what `gateway/src/index.ts` does, and the bench's instrumented copy): builds it
- * from the configuration, listens on `GATEWAY_PORT` and its admin server on `ADMIN_PORT`, reloads the supergraph on SIGHUP (live subscriptions resume with
+ * from the configuration, starts tracing (`OTEL_*`), listens on `GATEWAY_PORT` and its admin server on `ADMIN_PORT`, reloads the supergraph on SIGHUP (live subscriptions resume with
  * `afterSeq`) and shuts down cleanly on SIGTERM.
  */
 export function runGateway(config: Config, logger: Logger): void {
+  startTelemetry('gateway', config);
   runService(
     'gateway',
     logger,

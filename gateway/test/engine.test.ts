@@ -4,6 +4,7 @@
  * supergraph reload while a subscribe is waiting; input errors.
  */
 import { userError } from '@chatgraph/errors';
+import { serializedJson } from '../src/subscriptions/PreSerialized';
 import { EngineHarness, live, nextResult, refusal, testSupergraph, until } from './support/engineHarness';
 
 const harnesses: EngineHarness[] = [];
@@ -213,6 +214,34 @@ describe('resume and input', () => {
     for (let i = 0; i < 3; i++) seqs.push((await nextResult(sub)).data.ticks.seq);
     expect(seqs).toEqual([2, 3, 4]);
   });
+
+  it('a subscriber 100,000 events behind resumes from seq 0 and reads every one in order, then goes on live', async () => {
+    // The production queue limit: the backlog is 100 times larger than what a subscriber may hold.
+    const h = harness({ limits: { perConnection: 100, perUser: 100, perInstance: 100, queueLimit: 1000 } });
+    const room = h.room('far');
+    const BEHIND = 100_000;
+    h.seedLog(room, BEHIND);
+    const sub = live(await h.subscribe(room, '1', {}, { afterSeq: 0, selection: 'seq' }));
+    let expected = 1;
+    let liveSent = 0;
+    while (expected <= BEHIND + liveSent) {
+      const r = await sub.next();
+      if (r.done) throw new Error(`the subscription completed after seq ${expected - 1}`);
+      const { data } = JSON.parse(serializedJson(r.value)!) as { data: { ticks: { seq: number } } };
+      if (data.ticks.seq !== expected) throw new Error(`expected seq ${expected}, got ${data.ticks.seq}`);
+      expected++;
+      // The chat goes on while the client catches up: a live event every 10,000 read, which lands behind the backlog.
+      if (expected % 10_000 === 0) {
+        await h.publish(room);
+        liveSent++;
+      }
+    }
+    expect(expected - 1).toBe(BEHIND + 10);
+    expect(h.engine.stats()).toMatchObject({ slowConsumersClosed: 0, activeSubscriptions: 1 });
+    // Caught up: the next event arrives live.
+    const tick = await h.publish(room);
+    expect((await nextResult(sub)).data.ticks.seq).toBe(tick.seq);
+  }, 120_000);
 
   it('refuses bad variables and a negative afterSeq with BAD_USER_INPUT', async () => {
     const h = harness();

@@ -10,6 +10,20 @@ export function databaseUrl(baseUrl: string, database: string): string {
   return url.toString();
 }
 
+/** The connection pool of one physical shard, as metrics show it. */
+export interface ShardPoolStats {
+  /** The shard's database name. */
+  database: string;
+  /** Connections open (idle or in use). */
+  total: number;
+  idle: number;
+  /** Requests waiting for a connection. */
+  waiting: number;
+  /** Most connections the pool opens. */
+  max: number;
+  breaker: 'closed' | 'open' | 'half-open';
+}
+
 /** What every Prisma client has: enough to close it. */
 export interface Disconnectable {
   $disconnect(): Promise<void>;
@@ -129,6 +143,18 @@ export class ShardedDatabase<TClient extends Disconnectable> {
   /** Breaker state of every physical shard (`closed`, `open`, `half-open`), by index. */
   breakerStates(): Array<'closed' | 'open' | 'half-open'> {
     return this.pools.map((p) => p.breakerState);
+  }
+
+  /** Pool usage and breaker state of every physical shard (for metrics). */
+  poolStats(): ShardPoolStats[] {
+    return this.pools.map((pool, index) => ({
+      database: this.map.shards[index]!.database,
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max,
+      breaker: pool.breakerState,
+    }));
   }
 
   /** Checks every shard answers (readiness). */

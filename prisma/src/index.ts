@@ -1,5 +1,5 @@
 export { ShardedDatabase, databaseUrl } from './ShardedDatabase';
-export type { ShardedDatabaseOptions, Disconnectable } from './ShardedDatabase';
+export type { ShardedDatabaseOptions, Disconnectable, ShardPoolStats } from './ShardedDatabase';
 export {
   createUsersDatabase,
   createChatsDatabase,

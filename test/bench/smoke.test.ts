@@ -28,7 +28,7 @@ describe('bench --smoke', () => {
     const run = spawnSync(process.execPath, ['bench/dist/cli.js', '--smoke', '--no-docs', `--out=${out}`], {
       cwd: root,
       encoding: 'utf8',
-      timeout: 110_000,
+      timeout: 140_000,
     });
     if (run.status !== 0) throw new Error(`bench --smoke failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
     const files = fs.readdirSync(out);
@@ -48,6 +48,7 @@ describe('bench --smoke', () => {
       'federatedQuery',
       'growth',
       'liveLatency',
+      'pipeline',
     ]);
     expect(finite(result.durationSeconds)).toBe(true);
     expect(result.machine.cpus).toBeGreaterThan(0);
@@ -99,6 +100,18 @@ describe('bench --smoke', () => {
     }
     expect(fs.readFileSync(path.join(out, svg!.replace(/\.svg$/, '-growth.svg')), 'utf8')).toMatch(/<polyline/);
 
+    // Every committed message became one notification, received live, and one webhook delivery (a send reported as
+    // failed may still have committed: its effects are counted too, never more).
+    const pipeline = result.scenarios.pipeline;
+    expect(pipeline.live.sent).toBeGreaterThan(0);
+    for (const n of [pipeline.live.notifications, pipeline.live.webhooks]) {
+      expect(n).toBeGreaterThanOrEqual(pipeline.live.sent);
+      expect(n).toBeLessThanOrEqual(pipeline.live.sent + pipeline.live.failedSends);
+    }
+    expect([pipeline.live.notificationLatency.p99, pipeline.live.webhookLatency.p99].every(finite)).toBe(true);
+    expect(pipeline.drain.notificationsPerSecond).toBeGreaterThan(0);
+    expect(pipeline.drain.webhookDeliveriesPerSecond).toBeGreaterThan(0);
+
     expect(fs.readFileSync(path.join(out, svg!), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
-  }, 150_000);
+  }, 180_000);
 });

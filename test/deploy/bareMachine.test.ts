@@ -151,6 +151,7 @@ describe('npm start on a machine without PostgreSQL and Redis', () => {
       delete env.REDIS_URL;
       // Each service's admin port is its port + 5000 (a worker's is its port): both must be free.
       for (const s of SERVICES) env[s.port.key] = String(await freePortPair(s.admin.default - s.port.default));
+      env.WEB_PORT = String(await freePort());
 
       run = runCommand('npm', ['start'], env, dir);
       await run.waitFor('chatgraph is up');

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BACKING_SERVICES, SERVICES, SUBGRAPHS } from '@chatgraph/manifest';
 import { freePort } from '@chatgraph/testing';
-import { haproxyConfig, COMPOSE_ADDRESSES, COMMITTED_PATH } from '../../deploy/haproxyConfig';
+import { haproxyConfig, BALANCING, COMPOSE_ADDRESSES, COMMITTED_PATH } from '../../deploy/haproxyConfig';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The compose services running a service of the manifest: each once, the gateway twice (behind HAProxy). */
@@ -75,7 +75,11 @@ describe('docker-compose.yml', () => {
         ...SERVICES.flatMap((s) => composeNames(s.name)),
         ...BACKING_SERVICES.map((b) => b.name),
         'haproxy',
+        'mailpit',
         'migrate',
+        'web',
+        'prometheus',
+        'grafana',
       ].sort(),
     );
     expect(services.postgres.image).toMatch(/^postgres:15/);
@@ -92,6 +96,9 @@ describe('docker-compose.yml', () => {
     expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
     expect(services.rabbitmq.image).toBe('rabbitmq:3-management');
     expect(services.rabbitmq.healthcheck?.test).toEqual(['CMD', 'rabbitmq-diagnostics', '-q', 'ping']);
+    // Emails go to the mail catcher, whose web UI is on the host's loopback.
+    expect(services.mailpit.image).toMatch(/^axllent\/mailpit:/);
+    expect(services.notifier.environment?.SMTP_URL).toBe('smtp://mailpit:1025');
 
     // Each service of the manifest: its entry point, listening on all interfaces on its default port, health-checked
     // there.
@@ -150,15 +157,46 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
       expect(String(services[name].environment?.AMQP_URL)).toMatch(/^amqp:\/\/chatgraph:[^@]*@rabbitmq:5672$/);
 
-    // Only HAProxy faces clients; the databases are published on the host's loopback; no admin port is published,
-    // and admin servers stay on each container's loopback.
+    // Only HAProxy (the API) and the web client face clients; the databases, Prometheus and Grafana are published on
+    // the host's loopback; no admin port is published: admin servers listen on the compose network only, for
+    // Prometheus.
     const publishing = Object.entries(services)
       .filter(([, s]) => (s.ports ?? []).length > 0)
       .map(([name]) => name)
       .sort();
-    expect(publishing).toEqual(['haproxy', 'postgres', 'rabbitmq', 'redis']);
+    expect(publishing).toEqual(['grafana', 'haproxy', 'mailpit', 'postgres', 'prometheus', 'rabbitmq', 'redis', 'web']);
+    for (const name of ['grafana', 'mailpit', 'prometheus', 'postgres', 'rabbitmq', 'redis']) {
+      for (const p of services[name].ports ?? [])
+        expect({ name, port: typeof p === 'string' ? p : `${p.published}` }).toEqual({
+          name,
+          port: expect.stringMatching(/^127\.0\.0\.1:/),
+        });
+    }
+    // The web client: its server on port 3000, the page told to call the API through HAProxy, no secrets.
+    expect(services.web.command).toEqual(['node', 'web/server.mjs']);
+    expect((services.web.ports ?? []).map((p) => (typeof p === 'string' ? p : `${p.published}:${p.target}`))).toEqual([
+      '3000:3000',
+    ]);
+    expect(services.web.environment).toEqual({
+      HOST: '0.0.0.0',
+      WEB_PORT: 3000,
+      CHATGRAPH_URL: 'http://localhost:4000/graphql',
+    });
     for (const name of SERVICES.flatMap((s) => composeNames(s.name)))
-      expect({ name, adminHost: services[name].environment?.ADMIN_HOST }).toEqual({ name, adminHost: undefined });
+      expect({ name, adminHost: services[name].environment?.ADMIN_HOST }).toEqual({ name, adminHost: '0.0.0.0' });
+
+    // Prometheus scrapes every process of the manifest on its admin port, and loads the alert rules.
+    const scrape = fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8');
+    for (const service of SERVICES)
+      for (const name of composeNames(service.name))
+        expect(scrape).toContain(
+          `'${name}:${service.kind === 'worker' ? service.port.default : service.port.default + 5000}'`,
+        );
+    const promMounts = (services.prometheus.volumes ?? []).map((v) =>
+      typeof v === 'string' ? v : `${v.source}:${v.target}`,
+    );
+    expect(promMounts.some((m) => m.endsWith('deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro'))).toBe(true);
+    expect(deps('grafana')).toEqual({ prometheus: 'service_healthy' });
     for (const name of composeNames('gateway')) {
       expect(deps(name)).toEqual({
         redis: 'service_healthy',
@@ -221,6 +259,33 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('deploy/prometheus', () => {
+  const itPromtool = itWith('promtool', 'apt-get install -y prometheus');
+
+  itPromtool('has alert rules promtool accepts, and they pass their unit tests', () => {
+    const checked = run('promtool', ['check', 'rules', 'deploy/prometheus/alerts.yml']);
+    expect({ status: checked.status, out: checked.stdout + checked.stderr }).toMatchObject({ status: 0 });
+    expect(checked.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    const tested = run('promtool', ['test', 'rules', 'deploy/prometheus/alerts.test.yml']);
+    expect({ status: tested.status, out: tested.stdout + tested.stderr }).toMatchObject({ status: 0 });
+  });
+
+  itPromtool('fails the unit tests when a rule stops firing (the tests can fail)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-rules-'));
+    try {
+      const rules = fs.readFileSync(path.join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8');
+      // The dead-letter alert with a threshold no test series reaches.
+      fs.writeFileSync(path.join(dir, 'alerts.yml'), rules.replace(/(\.dlq"\}\)) > 0/, '$1 > 1000'));
+      fs.copyFileSync(path.join(ROOT, 'deploy/prometheus/alerts.test.yml'), path.join(dir, 'alerts.test.yml'));
+      const tested = run('promtool', ['test', 'rules', path.join(dir, 'alerts.test.yml')]);
+      expect(tested.status).not.toBe(0);
+      expect(tested.stdout + tested.stderr).toContain('ChatgraphDeadLetters');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('deploy/haproxy.cfg', () => {
   const itHaproxy = itWith('haproxy', 'apt-get install -y haproxy');
 
@@ -232,6 +297,7 @@ describe('deploy/haproxy.cfg', () => {
           { host: 'gateway-1', port: 4000 },
           { host: 'gateway-2', port: 4000 },
         ],
+        emailLinks: { host: 'notifications', port: 4004 },
       }),
     );
     expect(COMPOSE_ADDRESSES.gateways.map((g) => `${g.host}:${g.port}`)).toEqual(['gateway-1:4000', 'gateway-2:4000']);
@@ -244,6 +310,37 @@ describe('deploy/haproxy.cfg', () => {
     expect(text).toMatch(/^\s*timeout tunnel 1h$/m);
     expect(text).toMatch(/^\s*bind :4000$/m);
     expect(text).toMatch(/^\s*server gateway-1 10\.0\.0\.1:4100$/m);
+  });
+
+  it('balances with another strategy when asked (round robin, client-address hash), leastconn by default', () => {
+    const gateways = [{ host: '10.0.0.1', port: 4100 }];
+    const balanceLines = (balancing?: keyof typeof BALANCING) =>
+      haproxyConfig({ port: 4000, gateways, balancing })
+        .split('\n')
+        .filter((l) => /^\s*(balance|hash-type) /.test(l))
+        .map((l) => l.trim());
+    expect(balanceLines()).toEqual(['balance leastconn']);
+    expect(balanceLines('round-robin')).toEqual(['balance roundrobin']);
+    expect(balanceLines('ip-hash')).toEqual(['balance source', 'hash-type consistent']);
+    expect(() => haproxyConfig({ port: 4000, gateways, balancing: 'random' as 'ip-hash' })).toThrow(
+      /unknown balancing random \(one of least-connections, round-robin, ip-hash\)/,
+    );
+  });
+
+  itHaproxy('accepts every balancing strategy (haproxy -c)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
+    try {
+      for (const balancing of Object.keys(BALANCING) as Array<keyof typeof BALANCING>) {
+        const file = path.join(dir, `${balancing}.cfg`);
+        const gateways = [{ host: '127.0.0.1', port: await freePort() }];
+        fs.writeFileSync(file, haproxyConfig({ port: await freePort(), gateways, balancing }));
+        const r = run('haproxy', ['-c', '-f', file]);
+        expect(`${r.stdout}${r.stderr}`).not.toMatch(/\[(ALERT|WARNING)\]/);
+        expect(r.status).toBe(0);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses addresses that would corrupt the configuration', () => {

@@ -90,6 +90,8 @@ async function post(url: string): Promise<{ status: number; body: { gateway: str
 
 describeWithHaproxy('HAProxy in front of two gateways (deployed configuration)', () => {
   const gateways = [new FakeGateway('A'), new FakeGateway('B')];
+  // Stands in for the notifications service, which answers the links of emails.
+  const notifications = new FakeGateway('notifications');
   let haproxy: ChildProcess;
   let dir: string;
   let base: string;
@@ -97,12 +99,18 @@ describeWithHaproxy('HAProxy in front of two gateways (deployed configuration)',
 
   beforeAll(async () => {
     const ports = await Promise.all(gateways.map((g) => g.listen()));
+    const linksPort = await notifications.listen();
     const port = await freePort();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
     const file = path.join(dir, 'haproxy.cfg');
     fs.writeFileSync(
       file,
-      haproxyConfig({ port, bindHost: '127.0.0.1', gateways: ports.map((p) => ({ host: '127.0.0.1', port: p })) }),
+      haproxyConfig({
+        port,
+        bindHost: '127.0.0.1',
+        gateways: ports.map((p) => ({ host: '127.0.0.1', port: p })),
+        emailLinks: { host: '127.0.0.1', port: linksPort },
+      }),
     );
     haproxy = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
     base = `127.0.0.1:${port}`;
@@ -112,12 +120,32 @@ describeWithHaproxy('HAProxy in front of two gateways (deployed configuration)',
   afterAll(async () => {
     for (const s of sockets) s.terminate();
     haproxy?.kill('SIGKILL');
-    await Promise.all(gateways.map((g) => g.stop().catch(() => undefined)));
+    await Promise.all([...gateways, notifications].map((g) => g.stop().catch(() => undefined)));
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('forwards /graphql only: other paths of the gateways are answered 404 by HAProxy', async () => {
-    for (const p of ['/health', '/metrics', '/ready', '/']) {
+    for (const p of ['/health', '/metrics', '/stats', '/ready', '/']) {
+      expect({ path: p, status: (await fetch(`http://${base}${p}`)).status }).toEqual({ path: p, status: 404 });
+    }
+  });
+
+  it('forwards the links of emails, and only them, to the notifications service', async () => {
+    await waitUntil('the notifications backend is up', async () => (await fetch(`http://${base}/email/verify`)).ok);
+    for (const [p, method] of [
+      ['/email/verify?token=abc', 'GET'],
+      ['/email/verify?token=abc', 'POST'],
+      ['/email/unsubscribe?token=abc', 'POST'],
+    ] as const) {
+      const res = await fetch(`http://${base}${p}`, { method });
+      expect({ p, method, status: res.status, by: ((await res.json()) as { gateway: string }).gateway }).toEqual({
+        p,
+        method,
+        status: 200,
+        by: 'notifications',
+      });
+    }
+    for (const p of ['/email/', '/email/verify/x', '/email/metrics']) {
       expect({ path: p, status: (await fetch(`http://${base}${p}`)).status }).toEqual({ path: p, status: 404 });
     }
   });

@@ -77,7 +77,7 @@ describe('gateway end to end', () => {
     await gatewayRequest(A(), bob.token, 'mutation { heartbeat(status: ONLINE) { status } }');
   }, 120_000);
 
-  /** Subscriptions on one gateway process (its /metrics): holding a slot, and attached (receiving events). */
+  /** Subscriptions on one gateway process (its /stats): holding a slot, and attached (receiving events). */
   const subscriptionCounts = async (gateway: string) => {
     const res = await fetch(stack.adminUrl(gateway));
     const metrics = (await res.json()) as { subscriptions: { liveSubscriptions: number; activeSubscriptions: number } };

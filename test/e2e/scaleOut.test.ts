@@ -83,7 +83,7 @@ describeWithHaproxy('scale-out behind HAProxy', () => {
     const metrics = await Promise.all(
       [stack.processes.get('gatewayA')!, stack.processes.get('gatewayB')!, c].map(
         async (p) =>
-          (await (await fetch(`http://127.0.0.1:${p.adminPort}/metrics`)).json()) as {
+          (await (await fetch(`http://127.0.0.1:${p.adminPort}/stats`)).json()) as {
             connections: number;
             subscriptions: { topics: number };
           },

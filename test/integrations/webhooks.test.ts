@@ -238,4 +238,26 @@ describe('webhooks', () => {
     const left = await n.call<{ myWebhooks: Array<{ id: string }> }>(bob, '{ myWebhooks { id } }');
     expect(left.myWebhooks.map((w) => w.id)).not.toContain(id);
   });
+
+  it("counts every attempt of the tests above by outcome in the notifier's metrics", async () => {
+    // The tests above delivered, retried, met a 410 and gave up after the whole schedule.
+    const text = await (await fetch(n.stack.adminUrl(n.notifiers[0]!, '/metrics'))).text();
+    const count = (outcome: string) =>
+      Number(
+        text.match(
+          new RegExp(`^webhook_deliveries_total\\{outcome="${outcome}",service="notifier"\\} (\\d+)$`, 'm'),
+        )?.[1] ?? 0,
+      );
+    expect({
+      delivered: count('delivered') > 0,
+      retry: count('retry') > 0,
+      gone: count('gone'),
+      dead: count('dead') > 0,
+    }).toEqual({
+      delivered: true,
+      retry: true,
+      gone: 1,
+      dead: true,
+    });
+  });
 });

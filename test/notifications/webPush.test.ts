@@ -113,6 +113,53 @@ describe('Web Push', () => {
     expect(endpoint.received.filter((r) => r.path === '/push/carol')).toEqual([]);
   });
 
+  it('pushes only the kinds the recipient wants pushed, and nothing during do-not-disturb', async () => {
+    const erin = await n.signUp('Erin');
+    await register(erin, '/push/erin', new BrowserKeys());
+    await n.call(
+      erin,
+      'mutation { updateNotificationPreferences(kind: DIRECT_MESSAGE, push: false, email: true) { kind } }',
+    );
+    const chat = await n.createDirect(alice, erin);
+    await n.send(alice, chat, 'not pushed');
+    await waitUntil('erin has both notifications', async () => (await n.notificationsOf(erin)).length === 2);
+    const first = await n.notificationsOf(erin);
+    await expectSoon('their push was dealt with', async () =>
+      (await Promise.all(first.map((x) => pushedAt(x.id)))).every(Boolean),
+    );
+    // ADDED_TO_CHAT is still pushed; the direct message is not.
+    expect(endpoint.received.filter((r) => r.path === '/push/erin')).toHaveLength(1);
+
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    const dnd = await n.call<{ setDoNotDisturb: string }>(
+      erin,
+      'mutation($u: DateTime) { setDoNotDisturb(until: $u) }',
+      {
+        u: until,
+      },
+    );
+    expect(dnd.setDoNotDisturb).toBe(until);
+    expect((await n.call<{ doNotDisturbUntil: string }>(erin, '{ doNotDisturbUntil }')).doNotDisturbUntil).toBe(until);
+    const group = await n.createGroup(alice, [erin]);
+    await waitUntil('erin is notified of the group', async () => (await n.notificationsOf(erin)).length === 3);
+    const added = (await n.notificationsOf(erin))[2]!;
+    await expectSoon('its push was dealt with', async () => Boolean(await pushedAt(added.id)));
+    expect(added.chat?.id).toBe(group);
+    expect(endpoint.received.filter((r) => r.path === '/push/erin')).toHaveLength(1);
+    const far = new Date(Date.now() + 400 * 24 * 3600_000).toISOString();
+    const tooLong = await gatewayRequest(
+      n.gateway,
+      erin.token,
+      'mutation($u: DateTime) { setDoNotDisturb(until: $u) }',
+      {
+        u: far,
+      },
+    );
+    expect(tooLong.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'until' });
+    await n.call(erin, 'mutation { setDoNotDisturb(until: null) }');
+    expect((await n.call<{ doNotDisturbUntil: null }>(erin, '{ doNotDisturbUntil }')).doNotDisturbUntil).toBeNull();
+  });
+
   it('removes a subscription the push service reports gone (410), and keeps pushing to the others', async () => {
     const dave = await n.signUp('Dave');
     const keys = new BrowserKeys();

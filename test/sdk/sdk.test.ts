@@ -63,11 +63,11 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
   let config: ReturnType<typeof testConfig>;
   let proxy: HaproxyProcess;
   const gatewayPorts: Record<string, number> = {};
-  /** A gateway's admin /metrics (its admin port changes when it is restarted), or undefined while it is down. */
+  /** A gateway's admin /stats (its admin port changes when it is restarted), or undefined while it is down. */
   const metricsOf = async <T>(name: string): Promise<T | undefined> => {
     const proc = stack.processes.get(name);
     if (!proc) return undefined;
-    return fetch(`http://127.0.0.1:${proc.adminPort}/metrics`).then(
+    return fetch(`http://127.0.0.1:${proc.adminPort}/stats`).then(
       (r) => r.json() as Promise<T>,
       () => undefined,
     );
@@ -111,7 +111,7 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
     return { events, statuses, seqs: () => events.map((e) => e.seq), close: () => stream.close(), ended };
   };
 
-  /** Which gateway process holds how many WebSockets (GET /metrics). */
+  /** Which gateway process holds how many WebSockets (GET /stats). */
   const socketsPerGateway = async (): Promise<Record<string, number>> => {
     const entries = await Promise.all(
       Object.keys(gatewayPorts).map(async (name) => {
@@ -122,7 +122,7 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
     return Object.fromEntries(entries);
   };
 
-  /** Subscriptions attached (receiving events) on every gateway process together (GET /metrics). */
+  /** Subscriptions attached (receiving events) on every gateway process together (GET /stats). */
   const liveSubscriptions = async (): Promise<number> => {
     const counts = await Promise.all(
       Object.keys(gatewayPorts).map(

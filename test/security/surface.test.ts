@@ -79,7 +79,7 @@ describe('exposure surface', () => {
     const res = await gatewayRequest(open(), alice.token, `mutation { heartbeat(status: ${aliceStatus}) { status } }`);
     expect(res.errors).toBeUndefined();
   };
-  /** Resolves once a gateway process has `n` live (authorized and attached) subscriptions (its admin /metrics). */
+  /** Resolves once a gateway process has `n` live (authorized and attached) subscriptions (its admin /stats). */
   const liveOn = (gateway: string, n: number) =>
     waitUntil(`${n} live subscriptions on ${gateway}`, async () => {
       const metrics = (await (await fetch(stack.adminUrl(gateway))).json()) as {
@@ -119,9 +119,13 @@ describe('exposure surface', () => {
   });
 
   describe('admin port', () => {
-    it('serves /metrics on the admin port only; /graphql, /health and /ready stay public', async () => {
+    it('serves /metrics and /stats on the admin port only; /graphql, /health and /ready stay public', async () => {
       const base = open().replace(/\/graphql$/, '');
       expect((await fetch(`${base}/metrics`)).status).toBe(404);
+      expect((await fetch(`${base}/stats`)).status).toBe(404);
+      expect(await (await fetch(stack.adminUrl('open', '/metrics'))).text()).toContain(
+        'http_server_request_duration_seconds',
+      );
       expect((await fetch(`${base}/health`)).status).toBe(200);
       expect((await fetch(`${base}/ready`)).status).toBe(200);
       const metrics = await fetch(stack.adminUrl('open'));
@@ -130,6 +134,7 @@ describe('exposure surface', () => {
       expect((await fetch(stack.adminUrl('open', '/ready'))).status).toBe(200);
       for (const name of ['users', 'chats', 'presence']) {
         expect((await fetch(stack.url(name).replace(/\/graphql$/, '/metrics'))).status).toBe(404);
+        expect((await fetch(stack.url(name).replace(/\/graphql$/, '/stats'))).status).toBe(404);
         expect(await (await fetch(stack.adminUrl(name))).json()).toMatchObject({ service: name });
         expect((await fetch(stack.adminUrl(name, '/health'))).status).toBe(200);
       }

@@ -226,6 +226,46 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     out.push('');
   }
   if (result.scenarios.growth) out.push(...growthMarkdown(result.scenarios.growth, growthSvgFile(svgFile)));
+  const pl = result.scenarios.pipeline;
+  if (pl) {
+    const o = pl.options;
+    out.push('### 6. Notification pipeline (relay → RabbitMQ → notifier → inbox and webhooks)');
+    out.push('');
+    out.push(
+      `${o.pairs} direct chats, each with a webhook of its sender to a receiver on 127.0.0.1. Live: ${o.rate} messages/s for ${o.durationMs / 1000} s, one notifier, every recipient subscribed to \`notificationAdded\` through one gateway. Drain: ${num(o.backlog)} messages committed while no notifier runs, then one worker (inbox and webhook deliveries together in one process).`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['phase', 'what', 'count', 'p50', 'p90', 'p99', 'max'],
+        [
+          [
+            'live',
+            'commit → notificationAdded at the recipient',
+            pl.live.notifications,
+            ms(pl.live.notificationLatency.p50),
+            ms(pl.live.notificationLatency.p90),
+            ms(pl.live.notificationLatency.p99),
+            ms(pl.live.notificationLatency.max),
+          ],
+          [
+            'live',
+            'commit → webhook at the receiver',
+            pl.live.webhooks,
+            ms(pl.live.webhookLatency.p50),
+            ms(pl.live.webhookLatency.p90),
+            ms(pl.live.webhookLatency.p99),
+            ms(pl.live.webhookLatency.max),
+          ],
+        ],
+      ),
+    );
+    out.push('');
+    out.push(
+      `Drain, one worker: ${num(pl.drain.notificationsPerSecond)} notifications/s (${pl.drain.notificationSeconds} s for ${num(pl.drain.events)}), ${num(pl.drain.webhookDeliveriesPerSecond)} webhook deliveries/s (${pl.drain.webhookSeconds} s). Sends refused in the live phase: ${pl.live.failedSends}.`,
+    );
+    out.push('');
+  }
   const profiles = result.profiles;
   if (profiles) {
     out.push('### Where the CPU goes (V8 sampling profiler, after a warm-up)');

@@ -104,6 +104,22 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
       (['unreadCount', 'myChats', 'historyPage', 'send'] as const).every(flat) ? 'met' : 'not met',
     ]);
   }
+  const pl = result.scenarios.pipeline;
+  if (pl) {
+    const rate = pl.options.rate;
+    lines.push([
+      `commit → notification p99 ≤ 100 ms at ${rate} messages/s`,
+      `p99 ${ms(pl.live.notificationLatency.p99)}, p50 ${ms(pl.live.notificationLatency.p50)} (${num(pl.live.notifications)} of ${num(pl.live.sent)} received live); one worker drains ${num(pl.drain.notificationsPerSecond)} notifications/s`,
+      rate >= 200 && pl.live.notifications >= pl.live.sent && pl.live.notificationLatency.p99 <= 100
+        ? 'met'
+        : 'not met',
+    ]);
+    lines.push([
+      'webhooks ≥ 2,000 deliveries/s per worker',
+      `${num(pl.drain.webhookDeliveriesPerSecond)} deliveries/s draining ${num(pl.drain.events)} events; commit → receiver p99 ${ms(pl.live.webhookLatency.p99)} at ${rate}/s`,
+      pl.drain.webhookDeliveriesPerSecond >= 2000 ? 'met' : 'not met',
+    ]);
+  }
   lines.push([
     'reliability: 0 lost / duplicated / reordered',
     'not a benchmark: proven by test/e2e/gateway.test.ts and the gateway tests',

@@ -38,7 +38,7 @@ export interface FanoutStep {
   subgraphsCpuPercent: number;
   /** How busy each CPU of the machine was during the run, by anyone (shows competing work). */
   machineCpuBusyPercent: number[];
-  /** Engine counters during the run (from /metrics). */
+  /** Engine counters during the run (from /stats). */
   eventExecutions: number;
   slowConsumersClosed: number;
   /** Heap and RSS of the gateway after a full GC with these subscriptions idle, minus before any. */

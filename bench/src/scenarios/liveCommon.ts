@@ -18,7 +18,7 @@ export const EVENTS_SUBSCRIPTION = `subscription Events($chatId: ID!) {
   }
 }`;
 
-/** The gateway's /metrics (engine counters). */
+/** The gateway's /stats (engine counters). */
 export interface GatewayMetrics {
   subscriptions: {
     activeSubscriptions: number;
@@ -31,9 +31,9 @@ export interface GatewayMetrics {
   connections: number;
 }
 
-/** Reads a gateway's /metrics (on its admin port). */
+/** Reads a gateway's /stats (on its admin port). */
 export async function metrics(gateway: RunningGateway): Promise<GatewayMetrics> {
-  const res = await fetch(`http://127.0.0.1:${gateway.process.adminPort}/metrics`);
+  const res = await fetch(`http://127.0.0.1:${gateway.process.adminPort}/stats`);
   return (await res.json()) as GatewayMetrics;
 }
 
@@ -58,7 +58,7 @@ export async function waitForSubscriptions(
 
 /**
  * Sends one event per chat until a round reaches every subscription. The gateway counts a subscription as active
- * before its membership check and Redis attach are done, so /metrics alone does not say it is live; a subscription
+ * before its membership check and Redis attach are done, so /stats alone does not say it is live; a subscription
  * without afterSeq that is not live yet rightly misses events. Returns the number of rounds it took.
  */
 export async function untilLive(

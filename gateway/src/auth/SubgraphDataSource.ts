@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { IDENTITY_HEADER, type IdentitySigner, type TokenScope } from '@chatgraph/auth';
+import { requestIdHeader } from '@chatgraph/logging';
+import { inSpan, SpanKind, traceHeaders } from '@chatgraph/telemetry';
 import { UpstreamUnavailable, type SubgraphUpstream } from '../upstream/SubgraphUpstream';
 
 /** What the gateway knows about the request it forwards. */
@@ -26,6 +28,8 @@ export interface SubgraphDataSourceOptions {
   identity: IdentitySigner;
   /** Told why a subgraph could not be reached (the client only learns which service is unavailable). */
   onUnavailable?: (service: string, detail: string) => void;
+  /** Told of every fetch: how long it took (seconds) and whether the subgraph answered. */
+  onFetch?: (service: string, seconds: number, outcome: 'ok' | 'unavailable') => void;
 }
 
 /** One keep-alive agent per gateway process, shared by every subgraph. */
@@ -40,11 +44,31 @@ const MUTATION = /^\s*mutation\b/;
  * queries), with the viewer's identity and the client's address in the internal header, signed for the body it goes
  * with (never the client's token). A subgraph that cannot answer gives, for the fields it owns, a
  * `SERVICE_UNAVAILABLE` error instead of failing the whole request: the other subgraphs' data still arrives.
+ * Each fetch is a client span (`fetch <subgraph>`) whose W3C trace context travels in the request, with the
+ * request's id, so the subgraph's own span and log lines join the client's trace.
  */
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(private readonly options: SubgraphDataSourceOptions) {}
 
-  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const startedAt = performance.now();
+    return inSpan(
+      `fetch ${this.options.name}`,
+      { kind: SpanKind.CLIENT, attributes: { 'subgraph.name': this.options.name } },
+      async () => {
+        const response = await this.fetch(options);
+        const unavailable = response.errors?.[0]?.extensions?.code === 'SERVICE_UNAVAILABLE' && !response.data;
+        this.options.onFetch?.(
+          this.options.name,
+          (performance.now() - startedAt) / 1000,
+          unavailable ? 'unavailable' : 'ok',
+        );
+        return response;
+      },
+    );
+  }
+
+  private async fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const viewerId = typeof options.context?.viewerId === 'string' ? options.context.viewerId : null;
     const clientAddress = options.context?.clientAddress;
     const { query, variables, operationName } = options.request;
@@ -66,7 +90,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     try {
       const { status, text } = await this.options.upstream.send({
         body,
-        headers: { 'content-type': 'application/json', accept: 'application/json', [IDENTITY_HEADER]: identity },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          [IDENTITY_HEADER]: identity,
+          ...traceHeaders(),
+          ...requestIdHeader(),
+        },
         // Entity fetches and queries may go to another replica; a mutation is sent once.
         idempotent: !MUTATION.test(query ?? ''),
         key: viewerId ?? (typeof clientAddress === 'string' ? clientAddress : null),

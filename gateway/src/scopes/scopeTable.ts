@@ -23,6 +23,8 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Query.notifications': 'CHATS_READ',
   'Query.unreadNotificationCount': 'CHATS_READ',
   'Query.notificationsSince': 'CHATS_READ',
+  'Query.notificationPreferences': 'CHATS_READ',
+  'Query.doNotDisturbUntil': 'CHATS_READ',
   'Mutation.markRead': 'CHATS_READ',
   'Mutation.markNotificationsRead': 'CHATS_READ',
   'Subscription.chatEvents': 'CHATS_READ',
@@ -63,6 +65,8 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<string, ScopeRule>> = {
   'Query.myBlockedUsers': 'PROFILE_WRITE',
   'Mutation.blockUser': 'PROFILE_WRITE',
   'Mutation.unblockUser': 'PROFILE_WRITE',
+  'Mutation.updateNotificationPreferences': 'PROFILE_WRITE',
+  'Mutation.setDoNotDisturb': 'PROFILE_WRITE',
   'Mutation.heartbeat': 'PROFILE_WRITE',
   'Mutation.goOffline': 'PROFILE_WRITE',
 };

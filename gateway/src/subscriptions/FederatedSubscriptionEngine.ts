@@ -33,6 +33,8 @@ export interface FederatedSubscriptionEngineOptions {
   maxCachedPlans?: number;
   /** Retry of access re-checks while the owning subgraph is unavailable. */
   recheckRetry?: Partial<RecheckRetry>;
+  /** Told of each live event delivered, with its commit time (ms since the epoch): the commit → delivery lag. */
+  onDelivered?: (committedAt: number, subscribers: number) => void;
 }
 
 /** A subscribe request from the WebSocket layer (document already parsed and validated against the API schema). */
@@ -99,6 +101,7 @@ export class FederatedSubscriptionEngine {
       logger,
       backlogLimit: limits.queueLimit,
       counters: this.counters,
+      onDelivered: options.onDelivered,
     });
     this.stopRepairOnReconnect = hub.onResubscribed(() => this.repairAll());
   }

@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { formatErrors, userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
+import { contextFrom, inSpan, SpanKind } from '@chatgraph/telemetry';
 import type { LivePlanExecutor } from './LivePlanExecutor';
 import type { LiveSubscriber } from './LiveSubscriber';
 import { preSerialized, type PreSerialized } from './PreSerialized';
@@ -18,6 +19,11 @@ export interface GroupDependencies {
   backlogLimit: number;
   /** Counts executed events (one per event per group). */
   counters: { eventExecutions: number };
+  /**
+   * Told of each live event handed to `subscribers` members, with the time its change committed (the publisher's
+   * `_meta.committedAt`, ms since the epoch), for the commit → delivery lag.
+   */
+  onDelivered?: (committedAt: number, subscribers: number) => void;
 }
 
 /**
@@ -131,17 +137,33 @@ export class SubscriptionGroup {
       );
   };
 
+  /**
+   * Executes one event and delivers it to every member, in a span that continues the trace of the change that
+   * published it (`_meta.traceparent`), so a message's trace shows each gateway's execution and delivery.
+   */
   private async process(raw: unknown): Promise<void> {
     if (this.members.size === 0) return;
     const { plan } = this.spec;
-    const payload = await this.execute(raw);
-    const seq = plan.replay && isRecord(raw) && typeof raw.seq === 'number' ? raw.seq : undefined;
-    // Only for fields without replay (a skipped event of a replayed stream would look like a gap).
-    const except = plan.replay ? undefined : exceptViewer(raw);
-    for (const subscriber of this.members) {
-      if (except !== undefined && subscriber.viewerId === except) continue;
-      subscriber.deliver({ seq, payload });
-    }
+    const meta = eventMeta(raw);
+    await inSpan(
+      `deliver ${plan.fieldName}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom(meta as Record<string, unknown> | undefined),
+        attributes: { 'live.field': plan.fieldName, 'live.subscribers': this.members.size },
+      },
+      async () => {
+        const payload = await this.execute(raw);
+        const seq = plan.replay && isRecord(raw) && typeof raw.seq === 'number' ? raw.seq : undefined;
+        // Only for fields without replay (a skipped event of a replayed stream would look like a gap).
+        const except = plan.replay ? undefined : exceptViewer(raw);
+        for (const subscriber of this.members) {
+          if (except !== undefined && subscriber.viewerId === except) continue;
+          subscriber.deliver({ seq, payload });
+        }
+        if (typeof meta?.committedAt === 'number') this.deps.onDelivered?.(meta.committedAt, this.members.size);
+      },
+    );
     const userIds = reauthorizeList(raw);
     if (userIds) await this.recheck(userIds);
   }
@@ -209,6 +231,18 @@ function exceptViewer(raw: unknown): string | undefined {
 function reauthorizeList(raw: unknown): string[] | undefined {
   const list = isRecord(raw) ? raw._reauthorize : undefined;
   return Array.isArray(list) && list.length ? list.map(String) : undefined;
+}
+
+/** What a publisher adds to an event besides its fields (`_meta`): when it committed, and its trace context. */
+export interface EventMeta {
+  committedAt?: unknown;
+  traceparent?: unknown;
+}
+
+/** The `_meta` of an event, or undefined. */
+export function eventMeta(raw: unknown): EventMeta | undefined {
+  const meta = isRecord(raw) ? raw._meta : undefined;
+  return isRecord(meta) ? meta : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -31,6 +31,25 @@ export interface ManifestCache {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const OPERATION_NAME = /\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/g;
+
+/**
+ * The operation names of the SDK's manifest (whatever `TRUSTED_DOCUMENTS` says): the allow-list of names that label
+ * request metrics. Empty when the manifest cannot be read (every name is then `other`).
+ */
+export function operationNames(manifestPath = DEFAULT_MANIFEST_PATH): string[] {
+  let documents: unknown;
+  try {
+    documents = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return [];
+  }
+  if (typeof documents !== 'object' || documents === null) return [];
+  const names = new Set<string>();
+  for (const text of Object.values(documents))
+    if (typeof text === 'string') for (const match of text.matchAll(OPERATION_NAME)) names.add(match[1]!);
+  return [...names].sort();
+}
 
 /** sha256 of a document's text, lower-case hex (Apollo's persisted-query hash). */
 export function documentHash(text: string): string {

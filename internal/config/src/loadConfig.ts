@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SERVICES, SUBGRAPHS, type PortKey, type UrlKey } from '@chatgraph/manifest';
+import { emailEnv } from './emailEnv';
 import { integrationsEnv } from './integrationsEnv';
 import { limitsEnv } from './limitsEnv';
 import { isLoopbackHost } from './isLoopbackHost';
@@ -74,6 +75,15 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Unset: `pretty` in development when stdout is a terminal, `json` otherwise (see {@link loadConfig}). */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /**
+   * Base URL of an OTLP/HTTP collector (spans go to `<url>/v1/traces`). Unset: tracing records nothing (trace ids
+   * still reach logs and other services).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  /** Share of new traces recorded, 0…1 (a caller's sampled `traceparent` is always followed). */
+  OTEL_TRACES_SAMPLER_RATIO: z.coerce.number().min(0).max(1).default(1),
+  /** How long finished spans wait to be exported in one batch, in ms. */
+  OTEL_BSP_SCHEDULE_DELAY: positiveInt(5000),
   HOST: z.string().min(1).default('127.0.0.1'),
   ...servicePorts,
   ...subgraphUrls,
@@ -119,8 +129,14 @@ export const envSchema = z.object({
   SUBSCRIPTIONS_PER_USER: positiveInt(500),
   SUBSCRIPTIONS_PER_INSTANCE: positiveInt(100000),
   SUBSCRIBER_QUEUE_LIMIT: positiveInt(1000),
+  /** Processes of each subgraph `npm start` runs (scripts/stackProcesses.js); services read the URLs it passes. */
+  SUBGRAPH_REPLICAS: z.coerce.number().int().min(1).max(9).default(1),
   SUBGRAPH_BALANCING: z.enum(['round-robin', 'least-outstanding', 'consistent-hash']).default('least-outstanding'),
   SUBGRAPH_TIMEOUT_MS: positiveInt(5000),
+  /** Entities the gateway's entity cache keeps at most (user profiles); 0 turns the cache off. */
+  ENTITY_CACHE_MAX: z.coerce.number().int().min(0).default(100_000),
+  /** The longest an entity is served from the cache, whether or not a change was announced (the safety net). */
+  ENTITY_CACHE_TTL_MS: positiveInt(60_000),
   SUBGRAPH_MAX_CONCURRENT: positiveInt(256),
   SUBGRAPH_MAX_QUEUED: z.coerce.number().int().min(0).default(1024),
   BREAKER_FAILURES: positiveInt(5),
@@ -133,6 +149,7 @@ export const envSchema = z.object({
   ...limitsEnv,
   ...surfaceEnv,
   ...integrationsEnv,
+  ...emailEnv,
   /** RabbitMQ (the notification pipeline). A vhost is the URL's path (`amqp://guest:guest@host:5672/vhost`). */
   AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
   /** Prefix of every exchange and queue the pipeline declares (tests sharing a broker give each run its own). */

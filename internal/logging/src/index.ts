@@ -1,2 +1,4 @@
-export { createLogger } from './createLogger';
+export { createLogger, REDACTED_KEYS } from './createLogger';
 export type { Logger, LogSettings } from './createLogger';
+export { withRequestScope, currentRequest, requestIdFrom, requestIdHeader, REQUEST_ID_HEADER } from './requestScope';
+export type { RequestScope } from './requestScope';

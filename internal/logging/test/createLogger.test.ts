@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../src';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { createLogger, REDACTED_KEYS, withRequestScope, requestIdFrom } from '../src';
 
 /** A stream that keeps what a logger writes. */
 function capture(): { stream: Writable; text: () => string } {
@@ -48,5 +50,56 @@ describe('createLogger', () => {
     const logger = createLogger('presence', 'silent', out.stream);
     logger.error('hidden');
     expect(out.text()).toBe('');
+  });
+
+  it('redacts every secret key at any of the first four levels, whatever else is logged', () => {
+    const out = capture();
+    const logger = createLogger('gateway', 'info', out.stream);
+    const secrets = Object.fromEntries(REDACTED_KEYS.map((key, i) => [key, `s3cret-${i}-value`]));
+    logger.info(
+      { ...secrets, req: { ...secrets, headers: { ...secrets }, err: { config: { ...secrets } } } },
+      'everything at once',
+    );
+    logger.error({ err: { message: 'failed', config: { headers: { authorization: 'Bearer eyJhbGci.x.y' } } } }, 'x');
+    const text = out.text();
+    expect(text).not.toMatch(/s3cret-/);
+    expect(text).not.toContain('eyJhbGci');
+    expect(text).toContain('"msg":"everything at once"');
+    expect(JSON.parse(text.split('\n')[0]!)).toMatchObject({
+      password: '[redacted]',
+      req: { 'x-chatgraph-identity': '[redacted]', headers: { cookie: '[redacted]' } },
+    });
+  });
+
+  it('puts the active trace id and the request id on every line written inside them', () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const out = capture();
+      const logger = createLogger('chats', 'info', out.stream);
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      const span = trace.wrapSpanContext({ traceId, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+      context.with(trace.setSpan(context.active(), span), () =>
+        withRequestScope({ requestId: requestIdFrom('req-42') }, () => logger.info('inside')),
+      );
+      logger.info('outside');
+      const [inside, outside] = out
+        .text()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(inside).toMatchObject({ trace_id: traceId, span_id: 'b7ad6b7169203331', request_id: 'req-42' });
+      expect(outside).not.toHaveProperty('trace_id');
+      expect(outside).not.toHaveProperty('request_id');
+    } finally {
+      context.disable();
+    }
+  });
+
+  it('keeps a sane caller request id and replaces anything else with a UUID', () => {
+    expect(requestIdFrom('abc-123')).toBe('abc-123');
+    expect(requestIdFrom(['first', 'second'])).toBe('first');
+    for (const bad of [undefined, '', 'has space', 'x'.repeat(129), 'line\nbreak'])
+      expect(requestIdFrom(bad)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

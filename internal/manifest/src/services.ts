@@ -42,8 +42,8 @@ export interface SubgraphSpec extends ServiceSpec {
 /** A process's admin port is its port plus this, unless `ADMIN_PORT` says otherwise (gateway 4000 → 9000). */
 export const ADMIN_PORT_OFFSET = 5000;
 
-/** What every admin server answers: liveness, readiness, and the process's counters (JSON). */
-export const ADMIN_PATHS = ['/health', '/ready', '/metrics'] as const;
+/** What every admin server answers: liveness, readiness, metrics (Prometheus text) and the process's counters (JSON). */
+export const ADMIN_PATHS = ['/health', '/ready', '/metrics', '/stats'] as const;
 
 const admin = (port: number) => ({ default: port + ADMIN_PORT_OFFSET, paths: ADMIN_PATHS });
 
@@ -94,10 +94,11 @@ export const SUBGRAPHS = [
     port: { key: 'NOTIFICATIONS_PORT', default: 4004 },
     health: '/health',
     admin: admin(4004),
-    // createWebhook asks chats whether the owner is a member of each chat, so chats starts first.
+    // createWebhook asks chats whether the owner is a member of each chat, and an email's verification link asks users to
+    // mark the address verified, so both start first.
     phase: 2,
     color: 'blue',
-    upstreams: ['CHATS_URL'],
+    upstreams: ['CHATS_URL', 'USERS_URL'],
     graphql: { urlKey: 'NOTIFICATIONS_URL', schema: 'subgraphs/notifications/src/schema.graphql' },
   },
 ] as const satisfies readonly SubgraphSpec[];

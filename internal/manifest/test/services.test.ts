@@ -26,13 +26,13 @@ describe('service manifest', () => {
     for (const s of SUBGRAPHS) expect(fs.existsSync(path.join(root, s.graphql.schema))).toBe(true);
   });
 
-  it('gives every service an admin port at its port + 5000 (a worker: its only port) serving /health, /ready and /metrics', () => {
+  it('gives every service an admin port at its port + 5000 (a worker: its only port) serving /health, /ready, /metrics and /stats', () => {
     for (const s of SERVICES) {
       expect({ service: s.name, admin: s.admin.default }).toEqual({
         service: s.name,
         admin: s.kind === 'worker' ? s.port.default : s.port.default + ADMIN_PORT_OFFSET,
       });
-      expect([...s.admin.paths].sort()).toEqual(['/health', '/metrics', '/ready']);
+      expect([...s.admin.paths].sort()).toEqual(['/health', '/metrics', '/ready', '/stats']);
     }
     const ports = [...new Set(SERVICES.flatMap((s) => [s.port.default, s.admin.default]))];
     expect(ports).toHaveLength(SERVICES.length * 2 - SERVICES.filter((s) => s.kind === 'worker').length);

@@ -1,3 +1,11 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleAll,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '@chatgraph/logging';
 
@@ -7,30 +15,58 @@ export interface RedisEventBusOptions {
   logger: Logger;
   /** Per-publish time limit; a publish that cannot reach Redis fails after this instead of queueing. @default 1000 */
   publishTimeoutMs?: number;
+  /** Publishes failing in a row that open the breaker. @default 3 */
+  breakerFailures?: number;
+  /** How long an open breaker refuses publishes before one is tried again. @default 2000 */
+  breakerHalfOpenMs?: number;
 }
 
 /** Counters a service exposes about its publishing. */
 export interface PublishStats {
   published: number;
+  /** Publishes that did not reach Redis (errors, time-outs, and those the open breaker refused). */
   failed: number;
+  /** Of `failed`, those the open breaker refused without trying. */
+  refusedByBreaker: number;
+  /** The publish breaker: `open` while Redis fails or does not answer. */
+  breaker: 'closed' | 'open' | 'half-open';
 }
+
+const BREAKER_STATES = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'open',
+} as const;
 
 /**
  * Redis pub/sub for chatgraph services, on ioredis: one publisher and one subscriber connection per process, reconnecting forever with capped backoff. Publishing never blocks on a down Redis: the
  * publisher has no offline queue, so a publish during an outage fails fast, is counted and logged, and the caller
- * carries on (pub/sub is at-most-once; the chat event log is the truth). The subscriber re-subscribes its channels
- * by itself after a reconnect.
+ * carries on (pub/sub is at-most-once; the chat event log is the truth). A breaker (cockatiel) opens after a few
+ * publishes failed in a row, so while Redis is frozen (connected but silent) a publish fails at once instead of after
+ * its time limit, and a request that publishes is not held up; it lets one publish through after
+ * `breakerHalfOpenMs`, and closes when that one succeeds. The subscriber re-subscribes its channels by itself after a
+ * reconnect.
  */
 export class RedisEventBus {
   readonly publisher: Redis;
   readonly subscriber: Redis;
-  readonly stats: PublishStats = { published: 0, failed: 0 };
+  readonly stats: PublishStats = { published: 0, failed: 0, refusedByBreaker: 0, breaker: 'closed' };
   private readonly logger: Logger;
   private readonly publishTimeoutMs: number;
+  private readonly breaker: CircuitBreakerPolicy;
 
   constructor(options: RedisEventBusOptions) {
     this.logger = options.logger;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 1000;
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.breakerHalfOpenMs ?? 2000,
+      breaker: new ConsecutiveBreaker(options.breakerFailures ?? 3),
+    });
+    this.breaker.onStateChange((state) => {
+      this.stats.breaker = BREAKER_STATES[state];
+      this.logger.warn({ breaker: this.stats.breaker }, 'redis publish breaker');
+    });
     const base: RedisOptions = {
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
       maxRetriesPerRequest: 1,
@@ -52,10 +88,27 @@ export class RedisEventBus {
    * counted); never rejects.
    */
   async publish(topic: string, payload: unknown): Promise<boolean> {
+    try {
+      await this.breaker.execute(() => this.publishOnce(topic, JSON.stringify(payload)));
+      this.stats.published++;
+      return true;
+    } catch (err) {
+      this.stats.failed++;
+      if (err instanceof BrokenCircuitError) {
+        // Logged once, when the breaker opened; counted here.
+        this.stats.refusedByBreaker++;
+        return false;
+      }
+      this.logger.warn({ topic, err: (err as Error).message, failed: this.stats.failed }, 'publish to redis failed');
+      return false;
+    }
+  }
+
+  private async publishOnce(topic: string, message: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.publisher.publish(topic, JSON.stringify(payload)),
+        this.publisher.publish(topic, message),
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`publish timed out after ${this.publishTimeoutMs} ms`)),
@@ -63,12 +116,6 @@ export class RedisEventBus {
           );
         }),
       ]);
-      this.stats.published++;
-      return true;
-    } catch (err) {
-      this.stats.failed++;
-      this.logger.warn({ topic, err: (err as Error).message, failed: this.stats.failed }, 'publish to redis failed');
-      return false;
     } finally {
       clearTimeout(timer);
     }

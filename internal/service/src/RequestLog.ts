@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLResponse, HTTPGraphQLRequest } from '@apollo/server';
 import type { Logger } from '@chatgraph/logging';
+import type { RequestMetrics } from '@chatgraph/metrics';
 
 /** What Apollo learned about one request: filled in by {@link RequestLog.plugin}. */
 interface Operation {
@@ -31,18 +32,22 @@ function firstErrorCode(response: GraphQLResponse): string | undefined {
 
 /**
  * One info line per HTTP GraphQL request (`graphql request`: operation name and type, duration in ms, outcome, HTTP
- * status). {@link nodeHttpHandler} times the request and writes the line; the Apollo plugin from {@link plugin} tells
- * it what the operation was and how it ended. A request refused before Apollo runs the operation (bad body, invalid
- * token) is logged too, with the code of its error.
+ * status), and the same facts as metrics ({@link RequestMetrics}: duration histogram, errors by code).
+ * {@link nodeHttpHandler} times the request and finishes it; the Apollo plugin from {@link plugin} tells it what the
+ * operation was and how it ended. A request refused before Apollo runs the operation (bad body, invalid token) is
+ * logged and counted too, with the code of its error.
  */
 export class RequestLog {
   private readonly operations = new WeakMap<HTTPGraphQLRequest, Operation>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics?: RequestMetrics,
+  ) {}
 
-  /** Whether lines are written at all (the logger's level): when not, requests skip the bookkeeping. */
+  /** Whether requests are logged or measured at all: when not, they skip the bookkeeping. */
   get enabled(): boolean {
-    return this.logger.isLevelEnabled('info');
+    return this.metrics !== undefined || this.logger.isLevelEnabled('info');
   }
 
   /** The Apollo Server plugin that records each operation's name, type and first error code. */
@@ -67,20 +72,31 @@ export class RequestLog {
   }
 
   /**
-   * Writes the line of a finished request.
+   * Writes the line of a finished request and records its metrics; returns the line.
+   * @param method the request's HTTP method
    * @param request the request given to Apollo, when it got that far
+   * @param startedAt `performance.now()` when the request was received
    * @param body the response body, read for the error code only when Apollo did not run the operation
    */
-  finish(request: HTTPGraphQLRequest | undefined, status: number, startedAt: number, body?: string): void {
+  finish(
+    method: string | undefined,
+    request: HTTPGraphQLRequest | undefined,
+    status: number,
+    startedAt: number,
+    body?: string,
+  ): RequestLine {
     const operation = request ? this.operations.get(request) : undefined;
+    const elapsedMs = performance.now() - startedAt;
     const line: RequestLine = {
       operationName: operation?.name ?? null,
       operationType: operation?.type ?? null,
-      durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
+      durationMs: Math.round(elapsedMs * 10) / 10,
       outcome: operation ? (operation.errorCode ?? 'ok') : refusalCode(status, body),
       status,
     };
+    this.metrics?.observe({ ...line, method: method ?? 'GET', durationSeconds: elapsedMs / 1000 });
     this.logger.info(line, 'graphql request');
+    return line;
   }
 }
 

@@ -1,5 +1,7 @@
 import { IDENTITY_HEADER, type IdentitySigner } from '@chatgraph/auth';
 import { isErrorCode, userError } from '@chatgraph/errors';
+import { requestIdHeader } from '@chatgraph/logging';
+import { traceHeaders } from '@chatgraph/telemetry';
 
 /** A GraphQL response as another subgraph sends it. */
 export interface SubgraphResponse<T> {
@@ -60,6 +62,8 @@ export class SubgraphClient {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
+            ...traceHeaders(),
+            ...requestIdHeader(),
             // Signed for these exact bytes (the subgraph refuses the header with any other body).
             [IDENTITY_HEADER]: this.options.identity.sign({ userId: viewerId }, body),
           },

@@ -1,6 +1,7 @@
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@chatgraph/logging';
+import type { ProcessMetrics } from '@chatgraph/metrics';
 import { sendJson } from './nodeHttpHandler';
 
 /** What a process tells its admin server. */
@@ -9,8 +10,8 @@ export interface AdminProbes {
   live(): boolean;
   /** Readiness: resolves true when the process can serve (its backing stores answer). */
   ready(): Promise<boolean>;
-  /** The process's counters, served as JSON by `/metrics`. */
-  metrics(): unknown;
+  /** The process's counters and state, served as JSON by `/stats` (tests, benchmarks, a curious operator). */
+  stats(): unknown;
 }
 
 /** Options of {@link createAdminServer}. */
@@ -19,6 +20,8 @@ export interface AdminServerOptions {
   name: string;
   logger: Logger;
   probes: AdminProbes;
+  /** The process's metrics, served by `/metrics` in the Prometheus text format. */
+  metrics: ProcessMetrics;
 }
 
 /** A process's admin HTTP server, not yet listening. */
@@ -34,8 +37,8 @@ export interface AdminServer {
 
 const started = Date.now();
 
-/** What every process reports about itself, whatever else its `/metrics` says. */
-function processMetrics(): Record<string, number> {
+/** What every process reports about itself, whatever else its `/stats` says. */
+function processStats(): Record<string, number> {
   const memory = process.memoryUsage();
   return {
     uptimeSeconds: Math.round((Date.now() - started) / 1000),
@@ -46,15 +49,16 @@ function processMetrics(): Record<string, number> {
 
 /**
  * The admin server every chatgraph process runs on `ADMIN_PORT` (`ADMIN_HOST`, loopback by default), apart from its
- * public port: `/health` (liveness), `/ready` (readiness) and `/metrics` (JSON counters). Operators and monitoring
- * reach it; the load balancer never forwards to it, so counters and internals are not on the public surface. GET
- * only; anything else is 404 or 405.
+ * public port: `/health` (liveness), `/ready` (readiness), `/metrics` (Prometheus text format, what Prometheus scrapes)
+ * and `/stats` (the same process's counters and state as JSON). Operators and monitoring reach it; the load balancer
+ * never forwards to it, so counters and internals are not on the public surface. GET only; anything else is 404 or
+ * 405.
  */
 export function createAdminServer(options: AdminServerOptions): AdminServer {
-  const { name, logger, probes } = options;
+  const { name, logger, probes, metrics } = options;
   const httpServer = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/health' && path !== '/ready' && path !== '/metrics') {
+    if (path !== '/health' && path !== '/ready' && path !== '/metrics' && path !== '/stats') {
       sendJson(res, 404, { error: `No route ${path}`, service: name });
       return;
     }
@@ -78,11 +82,24 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       );
       return;
     }
+    if (path === '/metrics') {
+      metrics.text().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'metrics failed');
+          sendJson(res, 500, { error: 'metrics failed', service: name });
+        },
+      );
+      return;
+    }
     try {
-      sendJson(res, 200, { service: name, process: processMetrics(), ...(probes.metrics() as object) });
+      sendJson(res, 200, { service: name, process: processStats(), ...(probes.stats() as object) });
     } catch (err) {
-      logger.error({ err }, 'metrics failed');
-      sendJson(res, 500, { error: 'metrics failed', service: name });
+      logger.error({ err }, 'stats failed');
+      sendJson(res, 500, { error: 'stats failed', service: name });
     }
   });
   let listening = false;

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type Server } from 'node:http';
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -8,6 +8,7 @@ import type { DocumentNode } from 'graphql';
 import { IDENTITY_HEADER, IdentityError, type IdentitySigner, type Identity } from '@chatgraph/auth';
 import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
+import { ProcessMetrics, RequestMetrics } from '@chatgraph/metrics';
 import { nodeHttpHandler, sendJson } from './nodeHttpHandler';
 import { withOutageMapping } from './withOutageMapping';
 import { createAdminServer, type AdminServer } from './createAdminServer';
@@ -34,16 +35,25 @@ export interface SubgraphServerOptions<TContext extends BaseSubgraphContext> {
   ready?: () => Promise<void>;
   introspection?: boolean;
   plugins?: ApolloServerPlugin<TContext>[];
-  /** The service's own counters for the admin server's `/metrics`. */
-  metrics?: () => Record<string, unknown>;
+  /** The service's own counters for the admin server's `/stats`. */
+  stats?: () => Record<string, unknown>;
+  /** The process's metrics (the service adds its own to them). @default a new registry named after the service */
+  metrics?: ProcessMetrics;
+  /**
+   * Further HTTP routes by exact path (e.g. links people open from an email), answered without the identity header:
+   * each handler checks its own requests. Not for anything a gateway calls.
+   */
+  routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>>;
 }
 
 /** A subgraph's HTTP server, not yet listening. */
 export interface SubgraphServer<TContext extends BaseSubgraphContext = BaseSubgraphContext> {
   apollo: ApolloServer<TContext>;
   httpServer: Server;
-  /** The admin server (/health, /ready, /metrics); its entry point makes it listen on `ADMIN_PORT`. */
+  /** The admin server (/health, /ready, /metrics, /stats); its entry point makes it listen on `ADMIN_PORT`. */
   admin: AdminServer;
+  /** The process's metrics, served by the admin server's `/metrics`. */
+  metrics: ProcessMetrics;
   /** Starts Apollo and listens; resolves with the GraphQL URL. */
   listen(port: number, host?: string): Promise<string>;
   /** Stops accepting, drains in-flight requests, stops Apollo and the admin server. Safe to call twice. */
@@ -52,11 +62,11 @@ export interface SubgraphServer<TContext extends BaseSubgraphContext = BaseSubgr
 
 /**
  * Builds a Federation 2 subgraph server: `/graphql` (POST, and GET for health of tools), `/health` (liveness) and
- * `/ready` (readiness), and its admin server (the same probes, plus `/metrics`). Every GraphQL request must carry a
+ * `/ready` (readiness), and its admin server (the same probes, plus `/metrics` and `/stats`). Every GraphQL request must carry a
  * valid gateway identity header signed for its exact body (for GET: its query string), otherwise it is refused with
  * `UNAUTHENTICATED` and HTTP 401 before the body is parsed. Resolvers are wrapped by {@link withOutageMapping}: an
  * unreachable backing store is `SERVICE_UNAVAILABLE` in every subgraph. Each GraphQL request is logged in one line
- * (RequestLog).
+ * and measured (RequestLog, RequestMetrics).
  */
 export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   options: SubgraphServerOptions<TContext>,
@@ -64,7 +74,9 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   const { logger } = options;
   // Every subgraph maps an unreachable Postgres or Redis to SERVICE_UNAVAILABLE the same way, in one place.
   const resolvers = withOutageMapping(options.resolvers, options.name);
-  const requestLog = new RequestLog(logger);
+  const metrics = options.metrics ?? new ProcessMetrics(options.name);
+  // Subgraph operations are the gateway's generated fetches: their names are not a bounded set, only their types are.
+  const requestLog = new RequestLog(logger, new RequestMetrics(metrics));
   const schema = buildSubgraphSchema([
     { typeDefs: options.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> },
   ]);
@@ -110,8 +122,9 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     probes: {
       live: () => !closing,
       ready: async () => !closing && (await ready().then(() => true)),
-      metrics: () => options.metrics?.() ?? {},
+      stats: () => options.stats?.() ?? {},
     },
+    metrics,
   });
 
   const httpServer = http.createServer((req, res) => {
@@ -135,6 +148,11 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
       void graphql(req, res);
       return;
     }
+    const route = options.routes?.[path];
+    if (route) {
+      route(req, res);
+      return;
+    }
     sendJson(res, 404, { errors: [{ message: `No route ${path}`, extensions: { code: 'NOT_FOUND' } }] });
   });
   httpServer.keepAliveTimeout = 65_000;
@@ -144,6 +162,7 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     apollo,
     httpServer,
     admin,
+    metrics,
     async listen(port, host = '127.0.0.1') {
       await apollo.start();
       await new Promise<void>((resolve, reject) => {

@@ -18,3 +18,7 @@ export { RequestLog } from './RequestLog';
 export type { RequestLine } from './RequestLog';
 export { SubgraphClient } from './SubgraphClient';
 export type { SubgraphClientOptions, SubgraphResponse } from './SubgraphClient';
+export { registerDatabaseMetrics, breakerValue } from './registerDatabaseMetrics';
+export type { PooledDatabase, PoolUsage } from './registerDatabaseMetrics';
+export { registerPublishMetrics } from './registerPublishMetrics';
+export type { PublishTotals } from './registerPublishMetrics';

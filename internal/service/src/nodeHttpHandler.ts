@@ -7,7 +7,9 @@ import {
   type HTTPGraphQLRequest,
 } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { RequestLog } from './RequestLog';
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestScope } from '@chatgraph/logging';
+import { contextFrom, inSpan, SpanKind, type Span } from '@chatgraph/telemetry';
+import type { RequestLine, RequestLog } from './RequestLog';
 
 /**
  * Looks at a request before Apollo Server does (its parsed body, or the query string of a GET) and returns the error
@@ -62,7 +64,11 @@ export type RequestAuthenticator<TAuth> = (req: IncomingMessage, bytes: Buffer) 
  * incremental chunks). A malformed body is a 400 with a GraphQL-shaped error, never a crash; a refused request is
  * answered with the authenticator's error before anything is parsed, and a {@link RequestScreen} may refuse a parsed
  * request before Apollo sees it. With a {@link RequestLog} (its plugin installed on `server`), every request is
- * logged once it is answered.
+ * logged and measured once it is answered.
+ *
+ * Each request runs in a server span that continues the caller's W3C `traceparent` (a client's, or the gateway's for
+ * a subgraph), and in a request scope whose id (the caller's `x-request-id` when sane, else a new one) is echoed in
+ * the response and carried by every log line written meanwhile.
  */
 export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>(
   server: ApolloServer<TContext>,
@@ -71,9 +77,26 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
   authenticate?: RequestAuthenticator<TAuth>,
   screen?: RequestScreen,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return async (req, res) => {
+  return (req, res) => {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    return withRequestScope({ requestId }, () =>
+      inSpan(
+        `${req.method ?? 'GET'} /graphql`,
+        { kind: SpanKind.SERVER, parent: contextFrom(req.headers), attributes: { 'http.request.method': req.method } },
+        (span) => handle(req, res, span),
+      ),
+    );
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, span: Span): Promise<void> {
     const startedAt = performance.now();
     const log = requestLog?.enabled ? requestLog : undefined;
+    const finish = (request: HTTPGraphQLRequest | undefined, status: number, body?: string) => {
+      const line = log?.finish(req.method, request, status, startedAt, body);
+      span.setAttribute('http.response.status_code', status);
+      if (line) describeSpan(span, line);
+    };
     let request: HTTPGraphQLRequest | undefined;
     try {
       const headers = new HeaderMap();
@@ -89,7 +112,7 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
         } catch (err) {
           if (!(err instanceof GraphQLError)) throw err;
           const text = sendJson(res, refusalStatus(err), { errors: [refusalBody(err)] });
-          log?.finish(undefined, res.statusCode, startedAt, text);
+          finish(undefined, res.statusCode, text);
           return;
         }
       }
@@ -104,7 +127,7 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
             const text = sendJson(res, 400, {
               errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
             });
-            log?.finish(undefined, 400, startedAt, text);
+            finish(undefined, 400, text);
             return;
           }
         } else {
@@ -119,7 +142,7 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
         const { http, ...extensions } = refused.extensions as { http?: { status?: number } };
         const status = http?.status ?? 400;
         const text = sendJson(res, status, { errors: [{ message: refused.message, extensions }] });
-        log?.finish(undefined, status, startedAt, text);
+        finish(undefined, status, text);
         return;
       }
       const result = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextThunk });
@@ -127,31 +150,41 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
       for (const [key, value] of result.headers) res.setHeader(key, value);
       if (result.body.kind === 'complete') {
         res.end(result.body.string);
-        log?.finish(request, res.statusCode, startedAt, result.body.string);
+        finish(request, res.statusCode, result.body.string);
       } else {
         for await (const chunk of result.body.asyncIterator) res.write(chunk);
         res.end();
-        log?.finish(request, res.statusCode, startedAt);
+        finish(request, res.statusCode);
       }
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         const text = sendJson(res, 413, {
           errors: [{ message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`, extensions: { code: 'BAD_REQUEST' } }],
         });
-        log?.finish(undefined, 413, startedAt, text);
+        finish(undefined, 413, text);
         return;
       }
       if (!res.headersSent) {
         const text = sendJson(res, 500, {
           errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
         });
-        log?.finish(request, 500, startedAt, text);
+        finish(request, 500, text);
       } else {
         res.destroy();
-        log?.finish(request, res.statusCode, startedAt);
+        finish(request, res.statusCode);
       }
     }
-  };
+  }
+}
+
+/** Names a request's span after its operation (`mutation SendMessage`), as OpenTelemetry's GraphQL conventions do. */
+function describeSpan(span: Span, line: RequestLine): void {
+  if (line.operationType) {
+    span.updateName(line.operationName ? `${line.operationType} ${line.operationName}` : line.operationType);
+    span.setAttribute('graphql.operation.type', line.operationType);
+  }
+  if (line.operationName) span.setAttribute('graphql.operation.name', line.operationName);
+  if (line.outcome !== 'ok') span.setAttribute('graphql.error.code', line.outcome);
 }
 
 /** The HTTP status a refusal asked for (`extensions.http.status`), else 400. */

@@ -1,4 +1,5 @@
 import type { Logger } from '@chatgraph/logging';
+import { shutdownTelemetry } from '@chatgraph/telemetry';
 
 /** A started process: what {@link runService} needs to shut it down. */
 export interface RunningService {
@@ -8,7 +9,7 @@ export interface RunningService {
 
 /**
  * Runs a service entry point: starts it, and on SIGTERM or SIGINT closes it and exits 0 (1 if closing fails or takes
- * longer than `graceMs`). A failure to start exits 1 with the reason logged. A process started with an IPC channel
+ * longer than `graceMs`), after the spans still buffered are exported. A failure to start exits 1 with the reason logged. A process started with an IPC channel
  * (by the test harness or the bench) also stops that way when its parent goes away, even if the parent was killed.
  */
 export function runService(name: string, logger: Logger, start: () => Promise<RunningService>, graceMs = 10_000): void {
@@ -26,6 +27,8 @@ export function runService(name: string, logger: Logger, start: () => Promise<Ru
     // A signal that arrives while starting waits for the start, so that what it opened (ports, pools) is closed.
     starting
       .then((service) => service.close())
+      // Spans still buffered are exported before the process goes (a no-op without tracing).
+      .then(() => shutdownTelemetry())
       .then(
         () => {
           logger.info(`${name}: stopped`);

@@ -1,4 +1,5 @@
 import { createLogger } from '@chatgraph/logging';
+import { ProcessMetrics } from '@chatgraph/metrics';
 import { createAdminServer, type AdminServer } from '../src';
 
 describe('admin server', () => {
@@ -6,6 +7,9 @@ describe('admin server', () => {
   let base: string;
   let live = true;
   let ready = true;
+
+  const metrics = new ProcessMetrics('probe');
+  const jobs = metrics.counter('probe_jobs_total', 'Jobs done.', ['outcome']);
 
   beforeAll(async () => {
     admin = createAdminServer({
@@ -17,19 +21,31 @@ describe('admin server', () => {
           if (!ready) throw new Error('store down');
           return true;
         },
-        metrics: () => ({ requests: 7 }),
+        stats: () => ({ requests: 7 }),
       },
+      metrics,
     });
     base = await admin.listen(0);
   });
   afterAll(() => admin.close());
 
-  it('listens on loopback by default and serves health, readiness and metrics as JSON', async () => {
+  it('listens on loopback by default and serves health, readiness and stats as JSON', async () => {
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok', service: 'probe' });
     expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'ready', service: 'probe' });
-    const metrics = (await (await fetch(`${base}/metrics`)).json()) as Record<string, unknown>;
-    expect(metrics).toMatchObject({ service: 'probe', requests: 7, process: { uptimeSeconds: expect.any(Number) } });
+    const stats = (await (await fetch(`${base}/stats`)).json()) as Record<string, unknown>;
+    expect(stats).toMatchObject({ service: 'probe', requests: 7, process: { uptimeSeconds: expect.any(Number) } });
+  });
+
+  it('serves the Prometheus text format on /metrics: its own series and Node defaults, labelled by service', async () => {
+    jobs.inc({ outcome: 'ok' }, 3);
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toContain('# TYPE probe_jobs_total counter');
+    expect(text).toContain('probe_jobs_total{outcome="ok",service="probe"} 3');
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds\{service="probe"\} /m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes\{service="probe"\} /m);
   });
 
   it('answers 503 while draining or when a backing store is down', async () => {

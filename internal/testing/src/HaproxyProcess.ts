@@ -7,8 +7,16 @@ import { freePort } from './freePort';
 // deploy/haproxyConfig.js is plain CommonJS shared with the container stack; load it by path.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { haproxyConfig } = require(path.resolve(__dirname, '..', '..', '..', 'deploy', 'haproxyConfig.js')) as {
-  haproxyConfig: (a: { port: number; bindHost?: string; gateways: Array<{ host: string; port: number }> }) => string;
+  haproxyConfig: (a: {
+    port: number;
+    bindHost?: string;
+    gateways: Array<{ host: string; port: number }>;
+    balancing?: GatewayBalancing;
+  }) => string;
 };
+
+/** HAProxy's balancing strategies for the gateways (deploy/haproxyConfig.js, `BALANCING`). */
+export type GatewayBalancing = 'least-connections' | 'round-robin' | 'ip-hash';
 
 /** True where the `haproxy` binary is installed (Debian package `haproxy`). */
 export const haproxyInstalled = !spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).error;
@@ -25,7 +33,7 @@ export class HaproxyProcess {
   ) {}
 
   /** Starts HAProxy in front of `gatewayPorts` and waits until it answers. */
-  static async start(gatewayPorts: number[]): Promise<HaproxyProcess> {
+  static async start(gatewayPorts: number[], options: { balancing?: GatewayBalancing } = {}): Promise<HaproxyProcess> {
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-haproxy-'));
     const file = path.join(dir, 'haproxy.cfg');
@@ -35,6 +43,7 @@ export class HaproxyProcess {
         port,
         bindHost: '127.0.0.1',
         gateways: gatewayPorts.map((p) => ({ host: '127.0.0.1', port: p })),
+        balancing: options.balancing,
       }),
     );
     const child = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });

@@ -37,7 +37,8 @@ export class PostgresCluster {
     return `postgresql://postgres@127.0.0.1:${this.port}`;
   }
 
-  private async startServer(): Promise<void> {
+  /** Starts the server (again, after {@link stop}) on the same port, with the same data. */
+  async startServer(): Promise<void> {
     const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
     asPostgres([
       `${BIN}/pg_ctl`,

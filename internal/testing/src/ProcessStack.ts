@@ -16,7 +16,7 @@ export interface StackProcess {
   kind: string;
   /** The port it listens on (0: none). */
   port: number;
-  /** The port of its admin server (/health, /ready, /metrics; 0: none). */
+  /** The port of its admin server (/health, /ready, /metrics, /stats; 0: none). */
   adminPort: number;
   child: ChildProcess;
   /** The last chunks the process wrote (stdout and stderr), for failure messages. */
@@ -60,6 +60,12 @@ export interface StartOptions {
   readyWhen?: 'health' | 'listening';
   /** How long it may take to be up. @default 30000 */
   readyTimeoutMs?: number;
+  /**
+   * Processes of each subgraph ({@link ProcessStack.startSubgraphs} only): the first named after the subgraph, the
+   * others `<name>-2`, `<name>-3`, ...; services started afterwards get every replica's URL, comma-separated, and
+   * balance over them (as `npm start` with `SUBGRAPH_REPLICAS`). @default 1
+   */
+  replicas?: number;
 }
 
 /** The last lines a process wrote. */
@@ -108,8 +114,8 @@ export class ProcessStack {
     return `http://127.0.0.1:${p.port}/graphql`;
   }
 
-  /** URL of a path of a process's admin server (`/metrics`, `/ready`, ...), which only listens on loopback. */
-  adminUrl(name: string, path = '/metrics'): string {
+  /** URL of a path of a process's admin server (`/stats` by default, `/metrics`, `/ready`, ...), which only listens on loopback. */
+  adminUrl(name: string, path = '/stats'): string {
     const p = this.processes.get(name);
     if (!p) throw new Error(`no process ${name}`);
     if (!p.adminPort) throw new Error(`process ${name} has no admin port`);
@@ -122,20 +128,39 @@ export class ProcessStack {
   }
 
   /**
-   * Starts every subgraph of the manifest, each named after itself, phase by phase (the subgraphs of one phase in
-   * parallel), and waits until each answers its health path. A subgraph, and any service started afterwards, gets the
-   * URLs of those it calls in its upstream variables (CHATS_URL, ...).
+   * Starts every subgraph of the manifest, each named after itself (replicas: see {@link StartOptions.replicas}),
+   * phase by phase (the subgraphs of one phase in parallel), and waits until each answers its health path. A
+   * subgraph, and any service started afterwards, gets the URLs of those it calls in its upstream variables
+   * (CHATS_URL, ...).
    */
   async startSubgraphs(extra: Record<string, string> = {}, options: StartOptions = {}): Promise<void> {
+    const replicas = options.replicas ?? 1;
     // In waves: a subgraph that calls others (chats → users) starts once their URLs are known.
     let pending: SubgraphSpec[] = [...SUBGRAPHS];
     while (pending.length) {
       const wave = pending.filter((s) => s.upstreams.every((key) => key in this.subgraphUrls || key in extra));
       if (wave.length === 0) throw new Error(`subgraphs calling each other in a circle: ${pending.map((s) => s.name)}`);
-      const started = await Promise.all(wave.map((s) => this.start(s.name, s.name, undefined, extra, options)));
-      wave.forEach((s, i) => (this.subgraphUrls[s.graphql.urlKey] = this.url(started[i]!.name)));
+      const names = (s: SubgraphSpec) =>
+        Array.from({ length: replicas }, (_, k) => ProcessStack.replicaName(s.name, k));
+      await Promise.all(
+        wave.flatMap((s) => names(s).map((name) => this.start(name, s.name, undefined, extra, options))),
+      );
+      for (const s of wave)
+        this.subgraphUrls[s.graphql.urlKey] = names(s)
+          .map((n) => this.url(n))
+          .join(',');
       pending = pending.filter((s) => !wave.includes(s));
     }
+  }
+
+  /** The name of replica `k` (from 0) of a service: `users`, `users-2`, `users-3`, ... */
+  static replicaName(service: string, k: number): string {
+    return k === 0 ? service : `${service}-${k + 1}`;
+  }
+
+  /** Where the subgraphs of {@link startSubgraphs} answer, by URL variable (replicas comma-separated). */
+  subgraphUrlsByKey(): Readonly<Record<string, string>> {
+    return { ...this.subgraphUrls };
   }
 
   /**
@@ -158,8 +183,9 @@ export class ProcessStack {
       upstreams[key] = url;
     }
     const actualPort = port ?? (await freePort());
-    // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test.
-    const adminPort = await freePort();
+    // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test. A worker's one port
+    // is its admin server.
+    const adminPort = service.kind === 'worker' ? actualPort : await freePort();
     const where = `127.0.0.1:${actualPort}`;
     return this.spawn({
       name,

@@ -1,10 +1,11 @@
+import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
-import { runService, SubgraphClient } from '@chatgraph/service';
+import { registerDatabaseMetrics, registerPublishMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createChatsServer } from './server';
 import { IndexRepairer } from './jobs/IndexRepairer';
 import { RemoteUserDirectory } from './users/UserDirectory';
@@ -33,6 +34,8 @@ runService(
       logger,
       introspection: config.INTROSPECTION,
     });
+    registerDatabaseMetrics(server.metrics, db);
+    registerPublishMetrics(server.metrics, bus);
     await limits.store.connected();
     await server.listen(config.CHATS_PORT, config.HOST);
     await server.admin.listen(adminPortFor(config, config.CHATS_PORT), config.ADMIN_HOST);

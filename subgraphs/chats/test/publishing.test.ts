@@ -12,11 +12,17 @@ class Listener {
     this.client = new Redis(url, { maxRetriesPerRequest: null });
     this.client.on('message', (channel: string, message: string) => {
       const list = this.received.get(channel) ?? [];
-      list.push(JSON.parse(message));
+      // `_meta` (commit time, trace context) is for the gateways, not part of the event: kept aside to check apart.
+      const { _meta, ...payload } = JSON.parse(message);
+      this.metas.push({ channel, meta: _meta });
+      list.push(payload);
       this.received.set(channel, list);
       for (const w of this.waiters.splice(0)) w();
     });
   }
+
+  /** The `_meta` of every payload received, in order. */
+  readonly metas: Array<{ channel: string; meta: unknown }> = [];
 
   async subscribe(...channels: string[]): Promise<void> {
     await this.client.subscribe(...channels);
@@ -82,6 +88,7 @@ describe('published payloads', () => {
     const topic = `chat:${chatId}`;
     await listener.subscribe(topic, `user-activity:${owner}`, `user-activity:${member}`);
 
+    const before = Date.now();
     const sent = ok(await send(h, member, chatId, 'hi there', 'pub-1')).sendMessage;
     const [added] = await listener.take(topic, 1);
     expect(added).toEqual({
@@ -197,6 +204,16 @@ describe('published payloads', () => {
       type: 'MEMBER_REMOVED',
       memberUser: { __typename: 'User', id: member },
     });
+    // Every event and activity carries its change's commit time (for the gateways' commit → delivery lag).
+    const ours = listener.metas.filter((m) =>
+      [topic, `user-activity:${owner}`, `user-activity:${member}`].includes(m.channel),
+    );
+    expect(ours).toHaveLength(6 + 6 + 6);
+    for (const { meta } of ours) {
+      expect(meta).toEqual({ committedAt: expect.any(Number) });
+      expect((meta as { committedAt: number }).committedAt).toBeGreaterThanOrEqual(before);
+      expect((meta as { committedAt: number }).committedAt).toBeLessThanOrEqual(Date.now());
+    }
   });
 
   it('a new group tells each member it was added (one activity each)', async () => {

@@ -1,5 +1,6 @@
 import type { BaseSubgraphContext } from '@chatgraph/service';
 import type { NotificationStore } from './storage/NotificationStore';
+import type { PreferenceStore } from './storage/PreferenceStore';
 import type { PushSubscriptionStore } from './storage/PushSubscriptionStore';
 import type { MembershipCheck } from './webhooks/ChatMemberships';
 import type { WebhookStore } from './webhooks/WebhookStore';
@@ -9,6 +10,7 @@ export interface NotificationsStores {
   notifications: NotificationStore;
   pushSubscriptions: PushSubscriptionStore;
   webhooks: WebhookStore;
+  preferences: PreferenceStore;
 }
 
 /** Says why a URL given by a user may not be called (SSRF), or null when it may. */

@@ -1,11 +1,14 @@
+import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { egressGuardFromConfig } from '@chatgraph/egress';
 import { createNotificationsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { runService, SubgraphClient } from '@chatgraph/service';
+import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createNotificationsServer } from './server';
 import { ChatMemberships } from './webhooks/ChatMemberships';
+import { EmailLinks } from './email/EmailLinks';
+import { UsersEmailConfirmation } from './email/UsersEmailConfirmation';
 
 const config = loadConfigOrExit();
 const logger = createLogger('notifications', config);
@@ -25,7 +28,12 @@ runService(
         new SubgraphClient({ name: 'chats', urls: replicaUrls(config.CHATS_URL), identity }),
       ),
       targets: egressGuardFromConfig(config),
+      emailLinks: EmailLinks.fromConfig(config),
+      emailConfirmation: new UsersEmailConfirmation(
+        new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity }),
+      ),
     });
+    registerDatabaseMetrics(server.metrics, db);
     try {
       await server.listen(config.NOTIFICATIONS_PORT, config.HOST);
       await server.admin.listen(adminPortFor(config, config.NOTIFICATIONS_PORT), config.ADMIN_HOST);

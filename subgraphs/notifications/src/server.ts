@@ -7,7 +7,10 @@ import type { Logger } from '@chatgraph/logging';
 import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
 import type { NotificationsContext, NotificationsStores, TargetCheck } from './context';
 import { resolvers } from './resolvers';
+import type { EmailLinks } from './email/EmailLinks';
+import { emailRoutes, type EmailConfirmation } from './email/emailRoutes';
 import { NotificationStore } from './storage/NotificationStore';
+import { PreferenceStore } from './storage/PreferenceStore';
 import { PushSubscriptionStore } from './storage/PushSubscriptionStore';
 import type { MembershipCheck } from './webhooks/ChatMemberships';
 import { WebhookStore } from './webhooks/WebhookStore';
@@ -27,6 +30,10 @@ export interface NotificationsServerDeps {
   memberships: MembershipCheck;
   /** Which webhook and push endpoints may be called (the egress guard). */
   targets: TargetCheck;
+  /** Reads the signed links of emails (verification, unsubscribe). */
+  emailLinks: EmailLinks;
+  /** Marks addresses verified (the users service). */
+  emailConfirmation: EmailConfirmation;
 }
 
 /** Builds the notifications subgraph (opens no port: call `listen`). */
@@ -35,6 +42,7 @@ export function createNotificationsServer(deps: NotificationsServerDeps): Subgra
     notifications: new NotificationStore(deps.db),
     pushSubscriptions: new PushSubscriptionStore(deps.db),
     webhooks: new WebhookStore(deps.db),
+    preferences: new PreferenceStore(deps.db),
   };
   return createSubgraphServer<NotificationsContext>({
     name: 'notifications',
@@ -45,6 +53,12 @@ export function createNotificationsServer(deps: NotificationsServerDeps): Subgra
     introspection: deps.introspection,
     context: (base) => ({ ...base, stores, memberships: deps.memberships, webhookTargets: deps.targets }),
     ready: () => deps.db.ping(),
+    routes: emailRoutes({
+      links: deps.emailLinks,
+      preferences: stores.preferences,
+      confirmation: deps.emailConfirmation,
+      logger: deps.logger,
+    }),
   });
 }
 
@@ -62,3 +76,10 @@ export type { AttemptOutcome, DeliveryToSend, NewDelivery, WebhookRoute } from '
 export { WEBHOOK_EVENT_TYPES, webhookEventOf, webhookTypeName } from './webhooks/records';
 export type { DeliveryStatus, WebhookEventType, WebhookRecord } from './webhooks/records';
 export { ChatMemberships, type MembershipCheck } from './webhooks/ChatMemberships';
+export { PreferenceStore } from './storage/PreferenceStore';
+export { alertAllowed, defaultPreference, EMAIL_KINDS, withDefaults } from './policy/alertPolicy';
+export type { AlertChannel, AlertSettings, NotificationPreference } from './policy/alertPolicy';
+export { EmailLinks, type EmailLink } from './email/EmailLinks';
+export { MissedMessageBatches, MAX_NOTIFICATIONS_PER_EMAIL } from './email/MissedMessageBatches';
+export type { BatchOutcome, ClaimedBatch } from './email/MissedMessageBatches';
+export { UsersEmailConfirmation } from './email/UsersEmailConfirmation';

@@ -1,8 +1,9 @@
+import './instrument';
 import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
 import { createUsersDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { createFailFastRedis } from '@chatgraph/pubsub';
-import { runService } from '@chatgraph/service';
+import { registerDatabaseMetrics, runService } from '@chatgraph/service';
 import { SessionSweeper } from './jobs/SessionSweeper';
 import { createUsersServer } from './server';
 
@@ -17,6 +18,7 @@ runService(
     // Only logging out and deleting an account need Redis (to tell the gateways); signing in works without it.
     const redis = createFailFastRedis(config.REDIS_URL, logger, { name: 'users' });
     const server = createUsersServer({ config, db, redis, logger });
+    registerDatabaseMetrics(server.metrics, db);
     try {
       await server.listen(config.USERS_PORT, config.HOST);
       await server.admin.listen(adminPortFor(config, config.USERS_PORT), config.ADMIN_HOST);

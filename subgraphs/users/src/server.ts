@@ -24,6 +24,7 @@ import { Sessions } from './sessions/Sessions';
 import { SessionStore } from './sessions/SessionStore';
 import { BlockStore } from './storage/BlockStore';
 import { UsersStorage } from './storage/UsersStorage';
+import { ProfileChanges } from './live/ProfileChanges';
 import { ApiTokens } from './integrations/ApiTokens';
 import { ApiTokenStore } from './integrations/ApiTokenStore';
 
@@ -93,11 +94,13 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     now,
   });
   const blocks = new BlockStore(db);
+  const profileChanges = new ProfileChanges(options.redis, config.DB_NAME_PREFIX, logger);
+  const identity = options.identity ?? identitySignerFromConfig(config);
   const server = createSubgraphServer<UsersContext>({
     name: 'users',
     typeDefs,
     resolvers,
-    identity: options.identity ?? identitySignerFromConfig(config),
+    identity,
     logger,
     introspection: config.INTROSPECTION,
     context: (base) => ({
@@ -108,6 +111,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
       sessions,
       apiTokens,
       blocks,
+      profileChanges,
       now,
       sessionId: parseId(base.identity.sessionId),
     }),

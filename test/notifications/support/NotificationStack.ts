@@ -4,6 +4,7 @@ import path from 'node:path';
 import amqplib from 'amqplib';
 import {
   createTestDatabases,
+  deletePipelineTopology,
   gatewayRequest,
   LOAD_RATE_LIMITS,
   ProcessStack,
@@ -27,7 +28,7 @@ export interface NotificationStackOptions {
   env?: Record<string, string>;
 }
 
-/** What the notifier's admin /metrics says. */
+/** What the notifier's admin /stats says. */
 export interface NotifierStatus {
   amqpConnected: boolean;
   relays: Array<{ shard: string; active: boolean; published: number; position: string | null }>;
@@ -102,20 +103,22 @@ export class NotificationStack {
 
   /** Starts a notifier process and waits until it is connected to RabbitMQ. */
   async startNotifier(name: string): Promise<void> {
-    await this.stack.start(name, 'notifier');
+    // Email links point at the stack's notifications service (it answers them).
+    const links = new URL(this.stack.url('notifications')).origin;
+    await this.stack.start(name, 'notifier', undefined, { EMAIL_LINK_BASE_URL: links });
     await waitUntil(`${name} is connected to RabbitMQ`, async () => (await this.status(name)).amqpConnected);
   }
 
-  /** Subscriptions the gateway holds as live (its admin /metrics). */
+  /** Subscriptions the gateway holds as live (its admin /stats). */
   async liveSubscriptions(): Promise<number> {
     const res = await fetch(this.stack.adminUrl('gateway'));
     return ((await res.json()) as { subscriptions: { liveSubscriptions: number } }).subscriptions.liveSubscriptions;
   }
 
-  /** A notifier's admin /metrics. */
+  /** A notifier's admin /stats. */
   async status(name: string): Promise<NotifierStatus> {
     const port = this.stack.processes.get(name)!.port;
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const res = await fetch(`http://127.0.0.1:${port}/stats`);
     return (await res.json()) as NotifierStatus;
   }
 
@@ -265,29 +268,11 @@ export class NotificationStack {
   async close(): Promise<void> {
     await this.stack.close();
     await this.dbs.drop();
-    await deleteTopology(this.amqpUrl, this.prefix, {
+    await deletePipelineTopology(this.amqpUrl, this.prefix, {
       inbox: this.retryDelaysMs,
       push: this.retryDelaysMs,
       webhooks: this.retryDelaysMs,
       deliveries: this.webhookRetryDelaysMs,
     }).catch(() => undefined);
-  }
-}
-
-/** Deletes every exchange and queue a notifier declared with `prefix` (each work queue with its retry delays). */
-async function deleteTopology(url: string, prefix: string, queues: Record<string, number[]>): Promise<void> {
-  const connection = await amqplib.connect(url);
-  try {
-    const channel = await connection.createChannel();
-    for (const [work, retryDelaysMs] of Object.entries(queues)) {
-      const queue = `${prefix}.notify.${work}`;
-      for (const name of [queue, `${queue}.dlq`, ...retryDelaysMs.map((ms, i) => `${queue}.retry${i + 1}.${ms}ms`)]) {
-        await channel.deleteQueue(name);
-      }
-    }
-    for (const exchange of ['events', 'work', 'dead']) await channel.deleteExchange(`${prefix}.${exchange}`);
-    await channel.close();
-  } finally {
-    await connection.close();
   }
 }

@@ -30,7 +30,7 @@ export interface World {
   /** A fresh chat, for cases that change or end a membership. */
   fixture(): Promise<Fixture>;
   tokenOf(role: Role): string | null;
-  /** Subscriptions the gateway holds as live (its admin /metrics). */
+  /** Subscriptions the gateway holds as live (its admin /stats). */
   liveCount(): Promise<number>;
   request(role: Role, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>;
   liveClient(url: string, token: string, onClose?: (code: number, reason: string) => void): Client;
@@ -317,6 +317,14 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
   'Query.unreadNotificationCount': { attempt: op('{ unreadNotificationCount }'), expect: SIGNED_IN },
   'Query.notificationsSince': { attempt: op('{ notificationsSince(afterSeq: 0) { id } }'), expect: SIGNED_IN },
   'Mutation.markNotificationsRead': { attempt: op('mutation { markNotificationsRead(all: true) }'), expect: SIGNED_IN },
+  // Preferences and do-not-disturb are the viewer's own too.
+  'Query.notificationPreferences': { attempt: op('{ notificationPreferences { kind email } }'), expect: SIGNED_IN },
+  'Query.doNotDisturbUntil': { attempt: op('{ doNotDisturbUntil }'), expect: SIGNED_IN },
+  'Mutation.updateNotificationPreferences': {
+    attempt: op('mutation { updateNotificationPreferences(kind: REACTION, push: true, email: false) { kind } }'),
+    expect: SIGNED_IN,
+  },
+  'Mutation.setDoNotDisturb': { attempt: op('mutation { setDoNotDisturb(until: null) }'), expect: SIGNED_IN },
   'Mutation.registerPushSubscription': {
     attempt: op(
       'mutation($e: String!) { registerPushSubscription(endpoint: $e, p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", auth: "tBHItJI5svbpez7KI4CCXg") }',

@@ -1,3 +1,4 @@
+import './instrument';
 import { loadConfigOrExit } from '@chatgraph/config';
 import { createLogger } from '@chatgraph/logging';
 import { runService } from '@chatgraph/service';

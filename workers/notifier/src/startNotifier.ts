@@ -2,20 +2,42 @@ import amqp from 'amqp-connection-manager';
 import type { Channel } from 'amqplib';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { replicaUrls, type Config } from '@chatgraph/config';
-import { createChatsDatabase, createNotificationsDatabase, databaseUrl, shardMapFor } from '@chatgraph/db';
+import {
+  createChatsDatabase,
+  createNotificationsDatabase,
+  createUsersDatabase,
+  databaseUrl,
+  shardMapFor,
+} from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
-import { NotificationInbox, NotificationStore, PushSubscriptionStore } from '@chatgraph/notifications';
+import {
+  EmailLinks,
+  MissedMessageBatches,
+  NotificationInbox,
+  NotificationStore,
+  PreferenceStore,
+  PushSubscriptionStore,
+} from '@chatgraph/notifications';
 import { createPresenceRedis, PresenceStore } from '@chatgraph/presence';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { egressGuardFromConfig } from '@chatgraph/egress';
-import { createAdminServer, SubgraphClient, type RunningService } from '@chatgraph/service';
+import { createAdminServer, registerDatabaseMetrics, SubgraphClient, type RunningService } from '@chatgraph/service';
+import { NotifierMetrics } from './metrics/NotifierMetrics';
 import { QueueConsumer } from './amqp/QueueConsumer';
 import { Topology } from './amqp/Topology';
+import { UsersEmailRecipients } from './email/EmailRecipients';
+import { EmailTemplates } from './email/EmailTemplates';
+import { EmailWorker } from './email/EmailWorker';
+import { mailerFromConfig } from './email/Mailer';
+import { MissedMessageEmails } from './email/MissedMessageEmails';
+import { VerificationEmails } from './email/VerificationEmails';
+import { VerificationQueue } from './email/VerificationQueue';
 import { InboxHandler, type PushJob } from './inbox/InboxHandler';
 import { ChatsMuteList, StoredMentions, UsersBlockList } from './inbox/ChatFeatureFilters';
 import { parsePushJob, PushHandler } from './push/PushHandler';
 import { WebPushSender } from './push/WebPushSender';
 import { parseRelayedEvent, type RelayedEvent } from './relay/RelayedEvent';
+import { RelayWakeups } from './relay/RelayWakeups';
 import { ShardRelay } from './relay/ShardRelay';
 import type { DeliveryJob } from './webhooks/DeliveryJob';
 import { webhookWorkers } from './webhooks/webhookWorkers';
@@ -32,7 +54,7 @@ export interface Notifier extends RunningService {
 /**
  * Starts a notifier worker: a standby relay for every chats shard (the one holding a shard's lock relays it), the
  * inbox consumer (events → notifications, live publish, push jobs) and, when VAPID keys are configured, the push
- * consumer, plus the admin port. It starts while RabbitMQ is down and connects when it comes (every channel declares
+ * consumer, the email scans (verification and missed-message emails), plus the admin port. It starts while RabbitMQ is down and connects when it comes (every channel declares
  * the topology again on each connect). `close()` stops the relays, then the consumers (waiting for the messages in
  * hand), then closes RabbitMQ, Redis and the databases.
  */
@@ -47,6 +69,8 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const egress = egressGuardFromConfig(config);
   const chats = createChatsDatabase(config);
   const notificationsDb = createNotificationsDatabase(config);
+  // The users shards' verification-email outbox (as the chats shards' event log).
+  const usersDb = createUsersDatabase(config);
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
   const presenceRedis = createPresenceRedis(config.REDIS_URL, logger);
   const presence = new PresenceStore({ redis: presenceRedis, ttlMs: config.PRESENCE_TTL_SECONDS * 1000 });
@@ -69,22 +93,23 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   });
 
   const inbox = new NotificationInbox(notificationsDb);
+  const preferences = new PreferenceStore(notificationsDb);
+  const identity = identitySignerFromConfig(config);
+  const users = new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity });
   const pushEnabled = config.VAPID_PUBLIC_KEY !== undefined && config.VAPID_PRIVATE_KEY !== undefined;
   if (!pushEnabled) logger.info('VAPID keys not set: Web Push is off');
-  const users = new SubgraphClient({
-    name: 'users',
-    urls: replicaUrls(config.USERS_URL),
-    identity: identitySignerFromConfig(config),
-  });
+  const blocks = new UsersBlockList(users);
+  const mutes = new ChatsMuteList(chats);
   const inboxHandler = new InboxHandler({
     inbox,
     // Mentions as the chats service resolved them when the message was sent (members named as @username then).
     mentions: new StoredMentions(chats),
-    blocks: new UsersBlockList(users),
-    mutes: new ChatsMuteList(chats),
+    blocks,
+    mutes,
     bus,
     push: pushEnabled ? { publisher, workExchange: topology.workExchange, queue: topology.push } : undefined,
   });
+  const metrics = new NotifierMetrics();
   const webhooks = webhookWorkers({
     config,
     connection,
@@ -94,6 +119,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     notifications: notificationsDb,
     egress,
     logger,
+    onOutcome: (outcome) => metrics.webhookOutcome(outcome),
   });
   const consumers: Array<QueueConsumer<RelayedEvent> | QueueConsumer<PushJob> | QueueConsumer<DeliveryJob>> = [
     ...webhooks.consumers,
@@ -112,6 +138,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     const pushHandler = new PushHandler({
       notifications: new NotificationStore(notificationsDb),
       inbox,
+      preferences,
       subscriptions: new PushSubscriptionStore(notificationsDb),
       presence: { isOnline: async (userId) => (await presence.read([userId.toString()]))[0]?.status === 'ONLINE' },
       sender: new WebPushSender({
@@ -136,6 +163,42 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       }),
     );
   }
+  // Emails: verification links and missed-message emails, through one mailer (SMTP, or the log without SMTP_URL).
+  const mailer = mailerFromConfig(config, logger);
+  const emailLinks = EmailLinks.fromConfig(config);
+  const templates = new EmailTemplates();
+  const recipients = new UsersEmailRecipients(users);
+  const notificationShards = shardMapFor(config, 'notifications').shards.length;
+  const email = new EmailWorker(
+    new VerificationEmails({
+      queue: new VerificationQueue(usersDb),
+      recipients,
+      links: emailLinks,
+      templates,
+      mailer,
+      logger,
+      leaseMs: config.EMAIL_CLAIM_LEASE_MS,
+      ttlHours: config.EMAIL_VERIFY_TTL_HOURS,
+      messageIdDomain: config.EMAIL_MESSAGE_ID_DOMAIN,
+    }),
+    new MissedMessageEmails({
+      batches: new MissedMessageBatches(notificationsDb, config.EMAIL_MESSAGE_ID_DOMAIN),
+      preferences,
+      chats,
+      recipients,
+      blocks,
+      mutes,
+      links: emailLinks,
+      templates,
+      mailer,
+      logger,
+      shards: notificationShards,
+      delayMs: config.EMAIL_DELAY_MS,
+      leaseMs: config.EMAIL_CLAIM_LEASE_MS,
+      retentionDays: config.EMAIL_LOG_RETENTION_DAYS,
+    }),
+    config.EMAIL_SCAN_MS,
+  );
   const relays = shardMapFor(config, 'chats').shards.map(
     (shard) =>
       new ShardRelay({
@@ -150,20 +213,35 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
         lockRetryMs: config.RELAY_LOCK_RETRY_MS,
       }),
   );
+  // Committed events announced on Redis wake the relays (they still poll, in case a hint is lost).
+  const wakeups = new RelayWakeups(bus.subscriber, relays);
 
   let draining = false;
-  // A worker takes no traffic: its one port is the admin server every process has (/health, /ready, /metrics).
+  // Queue depths are asked on a channel of their own: a failed check closes its channel, never the publisher's.
+  const inspector = connection.createChannel({ setup: () => undefined });
+  metrics.watch({
+    consumers,
+    relays,
+    queues: topology.queues.flatMap((q) => [q.name, q.dlq]),
+    channel: inspector,
+    connected: () => amqpConnected,
+    logger,
+  });
+  registerDatabaseMetrics(metrics.process, chats, notificationsDb);
+  // A worker takes no traffic: its one port is the admin server every process has (/health, /ready, /metrics, /stats).
   const admin = createAdminServer({
     name: 'notifier',
     logger,
+    metrics: metrics.process,
     probes: {
       live: () => !draining,
       ready: async () => !draining && amqpConnected,
-      metrics: () => ({
+      stats: () => ({
         amqpConnected,
         relays: relays.map((r) => r.status()),
         consumers: Object.fromEntries(consumers.map((c) => [c.queue, c.stats])),
         push: pushEnabled,
+        email: email.stats(),
       }),
     },
   });
@@ -171,23 +249,29 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const port = admin.port!;
   for (const consumer of consumers) consumer.start();
   for (const relay of relays) relay.start();
+  await wakeups.start();
   webhooks.scanner.start();
+  email.start();
   logger.info({ port, shards: relays.length, push: pushEnabled }, 'notifier started');
 
   return {
     port,
     async close() {
       draining = true;
+      await wakeups.stop();
       await Promise.all(relays.map((r) => r.stop()));
       await webhooks.scanner.stop();
+      await email.stop();
+      mailer.close();
       await Promise.all(consumers.map((c) => c.stop()));
       egress.destroy();
       await publisher.close().catch(() => undefined);
+      await inspector.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       await admin.close();
       await bus.close();
       await presenceRedis.quit().catch(() => presenceRedis.disconnect());
-      await Promise.all([chats.close(), notificationsDb.close()]);
+      await Promise.all([chats.close(), notificationsDb.close(), usersDb.close()]);
     },
   };
 }

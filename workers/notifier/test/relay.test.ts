@@ -6,12 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import amqplib, { type Channel } from 'amqplib';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { databaseUrl, shardMapFor } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 import { Topology } from '../src/amqp/Topology';
 import type { RelayedEvent } from '../src/relay/RelayedEvent';
+import { RelayWakeups } from '../src/relay/RelayWakeups';
 import { ShardRelay } from '../src/relay/ShardRelay';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -30,7 +32,7 @@ describe('ShardRelay', () => {
   let consumer: amqplib.ChannelModel;
   const relays: ShardRelay[] = [];
 
-  const relay = () => {
+  const relay = (pollMs = 10) => {
     const r = new ShardRelay({
       databaseUrl: url,
       shard: 'chats_0',
@@ -39,7 +41,7 @@ describe('ShardRelay', () => {
       topology,
       logger,
       batchSize: 10,
-      pollMs: 10,
+      pollMs,
       lockRetryMs: 100,
     });
     relays.push(r);
@@ -133,5 +135,27 @@ describe('ShardRelay', () => {
     await waitUntil('the second relay read again', () => second.status().reads > 2);
     // Resumed from the cursor: nothing confirmed before was published again.
     expect(received.map((e) => `${e.chatId}:${e.seq}`)).toEqual(['101:1', '102:1', '101:2', '102:2']);
+  });
+
+  it('reads at once when a commit is announced on Redis, not at its next poll', async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    // Polling every ten minutes: only the wake-up can get the next event out within the test.
+    const sleepy = relay(600_000);
+    const subscriber = new Redis(config.REDIS_URL);
+    const announcer = new Redis(config.REDIS_URL);
+    const wakeups = new RelayWakeups(subscriber, [sleepy]);
+    try {
+      await wakeups.start();
+      sleepy.start();
+      await waitUntil('the relay read the log once', () => sleepy.status().active && sleepy.status().reads > 0);
+      await appendEvent(sql, 101n);
+      await announcer.publish('chat:101', '{}');
+      await waitUntil('the event is published', () => received.length >= 5);
+      expect(received.map((e) => `${e.chatId}:${e.seq}`).slice(4)).toEqual(['101:3']);
+    } finally {
+      await wakeups.stop();
+      subscriber.disconnect();
+      announcer.disconnect();
+    }
   });
 });

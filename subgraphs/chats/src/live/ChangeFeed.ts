@@ -43,6 +43,7 @@ export class ChangeFeed implements CommitListener {
 
   /** Applies the change's outbox rows and activity time, then publishes its events. Never rejects. */
   async committed(change: CommittedChange): Promise<void> {
+    const committedAt = Date.now();
     try {
       if (change.outboxIds.length > 0) {
         await this.hooks.beforeIndexApply?.({ chatId: change.chatId, outboxIds: change.outboxIds });
@@ -70,6 +71,6 @@ export class ChangeFeed implements CommitListener {
       this.logger.error({ err, chatId: change.chatId.toString() }, 'stopped after commit (hook)');
       return;
     }
-    await this.publisher.publishChange(change);
+    await this.publisher.publishChange(change, committedAt);
   }
 }

@@ -5,6 +5,7 @@ import {
   type ReadReceiptPayload,
   type TypingEventPayload,
 } from '../payloads';
+import { inSpan, SpanKind, traceHeaders } from '@chatgraph/telemetry';
 import type { ChatChange, EventRecord } from '../storage/records';
 
 /** What the publisher needs from Redis: `RedisEventBus` (which never rejects, and logs and counts failures). */
@@ -32,16 +33,37 @@ export const activityTopic = (userId: bigint | string) => `user-activity:${userI
  * - `user-activity:{userId}`: one `ChatActivity` per member (and per removed user) and change: the event about that
  *   user when there is one (they were added or removed), else the change's last event.
  *
+ * Every event and activity also carries `_meta`: `committedAt` (ms since the epoch, when the change committed: the
+ * gateways measure the commit → delivery lag from it) and the W3C `traceparent` of the request that made the change
+ * (each gateway's live execution and delivery continue that trace). Clients never see `_meta`: the gateway projects
+ * events through the schema.
+ *
  * All publishes of a change are issued together on the bus's one publisher connection, so they travel as one
  * pipeline and reach Redis in seq order.
  */
 export class EventPublisher {
   constructor(private readonly bus: EventBus) {}
 
-  /** Publishes a change's events and activities; resolves when Redis took them or refused (never rejects). */
-  async publishChange(change: ChatChange): Promise<void> {
+  /**
+   * Publishes a change's events and activities; resolves when Redis took them or refused (never rejects).
+   * @param committedAt when the change committed (ms since the epoch) @default now
+   */
+  async publishChange(change: ChatChange, committedAt = Date.now()): Promise<void> {
     const { events } = change;
     if (events.length === 0) return;
+    const first = events[0]!;
+    await inSpan(
+      'publish chat events',
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'chat.id': first.chatId.toString(), 'chat.seq': first.seq, 'chat.events': events.length },
+      },
+      () => this.publishAll(change, { committedAt, ...traceHeaders() }),
+    );
+  }
+
+  private async publishAll(change: ChatChange, _meta: Record<string, unknown>): Promise<void> {
+    const { events } = change;
     const publishes: Array<Promise<boolean>> = [];
     for (const event of events) {
       const payload = chatEventPayload(event, true);
@@ -49,8 +71,8 @@ export class EventPublisher {
         this.bus.publish(
           chatTopic(event.chatId),
           event.type === 'MEMBER_REMOVED' && event.member
-            ? { ...payload, _reauthorize: [event.member.userId.toString()] }
-            : payload,
+            ? { ...payload, _reauthorize: [event.member.userId.toString()], _meta }
+            : { ...payload, _meta },
         ),
       );
     }
@@ -59,7 +81,9 @@ export class EventPublisher {
     for (const event of events) if (event.member) aboutUser.set(event.member.userId, event);
     const recipients = new Set<bigint>([...change.memberIds, ...change.removedIds]);
     for (const userId of recipients) {
-      publishes.push(this.bus.publish(activityTopic(userId), chatActivityPayload(aboutUser.get(userId) ?? last)));
+      publishes.push(
+        this.bus.publish(activityTopic(userId), { ...chatActivityPayload(aboutUser.get(userId) ?? last), _meta }),
+      );
     }
     await Promise.all(publishes);
   }

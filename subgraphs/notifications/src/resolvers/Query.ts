@@ -1,6 +1,7 @@
 import { badInput, userError } from '@chatgraph/errors';
 import { parseId } from '@chatgraph/ids';
 import type { NotificationsContext } from '../context';
+import type { NotificationPreference } from '../policy/alertPolicy';
 import { notificationPayload, type NotificationPayload } from '../payloads';
 import { idArg, intArg, requireViewer } from './args';
 import { notificationCursor, parseNotificationCursor } from './cursors';
@@ -43,6 +44,14 @@ export const Query = {
         endCursor: edges.at(-1)?.cursor ?? null,
       },
     };
+  },
+
+  notificationPreferences(_: unknown, _args: unknown, ctx: NotificationsContext): Promise<NotificationPreference[]> {
+    return ctx.stores.preferences.preferencesOf(requireViewer(ctx.viewerId));
+  },
+
+  doNotDisturbUntil(_: unknown, _args: unknown, ctx: NotificationsContext): Promise<Date | null> {
+    return ctx.stores.preferences.doNotDisturbUntil(requireViewer(ctx.viewerId));
   },
 
   unreadNotificationCount(_: unknown, _args: unknown, ctx: NotificationsContext): Promise<number> {

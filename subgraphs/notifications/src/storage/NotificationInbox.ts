@@ -1,5 +1,6 @@
 import type { NotificationsClient, ShardedDatabase } from '@chatgraph/db';
 import { logicalShardOf } from '@chatgraph/ids';
+import { EMAIL_KINDS } from '../policy/alertPolicy';
 import type { NewNotification, NotificationRecord } from './records';
 import { NOTIFICATION_COLUMNS, bigintArray, notificationFromRow, type NotificationRow } from './rows';
 
@@ -14,7 +15,8 @@ export interface AddedNotifications {
 /**
  * The write side of the inbox (used by the notifier workers). Adding is idempotent on the event's identity: a
  * recipient has at most one notification per chat event (`UNIQUE (recipient_id, chat_id, event_seq)`), so a
- * redelivered event adds nothing and returns what the first delivery added.
+ * redelivered event adds nothing and returns what the first delivery added. The kinds that have missed-message
+ * emails start out `email_pending` (see MissedMessageBatches).
  */
 export class NotificationInbox {
   constructor(private readonly db: ShardedDatabase<NotificationsClient>) {}
@@ -79,9 +81,10 @@ export class NotificationInbox {
             FROM counts c WHERE b.user_id = c.recipient_id
           RETURNING b.user_id, b.last_seq - c.added AS base
         )
-        INSERT INTO notifications (id, recipient_id, seq, kind, chat_id, event_seq, message_id, actor_id, created_at)
+        INSERT INTO notifications (id, recipient_id, seq, kind, chat_id, event_seq, message_id, actor_id, created_at,
+                                   email_pending)
         SELECT chatgraph_next_id(f.logical_shard), f.recipient_id, bump.base + f.n, f.kind, f.chat_id, f.event_seq,
-               f.message_id, f.actor_id, clock_timestamp()
+               f.message_id, f.actor_id, clock_timestamp(), f.kind = ANY(${[...EMAIL_KINDS]}::text[])
           FROM fresh f JOIN bump ON bump.user_id = f.recipient_id
         RETURNING id`;
       const added = new Set(inserted.map((r) => r.id));

@@ -3,7 +3,7 @@ import { badInput, userError } from '@chatgraph/errors';
 import { MAX_BLOCKS } from '../storage/BlockStore';
 import type { UsersContext } from '../context';
 import type { UserRecord } from '../storage/UserRecord';
-import { canonicalUsername, displayName, givenPassword, newPassword } from './inputRules';
+import { canonicalUsername, displayName, emailAddress, givenPassword, newPassword } from './inputRules';
 import { INVALID_CREDENTIALS_MESSAGE, sessionMutations, type AuthPayload } from './sessionMutations';
 import { integrationMutations } from './integrationFields';
 
@@ -85,13 +85,34 @@ export const Mutation = {
     return signedIn(credentials.user, ctx);
   },
 
-  async updateProfile(_: unknown, args: { displayName: string }, ctx: UsersContext): Promise<UserRecord> {
+  async updateProfile(
+    _: unknown,
+    args: { displayName?: string | null; email?: string | null },
+    ctx: UsersContext,
+  ): Promise<UserRecord> {
     if (ctx.viewerId === null) throw userError('UNAUTHENTICATED', 'Sign in to change your profile.');
-    const name = displayName(args.displayName, 'displayName');
     const id = parseId(ctx.viewerId);
-    const user = id === null ? null : await ctx.users.updateDisplayName(id, name);
+    if (id === null) throw userError('NOT_FOUND', 'Your account no longer exists; sign up again.');
+    if (args.displayName == null && args.email == null)
+      throw badInput('displayName', 'Give a displayName, an email, or both.');
+    // Where alerts about the user's messages go is the person's decision: a leaked token must not redirect them.
+    if (args.email != null && ctx.identity.apiTokenId !== undefined)
+      throw userError('FORBIDDEN', 'API tokens cannot change the email address; sign in with a password.');
+    const name = args.displayName == null ? null : displayName(args.displayName, 'displayName');
+    const email = args.email == null ? undefined : args.email.trim() === '' ? null : emailAddress(args.email, 'email');
+    let user = name === null ? await ctx.users.byId(id) : await ctx.users.updateDisplayName(id, name);
+    // An unverified address gets a verification email (recorded with it, sent by a notifier).
+    if (user && email !== undefined) user = await ctx.users.updateEmail(id, email);
     if (!user) throw userError('NOT_FOUND', 'Your account no longer exists; sign up again.');
+    // The address is not a cached field; the name is.
+    if (name !== null) await ctx.profileChanges.changed(user.id);
     return user;
+  },
+
+  async confirmEmail(_: unknown, args: { email: string }, ctx: UsersContext): Promise<boolean> {
+    const id = parseId(ctx.viewerId);
+    if (id === null) throw userError('UNAUTHENTICATED', 'A verification is made for a user.');
+    return ctx.users.confirmEmail(id, args.email);
   },
 
   ...sessionMutations,

@@ -5,7 +5,14 @@ import type { UserRecord } from '../storage/UserRecord';
 import { canonicalUsername, userId } from './inputRules';
 import { integrationQueries } from './integrationFields';
 
-/** Most ids one `existingUserIds` call checks. */
+/** A user's name and verified address, for the notifier's emails. */
+interface EmailRecipient {
+  id: string;
+  displayName: string;
+  verifiedEmail: string | null;
+}
+
+/** Most ids one `existingUserIds` (or `emailRecipients`) call checks. */
 const MAX_IDS_PER_CHECK = 100;
 
 /** `Query` fields of the users subgraph. */
@@ -30,6 +37,18 @@ export const Query = {
     // One batch per users shard (the loader groups them).
     const users = await Promise.all(ids.map((id) => ctx.users.byId(id)));
     return users.filter((u): u is UserRecord => u !== null).map((u) => u.id.toString());
+  },
+
+  async emailRecipients(_: unknown, args: { ids: string[] }, ctx: UsersContext): Promise<EmailRecipient[]> {
+    if (args.ids.length > MAX_IDS_PER_CHECK) throw badInput('ids', `At most ${MAX_IDS_PER_CHECK} ids per call.`);
+    const users = await Promise.all(args.ids.map((id) => ctx.users.byId(userId(id, 'ids'))));
+    return users
+      .filter((u): u is UserRecord => u !== null)
+      .map((u) => ({
+        id: u.id.toString(),
+        displayName: u.displayName,
+        verifiedEmail: u.emailVerifiedAt !== null ? u.email : null,
+      }));
   },
 
   async myBlockedUsers(_: unknown, __: unknown, ctx: UsersContext): Promise<UserRecord[]> {

@@ -19,4 +19,14 @@ export const User = {
   id(user: UserRecord): string {
     return user.id.toString();
   },
+
+  /** The address is the user's own business. */
+  email(user: UserRecord, _: unknown, ctx: UsersContext): string | null {
+    return ctx.viewerId === user.id.toString() ? user.email : null;
+  },
+
+  emailVerified(user: UserRecord, _: unknown, ctx: UsersContext): boolean | null {
+    if (ctx.viewerId !== user.id.toString() || user.email === null) return null;
+    return user.emailVerifiedAt !== null;
+  },
 };

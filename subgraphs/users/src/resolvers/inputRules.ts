@@ -74,3 +74,26 @@ export function userId(value: string, field = 'id'): bigint {
   if (id === null) throw badInput(field, `${JSON.stringify(value.slice(0, 40))} is not a valid user id.`);
   return id;
 }
+
+// An address as mail servers take it (RFC 5321 limits): a dot-atom local part of at most 64 characters (no quoted
+// forms), a domain of letter-digit-hyphen labels (an IDN in its xn-- form) with a dot, at most 254 characters in all.
+// No quantifier nests or overlaps another, so matching is linear in the input.
+const EMAIL_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const EMAIL_DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * An email address: trimmed, at most 254 characters, `local@domain` with a dot-atom local part (1–64 characters) and
+ * a domain of at least two labels; the domain is stored in lower case. Anything else (spaces, line breaks, quoted
+ * local parts, IP literals, display names) is BAD_USER_INPUT.
+ */
+export function emailAddress(value: string, field = 'email'): string {
+  const address = value.trim();
+  if (address.length > 254)
+    throw badInput(field, `The email address must be at most 254 characters (got ${address.length}).`);
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (at < 1 || local.length > 64 || !EMAIL_LOCAL.test(local) || !EMAIL_DOMAIN.test(domain))
+    throw badInput(field, 'The email address must look like name@example.com.');
+  return `${local}@${domain.toLowerCase()}`;
+}

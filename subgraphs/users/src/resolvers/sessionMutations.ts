@@ -56,6 +56,8 @@ export const sessionMutations = {
       throw userError('INVALID_CREDENTIALS', 'The password is wrong.', { field: 'password' });
     if (!(await ctx.sessions.endAll(userId, true)))
       throw userError('UNAUTHENTICATED', 'Your account no longer exists.');
+    // The account's name is now the tombstone's.
+    await ctx.profileChanges.changed(userId);
     return true;
   },
 };

@@ -183,8 +183,9 @@ export class SessionStore {
       if (deleteAccount) {
         await tx.$executeRaw`
           UPDATE users SET deleted_at = coalesce(deleted_at, ${at}), display_name = 'Deleted user', password_hash = '',
-            updated_at = ${at}
+            email = NULL, email_verified_at = NULL, updated_at = ${at}
           WHERE id = ${userId}`;
+        await tx.$executeRaw`DELETE FROM email_verifications WHERE user_id = ${userId}`;
         // The account's API tokens (its own and its bots') end with it; they live on its shard, in this transaction.
         const rows = await tx.$queryRaw<Array<{ id: bigint; user_id: bigint }>>`
           UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ${at}) WHERE owner_id = ${userId}

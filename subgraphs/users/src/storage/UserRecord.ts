@@ -7,6 +7,10 @@ export interface UserRecord {
   createdAt: Date;
   /** A bot account (acts through API tokens only). */
   isBot: boolean;
+  /** The address the user gave; shown to the user only. */
+  email: string | null;
+  /** When `email` was verified (the signed link opened); null while unverified. */
+  emailVerifiedAt: Date | null;
 }
 
 /** The Prisma `select` of a {@link UserRecord}: the password hash is only read where a password is checked. */
@@ -16,4 +20,6 @@ export const USER_RECORD_SELECT = {
   displayName: true,
   createdAt: true,
   isBot: true,
+  email: true,
+  emailVerifiedAt: true,
 } as const;

@@ -152,6 +152,52 @@ export class UsersStorage {
     return user;
   }
 
+  /**
+   * Sets a user's email address (null removes it); a different address than the stored one is unverified until
+   * {@link confirmEmail}. An unverified address gets a verification email, recorded in the same transaction for a
+   * notifier to send (`email_verifications`: a new address replaces a pending one; the same address is sent a new
+   * link at most once a minute). Returns the updated user, or null when the user does not exist or was deleted.
+   */
+  async updateEmail(id: bigint, email: string | null): Promise<UserRecord | null> {
+    const updated = await this.db.clientFor(id).$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<Array<{ verified: boolean }>>`
+        UPDATE users SET email = ${email},
+               email_verified_at = CASE WHEN email IS NOT DISTINCT FROM ${email} THEN email_verified_at END,
+               updated_at = now()
+         WHERE id = ${id} AND deleted_at IS NULL
+        RETURNING email_verified_at IS NOT NULL AS verified`;
+      if (rows.length === 0) return false;
+      // A removed address, or one verified already, needs no link: an unsent one is dropped.
+      if (email === null || rows[0]!.verified)
+        await tx.$executeRaw`DELETE FROM email_verifications WHERE user_id = ${id} AND sent_at IS NULL`;
+      else {
+        await tx.$executeRaw`
+          INSERT INTO email_verifications (user_id, email, requested_at) VALUES (${id}, ${email}, clock_timestamp())
+          ON CONFLICT (user_id) DO UPDATE
+            SET email = EXCLUDED.email, requested_at = EXCLUDED.requested_at, attempts = 0, claimed_until = NULL,
+                sent_at = NULL
+          WHERE email_verifications.email IS DISTINCT FROM EXCLUDED.email
+             OR email_verifications.requested_at < EXCLUDED.requested_at - interval '1 minute'`;
+      }
+      return true;
+    }, TX_OPTIONS);
+    this.byIdLoader.clear(id);
+    return updated ? this.byId(id) : null;
+  }
+
+  /**
+   * Marks `email` verified for a user whose address is still `email` (a link for an address replaced since is
+   * refused). True when the address is verified now (also when it already was).
+   */
+  async confirmEmail(id: bigint, email: string): Promise<boolean> {
+    const rows = await this.db.clientFor(id).$queryRaw<Array<{ id: bigint }>>`
+      UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+       WHERE id = ${id} AND email = ${email} AND deleted_at IS NULL
+      RETURNING id`;
+    this.byIdLoader.clear(id);
+    return rows.length > 0;
+  }
+
   /** Replaces a user's password hash (used to upgrade hashes made with older parameters). */
   async updatePasswordHash(id: bigint, passwordHash: string): Promise<void> {
     await this.db.clientFor(id).user.updateMany({ where: { id }, data: { passwordHash, updatedAt: new Date() } });

@@ -1,6 +1,7 @@
 import type { ChannelWrapper, AmqpConnectionManager } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@chatgraph/logging';
+import { contextFrom, inSpan, SpanKind } from '@chatgraph/telemetry';
 import { PermanentFailure } from './PermanentFailure';
 import type { Topology, WorkQueue } from './Topology';
 
@@ -95,7 +96,16 @@ export class QueueConsumer<T> {
       let outcome: 'ack' | 'requeue';
       try {
         const retries = Number(msg.properties.headers?.[ATTEMPTS_HEADER] ?? 0);
-        await this.options.handle(this.options.parse(msg.content), Number.isInteger(retries) ? retries : 0);
+        // A span per message, continuing the trace its publisher put in the headers (W3C traceparent), if any.
+        await inSpan(
+          `process ${this.options.queue.name}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: contextFrom(msg.properties.headers as Record<string, unknown> | undefined),
+            attributes: { 'messaging.destination.name': this.options.queue.name, 'messaging.retries': retries },
+          },
+          () => this.options.handle(this.options.parse(msg.content), Number.isInteger(retries) ? retries : 0),
+        );
         this.stats.handled++;
         outcome = 'ack';
       } catch (err) {

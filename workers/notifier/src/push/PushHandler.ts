@@ -1,8 +1,10 @@
-import type {
-  NotificationInbox,
-  NotificationRecord,
-  NotificationStore,
-  PushSubscriptionStore,
+import {
+  alertAllowed,
+  type NotificationInbox,
+  type NotificationRecord,
+  type NotificationStore,
+  type PreferenceStore,
+  type PushSubscriptionStore,
 } from '@chatgraph/notifications';
 import type { Logger } from '@chatgraph/logging';
 import { PermanentFailure } from '../amqp/PermanentFailure';
@@ -18,6 +20,8 @@ export interface OnlineCheck {
 export interface PushHandlerOptions {
   notifications: NotificationStore;
   inbox: NotificationInbox;
+  /** The recipient's push preferences and do-not-disturb. */
+  preferences: PreferenceStore;
   subscriptions: PushSubscriptionStore;
   presence: OnlineCheck;
   sender: WebPushSender;
@@ -43,8 +47,9 @@ export function parsePushJob(content: Buffer): PushJob {
 }
 
 /**
- * Pushes one notification to its recipient's browsers (the push queue's handler). Only while the recipient is not
- * ONLINE (an online user sees it in the app); a subscription the push service reports gone (404/410) is removed; any
+ * Pushes one notification to its recipient's browsers (the push queue's handler). Only when the recipient's
+ * preferences allow pushing its kind and do-not-disturb is off, and only while the recipient is not ONLINE (an online
+ * user sees it in the app); a subscription the push service reports gone (404/410) is removed; any
  * other failure rejects, so the job is retried (subscriptions that got it may get it again: the Topic header lets a
  * push service replace an undelivered copy). `pushed_at` makes a job that already finished a no-op.
  */
@@ -52,9 +57,14 @@ export class PushHandler {
   constructor(private readonly options: PushHandlerOptions) {}
 
   async handle(job: PushJob): Promise<void> {
-    const { notifications, inbox, subscriptions, presence, sender, logger } = this.options;
+    const { notifications, inbox, preferences, subscriptions, presence, sender, logger } = this.options;
     const notification = await notifications.byId(BigInt(job.notificationId));
     if (!notification || notification.pushedAt !== null) return;
+    const settings = await preferences.settingsOf(notification.recipientId);
+    if (!alertAllowed(settings, notification.kind, 'push', new Date())) {
+      await inbox.markPushed(notification.id);
+      return;
+    }
     if (await presence.isOnline(notification.recipientId)) {
       await inbox.markPushed(notification.id);
       return;

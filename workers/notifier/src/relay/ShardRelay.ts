@@ -52,6 +52,8 @@ export class ShardRelay {
   private running: Promise<void> | undefined;
   private client: Client | undefined;
   private wake: (() => void) | undefined;
+  /** A wake-up came while the relay was reading: the next wait for new rows ends at once. */
+  private nudged = false;
   private active = false;
   private published = 0;
   private reads = 0;
@@ -69,6 +71,16 @@ export class ShardRelay {
     this.stopped = true;
     this.wake?.();
     await this.running;
+  }
+
+  /**
+   * Reads the log again now if this relay is waiting for new rows (a wake-up after a commit); a standby relay, waiting
+   * for the lock, keeps its own pace.
+   */
+  nudge(): void {
+    if (!this.active) return;
+    this.nudged = true;
+    this.wake?.();
   }
 
   /** Whether this relay holds the shard, and how far it got. */
@@ -120,10 +132,11 @@ export class ShardRelay {
     let cursor = await EventLogReader.cursor(client, relay);
     logger.info({ shard, cursor: `${cursor.xid}:${cursor.chatId}:${cursor.seq}` }, 'relaying shard');
     while (!this.stopped) {
+      this.nudged = false;
       const batch = await EventLogReader.read(client, cursor, batchSize);
       this.reads++;
       if (!batch) {
-        await this.pause(pollMs);
+        if (!this.nudged) await this.pause(pollMs);
         continue;
       }
       await this.publish(batch.events);
@@ -150,9 +163,11 @@ export class ShardRelay {
     );
   }
 
-  /** Waits `ms`, or less when stopped. */
+  /** Waits `ms`, or less when stopped or woken. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      // Stopped while it was reading: no wait (stop() could only wake a wait that had begun).
+      if (this.stopped) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);

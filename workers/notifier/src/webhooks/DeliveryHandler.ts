@@ -12,7 +12,12 @@ export interface DeliveryHandlerOptions {
   /** Delays before each retry (the delivery queue's delay queues, `WEBHOOK_RETRY_SCHEDULE_MS`). */
   retryDelaysMs: readonly number[];
   logger: Logger;
+  /** Told how each attempt ended (for `webhook_deliveries_total`). */
+  onOutcome?: (outcome: WebhookOutcome) => void;
 }
+
+/** How one delivery attempt ended: 2xx, will be retried, given up after its last retry, endpoint gone (410). */
+export type WebhookOutcome = 'delivered' | 'retry' | 'dead' | 'gone';
 
 /** A failed attempt with retries left: the consumer sends the job to its next delay queue. */
 export class RetryLater extends Error {
@@ -33,6 +38,19 @@ export class DeliveryHandler {
   constructor(private readonly options: DeliveryHandlerOptions) {}
 
   async handle(job: DeliveryJob, retries: number): Promise<void> {
+    const result = await this.attempt(job, retries);
+    if (result) this.options.onOutcome?.(typeof result === 'string' ? result : 'retry');
+    if (typeof result === 'object') throw new RetryLater(result.retry);
+  }
+
+  /**
+   * One attempt; resolves with how it ended (`{ retry: why }` when it is to be retried), or undefined when nothing was
+   * sent (a deleted or disabled webhook).
+   */
+  private async attempt(
+    job: DeliveryJob,
+    retries: number,
+  ): Promise<Exclude<WebhookOutcome, 'retry'> | { retry: string } | undefined> {
     const { log, settings, sender, retryDelaysMs, logger } = this.options;
     const deliveryId = BigInt(job.deliveryId);
     const webhookId = BigInt(job.webhookId);
@@ -56,14 +74,14 @@ export class DeliveryHandler {
       status = await sender.post(target.record.url, headers, job.payload);
       if (status >= 200 && status < 300) {
         await log.record(deliveryId, { status: 'DELIVERED', responseStatus: status, nextAttemptAt: null });
-        return;
+        return 'delivered';
       }
       if (status === 410) {
         await log.disable(webhookId, 'the endpoint answered 410 Gone');
         settings.forget(webhookId);
         await log.record(deliveryId, { status: 'DEAD', responseStatus: status, nextAttemptAt: null });
         logger.info({ webhookId: job.webhookId }, 'webhook endpoint gone (410): disabled');
-        return;
+        return 'gone';
       }
       failure = `the endpoint answered ${status}`;
     } catch (err) {
@@ -73,13 +91,13 @@ export class DeliveryHandler {
     if (delay === undefined) {
       await log.record(deliveryId, { status: 'DEAD', responseStatus: status, nextAttemptAt: null });
       logger.warn({ deliveryId: job.deliveryId, failure }, 'webhook delivery dead after its last attempt');
-      return;
+      return 'dead';
     }
     await log.record(deliveryId, {
       status: 'FAILED',
       responseStatus: status,
       nextAttemptAt: new Date(Date.now() + delay),
     });
-    throw new RetryLater(failure);
+    return { retry: failure };
   }
 }

@@ -7,7 +7,7 @@ import { WebhookDeliveryLog, WebhookStore } from '@chatgraph/notifications';
 import { QueueConsumer } from '../amqp/QueueConsumer';
 import type { Topology } from '../amqp/Topology';
 import { parseRelayedEvent, type RelayedEvent } from '../relay/RelayedEvent';
-import { DeliveryHandler } from './DeliveryHandler';
+import { DeliveryHandler, type WebhookOutcome } from './DeliveryHandler';
 import { parseDeliveryJob, type DeliveryJob } from './DeliveryJob';
 import { RedeliveryScanner } from './RedeliveryScanner';
 import { WebhookFanout } from './WebhookFanout';
@@ -24,6 +24,8 @@ export interface WebhookWorkersDeps {
   notifications: ShardedDatabase<NotificationsClient>;
   egress: EgressGuard;
   logger: Logger;
+  /** Told how each delivery attempt ended. */
+  onOutcome?: (outcome: WebhookOutcome) => void;
 }
 
 /** The webhook side of a notifier: its two consumers and the redelivery scanner. */
@@ -58,6 +60,7 @@ export function webhookWorkers(deps: WebhookWorkersDeps): WebhookWorkers {
     sender: new WebhookSender({ egress: deps.egress, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
     retryDelaysMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
     logger,
+    onOutcome: deps.onOutcome,
   });
   return {
     consumers: [

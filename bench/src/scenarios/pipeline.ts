@@ -1,0 +1,273 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gatewayRequest, liveClient, signUp, type TestUser } from '@chatgraph/testing';
+import type { Client } from 'graphql-ws';
+import { notifierStats, type BenchStack, type RunningGateway } from '../BenchStack';
+import { round, summarize, type LatencySummary } from '../stats';
+
+/** Options of scenario 6. */
+export interface PipelineOptions {
+  /** Direct chats, each between a sender and a recipient; every sender has a webhook on its chat. */
+  pairs: number;
+  /** Messages per second in the live phase (spread over the chats) and how long it sends. */
+  rate: number;
+  durationMs: number;
+  /** Messages waiting for one worker in the drain phase. */
+  backlog: number;
+}
+
+/** What scenario 6 measures. */
+export interface PipelineResult {
+  options: PipelineOptions;
+  /** The live phase: one notifier, recipients subscribed to `notificationAdded`, a receiver for every webhook. */
+  live: {
+    sent: number;
+    failedSends: number;
+    /** Why sends failed, by error code (empty when none did). */
+    failures: Record<string, number>;
+    /** Notifications the recipients received live; and from the message's commit to that. */
+    notifications: number;
+    notificationLatency: LatencySummary;
+    /** Webhook deliveries the receiver got (distinct webhook-ids); and from the event's commit to that. */
+    webhooks: number;
+    webhookLatency: LatencySummary;
+  };
+  /** The drain phase: `backlog` messages sent while no notifier ran, then one worker started. */
+  drain: {
+    events: number;
+    /** Seconds from the worker's connection to the last notification stored, and to the last webhook received. */
+    notificationSeconds: number;
+    webhookSeconds: number;
+    notificationsPerSecond: number;
+    webhookDeliveriesPerSecond: number;
+  };
+}
+
+const SEND = `mutation($c: ID!, $t: String!, $k: String!) {
+  sendMessage(chatId: $c, text: $t, clientMessageId: $k) { id } }`;
+const NOTIFICATIONS = 'subscription { notificationAdded { id kind message { id createdAt } } }';
+
+/**
+ * A webhook endpoint as an integrator runs one, on 127.0.0.1: answers 200 at once and records, per delivery
+ * (`webhook-id`, counted once), the time from the event's commit (the body's `timestamp`) to its arrival.
+ */
+class LatencyReceiver {
+  readonly latencies: number[] = [];
+  private readonly seen = new Set<string>();
+  private server: http.Server | undefined;
+
+  get received(): number {
+    return this.seen.size;
+  }
+
+  async start(): Promise<string> {
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const arrived = Date.now();
+        const id = String(req.headers['webhook-id'] ?? '');
+        if (!this.seen.has(id)) {
+          this.seen.add(id);
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { timestamp: string };
+          this.latencies.push(arrived - Date.parse(body.timestamp));
+        }
+        res.writeHead(200).end();
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.server = server;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  }
+
+  /** Forgets what it received (between phases). */
+  reset(): void {
+    this.seen.clear();
+    this.latencies.length = 0;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+/** Polls `done` every 50 ms until it holds or `timeoutMs` passes; returns whether it held. */
+async function until(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/**
+ * Scenario 6: the durable pipeline (relay → RabbitMQ → notifier → inbox and webhooks), through a gateway of ours.
+ * Live phase: `rate` messages/s over direct chats; each makes one DIRECT_MESSAGE notification, received live by its
+ * recipient (`notificationAdded`, latency from the message's commit), and one webhook delivery to a local receiver
+ * (latency from the event's commit). Drain phase: with the notifier stopped, `backlog` messages are committed; one
+ * worker is started and its rates are measured until it has stored every notification and delivered every webhook.
+ */
+export async function pipeline(
+  stack: BenchStack,
+  options: PipelineOptions,
+  log: (line: string) => void,
+): Promise<PipelineResult> {
+  const gateway: RunningGateway =
+    stack.gateways.find((g) => g.kind === 'chatgraph') ?? (await stack.startGateway('chatgraph', 'pipeline-gateway'));
+  const receiver = new LatencyReceiver();
+  const hookUrl = await receiver.start();
+  const clients: Client[] = [];
+  const notifierName = (n: number) => `pipeline-notifier-${n}`;
+  let notifier = await stack.startNotifier(notifierName(1));
+  let clientMessageIds = 0;
+  /** Refused or failed sends, by error code. */
+  const failures: Record<string, number> = {};
+  const send = (pair: { sender: TestUser; chatId: string }, text: string) =>
+    gatewayRequest(gateway.url, pair.sender.token, SEND, {
+      c: pair.chatId,
+      t: text,
+      k: `p${process.pid}-${clientMessageIds++}`,
+    }).then(
+      (r) => {
+        if (!r.errors?.length && r.data) return true;
+        const code = String(r.errors?.[0]?.extensions?.code ?? r.errors?.[0]?.message ?? 'no data');
+        failures[code] = (failures[code] ?? 0) + 1;
+        return false;
+      },
+      (err: Error) => {
+        failures[err.message] = (failures[err.message] ?? 0) + 1;
+        return false;
+      },
+    );
+  try {
+    const pairs: Array<{ sender: TestUser; recipient: TestUser; chatId: string }> = [];
+    for (let i = 0; i < options.pairs; i++) {
+      const [sender, recipient] = [await signUp(gateway.url, 'Sender'), await signUp(gateway.url, 'Recipient')];
+      const chat = await gatewayRequest<{ createDirectChat: { id: string } }>(
+        gateway.url,
+        sender.token,
+        'mutation($u: ID!) { createDirectChat(userId: $u) { id } }',
+        { u: recipient.id },
+      );
+      const chatId = chat.data?.createDirectChat.id;
+      if (!chatId) throw new Error(`createDirectChat failed: ${JSON.stringify(chat.errors)}`);
+      const hook = await gatewayRequest(
+        gateway.url,
+        sender.token,
+        'mutation($u: String!, $c: [ID!]!) { createWebhook(url: $u, events: [MESSAGE_CREATED], chatIds: $c) { secret } }',
+        { u: hookUrl, c: [chatId] },
+      );
+      if (hook.errors?.length) throw new Error(`createWebhook failed: ${JSON.stringify(hook.errors)}`);
+      pairs.push({ sender, recipient, chatId });
+    }
+
+    // Recipients subscribe; a warm-up message per chat shows every subscription is live.
+    const latencies: number[] = [];
+    const seen = new Set<string>();
+    for (const pair of pairs) {
+      const client = liveClient(gateway.wsUrl, pair.recipient.token);
+      clients.push(client);
+      client.subscribe<{ notificationAdded: { id: string; message: { createdAt: string } | null } }>(
+        { query: NOTIFICATIONS },
+        {
+          next: (r) => {
+            const n = r.data?.notificationAdded;
+            if (!n || seen.has(n.id)) return;
+            seen.add(n.id);
+            if (n.message) latencies.push(Date.now() - Date.parse(n.message.createdAt));
+          },
+          error: () => undefined,
+          complete: () => undefined,
+        },
+      );
+    }
+    for (let attempt = 0; ; attempt++) {
+      const before = seen.size;
+      await Promise.all(pairs.map((p) => send(p, 'warm-up')));
+      if (await until(() => seen.size >= before + pairs.length, 5_000)) break;
+      if (attempt === 5) throw new Error(`notificationAdded not live for every recipient (${seen.size - before})`);
+    }
+    await until(() => receiver.received >= seen.size, 10_000);
+    latencies.length = 0;
+    seen.clear();
+    receiver.reset();
+
+    // Live phase: sends at the rate, on a fixed schedule (a slow response does not delay the next send).
+    log(`  live: ${options.rate} messages/s for ${options.durationMs} ms over ${pairs.length} chats`);
+    const total = Math.round((options.rate * options.durationMs) / 1000);
+    const started = Date.now();
+    const sends: Array<Promise<boolean>> = [];
+    while (sends.length < total) {
+      const due = Math.min(total, Math.floor(((Date.now() - started) * options.rate) / 1000) + 1);
+      while (sends.length < due) sends.push(send(pairs[sends.length % pairs.length]!, `live ${sends.length}`));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const ok = (await Promise.all(sends)).filter(Boolean).length;
+    await until(() => seen.size >= ok && receiver.received >= ok, 30_000);
+    const live: PipelineResult['live'] = {
+      sent: ok,
+      failedSends: total - ok,
+      failures: { ...failures },
+      notifications: seen.size,
+      notificationLatency: summarize(latencies),
+      webhooks: receiver.received,
+      webhookLatency: summarize(receiver.latencies),
+    };
+    if (ok < total) log(`  live: ${total - ok} sends failed: ${JSON.stringify(failures)}`);
+    log(
+      `  live: ${ok} sent, ${live.notifications} notifications p50 ${round(live.notificationLatency.p50, 1)} ms ` +
+        `p99 ${round(live.notificationLatency.p99, 1)} ms; ${live.webhooks} webhooks p50 ` +
+        `${round(live.webhookLatency.p50, 1)} ms p99 ${round(live.webhookLatency.p99, 1)} ms`,
+    );
+    for (const client of clients.splice(0)) await client.dispose();
+
+    // Drain phase: a backlog committed while no worker runs, then one worker.
+    await stack.processes.stop(notifier.name, 'SIGTERM', 10_000);
+    receiver.reset();
+    log(`  drain: ${options.backlog} messages committed with no notifier running`);
+    let next = 0;
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < options.backlog) {
+          const i = next++;
+          if (!(await send(pairs[i % pairs.length]!, `backlog ${i}`))) failed++;
+        }
+      }),
+    );
+    const events = options.backlog - failed;
+    notifier = await stack.startNotifier(notifierName(2));
+    const t0 = Date.now();
+    const inboxQueue = `${stack.amqp.prefix}.notify.inbox`;
+    let notificationsDone = 0;
+    let webhooksDone = 0;
+    const drained = await until(async () => {
+      const stats = await notifierStats(notifier);
+      if (!notificationsDone && (stats.consumers[inboxQueue]?.handled ?? 0) >= events) notificationsDone = Date.now();
+      if (!webhooksDone && receiver.received >= events) webhooksDone = Date.now();
+      return notificationsDone > 0 && webhooksDone > 0;
+    }, 120_000);
+    if (!drained) throw new Error(`the worker did not drain ${events} events in 120 s`);
+    const notificationSeconds = (notificationsDone - t0) / 1000;
+    const webhookSeconds = (webhooksDone - t0) / 1000;
+    const drain: PipelineResult['drain'] = {
+      events,
+      notificationSeconds: round(notificationSeconds, 2),
+      webhookSeconds: round(webhookSeconds, 2),
+      notificationsPerSecond: Math.round(events / notificationSeconds),
+      webhookDeliveriesPerSecond: Math.round(events / webhookSeconds),
+    };
+    log(
+      `  drain: one worker, ${events} events: ${drain.notificationsPerSecond} notifications/s, ` +
+        `${drain.webhookDeliveriesPerSecond} webhook deliveries/s`,
+    );
+    return { options, live, drain };
+  } finally {
+    for (const client of clients) await client.dispose();
+    await stack.processes.stop(notifier.name, 'SIGTERM', 10_000).catch(() => undefined);
+    await receiver.stop();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The publish breaker of RedisEventBus over a Redis that freezes (a proxy that stops answering, connections kept
+ * open): publishes fail at their time limit, then the breaker opens and refuses them without trying; when Redis
+ * answers again a probe goes through, the breaker closes, and a subscriber receives what is published.
+ */
+import Redis from 'ioredis';
+import { createLogger } from '@chatgraph/logging';
+import { TcpProxy, waitUntil } from '@chatgraph/testing';
+import { RedisEventBus } from '../src';
+
+const redisPort = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
+
+describe('publish breaker', () => {
+  let proxy: TcpProxy;
+  let bus: RedisEventBus | undefined;
+  let listener: Redis | undefined;
+
+  beforeEach(async () => {
+    proxy = await TcpProxy.start(redisPort);
+  });
+  afterEach(async () => {
+    proxy.thaw();
+    await bus?.close();
+    listener?.disconnect();
+    await proxy.close();
+  });
+
+  /** A bus through the proxy, once its publisher is connected. */
+  const start = async (halfOpenMs: number) => {
+    bus = new RedisEventBus({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      logger: createLogger('publish-breaker-test', 'silent'),
+      publishTimeoutMs: 100,
+      breakerFailures: 3,
+      breakerHalfOpenMs: halfOpenMs,
+    });
+    const started = bus;
+    await waitUntil('the publisher is connected', () => started.publisher.status === 'ready');
+    return started;
+  };
+
+  it('opens after publishes fail in a row and then refuses them without trying', async () => {
+    const b = await start(600_000);
+    expect(await b.publish('t', { n: 0 })).toBe(true);
+    proxy.freeze();
+    for (let i = 1; i <= 3; i++) expect(await b.publish('t', { n: i })).toBe(false);
+    expect(b.stats).toMatchObject({ published: 1, failed: 3, refusedByBreaker: 0, breaker: 'open' });
+    // Redis answers again, but the breaker has not let a probe through yet: refused at once, counted.
+    proxy.thaw();
+    expect(await b.publish('t', { n: 4 })).toBe(false);
+    expect(b.stats).toMatchObject({ published: 1, failed: 4, refusedByBreaker: 1, breaker: 'open' });
+  });
+
+  it('closes by itself once Redis answers again, and subscribers receive what is published', async () => {
+    const b = await start(200);
+    const topic = `breaker-${process.pid}-${Date.now()}`;
+    listener = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const received: string[] = [];
+    listener.on('message', (_channel: string, message: string) => received.push(message));
+    await listener.subscribe(topic);
+    proxy.freeze();
+    for (let i = 0; i < 3; i++) await b.publish(topic, { during: i });
+    expect(b.stats.breaker).toBe('open');
+    proxy.thaw();
+    let n = 0;
+    await waitUntil('a publish goes through again', async () => b.publish(topic, { after: n++ }));
+    expect(b.stats.breaker).toBe('closed');
+    await waitUntil('the subscriber received it', () => received.some((m) => m.includes('after')));
+  });
+});

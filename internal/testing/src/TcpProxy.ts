@@ -1,0 +1,92 @@
+import net from 'node:net';
+
+/**
+ * A TCP proxy on a free loopback port in front of a local port, that can stop answering: {@link freeze} stops
+ * forwarding in both directions on every connection (new ones are accepted and held too), like a server or a
+ * network path that hangs without closing anything; {@link thaw} forwards again, what was held included. For tests
+ * that need a peer that neither answers nor fails (a frozen Redis, a stalled client socket).
+ */
+export class TcpProxy {
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  private frozen = false;
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+    private readonly targetPort: number,
+  ) {
+    server.on('connection', (client) => this.accept(client));
+  }
+
+  /** Starts a proxy to `127.0.0.1:<targetPort>`. */
+  static async start(targetPort: number): Promise<TcpProxy> {
+    const server = net.createServer({ pauseOnConnect: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return new TcpProxy(server, (server.address() as net.AddressInfo).port, targetPort);
+  }
+
+  /** Connections open through the proxy. */
+  get connections(): number {
+    return this.pairs.size;
+  }
+
+  /** Whether the proxy holds everything ({@link freeze}). */
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
+  private accept(client: net.Socket): void {
+    const upstream = net.connect(this.targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    this.pairs.add(pair);
+    // Nothing is read while frozen: bytes wait in the kernel buffers, and the peers see a silent connection. (Not
+    // pipe(): it resumes a source by itself when its destination drains, which would end a freeze.)
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => client.write(chunk));
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
+    if (this.frozen) upstream.pause();
+    else client.resume();
+    const close = () => {
+      if (!this.pairs.delete(pair)) return;
+      client.destroy();
+      upstream.destroy();
+    };
+    // Either side going away (a killed server, a client closing) ends the other, as a direct connection would.
+    for (const socket of [client, upstream]) {
+      socket.on('error', close);
+      socket.on('close', close);
+    }
+  }
+
+  /** Stops forwarding anything, in both directions, on every connection, until {@link thaw}. */
+  freeze(): void {
+    this.frozen = true;
+    for (const { client, upstream } of this.pairs) {
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** Forwards again, including what was held. */
+  thaw(): void {
+    this.frozen = false;
+    for (const { client, upstream } of this.pairs) {
+      client.resume();
+      upstream.resume();
+    }
+  }
+
+  /** Closes every connection and stops listening. */
+  async close(): Promise<void> {
+    for (const { client, upstream } of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
