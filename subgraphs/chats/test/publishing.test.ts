@@ -246,6 +246,8 @@ describe('published payloads', () => {
       user: { __typename: 'User', id: member },
       typing: true,
       at: expect.any(String),
+      // The gateway does not deliver it to the typist's own subscriptions.
+      _exceptViewer: member,
     });
     expect(ok(await typing(true)).setTyping).toBe(true); // repeat: dropped silently
     expect(ok(await typing(false)).setTyping).toBe(true); // a change of state goes out
