@@ -7,7 +7,28 @@ import { ChatHandle } from './ChatHandle.ts';
 import { IntegrationsClient } from './IntegrationsClient.ts';
 import { NotificationsClient } from './NotificationsClient.ts';
 import {
+  MyReadReceiptsDocument,
+  ReadReceiptsDocument,
+  type ReadReceiptsSubscriptionVariables,
+  BanMemberDocument,
+  BlockUserDocument,
+  MuteChatDocument,
+  MyBlockedUsersDocument,
+  UnbanMemberDocument,
+  UnblockUserDocument,
+  UnmuteChatDocument,
+  type BanMemberMutationVariables,
+  type BlockUserMutationVariables,
+  type MuteChatMutationVariables,
   AddMembersDocument,
+  AddReactionDocument,
+  MessageDocument,
+  MessageRepliesDocument,
+  PinMessageDocument,
+  PinnedMessagesDocument,
+  RemoveReactionDocument,
+  SearchMessagesDocument,
+  UnpinMessageDocument,
   ChatDocument,
   ChatEventsDocument,
   ChatListDocument,
@@ -43,6 +64,13 @@ import {
   UserByUsernameDocument,
   UserDocument,
   type AddMembersMutationVariables,
+  type AddReactionMutationVariables,
+  type MessageRepliesQuery,
+  type MessageRepliesQueryVariables,
+  type PinMessageMutationVariables,
+  type RemoveReactionMutationVariables,
+  type SearchMessagesQuery,
+  type SearchMessagesQueryVariables,
   type ChatEventsSinceQueryVariables,
   type ChatListQueryVariables,
   type ChatMessagesQuery,
@@ -88,8 +116,10 @@ import type {
   ChatPage,
   ChatSummary,
   Message,
+  OwnReadReceipt,
   Presence,
   PresenceEvent,
+  ReadReceipt,
   TypingEvent,
   User,
   UserWithPresence,
@@ -437,6 +467,93 @@ export class ChatClient {
     return this.field(DeleteMessageDocument, variables, 'deleteMessage', options);
   }
 
+  /** Reacts to a message with one emoji (e.g. `'👍'`); reacting twice with the same emoji is one reaction. */
+  addReaction(variables: AddReactionMutationVariables): Promise<Message> {
+    return this.field(AddReactionDocument, variables, 'addReaction');
+  }
+
+  /** Takes back the viewer's reaction with this emoji (nothing happens when there is none). */
+  removeReaction(variables: RemoveReactionMutationVariables): Promise<Message> {
+    return this.field(RemoveReactionDocument, variables, 'removeReaction');
+  }
+
+  /** Pins a message to its chat (owner and admins of a group; either member of a direct chat). */
+  pinMessage(variables: PinMessageMutationVariables): Promise<Message> {
+    return this.field(PinMessageDocument, variables, 'pinMessage');
+  }
+
+  /** Unpins a message. */
+  unpinMessage(variables: PinMessageMutationVariables): Promise<Message> {
+    return this.field(UnpinMessageDocument, variables, 'unpinMessage');
+  }
+
+  /** The chat's pinned messages, most recently pinned first. */
+  async pinnedMessages(variables: { chatId: string }): Promise<Message[]> {
+    const chat = await this.field(PinnedMessagesDocument, variables, 'chat');
+    if (!chat) throw new ChatGraphError('NOT_FOUND', `There is no chat ${variables.chatId}.`);
+    return chat.pinnedMessages;
+  }
+
+  /** One message by id (of a chat the viewer is in). */
+  message(variables: { id: string }): Promise<Message | null> {
+    return this.field(MessageDocument, variables, 'message');
+  }
+
+  /**
+   * A page of the replies of the thread started by message `id`, oldest first within the page (the newest 50 by
+   * default; `last`/`before` back, `first`/`after` forward). Reply with `sendMessage({ ..., replyToId })`.
+   */
+  async threadReplies(
+    variables: MessageRepliesQueryVariables,
+  ): Promise<NonNullable<MessageRepliesQuery['message']>['replies']> {
+    const root = await this.field(MessageRepliesDocument, variables, 'message');
+    if (!root) throw new ChatGraphError('NOT_FOUND', `There is no message ${variables.id}.`);
+    return root.replies;
+  }
+
+  /**
+   * Messages matching `query` in the viewer's chats (or in `chatId`), newest first; pass `pageInfo.endCursor` as
+   * `after` for the next page.
+   */
+  searchMessages(variables: SearchMessagesQueryVariables): Promise<SearchMessagesQuery['searchMessages']> {
+    return this.field(SearchMessagesDocument, variables, 'searchMessages');
+  }
+
+  /** Bans a user from a group chat (removed, and not added back until unbanned); owner and admins. */
+  banMember(variables: BanMemberMutationVariables): Promise<ChatSummary> {
+    return this.field(BanMemberDocument, variables, 'banMember');
+  }
+
+  /** Lifts a ban (the user is not added back by this). */
+  unbanMember(variables: BanMemberMutationVariables): Promise<ChatSummary> {
+    return this.field(UnbanMemberDocument, variables, 'unbanMember');
+  }
+
+  /** Mutes a chat for the viewer until `until` (ISO date-time; without it, until unmuted): mentions only. */
+  muteChat(variables: MuteChatMutationVariables): Promise<ChatSummary> {
+    return this.field(MuteChatDocument, variables, 'muteChat');
+  }
+
+  /** Unmutes a chat for the viewer. */
+  unmuteChat(variables: { chatId: string }): Promise<ChatSummary> {
+    return this.field(UnmuteChatDocument, variables, 'unmuteChat');
+  }
+
+  /** Blocks a user: no direct chat, direct messages or group additions from them, and no notifications. */
+  blockUser(variables: BlockUserMutationVariables): Promise<boolean> {
+    return this.field(BlockUserDocument, variables, 'blockUser');
+  }
+
+  /** Lifts a block. */
+  unblockUser(variables: BlockUserMutationVariables): Promise<boolean> {
+    return this.field(UnblockUserDocument, variables, 'unblockUser');
+  }
+
+  /** The users the viewer blocked, earliest first. */
+  myBlockedUsers(): Promise<User[]> {
+    return this.field(MyBlockedUsersDocument, {}, 'myBlockedUsers');
+  }
+
   /** Moves the viewer's read marker forward to `seq`. */
   markRead(variables: MarkReadMutationVariables, options: CallOptions = {}): Promise<ChatSummary> {
     return this.field(MarkReadDocument, variables, 'markRead', options);
@@ -516,6 +633,43 @@ export class ChatClient {
           TypingDocument,
           () => variables,
           (data) => data.typing,
+        ),
+        backoff: options.reconnect,
+      },
+      handlers,
+    );
+  }
+
+  /** Read receipts of the chat's other members (ephemeral: after a reconnect, read `members { lastReadSeq }`). */
+  readReceipts(
+    variables: ReadReceiptsSubscriptionVariables,
+    handlers: LiveHandlers<ReadReceipt>,
+    options: LiveOptions = {},
+  ): LiveStream<ReadReceipt> {
+    return this.stream(
+      {
+        operation: liveOperation(
+          ReadReceiptsDocument,
+          () => variables,
+          (data) => data.readReceipts,
+        ),
+        backoff: options.reconnect,
+      },
+      handlers,
+    );
+  }
+
+  /**
+   * The viewer's own read markers as any of their devices moves one, with the new `unreadCount` (ephemeral: after a
+   * reconnect, refresh `myChats`).
+   */
+  myReadReceipts(handlers: LiveHandlers<OwnReadReceipt>, options: LiveOptions = {}): LiveStream<OwnReadReceipt> {
+    return this.stream(
+      {
+        operation: liveOperation(
+          MyReadReceiptsDocument,
+          () => ({}),
+          (data) => data.myReadReceipts,
         ),
         backoff: options.reconnect,
       },

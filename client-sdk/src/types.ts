@@ -14,6 +14,8 @@ import type {
   MeQuery,
   MessageFieldsFragment,
   MyChatActivitySubscription,
+  MyReadReceiptsSubscription,
+  ReadReceiptsSubscription,
   MyChatsQuery,
   MyEmailQuery,
   NotificationPreferencesQuery,
@@ -57,6 +59,10 @@ export type ChatListPage = ChatListQuery['myChats'];
 export type ChatListItem = ChatListPage['nodes'][number];
 /** Where a page sits in its list. */
 export type PageInfo = PageInfoFieldsFragment;
+/** A member's read marker moved (`readReceipts`). */
+export type ReadReceipt = ReadReceiptsSubscription['readReceipts'];
+/** One of the viewer's own read markers moved, with the new unread count (`myReadReceipts`). */
+export type OwnReadReceipt = MyReadReceiptsSubscription['myReadReceipts'];
 /** Someone's typing state in a chat. */
 export type TypingEvent = TypingSubscription['typing'];
 /** Activity in one of the viewer's chats. */

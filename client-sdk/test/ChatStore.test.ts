@@ -16,6 +16,12 @@ const message = (seq: number, text = `m${seq}`, clientMessageId = `c${seq}`): Me
   deleted: false,
   author,
   chat: { id: 'chat' },
+  replyToId: null,
+  threadRootId: null,
+  replyCount: 0,
+  pinned: false,
+  mentions: [],
+  reactions: [],
 });
 const event = (type: ChatEvent['type'], seq: number, m: Message | null): ChatEvent => ({
   seq,
@@ -23,6 +29,8 @@ const event = (type: ChatEvent['type'], seq: number, m: Message | null): ChatEve
   type,
   at: '2026-01-01T00:00:00.000Z',
   title: null,
+  emoji: null,
+  user: null,
   actor: author,
   message: m,
   member: null,

@@ -375,6 +375,31 @@ describeWithHaproxy('the SDK over the real stack behind HAProxy', () => {
     await waitUntil('offline arrived', () => presence.includes('Alice OFFLINE'));
   });
 
+  it('thread, reaction, pin, search, mute and block helpers', async () => {
+    const [alice, bob] = await Promise.all([signUp('Alice'), signUp('Bob')]);
+    const group = await alice.client.createGroupChat({ title: 'features', memberIds: [bob.id] });
+    const question = await alice.client.sendMessage({ chatId: group.id, text: 'Who ships the zucchini release?' });
+    const answer = await bob.client.sendMessage({ chatId: group.id, text: 'I do', replyToId: question.id });
+    expect([answer.replyToId, answer.threadRootId]).toEqual([question.id, question.id]);
+    const reacted = await alice.client.addReaction({ messageId: answer.id, emoji: '👍' });
+    expect(reacted.reactions).toEqual([{ emoji: '👍', count: 1, viewerReacted: true }]);
+    expect((await alice.client.removeReaction({ messageId: answer.id, emoji: '👍' })).reactions).toEqual([]);
+    expect((await alice.client.pinMessage({ messageId: question.id })).pinned).toBe(true);
+    expect((await bob.client.pinnedMessages({ chatId: group.id })).map((m) => m.id)).toEqual([question.id]);
+    expect((await bob.client.threadReplies({ id: question.id })).nodes.map((m) => m.text)).toEqual(['I do']);
+    expect((await bob.client.message({ id: question.id }))?.replyCount).toBe(1);
+    expect((await bob.client.searchMessages({ query: 'zucchini' })).nodes.map((m) => m.id)).toEqual([question.id]);
+    expect((await bob.client.muteChat({ chatId: group.id })).viewerMutedUntil).toBe('9999-12-31T23:59:59.999Z');
+    expect((await bob.client.unmuteChat({ chatId: group.id })).viewerMutedUntil).toBeNull();
+
+    expect(await alice.client.blockUser({ userId: bob.id })).toBe(true);
+    expect((await alice.client.myBlockedUsers()).map((u) => u.id)).toEqual([bob.id]);
+    const refused = await bob.client.createDirectChat({ userId: alice.id }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ChatGraphError);
+    expect((refused as ChatGraphError).code).toBe('BLOCKED');
+    expect(await alice.client.unblockUser({ userId: bob.id })).toBe(true);
+  });
+
   it('`npm run demo` holds a live conversation through the stack and exits 0', async () => {
     const result = await runDemo(['--url', proxy.url]);
     expect(result.stderr).toBe('');

@@ -27,6 +27,14 @@ export const ERROR_CODE_POLICY = {
     "request": "fail",
     "live": "end"
   },
+  "BLOCKED": {
+    "request": "fail",
+    "live": "end"
+  },
+  "BANNED": {
+    "request": "fail",
+    "live": "end"
+  },
   "USERNAME_TAKEN": {
     "request": "fail",
     "live": "end"

@@ -155,7 +155,12 @@ export class SubscriptionGroup {
       async () => {
         const payload = await this.execute(raw);
         const seq = plan.replay && isRecord(raw) && typeof raw.seq === 'number' ? raw.seq : undefined;
-        for (const subscriber of this.members) subscriber.deliver({ seq, payload });
+        // Only for fields without replay (a skipped event of a replayed stream would look like a gap).
+        const except = plan.replay ? undefined : exceptViewer(raw);
+        for (const subscriber of this.members) {
+          if (except !== undefined && subscriber.viewerId === except) continue;
+          subscriber.deliver({ seq, payload });
+        }
         if (typeof meta?.committedAt === 'number') this.deps.onDelivered?.(meta.committedAt, this.members.size);
       },
     );
@@ -211,6 +216,15 @@ export class SubscriptionGroup {
     for (const detach of this.detachers.splice(0)) detach();
     this.onClosed(this);
   }
+}
+
+/**
+ * The user an ephemeral event is not for (`_exceptViewer`: e.g. their own typing indicator), or undefined. The event
+ * is executed once as usual; only that user's subscriptions skip it.
+ */
+function exceptViewer(raw: unknown): string | undefined {
+  const id = isRecord(raw) ? raw._exceptViewer : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** The users an event asks to re-check (`_reauthorize`), or undefined. */

@@ -57,6 +57,18 @@ export const ErrorCodes = {
     'fail',
     'end',
   ),
+  BLOCKED: spec(
+    'The other user blocked the viewer: no direct chat with them, no message in it, and they cannot be added to a ' +
+      'group by the viewer (`extensions.userIds` names them).',
+    'fail',
+    'end',
+  ),
+  BANNED: spec(
+    'The user is banned from this group chat and cannot be added back until an owner or admin unbans them ' +
+      '(`extensions.userIds` names them).',
+    'fail',
+    'end',
+  ),
   USERNAME_TAKEN: spec(
     'signUp: that username is already in use (usernames are unique, case-insensitive).',
     'fail',
@@ -84,8 +96,10 @@ export const ErrorCodes = {
     'end',
   ),
   LIMIT_EXCEEDED: spec(
-    'Too many of something: live subscriptions for this connection, user or gateway instance, or bots, API tokens ' +
-      'or webhooks of the viewer; close or remove some first.',
+    'Too many of something: live subscriptions for this connection, user or gateway instance, bots, API tokens ' +
+      'or webhooks of the viewer, different emoji on a message, pinned messages in a chat or blocks of a user; close ' +
+      'or remove some ' +
+      'first (`extensions.limit` says how many are allowed when it is a fixed number).',
     'fail',
     'end',
   ),

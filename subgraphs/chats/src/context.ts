@@ -5,7 +5,11 @@ import type { ChatContacts } from './storage/ChatContacts';
 import type { EventPublisher } from './live/EventPublisher';
 import type { MembershipStore } from './storage/MembershipStore';
 import type { MessageStore } from './storage/MessageStore';
+import type { MessageSearch } from './storage/MessageSearch';
+import type { DirectChats } from './policy/DirectChats';
+import type { ReactionStore } from './storage/Reactions';
 import type { TypingLimiter } from './policy/TypingLimiter';
+import type { TypingExpiry } from './policy/TypingExpiry';
 import type { UserDirectory } from './users/UserDirectory';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import type { RateLimits } from '@chatgraph/ratelimit';
@@ -15,9 +19,12 @@ export interface ChatsStores {
   db: ShardedDatabase<ChatsClient>;
   chats: ChatStore;
   messages: MessageStore;
+  reactions: ReactionStore;
+  search: MessageSearch;
+  directChats: DirectChats;
   memberships: MembershipStore;
   publisher: EventPublisher;
-  /** Existence checks against the users subgraph. */
+  /** Existence checks and username lookups against the users subgraph. */
   users: UserDirectory;
   /** Who shares a chat with whom (presence asks). */
   contacts: ChatContacts;
@@ -30,4 +37,6 @@ export interface ChatsContext extends BaseSubgraphContext {
   /** sendMessage, createGroupChat and addMembers limits, shared with every chats instance through Redis. */
   limits: RateLimits;
   typing: TypingLimiter;
+  /** Ends `typing: true` states that are not renewed. */
+  typingExpiry: TypingExpiry;
 }

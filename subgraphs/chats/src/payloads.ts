@@ -1,4 +1,11 @@
-import type { ChatEventType, ChatRole, EventRecord, MemberRecord, MessageRecord } from './storage/records';
+import type {
+  ChatEventType,
+  ChatRole,
+  EventRecord,
+  MemberRecord,
+  MessageRecord,
+  ReactionGroupRecord,
+} from './storage/records';
 
 /**
  * GraphQL-shaped JSON of what this subgraph publishes and returns: field names as in the schema, `__typename` on
@@ -31,6 +38,28 @@ export interface MessagePayload {
   deleted: boolean;
   author: UserRef;
   chat: ChatRef;
+  replyToId: string | null;
+  threadRootId: string | null;
+  replyCount: number;
+  pinned: boolean;
+  mentions: UserRef[];
+  /**
+   * The reactions as of the event (published payloads only: the resolvers load them for the viewer). In a published
+   * payload `viewerReacted` is false: whose reaction it was is the REACTION_* event's `actor`.
+   */
+  reactions?: ReactionGroupPayload[];
+  /** The messages replied to and the thread root, shallow (published payloads only; resolvers load them). */
+  replyTo?: MessagePayload | null;
+  threadRoot?: MessagePayload | null;
+}
+
+/** A `ReactionGroup`. */
+export interface ReactionGroupPayload {
+  __typename: 'ReactionGroup';
+  emoji: string;
+  count: number;
+  viewerReacted: boolean;
+  users: UserRef[];
 }
 
 /** A `ChatMember`. */
@@ -53,6 +82,8 @@ export interface ChatEventPayload {
   message: MessagePayload | null;
   member: MemberPayload | null;
   title: string | null;
+  emoji: string | null;
+  user: UserRef | null;
 }
 
 /** A `ChatActivity` (published on `user-activity:{userId}`). */
@@ -76,6 +107,17 @@ export interface TypingEventPayload {
   at: string;
 }
 
+/** A `ReadReceipt` (published on `receipts:{chatId}` and `user-reads:{userId}`). */
+export interface ReadReceiptPayload {
+  __typename: 'ReadReceipt';
+  chatId: string;
+  user: UserRef;
+  lastReadSeq: number;
+  at: string;
+  /** Only on the reader's own topic: their unread count after the change. */
+  unreadCount: number | null;
+}
+
 /** `{ __typename: 'User', id }`. */
 export function userRef(id: bigint): UserRef {
   return { __typename: 'User', id: id.toString() };
@@ -86,9 +128,31 @@ export function chatRef(id: bigint): ChatRef {
   return { __typename: 'Chat', id: id.toString() };
 }
 
+/** A reaction group as GraphQL shows it. */
+export function reactionGroupPayload(g: ReactionGroupRecord): ReactionGroupPayload {
+  return {
+    __typename: 'ReactionGroup',
+    emoji: g.emoji,
+    count: g.count,
+    viewerReacted: g.viewerReacted,
+    users: g.userIds.map(userRef),
+  };
+}
+
+/** What a published message payload carries besides the message itself (see {@link MessagePayload}). */
+export interface PublishedParts {
+  reactions?: ReactionGroupRecord[];
+  /** Messages by id, for `replyTo` and `threadRoot`. */
+  related?: ReadonlyMap<bigint, MessageRecord>;
+}
+
 /** A message as GraphQL shows it: no text once deleted. */
-export function messagePayload(m: MessageRecord): MessagePayload {
+export function messagePayload(m: MessageRecord, parts?: PublishedParts): MessagePayload {
   const deleted = m.deletedAt !== null;
+  const shallow = (id: bigint | null) => {
+    const related = id === null ? undefined : parts?.related?.get(id);
+    return related ? messagePayload(related, { reactions: [] }) : null;
+  };
   return {
     __typename: 'Message',
     id: m.id.toString(),
@@ -100,6 +164,18 @@ export function messagePayload(m: MessageRecord): MessagePayload {
     deleted,
     author: userRef(m.authorId),
     chat: chatRef(m.chatId),
+    replyToId: m.replyToId?.toString() ?? null,
+    threadRootId: m.threadRootId?.toString() ?? null,
+    replyCount: m.replyCount,
+    pinned: m.pinnedAt !== null,
+    mentions: m.mentionIds.map(userRef),
+    ...(parts
+      ? {
+          reactions: (parts.reactions ?? []).map(reactionGroupPayload),
+          replyTo: shallow(m.replyToId),
+          threadRoot: shallow(m.threadRootId),
+        }
+      : {}),
   };
 }
 
@@ -114,8 +190,16 @@ export function memberPayload(m: MemberRecord): MemberPayload {
   };
 }
 
-/** An event as GraphQL shows it (and as it is published). */
-export function chatEventPayload(e: EventRecord): ChatEventPayload {
+/** The parts a published event's message carries (see {@link MessagePayload}). */
+function publishedParts(e: EventRecord): PublishedParts {
+  return { reactions: e.reactions ?? [], related: e.related };
+}
+
+/**
+ * An event as GraphQL shows it; `published`: as it is published, its message complete with what the resolvers
+ * would otherwise load (reactions, the messages replied to).
+ */
+export function chatEventPayload(e: EventRecord, published = false): ChatEventPayload {
   return {
     __typename: 'ChatEvent',
     seq: e.seq,
@@ -123,9 +207,11 @@ export function chatEventPayload(e: EventRecord): ChatEventPayload {
     type: e.type,
     at: e.at.toISOString(),
     actor: userRef(e.actorId),
-    message: e.message ? messagePayload(e.message) : null,
+    message: e.message ? messagePayload(e.message, published ? publishedParts(e) : undefined) : null,
     member: e.member ? memberPayload(e.member) : null,
     title: e.title,
+    emoji: e.emoji,
+    user: e.userId ? userRef(e.userId) : null,
   };
 }
 
@@ -138,7 +224,7 @@ export function chatActivityPayload(e: EventRecord): ChatActivityPayload {
     type: e.type,
     at: e.at.toISOString(),
     actor: userRef(e.actorId),
-    message: e.message ? messagePayload(e.message) : null,
-    memberUser: e.member ? userRef(e.member.userId) : null,
+    message: e.message ? messagePayload(e.message, publishedParts(e)) : null,
+    memberUser: e.member ? userRef(e.member.userId) : e.userId ? userRef(e.userId) : null,
   };
 }

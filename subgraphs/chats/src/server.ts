@@ -15,6 +15,10 @@ import { ChatStore } from './storage/ChatStore';
 import { EventPublisher, type EventBus } from './live/EventPublisher';
 import { MembershipStore } from './storage/MembershipStore';
 import { MessageStore } from './storage/MessageStore';
+import { MessageSearch } from './storage/MessageSearch';
+import { DirectChats } from './policy/DirectChats';
+import { TypingExpiry } from './policy/TypingExpiry';
+import { ReactionStore } from './storage/Reactions';
 import type { RateLimits } from '@chatgraph/ratelimit';
 import { TypingLimiter } from './policy/TypingLimiter';
 import type { UserDirectory } from './users/UserDirectory';
@@ -38,6 +42,8 @@ export interface ChatsServerDeps {
   /** Rate limits (`RateLimits.fromConfig`); owned by the caller, which closes them after the server. */
   limits: RateLimits;
   introspection?: boolean;
+  /** How long a `typing: true` holds without renewal. @default TYPING_TTL_MS */
+  typingTtlMs?: number;
   /** Extra readiness check (e.g. Redis); the shards are always pinged. */
   ready?: () => Promise<void>;
 }
@@ -58,6 +64,9 @@ export function createChatsStores(
     db: deps.db,
     chats: new ChatStore(deps.db, feed),
     messages: new MessageStore(deps.db, feed),
+    reactions: new ReactionStore(deps.db, feed),
+    search: new MessageSearch(deps.db),
+    directChats: new DirectChats(deps.db),
     memberships: new MembershipStore(deps.db, feed),
     publisher,
     users: deps.users,
@@ -69,6 +78,7 @@ export function createChatsStores(
 export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
   const stores = createChatsStores(deps);
   const typing = new TypingLimiter(deps.limits);
+  const typingExpiry = new TypingExpiry(stores.publisher, typing, deps.typingTtlMs);
   const server = createSubgraphServer<ChatsContext>({
     name: 'chats',
     typeDefs,
@@ -81,7 +91,8 @@ export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
       stores,
       limits: deps.limits,
       typing,
-      loaders: new ChatLoaders(stores.chats, stores.messages, parseId(base.viewerId)),
+      typingExpiry,
+      loaders: new ChatLoaders(stores, parseId(base.viewerId)),
     }),
     ready: async () => {
       await deps.db.ping();
@@ -102,4 +113,8 @@ export type { EventBus } from './live/EventPublisher';
  * A directory that takes every id for an existing account: for tools that drive the chats storage without a users
  * subgraph (the bench's data-layer scenarios seed made-up user ids). A chats process never uses it.
  */
-export const EVERY_USER_EXISTS: UserDirectory = { assertExist: async () => undefined };
+export const EVERY_USER_EXISTS: UserDirectory = {
+  assertExist: async () => undefined,
+  idsByUsernames: async () => [],
+  usersBlocking: async () => [],
+};

@@ -57,7 +57,14 @@ export interface ChatsHarness {
  * `env` overrides configuration (e.g. `RATE_LIMIT_MESSAGE_USER`).
  */
 export async function startChats(
-  options: { redisUrl?: string; hooks?: ChatsServerDeps['hooks']; env?: Record<string, string> } = {},
+  options: {
+    redisUrl?: string;
+    hooks?: ChatsServerDeps['hooks'];
+    env?: Record<string, string>;
+    /** The user directory (default: every id exists, no username is known). */
+    users?: ChatsServerDeps['users'];
+    typingTtlMs?: number;
+  } = {},
 ): Promise<ChatsHarness> {
   const config = testConfig({
     CHATS_SHARDS: '4',
@@ -70,13 +77,14 @@ export async function startChats(
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
   const limits = RateLimits.fromConfig(config, logger);
   const { server, stores } = createChatsServer({
-    users: everyUserExists,
+    users: options.users ?? everyUserExists,
     db: dbs.chats,
     bus,
     limits,
     identity: identitySignerFromConfig(config),
     logger,
     hooks: options.hooks,
+    typingTtlMs: options.typingTtlMs,
   });
   await limits.store.connected();
   const url = await server.listen(0);

@@ -51,8 +51,10 @@ class Listener {
   }
 }
 
-const EVENT_FIELDS = `__typename seq chatId type at title actor { __typename id }
-  message { __typename id seq text clientMessageId createdAt editedAt deleted author { __typename id } chat { __typename id } }
+const EVENT_FIELDS = `__typename seq chatId type at title emoji user { __typename id } actor { __typename id }
+  message { __typename id seq text clientMessageId createdAt editedAt deleted author { __typename id } chat { __typename id }
+    replyToId threadRootId replyCount pinned mentions { __typename id } replyTo { __typename id } threadRoot { __typename id }
+    reactions { __typename emoji count viewerReacted users { __typename id } } }
   member { __typename user { __typename id } role joinedAt lastReadSeq }`;
 
 describe('published payloads', () => {
@@ -96,6 +98,8 @@ describe('published payloads', () => {
       type: 'MESSAGE_ADDED',
       at: expect.any(String),
       title: null,
+      emoji: null,
+      user: null,
       actor: { __typename: 'User', id: member },
       message: {
         __typename: 'Message',
@@ -108,6 +112,14 @@ describe('published payloads', () => {
         deleted: false,
         author: { __typename: 'User', id: member },
         chat: { __typename: 'Chat', id: chatId },
+        replyToId: null,
+        threadRootId: null,
+        replyCount: 0,
+        pinned: false,
+        mentions: [],
+        replyTo: null,
+        threadRoot: null,
+        reactions: [],
       },
       member: null,
     });
@@ -234,6 +246,8 @@ describe('published payloads', () => {
       user: { __typename: 'User', id: member },
       typing: true,
       at: expect.any(String),
+      // The gateway does not deliver it to the typist's own subscriptions.
+      _exceptViewer: member,
     });
     expect(ok(await typing(true)).setTyping).toBe(true); // repeat: dropped silently
     expect(ok(await typing(false)).setTyping).toBe(true); // a change of state goes out

@@ -47,7 +47,7 @@ describe('the chats schema', () => {
     expect(args(m.removeMember!)).toEqual(['chatId', 'userId']);
     expect(args(m.leaveChat!)).toEqual(['chatId']);
     expect(args(m.renameChat!)).toEqual(['chatId', 'title']);
-    expect(args(m.sendMessage!)).toEqual(['chatId', 'text', 'clientMessageId']);
+    expect(args(m.sendMessage!)).toEqual(['chatId', 'text', 'clientMessageId', 'replyToId']);
     expect(args(m.editMessage!)).toEqual(['messageId', 'text']);
     expect(args(m.deleteMessage!)).toEqual(['messageId']);
     expect(args(m.markRead!)).toEqual(['chatId', 'seq']);

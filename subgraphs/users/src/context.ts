@@ -4,6 +4,7 @@ import type { UsersStorage } from './storage/UsersStorage';
 import type { PasswordHasher } from './security/PasswordHasher';
 import type { Sessions } from './sessions/Sessions';
 import type { ApiTokens } from './integrations/ApiTokens';
+import type { BlockStore } from './storage/BlockStore';
 import type { ProfileChanges } from './live/ProfileChanges';
 
 /** What the users resolvers receive: the verified identity plus this request's storage (with its DataLoaders). */
@@ -16,6 +17,8 @@ export interface UsersContext extends BaseSubgraphContext {
   sessions: Sessions;
   /** API tokens: create, list, revoke, verify for the gateways. */
   apiTokens: ApiTokens;
+  /** Who blocked whom. */
+  blocks: BlockStore;
   /** Announces profile changes to the gateways' entity caches (after the commit). */
   profileChanges: ProfileChanges;
   /** The service's clock (token expiry). */

@@ -22,6 +22,7 @@ import { PasswordHasher } from './security/PasswordHasher';
 import { RevocationPublisher } from './sessions/RevocationPublisher';
 import { Sessions } from './sessions/Sessions';
 import { SessionStore } from './sessions/SessionStore';
+import { BlockStore } from './storage/BlockStore';
 import { UsersStorage } from './storage/UsersStorage';
 import { ProfileChanges } from './live/ProfileChanges';
 import { ApiTokens } from './integrations/ApiTokens';
@@ -92,6 +93,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     cacheMs: config.API_TOKEN_CACHE_MS,
     now,
   });
+  const blocks = new BlockStore(db);
   const profileChanges = new ProfileChanges(options.redis, config.DB_NAME_PREFIX, logger);
   const identity = options.identity ?? identitySignerFromConfig(config);
   const server = createSubgraphServer<UsersContext>({
@@ -108,6 +110,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
       limits,
       sessions,
       apiTokens,
+      blocks,
       profileChanges,
       now,
       sessionId: parseId(base.identity.sessionId),

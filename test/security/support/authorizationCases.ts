@@ -224,6 +224,70 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
     attempt: op('mutation($c: ID!) { setTyping(chatId: $c, typing: true) }', (_, f) => ({ c: f.chatId }), true),
     expect: MEMBERS,
   },
+  'Query.message': {
+    attempt: op('query($m: ID!) { message(id: $m) { id text } }', (_, f) => ({ m: f.messageId })),
+    expect: MEMBERS,
+  },
+  'Query.searchMessages': {
+    attempt: op('query($c: ID!) { searchMessages(query: "hi", chatId: $c) { nodes { id } } }', (_, f) => ({
+      c: f.chatId,
+    })),
+    expect: MEMBERS,
+  },
+  'Mutation.addReaction': {
+    attempt: op('mutation($m: ID!) { addReaction(messageId: $m, emoji: "👍") { id } }', (_, f) => ({ m: f.messageId })),
+    expect: MEMBERS,
+  },
+  'Mutation.removeReaction': {
+    attempt: op('mutation($m: ID!) { removeReaction(messageId: $m, emoji: "👍") { id } }', (_, f) => ({
+      m: f.messageId,
+    })),
+    expect: MEMBERS,
+  },
+  'Mutation.pinMessage': {
+    // A group: the owner and admins pin (in a direct chat either member may).
+    attempt: op('mutation($m: ID!) { pinMessage(messageId: $m) { id } }', (_, f) => ({ m: f.messageId }), true),
+    expect: MANAGERS,
+  },
+  'Mutation.unpinMessage': {
+    attempt: op('mutation($m: ID!) { unpinMessage(messageId: $m) { id } }', (_, f) => ({ m: f.messageId }), true),
+    expect: MANAGERS,
+  },
+  'Mutation.banMember': {
+    // The outsider (not a member): banning needs the owner or an admin.
+    attempt: op(
+      'mutation($c: ID!, $u: ID!) { banMember(chatId: $c, userId: $u) { id } }',
+      (w, f) => ({ c: f.chatId, u: w.outsider.id }),
+      true,
+    ),
+    expect: MANAGERS,
+  },
+  'Mutation.unbanMember': {
+    attempt: op(
+      'mutation($c: ID!, $u: ID!) { unbanMember(chatId: $c, userId: $u) { id } }',
+      (w, f) => ({ c: f.chatId, u: w.outsider.id }),
+      true,
+    ),
+    expect: MANAGERS,
+  },
+  'Mutation.muteChat': {
+    attempt: op('mutation($c: ID!) { muteChat(chatId: $c) { viewerMutedUntil } }', (_, f) => ({ c: f.chatId }), true),
+    expect: MEMBERS,
+  },
+  'Mutation.unmuteChat': {
+    attempt: op('mutation($c: ID!) { unmuteChat(chatId: $c) { id } }', (_, f) => ({ c: f.chatId }), true),
+    expect: MEMBERS,
+  },
+  // Blocks are the viewer's own list.
+  'Query.myBlockedUsers': { attempt: op('{ myBlockedUsers { id } }'), expect: SIGNED_IN },
+  'Mutation.blockUser': {
+    attempt: op('mutation($u: ID!) { blockUser(userId: $u) }', (w) => ({ u: w.outsider.id })),
+    expect: SIGNED_IN,
+  },
+  'Mutation.unblockUser': {
+    attempt: op('mutation($u: ID!) { unblockUser(userId: $u) }', (w) => ({ u: w.outsider.id })),
+    expect: SIGNED_IN,
+  },
   'Mutation.heartbeat': { attempt: op('mutation { heartbeat { status } }'), expect: SIGNED_IN },
   'Mutation.goOffline': { attempt: op('mutation { goOffline { status } }'), expect: SIGNED_IN },
   'Mutation.logOutEverywhere': {
@@ -333,6 +397,14 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
   'Subscription.typing': {
     attempt: live('subscription($c: ID!) { typing(chatId: $c) { typing } }', (_, f) => ({ c: f.chatId })),
     expect: MEMBERS,
+  },
+  'Subscription.readReceipts': {
+    attempt: live('subscription($c: ID!) { readReceipts(chatId: $c) { lastReadSeq } }', (_, f) => ({ c: f.chatId })),
+    expect: MEMBERS,
+  },
+  'Subscription.myReadReceipts': {
+    attempt: live('subscription { myReadReceipts { lastReadSeq unreadCount } }', () => ({})),
+    expect: SIGNED_IN,
   },
   'Subscription.myChatActivity': {
     attempt: live('subscription { myChatActivity { seq } }', () => ({})),

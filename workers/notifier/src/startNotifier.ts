@@ -33,8 +33,7 @@ import { MissedMessageEmails } from './email/MissedMessageEmails';
 import { VerificationEmails } from './email/VerificationEmails';
 import { VerificationQueue } from './email/VerificationQueue';
 import { InboxHandler, type PushJob } from './inbox/InboxHandler';
-import { NO_BLOCKS, NO_MUTES } from './inbox/RecipientFilters';
-import { UsernameMentions } from './inbox/UsernameMentions';
+import { ChatsMuteList, StoredMentions, UsersBlockList } from './inbox/ChatFeatureFilters';
 import { parsePushJob, PushHandler } from './push/PushHandler';
 import { WebPushSender } from './push/WebPushSender';
 import { parseRelayedEvent, type RelayedEvent } from './relay/RelayedEvent';
@@ -99,12 +98,14 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const users = new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity });
   const pushEnabled = config.VAPID_PUBLIC_KEY !== undefined && config.VAPID_PRIVATE_KEY !== undefined;
   if (!pushEnabled) logger.info('VAPID keys not set: Web Push is off');
+  const blocks = new UsersBlockList(users);
+  const mutes = new ChatsMuteList(chats);
   const inboxHandler = new InboxHandler({
     inbox,
-    // When messages carry their mentions (resolved at send time), a source reading them from the event goes here.
-    mentions: new UsernameMentions({ users, chats }),
-    blocks: NO_BLOCKS,
-    mutes: NO_MUTES,
+    // Mentions as the chats service resolved them when the message was sent (members named as @username then).
+    mentions: new StoredMentions(chats),
+    blocks,
+    mutes,
     bus,
     push: pushEnabled ? { publisher, workExchange: topology.workExchange, queue: topology.push } : undefined,
   });
@@ -185,8 +186,8 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       preferences,
       chats,
       recipients,
-      blocks: NO_BLOCKS,
-      mutes: NO_MUTES,
+      blocks,
+      mutes,
       links: emailLinks,
       templates,
       mailer,

@@ -1,5 +1,11 @@
+import {
+  chatActivityPayload,
+  chatEventPayload,
+  userRef,
+  type ReadReceiptPayload,
+  type TypingEventPayload,
+} from '../payloads';
 import { inSpan, SpanKind, traceHeaders } from '@chatgraph/telemetry';
-import { chatActivityPayload, chatEventPayload, userRef, type TypingEventPayload } from '../payloads';
 import type { ChatChange, EventRecord } from '../storage/records';
 
 /** What the publisher needs from Redis: `RedisEventBus` (which never rejects, and logs and counts failures). */
@@ -11,6 +17,10 @@ export interface EventBus {
 export const chatTopic = (chatId: bigint | string) => `chat:${chatId}`;
 /** Redis channel of a chat's typing indicators. */
 export const typingTopic = (chatId: bigint | string) => `typing:${chatId}`;
+/** Redis channel of a chat's read receipts. */
+export const receiptsTopic = (chatId: bigint | string) => `receipts:${chatId}`;
+/** Redis channel of a user's own read markers (their other devices). */
+export const userReadsTopic = (userId: bigint | string) => `user-reads:${userId}`;
 /** Redis channel of a user's chat activity. */
 export const activityTopic = (userId: bigint | string) => `user-activity:${userId}`;
 
@@ -56,7 +66,7 @@ export class EventPublisher {
     const { events } = change;
     const publishes: Array<Promise<boolean>> = [];
     for (const event of events) {
-      const payload = chatEventPayload(event);
+      const payload = chatEventPayload(event, true);
       publishes.push(
         this.bus.publish(
           chatTopic(event.chatId),
@@ -78,7 +88,10 @@ export class EventPublisher {
     await Promise.all(publishes);
   }
 
-  /** Publishes a typing indicator on `typing:{chatId}`. */
+  /**
+   * Publishes a typing indicator on `typing:{chatId}`, marked `_exceptViewer` so that the gateway does not deliver it
+   * to the typing user's own subscriptions.
+   */
   async publishTyping(chatId: bigint, userId: bigint, typing: boolean, at: Date): Promise<boolean> {
     const payload: TypingEventPayload = {
       __typename: 'TypingEvent',
@@ -87,6 +100,25 @@ export class EventPublisher {
       typing,
       at: at.toISOString(),
     };
-    return this.bus.publish(typingTopic(chatId), payload);
+    return this.bus.publish(typingTopic(chatId), { ...payload, _exceptViewer: userId.toString() });
+  }
+
+  /**
+   * Publishes a moved read marker: to the chat's members on `receipts:{chatId}` (not to the reader, whose own
+   * devices hear it) and to the reader's other devices on `user-reads:{userId}` with their new unread count.
+   */
+  async publishReadReceipt(chatId: bigint, userId: bigint, lastReadSeq: number, unreadCount: number, at: Date) {
+    const receipt: ReadReceiptPayload = {
+      __typename: 'ReadReceipt',
+      chatId: chatId.toString(),
+      user: userRef(userId),
+      lastReadSeq,
+      at: at.toISOString(),
+      unreadCount: null,
+    };
+    await Promise.all([
+      this.bus.publish(receiptsTopic(chatId), { ...receipt, _exceptViewer: userId.toString() }),
+      this.bus.publish(userReadsTopic(userId), { ...receipt, unreadCount }),
+    ]);
   }
 }

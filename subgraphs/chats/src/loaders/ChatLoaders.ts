@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import type { ChatStore } from '../storage/ChatStore';
-import type { MessageStore } from '../storage/MessageStore';
-import type { ChatView, MemberRecord, MessageRecord } from '../storage/records';
+import type { ChatsStores } from '../context';
+import type { ChatView, MemberRecord, MessageRecord, ReactionGroupRecord } from '../storage/records';
 
 /**
  * The DataLoaders of one request (never shared between requests: results depend on the viewer and must not be
@@ -18,8 +17,13 @@ export class ChatLoaders {
   readonly messages: DataLoader<bigint, MessageRecord | null>;
   /** A chat's newest message; null before the first. */
   readonly lastMessages: DataLoader<bigint, MessageRecord | null>;
+  /** A message's reactions grouped by emoji, with whether the viewer reacted (a page of messages: one per shard). */
+  readonly reactions: DataLoader<bigint, ReactionGroupRecord[]>;
+  /** A chat's pinned messages, most recently pinned first. */
+  readonly pinned: DataLoader<bigint, MessageRecord[]>;
 
-  constructor(chats: ChatStore, messages: MessageStore, viewerId: bigint | null) {
+  constructor(stores: Pick<ChatsStores, 'chats' | 'messages' | 'reactions'>, viewerId: bigint | null) {
+    const { chats, messages } = stores;
     this.views = new DataLoader(async (ids) => {
       if (viewerId === null) return ids.map(() => null);
       const found = await chats.views(viewerId, ids);
@@ -42,6 +46,14 @@ export class ChatLoaders {
       const found = await chats.lastMessages(ids);
       return ids.map((id) => found.get(id) ?? null);
     });
+    this.reactions = new DataLoader(async (ids) => {
+      const found = await stores.reactions.groups(ids, viewerId);
+      return ids.map((id) => found.get(id) ?? []);
+    });
+    this.pinned = new DataLoader(async (ids) => {
+      const found = await messages.pinned(ids);
+      return ids.map((id) => found.get(id) ?? []);
+    });
   }
 
   /** Replaces what the loaders know about a chat after a write (or a chat-list read). */
@@ -52,5 +64,6 @@ export class ChatLoaders {
     this.lastMessages.clear(view.chat.id);
     if (view.lastMessage !== undefined) this.lastMessages.prime(view.chat.id, view.lastMessage);
     this.members.clear(view.chat.id);
+    this.pinned.clear(view.chat.id);
   }
 }

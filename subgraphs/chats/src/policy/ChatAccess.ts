@@ -1,6 +1,6 @@
 import { userError } from '@chatgraph/errors';
 import type { GraphQLError } from 'graphql';
-import type { ChatRecord, ChatRole, ChatView, MemberRecord } from '../storage/records';
+import type { ChatKind, ChatRecord, ChatRole, ChatView, MemberRecord } from '../storage/records';
 
 const RANK: Record<ChatRole, number> = { OWNER: 3, ADMIN: 2, MEMBER: 1 };
 
@@ -47,5 +47,10 @@ export const ChatAccess = {
   /** True for OWNER and ADMIN. */
   canManage(role: ChatRole): boolean {
     return role === 'OWNER' || role === 'ADMIN';
+  },
+
+  /** Who pins and unpins messages: the owner and admins of a group, either member of a direct chat. */
+  canPin(kind: ChatKind, role: ChatRole): boolean {
+    return kind === 'DIRECT' || ChatAccess.canManage(role);
   },
 };

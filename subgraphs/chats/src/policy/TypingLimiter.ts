@@ -38,4 +38,12 @@ export class TypingLimiter {
     await this.repeat.delete(rateLimitKey('typing:repeat', `${subject}:${!typing}`));
     return { action: 'publish' };
   }
+
+  /**
+   * Forgets a repeat window (the server ended the state itself: the next `typing: true` is news again and must be
+   * published, however soon it comes).
+   */
+  async forget(userId: bigint, chatId: bigint, typing: boolean): Promise<void> {
+    await this.repeat.delete(rateLimitKey('typing:repeat', `${userId}:${chatId}:${typing}`));
+  }
 }

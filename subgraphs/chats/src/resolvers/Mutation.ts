@@ -2,12 +2,54 @@ import { badInput, userError } from '@chatgraph/errors';
 import type { ChatsContext } from '../context';
 import { messagePayload, type MessagePayload } from '../payloads';
 import type { ChatView } from '../storage/records';
+import { emojiArg, mentionedUsernames } from '../policy/MessageContent';
 import { memberView } from './access';
+import { assertNotBlocked } from '../users/UserDirectory';
 import { clientMessageIdArg, idArg, idListArg, intArg, requireViewer, textArg, titleArg } from './args';
 
 function primed(ctx: ChatsContext, view: ChatView): ChatView {
   ctx.loaders.primeView(view);
   return view;
+}
+
+/** The users a text names as `@username` (one call to the users subgraph, only when it names someone). */
+async function mentionCandidates(ctx: ChatsContext, viewerId: bigint, text: string): Promise<bigint[]> {
+  const names = mentionedUsernames(text);
+  return names.length === 0 ? [] : ctx.stores.users.idsByUsernames(names, viewerId);
+}
+
+async function react(
+  ctx: ChatsContext,
+  args: { messageId: string; emoji: string },
+  add: boolean,
+): Promise<MessagePayload> {
+  const viewerId = requireViewer(ctx.viewerId);
+  const messageId = idArg(args.messageId, 'messageId');
+  const emoji = emojiArg(args.emoji);
+  const message = await ctx.stores.reactions.react(viewerId, messageId, emoji, add);
+  ctx.loaders.reactions.clear(messageId);
+  return messagePayload(message);
+}
+
+async function pin(ctx: ChatsContext, args: { messageId: string }, pinned: boolean): Promise<MessagePayload> {
+  const viewerId = requireViewer(ctx.viewerId);
+  const messageId = idArg(args.messageId, 'messageId');
+  const message = await ctx.stores.messages.setPinned(viewerId, messageId, pinned);
+  ctx.loaders.views.clear(message.chatId);
+  ctx.loaders.pinned.clear(message.chatId);
+  return messagePayload(message);
+}
+
+/** In a direct chat, BLOCKED when the other member blocked the sender (a group costs nothing once its kind is known). */
+async function notBlockedInDirectChat(ctx: ChatsContext, chatId: bigint, viewerId: bigint): Promise<void> {
+  const pair = await ctx.stores.directChats.pairOf(chatId);
+  if (!pair || !pair.includes(viewerId)) return;
+  await assertNotBlocked(
+    ctx.stores.users,
+    pair.filter((id) => id !== viewerId),
+    viewerId,
+    'chatId',
+  );
 }
 
 /** Resolvers of `Mutation`: check the arguments, call the store, shape the result. */
@@ -17,7 +59,10 @@ export const Mutation = {
     const otherId = idArg(args.userId, 'userId');
     if (otherId === viewerId) throw badInput('userId', 'A direct chat needs another user than yourself.');
     await ctx.stores.users.assertExist([otherId], 'userId', viewerId);
-    return primed(ctx, await ctx.stores.chats.createDirect(viewerId, otherId));
+    await assertNotBlocked(ctx.stores.users, [otherId], viewerId, 'userId');
+    const view = await ctx.stores.chats.createDirect(viewerId, otherId);
+    ctx.stores.directChats.prime(view.chat.id, viewerId < otherId ? [viewerId, otherId] : [otherId, viewerId]);
+    return primed(ctx, view);
   },
 
   async createGroupChat(
@@ -30,7 +75,10 @@ export const Mutation = {
     const memberIds = idListArg(args.memberIds, 'memberIds', 0).filter((id) => id !== viewerId);
     await ctx.limits.membershipPerUser.takeOrThrow(viewerId.toString());
     await ctx.stores.users.assertExist(memberIds, 'memberIds', viewerId);
-    return primed(ctx, await ctx.stores.chats.createGroup(viewerId, title, memberIds));
+    await assertNotBlocked(ctx.stores.users, memberIds, viewerId, 'memberIds');
+    const view = await ctx.stores.chats.createGroup(viewerId, title, memberIds);
+    ctx.stores.directChats.prime(view.chat.id, null);
+    return primed(ctx, view);
   },
 
   async addMembers(_: unknown, args: { chatId: string; userIds: string[] }, ctx: ChatsContext): Promise<ChatView> {
@@ -39,6 +87,7 @@ export const Mutation = {
     const userIds = idListArg(args.userIds, 'userIds', 1);
     await ctx.limits.membershipPerUser.takeOrThrow(viewerId.toString());
     await ctx.stores.users.assertExist(userIds, 'userIds', viewerId);
+    await assertNotBlocked(ctx.stores.users, userIds, viewerId, 'userIds');
     return primed(ctx, await ctx.stores.memberships.addMembers(viewerId, chatId, userIds));
   },
 
@@ -67,17 +116,24 @@ export const Mutation = {
 
   async sendMessage(
     _: unknown,
-    args: { chatId: string; text: string; clientMessageId: string },
+    args: { chatId: string; text: string; clientMessageId: string; replyToId?: string | null },
     ctx: ChatsContext,
   ): Promise<MessagePayload> {
     const viewerId = requireViewer(ctx.viewerId);
     const chatId = idArg(args.chatId, 'chatId');
     const text = textArg(args.text);
     const clientMessageId = clientMessageIdArg(args.clientMessageId);
+    const replyToId = args.replyToId == null ? null : idArg(args.replyToId, 'replyToId');
     await ctx.limits.messagesPerUser.takeOrThrow(viewerId.toString());
     await ctx.limits.messagesPerChat.takeOrThrow(chatId.toString());
-    const message = await ctx.stores.messages
-      .sendAndPublish(chatId, viewerId, text, clientMessageId)
+    const message = await notBlockedInDirectChat(ctx, chatId, viewerId)
+      .then(() => mentionCandidates(ctx, viewerId, text))
+      .then((candidates) =>
+        ctx.stores.messages.sendAndPublish(chatId, viewerId, text, clientMessageId, {
+          replyToId,
+          mentionCandidates: candidates,
+        }),
+      )
       .catch(async (err: unknown) => {
         // Only members spend a chat's allowance: a refused send (not a member, no such chat) gives its point back,
         // so outsiders cannot silence a chat by sending to it.
@@ -92,7 +148,12 @@ export const Mutation = {
     const viewerId = requireViewer(ctx.viewerId);
     const messageId = idArg(args.messageId, 'messageId');
     const text = textArg(args.text);
-    const message = await ctx.stores.messages.edit(viewerId, messageId, text);
+    const message = await ctx.stores.messages.edit(
+      viewerId,
+      messageId,
+      text,
+      await mentionCandidates(ctx, viewerId, text),
+    );
     ctx.loaders.views.clear(message.chatId);
     return messagePayload(message);
   },
@@ -105,11 +166,58 @@ export const Mutation = {
     return messagePayload(message);
   },
 
+  async addReaction(_: unknown, args: { messageId: string; emoji: string }, ctx: ChatsContext) {
+    return react(ctx, args, true);
+  },
+
+  async removeReaction(_: unknown, args: { messageId: string; emoji: string }, ctx: ChatsContext) {
+    return react(ctx, args, false);
+  },
+
+  async pinMessage(_: unknown, args: { messageId: string }, ctx: ChatsContext): Promise<MessagePayload> {
+    return pin(ctx, args, true);
+  },
+
+  async unpinMessage(_: unknown, args: { messageId: string }, ctx: ChatsContext): Promise<MessagePayload> {
+    return pin(ctx, args, false);
+  },
+
+  async banMember(_: unknown, args: { chatId: string; userId: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const userId = idArg(args.userId, 'userId');
+    if (userId === viewerId) throw badInput('userId', 'You cannot ban yourself; to leave a chat use leaveChat.');
+    return primed(ctx, await ctx.stores.memberships.ban(viewerId, chatId, userId));
+  },
+
+  async unbanMember(_: unknown, args: { chatId: string; userId: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const userId = idArg(args.userId, 'userId');
+    return primed(ctx, await ctx.stores.memberships.unban(viewerId, chatId, userId));
+  },
+
+  async muteChat(_: unknown, args: { chatId: string; until?: Date | null }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    const chatId = idArg(args.chatId, 'chatId');
+    const until = args.until ?? null;
+    if (until !== null && until.getTime() <= Date.now()) throw badInput('until', 'until must be in the future.');
+    return primed(ctx, await ctx.stores.memberships.mute(viewerId, chatId, until));
+  },
+
+  async unmuteChat(_: unknown, args: { chatId: string }, ctx: ChatsContext): Promise<ChatView> {
+    const viewerId = requireViewer(ctx.viewerId);
+    return primed(ctx, await ctx.stores.memberships.unmute(viewerId, idArg(args.chatId, 'chatId')));
+  },
+
   async markRead(_: unknown, args: { chatId: string; seq: number }, ctx: ChatsContext): Promise<ChatView> {
     const viewerId = requireViewer(ctx.viewerId);
     const chatId = idArg(args.chatId, 'chatId');
     const seq = intArg(args.seq, 'seq', 0, 2_147_483_647, 0);
-    return primed(ctx, await ctx.stores.memberships.markRead(viewerId, chatId, seq));
+    const { moved, ...view } = await ctx.stores.memberships.markRead(viewerId, chatId, seq);
+    // Ephemeral: the other members' receipts and the reader's other devices (unread counts in step).
+    if (moved) await ctx.stores.publisher.publishReadReceipt(chatId, viewerId, seq, view.unreadCount ?? 0, new Date());
+    return primed(ctx, view);
   },
 
   async setTyping(_: unknown, args: { chatId: string; typing: boolean }, ctx: ChatsContext): Promise<boolean> {
@@ -122,6 +230,8 @@ export const Mutation = {
         retryAfterMs: decision.retryAfterMs,
       });
     }
+    if (args.typing) ctx.typingExpiry.renew(chatId, viewerId);
+    else ctx.typingExpiry.cancel(chatId, viewerId);
     if (decision.action === 'publish')
       await ctx.stores.publisher.publishTyping(chatId, viewerId, args.typing, new Date());
     return true;

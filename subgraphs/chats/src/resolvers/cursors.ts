@@ -40,3 +40,16 @@ export function parseChatCursor(cursor: string): ChatPosition | null {
   if (chatId >= 1n << 63n) return null;
   return { lastActivityAt: new Date(Number(m[1])), chatId };
 }
+
+/** The cursor of a search result (its message id). */
+export function searchCursor(messageId: bigint): string {
+  return encode(`msg:${messageId}`);
+}
+
+/** The message id in a search cursor, or null when the cursor is not one. */
+export function parseSearchCursor(cursor: string): bigint | null {
+  const m = /^msg:([1-9]\d{0,18})$/.exec(decode(cursor) ?? '');
+  if (!m) return null;
+  const id = BigInt(m[1]!);
+  return id < 1n << 63n ? id : null;
+}

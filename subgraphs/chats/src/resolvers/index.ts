@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { DateTime } from '@chatgraph/service';
 import type { ChatsContext } from '../context';
 import { Chat } from './Chat';
-import { Message } from './Message';
+import { Message, ReactionGroup } from './Message';
 import { Mutation } from './Mutation';
 import { Query } from './Query';
 import { User } from './User';
@@ -18,6 +18,7 @@ export const resolvers: GraphQLResolverMap<ChatsContext> = {
   Mutation,
   Chat,
   Message,
+  ReactionGroup,
   User,
   ChatEvent: {},
 };

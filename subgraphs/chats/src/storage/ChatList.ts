@@ -34,6 +34,11 @@ interface LastMessageColumns {
   lm_created_at: Date | null;
   lm_edited_at: Date | null;
   lm_deleted_at: Date | null;
+  lm_reply_to_id: bigint | null;
+  lm_thread_root_id: bigint | null;
+  lm_reply_count: number | null;
+  lm_mention_ids: Array<bigint | string> | null;
+  lm_pinned_at: Date | null;
 }
 
 /**
@@ -102,7 +107,9 @@ export class ChatList {
           SELECT ${VIEW_COLUMNS},
                  lm.id AS lm_id, lm.seq AS lm_seq, lm.author_id AS lm_author_id, lm.text AS lm_text,
                  lm.client_message_id AS lm_client_message_id, lm.created_at AS lm_created_at,
-                 lm.edited_at AS lm_edited_at, lm.deleted_at AS lm_deleted_at
+                 lm.edited_at AS lm_edited_at, lm.deleted_at AS lm_deleted_at, lm.reply_to_id AS lm_reply_to_id,
+                 lm.thread_root_id AS lm_thread_root_id, lm.reply_count AS lm_reply_count,
+                 lm.mention_ids AS lm_mention_ids, lm.pinned_at AS lm_pinned_at
             FROM unnest(${bigintArray(ids)}) AS k(id)
             JOIN chats c ON c.id = k.id
             JOIN chat_members m ON m.chat_id = k.id AND m.user_id = ${viewerId}
@@ -127,5 +134,10 @@ function lastMessage(row: ViewRow & LastMessageColumns): MessageRecord | null {
     created_at: row.lm_created_at!,
     edited_at: row.lm_edited_at,
     deleted_at: row.lm_deleted_at,
+    reply_to_id: row.lm_reply_to_id,
+    thread_root_id: row.lm_thread_root_id,
+    reply_count: row.lm_reply_count ?? 0,
+    mention_ids: row.lm_mention_ids ?? [],
+    pinned_at: row.lm_pinned_at,
   });
 }

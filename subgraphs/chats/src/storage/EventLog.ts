@@ -1,5 +1,13 @@
 import { sampledTraceparent } from '@chatgraph/telemetry';
-import type { ChatEventType, ChatRecord, ChatRole, EventRecord, MemberRecord, MessageRecord } from './records';
+import type {
+  ChatEventType,
+  ChatRecord,
+  ChatRole,
+  EventRecord,
+  MemberRecord,
+  MessageRecord,
+  ReactionGroupRecord,
+} from './records';
 import { CHAT_COLUMNS, bigintArray, chatFromRow, messageFromRow, type ChatRow, type SqlRunner } from './rows';
 
 /** An event to append: what it is about (the seq and time are assigned by {@link EventLog.append}). */
@@ -8,6 +16,12 @@ export interface NewEvent {
   message?: MessageRecord;
   member?: MemberRecord;
   title?: string;
+  /** REACTION_ADDED / REACTION_REMOVED: the emoji. */
+  emoji?: string;
+  /** MEMBER_BANNED / MEMBER_UNBANNED: the user (no membership snapshot). */
+  userId?: bigint;
+  /** REACTION_*: the message's reactions after the change (published with the event). */
+  reactions?: ReactionGroupRecord[];
 }
 
 /** An index change to record with the events (applied to the user's shard after commit, see `UserChatIndex`). */
@@ -53,6 +67,7 @@ interface EventRow {
   member_joined_at: Date | null;
   member_last_read_seq: number | null;
   title: string | null;
+  emoji: string | null;
   msg_id: bigint | null;
   msg_seq: number | null;
   msg_author_id: bigint | null;
@@ -61,6 +76,11 @@ interface EventRow {
   msg_created_at: Date | null;
   msg_edited_at: Date | null;
   msg_deleted_at: Date | null;
+  msg_reply_to_id: bigint | null;
+  msg_thread_root_id: bigint | null;
+  msg_reply_count: number | null;
+  msg_mention_ids: Array<bigint | string> | null;
+  msg_pinned_at: Date | null;
 }
 
 /**
@@ -88,19 +108,21 @@ export const EventLog = {
         RETURNING ${CHAT_COLUMNS}, clock_timestamp()::timestamptz(3) AS at
       ), ev AS (
         INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id, member_user_id, member_role, member_joined_at,
-                                 member_last_read_seq, title, at, traceparent)
+                                 member_last_read_seq, title, emoji, at, traceparent)
         SELECT bump.id, bump.last_seq - ${n}::int + e.ord::int, e.type, ${actorId}, e.message_id, e.member_user_id,
-               e.member_role, e.member_joined_at, e.member_last_read_seq, e.title, bump.at, ${sampledTraceparent()}::text
+               e.member_role, e.member_joined_at, e.member_last_read_seq, e.title, e.emoji, bump.at,
+               ${sampledTraceparent()}::text
           FROM bump,
                unnest(${events.map((e) => e.type)}::text[],
                       ${events.map((e) => e.message?.id.toString() ?? null)}::bigint[],
-                      ${events.map((e) => e.member?.userId.toString() ?? null)}::bigint[],
+                      ${events.map((e) => (e.member?.userId ?? e.userId)?.toString() ?? null)}::bigint[],
                       ${events.map((e) => e.member?.role ?? null)}::text[],
                       ${events.map((e) => e.member?.joinedAt.toISOString() ?? null)}::timestamptz[],
                       ${events.map((e) => e.member?.lastReadSeq ?? null)}::int[],
-                      ${events.map((e) => e.title ?? null)}::text[])
+                      ${events.map((e) => e.title ?? null)}::text[],
+                      ${events.map((e) => e.emoji ?? null)}::text[])
                WITH ORDINALITY AS e(type, message_id, member_user_id, member_role, member_joined_at,
-                                    member_last_read_seq, title, ord)
+                                    member_last_read_seq, title, emoji, ord)
       ), ob AS (
         INSERT INTO index_outbox (user_id, chat_id, op)
         SELECT o.user_id, ${chatId}, o.op
@@ -128,6 +150,9 @@ export const EventLog = {
         message: e.message ?? null,
         member: e.member ?? null,
         title: e.title ?? null,
+        emoji: e.emoji ?? null,
+        userId: e.userId ?? null,
+        ...(e.reactions ? { reactions: e.reactions } : {}),
       })),
       outboxIds: row.outbox_ids.map(BigInt),
       memberIds: row.member_ids.map(BigInt),
@@ -138,10 +163,12 @@ export const EventLog = {
   async since(db: SqlRunner, chatId: bigint, afterSeq: number, limit: number): Promise<EventRecord[]> {
     const rows = await db.$queryRaw<EventRow[]>`
       SELECT e.chat_id, e.seq, e.type, e.actor_id, e.at, e.member_user_id, e.member_role, e.member_joined_at,
-             e.member_last_read_seq, e.title,
+             e.member_last_read_seq, e.title, e.emoji,
              msg.id AS msg_id, msg.seq AS msg_seq, msg.author_id AS msg_author_id, msg.text AS msg_text,
              msg.client_message_id AS msg_client_message_id, msg.created_at AS msg_created_at,
-             msg.edited_at AS msg_edited_at, msg.deleted_at AS msg_deleted_at
+             msg.edited_at AS msg_edited_at, msg.deleted_at AS msg_deleted_at, msg.reply_to_id AS msg_reply_to_id,
+             msg.thread_root_id AS msg_thread_root_id, msg.reply_count AS msg_reply_count,
+             msg.mention_ids AS msg_mention_ids, msg.pinned_at AS msg_pinned_at
         FROM chat_events e
         LEFT JOIN messages msg ON msg.id = e.message_id
        WHERE e.chat_id = ${chatId} AND e.seq > ${afterSeq}::int
@@ -165,9 +192,15 @@ function eventFromRow(row: EventRow): EventRecord {
           created_at: row.msg_created_at!,
           edited_at: row.msg_edited_at,
           deleted_at: row.msg_deleted_at,
+          reply_to_id: row.msg_reply_to_id,
+          thread_root_id: row.msg_thread_root_id,
+          reply_count: row.msg_reply_count ?? 0,
+          mention_ids: row.msg_mention_ids ?? [],
+          pinned_at: row.msg_pinned_at,
         });
+  const banned = row.type === 'MEMBER_BANNED' || row.type === 'MEMBER_UNBANNED';
   const member: MemberRecord | null =
-    row.member_user_id === null
+    row.member_user_id === null || banned
       ? null
       : {
           chatId: row.chat_id,
@@ -185,5 +218,7 @@ function eventFromRow(row: EventRow): EventRecord {
     message,
     member,
     title: row.title,
+    emoji: row.emoji,
+    userId: banned ? row.member_user_id : null,
   };
 }

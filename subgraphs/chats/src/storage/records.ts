@@ -11,7 +11,18 @@ export type ChatRole = 'OWNER' | 'ADMIN' | 'MEMBER';
 
 /** The kinds of entries in a chat's event log. */
 export type ChatEventType =
-  'MESSAGE_ADDED' | 'MESSAGE_EDITED' | 'MESSAGE_DELETED' | 'MEMBER_ADDED' | 'MEMBER_REMOVED' | 'CHAT_UPDATED';
+  | 'MESSAGE_ADDED'
+  | 'MESSAGE_EDITED'
+  | 'MESSAGE_DELETED'
+  | 'MEMBER_ADDED'
+  | 'MEMBER_REMOVED'
+  | 'CHAT_UPDATED'
+  | 'REACTION_ADDED'
+  | 'REACTION_REMOVED'
+  | 'MESSAGE_PINNED'
+  | 'MESSAGE_UNPINNED'
+  | 'MEMBER_BANNED'
+  | 'MEMBER_UNBANNED';
 
 /** A row of `chats`. */
 export interface ChatRecord {
@@ -31,6 +42,8 @@ export interface MemberRecord {
   role: ChatRole;
   joinedAt: Date;
   lastReadSeq: number;
+  /** Until when the member muted the chat (null: not muted), when the statement read it. */
+  mutedUntil?: Date | null;
 }
 
 /** A row of `messages`. */
@@ -45,7 +58,30 @@ export interface MessageRecord {
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
+  /** The message this one replies to (same chat), or null. */
+  replyToId: bigint | null;
+  /** The root of its thread (threads are flat), or null when it is no reply. */
+  threadRootId: bigint | null;
+  /** Replies in the thread of this message when it is a thread root (0 otherwise). */
+  replyCount: number;
+  /** Members it names as `@username` (resolved when sent or last edited), in order of appearance. */
+  mentionIds: bigint[];
+  /** When it was pinned; null when not pinned. */
+  pinnedAt: Date | null;
 }
+
+/** The reactions of a message with one emoji. */
+export interface ReactionGroupRecord {
+  emoji: string;
+  count: number;
+  /** Who reacted, earliest first (at most {@link REACTION_USERS_SHOWN}). */
+  userIds: bigint[];
+  /** Whether the viewer is among them (false when unknown: in a published event). */
+  viewerReacted: boolean;
+}
+
+/** Most users listed per reaction group. */
+export const REACTION_USERS_SHOWN = 20;
 
 /** A row of `chat_events` with what it refers to. */
 export interface EventRecord {
@@ -60,6 +96,14 @@ export interface EventRecord {
   member: MemberRecord | null;
   /** CHAT_UPDATED: the new title. */
   title: string | null;
+  /** REACTION_ADDED / REACTION_REMOVED: the emoji. */
+  emoji: string | null;
+  /** MEMBER_BANNED / MEMBER_UNBANNED: the user banned or unbanned. */
+  userId?: bigint | null;
+  /** When just written (published live): the message's reactions after the event. */
+  reactions?: ReactionGroupRecord[];
+  /** When just written (published live): the messages a reply refers to, by id (`replyTo`, `threadRoot`). */
+  related?: ReadonlyMap<bigint, MessageRecord>;
 }
 
 /** A chat as one viewer sees it: the chat and the viewer's membership (null when the viewer is not a member). */

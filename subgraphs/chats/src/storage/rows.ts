@@ -9,7 +9,8 @@ export const CHAT_COLUMNS = ChatsPrisma.sql`c.id, c.kind, c.title, c.created_by,
 
 /** Columns of `messages` as {@link MessageRow} expects them, for a table aliased `msg`. */
 export const MESSAGE_COLUMNS = ChatsPrisma.sql`msg.id, msg.chat_id, msg.seq, msg.author_id, msg.text, msg.client_message_id,
-  msg.created_at, msg.edited_at, msg.deleted_at`;
+  msg.created_at, msg.edited_at, msg.deleted_at, msg.reply_to_id, msg.thread_root_id, msg.reply_count, msg.mention_ids,
+  msg.pinned_at`;
 
 /** A `chats` row as raw SQL returns it. */
 export interface ChatRow {
@@ -29,6 +30,7 @@ export interface MemberRow {
   role: string;
   joined_at: Date;
   last_read_seq: number;
+  muted_until?: Date | null;
 }
 
 /** A `messages` row as raw SQL returns it. */
@@ -42,6 +44,11 @@ export interface MessageRow {
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
+  reply_to_id: bigint | null;
+  thread_root_id: bigint | null;
+  reply_count: number;
+  mention_ids: Array<bigint | string>;
+  pinned_at: Date | null;
 }
 
 /** Maps a `chats` row. */
@@ -65,6 +72,7 @@ export function memberFromRow(row: MemberRow): MemberRecord {
     role: row.role as ChatRole,
     joinedAt: row.joined_at,
     lastReadSeq: row.last_read_seq,
+    ...(row.muted_until !== undefined ? { mutedUntil: row.muted_until } : {}),
   };
 }
 
@@ -80,6 +88,11 @@ export function messageFromRow(row: MessageRow): MessageRecord {
     createdAt: row.created_at,
     editedAt: row.edited_at,
     deletedAt: row.deleted_at,
+    replyToId: row.reply_to_id,
+    threadRootId: row.thread_root_id,
+    replyCount: row.reply_count,
+    mentionIds: (row.mention_ids ?? []).map(BigInt),
+    pinnedAt: row.pinned_at,
   };
 }
 
@@ -98,6 +111,7 @@ export interface ViewRow extends ChatRow {
   m_role: string | null;
   m_joined_at: Date | null;
   m_last_read_seq: number | null;
+  m_muted_until: Date | null;
   /** The member's unread count (null when not a member). */
   unread: number | null;
 }
@@ -110,7 +124,7 @@ export const UNREAD_COUNT = ChatsPrisma.sql`(c.message_count - m.sent_count - m.
 
 /** The columns of a {@link ViewRow}: a chat `c` LEFT JOIN its member `m`. */
 export const VIEW_COLUMNS = ChatsPrisma.sql`${CHAT_COLUMNS}, m.role AS m_role, m.joined_at AS m_joined_at, m.last_read_seq AS m_last_read_seq,
-  ${UNREAD_COUNT} AS unread`;
+  m.muted_until AS m_muted_until, ${UNREAD_COUNT} AS unread`;
 
 /** A chat as one user sees it (their membership, if any, and the unread count when the row has one). */
 export function viewFromRow(row: ViewRow, viewerId: bigint): ChatView {
@@ -125,6 +139,7 @@ export function viewFromRow(row: ViewRow, viewerId: bigint): ChatView {
             role: row.m_role,
             joined_at: row.m_joined_at!,
             last_read_seq: row.m_last_read_seq!,
+            muted_until: row.m_muted_until,
           }),
     unreadCount: row.unread ?? 0,
   };

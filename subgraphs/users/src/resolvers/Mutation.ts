@@ -1,5 +1,6 @@
 import { parseId } from '@chatgraph/ids';
 import { badInput, userError } from '@chatgraph/errors';
+import { MAX_BLOCKS } from '../storage/BlockStore';
 import type { UsersContext } from '../context';
 import type { UserRecord } from '../storage/UserRecord';
 import { canonicalUsername, displayName, emailAddress, givenPassword, newPassword } from './inputRules';
@@ -15,8 +16,42 @@ async function signedIn(user: UserRecord, ctx: UsersContext): Promise<AuthPayloa
   return { ...tokens, user };
 }
 
+/** The signed-in user's id, or UNAUTHENTICATED. */
+function viewer(ctx: UsersContext): bigint {
+  const id = ctx.viewerId === null ? null : parseId(ctx.viewerId);
+  if (id === null) throw userError('UNAUTHENTICATED', 'Sign in first.');
+  return id;
+}
+
+/** The user to block or unblock: an existing account other than the viewer. */
+async function blockTarget(ctx: UsersContext, value: string, viewerId: bigint): Promise<bigint> {
+  const id = parseId(value);
+  if (id === null) throw badInput('userId', 'userId is not a valid id.');
+  if (id === viewerId) throw badInput('userId', 'You cannot block yourself.');
+  if (!(await ctx.users.byId(id))) throw userError('NOT_FOUND', `There is no user with id ${id}.`, { field: 'userId' });
+  return id;
+}
+
 /** `Mutation` fields of the users subgraph. */
 export const Mutation = {
+  async blockUser(_: unknown, args: { userId: string }, ctx: UsersContext): Promise<boolean> {
+    const viewerId = viewer(ctx);
+    const target = await blockTarget(ctx, args.userId, viewerId);
+    if (!(await ctx.blocks.block(viewerId, target)))
+      throw userError('LIMIT_EXCEEDED', `You can block at most ${MAX_BLOCKS} users; unblock some first.`, {
+        limit: MAX_BLOCKS,
+      });
+    return true;
+  },
+
+  async unblockUser(_: unknown, args: { userId: string }, ctx: UsersContext): Promise<boolean> {
+    const viewerId = viewer(ctx);
+    const id = parseId(args.userId);
+    if (id === null) throw badInput('userId', 'userId is not a valid id.');
+    await ctx.blocks.unblock(viewerId, id);
+    return true;
+  },
+
   async signUp(
     _: unknown,
     args: { username: string; password: string; displayName: string },

@@ -51,5 +51,29 @@ export const Query = {
       }));
   },
 
+  async myBlockedUsers(_: unknown, __: unknown, ctx: UsersContext): Promise<UserRecord[]> {
+    const viewerId = signedIn(ctx);
+    const ids = await ctx.blocks.blockedBy(viewerId);
+    const users = await Promise.all(ids.map((id) => ctx.users.byId(id)));
+    return users.filter((u): u is UserRecord => u !== null);
+  },
+
+  /** Internal (chats): those of `userIds` who blocked the viewer; nobody for an anonymous viewer. */
+  async usersBlockingViewer(_: unknown, args: { userIds: string[] }, ctx: UsersContext): Promise<string[]> {
+    if (args.userIds.length > MAX_IDS_PER_CHECK)
+      throw badInput('userIds', `At most ${MAX_IDS_PER_CHECK} ids per call.`);
+    const ids = args.userIds.map((id) => userId(id, 'userIds'));
+    const viewerId = ctx.viewerId === null ? null : parseId(ctx.viewerId);
+    if (viewerId === null) return [];
+    return (await ctx.blocks.whoBlocked(viewerId, ids)).map(String);
+  },
+
   ...integrationQueries,
 };
+
+/** The signed-in user's id, or UNAUTHENTICATED. */
+function signedIn(ctx: UsersContext): bigint {
+  const id = ctx.viewerId === null ? null : parseId(ctx.viewerId);
+  if (id === null) throw userError('UNAUTHENTICATED', 'Sign in first.');
+  return id;
+}

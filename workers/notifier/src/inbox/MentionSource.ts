@@ -1,9 +1,9 @@
 import type { RelayedEvent } from '../relay/RelayedEvent';
 
 /**
- * Which members of the event's chat its message names as `@username`. Today the worker resolves the names itself
- * (`UsernameMentions`); when messages carry the mentions resolved at send time (`Message.mentions`), an implementation
- * reading them from the relayed event replaces it in one line of `startNotifier`.
+ * Which members of the event's chat its message names as `@username`: the mentions the chats service resolved at
+ * send time (`StoredMentions`, what `startNotifier` uses), or the worker's own lookup of the names
+ * (`UsernameMentions`, for a chats database without them).
  */
 export interface MentionSource {
   /** The mentioned members (never empty-handed for lack of trying: a lookup failure rejects, so it is retried). */

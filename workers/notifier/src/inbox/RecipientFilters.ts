@@ -1,7 +1,6 @@
 /**
- * What recipients chose not to hear. Blocks and mutes arrive with the chat-features work (the users and chats
- * services will own them); until then nobody has blocked or muted anyone, and these are the one place to plug the
- * real lists in (see `startNotifier`).
+ * What recipients chose not to hear: blocks (kept by the users service) and mutes (kept by the chats service); the
+ * real lists are in `ChatFeatureFilters`, plugged in by `startNotifier`. `NO_BLOCKS` and `NO_MUTES` are for tests.
  */
 
 /** Who blocked whom: a recipient who blocked the actor gets nothing from them. */
@@ -18,8 +17,8 @@ export interface MuteList {
 
 const NOBODY: ReadonlySet<bigint> = new Set();
 
-/** Until blocks exist: nobody blocked anyone. */
+/** Nobody blocked anyone (tests). */
 export const NO_BLOCKS: BlockList = { blockedBy: () => Promise.resolve(NOBODY) };
 
-/** Until mutes exist: nobody muted any chat. */
+/** Nobody muted any chat (tests). */
 export const NO_MUTES: MuteList = { mutedBy: () => Promise.resolve(NOBODY) };

@@ -30,6 +30,7 @@ interface Row {
   author_id: string | null;
   text: string | null;
   traceparent: string | null;
+  reply_to_author_id: string | null;
 }
 
 /**
@@ -62,10 +63,12 @@ export const EventLogReader = {
   async read(client: Client, after: LogPosition, limit: number): Promise<LogBatch | null> {
     const { rows } = await client.query<Row>(
       `SELECT e.xid::text, e.chat_id::text, e.seq, e.type, e.actor_id::text, e.at, e.member_user_id::text,
-              c.kind, c.direct_key, m.id::text AS message_id, m.author_id::text, m.text, e.traceparent
+              c.kind, c.direct_key, m.id::text AS message_id, m.author_id::text, m.text, e.traceparent,
+              p.author_id::text AS reply_to_author_id
          FROM chat_events e
          JOIN chats c ON c.id = e.chat_id
          LEFT JOIN messages m ON m.id = e.message_id
+         LEFT JOIN messages p ON p.id = m.reply_to_id
         WHERE (e.xid, e.chat_id, e.seq) > ($1::bigint, $2::bigint, $3::int)
           AND e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
         ORDER BY e.xid, e.chat_id, e.seq
@@ -103,7 +106,12 @@ function toEvent(row: Row): RelayedEvent {
     message:
       row.message_id === null
         ? null
-        : { id: row.message_id, authorId: row.author_id!, text: row.text ?? '', replyToAuthorId: null },
+        : {
+            id: row.message_id,
+            authorId: row.author_id!,
+            text: row.text ?? '',
+            replyToAuthorId: row.reply_to_author_id,
+          },
     memberUserId: row.member_user_id,
   };
 }
