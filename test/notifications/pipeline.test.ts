@@ -154,9 +154,10 @@ describe('notification pipeline', () => {
     const group = await n.createGroup(alice, [carol]);
     chats.push({ id: group, member: alice });
     await n.waitForIdle(await n.eventCount(chats));
-    // Mentions are resolved through the users subgraph: while it is down, the event fails on every attempt.
-    const usersPort = n.stack.processes.get('users')!.port;
-    await n.stack.stop('users');
+    // The worker asks the users subgraph whom the sender is blocked by: while it is down, the event fails on every
+    // attempt. The mention is resolved (by chats, through users) at send time, so the message is sent first, with no
+    // worker running, and users stopped before a worker reads it.
+    expect(await n.stack.stop('notifier-1', 'SIGTERM')).toBe(0);
     const chatsAsAlice = subgraphRequester(n.config, n.stack.url('chats'));
     const sent = await chatsAsAlice(
       'mutation($c: ID!) { sendMessage(chatId: $c, text: "ping @' +
@@ -166,13 +167,16 @@ describe('notification pipeline', () => {
       alice.id,
     );
     expect(sent.errors).toBeUndefined();
+    const usersPort = n.stack.processes.get('users')!.port;
+    await n.stack.stop('users');
+    await n.startNotifier('notifier-1');
     await waitUntil('the event is dead-lettered', async () => (await n.queueDepth('notify.inbox.dlq')) === 1);
 
     const listed = n.dlq('list', 'inbox');
     expect(listed.status).toBe(0);
     // Two retries (100 ms, 200 ms), then the dead-letter queue, with the last error.
     expect(listed.stdout).toContain(`${group}:`);
-    expect(listed.stdout).toMatch(/attempts=2\terror=The users service is unavailable/);
+    expect(listed.stdout).toMatch(/attempts=2\terror=The users service (is unavailable|could not answer)/);
     expect(n.dlq('list').stdout).toContain(`${n.prefix}.notify.inbox.dlq\t1`);
     expect(n.dlq('replay', 'nowhere').status).toBe(64);
 
@@ -180,10 +184,14 @@ describe('notification pipeline', () => {
     const replayed = n.dlq('replay', 'inbox');
     expect(replayed.stdout).toContain('replayed 1 message');
     expect(await n.queueDepth('notify.inbox.dlq')).toBe(0);
-    await waitUntil('carol is notified of the mention', async () =>
-      (await n.notificationsOf(carol)).some((x) => x.kind === 'MENTION' && x.chat?.id === group),
-    );
-    await n.waitForIdle(await n.eventCount(chats));
+    // The worker's breaker towards users may still be open for a moment after users came back: a replayed message
+    // that fails again returns to the dead-letter queue, and the operator replays it again.
+    await waitUntil('carol is notified of the mention', async () => {
+      if ((await n.queueDepth('notify.inbox.dlq')) > 0) n.dlq('replay', 'inbox');
+      return (await n.notificationsOf(carol)).some((x) => x.kind === 'MENTION' && x.chat?.id === group);
+    });
+    // notifier-1 was restarted above: its relays count from then on, so only the queues are waited for.
+    await n.waitForIdle(0);
     expect((await n.notificationsOf(carol)).filter((x) => x.chat?.id === group).map((x) => x.kind)).toEqual([
       'ADDED_TO_CHAT',
       'MENTION',

@@ -11,7 +11,10 @@ import { MATRIX, type Role, type World } from './support/authorizationCases';
 import { startMatrixWorld, type MatrixWorld } from './support/matrixWorld';
 
 type TokenRole = Exclude<Role, 'anonymous'>;
-const TOKEN_ROLES: readonly TokenRole[] = ['stranger', 'member', 'owner'];
+const TOKEN_ROLES: readonly TokenRole[] = ['stranger', 'member', 'admin', 'owner'];
+/** One value per role. */
+const byRole = (value: (role: TokenRole) => string) =>
+  Object.fromEntries(TOKEN_ROLES.map((r) => [r, value(r)])) as Record<TokenRole, string>;
 
 /** Makes an API token of the user with `accessToken`, with `scopes`. */
 async function tokenOf(world: World, accessToken: string, scopes: readonly TokenScope[]): Promise<string> {
@@ -70,7 +73,7 @@ describe('authorization matrix: the API-token column', () => {
     if (rule === undefined) {
       const world = throughTokens(
         running.world,
-        { stranger: only.stranger.CHATS_READ, member: only.member.CHATS_READ, owner: only.owner.CHATS_READ },
+        byRole((r) => only[r].CHATS_READ),
         TOKEN_SCOPES,
       );
       for (const role of TOKEN_ROLES) {
@@ -81,7 +84,7 @@ describe('authorization matrix: the API-token column', () => {
       const scope: TokenScope = rule === 'ANY' ? 'CHATS_READ' : rule;
       const exact = throughTokens(
         running.world,
-        { stranger: only.stranger[scope], member: only.member[scope], owner: only.owner[scope] },
+        byRole((r) => only[r][scope]),
         [scope],
       );
       for (const role of TOKEN_ROLES) {
@@ -91,7 +94,7 @@ describe('authorization matrix: the API-token column', () => {
       if (rule !== 'ANY') {
         const without = throughTokens(
           running.world,
-          { stranger: allBut.stranger[scope], member: allBut.member[scope], owner: allBut.owner[scope] },
+          byRole((r) => allBut[r][scope]),
           TOKEN_SCOPES.filter((s) => s !== scope),
         );
         got[`member without ${scope}`] = await row.attempt(without, 'member');

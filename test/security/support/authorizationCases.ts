@@ -6,8 +6,8 @@
 import type { Client } from 'graphql-ws';
 import type { GraphQLResponse, LiveSubscription, TestUser } from '@chatgraph/testing';
 
-export type Role = 'anonymous' | 'stranger' | 'member' | 'owner';
-export const ROLES: readonly Role[] = ['anonymous', 'stranger', 'member', 'owner'];
+export type Role = 'anonymous' | 'stranger' | 'member' | 'admin' | 'owner';
+export const ROLES: readonly Role[] = ['anonymous', 'stranger', 'member', 'admin', 'owner'];
 /** `ok`, or the code of the refusal. */
 export type Outcome = string;
 
@@ -96,6 +96,7 @@ const every = (outcome: Outcome): Record<Role, Outcome> => ({
   anonymous: outcome,
   stranger: outcome,
   member: outcome,
+  admin: outcome,
   owner: outcome,
 });
 /** Anyone signed in. */
@@ -206,7 +207,7 @@ export const MATRIX: Record<string, { attempt: Attempt; expect: Record<Role, Out
       (_, f) => ({ m: f.messageId }),
       true,
     ),
-    expect: { ...MEMBERS, member: 'FORBIDDEN' },
+    expect: { ...MEMBERS, member: 'FORBIDDEN', admin: 'FORBIDDEN' },
   },
   'Mutation.deleteMessage': {
     // The owner's message: its author (and a manager) may delete it.

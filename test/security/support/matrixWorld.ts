@@ -2,6 +2,7 @@ import {
   createTestDatabases,
   gatewayRequest,
   liveClient,
+  LOAD_RATE_LIMITS,
   ProcessStack,
   signUp,
   subscribe,
@@ -9,6 +10,8 @@ import {
   waitUntil,
   type TestDatabases,
 } from '@chatgraph/testing';
+import { Client } from 'pg';
+import { databaseUrl, shardMapFor } from '@chatgraph/db';
 import type { Role, World } from './authorizationCases';
 
 /** A running stack for the authorization matrix, and the world its cases act in. */
@@ -19,13 +22,18 @@ export interface MatrixWorld {
 }
 
 /**
- * Starts every subgraph and a gateway on databases of their own, signs up the owner, a member, a stranger and an
- * outsider, and makes the shared chat (the owner's group with the member in it, and a message of the owner).
+ * Starts every subgraph and a gateway on databases of their own, signs up the owner, an admin, a member, a stranger
+ * and an outsider, and makes the shared chat (the owner's group with the member and the admin in it, and a message
+ * of the owner). The API has no operation that makes an admin yet: the fixture gives the role on the chat's shard.
  */
 export async function startMatrixWorld(env: Record<string, string> = {}): Promise<MatrixWorld> {
   const config = testConfig();
   const dbs: TestDatabases = await createTestDatabases(config);
-  const stack = new ProcessStack(ProcessStack.envFor(config, env));
+  // Every case that changes a chat gets a fresh one from the owner: the group-change limit (60 per 10 minutes by
+  // default, tested in abuse.test.ts) would refuse the matrix's own fixtures.
+  const stack = new ProcessStack(
+    ProcessStack.envFor(config, { RATE_LIMIT_MEMBERSHIP_USER: LOAD_RATE_LIMITS.RATE_LIMIT_MEMBERSHIP_USER!, ...env }),
+  );
   const close = async () => {
     await stack.close();
     await dbs.drop();
@@ -34,18 +42,31 @@ export async function startMatrixWorld(env: Record<string, string> = {}): Promis
     await stack.startSubgraphs();
     await stack.start('gateway', 'gateway');
     const url = stack.url('gateway');
-    const [owner, member, stranger, outsider] = await Promise.all(
-      ['Owner', 'Member', 'Stranger', 'Outsider'].map((name) => signUp(url, name)),
+    const [owner, member, admin, stranger, outsider] = await Promise.all(
+      ['Owner', 'Member', 'Admin', 'Stranger', 'Outsider'].map((name) => signUp(url, name)),
     );
-    const users = { owner: owner!, member: member!, stranger: stranger! };
+    const users = { owner: owner!, member: member!, admin: admin!, stranger: stranger! };
+    const chatsShards = shardMapFor(config, 'chats');
+    const makeAdmin = async (chatId: string, userId: string) => {
+      const shard = chatsShards.shardFor(BigInt(chatId));
+      const sql = new Client({ connectionString: databaseUrl(config.DATABASE_URL, shard.database) });
+      await sql.connect();
+      try {
+        await sql.query(`UPDATE chat_members SET role = 'ADMIN' WHERE chat_id = $1 AND user_id = $2`, [chatId, userId]);
+      } finally {
+        await sql.end();
+      }
+    };
     const fixture = async () => {
       const chat = await gatewayRequest<{ createGroupChat: { id: string } }>(
         url,
         users.owner.token,
         'mutation($m: [ID!]!) { createGroupChat(title: "matrix", memberIds: $m) { id } }',
-        { m: [users.member.id] },
+        { m: [users.member.id, users.admin.id] },
       );
-      const chatId = chat.data!.createGroupChat.id;
+      if (!chat.data) throw new Error(`the fixture's createGroupChat failed: ${JSON.stringify(chat.errors)}`);
+      const chatId = chat.data.createGroupChat.id;
+      await makeAdmin(chatId, users.admin.id);
       const sent = await gatewayRequest<{ sendMessage: { id: string; seq: number } }>(
         url,
         users.owner.token,
