@@ -11,7 +11,13 @@ import { checkOperationLimits, type OperationLimits } from '../src/limits/operat
 
 const root = path.join(__dirname, '..', '..');
 const schema = buildSchema(fs.readFileSync(path.join(root, 'gateway/api-schema.graphql'), 'utf8'));
-const limits: OperationLimits = { maxDepth: 12, maxAliases: 50, maxCost: 50_000, defaultListSize: 20, maxListSize: 100 };
+const limits: OperationLimits = {
+  maxDepth: 12,
+  maxAliases: 50,
+  maxCost: 50_000,
+  defaultListSize: 20,
+  maxListSize: 100,
+};
 
 const operationOf = (doc: DocumentNode) =>
   doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
