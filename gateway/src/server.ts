@@ -1,4 +1,4 @@
-// Over 300 lines: one function wires every part of a gateway instance (each part is its own module), and reads best whole.
+// Over 350 lines: one function wires every part of a gateway instance (each part is its own module), and reads best whole.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';

@@ -5,6 +5,7 @@ import type { ChatContacts } from './storage/ChatContacts';
 import type { EventPublisher } from './live/EventPublisher';
 import type { MembershipStore } from './storage/MembershipStore';
 import type { MessageStore } from './storage/MessageStore';
+import type { MessageHistory } from './storage/MessageHistory';
 import type { MessageSearch } from './storage/MessageSearch';
 import type { DirectChats } from './policy/DirectChats';
 import type { ReactionStore } from './storage/Reactions';
@@ -19,6 +20,8 @@ export interface ChatsStores {
   db: ShardedDatabase<ChatsClient>;
   chats: ChatStore;
   messages: MessageStore;
+  /** Reads of messages: by id, history and thread pages, pins. */
+  history: MessageHistory;
   reactions: ReactionStore;
   search: MessageSearch;
   directChats: DirectChats;

@@ -15,6 +15,7 @@ import { ChatStore } from './storage/ChatStore';
 import { EventPublisher, type EventBus } from './live/EventPublisher';
 import { MembershipStore } from './storage/MembershipStore';
 import { MessageStore } from './storage/MessageStore';
+import { MessageHistory } from './storage/MessageHistory';
 import { MessageSearch } from './storage/MessageSearch';
 import { DirectChats } from './policy/DirectChats';
 import { TypingExpiry } from './policy/TypingExpiry';
@@ -60,10 +61,12 @@ export function createChatsStores(
 ): ChatsStores {
   const publisher = new EventPublisher(deps.bus);
   const feed = new ChangeFeed(deps.db, publisher, deps.logger, deps.hooks);
+  const history = new MessageHistory(deps.db);
   return {
     db: deps.db,
     chats: new ChatStore(deps.db, feed),
-    messages: new MessageStore(deps.db, feed),
+    messages: new MessageStore(deps.db, feed, history),
+    history,
     reactions: new ReactionStore(deps.db, feed),
     search: new MessageSearch(deps.db),
     directChats: new DirectChats(deps.db),

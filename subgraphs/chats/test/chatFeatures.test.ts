@@ -110,9 +110,9 @@ describe('chat features', () => {
       const chatId = await createGroup(h, owner, []);
       const root = ok(await send(h, owner, chatId, 'root')).sendMessage;
       for (let i = 0; i < 5; i++) ok(await reply(owner, chatId, `reply ${i}`, root.id));
-      let page: Awaited<ReturnType<typeof h.stores.messages.replies>> | undefined;
+      let page: Awaited<ReturnType<typeof h.stores.history.replies>> | undefined;
       const counts = await statements(async () => {
-        page = await h.stores.messages.replies(BigInt(root.id), { direction: 'forward', limit: 3, cursorSeq: null });
+        page = await h.stores.history.replies(BigInt(root.id), { direction: 'forward', limit: 3, cursorSeq: null });
       });
       expect(page!.messages.map((m) => m.text)).toEqual(['reply 0', 'reply 1', 'reply 2']);
       expect(page!.hasMore).toBe(true);

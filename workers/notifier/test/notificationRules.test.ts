@@ -1,5 +1,4 @@
 import { notificationsFor } from '../src/inbox/notificationRules';
-import { mentionedUsernames } from '../src/inbox/MentionSource';
 import { parseRelayedEvent, type RelayedEvent } from '../src/relay/RelayedEvent';
 import { PermanentFailure } from '../src/amqp/PermanentFailure';
 
@@ -54,16 +53,6 @@ describe('who an event notifies', () => {
     expect(notificationsFor(event({ type: 'MEMBER_ADDED', message: null, memberUserId: '1' }), none)).toEqual([]);
     for (const type of ['MESSAGE_EDITED', 'MESSAGE_DELETED', 'MEMBER_REMOVED', 'CHAT_UPDATED'])
       expect(notificationsFor(event({ type }), { mentioned: new Set([2n]) })).toEqual([]);
-  });
-});
-
-describe('mentions in a text', () => {
-  it('finds @usernames once each, in lower case, not inside words or e-mail addresses', () => {
-    expect(
-      mentionedUsernames(
-        '@Bob hi @carol_1, @bob! mail me at x@dave.org or @@eve @no @toolong_0123456789012345678901234',
-      ),
-    ).toEqual(['bob', 'carol_1']);
   });
 });
 

@@ -22,8 +22,8 @@ export class ChatLoaders {
   /** A chat's pinned messages, most recently pinned first. */
   readonly pinned: DataLoader<bigint, MessageRecord[]>;
 
-  constructor(stores: Pick<ChatsStores, 'chats' | 'messages' | 'reactions'>, viewerId: bigint | null) {
-    const { chats, messages } = stores;
+  constructor(stores: Pick<ChatsStores, 'chats' | 'history' | 'reactions'>, viewerId: bigint | null) {
+    const { chats } = stores;
     this.views = new DataLoader(async (ids) => {
       if (viewerId === null) return ids.map(() => null);
       const found = await chats.views(viewerId, ids);
@@ -39,7 +39,7 @@ export class ChatLoaders {
       return ids.map((id) => found.get(id) ?? 0);
     });
     this.messages = new DataLoader(async (ids) => {
-      const found = await messages.byIds(ids);
+      const found = await stores.history.byIds(ids);
       return ids.map((id) => found.get(id) ?? null);
     });
     this.lastMessages = new DataLoader(async (ids) => {
@@ -51,7 +51,7 @@ export class ChatLoaders {
       return ids.map((id) => found.get(id) ?? []);
     });
     this.pinned = new DataLoader(async (ids) => {
-      const found = await messages.pinned(ids);
+      const found = await stores.history.pinned(ids);
       return ids.map((id) => found.get(id) ?? []);
     });
   }

@@ -3,7 +3,7 @@ import type { ChatsContext } from '../context';
 import { messageCursor, parseMessageCursor } from './cursors';
 import { memberPayload, messagePayload, type MessagePayload } from '../payloads';
 import type { ChatView } from '../storage/records';
-import type { MessagePage, MessagePageRequest } from '../storage/MessageStore';
+import type { MessagePage, MessagePageRequest } from '../storage/MessageHistory';
 import { memberView } from './access';
 import { idArg, intArg, requireViewer } from './args';
 import { connection } from './connection';
@@ -84,7 +84,7 @@ export const Chat = {
     return (await ctx.loaders.members.load(v.chat.id)).map(memberPayload);
   },
   messages(v: ChatView, args: MessagesArgs, ctx: ChatsContext) {
-    return messagePage(args, ctx, (request) => ctx.stores.messages.page(v.chat.id, request));
+    return messagePage(args, ctx, (request) => ctx.stores.history.page(v.chat.id, request));
   },
   async pinnedMessages(v: ChatView, _args: unknown, ctx: ChatsContext): Promise<MessagePayload[]> {
     const pinned = await ctx.loaders.pinned.load(v.chat.id);

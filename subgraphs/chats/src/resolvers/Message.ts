@@ -36,7 +36,7 @@ export const Message = {
   threadRoot: (m: MessagePayload, _args: unknown, ctx: ChatsContext) => sameChatMessage(ctx, m.threadRootId),
   /** One statement on the chat's shard per page (a range of the thread index). */
   replies(m: MessagePayload, args: MessagesArgs, ctx: ChatsContext) {
-    return messagePage(args, ctx, (request) => ctx.stores.messages.replies(BigInt(m.id), request));
+    return messagePage(args, ctx, (request) => ctx.stores.history.replies(BigInt(m.id), request));
   },
   /** Batched: the reactions of every message of a page in one statement per shard. */
   async reactions(m: MessagePayload, _args: unknown, ctx: ChatsContext): Promise<ReactionGroupPayload[]> {

@@ -1,3 +1,5 @@
+// Over 350 lines: the send statement and the edit, delete and pin changes share their locking, counters and event
+// rules and read best together; reads of messages live in MessageHistory.
 import { sampledTraceparent } from '@chatgraph/telemetry';
 import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
 import { logicalShardOf } from '@chatgraph/ids';
@@ -9,6 +11,7 @@ import { EventLog } from './EventLog';
 import { Reactions } from './Reactions';
 import type { ChatKind, ChatRole, CommitListener, EventRecord, MessageRecord } from './records';
 import { MESSAGE_COLUMNS, bigintArray, messageFromRow, type MessageRow } from './rows';
+import type { MessageHistory } from './MessageHistory';
 import { runTransaction } from './runTransaction';
 import { UnreadCounters } from './UnreadCounters';
 
@@ -19,22 +22,6 @@ export interface SendResult {
   event: EventRecord | null;
   /** Members of the chat when the message was added (empty for a retry). */
   memberIds: bigint[];
-}
-
-/** Which way a history page goes from its cursor. */
-export interface MessagePageRequest {
-  /** `forward`: oldest first after `cursorSeq`; `backward`: the newest before `cursorSeq`. */
-  direction: 'forward' | 'backward';
-  /** Page size (0..100). */
-  limit: number;
-  /** Exclusive bound (seq) or null for the start (forward) / end (backward) of the history. */
-  cursorSeq: number | null;
-}
-
-/** A page of history, oldest first, and whether more exist beyond it in its direction. */
-export interface MessagePage {
-  messages: MessageRecord[];
-  hasMore: boolean;
 }
 
 interface SentRow {
@@ -85,6 +72,8 @@ export class MessageStore {
   constructor(
     private readonly db: ShardedDatabase<ChatsClient>,
     private readonly feed: CommitListener,
+    /** Reads the messages a reply refers to, for its event. */
+    private readonly history: MessageHistory,
   ) {}
 
   /**
@@ -243,7 +232,7 @@ export class MessageStore {
       const related =
         replyToId === null
           ? undefined
-          : await this.byIds(threadRootId === null ? [replyToId] : [replyToId, threadRootId]);
+          : await this.history.byIds(threadRootId === null ? [replyToId] : [replyToId, threadRootId]);
       await this.feed.committed({
         chatId,
         events: [{ ...sent.event, related }],
@@ -389,72 +378,5 @@ export class MessageStore {
       case 'MESSAGE_UNPINNED':
         return ChatsPrisma.sql`pinned_at = NULL, pinned_by = NULL`;
     }
-  }
-
-  /** Messages by id, one statement per shard. */
-  async byIds(ids: readonly bigint[]): Promise<Map<bigint, MessageRecord>> {
-    const result = new Map<bigint, MessageRecord>();
-    await Promise.all(
-      [...this.db.groupByShard(ids, (id) => id)].map(async ([shard, group]) => {
-        const rows = await this.db.clientAt(shard).$queryRaw<MessageRow[]>`
-          SELECT ${MESSAGE_COLUMNS} FROM messages msg WHERE msg.id = ANY(${bigintArray(group)})`;
-        for (const row of rows) result.set(row.id, messageFromRow(row));
-      }),
-    );
-    return result;
-  }
-
-  /** A page of a chat's history by seq (one statement); see {@link MessagePageRequest}. */
-  page(chatId: bigint, request: MessagePageRequest): Promise<MessagePage> {
-    return this.pageWhere(chatId, ChatsPrisma.sql`msg.chat_id = ${chatId}`, request);
-  }
-
-  /**
-   * A page of the replies of thread root `rootId` by seq, oldest first (one statement on its chat's shard, a range
-   * of `messages_thread_root_id_seq_idx`).
-   */
-  replies(rootId: bigint, request: MessagePageRequest): Promise<MessagePage> {
-    return this.pageWhere(rootId, ChatsPrisma.sql`msg.thread_root_id = ${rootId}`, request);
-  }
-
-  /** The pinned messages of each chat, most recently pinned first, one statement per shard. */
-  async pinned(chatIds: readonly bigint[]): Promise<Map<bigint, MessageRecord[]>> {
-    const result = new Map<bigint, MessageRecord[]>(chatIds.map((id) => [id, []]));
-    await Promise.all(
-      [...this.db.groupByShard(chatIds, (id) => id)].map(async ([shard, ids]) => {
-        const rows = await this.db.clientAt(shard).$queryRaw<MessageRow[]>`
-          SELECT ${MESSAGE_COLUMNS} FROM messages msg
-           WHERE msg.chat_id = ANY(${bigintArray(ids)}) AND msg.pinned_at IS NOT NULL
-           ORDER BY msg.pinned_at DESC, msg.seq DESC`;
-        for (const row of rows) result.get(row.chat_id)?.push(messageFromRow(row));
-      }),
-    );
-    return result;
-  }
-
-  private async pageWhere(shardKey: bigint, where: ChatsPrisma.Sql, request: MessagePageRequest): Promise<MessagePage> {
-    const { limit } = request;
-    if (limit === 0) return { messages: [], hasMore: false };
-    const client = this.db.clientFor(shardKey);
-    let rows: MessageRow[];
-    if (request.direction === 'forward') {
-      rows = await client.$queryRaw<MessageRow[]>`
-        SELECT ${MESSAGE_COLUMNS} FROM messages msg
-         WHERE ${where} AND msg.seq > ${request.cursorSeq ?? 0}::int
-         ORDER BY msg.seq LIMIT ${limit + 1}::int`;
-    } else {
-      rows = await client.$queryRaw<MessageRow[]>`
-        SELECT ${MESSAGE_COLUMNS} FROM messages msg
-         WHERE ${where} AND msg.seq < ${request.cursorSeq ?? 2_147_483_647}::int
-         ORDER BY msg.seq DESC LIMIT ${limit + 1}::int`;
-      rows.reverse();
-    }
-    const hasMore = rows.length > limit;
-    const page = hasMore
-      ? request.direction === 'forward'
-        ? rows.slice(0, limit)
-        : rows.slice(rows.length - limit)
-      : rows;
-    return { messages: page.map(messageFromRow), hasMore };
   }
 }
