@@ -142,7 +142,12 @@ export class LiveConnection implements LiveTransport {
     clearTimeout(this.pongTimer);
     const client = this.client;
     this.client = undefined;
-    await client?.dispose();
+    try {
+      await client?.dispose();
+    } catch {
+      // graphql-ws rejects `dispose()` with the CloseEvent of a connection attempt that failed meanwhile (e.g. the
+      // session ended under it): that socket is closed either way, which is all closing asks for.
+    }
   }
 
   private ensureClient(): Client {

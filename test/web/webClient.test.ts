@@ -277,7 +277,7 @@ describeInBrowser('the web client in a browser, over two gateways behind HAProxy
     await form.getByRole('alert').waitFor();
     await form.getByLabel('Password').fill('correct horse battery');
     await form.getByRole('button', { name: 'Log in' }).click();
-    await bob.page.locator('.chat-item', { hasText: 'Alice' }).waitFor();
+    await bob.page.locator('.chat-item', { hasText: 'Alice' }).getByText('after 3').waitFor();
     await bob.page.locator('.chat-item', { hasText: 'Design review' }).waitFor();
     expect(bob.problems).toEqual([]);
   }, 240_000);

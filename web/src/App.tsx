@@ -34,10 +34,12 @@ export function App({ config }: { config: WebConfig }) {
     } catch (err) {
       setNotice(`Signed out here; the server could not be told: ${errorText(err)}`);
     }
-    await client.close();
+    // A fresh client before anything else can fail: the form must never sign in on the closed one (its live streams
+    // would refuse to start). The old one closes in the background.
     forgetSession();
     setClient(createBrowserClient(config.gatewayUrl, () => onSignedOut.current()));
     setPhase({ name: 'signed-out' });
+    client.close().catch(() => {});
   }, [client, config.gatewayUrl]);
 
   if (phase.name === 'restoring')
