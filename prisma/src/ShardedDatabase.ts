@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { logicalShardOf, type PhysicalShard, type ShardMap } from '@chatgraph/ids';
 import { GuardedPool, type ShardBreakerOptions } from './GuardedPool';
+import { ReplicaReads, type ReplicaOptions, type ReplicaStats } from './replicas/ReplicaReads';
 
 /** The URL of database `database` on the server of `baseUrl` (whose own path, if any, is replaced). */
 export function databaseUrl(baseUrl: string, database: string): string {
@@ -42,6 +43,8 @@ export interface ShardedDatabaseOptions<TClient extends Disconnectable> {
   breaker?: ShardBreakerOptions;
   /** Builds one Prisma client on a driver adapter. */
   createClient: (adapter: PrismaPg) => TClient;
+  /** Read replicas of the shards (see `replicas/ReplicaReads`): none unless given. */
+  replicas?: ReplicaOptions;
 }
 
 /**
@@ -55,6 +58,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
   private readonly clients: TClient[];
   private readonly pools: GuardedPool[];
   private readonly statements: number[];
+  private readonly replicaReads?: ReplicaReads<TClient>;
 
   constructor(options: ShardedDatabaseOptions<TClient>) {
     this.map = options.map;
@@ -74,6 +78,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
         const query = client.query.bind(client) as (...args: unknown[]) => unknown;
         (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
           this.statements[shard.index]!++;
+          this.replicaReads?.noteStatement(shard.index, args[0]);
           return query(...args);
         };
       });
@@ -82,6 +87,20 @@ export class ShardedDatabase<TClient extends Disconnectable> {
       return pool;
     });
     this.clients = this.pools.map((pool) => options.createClient(new PrismaPg(pool)));
+    // --- read replicas (replicas/ReplicaReads) ---
+    if (options.replicas)
+      this.replicaReads = new ReplicaReads({
+        ...options.replicas,
+        shards: options.map.shards,
+        primaries: this.pools,
+        primaryClients: this.clients,
+        primaryUrl: (shard) => databaseUrl(options.baseUrl, shard.database),
+        databaseUrl,
+        createClient: options.createClient,
+        poolSize: options.poolSize ?? 10,
+        connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+        breaker: options.breaker ?? { failures: 3, halfOpenAfterMs: 1000 },
+      });
   }
 
   /** Number of physical shards. */
@@ -117,6 +136,53 @@ export class ShardedDatabase<TClient extends Disconnectable> {
     if (!pool) throw new RangeError(`no physical shard ${index}`);
     return pool;
   }
+
+  // --- reads that may be slightly stale (read replicas; the primary when there are none) ---
+
+  /**
+   * Runs a read that may be slightly stale for the shard holding `id`: on a healthy replica that replayed the current
+   * viewer's writes, else on the primary (see `replicas/ReplicaReads`). A function rather than a client, so that a
+   * replica failing mid-read is answered by the primary. Never for reads inside a write transaction, authorization
+   * checks, or anything that must see every commit (the event log relay).
+   */
+  readFor<T>(id: bigint, fn: (client: TClient) => Promise<T>): Promise<T> {
+    return this.readAt(this.map.shardFor(id).index, fn);
+  }
+
+  /** {@link readFor} for the shard holding a logical shard. */
+  readForLogical<T>(logicalShard: number, fn: (client: TClient) => Promise<T>): Promise<T> {
+    return this.readAt(this.map.forLogical(logicalShard).index, fn);
+  }
+
+  /** {@link readFor} for physical shard `index`. */
+  readAt<T>(index: number, fn: (client: TClient) => Promise<T>): Promise<T> {
+    return this.replicaReads ? this.replicaReads.read(index, fn) : fn(this.clientAt(index));
+  }
+
+  /**
+   * Records, for the current request's viewer, where each primary it wrote on stood (read-your-writes in every
+   * process of the service); the subgraph server calls it before answering. A no-op without replicas.
+   */
+  recordWrites(): Promise<void> {
+    return this.replicaReads?.recordWrites() ?? Promise.resolve();
+  }
+
+  /** Whether any shard has read replicas. */
+  get hasReplicas(): boolean {
+    return this.replicaReads?.hasReplicas ?? false;
+  }
+
+  /** Health, lag and statements of every replica (empty without replicas). */
+  replicaStats(): ReplicaStats[] {
+    return this.replicaReads?.stats() ?? [];
+  }
+
+  /** Probes every replica's lag now (tests). */
+  probeReplicas(): Promise<void> {
+    return this.replicaReads?.probe() ?? Promise.resolve();
+  }
+
+  // --- end of read replicas ---
 
   /** Every client with its shard, for per-shard work (migrations, repair passes). */
   all(): Array<{ shard: PhysicalShard; client: TClient }> {
@@ -164,6 +230,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
 
   /** Disconnects every client and ends every pool. */
   async close(): Promise<void> {
+    await this.replicaReads?.close();
     await Promise.all(this.clients.map((c) => c.$disconnect().catch(() => undefined)));
     await Promise.all(this.pools.map((p) => p.end().catch(() => undefined)));
   }

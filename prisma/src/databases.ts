@@ -4,6 +4,7 @@ import { PrismaClient as ChatsPrismaClient } from '../generated/chats/client';
 import { PrismaClient as NotificationsPrismaClient } from '../generated/notifications/client';
 import { ShardMap } from '@chatgraph/ids';
 import { ShardedDatabase } from './ShardedDatabase';
+import type { ReplicaOptions } from './replicas/ReplicaReads';
 
 export { UsersPrismaClient, ChatsPrismaClient, NotificationsPrismaClient };
 export type UsersClient = InstanceType<typeof UsersPrismaClient>;
@@ -30,31 +31,37 @@ export function shardMapFor(config: ShardCounts, service: ShardedService): Shard
 type DbConfig = ShardCounts & Pick<Config, 'DATABASE_URL' | 'DB_POOL_SIZE'>;
 
 /** The users service's shards, one Prisma client each. */
-export function createUsersDatabase(config: DbConfig): ShardedDatabase<UsersClient> {
+export function createUsersDatabase(config: DbConfig, replicas?: ReplicaOptions): ShardedDatabase<UsersClient> {
   return new ShardedDatabase({
     map: shardMapFor(config, 'users'),
     baseUrl: config.DATABASE_URL,
     poolSize: config.DB_POOL_SIZE,
+    replicas,
     createClient: (adapter) => new UsersPrismaClient({ adapter }),
   });
 }
 
 /** The chats service's shards, one Prisma client each. */
-export function createChatsDatabase(config: DbConfig): ShardedDatabase<ChatsClient> {
+export function createChatsDatabase(config: DbConfig, replicas?: ReplicaOptions): ShardedDatabase<ChatsClient> {
   return new ShardedDatabase({
     map: shardMapFor(config, 'chats'),
     baseUrl: config.DATABASE_URL,
     poolSize: config.DB_POOL_SIZE,
+    replicas,
     createClient: (adapter) => new ChatsPrismaClient({ adapter }),
   });
 }
 
 /** The notifications service's shards (by recipient), one Prisma client each. */
-export function createNotificationsDatabase(config: DbConfig): ShardedDatabase<NotificationsClient> {
+export function createNotificationsDatabase(
+  config: DbConfig,
+  replicas?: ReplicaOptions,
+): ShardedDatabase<NotificationsClient> {
   return new ShardedDatabase({
     map: shardMapFor(config, 'notifications'),
     baseUrl: config.DATABASE_URL,
     poolSize: config.DB_POOL_SIZE,
+    replicas,
     createClient: (adapter) => new NotificationsPrismaClient({ adapter }),
   });
 }

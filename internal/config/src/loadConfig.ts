@@ -93,6 +93,15 @@ export const envSchema = z.object({
     .regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be lower-case letters, digits and _ (max 31), starting with a letter')
     .default('chatgraph'),
   DB_POOL_SIZE: positiveInt(10),
+  /**
+   * Read replicas of the DATABASE_URL server (streaming standbys holding the same databases), comma-separated server
+   * URLs without a database. Unset: every read runs on the primary.
+   */
+  DATABASE_REPLICA_URLS: urlList(['postgres:', 'postgresql:']).optional(),
+  /** A replica further behind its primary than this is skipped by reads until it caught up. */
+  REPLICA_MAX_LAG_MS: positiveInt(1000),
+  /** How often each replica's lag is probed. */
+  REPLICA_PROBE_MS: z.coerce.number().int().min(50).max(10_000).default(250),
   USERS_SHARDS: z.coerce.number().int().min(1).max(4096).default(2),
   CHATS_SHARDS: z.coerce.number().int().min(1).max(4096).default(4),
   /** Notifications databases (sharded by recipient). */

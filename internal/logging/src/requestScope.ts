@@ -5,6 +5,11 @@ import { randomUUID } from 'node:crypto';
 export interface RequestScope {
   /** The request's id: the caller's `x-request-id` when it sent a sane one, else a new UUID. */
   requestId: string;
+  /**
+   * Who the request acts for, set by the subgraph server once it verified the gateway's identity header (null: no
+   * user). Database reads use it for read-your-writes on replicas.
+   */
+  viewerId?: string | null;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

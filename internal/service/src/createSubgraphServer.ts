@@ -7,7 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DocumentNode } from 'graphql';
 import { IDENTITY_HEADER, IdentityError, type IdentitySigner, type Identity } from '@chatgraph/auth';
 import { createFormatError } from '@chatgraph/errors';
-import type { Logger } from '@chatgraph/logging';
+import { currentRequest, type Logger } from '@chatgraph/logging';
 import { ProcessMetrics, RequestMetrics } from '@chatgraph/metrics';
 import { nodeHttpHandler, sendJson } from './nodeHttpHandler';
 import { withOutageMapping } from './withOutageMapping';
@@ -35,6 +35,11 @@ export interface SubgraphServerOptions<TContext extends BaseSubgraphContext> {
   ready?: () => Promise<void>;
   introspection?: boolean;
   plugins?: ApolloServerPlugin<TContext>[];
+  /**
+   * Runs after the operation, before its response is sent (a failure is logged; the response goes out anyway):
+   * e.g. `ShardedDatabase.recordWrites` (read-your-writes on replicas across processes).
+   */
+  beforeResponse?: () => Promise<void>;
   /** The service's own counters for the admin server's `/stats`. */
   stats?: () => Record<string, unknown>;
   /** The process's metrics (the service adds its own to them). @default a new registry named after the service */
@@ -77,6 +82,18 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
   const metrics = options.metrics ?? new ProcessMetrics(options.name);
   // Subgraph operations are the gateway's generated fetches: their names are not a bounded set, only their types are.
   const requestLog = new RequestLog(logger, new RequestMetrics(metrics));
+  const beforeResponse = options.beforeResponse;
+  const beforeResponsePlugin: ApolloServerPlugin<TContext> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse() {
+          await beforeResponse?.().catch((err: unknown) =>
+            logger.warn({ err }, 'could not record where this request wrote (its next reads may be stale)'),
+          );
+        },
+      };
+    },
+  };
   const schema = buildSubgraphSchema([
     { typeDefs: options.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> },
   ]);
@@ -91,7 +108,12 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
     stopOnTerminationSignals: false,
     formatError: createFormatError((err) => logger.error({ err }, 'unexpected error in resolver')),
     // Federated tracing (ftv1) is only for Apollo's hosted reporting, which chatgraph does not use.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), requestLog.plugin<TContext>(), ...(options.plugins ?? [])],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      requestLog.plugin<TContext>(),
+      ...(beforeResponse ? [beforeResponsePlugin] : []),
+      ...(options.plugins ?? []),
+    ],
   });
   let closing = false;
 
@@ -112,8 +134,12 @@ export function createSubgraphServer<TContext extends BaseSubgraphContext>(
       throw err;
     }
   };
-  const context = async (req: IncomingMessage, identity: Identity): Promise<TContext> =>
-    options.context({ identity, viewerId: identity.userId }, req);
+  const context = async (req: IncomingMessage, identity: Identity): Promise<TContext> => {
+    // Read-your-writes on database replicas follows the viewer of the request (see @chatgraph/db's ReplicaReads).
+    const scope = currentRequest();
+    if (scope) scope.viewerId = identity.userId;
+    return options.context({ identity, viewerId: identity.userId }, req);
+  };
   const graphql = nodeHttpHandler(apollo, context, requestLog, authenticate);
   const ready = options.ready ?? (async () => {});
   const admin = createAdminServer({

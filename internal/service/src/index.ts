@@ -19,6 +19,6 @@ export type { RequestLine } from './RequestLog';
 export { SubgraphClient } from './SubgraphClient';
 export type { SubgraphClientOptions, SubgraphResponse } from './SubgraphClient';
 export { registerDatabaseMetrics, breakerValue } from './registerDatabaseMetrics';
-export type { PooledDatabase, PoolUsage } from './registerDatabaseMetrics';
+export type { PooledDatabase, PoolUsage, ReplicaUsage } from './registerDatabaseMetrics';
 export { registerPublishMetrics } from './registerPublishMetrics';
 export type { PublishTotals } from './registerPublishMetrics';

@@ -10,9 +10,24 @@ export interface PoolUsage {
   breaker: 'closed' | 'open' | 'half-open';
 }
 
+/** One read replica of a shard as {@link registerDatabaseMetrics} reads it (`ShardedDatabase.replicaStats()`). */
+export interface ReplicaUsage {
+  database: string;
+  /** Its position in the shard's replica list. */
+  replica: number;
+  healthy: boolean;
+  /** Null until its first probe. */
+  lagSeconds: number | null;
+  lagBytes: number | null;
+  /** Statements reads ran on it so far. */
+  statements: number;
+}
+
 /** A sharded database as {@link registerDatabaseMetrics} reads it. */
 export interface PooledDatabase {
   poolStats(): PoolUsage[];
+  /** Its read replicas (none: no series). */
+  replicaStats?(): ReplicaUsage[];
 }
 
 /** The numeric value of a breaker state in `*_breaker_state` gauges: 0 closed, 1 half-open, 2 open. */
@@ -28,6 +43,12 @@ export function breakerValue(state: 'closed' | 'open' | 'half-open'): number {
  * - `db_client_connection_pending_requests{pool_name}`: requests waiting for a connection (a pool too small or a
  *   slow shard)
  * - `db_shard_breaker_state{pool_name}`: 0 closed, 1 half-open, 2 open (the shard refuses at once)
+ * - `db_replica_lag_seconds{pool_name, replica}`, `db_replica_lag_bytes{pool_name, replica}`: how far each read
+ *   replica of a shard is behind its primary (`replica` is its position in the replica list; no series before its
+ *   first probe); the seconds keep growing while a replica does not answer
+ * - `db_replica_healthy{pool_name, replica}`: 1 while reads may use the replica, 0 while it is skipped (not
+ *   answering, or lagging more than REPLICA_MAX_LAG_MS)
+ * - `db_replica_statements_total{pool_name, replica}`: statements reads ran on the replica (lag probes not counted)
  */
 export function registerDatabaseMetrics(metrics: ProcessMetrics, ...databases: PooledDatabase[]): void {
   const pools = () => databases.flatMap((db) => db.poolStats());
@@ -55,5 +76,31 @@ export function registerDatabaseMetrics(metrics: ProcessMetrics, ...databases: P
     "A shard's circuit breaker: 0 closed, 1 half-open, 2 open (requests to the shard fail at once).",
     ['pool_name'],
     () => pools().map((p) => [{ pool_name: p.database }, breakerValue(p.breaker)]),
+  );
+  const replicas = () => databases.flatMap((db) => db.replicaStats?.() ?? []);
+  const labels = (r: ReplicaUsage) => ({ pool_name: r.database, replica: String(r.replica) });
+  metrics.gaugeFrom(
+    'db_replica_lag_seconds',
+    'How far a read replica of a shard is behind its primary, in seconds (grows while it does not answer).',
+    ['pool_name', 'replica'],
+    () => replicas().flatMap((r) => (r.lagSeconds === null ? [] : [[labels(r), r.lagSeconds] as const])),
+  );
+  metrics.gaugeFrom(
+    'db_replica_lag_bytes',
+    'WAL a read replica of a shard has not replayed yet, in bytes (at its last answered probe).',
+    ['pool_name', 'replica'],
+    () => replicas().flatMap((r) => (r.lagBytes === null ? [] : [[labels(r), r.lagBytes] as const])),
+  );
+  metrics.gaugeFrom(
+    'db_replica_healthy',
+    'Whether reads may use a read replica of a shard: 1 yes, 0 skipped (not answering, or lagging too far).',
+    ['pool_name', 'replica'],
+    () => replicas().map((r) => [labels(r), r.healthy ? 1 : 0]),
+  );
+  metrics.counterFrom(
+    'db_replica_statements_total',
+    'Statements reads ran on a read replica of a shard (lag probes not counted).',
+    ['pool_name', 'replica'],
+    () => replicas().map((r) => [labels(r), r.statements]),
   );
 }

@@ -12,6 +12,13 @@ function asPostgres(args: string[]): void {
   execFileSync(cmd[0] as string, cmd[1] as string[], { stdio: 'ignore' });
 }
 
+/** A new temporary folder the postgres user owns. */
+function postgresDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-pg-'));
+  if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir]);
+  return dir;
+}
+
 /**
  * A throwaway PostgreSQL cluster on a free port (initdb + pg_ctl in a temporary folder owned by `postgres`), for tests
  * that stop or restart Postgres, never the machine's shared server. Trust auth, user `postgres`.
@@ -24,10 +31,39 @@ export class PostgresCluster {
 
   /** Creates and starts a new cluster. */
   static async start(): Promise<PostgresCluster> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-pg-'));
-    if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir]);
+    const dir = postgresDir();
     const cluster = new PostgresCluster(await freePort(), dir);
     asPostgres([`${BIN}/initdb`, '-D', path.join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync']);
+    await cluster.startServer();
+    return cluster;
+  }
+
+  /**
+   * Creates and starts a streaming read replica of `primary` on a free port of its own: `pg_basebackup -R -X stream`
+   * copies the primary's data and writes the standby settings (`standby.signal`, `primary_conninfo`), then the copy
+   * starts as a hot standby replaying the primary's WAL. The primary needs `wal_level=replica` (the default) and a
+   * replication entry in pg_hba.conf (`initdb -A trust` writes one for loopback). Stop or kill it like any cluster.
+   */
+  static async startReplicaOf(primary: PostgresCluster): Promise<PostgresCluster> {
+    const dir = postgresDir();
+    const cluster = new PostgresCluster(await freePort(), dir);
+    asPostgres([
+      `${BIN}/pg_basebackup`,
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(primary.port),
+      '-U',
+      'postgres',
+      '-D',
+      path.join(dir, 'data'),
+      '-R',
+      '-X',
+      'stream',
+      '-c',
+      'fast',
+      '--no-sync',
+    ]);
     await cluster.startServer();
     return cluster;
   }

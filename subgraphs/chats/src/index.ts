@@ -1,9 +1,9 @@
 import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
-import { createChatsDatabase } from '@chatgraph/db';
-import { createLogger } from '@chatgraph/logging';
-import { RedisEventBus } from '@chatgraph/pubsub';
+import { createChatsDatabase, replicaOptionsFromConfig } from '@chatgraph/db';
+import { createLogger, currentRequest } from '@chatgraph/logging';
+import { createFailFastRedis, RedisEventBus } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { registerDatabaseMetrics, registerPublishMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createChatsServer } from './server';
@@ -17,7 +17,14 @@ runService(
   'chats',
   logger,
   async () => {
-    const db = createChatsDatabase(config);
+    // Read-your-writes on read replicas (DATABASE_REPLICA_URLS) keeps each viewer's write positions in Redis.
+    const positions = config.DATABASE_REPLICA_URLS
+      ? createFailFastRedis(config.REDIS_URL, logger, { name: 'chats-read-your-writes' })
+      : undefined;
+    const db = createChatsDatabase(
+      config,
+      positions && replicaOptionsFromConfig(config, 'chats', { redis: positions, scope: currentRequest }),
+    );
     const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
     const repairer = new IndexRepairer({ db, logger });
     const limits = RateLimits.fromConfig(config, logger);
@@ -48,6 +55,7 @@ runService(
         await limits.close();
         await bus.close();
         await db.close();
+        await positions?.quit().catch(() => positions.disconnect());
       },
     };
   },

@@ -65,7 +65,8 @@ export function createChatsStores(
   return {
     db: deps.db,
     chats: new ChatStore(deps.db, feed),
-    messages: new MessageStore(deps.db, feed, history),
+    // The send path reads what it refers to on the primary; resolvers read through `history` (replicas).
+    messages: new MessageStore(deps.db, feed, new MessageHistory(deps.db, 'primary')),
     history,
     reactions: new ReactionStore(deps.db, feed),
     search: new MessageSearch(deps.db),
@@ -89,6 +90,7 @@ export function createChatsServer(deps: ChatsServerDeps): ChatsServer {
     identity: deps.identity,
     logger: deps.logger,
     introspection: deps.introspection,
+    beforeResponse: () => deps.db.recordWrites(),
     context: (base) => ({
       ...base,
       stores,

@@ -2,8 +2,9 @@ import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { egressGuardFromConfig } from '@chatgraph/egress';
-import { createNotificationsDatabase } from '@chatgraph/db';
-import { createLogger } from '@chatgraph/logging';
+import { createNotificationsDatabase, replicaOptionsFromConfig } from '@chatgraph/db';
+import { createLogger, currentRequest } from '@chatgraph/logging';
+import { createFailFastRedis } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createNotificationsServer } from './server';
 import { ChatMemberships } from './webhooks/ChatMemberships';
@@ -17,7 +18,14 @@ runService(
   'notifications',
   logger,
   async () => {
-    const db = createNotificationsDatabase(config);
+    // Read-your-writes on read replicas (DATABASE_REPLICA_URLS) keeps each viewer's write positions in Redis.
+    const positions = config.DATABASE_REPLICA_URLS
+      ? createFailFastRedis(config.REDIS_URL, logger, { name: 'notifications-read-your-writes' })
+      : undefined;
+    const db = createNotificationsDatabase(
+      config,
+      positions && replicaOptionsFromConfig(config, 'notifications', { redis: positions, scope: currentRequest }),
+    );
     const identity = identitySignerFromConfig(config);
     const server = createNotificationsServer({
       db,
@@ -40,12 +48,14 @@ runService(
     } catch (err) {
       await server.close();
       await db.close();
+      positions?.disconnect();
       throw err;
     }
     return {
       async close() {
         await server.close();
         await db.close();
+        await positions?.quit().catch(() => positions.disconnect());
       },
     };
   },

@@ -51,6 +51,7 @@ export function createNotificationsServer(deps: NotificationsServerDeps): Subgra
     identity: deps.identity,
     logger: deps.logger,
     introspection: deps.introspection,
+    beforeResponse: () => deps.db.recordWrites(),
     context: (base) => ({ ...base, stores, memberships: deps.memberships, webhookTargets: deps.targets }),
     ready: () => deps.db.ping(),
     routes: emailRoutes({

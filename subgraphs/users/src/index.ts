@@ -1,7 +1,7 @@
 import './instrument';
 import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
-import { createUsersDatabase } from '@chatgraph/db';
-import { createLogger } from '@chatgraph/logging';
+import { createUsersDatabase, replicaOptionsFromConfig } from '@chatgraph/db';
+import { createLogger, currentRequest } from '@chatgraph/logging';
 import { createFailFastRedis } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService } from '@chatgraph/service';
 import { SessionSweeper } from './jobs/SessionSweeper';
@@ -14,9 +14,10 @@ runService(
   'users',
   logger,
   async () => {
-    const db = createUsersDatabase(config);
     // Only logging out and deleting an account need Redis (to tell the gateways); signing in works without it.
+    // With read replicas (DATABASE_REPLICA_URLS) it also keeps each viewer's write positions (read-your-writes).
     const redis = createFailFastRedis(config.REDIS_URL, logger, { name: 'users' });
+    const db = createUsersDatabase(config, replicaOptionsFromConfig(config, 'users', { redis, scope: currentRequest }));
     const server = createUsersServer({ config, db, redis, logger });
     registerDatabaseMetrics(server.metrics, db);
     try {

@@ -103,6 +103,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     identity,
     logger,
     introspection: config.INTROSPECTION,
+    beforeResponse: () => db.recordWrites(),
     context: (base) => ({
       ...base,
       users: new UsersStorage(db),

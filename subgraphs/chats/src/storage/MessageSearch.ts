@@ -32,6 +32,10 @@ type HitRow = MessageRow & { chat_ids?: Array<bigint | string> | null };
  * Across all the viewer's chats each shard is asked once per page: the viewer's own shard first, in one statement
  * that reads their chat list (`user_chats`) and the matches among the chats stored there, then, in parallel, every
  * other shard holding some of those chats; the per-shard pages are merged.
+ *
+ * Searches run on read replicas when one may serve them (`ShardedDatabase.readAt`: it replayed the viewer's own
+ * writes and is at most REPLICA_MAX_LAG_MS behind): the membership filter then applies to that consistent, slightly
+ * older snapshot, so a member removed within that bound may still find what they could read just before.
  */
 export class MessageSearch {
   constructor(private readonly db: ShardedDatabase<ChatsClient>) {}
@@ -40,30 +44,39 @@ export class MessageSearch {
     const { viewerId, limit } = request;
     if (limit === 0) return { messages: [], hasMore: false };
     if (request.chatId !== null) {
-      const rows = await this.db.clientFor(request.chatId).$queryRaw<HitRow[]>`
-        SELECT ${MESSAGE_COLUMNS} FROM messages msg
-         WHERE ${this.matches(request, ChatsPrisma.sql`msg.chat_id = ${request.chatId}`)}
-         ORDER BY msg.id DESC LIMIT ${limit + 1}::int`;
+      const chatId = request.chatId;
+      const rows = await this.db.readFor(
+        chatId,
+        (client) => client.$queryRaw<HitRow[]>`
+          SELECT ${MESSAGE_COLUMNS} FROM messages msg
+           WHERE ${this.matches(request, ChatsPrisma.sql`msg.chat_id = ${chatId}`)}
+           ORDER BY msg.id DESC LIMIT ${limit + 1}::int`,
+      );
       return this.merge([rows], limit);
     }
     const home = this.db.shardFor(viewerId).index;
-    const first = await this.db.clientFor(viewerId).$queryRaw<HitRow[]>`
-      WITH mine AS (SELECT chat_id FROM user_chats WHERE user_id = ${viewerId})
-      SELECT ids.chat_ids, hit.*
-        FROM (SELECT coalesce(array_agg(chat_id), '{}') AS chat_ids FROM mine) ids
-        LEFT JOIN LATERAL (
-          SELECT ${MESSAGE_COLUMNS} FROM messages msg
-           WHERE ${this.matches(request, ChatsPrisma.sql`msg.chat_id IN (SELECT chat_id FROM mine)`)}
-           ORDER BY msg.id DESC LIMIT ${limit + 1}::int) hit ON true`;
+    const first = await this.db.readAt(
+      home,
+      (client) => client.$queryRaw<HitRow[]>`
+        WITH mine AS (SELECT chat_id FROM user_chats WHERE user_id = ${viewerId})
+        SELECT ids.chat_ids, hit.*
+          FROM (SELECT coalesce(array_agg(chat_id), '{}') AS chat_ids FROM mine) ids
+          LEFT JOIN LATERAL (
+            SELECT ${MESSAGE_COLUMNS} FROM messages msg
+             WHERE ${this.matches(request, ChatsPrisma.sql`msg.chat_id IN (SELECT chat_id FROM mine)`)}
+             ORDER BY msg.id DESC LIMIT ${limit + 1}::int) hit ON true`,
+    );
     const chatIds = (first[0]?.chat_ids ?? []).map(BigInt);
     const others = [...this.db.groupByShard(chatIds, (id) => id)].filter(([shard]) => shard !== home);
     const pages = await Promise.all(
-      others.map(
-        ([shard, ids]) =>
-          this.db.clientAt(shard).$queryRaw<HitRow[]>`
+      others.map(([shard, ids]) =>
+        this.db.readAt(
+          shard,
+          (client) => client.$queryRaw<HitRow[]>`
             SELECT ${MESSAGE_COLUMNS} FROM messages msg
              WHERE ${this.matches(request, ChatsPrisma.sql`msg.chat_id = ANY(${bigintArray(ids)})`)}
              ORDER BY msg.id DESC LIMIT ${limit + 1}::int`,
+        ),
       ),
     );
     return this.merge([first.filter((row) => row.id !== null), ...pages], limit);

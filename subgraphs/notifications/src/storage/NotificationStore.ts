@@ -11,6 +11,11 @@ export interface NotificationPage {
 /**
  * The read side of a recipient's inbox and the read markers (what the subgraph serves). Everything of a recipient
  * lives on the shard of their id, so each call is one statement on one shard.
+ *
+ * The inbox page, the unread count and lookups by id run on a read replica when one may serve them
+ * (`ShardedDatabase.readFor`: it replayed the viewer's own writes, e.g. their marking as read, and is at most
+ * REPLICA_MAX_LAG_MS behind); an id a replica does not have yet is looked up on the primary. The replay of the live
+ * stream (`since`) and the push worker's lookup read the primary: they must see every commit.
  */
 export class NotificationStore {
   constructor(readonly db: ShardedDatabase<NotificationsClient>) {}
@@ -20,11 +25,14 @@ export class NotificationStore {
     recipientId: bigint,
     options: { limit: number; beforeSeq: number | null; unreadOnly: boolean },
   ): Promise<NotificationPage> {
-    const rows = await this.db.clientFor(recipientId).$queryRaw<NotificationRow[]>`
-      SELECT ${NOTIFICATION_COLUMNS} FROM notifications n
-       WHERE n.recipient_id = ${recipientId} AND n.seq < ${options.beforeSeq ?? 2_147_483_647}::int
-         AND (NOT ${options.unreadOnly}::boolean OR n.read_at IS NULL)
-       ORDER BY n.seq DESC LIMIT ${options.limit + 1}::int`;
+    const rows = await this.db.readFor(
+      recipientId,
+      (client) => client.$queryRaw<NotificationRow[]>`
+        SELECT ${NOTIFICATION_COLUMNS} FROM notifications n
+         WHERE n.recipient_id = ${recipientId} AND n.seq < ${options.beforeSeq ?? 2_147_483_647}::int
+           AND (NOT ${options.unreadOnly}::boolean OR n.read_at IS NULL)
+         ORDER BY n.seq DESC LIMIT ${options.limit + 1}::int`,
+    );
     return {
       notifications: rows.slice(0, options.limit).map(notificationFromRow),
       hasMore: rows.length > options.limit,
@@ -42,17 +50,25 @@ export class NotificationStore {
 
   /** How many of the recipient's notifications are unread. */
   async unreadCount(recipientId: bigint): Promise<number> {
-    const rows = await this.db.clientFor(recipientId).$queryRaw<Array<{ n: number }>>`
-      SELECT count(*)::int AS n FROM notifications WHERE recipient_id = ${recipientId} AND read_at IS NULL`;
+    const rows = await this.db.readFor(
+      recipientId,
+      (client) => client.$queryRaw<Array<{ n: number }>>`
+        SELECT count(*)::int AS n FROM notifications WHERE recipient_id = ${recipientId} AND read_at IS NULL`,
+    );
     return rows[0]?.n ?? 0;
   }
 
   /** The notifications with these ids that belong to `recipientId` (others are left out). */
   async byIds(recipientId: bigint, ids: readonly bigint[]): Promise<Map<bigint, NotificationRecord>> {
-    const rows = await this.db.clientFor(recipientId).$queryRaw<NotificationRow[]>`
+    const select = (client: NotificationsClient, wanted: readonly bigint[]) => client.$queryRaw<NotificationRow[]>`
       SELECT ${NOTIFICATION_COLUMNS} FROM notifications n
-       WHERE n.recipient_id = ${recipientId} AND n.id = ANY(${bigintArray(ids)})`;
-    return new Map(rows.map((row) => [row.id, notificationFromRow(row)]));
+       WHERE n.recipient_id = ${recipientId} AND n.id = ANY(${bigintArray(wanted)})`;
+    const found = new Map((await this.db.readFor(recipientId, (c) => select(c, ids))).map((r) => [r.id, r]));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length && this.db.hasReplicas) {
+      for (const row of await select(this.db.clientFor(recipientId), missing)) found.set(row.id, row);
+    }
+    return new Map([...found].map(([id, row]) => [id, notificationFromRow(row)]));
   }
 
   /** A notification by id, whoever it belongs to (the push worker's lookup). */

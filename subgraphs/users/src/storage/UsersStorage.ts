@@ -203,14 +203,23 @@ export class UsersStorage {
     await this.db.clientFor(id).user.updateMany({ where: { id }, data: { passwordHash, updatedAt: new Date() } });
   }
 
+  /**
+   * Profiles run on a read replica when one may serve them (`ShardedDatabase.readAt`: it replayed the viewer's own
+   * writes, and is at most REPLICA_MAX_LAG_MS behind); ids a replica does not have yet (an account made a moment ago)
+   * are looked up on the primary, so an existing account is never reported missing.
+   */
   private async loadByIds(ids: readonly bigint[]): Promise<Array<UserRecord | null>> {
     const found = new Map<bigint, UserRecord>();
+    const select = (client: UsersClient, group: bigint[]) =>
+      client.user.findMany({ where: { id: { in: group } }, select: USER_RECORD_SELECT });
+    const replicas = this.db.hasReplicas;
     await Promise.all(
       [...this.db.groupByShard(ids, (id) => id)].map(async ([shard, group]) => {
-        const rows = await this.db
-          .clientAt(shard)
-          .user.findMany({ where: { id: { in: group } }, select: USER_RECORD_SELECT });
-        for (const row of rows) found.set(row.id, row);
+        for (const row of await this.db.readAt(shard, (client) => select(client, group))) found.set(row.id, row);
+        const missing = group.filter((id) => !found.has(id));
+        if (replicas && missing.length) {
+          for (const row of await select(this.db.clientAt(shard), missing)) found.set(row.id, row);
+        }
       }),
     );
     return ids.map((id) => found.get(id) ?? null);
@@ -228,11 +237,18 @@ export class UsersStorage {
     const idByName = new Map<string, bigint>();
     await Promise.all(
       [...groups].map(async ([shard, group]) => {
-        const entries = await this.db.clientAt(shard).usernameDirectory.findMany({
-          where: { username: { in: group } },
-          select: { username: true, userId: true },
-        });
-        for (const entry of entries) idByName.set(entry.username, entry.userId);
+        const select = (client: UsersClient, names: string[]) =>
+          client.usernameDirectory.findMany({
+            where: { username: { in: names } },
+            select: { username: true, userId: true },
+          });
+        for (const entry of await this.db.readAt(shard, (client) => select(client, group)))
+          idByName.set(entry.username, entry.userId);
+        const missing = group.filter((name) => !idByName.has(name));
+        if (missing.length && this.db.hasReplicas) {
+          for (const entry of await select(this.db.clientAt(shard), missing))
+            idByName.set(entry.username, entry.userId);
+        }
       }),
     );
     // Through the id loader: one more query per shard, and the users are cached by id for the rest of the request.

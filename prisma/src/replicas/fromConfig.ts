@@ -1,0 +1,37 @@
+import { replicaUrls, type Config } from '@chatgraph/config';
+import type { ReplicaOptions } from './ReplicaReads';
+import { RedisWritePositions, type RedisLike, type SessionScope } from './ReadSession';
+
+type ReplicaConfig = Pick<
+  Config,
+  'DATABASE_REPLICA_URLS' | 'REPLICA_MAX_LAG_MS' | 'REPLICA_PROBE_MS' | 'DB_NAME_PREFIX'
+>;
+
+/** Whether the configuration names read replicas. */
+export function hasReplicas(config: Pick<Config, 'DATABASE_REPLICA_URLS'>): boolean {
+  return replicaUrls(config.DATABASE_REPLICA_URLS ?? '').length > 0;
+}
+
+/**
+ * The `replicas` option of a service's database as configured: every shard read on the replicas of
+ * `DATABASE_REPLICA_URLS`, with read-your-writes for the viewer of each request through `redis` (write positions
+ * under `<DB_NAME_PREFIX>:ryw:<service>:<viewer>`). Undefined when no replica is configured.
+ */
+export function replicaOptionsFromConfig(
+  config: ReplicaConfig,
+  service: string,
+  session: { redis: RedisLike; scope: () => SessionScope | undefined },
+): ReplicaOptions | undefined {
+  const urls = replicaUrls(config.DATABASE_REPLICA_URLS ?? '');
+  if (urls.length === 0) return undefined;
+  return {
+    urls: () => urls,
+    maxLagMs: config.REPLICA_MAX_LAG_MS,
+    probeIntervalMs: config.REPLICA_PROBE_MS,
+    session: {
+      service,
+      scope: session.scope,
+      positions: new RedisWritePositions(session.redis, config.DB_NAME_PREFIX),
+    },
+  };
+}
