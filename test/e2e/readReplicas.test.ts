@@ -9,6 +9,7 @@
  * - A replica whose replay stays paused past REPLICA_MAX_LAG_MS is skipped: another user sees the new message.
  * - A replica killed mid-load changes nothing for clients (no errors, every write read back), its health metric
  *   drops to 0 and its lag grows; started again, it serves reads again by itself.
+ * - The processes still stop cleanly on SIGTERM.
  */
 import { Client } from 'pg';
 import {
@@ -194,4 +195,8 @@ describe('read replicas behind the gateway', () => {
       return (await replicaStatements()) > back;
     });
   }, 90_000);
+
+  it('stops on SIGTERM, closing the replica pools and lag monitors', async () => {
+    for (const name of ['chats-2', 'users-2', 'notifications-2']) expect(await stack.stop(name, 'SIGTERM')).toBe(0);
+  });
 });
