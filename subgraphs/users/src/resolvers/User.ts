@@ -8,12 +8,13 @@ export const User = {
   /**
    * Resolves `{ __typename: "User", id }` representations (the gateway's `_entities` calls). Batched through the
    * request's DataLoader: N users spread over the shards cost one query per shard. Unknown ids resolve to null.
+   * Read on the primary, never a read replica: the gateways' entity caches keep what this answers.
    */
   __resolveReference(ref: { id?: unknown }, ctx: UsersContext): Promise<UserRecord | null> {
     const id = parseId(ref.id);
     if (id === null)
       throw badInput('representations', `User representation has a malformed id: ${JSON.stringify(ref.id)}.`);
-    return ctx.users.byId(id);
+    return ctx.users.byIdOnPrimary(id);
   },
 
   id(user: UserRecord): string {

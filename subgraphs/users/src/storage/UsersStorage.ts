@@ -31,16 +31,26 @@ const TX_OPTIONS = { maxWait: 5_000, timeout: 10_000 } as const;
  */
 export class UsersStorage {
   private readonly byIdLoader: DataLoader<bigint, UserRecord | null>;
+  private readonly byIdOnPrimaryLoader: DataLoader<bigint, UserRecord | null>;
   private readonly byUsernameLoader: DataLoader<string, UserRecord | null>;
 
   constructor(private readonly db: ShardedDatabase<UsersClient>) {
-    this.byIdLoader = new DataLoader((ids) => this.loadByIds(ids), { maxBatchSize: 1000 });
+    this.byIdLoader = new DataLoader((ids) => this.loadByIds(ids, 'replicas'), { maxBatchSize: 1000 });
+    this.byIdOnPrimaryLoader = new DataLoader((ids) => this.loadByIds(ids, 'primary'), { maxBatchSize: 1000 });
     this.byUsernameLoader = new DataLoader((names) => this.loadByUsernames(names), { maxBatchSize: 1000 });
   }
 
   /** The user with this id, or null. Batched: ids requested in the same tick cost one query per physical shard. */
   byId(id: bigint): Promise<UserRecord | null> {
     return this.byIdLoader.load(id);
+  }
+
+  /**
+   * {@link byId} read on the primary only: for the gateways' entity fetches, whose answers their caches keep (a
+   * replica's older profile would be served for up to ENTITY_CACHE_TTL_MS after a change).
+   */
+  byIdOnPrimary(id: bigint): Promise<UserRecord | null> {
+    return this.byIdOnPrimaryLoader.load(id);
   }
 
   /** The user with this canonical username, or null. Batched like {@link byId}. */
@@ -204,18 +214,21 @@ export class UsersStorage {
   }
 
   /**
-   * Profiles run on a read replica when one may serve them (`ShardedDatabase.readAt`: it replayed the viewer's own
-   * writes, and is at most REPLICA_MAX_LAG_MS behind); ids a replica does not have yet (an account made a moment ago)
-   * are looked up on the primary, so an existing account is never reported missing.
+   * With `replicas`, profiles run on a read replica when one may serve them (`ShardedDatabase.readAt`: it replayed the
+   * viewer's own writes, and is at most REPLICA_MAX_LAG_MS behind); ids a replica does not have yet (an account made
+   * a moment ago) are looked up on the primary, so an existing account is never reported missing.
    */
-  private async loadByIds(ids: readonly bigint[]): Promise<Array<UserRecord | null>> {
+  private async loadByIds(ids: readonly bigint[], where: 'replicas' | 'primary'): Promise<Array<UserRecord | null>> {
     const found = new Map<bigint, UserRecord>();
     const select = (client: UsersClient, group: bigint[]) =>
       client.user.findMany({ where: { id: { in: group } }, select: USER_RECORD_SELECT });
-    const replicas = this.db.hasReplicas;
+    const replicas = where === 'replicas' && this.db.hasReplicas;
     await Promise.all(
       [...this.db.groupByShard(ids, (id) => id)].map(async ([shard, group]) => {
-        for (const row of await this.db.readAt(shard, (client) => select(client, group))) found.set(row.id, row);
+        const rows = replicas
+          ? await this.db.readAt(shard, (client) => select(client, group))
+          : await select(this.db.clientAt(shard), group);
+        for (const row of rows) found.set(row.id, row);
         const missing = group.filter((id) => !found.has(id));
         if (replicas && missing.length) {
           for (const row of await select(this.db.clientAt(shard), missing)) found.set(row.id, row);
