@@ -3,8 +3,8 @@
  * processes each of every subgraph configured with the replica (DATABASE_REPLICA_URLS), one gateway balancing them
  * round-robin (so a request and the next land on different processes).
  *
- * - A client that writes (a message, its display name) and reads back (the history page, `me`) always sees its
- *   write, many times in a row, while the replica's replay is paused (so the replica is stale but within the bound).
+ * - A client that writes (a message, its display name, its inbox read marks) and reads back (the history page, `me`,
+ *   the unread count) always sees its write, many times in a row, while the replica's replay is paused (so the replica is stale but within the bound).
  * - Reads of a client that wrote nothing run on the replica (the processes' `db_replica_statements_total`).
  * - A replica whose replay stays paused past REPLICA_MAX_LAG_MS is skipped: another user sees the new message.
  * - A replica killed mid-load changes nothing for clients (no errors, every write read back), its health metric
@@ -12,6 +12,7 @@
  * - The processes still stop cleanly on SIGTERM.
  */
 import { Client } from 'pg';
+import { NotificationInbox } from '@chatgraph/notifications';
 import {
   createTestDatabases,
   gatewayRequest,
@@ -112,8 +113,25 @@ describe('read replicas behind the gateway', () => {
   });
 
   it('lets a client read its own writes on any process, and serves the reads of others from the replica', async () => {
+    // Three notifications for Alice (the notifier's insert), replayed by the replica before it is paused.
+    await new NotificationInbox(dbs.notifications).add(
+      [1, 2, 3].map((eventSeq) => ({
+        recipientId: BigInt(alice.id),
+        kind: 'MENTION' as const,
+        chatId: BigInt(chatId),
+        eventSeq,
+        messageId: null,
+        actorId: BigInt(bob.id),
+      })),
+    );
+    const unread = async () =>
+      (await call<{ unreadNotificationCount: number }>(alice, '{ unreadNotificationCount }')).unreadNotificationCount;
+    await waitUntil('Alice sees her three notifications', async () => (await unread()) === 3);
     await replicaAdmin.query('SELECT pg_wal_replay_pause()');
     try {
+      // Marked read, the inbox reads as read on both notifications processes.
+      await call(alice, 'mutation { markNotificationsRead(all: true) }');
+      for (let i = 0; i < 4; i++) expect(await unread()).toBe(0);
       for (let i = 0; i < 12; i++) {
         await send(alice, `mine ${i}`);
         expect(await history(alice)).toContain(`mine ${i}`);
