@@ -1,7 +1,7 @@
 import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
-import { createChatsDatabase } from '@chatgraph/db';
+import { createChatsDatabase, followTopology } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
@@ -18,6 +18,8 @@ runService(
   logger,
   async () => {
     const db = createChatsDatabase(config);
+    // Where each shard lives (the stored topology), followed without a restart.
+    const topology = await followTopology(config, [{ service: 'chats', db }], logger);
     const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
     const repairer = new IndexRepairer({ db, logger });
     const limits = RateLimits.fromConfig(config, logger);
@@ -47,6 +49,7 @@ runService(
         await server.close();
         await limits.close();
         await bus.close();
+        await topology.stop();
         await db.close();
       },
     };

@@ -2,7 +2,7 @@ import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { egressGuardFromConfig } from '@chatgraph/egress';
-import { createNotificationsDatabase } from '@chatgraph/db';
+import { createNotificationsDatabase, followTopology } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createNotificationsServer } from './server';
@@ -18,6 +18,8 @@ runService(
   logger,
   async () => {
     const db = createNotificationsDatabase(config);
+    // Where each shard lives (the stored topology), followed without a restart.
+    const topology = await followTopology(config, [{ service: 'notifications', db }], logger);
     const identity = identitySignerFromConfig(config);
     const server = createNotificationsServer({
       db,
@@ -39,12 +41,14 @@ runService(
       await server.admin.listen(adminPortFor(config, config.NOTIFICATIONS_PORT), config.ADMIN_HOST);
     } catch (err) {
       await server.close();
+      await topology.stop();
       await db.close();
       throw err;
     }
     return {
       async close() {
         await server.close();
+        await topology.stop();
         await db.close();
       },
     };

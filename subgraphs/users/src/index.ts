@@ -1,6 +1,6 @@
 import './instrument';
 import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
-import { createUsersDatabase } from '@chatgraph/db';
+import { createUsersDatabase, followTopology } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
 import { createFailFastRedis } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService } from '@chatgraph/service';
@@ -15,6 +15,8 @@ runService(
   logger,
   async () => {
     const db = createUsersDatabase(config);
+    // Where each shard lives (the stored topology), followed without a restart.
+    const topology = await followTopology(config, [{ service: 'users', db }], logger);
     // Only logging out and deleting an account need Redis (to tell the gateways); signing in works without it.
     const redis = createFailFastRedis(config.REDIS_URL, logger, { name: 'users' });
     const server = createUsersServer({ config, db, redis, logger });
@@ -25,6 +27,7 @@ runService(
     } catch (err) {
       await server.close();
       redis.disconnect();
+      await topology.stop();
       await db.close();
       throw err;
     }
@@ -37,6 +40,7 @@ runService(
         await sweeper.stop();
         await server.close();
         await redis.quit().catch(() => redis.disconnect());
+        await topology.stop();
         await db.close();
       },
     };
