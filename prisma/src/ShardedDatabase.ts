@@ -88,6 +88,10 @@ export class ShardedDatabase<TClient extends Disconnectable> {
       this.options.breaker ?? { failures: 3, halfOpenAfterMs: 1000 },
     );
     pool.on('connect', (client) => {
+      // A connection that fails while checked out (an operator, a failover or a shard move ends its session) is
+      // reported to the query using it; without a listener of its own, the client's 'error' event would end the
+      // process. The pool discards the broken client when it is released.
+      client.on('error', () => undefined);
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
         this.statements[shard.index]!++;

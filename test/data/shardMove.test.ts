@@ -4,7 +4,7 @@
  * anyone, and the moving range's pause reported. Real servers throughout: three throwaway Postgres clusters (with
  * wal_level = logical, which a move's copy needs), the services and a gateway as processes, the `shards:move` CLI.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,7 @@ import {
   sleep,
   tail,
   testConfig,
+  type GraphQLResponse,
   type TestDatabases,
   type TestUser,
   waitUntil,
@@ -153,12 +154,122 @@ describe('shards on three Postgres servers, one range moved under load', () => {
     expect(await on(b)).toEqual([`${prefix}_chats_2`, `${prefix}_chats_3`, `${prefix}_users_1`]);
   });
 
+  /** Chats of Alice and Bob by chats shard (two per shard), made by the first move's test. */
+  const byShard = new Map<number, string[]>();
+  let alice: TestUser;
+  let bob: TestUser;
+
+  /** One sequential sender per chat, alternating authors, until `stop()`. */
+  const startSenders = (chatIds: string[], moving: (chatId: string) => boolean) => {
+    const url = stack!.url('gateway');
+    let stopping = false;
+    const senders: Sender[] = chatIds.map((chatId) => ({
+      chatId,
+      moving: moving(chatId),
+      sent: [],
+      errors: [],
+      maxLatencyMs: 0,
+    }));
+    const run = async (s: Sender) => {
+      const base = Date.now().toString(36);
+      for (let n = 0; !stopping; n++) {
+        const who: TestUser = n % 2 ? bob : alice;
+        const text = `m${base}-${n}`;
+        const started = Date.now();
+        try {
+          const res = await gatewayRequest(url, who.token, SEND, { chatId: s.chatId, text, cmid: `${base}-${n}` });
+          if (res.errors?.length)
+            s.errors.push(`${text}: ${res.errors.map((e) => `${e.extensions?.code} ${e.message}`).join('; ')}`);
+          else s.sent.push(text);
+        } catch (err) {
+          s.errors.push(`${text}: ${(err as Error).message}`);
+        }
+        s.maxLatencyMs = Math.max(s.maxLatencyMs, Date.now() - started);
+        await sleep(40);
+      }
+    };
+    const running = senders.map(run);
+    return {
+      senders,
+      async stop(): Promise<Sender[]> {
+        stopping = true;
+        await Promise.all(running);
+        return senders;
+      },
+    };
+  };
+
+  /** Every message of a chat, read through the gateway, oldest first. */
+  const history = async (chatId: string) => {
+    const texts: string[] = [];
+    const seqs: number[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const res: GraphQLResponse<{
+        chat: {
+          messages: {
+            nodes: Array<{ seq: number; text: string }>;
+            pageInfo: { hasNextPage: boolean; endCursor: string | null };
+          };
+        };
+      }> = await gatewayRequest(stack!.url('gateway'), alice.token, HISTORY, { chatId, after });
+      expect(res.errors).toBeUndefined();
+      const page = res.data!.chat.messages;
+      for (const m of page.nodes) {
+        texts.push(m.text);
+        seqs.push(m.seq);
+      }
+      if (!page.pageInfo.hasNextPage) return { texts, seqs };
+      after = page.pageInfo.endCursor;
+    }
+  };
+
+  /** Runs `npm run shards:move`'s script; `killWhen` kills it (SIGKILL) at the first output line matching it. */
+  const runMove = (args: string[], killWhen?: RegExp) =>
+    new Promise<{ report: ShardMoveReport | null; output: string }>((resolve, reject) => {
+      let output = '';
+      const child = spawn(
+        process.execPath,
+        [path.join(repoRoot, 'prisma/dist/src/cli/moveShard.js'), ...args, '--drop-source-after-ms', '500'],
+        {
+          env: { ...process.env, ...ProcessStack.envFor(config), LOG_LEVEL: 'silent' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (killWhen && killWhen.test(output)) child.kill('SIGKILL');
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (signal === 'SIGKILL' && killWhen) return resolve({ report: null, output });
+        if (code !== 0) return reject(new Error(`shards:move exited with ${code ?? signal}:\n${output}`));
+        const last = output.trim().split('\n').at(-1)!;
+        resolve({ report: JSON.parse(last) as ShardMoveReport, output });
+      });
+    });
+
+  /** Every sender's history is exactly what it sent, once, in order; no send failed. */
+  const expectExactHistories = async (senders: Sender[]) => {
+    if (senders.some((s) => s.errors.length)) console.log(tail(stack!.processes.get('chats')!, 40));
+    expect(senders.flatMap((s) => s.errors)).toEqual([]);
+    for (const s of senders) {
+      const { texts, seqs } = await history(s.chatId);
+      expect(texts.filter((t) => t.startsWith(s.sent[0]!.replace(/-\d+$/, '-')))).toEqual(s.sent);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      expect(new Set(seqs).size).toBe(seqs.length);
+      expect(s.sent.length).toBeGreaterThan(10);
+    }
+  };
+
   it('moves chats 1024-2047 to a third server while every chat takes messages: none lost, doubled or reordered, no errors', async () => {
     const url = stack!.url('gateway');
-    const alice = await signUp(url, 'Alice');
-    const bob = await signUp(url, 'Bob');
+    alice = await signUp(url, 'Alice');
+    bob = await signUp(url, 'Bob');
     // Group chats until every chats shard holds two (a group chat's logical shard is random).
-    const byShard = new Map<number, string[]>();
     for (let i = 0; i < 80 && [0, 1, 2, 3].some((s) => (byShard.get(s)?.length ?? 0) < 2); i++) {
       const res = await gatewayRequest<{ createGroupChat: { id: string } }>(
         url,
@@ -173,107 +284,30 @@ describe('shards on three Postgres servers, one range moved under load', () => {
     }
     expect([...byShard.keys()].sort()).toEqual([0, 1, 2, 3]);
 
-    // Everyone sends throughout: one sequential sender per chat, alternating authors.
-    let stopping = false;
-    const senders: Sender[] = [...byShard.entries()].flatMap(([shard, ids]) =>
-      ids.map((chatId) => ({ chatId, moving: shard === 1, sent: [], errors: [], maxLatencyMs: 0 })),
-    );
-    const run = async (s: Sender) => {
-      for (let n = 0; !stopping; n++) {
-        const who: TestUser = n % 2 ? bob : alice;
-        const text = `m${n}`;
-        const started = Date.now();
-        try {
-          const res = await gatewayRequest(url, who.token, SEND, { chatId: s.chatId, text, cmid: `${s.chatId}-${n}` });
-          if (res.errors?.length)
-            s.errors.push(`${text}: ${res.errors.map((e) => `${e.extensions?.code} ${e.message}`).join('; ')}`);
-          else s.sent.push(text);
-        } catch (err) {
-          s.errors.push(`${text}: ${(err as Error).message}`);
-        }
-        s.maxLatencyMs = Math.max(s.maxLatencyMs, Date.now() - started);
-        await sleep(40);
-      }
-    };
-    const running = senders.map(run);
+    // Everyone sends throughout (a send also writes each member's chat list row, on the members' shards).
+    const load = startSenders([...byShard.values()].flat(), (id) => byShard.get(1)!.includes(id));
     await sleep(1500);
-
-    const moveOutput: string[] = [];
-    const moved = new Promise<ShardMoveReport>((resolve, reject) => {
-      const child = execFile(
-        process.execPath,
-        [
-          path.join(repoRoot, 'prisma/dist/src/cli/moveShard.js'),
-          '--service',
-          'chats',
-          '--range',
-          `${MOVING.from}-${MOVING.to}`,
-          '--to',
-          servers[2]!.url,
-          '--drop-source-after-ms',
-          '500',
-        ],
-        { env: { ...process.env, ...ProcessStack.envFor(config), LOG_LEVEL: 'silent' }, timeout: 120_000 },
-        (err, stdout, stderr) => {
-          moveOutput.push(stdout, stderr);
-          if (err) return reject(new Error(`shards:move failed: ${err.message}\n${stdout}\n${stderr}`));
-          resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as ShardMoveReport);
-        },
-      );
-      child.stdin?.end();
-    });
-    const report = await moved.finally(async () => {
-      await sleep(1500);
-      stopping = true;
-      await Promise.all(running);
-    });
+    const moved = runMove(['--service', 'chats', '--range', `${MOVING.from}-${MOVING.to}`, '--to', servers[2]!.url]);
+    const { report, output } = await moved.finally(() => sleep(1500));
+    const senders = await load.stop();
 
     const moving = senders.filter((s) => s.moving);
     const others = senders.filter((s) => !s.moving);
     console.log(
       `shards:move ${JSON.stringify(report)}\n` +
-        `sends: ${senders.reduce((n, s) => n + s.sent.length, 0)}; slowest send on the moving range ` +
+        `sends: ${senders.reduce((n, s) => n + s.sent.length, 0)}; slowest send to a chat on the moving range ` +
         `${Math.max(...moving.map((s) => s.maxLatencyMs))} ms, elsewhere ${Math.max(...others.map((s) => s.maxLatencyMs))} ms\n` +
-        moveOutput.join(''),
+        output,
     );
     expect(report).toMatchObject({ service: 'chats', database: `${prefix}_chats_1`, resumed: false });
-    expect(report.writePauseMs).toBeGreaterThan(0);
-
-    // No send failed, on the moving range or elsewhere.
-    if (senders.some((s) => s.errors.length)) console.log(tail(stack!.processes.get('chats')!, 80));
-    expect(senders.flatMap((s) => s.errors)).toEqual([]);
-    // Every chat's history, read through the gateway after the move, is exactly what was sent, once, in order.
-    for (const s of senders) {
-      const texts: string[] = [];
-      const seqs: number[] = [];
-      let after: string | null = null;
-      for (;;) {
-        const res = await gatewayRequest<{
-          chat: {
-            messages: {
-              nodes: Array<{ seq: number; text: string }>;
-              pageInfo: { hasNextPage: boolean; endCursor: string | null };
-            };
-          };
-        }>(url, alice.token, HISTORY, { chatId: s.chatId, after });
-        expect(res.errors).toBeUndefined();
-        const page = res.data!.chat.messages;
-        for (const m of page.nodes) {
-          texts.push(m.text);
-          seqs.push(m.seq);
-        }
-        if (!page.pageInfo.hasNextPage) break;
-        after = page.pageInfo.endCursor;
-      }
-      expect(texts).toEqual(s.sent);
-      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
-      expect(s.sent.length).toBeGreaterThan(10);
-    }
+    expect(report!.writePauseMs).toBeGreaterThan(0);
+    expect(output).toMatch(/fenced: (\d+)\/\1 processes/);
+    await expectExactHistories(senders);
 
     // The moved shard lives on the third server now (messages sent after the move included); the old copy is gone.
     const [a, , c] = servers as [PostgresCluster, PostgresCluster, PostgresCluster];
     const topology = await new TopologyStore(a.url, prefix).latest();
-    expect(topology!.version).toBe(report.version);
+    expect(topology!.version).toBe(report!.version);
     expect(topology!.placementOf('chats', 1).url).toBe(c.url);
     for (const s of moving) {
       const rows = await query<{ n: number }>(
@@ -293,13 +327,7 @@ describe('shards on three Postgres servers, one range moved under load', () => {
       );
       events += rows[0]!.n;
     }
-    const relayed = async () => {
-      const res = await fetch(`http://127.0.0.1:${stack!.processes.get('notifier')!.port}/stats`);
-      const stats = (await res.json()) as { relays: Array<{ published: number }> };
-      return stats.relays.reduce((n, r) => n + r.published, 0);
-    };
     await waitUntil(`the relays published all ${events} events`, async () => (await relayed()) >= events, 30_000);
-
     const onA = await query<{ datname: string }>(
       databaseUrl(a.url, 'postgres'),
       'SELECT datname FROM pg_database WHERE datname = $1',
@@ -307,4 +335,28 @@ describe('shards on three Postgres servers, one range moved under load', () => {
     );
     expect(onA).toEqual([]);
   }, 240_000);
+
+  it('resumes a move killed while the shard was fenced: running the command again finishes it, nothing lost', async () => {
+    // chats 2048-3071 from pg-b to pg-a (by name); the first run is killed right after it fenced the shard.
+    const load = startSenders(byShard.get(2)!, () => true);
+    await sleep(1000);
+    const args = ['--service', 'chats', '--range', '2048-3071', '--to', 'pg-a'];
+    const killed = await runMove(args, /fenced: /);
+    expect(killed.report).toBeNull();
+    const resumed = await runMove(args);
+    await sleep(1000);
+    const senders = await load.stop();
+    console.log(`killed run:\n${killed.output}\nresumed run:\n${resumed.output}`);
+    expect(resumed.output).toMatch(/resuming the move of .*_chats_2 to pg-a at step "fence"/);
+    expect(resumed.report).toMatchObject({ database: `${prefix}_chats_2`, to: 'pg-a', resumed: true });
+    await expectExactHistories(senders);
+    const topology = await new TopologyStore(servers[0]!.url, prefix).latest();
+    expect(topology!.placementOf('chats', 2).server).toBe('pg-a');
+  }, 240_000);
+
+  const relayed = async () => {
+    const res = await fetch(`http://127.0.0.1:${stack!.processes.get('notifier')!.port}/stats`);
+    const stats = (await res.json()) as { relays: Array<{ published: number }> };
+    return stats.relays.reduce((n, r) => n + r.published, 0);
+  };
 });

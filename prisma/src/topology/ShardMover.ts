@@ -210,7 +210,9 @@ export class ShardMover {
       if (this.subscriber) await this.subscriber.subscribe(channel);
       const told = await announce(this.publisher, this.prefix, { type: 'fence', service, database, id });
       const until = Date.now() + drainMs;
-      while (this.subscriber && confirmed.size < told && Date.now() < until) await sleep(5);
+      // Nobody told (Redis lost the announcement, or no process is running): give requests under way the whole
+      // drain time; the read-only backstop that follows stops whatever was not held.
+      while (this.subscriber && (told === 0 || confirmed.size < told) && Date.now() < until) await sleep(5);
       log(
         `fenced: ${this.subscriber ? `${confirmed.size}/${told}` : `${told} (unconfirmed)`} processes hold new requests to this shard; others go on`,
       );

@@ -123,7 +123,9 @@ export class TopologyFollower {
     this.apply(stored, true);
     if (this.options.subscriber) {
       this.options.subscriber.on('message', this.onMessage);
-      await this.options.subscriber.subscribe(this.channel).catch((err: Error) => {
+      // Not awaited: with Redis down the process still starts (the subscription is made when Redis answers; until
+      // then the poll finds new versions).
+      void this.options.subscriber.subscribe(this.channel).catch((err: Error) => {
         this.options.logger.warn({ err: err.message }, 'cannot subscribe to topology announcements; polling only');
       });
     }
