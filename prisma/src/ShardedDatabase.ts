@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { logicalShardOf, type PhysicalShard, type ShardMap } from '@chatgraph/ids';
 import { GuardedPool, type ShardBreakerOptions } from './GuardedPool';
+import { ShardRoute } from './topology/ShardRoute';
 import { ReplicaReads, type ReplicaOptions, type ReplicaStats } from './replicas/ReplicaReads';
 
 /** The URL of database `database` on the server of `baseUrl` (whose own path, if any, is replaced). */
@@ -33,8 +34,12 @@ export interface Disconnectable {
 /** Options of {@link ShardedDatabase}. */
 export interface ShardedDatabaseOptions<TClient extends Disconnectable> {
   map: ShardMap;
-  /** Server URL without a database, e.g. `postgresql://postgres@127.0.0.1:5432`. */
+  /** Server URL without a database, e.g. `postgresql://postgres@127.0.0.1:5432` (every shard's, unless `placement`). */
   baseUrl: string;
+  /** The server (URL without a database) each shard lives on, when they are on several. @default `baseUrl` */
+  placement?: (shard: PhysicalShard) => string;
+  /** How long a request waits for a shard that is fenced by a move before it fails (retryably). @default 10000 */
+  fenceWaitMs?: number;
   /** Connections per physical shard. @default 10 */
   poolSize?: number;
   /** How long getting a connection may take (connect, or wait for a free one). @default 3000 */
@@ -43,64 +48,143 @@ export interface ShardedDatabaseOptions<TClient extends Disconnectable> {
   breaker?: ShardBreakerOptions;
   /** Builds one Prisma client on a driver adapter. */
   createClient: (adapter: PrismaPg) => TClient;
-  /** Read replicas of the shards (see `replicas/ReplicaReads`): none unless given. */
+  /**
+   * Read replicas of the shards (see `replicas/ReplicaReads`): none unless given. A shard placed on another server
+   * ({@link place}) is read on its primary only from then on.
+   */
   replicas?: ReplicaOptions;
 }
 
 /**
- * One Prisma client (and its `pg` pool, guarded by a circuit breaker: {@link GuardedPool}) per physical shard, created
- * once at start and closed by {@link close}.
+ * One Prisma client per physical shard, created once at start and closed by {@link close}. Each client's pool is a
+ * {@link ShardRoute} to the `pg` pool (guarded by a circuit breaker: {@link GuardedPool}) of the server the shard
+ * lives on now, so a shard placed elsewhere ({@link place}, driven by the topology) keeps its client.
  * Routes ids to shards through the {@link ShardMap} and counts the SQL statements each shard ran, so tests and
  * benchmarks can prove how many shards an operation touched.
  */
 export class ShardedDatabase<TClient extends Disconnectable> {
   readonly map: ShardMap;
   private readonly clients: TClient[];
-  private readonly pools: GuardedPool[];
+  private readonly routes: ShardRoute[];
+  private readonly urls: string[];
   private readonly statements: number[];
+  private readonly placementListeners = new Set<(index: number, serverUrl: string) => void>();
   private readonly replicaReads?: ReplicaReads<TClient>;
 
-  constructor(options: ShardedDatabaseOptions<TClient>) {
+  constructor(private readonly options: ShardedDatabaseOptions<TClient>) {
     this.map = options.map;
     this.statements = options.map.shards.map(() => 0);
-    this.pools = options.map.shards.map((shard) => {
-      const pool = new GuardedPool(
-        {
-          connectionString: databaseUrl(options.baseUrl, shard.database),
-          max: options.poolSize ?? 10,
-          idleTimeoutMillis: 30_000,
-          connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
-        },
-        shard.database,
-        options.breaker ?? { failures: 3, halfOpenAfterMs: 1000 },
-      );
-      pool.on('connect', (client) => {
-        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-        (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-          this.statements[shard.index]!++;
-          this.replicaReads?.noteStatement(shard.index, args[0]);
-          return query(...args);
-        };
-      });
-      // An idle client losing its connection must not crash the process; the pool replaces it.
-      pool.on('error', () => undefined);
-      return pool;
-    });
-    this.clients = this.pools.map((pool) => options.createClient(new PrismaPg(pool)));
+    this.urls = options.map.shards.map((shard) => options.placement?.(shard) ?? options.baseUrl);
+    this.routes = options.map.shards.map(
+      (shard) =>
+        new ShardRoute(this.openPool(shard, this.urls[shard.index]!), shard.database, options.fenceWaitMs ?? 10_000),
+    );
+    this.clients = this.routes.map((route) => options.createClient(new PrismaPg(route)));
     // --- read replicas (replicas/ReplicaReads) ---
-    if (options.replicas)
-      this.replicaReads = new ReplicaReads({
+    if (options.replicas) {
+      const replicaReads = new ReplicaReads({
         ...options.replicas,
+        urls: (shard) => options.replicas!.urls(shard, this.urls[shard.index]!),
         shards: options.map.shards,
-        primaries: this.pools,
+        primaries: this.routes,
         primaryClients: this.clients,
-        primaryUrl: (shard) => databaseUrl(options.baseUrl, shard.database),
+        primaryUrl: (shard) => databaseUrl(this.urls[shard.index]!, shard.database),
         databaseUrl,
         createClient: options.createClient,
         poolSize: options.poolSize ?? 10,
         connectTimeoutMs: options.connectTimeoutMs ?? 3000,
         breaker: options.breaker ?? { failures: 3, halfOpenAfterMs: 1000 },
       });
+      this.replicaReads = replicaReads;
+      // The replicas were those of the shard's former server: until they are given for the new one, the primary.
+      this.onPlacementChange((index) => replicaReads.retire(index));
+    }
+  }
+
+  /** A pool (with its breaker and statement counter) for a shard on a server. */
+  private openPool(shard: PhysicalShard, serverUrl: string): GuardedPool {
+    const pool = new GuardedPool(
+      {
+        connectionString: databaseUrl(serverUrl, shard.database),
+        max: this.options.poolSize ?? 10,
+        idleTimeoutMillis: 30_000,
+        connectionTimeoutMillis: this.options.connectTimeoutMs ?? 3000,
+      },
+      shard.database,
+      this.options.breaker ?? { failures: 3, halfOpenAfterMs: 1000 },
+    );
+    pool.on('connect', (client) => {
+      // A connection that fails while checked out (an operator, a failover or a shard move ends its session) is
+      // reported to the query using it; without a listener of its own, the client's 'error' event would end the
+      // process. The pool discards the broken client when it is released.
+      client.on('error', () => undefined);
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        this.statements[shard.index]!++;
+        this.replicaReads?.noteStatement(shard.index, args[0]);
+        return query(...args);
+      };
+    });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    return pool;
+  }
+
+  /** The server (URL without a database) physical shard `index` lives on now. */
+  urlAt(index: number): string {
+    const url = this.urls[index];
+    if (url === undefined) throw new RangeError(`no physical shard ${index}`);
+    return url;
+  }
+
+  /**
+   * Moves physical shard `index` to another server: new requests go there (after any fence is lifted), requests in
+   * flight finish where they started. Listeners of {@link onPlacementChange} hear of it (e.g. a relay's own
+   * connection). No-op when the shard is there already.
+   */
+  place(index: number, serverUrl: string): void {
+    const shard = this.map.shards[index];
+    if (!shard) throw new RangeError(`no physical shard ${index}`);
+    if (this.urls[index] === serverUrl) {
+      this.routes[index]!.unfence();
+      return;
+    }
+    this.urls[index] = serverUrl;
+    void this.routes[index]!.replace(this.openPool(shard, serverUrl));
+    for (const listener of [...this.placementListeners]) listener(index, serverUrl);
+  }
+
+  /** Holds new requests to physical shard `index` until it is placed (or unfenced): the last instant of a move. */
+  fence(index: number): void {
+    this.route(index).fence();
+  }
+
+  /** Lets requests to physical shard `index` through again where it is now (a move that was abandoned). */
+  unfence(index: number): void {
+    this.route(index).unfence();
+  }
+
+  /** Connections of physical shard `index` in use now (requests under way on its current placement). */
+  inFlight(index: number): number {
+    const pool = this.route(index).current;
+    return pool.totalCount - pool.idleCount;
+  }
+
+  /** Whether physical shard `index` is fenced. */
+  fenced(index: number): boolean {
+    return this.route(index).fenced;
+  }
+
+  /** Calls `listener(index, serverUrl)` whenever a shard is placed on another server; returns an unsubscribe. */
+  onPlacementChange(listener: (index: number, serverUrl: string) => void): () => void {
+    this.placementListeners.add(listener);
+    return () => this.placementListeners.delete(listener);
+  }
+
+  private route(index: number): ShardRoute {
+    const route = this.routes[index];
+    if (!route) throw new RangeError(`no physical shard ${index}`);
+    return route;
   }
 
   /** Number of physical shards. */
@@ -132,9 +216,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
 
   /** The raw `pg` pool of physical shard `index` (for tools and benchmarks; services go through Prisma). */
   poolAt(index: number): Pool {
-    const pool = this.pools[index];
-    if (!pool) throw new RangeError(`no physical shard ${index}`);
-    return pool;
+    return this.route(index);
   }
 
   // --- reads that may be slightly stale (read replicas; the primary when there are none) ---
@@ -208,12 +290,12 @@ export class ShardedDatabase<TClient extends Disconnectable> {
 
   /** Breaker state of every physical shard (`closed`, `open`, `half-open`), by index. */
   breakerStates(): Array<'closed' | 'open' | 'half-open'> {
-    return this.pools.map((p) => p.breakerState);
+    return this.routes.map((r) => r.current.breakerState);
   }
 
   /** Pool usage and breaker state of every physical shard (for metrics). */
   poolStats(): ShardPoolStats[] {
-    return this.pools.map((pool, index) => ({
+    return this.routes.map(({ current: pool }, index) => ({
       database: this.map.shards[index]!.database,
       total: pool.totalCount,
       idle: pool.idleCount,
@@ -225,13 +307,13 @@ export class ShardedDatabase<TClient extends Disconnectable> {
 
   /** Checks every shard answers (readiness). */
   async ping(): Promise<void> {
-    await Promise.all(this.pools.map((pool) => pool.query('SELECT 1')));
+    await Promise.all(this.routes.map((route) => route.query('SELECT 1')));
   }
 
   /** Disconnects every client and ends every pool. */
   async close(): Promise<void> {
     await this.replicaReads?.close();
     await Promise.all(this.clients.map((c) => c.$disconnect().catch(() => undefined)));
-    await Promise.all(this.pools.map((p) => p.end().catch(() => undefined)));
+    await Promise.all(this.routes.map((r) => r.end().catch(() => undefined)));
   }
 }

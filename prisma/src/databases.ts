@@ -3,7 +3,8 @@ import { PrismaClient as UsersPrismaClient } from '../generated/users/client';
 import { PrismaClient as ChatsPrismaClient } from '../generated/chats/client';
 import { PrismaClient as NotificationsPrismaClient } from '../generated/notifications/client';
 import { ShardMap } from '@chatgraph/ids';
-import { ShardedDatabase } from './ShardedDatabase';
+import { ShardedDatabase, type Disconnectable, type ShardedDatabaseOptions } from './ShardedDatabase';
+import { Topology, type ShardedService } from './topology/Topology';
 import type { ReplicaOptions } from './replicas/ReplicaReads';
 
 export { UsersPrismaClient, ChatsPrismaClient, NotificationsPrismaClient };
@@ -11,8 +12,7 @@ export type UsersClient = InstanceType<typeof UsersPrismaClient>;
 export type ChatsClient = InstanceType<typeof ChatsPrismaClient>;
 export type NotificationsClient = InstanceType<typeof NotificationsPrismaClient>;
 
-/** The services that own sharded databases. */
-export type ShardedService = 'users' | 'chats' | 'notifications';
+export type { ShardedService };
 
 /** What {@link shardMapFor} reads: the prefix and the shard count of every sharded service. */
 export type ShardCounts = Pick<Config, 'DB_NAME_PREFIX' | 'USERS_SHARDS' | 'CHATS_SHARDS' | 'NOTIFICATIONS_SHARDS'>;
@@ -28,40 +28,52 @@ export function shardMapFor(config: ShardCounts, service: ShardedService): Shard
   return ShardMap.even(config.DB_NAME_PREFIX, service, config[SHARD_COUNT_KEY[service]]);
 }
 
-type DbConfig = ShardCounts & Pick<Config, 'DATABASE_URL' | 'DB_POOL_SIZE'>;
+type DbConfig = ShardCounts &
+  Pick<Config, 'DATABASE_URL' | 'DB_POOL_SIZE'> &
+  Partial<Pick<Config, 'TOPOLOGY_FILE' | 'SHARD_FENCE_WAIT_MS'>>;
 
-/** The users service's shards, one Prisma client each. */
-export function createUsersDatabase(config: DbConfig, replicas?: ReplicaOptions): ShardedDatabase<UsersClient> {
+/** A service's shards placed as `topology` says (default: the configured one), one Prisma client each. */
+function sharded<TClient extends Disconnectable>(
+  config: DbConfig,
+  service: ShardedService,
+  topology: Topology,
+  createClient: ShardedDatabaseOptions<TClient>['createClient'],
+  replicas: ReplicaOptions | undefined,
+): ShardedDatabase<TClient> {
   return new ShardedDatabase({
-    map: shardMapFor(config, 'users'),
+    map: topology.mapFor(service),
     baseUrl: config.DATABASE_URL,
+    placement: (shard) => topology.placementOf(service, shard.index).url,
     poolSize: config.DB_POOL_SIZE,
+    fenceWaitMs: config.SHARD_FENCE_WAIT_MS,
     replicas,
-    createClient: (adapter) => new UsersPrismaClient({ adapter }),
+    createClient,
   });
 }
 
+/** The users service's shards, one Prisma client each. */
+export function createUsersDatabase(
+  config: DbConfig,
+  topology: Topology = Topology.fromConfig(config),
+  replicas?: ReplicaOptions,
+): ShardedDatabase<UsersClient> {
+  return sharded(config, 'users', topology, (adapter) => new UsersPrismaClient({ adapter }), replicas);
+}
+
 /** The chats service's shards, one Prisma client each. */
-export function createChatsDatabase(config: DbConfig, replicas?: ReplicaOptions): ShardedDatabase<ChatsClient> {
-  return new ShardedDatabase({
-    map: shardMapFor(config, 'chats'),
-    baseUrl: config.DATABASE_URL,
-    poolSize: config.DB_POOL_SIZE,
-    replicas,
-    createClient: (adapter) => new ChatsPrismaClient({ adapter }),
-  });
+export function createChatsDatabase(
+  config: DbConfig,
+  topology: Topology = Topology.fromConfig(config),
+  replicas?: ReplicaOptions,
+): ShardedDatabase<ChatsClient> {
+  return sharded(config, 'chats', topology, (adapter) => new ChatsPrismaClient({ adapter }), replicas);
 }
 
 /** The notifications service's shards (by recipient), one Prisma client each. */
 export function createNotificationsDatabase(
   config: DbConfig,
+  topology: Topology = Topology.fromConfig(config),
   replicas?: ReplicaOptions,
 ): ShardedDatabase<NotificationsClient> {
-  return new ShardedDatabase({
-    map: shardMapFor(config, 'notifications'),
-    baseUrl: config.DATABASE_URL,
-    poolSize: config.DB_POOL_SIZE,
-    replicas,
-    createClient: (adapter) => new NotificationsPrismaClient({ adapter }),
-  });
+  return sharded(config, 'notifications', topology, (adapter) => new NotificationsPrismaClient({ adapter }), replicas);
 }

@@ -58,7 +58,7 @@ describe('read replicas of a sharded database', () => {
 
   /** A database of the one chats shard with replicas, sharing write positions in Redis with every other one. */
   const open = (options: Partial<ReplicaOptions> = {}) => {
-    const db = createChatsDatabase(cfg, {
+    const db = createChatsDatabase(cfg, undefined, {
       urls: () => [replica.url],
       maxLagMs: 60_000,
       probeIntervalMs: 100,
@@ -198,6 +198,16 @@ describe('read replicas of a sharded database', () => {
     const before = onReplica(db);
     expect(await values(db)).toContain('while paused');
     expect(onReplica(db)).toBe(before + 1);
+  });
+
+  it('reads a shard placed on another server on its primary (the replicas were those of its former server)', async () => {
+    const db = open();
+    await waitUntil('the replica is healthy', () => healthy(db));
+    await insert(db, 'placed');
+    // Another URL of the same primary (a move as the topology would announce it) is enough to retire the replicas.
+    db.place(0, primary.url.replace('127.0.0.1', 'localhost'));
+    expect(db.replicaStats()).toEqual([]);
+    expect(await values(db)).toContain('placed');
   });
 
   it('moves reads to the primary when the replica is killed, without errors, and back when it returns', async () => {

@@ -203,11 +203,15 @@ describe('npm start on a machine without PostgreSQL and Redis', () => {
         { text: 'Hello from a bare machine', author: { displayName: 'Alice' } },
       ]);
 
-      // Every shard database is on the embedded server, none on the one at the configuration's default address.
+      // Every shard database (and the control database holding the topology) is on the embedded server, none on the
+      // one at the configuration's default address.
       const config = loadConfig({});
-      const shards = SHARDED_SERVICES.flatMap((service) =>
-        shardMapFor({ ...config, DB_NAME_PREFIX: prefix }, service).shards.map((s) => s.database),
-      ).sort();
+      const shards = [
+        ...SHARDED_SERVICES.flatMap((service) =>
+          shardMapFor({ ...config, DB_NAME_PREFIX: prefix }, service).shards.map((s) => s.database),
+        ),
+        `${prefix}_control`,
+      ].sort();
       expect(await databasesNamed(embeddedUrl, prefix)).toEqual(shards);
       if (await answers(config.DATABASE_URL)) expect(await databasesNamed(config.DATABASE_URL, prefix)).toEqual([]);
 

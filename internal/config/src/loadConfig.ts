@@ -106,6 +106,16 @@ export const envSchema = z.object({
   CHATS_SHARDS: z.coerce.number().int().min(1).max(4096).default(4),
   /** Notifications databases (sharded by recipient). */
   NOTIFICATIONS_SHARDS: z.coerce.number().int().min(1).max(4096).default(2),
+  /**
+   * A topology file placing every service's shards on named Postgres servers (with replicas); see
+   * docs/operations.md. Unset: one server (`DATABASE_URL`) holding `<SERVICE>_SHARDS` databases per service. Either
+   * way it only seeds the control database; the stored version is the one every process follows.
+   */
+  TOPOLOGY_FILE: z.string().min(1).optional(),
+  /** How often a process checks the control database for a topology version it was not told of (ms). */
+  TOPOLOGY_POLL_MS: positiveInt(30_000),
+  /** How long a request waits for a shard fenced by a move before failing with SERVICE_UNAVAILABLE (ms). */
+  SHARD_FENCE_WAIT_MS: positiveInt(10_000),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   JWT_SECRET: secret(DEV_JWT_SECRET),
   JWT_KEY_ID: z.string().min(1).default('k1'),

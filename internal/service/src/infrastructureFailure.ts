@@ -6,7 +6,9 @@ export type InfrastructureFailure = 'postgres' | 'redis' | 'network';
 // SQLSTATEs meaning "the database cannot serve you right now", not "your statement is wrong". Class 08 is every
 // connection exception; 57P01/57P02/57P03 are admin shutdown, crash shutdown and "cannot connect now" (starting up,
 // shutting down); 57014 is a statement cancelled (by statement_timeout or an operator); 53300 too many connections.
-const UNAVAILABLE_SQLSTATES = new Set(['53300', '57P01', '57P02', '57P03', '57014']);
+// 25006: a write on a read-only database — a shard being moved (`shards:move` fences its old home read-only), for
+// a process that has not heard of the move yet; it is retried once the new placement is announced.
+const UNAVAILABLE_SQLSTATES = new Set(['53300', '57P01', '57P02', '57P03', '57014', '25006']);
 // 55000 (object not in prerequisite state) is mostly a real error, except for a database that refuses connections
 // (ALLOW_CONNECTIONS false, being dropped or shutting down).
 const REFUSING_CONNECTIONS = /not (currently )?accepting connections|shutting down/i;
@@ -58,7 +60,7 @@ function classifyOne(err: Record<string, unknown>): InfrastructureFailure | null
     return null;
   }
   // A shard whose circuit breaker is open (prisma/src/GuardedPool) refuses at once.
-  if (name === 'ShardUnavailableError') return 'postgres';
+  if (name === 'ShardUnavailableError' || name === 'ShardFencedError') return 'postgres';
   if (name === 'PrismaClientInitializationError' || UNAVAILABLE_PRISMA_CODES.has(code)) return 'postgres';
   const adapterError = isObject(err.meta) ? err.meta.driverAdapterError : undefined;
   const adapterCause = isObject(adapterError) ? adapterError.cause : name === 'DriverAdapterError' ? err.cause : null;

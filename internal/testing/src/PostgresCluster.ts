@@ -27,12 +27,13 @@ export class PostgresCluster {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly settings: Readonly<Record<string, string>>,
   ) {}
 
-  /** Creates and starts a new cluster. */
-  static async start(): Promise<PostgresCluster> {
+  /** Creates and starts a new cluster, with server `settings` (`{ wal_level: 'logical' }`) given as `-c` options. */
+  static async start(settings: Readonly<Record<string, string>> = {}): Promise<PostgresCluster> {
     const dir = postgresDir();
-    const cluster = new PostgresCluster(await freePort(), dir);
+    const cluster = new PostgresCluster(await freePort(), dir, settings);
     asPostgres([`${BIN}/initdb`, '-D', path.join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync']);
     await cluster.startServer();
     return cluster;
@@ -46,7 +47,8 @@ export class PostgresCluster {
    */
   static async startReplicaOf(primary: PostgresCluster): Promise<PostgresCluster> {
     const dir = postgresDir();
-    const cluster = new PostgresCluster(await freePort(), dir);
+    // The primary's server settings too: a standby needs some of them (max_connections...) at least as high.
+    const cluster = new PostgresCluster(await freePort(), dir, primary.settings);
     asPostgres([
       `${BIN}/pg_basebackup`,
       '-h',
@@ -75,7 +77,8 @@ export class PostgresCluster {
 
   /** Starts the server (again, after {@link stop}) on the same port, with the same data. */
   async startServer(): Promise<void> {
-    const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    const extra = Object.entries(this.settings).map(([name, value]) => ` -c ${name}=${value}`);
+    const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off${extra.join('')}`;
     asPostgres([
       `${BIN}/pg_ctl`,
       '-D',

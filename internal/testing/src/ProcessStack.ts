@@ -103,6 +103,7 @@ export class ProcessStack {
       JWT_SECRET: config.JWT_SECRET,
       GATEWAY_IDENTITY_SECRET: config.GATEWAY_IDENTITY_SECRET,
       DB_POOL_SIZE: String(config.DB_POOL_SIZE),
+      ...(config.TOPOLOGY_FILE ? { TOPOLOGY_FILE: config.TOPOLOGY_FILE } : {}),
       ...extra,
     };
   }

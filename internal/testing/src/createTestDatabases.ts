@@ -33,6 +33,7 @@ export async function dropTestDatabases(config: Config): Promise<void> {
         await admin.query(`DROP DATABASE IF EXISTS "${shard.database}" WITH (FORCE)`);
       }
     }
+    await admin.query(`DROP DATABASE IF EXISTS "${config.DB_NAME_PREFIX}_control" WITH (FORCE)`);
   } finally {
     await admin.end();
   }

@@ -39,6 +39,8 @@ export interface RunMigrationsOptions {
   /** Server URL without a database. */
   baseUrl: string;
   map: ShardMap;
+  /** The server each shard lives on, when they are on several (see the topology). @default `baseUrl` */
+  placement?: (shard: PhysicalShard) => string;
   /**
    * Folders holding `<timestamp>_<name>/migration.sql`: the shared set and the service's own (see
    * {@link readMigrationSets}).
@@ -162,7 +164,7 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Shar
   const files = readMigrationSets(options.migrationsDirs);
   const results: ShardMigrationResult[] = [];
   for (const shard of options.map.shards) {
-    const result = await migrateShard(options.baseUrl, shard, files);
+    const result = await migrateShard(options.placement?.(shard) ?? options.baseUrl, shard, files);
     results.push(result);
     options.log?.(describe(result));
   }

@@ -3,16 +3,17 @@ import type { Pool } from 'pg';
 import type { PhysicalShard } from '@chatgraph/ids';
 import { GuardedPool, type ShardBreakerOptions } from '../GuardedPool';
 import { parseLsn, type Lsn } from './lsn';
-import { ShardLagMonitor } from './ReplicaMonitor';
+import { ShardLagMonitor, type ReplicaState } from './ReplicaMonitor';
 import { mayWrite, statementText, type ReadSessionOptions, type RequestWrites, type SessionScope } from './ReadSession';
 
 /** Read replicas of a sharded database (the `replicas` option of `ShardedDatabase`). */
 export interface ReplicaOptions {
   /**
-   * The replica servers of a physical shard: server URLs without a database (the database has the same name on a
-   * replica as on its primary). An empty list: that shard is read on its primary only.
+   * The replica servers of a physical shard on its primary server `server` (as placed when the database is opened):
+   * server URLs without a database (the database has the same name on a replica as on its primary). An empty list:
+   * that shard is read on its primary only.
    */
-  urls: (shard: PhysicalShard) => readonly string[];
+  urls: (shard: PhysicalShard, server: string) => readonly string[];
   /** A replica whose lag is above this is skipped until it caught up. @default 1000 */
   maxLagMs?: number;
   /** How often each replica's lag is probed. @default 250 */
@@ -40,7 +41,9 @@ export interface ReplicaStats {
 }
 
 /** What `ShardedDatabase` hands over. */
-export interface ReplicaReadsDeps<TClient> extends ReplicaOptions {
+export interface ReplicaReadsDeps<TClient> extends Omit<ReplicaOptions, 'urls'> {
+  /** The replica servers of a shard. */
+  urls: (shard: PhysicalShard) => readonly string[];
   shards: readonly PhysicalShard[];
   /** The primary pools, by shard index (for the session's write positions). */
   primaries: readonly Pool[];
@@ -64,6 +67,7 @@ interface Replica<TClient> {
 
 interface ShardReplicas<TClient> {
   shard: PhysicalShard;
+  /** Replaced (not changed) when the shard's replicas are retired, so a read under way keeps what it picked from. */
   replicas: Array<Replica<TClient>>;
   monitor?: ShardLagMonitor;
   next: number;
@@ -109,6 +113,8 @@ export class ReplicaReads<TClient extends { $disconnect(): Promise<void> }> {
         );
         const replica: Replica<TClient> = { pool, client: undefined as unknown as TClient, statements: 0 };
         pool.on('connect', (client) => {
+          // A connection failing while checked out (a replica going away) errors its query, never the process.
+          client.on('error', () => undefined);
           const query = client.query.bind(client) as (...args: unknown[]) => unknown;
           (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
             replica.statements++;
@@ -152,19 +158,21 @@ export class ReplicaReads<TClient extends { $disconnect(): Promise<void> }> {
     if (!primary) throw new RangeError(`no physical shard ${index}`);
     const set = this.shards[index]!;
     if (set.replicas.length === 0) return fn(primary);
-    const replica = await this.pick(set);
-    if (replica === undefined) return fn(primary);
+    const picked = await this.pick(set);
+    if (picked === undefined) return fn(primary);
     try {
-      return await fn(set.replicas[replica]!.client);
+      return await fn(picked.replica.client);
     } catch {
       // A replica going away mid-read: the read is answered by the primary, and the replica waits for a good probe.
-      set.monitor!.replicas[replica]!.failed = true;
+      picked.state.failed = true;
       return fn(primary);
     }
   }
 
   /** The replica to use for a read of `set` now, or undefined for the primary. */
-  private async pick(set: ShardReplicas<TClient>): Promise<number | undefined> {
+  private async pick(
+    set: ShardReplicas<TClient>,
+  ): Promise<{ replica: Replica<TClient>; state: ReplicaState } | undefined> {
     let floor: Lsn = 0n;
     const writes = this.currentRequest();
     if (writes) {
@@ -173,15 +181,17 @@ export class ReplicaReads<TClient extends { $disconnect(): Promise<void> }> {
       if (positions === null) return undefined;
       floor = positions.get(set.shard.database) ?? 0n;
     }
-    const monitor = set.monitor!;
+    // Read after the wait: the shard's replicas may have been retired meanwhile.
+    const { monitor, replicas } = set;
+    if (!monitor) return undefined;
     const now = Date.now();
-    const count = set.replicas.length;
+    const count = replicas.length;
     for (let k = 0; k < count; k++) {
       const i = (set.next + k) % count;
       const state = monitor.replicas[i]!;
       if (this.isHealthy(monitor, i, now) && state.replayed !== null && state.replayed >= floor) {
         set.next = (i + 1) % count;
-        return i;
+        return { replica: replicas[i]!, state };
       }
     }
     return undefined;
@@ -240,6 +250,23 @@ export class ReplicaReads<TClient extends { $disconnect(): Promise<void> }> {
       }),
     );
     await session.positions.raise(`${session.service}:${viewer}`, positions, this.sessionTtlMs);
+  }
+
+  /**
+   * Stops reading shard `index` on replicas (it was placed on another server, whose replicas these are not): its
+   * monitor stops, its replica pools close, and its reads go to the primary.
+   */
+  retire(index: number): void {
+    const set = this.shards[index];
+    if (!set || set.replicas.length === 0) return;
+    const { replicas, monitor } = set;
+    set.replicas = [];
+    set.monitor = undefined;
+    void (async () => {
+      await monitor?.close();
+      await Promise.all(replicas.map((r) => r.client.$disconnect().catch(() => undefined)));
+      await Promise.all(replicas.map((r) => r.pool.end().catch(() => undefined)));
+    })();
   }
 
   /** Probes every replica now (tests, to avoid waiting for the next period). */

@@ -1,10 +1,11 @@
 import { replicaUrls, type Config } from '@chatgraph/config';
+import { serverUrl } from '../topology/Topology';
 import type { ReplicaOptions } from './ReplicaReads';
 import { RedisWritePositions, type RedisLike, type SessionScope } from './ReadSession';
 
 type ReplicaConfig = Pick<
   Config,
-  'DATABASE_REPLICA_URLS' | 'REPLICA_MAX_LAG_MS' | 'REPLICA_PROBE_MS' | 'DB_NAME_PREFIX'
+  'DATABASE_URL' | 'DATABASE_REPLICA_URLS' | 'REPLICA_MAX_LAG_MS' | 'REPLICA_PROBE_MS' | 'DB_NAME_PREFIX'
 >;
 
 /** Whether the configuration names read replicas. */
@@ -13,9 +14,10 @@ export function hasReplicas(config: Pick<Config, 'DATABASE_REPLICA_URLS'>): bool
 }
 
 /**
- * The `replicas` option of a service's database as configured: every shard read on the replicas of
- * `DATABASE_REPLICA_URLS`, with read-your-writes for the viewer of each request through `redis` (write positions
- * under `<DB_NAME_PREFIX>:ryw:<service>:<viewer>`). Undefined when no replica is configured.
+ * The `replicas` option of a service's database as configured: the shards placed on the `DATABASE_URL` server are read
+ * on the replicas of `DATABASE_REPLICA_URLS` (shards the topology places on other servers: on their primaries), with
+ * read-your-writes for the viewer of each request through `redis` (write positions under
+ * `<DB_NAME_PREFIX>:ryw:<service>:<viewer>`). Undefined when no replica is configured.
  */
 export function replicaOptionsFromConfig(
   config: ReplicaConfig,
@@ -24,8 +26,9 @@ export function replicaOptionsFromConfig(
 ): ReplicaOptions | undefined {
   const urls = replicaUrls(config.DATABASE_REPLICA_URLS ?? '');
   if (urls.length === 0) return undefined;
+  const primary = serverUrl(config.DATABASE_URL);
   return {
-    urls: () => urls,
+    urls: (_shard, server) => (serverUrl(server) === primary ? urls : []),
     maxLagMs: config.REPLICA_MAX_LAG_MS,
     probeIntervalMs: config.REPLICA_PROBE_MS,
     session: {

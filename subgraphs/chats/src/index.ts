@@ -1,7 +1,7 @@
 import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
-import { createChatsDatabase, replicaOptionsFromConfig } from '@chatgraph/db';
+import { createChatsDatabase, followTopology, replicaOptionsFromConfig } from '@chatgraph/db';
 import { createLogger, currentRequest } from '@chatgraph/logging';
 import { createFailFastRedis, RedisEventBus } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
@@ -23,8 +23,11 @@ runService(
       : undefined;
     const db = createChatsDatabase(
       config,
+      undefined,
       positions && replicaOptionsFromConfig(config, 'chats', { redis: positions, scope: currentRequest }),
     );
+    // Where each shard lives (the stored topology), followed without a restart.
+    const topology = await followTopology(config, [{ service: 'chats', db }], logger);
     const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
     const repairer = new IndexRepairer({ db, logger });
     const limits = RateLimits.fromConfig(config, logger);
@@ -54,6 +57,7 @@ runService(
         await server.close();
         await limits.close();
         await bus.close();
+        await topology.stop();
         await db.close();
         await positions?.quit().catch(() => positions.disconnect());
       },

@@ -2,7 +2,7 @@ import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { egressGuardFromConfig } from '@chatgraph/egress';
-import { createNotificationsDatabase, replicaOptionsFromConfig } from '@chatgraph/db';
+import { createNotificationsDatabase, followTopology, replicaOptionsFromConfig } from '@chatgraph/db';
 import { createLogger, currentRequest } from '@chatgraph/logging';
 import { createFailFastRedis } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
@@ -24,8 +24,11 @@ runService(
       : undefined;
     const db = createNotificationsDatabase(
       config,
+      undefined,
       positions && replicaOptionsFromConfig(config, 'notifications', { redis: positions, scope: currentRequest }),
     );
+    // Where each shard lives (the stored topology), followed without a restart.
+    const topology = await followTopology(config, [{ service: 'notifications', db }], logger);
     const identity = identitySignerFromConfig(config);
     const server = createNotificationsServer({
       db,
@@ -47,6 +50,7 @@ runService(
       await server.admin.listen(adminPortFor(config, config.NOTIFICATIONS_PORT), config.ADMIN_HOST);
     } catch (err) {
       await server.close();
+      await topology.stop();
       await db.close();
       positions?.disconnect();
       throw err;
@@ -54,6 +58,7 @@ runService(
     return {
       async close() {
         await server.close();
+        await topology.stop();
         await db.close();
         await positions?.quit().catch(() => positions.disconnect());
       },

@@ -1,6 +1,6 @@
 import './instrument';
 import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
-import { createUsersDatabase, replicaOptionsFromConfig } from '@chatgraph/db';
+import { createUsersDatabase, followTopology, replicaOptionsFromConfig } from '@chatgraph/db';
 import { createLogger, currentRequest } from '@chatgraph/logging';
 import { createFailFastRedis } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService } from '@chatgraph/service';
@@ -17,7 +17,13 @@ runService(
     // Only logging out and deleting an account need Redis (to tell the gateways); signing in works without it.
     // With read replicas (DATABASE_REPLICA_URLS) it also keeps each viewer's write positions (read-your-writes).
     const redis = createFailFastRedis(config.REDIS_URL, logger, { name: 'users' });
-    const db = createUsersDatabase(config, replicaOptionsFromConfig(config, 'users', { redis, scope: currentRequest }));
+    const db = createUsersDatabase(
+      config,
+      undefined,
+      replicaOptionsFromConfig(config, 'users', { redis, scope: currentRequest }),
+    );
+    // Where each shard lives (the stored topology), followed without a restart.
+    const topology = await followTopology(config, [{ service: 'users', db }], logger);
     const server = createUsersServer({ config, db, redis, logger });
     registerDatabaseMetrics(server.metrics, db);
     try {
@@ -26,6 +32,7 @@ runService(
     } catch (err) {
       await server.close();
       redis.disconnect();
+      await topology.stop();
       await db.close();
       throw err;
     }
@@ -38,6 +45,7 @@ runService(
         await sweeper.stop();
         await server.close();
         await redis.quit().catch(() => redis.disconnect());
+        await topology.stop();
         await db.close();
       },
     };

@@ -7,7 +7,7 @@ import {
   createNotificationsDatabase,
   createUsersDatabase,
   databaseUrl,
-  shardMapFor,
+  followTopology,
 } from '@chatgraph/db';
 import type { Logger } from '@chatgraph/logging';
 import {
@@ -71,6 +71,16 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const notificationsDb = createNotificationsDatabase(config);
   // The users shards' verification-email outbox (as the chats shards' event log).
   const usersDb = createUsersDatabase(config);
+  // Where each shard lives (the stored topology), followed without a restart; a moved chats shard's relay reconnects.
+  const followed = await followTopology(
+    config,
+    [
+      { service: 'chats', db: chats },
+      { service: 'notifications', db: notificationsDb },
+      { service: 'users', db: usersDb },
+    ],
+    logger,
+  );
   const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
   const presenceRedis = createPresenceRedis(config.REDIS_URL, logger);
   const presence = new PresenceStore({ redis: presenceRedis, ttlMs: config.PRESENCE_TTL_SECONDS * 1000 });
@@ -168,7 +178,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const emailLinks = EmailLinks.fromConfig(config);
   const templates = new EmailTemplates();
   const recipients = new UsersEmailRecipients(users);
-  const notificationShards = shardMapFor(config, 'notifications').shards.length;
+  const notificationShards = notificationsDb.size;
   const email = new EmailWorker(
     new VerificationEmails({
       queue: new VerificationQueue(usersDb),
@@ -199,10 +209,10 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     }),
     config.EMAIL_SCAN_MS,
   );
-  const relays = shardMapFor(config, 'chats').shards.map(
+  const relays = chats.map.shards.map(
     (shard) =>
       new ShardRelay({
-        databaseUrl: databaseUrl(config.DATABASE_URL, shard.database),
+        databaseUrl: () => databaseUrl(chats.urlAt(shard.index), shard.database),
         shard: shard.database,
         relay: RELAY_NAME,
         publisher,
@@ -249,6 +259,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const port = admin.port!;
   for (const consumer of consumers) consumer.start();
   for (const relay of relays) relay.start();
+  chats.onPlacementChange((index) => relays[index]?.reconnect());
   await wakeups.start();
   webhooks.scanner.start();
   email.start();
@@ -271,6 +282,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       await admin.close();
       await bus.close();
       await presenceRedis.quit().catch(() => presenceRedis.disconnect());
+      await followed.stop();
       await Promise.all([chats.close(), notificationsDb.close(), usersDb.close()]);
     },
   };

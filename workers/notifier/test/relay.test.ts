@@ -34,7 +34,7 @@ describe('ShardRelay', () => {
 
   const relay = (pollMs = 10) => {
     const r = new ShardRelay({
-      databaseUrl: url,
+      databaseUrl: () => url,
       shard: 'chats_0',
       relay: 'test',
       publisher,

@@ -40,14 +40,16 @@ interface Row {
  * rows with `xid < pg_snapshot_xmin(pg_current_snapshot())`: every transaction with such an id has ended, so no row
  * can still appear below that bound, while a transaction that is still open (and took its seq earlier) is simply
  * read by a later batch. In (xid, chat_id, seq) order the cursor only moves forward and never passes a row that is
- * yet to commit. A long-open transaction anywhere on the server holds the bound back (delays, never loses).
+ * yet to commit. A long-open transaction anywhere on the server holds the bound back (delays, never loses). After a
+ * shard move the new server's transaction ids are shifted by `event_log_clock.xid_offset` (in the column's default
+ * and in this bound), so its rows order after every copied one.
  */
 export const EventLogReader = {
   /** The relay's cursor, created at the current bound when the relay first runs (it starts with new events). */
   async cursor(client: Client, relay: string): Promise<LogPosition> {
     await client.query(
       `INSERT INTO event_relay_cursors (relay, xid, chat_id, seq)
-       VALUES ($1, pg_snapshot_xmin(pg_current_snapshot())::text::bigint, 0, 0)
+       VALUES ($1, pg_snapshot_xmin(pg_current_snapshot())::text::bigint + (SELECT xid_offset FROM event_log_clock), 0, 0)
        ON CONFLICT (relay) DO NOTHING`,
       [relay],
     );
@@ -70,7 +72,7 @@ export const EventLogReader = {
          LEFT JOIN messages m ON m.id = e.message_id
          LEFT JOIN messages p ON p.id = m.reply_to_id
         WHERE (e.xid, e.chat_id, e.seq) > ($1::bigint, $2::bigint, $3::int)
-          AND e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+          AND e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint + (SELECT xid_offset FROM event_log_clock)
         ORDER BY e.xid, e.chat_id, e.seq
         LIMIT $4`,
       [after.xid.toString(), after.chatId.toString(), after.seq, limit],

@@ -7,8 +7,8 @@ import { eventKey, type RelayedEvent } from './RelayedEvent';
 
 /** Options of {@link ShardRelay}. */
 export interface ShardRelayOptions {
-  /** URL of the chats shard database. */
-  databaseUrl: string;
+  /** URL of the chats shard database where it is now (read at every connect; see {@link ShardRelay.reconnect}). */
+  databaseUrl: () => string;
   /** The shard's name, for logs and /status. */
   shard: string;
   /** The cursor's name (one per consumer of the log). */
@@ -112,10 +112,22 @@ export class ShardRelay {
     }
   }
 
+  /**
+   * Drops the relay's connection (the shard was placed on another server): the relay connects again where the shard
+   * is now, takes the lock there and goes on from the cursor, which moved with the data.
+   */
+  reconnect(): void {
+    void this.client?.end().catch(() => undefined);
+  }
+
   /** One connection: wait for the lock, then relay until stopped or the connection fails. */
   private async session(): Promise<void> {
     const { databaseUrl, relay, logger, shard, lockRetryMs, pollMs, batchSize } = this.options;
-    const client = new Client({ connectionString: databaseUrl, keepAlive: true, application_name: 'chatgraph-relay' });
+    const client = new Client({
+      connectionString: databaseUrl(),
+      keepAlive: true,
+      application_name: 'chatgraph-relay',
+    });
     this.client = client;
     // A broken connection is reported through the next query; this only keeps it from being an uncaught error.
     client.on('error', () => undefined);
