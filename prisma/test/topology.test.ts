@@ -1,4 +1,11 @@
-import { Topology, TopologyError, TopologyFollower, TopologyStore, announce, type TopologyDocument } from '@chatgraph/db';
+import {
+  Topology,
+  TopologyError,
+  TopologyFollower,
+  TopologyStore,
+  announce,
+  type TopologyDocument,
+} from '@chatgraph/db';
 import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 import Redis from 'ioredis';
 
