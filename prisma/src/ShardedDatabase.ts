@@ -23,6 +23,8 @@ export interface ShardPoolStats {
   /** Most connections the pool opens. */
   max: number;
   breaker: 'closed' | 'open' | 'half-open';
+  /** Whether a shard move holds new requests to it now. */
+  fenced: boolean;
 }
 
 /** What every Prisma client has: enough to close it. */
@@ -63,6 +65,8 @@ export class ShardedDatabase<TClient extends Disconnectable> {
   private readonly urls: string[];
   private readonly statements: number[];
   private readonly placementListeners = new Set<(index: number, serverUrl: string) => void>();
+  /** The topology version the shards are placed by (1 until a follower applies another). */
+  topologyVersion = 1;
 
   constructor(private readonly options: ShardedDatabaseOptions<TClient>) {
     this.map = options.map;
@@ -228,6 +232,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
       waiting: pool.waitingCount,
       max: pool.options.max,
       breaker: pool.breakerState,
+      fenced: this.routes[index]!.fenced,
     }));
   }
 

@@ -8,11 +8,15 @@ export interface PoolUsage {
   waiting: number;
   max: number;
   breaker: 'closed' | 'open' | 'half-open';
+  /** Whether a shard move holds new requests to the shard now. */
+  fenced?: boolean;
 }
 
 /** A sharded database as {@link registerDatabaseMetrics} reads it. */
 export interface PooledDatabase {
   poolStats(): PoolUsage[];
+  /** The topology version the database is placed by (see `shards:move`). */
+  readonly topologyVersion?: number;
 }
 
 /** The numeric value of a breaker state in `*_breaker_state` gauges: 0 closed, 1 half-open, 2 open. */
@@ -28,6 +32,8 @@ export function breakerValue(state: 'closed' | 'open' | 'half-open'): number {
  * - `db_client_connection_pending_requests{pool_name}`: requests waiting for a connection (a pool too small or a
  *   slow shard)
  * - `db_shard_breaker_state{pool_name}`: 0 closed, 1 half-open, 2 open (the shard refuses at once)
+ * - `db_shard_fenced{pool_name}`: 1 while a shard move holds new requests to the shard
+ * - `db_topology_version`: the topology version the process routes by (every process should show the same)
  */
 export function registerDatabaseMetrics(metrics: ProcessMetrics, ...databases: PooledDatabase[]): void {
   const pools = () => databases.flatMap((db) => db.poolStats());
@@ -56,4 +62,14 @@ export function registerDatabaseMetrics(metrics: ProcessMetrics, ...databases: P
     ['pool_name'],
     () => pools().map((p) => [{ pool_name: p.database }, breakerValue(p.breaker)]),
   );
+  metrics.gaugeFrom(
+    'db_shard_fenced',
+    'Whether a shard move holds new requests to the shard (1) or not (0).',
+    ['pool_name'],
+    () => pools().map((p) => [{ pool_name: p.database }, p.fenced ? 1 : 0]),
+  );
+  metrics.gaugeFrom('db_topology_version', 'The topology version this process routes by.', [], () => {
+    const versions = databases.map((db) => db.topologyVersion ?? 0);
+    return [[{}, Math.max(0, ...versions)]];
+  });
 }
