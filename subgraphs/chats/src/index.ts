@@ -3,7 +3,7 @@ import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { RedisEventBus } from '@chatgraph/pubsub';
+import { RedisEventBus, redisLocation } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { registerDatabaseMetrics, registerPublishMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createChatsServer } from './server';
@@ -18,7 +18,7 @@ runService(
   logger,
   async () => {
     const db = createChatsDatabase(config);
-    const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
+    const bus = new RedisEventBus({ ...redisLocation(config), logger });
     const repairer = new IndexRepairer({ db, logger });
     const limits = RateLimits.fromConfig(config, logger);
     const identity = identitySignerFromConfig(config);
@@ -28,6 +28,7 @@ runService(
     const { server } = createChatsServer({
       db,
       bus,
+      relayWakeups: bus.channels.sharded,
       users,
       limits,
       identity,

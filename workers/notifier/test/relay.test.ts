@@ -10,6 +10,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { databaseUrl, shardMapFor } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
+import { ChannelSubscriber } from '@chatgraph/pubsub';
 import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 import { Topology } from '../src/amqp/Topology';
 import type { RelayedEvent } from '../src/relay/RelayedEvent';
@@ -143,7 +144,7 @@ describe('ShardRelay', () => {
     const sleepy = relay(600_000);
     const subscriber = new Redis(config.REDIS_URL);
     const announcer = new Redis(config.REDIS_URL);
-    const wakeups = new RelayWakeups(subscriber, [sleepy]);
+    const wakeups = new RelayWakeups(new ChannelSubscriber(subscriber, logger), [sleepy]);
     try {
       await wakeups.start();
       sleepy.start();
