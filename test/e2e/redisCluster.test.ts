@@ -16,6 +16,7 @@ import {
   testConfig,
   type LiveSubscription,
   type TestDatabases,
+  waitUntil,
 } from '@chatgraph/testing';
 
 const EVENTS = 'subscription($c: ID!, $a: Int) { chatEvents(chatId: $c, afterSeq: $a) { seq message { text } } }';
@@ -104,4 +105,42 @@ describe('on a Redis Cluster', () => {
     expect(late.results.map((r) => r.data?.chatEvents.seq)).toEqual([seqs.at(-1)]);
     await Promise.all(clients.map((c) => c.dispose()));
   }, 120_000);
+
+  it('tells both gateways about profile changes and ended sessions', async () => {
+    const a = stack.url('gatewayA');
+    const b = stack.url('gatewayB');
+    const alice = await signUp(a, 'Alice');
+    const bob = await signUp(a, 'Bob');
+    const created = await gatewayRequest<{ createGroupChat: { id: string } }>(
+      a,
+      alice.token,
+      'mutation($m: [ID!]!) { createGroupChat(title: "profiles", memberIds: $m) { id } }',
+      { m: [bob.id] },
+    );
+    const chatId = created.data!.createGroupChat.id;
+    await gatewayRequest(b, bob.token, SEND, { c: chatId, t: 'hello', m: 'profiles-1' });
+    const bobsName = async (url: string) => {
+      const res = await gatewayRequest<{ chat: { messages: { nodes: Array<{ author: { displayName: string } }> } } }>(
+        url,
+        alice.token,
+        'query($c: ID!) { chat(id: $c) { messages(last: 5) { nodes { author { displayName } } } } }',
+        { c: chatId },
+      );
+      return res.data!.chat.messages.nodes[0]!.author.displayName;
+    };
+    // Both gateways have Bob's profile in their entity caches; the change is announced to both.
+    expect([await bobsName(a), await bobsName(b)]).toEqual(['Bob', 'Bob']);
+    await gatewayRequest(a, bob.token, 'mutation { updateProfile(displayName: "Robert") { displayName } }');
+    await waitUntil('both gateways show the new name', async () =>
+      (await Promise.all([bobsName(a), bobsName(b)])).every((name) => name === 'Robert'),
+    );
+
+    // Bob logs out through one gateway: the other refuses his token too.
+    const me = (url: string) => gatewayRequest<{ me: { id: string } }>(url, bob.token, '{ me { id } }');
+    expect((await me(b)).data?.me.id).toBe(bob.id);
+    expect((await gatewayRequest<{ logOut: boolean }>(a, bob.token, 'mutation { logOut }')).data?.logOut).toBe(true);
+    await waitUntil('both gateways refuse the logged-out token', async () =>
+      (await Promise.all([me(a), me(b)])).every((res) => res.data?.me === undefined && res.errors !== undefined),
+    );
+  }, 60_000);
 });
