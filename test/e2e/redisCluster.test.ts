@@ -143,4 +143,12 @@ describe('on a Redis Cluster', () => {
       (await Promise.all([me(a), me(b)])).every((res) => res.data?.me === undefined && res.errors !== undefined),
     );
   }, 60_000);
+
+  it('every process stops cleanly on SIGTERM (after the failover too)', async () => {
+    const names = [...stack.processes.keys()];
+    const codes = await Promise.all(names.map((name) => stack.stop(name)));
+    expect(Object.fromEntries(names.map((name, i) => [name, codes[i]]))).toEqual(
+      Object.fromEntries(names.map((name) => [name, 0])),
+    );
+  });
 });
