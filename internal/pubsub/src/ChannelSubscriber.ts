@@ -135,7 +135,7 @@ export class ChannelSubscriber {
     if (this.confirming || this.closed) return;
     this.confirming = true;
     clearTimeout(this.retry);
-    const client = this.client as Extract<RedisClient, { ssubscribe: unknown }>;
+    const client = this.client;
     try {
       await Promise.all([...bySlot([...this.channels]).values()].map((group) => client.ssubscribe(...group)));
       this.resubscribed();
