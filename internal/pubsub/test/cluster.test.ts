@@ -1,8 +1,8 @@
 /**
  * The Redis factory and the event bus on a real Redis Cluster (3 masters, 3 replicas, started by the test): commands
  * reach the master of their slot, live channels spread over every master are delivered from one bus to another in
- * order, and after a master fails (killed) its replica takes over, the subscriber subscribes there again, its
- * resubscribed listeners run, and what is published from then on arrives.
+ * order, and after a master fails (killed) or hands over to its replica (`CLUSTER FAILOVER`), the subscriber
+ * subscribes on the new master, its resubscribed listeners run, and what is published from then on arrives.
  */
 import { createLogger } from '@chatgraph/logging';
 import { RedisCluster, waitUntil } from '@chatgraph/testing';
@@ -95,6 +95,36 @@ it('delivers what one bus publishes to another bus subscribed to channels on eve
   );
   expect(received.get(channels[0]!)).toHaveLength(20);
 });
+
+it('after a replica takes over from its master (CLUSTER FAILOVER), subscribes there and delivers from then on', async () => {
+  const channels = await channelPerMaster('handover');
+  const publisher = bus();
+  const subscriber = bus();
+  const received = record(subscriber);
+  let resubscribed = 0;
+  subscriber.channels.onResubscribed(() => resubscribed++);
+  await subscriber.channels.subscribe(...channels);
+
+  const victim = channels[1]!;
+  const old = await cluster.masterOf(victim);
+  const promoted = await cluster.failover(old, 'handover');
+  expect(await cluster.masterOf(victim)).toBe(promoted);
+  // The old master, now a replica, dropped its shard channel subscriptions; the subscriber finds the new master.
+  await waitUntil('the subscriber confirmed its channels again', () => resubscribed > 0, 30_000);
+  await waitUntil('a publish reaches the new master', async () => publisher.publish(victim, { n: 0 }), 30_000);
+  for (let n = 1; n <= 5; n++)
+    for (const channel of channels) expect(await publisher.publish(channel, { n })).toBe(true);
+  await waitUntil('the messages arrived', () =>
+    channels.every((c) => (received.get(c)?.at(-1) as { n: number } | undefined)?.n === 5),
+  );
+  for (const channel of channels)
+    expect(
+      received
+        .get(channel)!
+        .map((m) => (m as { n: number }).n)
+        .filter((n) => n >= 1),
+    ).toEqual([1, 2, 3, 4, 5]);
+}, 90_000);
 
 it('after a master fails, subscribes again on the promoted replica and delivers what is published from then on', async () => {
   const channels = await channelPerMaster('failover');
