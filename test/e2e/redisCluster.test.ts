@@ -13,6 +13,7 @@ import {
   RedisCluster,
   signUp,
   subscribe,
+  tail,
   testConfig,
   type LiveSubscription,
   type TestDatabases,
@@ -33,7 +34,9 @@ describe('on a Redis Cluster', () => {
     cluster = await RedisCluster.start();
     const config = testConfig({ USERS_SHARDS: '1', CHATS_SHARDS: '1', REDIS_CLUSTER_NODES: cluster.seeds });
     dbs = await createTestDatabases(config);
-    stack = new ProcessStack(ProcessStack.envFor(config, { ...LOAD_RATE_LIMITS, REDIS_CLUSTER_NODES: cluster.seeds }));
+    // Logs at info: a failure shows how the gateways' subscribers followed the failover.
+    const env = { ...LOAD_RATE_LIMITS, REDIS_CLUSTER_NODES: cluster.seeds, LOG_LEVEL: 'info' };
+    stack = new ProcessStack(ProcessStack.envFor(config, env));
     await stack.startSubgraphs();
     await Promise.all([stack.start('gatewayA', 'gateway'), stack.start('gatewayB', 'gateway')]);
   }, 180_000);
@@ -93,7 +96,12 @@ describe('on a Redis Cluster', () => {
     const end = i + 10;
     while (i < end) await send(i++);
 
-    for (const sub of subs) await sub.waitFor((r) => r.length >= seqs.length, 30_000);
+    try {
+      for (const sub of subs) await sub.waitFor((r) => r.length >= seqs.length, 30_000);
+    } catch (err) {
+      const logs = ['gatewayA', 'gatewayB'].map((name) => `${name}:\n${tail(stack.processes.get(name)!, 40)}`);
+      throw new Error(`${(err as Error).message}\n${logs.join('\n')}`);
+    }
     for (const sub of subs) {
       expect(sub.errors).toEqual([]);
       expect(delivered(sub)).toEqual(seqs);

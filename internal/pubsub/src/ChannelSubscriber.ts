@@ -25,6 +25,12 @@ export class ChannelSubscriber {
   private readonly resubscribedListeners = new Set<() => void>();
   private readonly lostListeners = new Set<() => void>();
   private lost = false;
+  /** Cluster: the node serving each slot with channels when they were last confirmed there. */
+  private readonly owners = new Map<number, string>();
+  /** Cluster: nodes whose subscriber connection ended since (their channels must be confirmed again). */
+  private readonly endedNodes = new Set<string>();
+  /** Cluster: the whole client reconnected (every channel must be confirmed again). */
+  private reconnected = false;
   private confirming = false;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
@@ -42,7 +48,16 @@ export class ChannelSubscriber {
       // A subscriber connection of one master ended (the master failed, or the slot map changed): the channels of
       // its slots are subscribed again on whoever serves them once the slot map says so ('subscribersReady').
       client.on('-subscriber', () => this.markLost());
-      client.on('close', () => this.markLost());
+      // Emitted with the node's key when the sharded subscriber connection of that node ended.
+      client.on('-node', (_redis: unknown, nodeKey?: string) => {
+        if (typeof nodeKey !== 'string') return;
+        this.endedNodes.add(nodeKey);
+        this.markLost();
+      });
+      client.on('close', () => {
+        this.reconnected = true;
+        this.markLost();
+      });
       client.on('subscribersReady', () => {
         if (this.lost) void this.confirm();
       });
@@ -97,7 +112,7 @@ export class ChannelSubscriber {
       await client.subscribe(...channels);
       return;
     }
-    await Promise.all([...bySlot(channels).values()].map((group) => client.ssubscribe(...group)));
+    await Promise.all([...bySlot(channels)].map(([slot, group]) => this.ssubscribe(slot, group)));
   }
 
   /** Unsubscribes `channels` (Redis runs commands in order: a later subscribe of the same channel comes after). */
@@ -126,18 +141,43 @@ export class ChannelSubscriber {
     this.lost = true;
   }
 
+  /** Cluster: subscribes the channels of one slot and remembers which node confirmed them. */
+  private async ssubscribe(slot: number, channels: string[]): Promise<void> {
+    const client = this.client;
+    if (!isCluster(client)) return;
+    await client.ssubscribe(...channels);
+    const owner = client.slots[slot]?.[0];
+    if (owner) this.owners.set(slot, owner);
+  }
+
   /**
-   * A cluster's subscribers are connected again: subscribe every channel once more (a channel already subscribed on
-   * that connection stays as it is) and wait for the confirmations, so that nothing published from now on is missed.
-   * Tried again until it works (a failover in progress may refuse it first).
+   * A cluster's subscribers are connected again: subscribe once more the channels of every slot that another node
+   * serves now, or whose node's subscriber connection ended (a channel already subscribed on that connection stays as
+   * it is), and wait for the confirmations, so that nothing published from now on is missed. Tried again until it
+   * works (a failover in progress may refuse it first).
    */
   private async confirm(): Promise<void> {
-    if (this.confirming || this.closed) return;
+    const client = this.client;
+    if (this.confirming || this.closed || !isCluster(client)) return;
     this.confirming = true;
     clearTimeout(this.retry);
-    const client = this.client;
     try {
-      await Promise.all([...bySlot([...this.channels]).values()].map((group) => client.ssubscribe(...group)));
+      const ended = [...this.endedNodes];
+      const all = this.reconnected;
+      this.endedNodes.clear();
+      this.reconnected = false;
+      const stale = [...bySlot([...this.channels])].filter(([slot]) => {
+        const confirmedBy = this.owners.get(slot);
+        return all || !confirmedBy || confirmedBy !== client.slots[slot]?.[0] || ended.includes(confirmedBy);
+      });
+      try {
+        await Promise.all(stale.map(([slot, group]) => this.ssubscribe(slot, group)));
+      } catch (err) {
+        // not confirmed: the next try looks at these again
+        for (const node of ended) this.endedNodes.add(node);
+        if (all) this.reconnected = true;
+        throw err;
+      }
       this.resubscribed();
     } catch (err) {
       this.logger.debug({ err: (err as Error).message }, 'channels not confirmed yet after a failover; retrying');
