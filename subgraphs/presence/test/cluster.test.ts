@@ -18,13 +18,11 @@ import { randomUserId } from './support/randomUserId';
 
 let cluster: RedisCluster;
 let config: ReturnType<typeof testConfig>;
-let server: PresenceServer;
-let request: ReturnType<typeof subgraphRequester>;
 let subscriber: ChannelSubscriber;
-const keyPrefix = `test:${randomBytes(6).toString('hex')}:presence:`;
 const logger = createLogger('presence-cluster-test', 'silent');
 const events = new Map<string, PublishedEvent[]>();
 const connections: RedisClient[] = [];
+const servers: PresenceServer[] = [];
 
 async function connect(make: () => RedisClient): Promise<RedisClient> {
   const redis = make();
@@ -33,18 +31,28 @@ async function connect(make: () => RedisClient): Promise<RedisClient> {
   return redis;
 }
 
-beforeAll(async () => {
-  cluster = await RedisCluster.start();
-  config = testConfig({ REDIS_CLUSTER_NODES: cluster.seeds, PRESENCE_TTL_SECONDS: '1' });
-  const redis = await connect(() => createPresenceRedis(redisLocation(config), logger));
-  server = createPresenceServer({
-    config,
-    redis,
+/** A presence server on the cluster with keys under a prefix of its own, and how to call it. */
+async function presenceServer(ttlSeconds: number) {
+  const env = testConfig({ REDIS_CLUSTER_NODES: cluster.seeds, PRESENCE_TTL_SECONDS: String(ttlSeconds) });
+  const keyPrefix = `test:${randomBytes(6).toString('hex')}:presence:`;
+  const server = createPresenceServer({
+    config: env,
+    redis: await connect(() => createPresenceRedis(redisLocation(env), logger)),
     logger,
     store: { keyPrefix, heartbeatLimit: 1000 },
     access: { visible: async (_viewer, ids) => ids.map(() => true) },
   });
-  request = subgraphRequester(config, await server.listen(0));
+  servers.push(server);
+  return { server, keyPrefix, request: subgraphRequester(env, await server.listen(0)) };
+}
+
+let request: ReturnType<typeof subgraphRequester>;
+
+beforeAll(async () => {
+  cluster = await RedisCluster.start();
+  config = testConfig({ REDIS_CLUSTER_NODES: cluster.seeds });
+  // A TTL far longer than any test: only the sweeper test lets heartbeats lapse (with a server of its own).
+  ({ request } = await presenceServer(60));
   const sub = await connect(() =>
     createRedis(redisLocation(config), {
       name: 'presence-watcher',
@@ -62,7 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   subscriber?.close();
-  await server?.close();
+  for (const server of servers) await server.close();
   for (const redis of connections) redis.disconnect();
   await cluster?.close();
 });
@@ -106,6 +114,8 @@ it('publishes each transition once, and reads users of every master in one reque
 it('users whose heartbeats stopped go OFFLINE once each, when their TTL ran out, with two sweepers', async () => {
   const ids = await usersOnEveryMaster(30);
   await subscriber.subscribe(...ids.map((id) => `presence:${id}`));
+  // A TTL of 1 s, so heartbeats lapse within the test; a second instance's store over the same keys.
+  const { server, keyPrefix, request } = await presenceServer(1);
   const other = new PresenceStore({
     redis: await connect(() => createPresenceRedis(redisLocation(config), logger)),
     ttlMs: 1000,
