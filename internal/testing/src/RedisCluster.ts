@@ -42,11 +42,19 @@ export interface RedisClusterOptions {
  * shared Redis.
  */
 export class RedisCluster {
+  /** Kills the servers when the test process exits without closing the cluster (a test that timed out). */
+  private readonly onExit = () => {
+    for (const p of this.processes) p.child?.kill('SIGKILL');
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  };
+
   private constructor(
     private readonly processes: ClusterProcess[],
     private readonly dir: string,
     private readonly nodeTimeoutMs: number,
-  ) {}
+  ) {
+    process.once('exit', this.onExit);
+  }
 
   /** Starts the servers, forms the cluster and waits until it serves every slot. */
   static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
@@ -255,6 +263,7 @@ export class RedisCluster {
 
   /** Stops every server (SIGKILL) and removes the folder. */
   async close(): Promise<void> {
+    process.off('exit', this.onExit);
     await Promise.all(
       this.processes.map(async (p) => {
         const child = p.child;
