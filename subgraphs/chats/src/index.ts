@@ -3,7 +3,7 @@ import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase, followTopology } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { RedisEventBus } from '@chatgraph/pubsub';
+import { RedisEventBus, redisLocation } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { registerDatabaseMetrics, registerPublishMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createChatsServer } from './server';
@@ -20,7 +20,7 @@ runService(
     const db = createChatsDatabase(config);
     // Where each shard lives (the stored topology), followed without a restart.
     const topology = await followTopology(config, [{ service: 'chats', db }], logger);
-    const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
+    const bus = new RedisEventBus({ ...redisLocation(config), logger });
     const repairer = new IndexRepairer({ db, logger });
     const limits = RateLimits.fromConfig(config, logger);
     const identity = identitySignerFromConfig(config);
@@ -30,6 +30,7 @@ runService(
     const { server } = createChatsServer({
       db,
       bus,
+      relayWakeups: bus.channels.sharded,
       users,
       limits,
       identity,

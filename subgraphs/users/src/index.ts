@@ -2,7 +2,7 @@ import './instrument';
 import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
 import { createUsersDatabase, followTopology } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { createFailFastRedis } from '@chatgraph/pubsub';
+import { createFailFastRedis, redisLocation } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService } from '@chatgraph/service';
 import { SessionSweeper } from './jobs/SessionSweeper';
 import { createUsersServer } from './server';
@@ -18,7 +18,7 @@ runService(
     // Where each shard lives (the stored topology), followed without a restart.
     const topology = await followTopology(config, [{ service: 'users', db }], logger);
     // Only logging out and deleting an account need Redis (to tell the gateways); signing in works without it.
-    const redis = createFailFastRedis(config.REDIS_URL, logger, { name: 'users' });
+    const redis = createFailFastRedis(redisLocation(config), logger, { name: 'users' });
     const server = createUsersServer({ config, db, redis, logger });
     registerDatabaseMetrics(server.metrics, db);
     try {
