@@ -13,7 +13,7 @@ import {
 import { adminPortFor, replicaUrls, type Config } from '@chatgraph/config';
 import { createFormatError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
-import { RedisEventBus } from '@chatgraph/pubsub';
+import { isCluster, RedisEventBus, redisLocation } from '@chatgraph/pubsub';
 import { startTelemetry } from '@chatgraph/telemetry';
 import { SUBGRAPHS } from '@chatgraph/manifest';
 import { RateLimits } from '@chatgraph/ratelimit';
@@ -125,8 +125,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const supergraph =
     options.supergraph ??
     new SupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, logger });
-  const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
-  const hub = new RedisTopicHub(bus.subscriber, logger);
+  const bus = new RedisEventBus({ ...redisLocation(config), logger });
+  const hub = new RedisTopicHub(bus.channels, logger);
   const upstreams = new Upstreams(
     {
       strategy: config.SUBGRAPH_BALANCING,
@@ -140,10 +140,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   );
   const revocations = new RevocationList({
     reader: bus.publisher,
-    subscriber: bus.subscriber,
+    subscriber: bus.channels,
     hub,
     // The users service writes them under the same namespace as its databases (DB_NAME_PREFIX).
-    keys: RevocationFeed.keys(config.DB_NAME_PREFIX),
+    keys: RevocationFeed.keys(config.DB_NAME_PREFIX, isCluster(bus.publisher)),
     logger,
   });
   // Public entity fields (user profiles) served from memory for query plans and live executions alike, forgotten when
@@ -154,7 +154,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       : undefined;
   const invalidations = entityCache
     ? new EntityInvalidations(
-        bus.subscriber,
+        bus.channels,
         (listener) => hub.onResubscribed(listener),
         entityCache,
         config.DB_NAME_PREFIX,
@@ -259,7 +259,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   let started = false;
   let closing = false;
   const isReady = () =>
-    started && !closing && engine.apiSchema !== undefined && bus.subscriber.status === 'ready' && revocations.loaded;
+    started && !closing && engine.apiSchema !== undefined && bus.channels.ready && revocations.loaded;
   const admin = createAdminServer({
     name: 'gateway',
     logger,

@@ -49,8 +49,8 @@ describe('RevocationList', () => {
     bus = new RedisEventBus({ url: redis.url, logger });
     list = new RevocationList({
       reader: bus.publisher,
-      subscriber: bus.subscriber,
-      hub: new RedisTopicHub(bus.subscriber, logger),
+      subscriber: bus.channels,
+      hub: new RedisTopicHub(bus.channels, logger),
       keys,
       logger,
       now: () => now,

@@ -24,6 +24,8 @@ export interface ShardPoolStats {
   /** Most connections the pool opens. */
   max: number;
   breaker: 'closed' | 'open' | 'half-open';
+  /** Whether a shard move holds new requests to it now. */
+  fenced: boolean;
 }
 
 /** What every Prisma client has: enough to close it. */
@@ -70,6 +72,8 @@ export class ShardedDatabase<TClient extends Disconnectable> {
   private readonly statements: number[];
   private readonly placementListeners = new Set<(index: number, serverUrl: string) => void>();
   private readonly replicaReads?: ReplicaReads<TClient>;
+  /** The topology version the shards are placed by (1 until a follower applies another). */
+  topologyVersion = 1;
 
   constructor(private readonly options: ShardedDatabaseOptions<TClient>) {
     this.map = options.map;
@@ -302,6 +306,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
       waiting: pool.waitingCount,
       max: pool.options.max,
       breaker: pool.breakerState,
+      fenced: this.routes[index]!.fenced,
     }));
   }
 

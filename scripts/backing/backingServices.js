@@ -32,6 +32,7 @@ const KINDS = {
  * @property {{ name: string, label: string, urlKey: string }} service the manifest entry
  * @property {string} url where it was looked for
  * @property {boolean} explicit whether its URL variable is set (then `npm start` never runs one of its own)
+ * @property {string} [variable] the variable that says where it is (its URL variable, or REDIS_CLUSTER_NODES)
  * @property {boolean} ok whether it answers there
  * @property {string} [error] why not
  * @property {{ reason: string, debianPackage?: string }} [unavailable] why no server of its own can run here
@@ -56,8 +57,15 @@ async function probeBackingServices(options = {}) {
   return Promise.all(
     services.map(async (service) => {
       const kind = KINDS[service.name];
-      const explicit = Boolean(env[service.urlKey]);
-      const url = explicit ? env[service.urlKey] : env[probeVariable(service.urlKey)] || defaults[service.urlKey];
+      // On a Redis Cluster (REDIS_CLUSTER_NODES) every process uses the cluster, not REDIS_URL: look at its first
+      // node, and never start a Redis of our own.
+      const clusterSeed = service.urlKey === 'REDIS_URL' && env.REDIS_CLUSTER_NODES?.split(',')[0]?.trim();
+      const explicit = Boolean(env[service.urlKey]) || Boolean(clusterSeed);
+      const url = clusterSeed
+        ? `redis://${clusterSeed}`
+        : explicit
+          ? env[service.urlKey]
+          : env[probeVariable(service.urlKey)] || defaults[service.urlKey];
       if (!url) {
         const reason = `${service.urlKey} has no default in internal/config`;
         return { service, url: '(nowhere)', explicit, ok: false, error: reason, unavailable: { reason } };
@@ -68,7 +76,8 @@ async function probeBackingServices(options = {}) {
       const unavailable = kind
         ? kind.localUnavailable()
         : { reason: `scripts/backing has no launcher for ${service.name}` };
-      return { service, url, explicit, ok: error === undefined, error, unavailable };
+      const variable = clusterSeed ? 'REDIS_CLUSTER_NODES' : service.urlKey;
+      return { service, url, explicit, variable, ok: error === undefined, error, unavailable };
     }),
   );
 }
@@ -89,7 +98,8 @@ function describeProblems(statuses) {
   const paragraphs = [];
   const packages = [];
   for (const s of statuses.filter((x) => !x.ok && !startsLocally(x))) {
-    const { label, urlKey, name } = s.service;
+    const { label, name } = s.service;
+    const urlKey = s.variable ?? s.service.urlKey;
     const kind = KINDS[name];
     const lines = [`${label} does not answer at ${redact(s.url)} (${s.error}).`];
     if (s.explicit) {

@@ -94,7 +94,7 @@ describe('notification pipeline under failures', () => {
       const sending = Promise.all(chatIds.map((id, lane) => sendAll(id, lane)));
 
       // 1. A worker dies with messages in hand: they are redelivered to the others.
-      await waitUntil('a quarter is sent', () => sent >= PER_CHAT);
+      await waitUntil('a quarter is sent', () => sent >= PER_CHAT, 90_000);
       await killMidBatch('notifier-2');
       await n.startNotifier('notifier-3');
       // 2. The relay dies: another process takes its shards over (advisory locks) and resumes from the cursor.

@@ -1,17 +1,17 @@
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
-import type Redis from 'ioredis';
 import { RevocationFeed, type Revocation, type RevocationKeys } from '@chatgraph/auth';
 import { userError } from '@chatgraph/errors';
 import { decomposeId } from '@chatgraph/ids';
 import type { Logger } from '@chatgraph/logging';
+import type { ChannelSubscriber, RedisClient } from '@chatgraph/pubsub';
 import type { RedisTopicHub } from '../subscriptions/RedisTopicHub';
 
 /** Options of {@link RevocationList}. */
 export interface RevocationListOptions {
   /** Reads the sorted sets: a connection in normal mode (the event bus's publisher). */
-  reader: Redis;
-  /** Receives the channel: the subscriber connection (shared with the topic hub, which ignores the channel). */
-  subscriber: Redis;
+  reader: RedisClient;
+  /** Receives the channel: the process's subscriber (shared with the topic hub, which ignores the channel). */
+  subscriber: ChannelSubscriber;
   /** Says when the subscriber reconnected and its channels are subscribed again. */
   hub: RedisTopicHub;
   keys: RevocationKeys;
@@ -92,10 +92,10 @@ export class RevocationList {
     const onMessage = (channel: string, message: string) => {
       if (channel === keys.channel) this.receive(message);
     };
-    subscriber.on('message', onMessage);
+    const stopMessages = subscriber.onMessage(onMessage);
     const stopReloading = hub.onResubscribed(() => void this.load());
     this.stopListening = () => {
-      subscriber.off('message', onMessage);
+      stopMessages();
       stopReloading();
     };
     this.sweep = setInterval(() => this.dropExpired(), this.options.sweepMs ?? 60_000);

@@ -1,6 +1,5 @@
-import type Redis from 'ioredis';
 import type { Logger } from '@chatgraph/logging';
-import { entityChangesChannel, parseEntityChange } from '@chatgraph/pubsub';
+import { entityChangesChannel, parseEntityChange, type ChannelSubscriber } from '@chatgraph/pubsub';
 import type { EntityCache } from './EntityCache';
 
 /**
@@ -13,6 +12,7 @@ export class EntityInvalidations {
   private lost = false;
   private started = false;
   private stopResubscribed: (() => void) | undefined;
+  private stopListening: (() => void) | undefined;
   private readonly onMessage = (channel: string, message: string) => {
     if (channel !== this.channel) return;
     const change = parseEntityChange(message);
@@ -25,12 +25,11 @@ export class EntityInvalidations {
   };
 
   /**
-   * @param subscriber the gateway's Redis subscriber connection (ioredis subscribes it again to every channel after a
-   *   reconnect)
+   * @param subscriber the gateway's Redis subscriber (it subscribes again to every channel after a reconnect)
    * @param onResubscribed registers a listener called after each reconnect once those subscriptions are confirmed
    */
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: ChannelSubscriber,
     private readonly onResubscribed: (listener: () => void) => () => void,
     private readonly cache: EntityCache,
     namespace: string,
@@ -44,8 +43,12 @@ export class EntityInvalidations {
    * serves uncached until Redis is back).
    */
   async start(): Promise<void> {
-    this.subscriber.on('message', this.onMessage);
-    this.subscriber.on('close', this.onClose);
+    const stopMessages = this.subscriber.onMessage(this.onMessage);
+    const stopLost = this.subscriber.onLost(this.onClose);
+    this.stopListening = () => {
+      stopMessages();
+      stopLost();
+    };
     // Whatever changed while the stream was away is unknown: start again from empty once it is confirmed.
     this.stopResubscribed = this.onResubscribed(() => {
       if (!this.started) return;
@@ -61,8 +64,7 @@ export class EntityInvalidations {
   async stop(): Promise<void> {
     this.cache.suspend();
     this.stopResubscribed?.();
-    this.subscriber.off('message', this.onMessage);
-    this.subscriber.off('close', this.onClose);
+    this.stopListening?.();
     await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
   }
 }

@@ -1,6 +1,6 @@
-import type Redis from 'ioredis';
 import { userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
+import type { ChannelSubscriber } from '@chatgraph/pubsub';
 
 /** Receives the parsed payloads published on a topic. */
 export type TopicListener = (payload: unknown, topic: string) => void;
@@ -12,39 +12,22 @@ interface TopicEntry {
 
 /**
  * One Redis channel subscription per topic per gateway instance, shared by every local listener; payloads are parsed
- * once per message. It talks to ioredis directly (no pub/sub wrapper) so that every command's failure is handled here
- * and a subscription is confirmed before it counts. `attach` resolves only once Redis has confirmed the SUBSCRIBE, so a caller that then
- * reads the event log cannot miss an event published in between. After a Redis reconnect (ioredis re-subscribes by
- * itself), `onResubscribed` listeners run so subscriptions can repair what was published while the link was down.
+ * once per message. It subscribes through the process's {@link ChannelSubscriber} (plain pub/sub on a single Redis,
+ * sharded pub/sub on a cluster), handles every command's failure here, and counts a subscription only once it is
+ * confirmed. `attach` resolves only once Redis has confirmed the subscription, so a caller that then reads the event
+ * log cannot miss an event published in between. After a Redis reconnect or a cluster failover (the channels are
+ * subscribed again by themselves), `onResubscribed` listeners run so subscriptions can repair what was published
+ * while the link was down.
  */
 export class RedisTopicHub {
   private readonly topics = new Map<string, TopicEntry>();
-  private readonly resubscribedListeners = new Set<() => void>();
-  private wasDisconnected = false;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: ChannelSubscriber,
     private readonly logger: Logger,
     private readonly attachTimeoutMs = 5000,
   ) {
-    subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
-    subscriber.on('close', () => {
-      if (!this.wasDisconnected) logger.warn('redis subscriber connection lost; live events paused');
-      this.wasDisconnected = true;
-    });
-    subscriber.on('ready', () => {
-      if (!this.wasDisconnected) return;
-      this.wasDisconnected = false;
-      // ioredis re-sends SUBSCRIBE for every channel when the connection is ready; a PING queued after them is
-      // answered only once Redis processed them all, so from then on nothing published can be missed.
-      subscriber.ping().then(
-        () => {
-          logger.info({ topics: this.topics.size }, 'redis subscriber reconnected; repairing live subscriptions');
-          for (const listener of this.resubscribedListeners) listener();
-        },
-        (err: Error) => logger.warn({ err: err.message }, 'ping after redis reconnect failed'),
-      );
-    });
+    subscriber.onMessage((channel, message) => this.dispatch(channel, message));
   }
 
   /** Number of topics this instance is subscribed to. */
@@ -54,8 +37,7 @@ export class RedisTopicHub {
 
   /** Calls `listener` after each Redis reconnect, once the channels are subscribed again. Returns an unsubscribe. */
   onResubscribed(listener: () => void): () => void {
-    this.resubscribedListeners.add(listener);
-    return () => this.resubscribedListeners.delete(listener);
+    return this.subscriber.onResubscribed(listener);
   }
 
   /**

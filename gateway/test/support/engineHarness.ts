@@ -111,7 +111,7 @@ export class EngineHarness {
   constructor(options: Partial<Omit<FederatedSubscriptionEngineOptions, 'hub' | 'createServices' | 'logger'>> = {}) {
     const logger = createLogger('engine-test', 'silent');
     this.bus = new RedisEventBus({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', logger });
-    this.hub = new RedisTopicHub(this.bus.subscriber, logger);
+    this.hub = new RedisTopicHub(this.bus.channels, logger);
     const b = this.behaviour;
     const feed = buildSubgraphSchema({
       typeDefs: parse(feedSdl()),

@@ -41,14 +41,19 @@ function isInstant(value: unknown): value is number {
 export const RevocationFeed = {
   /**
    * The key and channel names under `namespace` (the deployment's `DB_NAME_PREFIX`: session and user ids are unique
-   * only within one set of databases, so two deployments, or two test runs, sharing a Redis never mix their entries).
+   * only within one set of databases, so two deployments, or two test runs, sharing a Redis never mix their entries);
+   * `hashTagged` on a Redis Cluster.
    */
-  keys(namespace: string): RevocationKeys {
+  keys(namespace: string, hashTagged = false): RevocationKeys {
+    // On a Redis Cluster a revocation is written to its set and announced on the channel in one MULTI, which must
+    // stay in one hash slot: the names share the hash tag `{<namespace>:auth}` there. A single Redis keeps the
+    // historical names (so an upgrade keeps the revocations already stored).
+    const base = hashTagged ? `{${namespace}:auth}` : `${namespace}:auth`;
     return {
-      sessions: `${namespace}:auth:revoked-sessions`,
-      users: `${namespace}:auth:users-not-before`,
-      tokens: `${namespace}:auth:revoked-tokens`,
-      channel: `${namespace}:auth:revocations`,
+      sessions: `${base}:revoked-sessions`,
+      users: `${base}:users-not-before`,
+      tokens: `${base}:revoked-tokens`,
+      channel: `${base}:revocations`,
     };
   },
 

@@ -117,6 +117,14 @@ export const envSchema = z.object({
   /** How long a request waits for a shard fenced by a move before failing with SERVICE_UNAVAILABLE (ms). */
   SHARD_FENCE_WAIT_MS: positiveInt(10_000),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  /**
+   * Redis Cluster seed nodes, `host:port` separated by commas. Set, every process talks to the cluster (ioredis
+   * `Cluster`, sharded pub/sub) instead of the single Redis at `REDIS_URL`; unset (the default), single node.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'must be host:port, or several separated by commas')
+    .optional(),
   JWT_SECRET: secret(DEV_JWT_SECRET),
   JWT_KEY_ID: z.string().min(1).default('k1'),
   JWT_PREVIOUS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

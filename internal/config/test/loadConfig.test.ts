@@ -31,6 +31,15 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/CHATS_SHARDS/);
   });
 
+  it('runs on a single Redis unless REDIS_CLUSTER_NODES names cluster nodes (host:port, comma-separated)', () => {
+    expect(loadConfig({}).REDIS_CLUSTER_NODES).toBeUndefined();
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '' }).REDIS_CLUSTER_NODES).toBeUndefined();
+    const nodes = 'redis-a:7000, redis-b:7001,10.0.0.3:7002';
+    expect(loadConfig({ REDIS_CLUSTER_NODES: nodes }).REDIS_CLUSTER_NODES).toBe(nodes);
+    for (const bad of ['redis-a', 'redis-a:', 'redis://redis-a:7000', 'redis-a:7000,,redis-b:7001'])
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: bad })).toThrow(/REDIS_CLUSTER_NODES: must be host:port/);
+  });
+
   it('refuses the development secrets in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: must be set in production/);
   });

@@ -6,12 +6,12 @@ import {
   handleAll,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '@chatgraph/logging';
+import { ChannelSubscriber } from './ChannelSubscriber';
+import { createRedis, publishOn, type RedisClient, type RedisLocation } from './createRedis';
 
-/** Options of {@link RedisEventBus}. */
-export interface RedisEventBusOptions {
-  url: string;
+/** Options of {@link RedisEventBus}: where Redis is (`REDIS_URL`, or `REDIS_CLUSTER_NODES` for a cluster), and more. */
+export interface RedisEventBusOptions extends RedisLocation {
   logger: Logger;
   /** Per-publish time limit; a publish that cannot reach Redis fails after this instead of queueing. @default 1000 */
   publishTimeoutMs?: number;
@@ -40,17 +40,24 @@ const BREAKER_STATES = {
 } as const;
 
 /**
- * Redis pub/sub for chatgraph services, on ioredis: one publisher and one subscriber connection per process, reconnecting forever with capped backoff. Publishing never blocks on a down Redis: the
+ * Redis pub/sub for chatgraph services, on ioredis: one publisher and one subscriber connection per process (see
+ * `createRedis`), reconnecting forever with capped backoff. On a Redis Cluster it uses sharded pub/sub (`SPUBLISH`,
+ * `SSUBSCRIBE`): a channel lives on the master of its hash slot, and after a failover the publisher reaches the
+ * promoted replica and the subscriber subscribes there again. Publishing never blocks on a down Redis: the
  * publisher has no offline queue, so a publish during an outage fails fast, is counted and logged, and the caller
  * carries on (pub/sub is at-most-once; the chat event log is the truth). A breaker (cockatiel) opens after a few
  * publishes failed in a row, so while Redis is frozen (connected but silent) a publish fails at once instead of after
  * its time limit, and a request that publishes is not held up; it lets one publish through after
  * `breakerHalfOpenMs`, and closes when that one succeeds. The subscriber re-subscribes its channels by itself after a
- * reconnect.
+ * reconnect ({@link channels} says when that is done).
  */
 export class RedisEventBus {
-  readonly publisher: Redis;
-  readonly subscriber: Redis;
+  /** Publishes, and serves the reads of the process's live machinery (revocations). */
+  readonly publisher: RedisClient;
+  /** The subscriber connection; subscribe through {@link channels}. */
+  readonly subscriber: RedisClient;
+  /** Channel subscriptions on {@link subscriber}, the same way on a single server and on a cluster. */
+  readonly channels: ChannelSubscriber;
   readonly stats: PublishStats = { published: 0, failed: 0, refusedByBreaker: 0, breaker: 'closed' };
   private readonly logger: Logger;
   private readonly publishTimeoutMs: number;
@@ -73,13 +80,14 @@ export class RedisEventBus {
       return breaker;
     };
     this.breaker = this.newBreaker();
-    const base: RedisOptions = {
-      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
-      maxRetriesPerRequest: 1,
-      lazyConnect: false,
-    };
-    this.publisher = new Redis(options.url, { ...base, enableOfflineQueue: false, connectionName: 'publisher' });
-    this.subscriber = new Redis(options.url, { ...base, maxRetriesPerRequest: null, connectionName: 'subscriber' });
+    this.publisher = createRedis(options, { name: 'publisher', offlineQueue: false, maxRetriesPerRequest: 1 });
+    this.subscriber = createRedis(options, {
+      name: 'subscriber',
+      offlineQueue: true,
+      maxRetriesPerRequest: null,
+      subscriber: true,
+    });
+    this.channels = new ChannelSubscriber(this.subscriber, this.logger);
     // A connection that is ready again proves Redis is back: publish at once instead of refusing until the breaker's
     // next probe (an event committed then would otherwise reach live subscribers only with the chat's next event).
     this.publisher.on('ready', () => {
@@ -122,7 +130,7 @@ export class RedisEventBus {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.publisher.publish(topic, message),
+        publishOn(this.publisher, topic, message),
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`publish timed out after ${this.publishTimeoutMs} ms`)),
@@ -137,6 +145,7 @@ export class RedisEventBus {
 
   /** Closes both connections. */
   async close(): Promise<void> {
+    this.channels.close();
     await Promise.all([this.publisher.quit(), this.subscriber.quit()].map((p) => p.catch(() => undefined)));
     this.publisher.disconnect();
     this.subscriber.disconnect();

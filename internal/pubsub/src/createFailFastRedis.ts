@@ -1,5 +1,6 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { Logger } from '@chatgraph/logging';
+import { createRedis, type RedisClient, type RedisLocation } from './createRedis';
 
 /** Options of {@link createFailFastRedis}. */
 export interface FailFastRedisOptions {
@@ -10,18 +11,27 @@ export interface FailFastRedisOptions {
 }
 
 /**
- * A Redis connection for commands a request waits on. It fails fast instead of queueing while Redis is down (no
+ * A Redis connection (a single server or a cluster: see `createRedis`) for commands a request waits on. It fails fast instead of queueing while Redis is down (no
  * offline queue, one retry, a command timeout), so the request answers `SERVICE_UNAVAILABLE` at once (the errors are
  * the ones `infrastructureFailure` recognises), and it reconnects forever with capped backoff, so the service recovers
  * by itself when Redis is back.
  */
-export function createFailFastRedis(url: string, logger: Logger, options: FailFastRedisOptions): Redis {
-  const redis = new Redis(url, {
-    connectionName: options.name,
-    enableOfflineQueue: false,
+export function createFailFastRedis(url: string, logger: Logger, options: FailFastRedisOptions): Redis;
+export function createFailFastRedis(
+  location: string | RedisLocation,
+  logger: Logger,
+  options: FailFastRedisOptions,
+): RedisClient;
+export function createFailFastRedis(
+  location: string | RedisLocation,
+  logger: Logger,
+  options: FailFastRedisOptions,
+): RedisClient {
+  const redis = createRedis(location, {
+    name: options.name,
+    offlineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: options.commandTimeoutMs ?? 1000,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+    commandTimeoutMs: options.commandTimeoutMs ?? 1000,
   });
   let down = false;
   // Without a listener ioredis prints every failed reconnect as an unhandled error; log the first of a series only.

@@ -4,3 +4,17 @@ export { createFailFastRedis } from './createFailFastRedis';
 export type { FailFastRedisOptions } from './createFailFastRedis';
 export { entityChangesChannel, parseEntityChange } from './entityChanges';
 export type { EntityChange } from './entityChanges';
+export {
+  createRedis,
+  redisLocation,
+  isCluster,
+  isClusterLocation,
+  clusterSeeds,
+  publishOn,
+  publishCommand,
+  hashSlot,
+} from './createRedis';
+export type { RedisClient, RedisLocation, CreateRedisOptions } from './createRedis';
+export { ChannelSubscriber } from './ChannelSubscriber';
+export type { ChannelListener } from './ChannelSubscriber';
+export { relayWakeupChannel } from './relayWakeups';

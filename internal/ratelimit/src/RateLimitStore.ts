@@ -1,5 +1,5 @@
-import type Redis from 'ioredis';
 import type { Logger } from '@chatgraph/logging';
+import type { RedisClient } from '@chatgraph/pubsub';
 
 /** Counters about the shared store, for metrics. */
 export interface RateLimitStats {
@@ -9,7 +9,7 @@ export interface RateLimitStats {
 
 /** Options of {@link RateLimitStore}. */
 export interface RateLimitStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   /**
    * Prefix of every key (`DB_NAME_PREFIX`): deployments, and test runs, sharing one Redis keep separate counters.
    */
@@ -30,7 +30,7 @@ const WARN_EVERY_MS = 10_000;
  * and logged (at most one warning per 10 s).
  */
 export class RateLimitStore {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly namespace: string;
   readonly stats: RateLimitStats = { redisFailures: 0 };
   private readonly logger: Logger;

@@ -1,5 +1,6 @@
 import type { Config } from '@chatgraph/config';
 import type { Logger } from '@chatgraph/logging';
+import { redisLocation } from '@chatgraph/pubsub';
 import { createLimiterRedis } from './createLimiterRedis';
 import { LoginThrottle } from './LoginThrottle';
 import { RateLimit } from './RateLimit';
@@ -19,10 +20,10 @@ export class RateLimits {
     private readonly config: Config,
   ) {}
 
-  /** The limits of `config`, on a new Redis connection to `REDIS_URL`, keys prefixed with `DB_NAME_PREFIX`. */
+  /** The limits of `config`, on a new Redis connection (`REDIS_URL`, or the cluster of `REDIS_CLUSTER_NODES`), keys prefixed with `DB_NAME_PREFIX`. */
   static fromConfig(config: Config, logger: Logger): RateLimits {
     const store = new RateLimitStore({
-      redis: createLimiterRedis(config.REDIS_URL, logger),
+      redis: createLimiterRedis(redisLocation(config), logger),
       namespace: config.DB_NAME_PREFIX,
       logger,
     });

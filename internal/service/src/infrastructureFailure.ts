@@ -39,8 +39,10 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
-// ioredis, when the connection is down, hung or gone (offline queue off, a command timeout, retries exhausted).
-const REDIS_CONNECTION_MESSAGES = /^(Connection is closed\.|Stream isn't writeable|Command timed out)/;
+// ioredis, when the connection is down, hung or gone (offline queue off, a command timeout, retries exhausted), and
+// its Cluster client when no node (or not the one serving the slot, during a failover) can be reached.
+const REDIS_CONNECTION_MESSAGES =
+  /^(Connection is closed\.|Stream isn't writeable|Command timed out|Cluster isn't ready|Too many Cluster redirections|None of startup nodes is available|Failed to refresh slots cache)/;
 // Replies with which Redis says "not now" rather than "your command is wrong".
 const REDIS_TRANSIENT_REPLIES = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM)\b/;
 

@@ -8,6 +8,8 @@ export interface PoolUsage {
   waiting: number;
   max: number;
   breaker: 'closed' | 'open' | 'half-open';
+  /** Whether a shard move holds new requests to the shard now. */
+  fenced?: boolean;
 }
 
 /** One read replica of a shard as {@link registerDatabaseMetrics} reads it (`ShardedDatabase.replicaStats()`). */
@@ -28,6 +30,8 @@ export interface PooledDatabase {
   poolStats(): PoolUsage[];
   /** Its read replicas (none: no series). */
   replicaStats?(): ReplicaUsage[];
+  /** The topology version the database is placed by (see `shards:move`). */
+  readonly topologyVersion?: number;
 }
 
 /** The numeric value of a breaker state in `*_breaker_state` gauges: 0 closed, 1 half-open, 2 open. */
@@ -49,6 +53,8 @@ export function breakerValue(state: 'closed' | 'open' | 'half-open'): number {
  * - `db_replica_healthy{pool_name, replica}`: 1 while reads may use the replica, 0 while it is skipped (not
  *   answering, or lagging more than REPLICA_MAX_LAG_MS)
  * - `db_replica_statements_total{pool_name, replica}`: statements reads ran on the replica (lag probes not counted)
+ * - `db_shard_fenced{pool_name}`: 1 while a shard move holds new requests to the shard
+ * - `db_topology_version`: the topology version the process routes by (every process should show the same)
  */
 export function registerDatabaseMetrics(metrics: ProcessMetrics, ...databases: PooledDatabase[]): void {
   const pools = () => databases.flatMap((db) => db.poolStats());
@@ -103,4 +109,14 @@ export function registerDatabaseMetrics(metrics: ProcessMetrics, ...databases: P
     ['pool_name', 'replica'],
     () => replicas().map((r) => [labels(r), r.statements]),
   );
+  metrics.gaugeFrom(
+    'db_shard_fenced',
+    'Whether a shard move holds new requests to the shard (1) or not (0).',
+    ['pool_name'],
+    () => pools().map((p) => [{ pool_name: p.database }, p.fenced ? 1 : 0]),
+  );
+  metrics.gaugeFrom('db_topology_version', 'The topology version this process routes by.', [], () => {
+    const versions = databases.map((db) => db.topologyVersion ?? 0);
+    return [[{}, Math.max(0, ...versions)]];
+  });
 }

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { Client } from 'pg';
 import { ShardedDatabase, UsersPrismaClient, databaseUrl } from '@chatgraph/db';
 import { userError } from '@chatgraph/errors';
@@ -128,6 +128,22 @@ describe('infrastructureFailure, on real errors', () => {
       expect(infrastructureFailure(await failure(() => redis.get('k')))).toBe('redis');
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('knows a Redis Cluster that is not there', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: await freePort() }], {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: () => null,
+      lazyConnect: true,
+    });
+    cluster.on('error', () => undefined);
+    try {
+      expect(infrastructureFailure(await failure(() => cluster.get('k')))).toBe('redis');
+      await cluster.connect().catch(() => undefined);
+      expect(infrastructureFailure(await failure(() => cluster.get('k')))).toBe('redis');
+    } finally {
+      cluster.disconnect();
     }
   });
 });

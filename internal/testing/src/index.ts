@@ -3,6 +3,8 @@ export { testConfig } from './testConfig';
 export { createTestDatabases, dropTestDatabases } from './createTestDatabases';
 export type { TestDatabases } from './createTestDatabases';
 export { RedisServer } from './RedisServer';
+export { RedisCluster } from './RedisCluster';
+export type { RedisClusterOptions } from './RedisCluster';
 export { RabbitMqServer, rabbitMqInstalled } from './RabbitMqServer';
 export { PostgresCluster } from './PostgresCluster';
 export { graphqlRequest, subgraphRequester } from './graphqlRequest';

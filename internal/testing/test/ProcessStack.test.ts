@@ -55,8 +55,8 @@ describe('ProcessStack', () => {
     const idle = script(dir, 'idle', `setInterval(() => {}, 1000); process.stdout.write('idling\\n');`);
     const port = await freePort();
     await expect(
-      stack.spawn({ name: 'idle', script: idle, port, ready: `tcp:127.0.0.1:${port}`, readyTimeoutMs: 500 }),
-    ).rejects.toThrow(/idle did not answer tcp:127\.0\.0\.1:\d+ within 500 ms:\nidling/);
+      stack.spawn({ name: 'idle', script: idle, port, ready: `tcp:127.0.0.1:${port}`, readyTimeoutMs: 3000 }),
+    ).rejects.toThrow(/idle did not answer tcp:127\.0\.0\.1:\d+ within 3000 ms:\nidling/);
     const child = stack.processes.get('idle')!.child;
     await stack.close();
     expect(child.signalCode).toBe('SIGTERM');

@@ -187,6 +187,7 @@ export class TopologyFollower {
         db.place(shard.index, placement.url);
         this.clearFenceTimer(`${service}/${shard.database}`);
       }
+    for (const { db } of this.options.databases) db.topologyVersion = next.version;
     this.topology = next;
   }
 

@@ -3,7 +3,7 @@ import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { createChatsDatabase, followTopology, replicaOptionsFromConfig } from '@chatgraph/db';
 import { createLogger, currentRequest } from '@chatgraph/logging';
-import { createFailFastRedis, RedisEventBus } from '@chatgraph/pubsub';
+import { createFailFastRedis, RedisEventBus, redisLocation } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { registerDatabaseMetrics, registerPublishMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createChatsServer } from './server';
@@ -19,7 +19,7 @@ runService(
   async () => {
     // Read-your-writes on read replicas (DATABASE_REPLICA_URLS) keeps each viewer's write positions in Redis.
     const positions = config.DATABASE_REPLICA_URLS
-      ? createFailFastRedis(config.REDIS_URL, logger, { name: 'chats-read-your-writes' })
+      ? createFailFastRedis(redisLocation(config), logger, { name: 'chats-read-your-writes' })
       : undefined;
     const db = createChatsDatabase(
       config,
@@ -28,7 +28,7 @@ runService(
     );
     // Where each shard lives (the stored topology), followed without a restart.
     const topology = await followTopology(config, [{ service: 'chats', db }], logger);
-    const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
+    const bus = new RedisEventBus({ ...redisLocation(config), logger });
     const repairer = new IndexRepairer({ db, logger });
     const limits = RateLimits.fromConfig(config, logger);
     const identity = identitySignerFromConfig(config);
@@ -38,6 +38,7 @@ runService(
     const { server } = createChatsServer({
       db,
       bus,
+      relayWakeups: bus.channels.sharded,
       users,
       limits,
       identity,

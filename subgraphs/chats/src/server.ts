@@ -1,3 +1,4 @@
+import { relayWakeupChannel } from '@chatgraph/pubsub';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, type DocumentNode } from 'graphql';
@@ -34,6 +35,11 @@ export interface ChatsServerDeps {
   db: ShardedDatabase<ChatsClient>;
   /** Where events are published (a `RedisEventBus`). */
   bus: EventBus;
+  /**
+   * Also announce each change on its shard's relay wake-up channel (`relayWakeupChannel`): on a Redis Cluster, where
+   * the notifier cannot listen to `chat:*`. @default false
+   */
+  relayWakeups?: boolean;
   identity: IdentitySigner;
   logger: Logger;
   /** Existence checks of user ids (the users subgraph, see `RemoteUserDirectory`). */
@@ -57,9 +63,12 @@ export interface ChatsServer {
 
 /** The long-lived stores of one chats process. */
 export function createChatsStores(
-  deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'users'>,
+  deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'users' | 'relayWakeups'>,
 ): ChatsStores {
-  const publisher = new EventPublisher(deps.bus);
+  const publisher = new EventPublisher(
+    deps.bus,
+    deps.relayWakeups ? (chatId) => relayWakeupChannel(deps.db.shardFor(chatId).database) : undefined,
+  );
   const feed = new ChangeFeed(deps.db, publisher, deps.logger, deps.hooks);
   const history = new MessageHistory(deps.db);
   return {

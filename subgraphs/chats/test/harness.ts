@@ -2,7 +2,7 @@ import { identitySignerFromConfig } from '@chatgraph/auth';
 import type { Config } from '@chatgraph/config';
 import { composeId } from '@chatgraph/ids';
 import { createLogger } from '@chatgraph/logging';
-import { RedisEventBus } from '@chatgraph/pubsub';
+import { RedisEventBus, redisLocation } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
 import {
   createTestDatabases,
@@ -74,12 +74,14 @@ export async function startChats(
   });
   const dbs = await createTestDatabases(config);
   const logger = createLogger('chats-test', 'silent');
-  const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
+  // As the service starts: the Redis of REDIS_URL, or the cluster of REDIS_CLUSTER_NODES when `env` sets it.
+  const bus = new RedisEventBus({ ...redisLocation(config), logger });
   const limits = RateLimits.fromConfig(config, logger);
   const { server, stores } = createChatsServer({
     users: options.users ?? everyUserExists,
     db: dbs.chats,
     bus,
+    relayWakeups: bus.channels.sharded,
     limits,
     identity: identitySignerFromConfig(config),
     logger,

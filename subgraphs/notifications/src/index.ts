@@ -4,7 +4,7 @@ import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { egressGuardFromConfig } from '@chatgraph/egress';
 import { createNotificationsDatabase, followTopology, replicaOptionsFromConfig } from '@chatgraph/db';
 import { createLogger, currentRequest } from '@chatgraph/logging';
-import { createFailFastRedis } from '@chatgraph/pubsub';
+import { createFailFastRedis, redisLocation } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createNotificationsServer } from './server';
 import { ChatMemberships } from './webhooks/ChatMemberships';
@@ -20,7 +20,7 @@ runService(
   async () => {
     // Read-your-writes on read replicas (DATABASE_REPLICA_URLS) keeps each viewer's write positions in Redis.
     const positions = config.DATABASE_REPLICA_URLS
-      ? createFailFastRedis(config.REDIS_URL, logger, { name: 'notifications-read-your-writes' })
+      ? createFailFastRedis(redisLocation(config), logger, { name: 'notifications-read-your-writes' })
       : undefined;
     const db = createNotificationsDatabase(
       config,

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'graphql';
-import type Redis from 'ioredis';
 import { replicaUrls, type Config } from '@chatgraph/config';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import type { Logger } from '@chatgraph/logging';
+import type { RedisClient } from '@chatgraph/pubsub';
 import { createSubgraphServer, SubgraphClient, type SubgraphServer } from '@chatgraph/service';
 import DataLoader from 'dataloader';
 import { PresenceAccess, type PresenceVisibility } from './access/PresenceAccess';
@@ -16,7 +16,7 @@ import { PresenceStore, type PresenceStoreOptions } from './storage/PresenceStor
 export interface PresenceServerOptions {
   config: Config;
   /** The instance's Redis connection (see `createPresenceRedis`). */
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   /** Store settings beyond the config (key prefix, rate limit, retention); tests isolate themselves with these. */
   store?: Omit<PresenceStoreOptions, 'redis' | 'ttlMs'>;

@@ -1,5 +1,6 @@
 import { adminPortFor, type Config } from '@chatgraph/config';
 import type { Logger } from '@chatgraph/logging';
+import { redisLocation } from '@chatgraph/pubsub';
 import type { RunningService } from '@chatgraph/service';
 import { PresenceSweeper } from './PresenceSweeper';
 import { createPresenceServer } from './server';
@@ -24,7 +25,7 @@ export async function startPresence(config: Config, logger: Logger): Promise<Sta
       'PRESENCE_TTL_SECONDS should be well above PRESENCE_HEARTBEAT_SECONDS (default 60 and 30)',
     );
   }
-  const redis = createPresenceRedis(config.REDIS_URL, logger);
+  const redis = createPresenceRedis(redisLocation(config), logger);
   const server = createPresenceServer({ config, redis, logger });
   const sweeper = new PresenceSweeper({ store: server.store, intervalMs: config.PRESENCE_SWEEP_INTERVAL_MS, logger });
   let url: string;

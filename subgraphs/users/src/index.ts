@@ -2,7 +2,7 @@ import './instrument';
 import { adminPortFor, loadConfigOrExit } from '@chatgraph/config';
 import { createUsersDatabase, followTopology, replicaOptionsFromConfig } from '@chatgraph/db';
 import { createLogger, currentRequest } from '@chatgraph/logging';
-import { createFailFastRedis } from '@chatgraph/pubsub';
+import { createFailFastRedis, redisLocation } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService } from '@chatgraph/service';
 import { SessionSweeper } from './jobs/SessionSweeper';
 import { createUsersServer } from './server';
@@ -16,7 +16,7 @@ runService(
   async () => {
     // Only logging out and deleting an account need Redis (to tell the gateways); signing in works without it.
     // With read replicas (DATABASE_REPLICA_URLS) it also keeps each viewer's write positions (read-your-writes).
-    const redis = createFailFastRedis(config.REDIS_URL, logger, { name: 'users' });
+    const redis = createFailFastRedis(redisLocation(config), logger, { name: 'users' });
     const db = createUsersDatabase(
       config,
       undefined,

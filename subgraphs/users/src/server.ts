@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, type DocumentNode } from 'graphql';
-import type Redis from 'ioredis';
 import {
   identitySignerFromConfig,
   RevocationFeed,
@@ -13,6 +12,7 @@ import type { Config } from '@chatgraph/config';
 import type { ShardedDatabase, UsersClient } from '@chatgraph/db';
 import { parseId } from '@chatgraph/ids';
 import type { Logger } from '@chatgraph/logging';
+import { isCluster, type RedisClient } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
 import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
 import type { UsersContext } from './context';
@@ -39,7 +39,7 @@ export interface UsersServerOptions {
   /** The users shards; owned by the caller, which closes them after the server. */
   db: ShardedDatabase<UsersClient>;
   /** Where revocations go for the gateways (see `createFailFastRedis`); owned by the caller like `db`. */
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   /** Issues access tokens. @default tokenServiceFromConfig(config) */
   tokens?: TokenService;
@@ -77,7 +77,11 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     now,
   );
   // Namespaced like the databases: session and token ids are unique only within one set of them.
-  const revocations = new RevocationPublisher(options.redis, RevocationFeed.keys(config.DB_NAME_PREFIX), now);
+  const revocations = new RevocationPublisher(
+    options.redis,
+    RevocationFeed.keys(config.DB_NAME_PREFIX, isCluster(options.redis)),
+    now,
+  );
   const sessions = new Sessions({
     store,
     tokens,

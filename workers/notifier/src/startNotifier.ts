@@ -19,7 +19,7 @@ import {
   PushSubscriptionStore,
 } from '@chatgraph/notifications';
 import { createPresenceRedis, PresenceStore } from '@chatgraph/presence';
-import { RedisEventBus } from '@chatgraph/pubsub';
+import { RedisEventBus, redisLocation } from '@chatgraph/pubsub';
 import { egressGuardFromConfig } from '@chatgraph/egress';
 import { createAdminServer, registerDatabaseMetrics, SubgraphClient, type RunningService } from '@chatgraph/service';
 import { NotifierMetrics } from './metrics/NotifierMetrics';
@@ -81,8 +81,8 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     ],
     logger,
   );
-  const bus = new RedisEventBus({ url: config.REDIS_URL, logger });
-  const presenceRedis = createPresenceRedis(config.REDIS_URL, logger);
+  const bus = new RedisEventBus({ ...redisLocation(config), logger });
+  const presenceRedis = createPresenceRedis(redisLocation(config), logger);
   const presence = new PresenceStore({ redis: presenceRedis, ttlMs: config.PRESENCE_TTL_SECONDS * 1000 });
 
   const connection = amqp.connect([config.AMQP_URL], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
@@ -224,7 +224,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       }),
   );
   // Committed events announced on Redis wake the relays (they still poll, in case a hint is lost).
-  const wakeups = new RelayWakeups(bus.subscriber, relays);
+  const wakeups = new RelayWakeups(bus.channels, relays);
 
   let draining = false;
   // Queue depths are asked on a channel of their own: a failed check closes its channel, never the publisher's.

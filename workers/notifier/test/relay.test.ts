@@ -10,7 +10,8 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { databaseUrl, shardMapFor } from '@chatgraph/db';
 import { createLogger } from '@chatgraph/logging';
-import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
+import { ChannelSubscriber, RedisEventBus, relayWakeupChannel } from '@chatgraph/pubsub';
+import { createTestDatabases, RedisCluster, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 import { Topology } from '../src/amqp/Topology';
 import type { RelayedEvent } from '../src/relay/RelayedEvent';
 import { RelayWakeups } from '../src/relay/RelayWakeups';
@@ -143,7 +144,7 @@ describe('ShardRelay', () => {
     const sleepy = relay(600_000);
     const subscriber = new Redis(config.REDIS_URL);
     const announcer = new Redis(config.REDIS_URL);
-    const wakeups = new RelayWakeups(subscriber, [sleepy]);
+    const wakeups = new RelayWakeups(new ChannelSubscriber(subscriber, logger), [sleepy]);
     try {
       await wakeups.start();
       sleepy.start();
@@ -158,4 +159,30 @@ describe('ShardRelay', () => {
       announcer.disconnect();
     }
   });
+
+  it('on a Redis Cluster, reads at once when the wake-up channel of its shard announces a commit', async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    const cluster = await RedisCluster.start();
+    const location = { url: config.REDIS_URL, clusterNodes: cluster.seeds };
+    const listening = new RedisEventBus({ ...location, logger });
+    const chats = new RedisEventBus({ ...location, logger });
+    const sleepy = relay(600_000);
+    const wakeups = new RelayWakeups(listening.channels, [sleepy]);
+    try {
+      expect(listening.channels.sharded).toBe(true);
+      await wakeups.start();
+      sleepy.start();
+      await waitUntil('the relay read the log once', () => sleepy.status().active && sleepy.status().reads > 0);
+      const before = received.length;
+      await appendEvent(sql, 102n);
+      // what the chats service publishes after a commit on a cluster (no `chat:*` pattern in sharded pub/sub)
+      expect(await chats.publish(relayWakeupChannel('chats_0'), {})).toBe(true);
+      await waitUntil('the event is published', () => received.length > before);
+      expect(received.map((e) => `${e.chatId}:${e.seq}`).slice(before)).toEqual(['102:3']);
+    } finally {
+      await wakeups.stop();
+      await Promise.all([listening.close(), chats.close()]);
+      await cluster.close();
+    }
+  }, 60_000);
 });

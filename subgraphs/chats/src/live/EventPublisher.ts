@@ -42,7 +42,14 @@ export const activityTopic = (userId: bigint | string) => `user-activity:${userI
  * pipeline and reach Redis in seq order.
  */
 export class EventPublisher {
-  constructor(private readonly bus: EventBus) {}
+  /**
+   * @param relayWakeup on a Redis Cluster, the channel that wakes the notifier's relay of a chat's shard (see
+   *   `relayWakeupChannel`; on a single Redis the notifier listens to `chat:*` instead)
+   */
+  constructor(
+    private readonly bus: EventBus,
+    private readonly relayWakeup?: (chatId: bigint) => string,
+  ) {}
 
   /**
    * Publishes a change's events and activities; resolves when Redis took them or refused (never rejects).
@@ -76,6 +83,7 @@ export class EventPublisher {
         ),
       );
     }
+    if (this.relayWakeup) publishes.push(this.bus.publish(this.relayWakeup(events[0]!.chatId), {}));
     const last = events[events.length - 1]!;
     const aboutUser = new Map<bigint, EventRecord>();
     for (const event of events) if (event.member) aboutUser.set(event.member.userId, event);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@chatgraph/pubsub';
 
 /**
  * A Lua script run with EVALSHA, falling back to EVAL when the server does not know it yet (first use, or after a
@@ -14,7 +14,7 @@ export class LuaScript {
   }
 
   /** Runs the script with `keys` (KEYS) and `args` (ARGV) and returns Redis's raw reply. */
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {

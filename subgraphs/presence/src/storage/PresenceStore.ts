@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type Redis from 'ioredis';
+import { hashSlot, isCluster, publishCommand, type RedisClient } from '@chatgraph/pubsub';
 import { isPresenceStatus, type Presence, type ReportedStatus } from './Presence';
 import { presenceScripts } from './presenceScripts';
 
@@ -8,7 +8,8 @@ export const PRESENCE_CHANNEL_PREFIX = 'presence:';
 
 /** Options of {@link PresenceStore}. */
 export interface PresenceStoreOptions {
-  redis: Redis;
+  /** A single Redis or a cluster (see `createPresenceRedis`). */
+  redis: RedisClient;
   /** How long a heartbeat keeps a user ONLINE/AWAY (config `PRESENCE_TTL_SECONDS` × 1000). */
   ttlMs: number;
   /** Prefix of every key; tests give each store its own. @default 'presence:' */
@@ -19,6 +20,11 @@ export interface PresenceStoreOptions {
   heartbeatLimit?: number;
   /** Length of the rate-limit window. @default 60000 */
   heartbeatWindowMs?: number;
+  /**
+   * How long a sweeper holds the users it claimed before another may claim them (a sweeper that died meanwhile).
+   * @default 30000
+   */
+  sweepLeaseMs?: number;
 }
 
 /** Outcome of {@link PresenceStore.heartbeat}. */
@@ -35,7 +41,7 @@ export interface GoOfflineResult {
 
 /** Outcome of one {@link PresenceStore.sweep} call. */
 export interface SweepResult {
-  /** Lapsed users taken off the expiry set by this call. */
+  /** Users due in the expiry index that this call looked at. */
   claimed: number;
   /** OFFLINE transitions published by this call. */
   published: number;
@@ -55,18 +61,23 @@ function list(value: unknown, what: string): unknown[] {
 }
 
 /**
- * Presence state in Redis, and every Redis call of the presence service. Each operation is one Lua script, so that
- * reading the previous state, writing the new one and publishing the transition happen atomically (one transition,
- * one event, however many instances run). Redis failures are thrown as ioredis raises them; resolvers turn the
- * connection ones into `SERVICE_UNAVAILABLE` (see `createSubgraphServer`).
+ * Presence state in Redis, and every Redis call of the presence service. Each change of a user's state is one Lua
+ * script, so that reading the previous state, writing the new one and publishing the transition happen atomically
+ * (one transition, one event, however many instances run). The scripts are Redis Cluster safe: a user's keys share
+ * the hash slot of the user's channel (`{presence:<id>}`), and the expiry index, which the sweeper reads, is a key
+ * of its own written by separate commands (a heartbeat indexes the user before it changes the state, so no user can
+ * be online without being indexed). Redis failures are thrown as ioredis raises them; resolvers turn the connection
+ * ones into `SERVICE_UNAVAILABLE` (see `createSubgraphServer`).
  */
 export class PresenceStore {
   readonly keyPrefix: string;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly ttlMs: number;
   private readonly retentionMs: number;
   private readonly heartbeatLimit: number;
   private readonly heartbeatWindowMs: number;
+  private readonly sweepLeaseMs: number;
+  private readonly publish: 'PUBLISH' | 'SPUBLISH';
 
   constructor(options: PresenceStoreOptions) {
     this.redis = options.redis;
@@ -75,10 +86,17 @@ export class PresenceStore {
     this.retentionMs = options.retentionMs ?? 30 * DAY_MS;
     this.heartbeatLimit = options.heartbeatLimit ?? 10;
     this.heartbeatWindowMs = options.heartbeatWindowMs ?? 60_000;
+    this.sweepLeaseMs = options.sweepLeaseMs ?? 30_000;
+    this.publish = publishCommand(options.redis);
+  }
+
+  /** The hash tag of a user's keys: the user's channel, so a script may publish on it (sharded pub/sub). */
+  private tag(userId: string): string {
+    return `{${PRESENCE_CHANNEL_PREFIX}${userId}}`;
   }
 
   private userKey(userId: string): string {
-    return `${this.keyPrefix}user:${userId}`;
+    return `${this.keyPrefix}user:${this.tag(userId)}`;
   }
 
   private get expiryKey(): string {
@@ -90,10 +108,13 @@ export class PresenceStore {
    * on `presence:<userId>` when the effective status changes. Over the rate limit nothing is written.
    */
   async heartbeat(userId: string, status: ReportedStatus): Promise<HeartbeatResult> {
+    // Indexed first (by this process's clock; the sweeper goes by the hash's expiresAt, and indexes again a user it
+    // found not lapsed yet), so that a user is never online without being indexed, whatever fails next.
+    await this.redis.zadd(this.expiryKey, Date.now() + this.ttlMs, userId);
     const reply = list(
       await presenceScripts.heartbeat.run(
         this.redis,
-        [this.userKey(userId), this.expiryKey, `${this.keyPrefix}rate:${userId}`],
+        [this.userKey(userId), `${this.keyPrefix}rate:${this.tag(userId)}`],
         [
           userId,
           status,
@@ -102,6 +123,7 @@ export class PresenceStore {
           this.heartbeatLimit,
           this.heartbeatWindowMs,
           PRESENCE_CHANNEL_PREFIX + userId,
+          this.publish,
         ],
       ),
       'heartbeat reply',
@@ -116,31 +138,49 @@ export class PresenceStore {
     const reply = list(
       await presenceScripts.goOffline.run(
         this.redis,
-        [this.userKey(userId), this.expiryKey],
-        [userId, this.retentionMs, PRESENCE_CHANNEL_PREFIX + userId],
+        [this.userKey(userId)],
+        [userId, this.retentionMs, PRESENCE_CHANNEL_PREFIX + userId, this.publish],
       ),
       'goOffline reply',
     );
+    // Off the index (best effort: a sweeper finding the user OFFLINE drops it as well).
+    await this.redis.zrem(this.expiryKey, userId).catch(() => undefined);
     const now = integer(reply[0], 'goOffline time');
     return { presence: { status: 'OFFLINE', lastSeenAt: new Date(now) }, changed: integer(reply[1], 'changed') === 1 };
   }
 
-  /** The presence of each of `userIds` (same order), read in one command. */
+  /**
+   * The presence of each of `userIds` (same order): one command on a single Redis; on a cluster one per hash slot
+   * of the users asked for, sent together.
+   */
   async read(userIds: readonly string[]): Promise<Presence[]> {
     if (userIds.length === 0) return [];
-    const reply = list(
-      await presenceScripts.read.run(
-        this.redis,
-        userIds.map((id) => this.userKey(id)),
-        [],
-      ),
-      'read reply',
-    );
-    return reply.map((entry) => {
-      const [status, lastSeen] = list(entry, 'read entry');
-      if (!isPresenceStatus(status)) throw new Error('presence script: unknown status');
-      return { status, lastSeenAt: typeof lastSeen === 'string' ? new Date(Number(lastSeen)) : null };
+    const groups = new Map<number, number[]>();
+    userIds.forEach((id, i) => {
+      const slot = isCluster(this.redis) ? hashSlot(this.tag(id)) : 0;
+      const group = groups.get(slot);
+      if (group) group.push(i);
+      else groups.set(slot, [i]);
     });
+    const out: Presence[] = new Array<Presence>(userIds.length);
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const reply = list(
+          await presenceScripts.read.run(
+            this.redis,
+            indexes.map((i) => this.userKey(userIds[i]!)),
+            [],
+          ),
+          'read reply',
+        );
+        reply.forEach((entry, j) => {
+          const [status, lastSeen] = list(entry, 'read entry');
+          if (!isPresenceStatus(status)) throw new Error('presence script: unknown status');
+          out[indexes[j]!] = { status, lastSeenAt: typeof lastSeen === 'string' ? new Date(Number(lastSeen)) : null };
+        });
+      }),
+    );
+    return out;
   }
 
   /**
@@ -151,17 +191,37 @@ export class PresenceStore {
     return new DataLoader((ids) => this.read(ids));
   }
 
-  /** Announces up to `batchSize` lapsed users as OFFLINE (safe to run in every instance at once). */
+  /**
+   * Announces up to `batchSize` lapsed users as OFFLINE (safe to run in every instance at once): claims the users due
+   * in the expiry index, runs each one's lapse script (on the user's own slot: it publishes OFFLINE when the TTL ran
+   * out, once however many sweepers look), then releases them: dropped, or indexed again when still online.
+   */
   async sweep(batchSize: number): Promise<SweepResult> {
-    const reply = list(
-      await presenceScripts.sweep.run(
-        this.redis,
-        [this.expiryKey],
-        [batchSize, this.userKey(''), PRESENCE_CHANNEL_PREFIX],
-      ),
-      'sweep reply',
+    const claimed = list(
+      await presenceScripts.claim.run(this.redis, [this.expiryKey], [batchSize, this.sweepLeaseMs]),
+      'claim reply',
+    ).map(String);
+    const [lease, ...ids] = claimed;
+    if (ids.length === 0) return { claimed: 0, published: 0 };
+    const outcomes = await Promise.all(
+      ids.map(async (id) => {
+        const reply = list(
+          await presenceScripts.lapse.run(
+            this.redis,
+            [this.userKey(id)],
+            [id, PRESENCE_CHANNEL_PREFIX + id, this.publish],
+          ),
+          'lapse reply',
+        );
+        return { id, published: integer(reply[0], 'lapsed') === 1, next: integer(reply[1], 'next check') };
+      }),
     );
-    return { claimed: integer(reply[0], 'claimed'), published: integer(reply[1], 'published') };
+    await presenceScripts.release.run(
+      this.redis,
+      [this.expiryKey],
+      [lease!, ...outcomes.flatMap((o) => [o.id, o.next])],
+    );
+    return { claimed: ids.length, published: outcomes.filter((o) => o.published).length };
   }
 
   /** Resolves when Redis answers (readiness); rejects with the connection's own error, for the log. */

@@ -1,5 +1,6 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { Logger } from '@chatgraph/logging';
+import { createRedis, type RedisClient, type RedisLocation } from '@chatgraph/pubsub';
 
 /** Options of {@link createPresenceRedis}. */
 export interface PresenceRedisOptions {
@@ -8,17 +9,27 @@ export interface PresenceRedisOptions {
 }
 
 /**
- * The Redis connection of a presence instance. It fails fast instead of queueing while Redis is down (no offline
- * queue, one retry, a command timeout), so requests answer `SERVICE_UNAVAILABLE` at once, and it reconnects forever
- * with capped backoff, so the service recovers by itself when Redis is back.
+ * The Redis connection of a presence instance (a single server or a cluster: see `createRedis`). It fails fast
+ * instead of queueing while Redis is down (no offline queue, one retry, a command timeout), so requests answer
+ * `SERVICE_UNAVAILABLE` at once, and it reconnects forever with capped backoff, so the service recovers by itself
+ * when Redis is back.
  */
-export function createPresenceRedis(url: string, logger: Logger, options: PresenceRedisOptions = {}): Redis {
-  const redis = new Redis(url, {
-    connectionName: 'presence',
-    enableOfflineQueue: false,
+export function createPresenceRedis(url: string, logger: Logger, options?: PresenceRedisOptions): Redis;
+export function createPresenceRedis(
+  location: string | RedisLocation,
+  logger: Logger,
+  options?: PresenceRedisOptions,
+): RedisClient;
+export function createPresenceRedis(
+  location: string | RedisLocation,
+  logger: Logger,
+  options: PresenceRedisOptions = {},
+): RedisClient {
+  const redis = createRedis(location, {
+    name: 'presence',
+    offlineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: options.commandTimeoutMs ?? 1000,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+    commandTimeoutMs: options.commandTimeoutMs ?? 1000,
   });
   let down = false;
   // Without a listener ioredis prints every failed reconnect as an unhandled error; log the first of a series only.

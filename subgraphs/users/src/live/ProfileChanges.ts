@@ -1,6 +1,5 @@
-import type Redis from 'ioredis';
 import type { Logger } from '@chatgraph/logging';
-import { entityChangesChannel } from '@chatgraph/pubsub';
+import { entityChangesChannel, publishOn, type RedisClient } from '@chatgraph/pubsub';
 
 /**
  * Tells every gateway that a user's public profile changed (after the commit), so their entity caches forget it.
@@ -11,7 +10,7 @@ export class ProfileChanges {
   private readonly channel: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     namespace: string,
     private readonly logger: Logger,
   ) {
@@ -21,7 +20,7 @@ export class ProfileChanges {
   /** Announces that the profile of `userId` changed. */
   async changed(userId: bigint): Promise<void> {
     try {
-      await this.redis.publish(this.channel, JSON.stringify({ type: 'User', id: userId.toString() }));
+      await publishOn(this.redis, this.channel, JSON.stringify({ type: 'User', id: userId.toString() }));
     } catch (err) {
       this.logger.warn({ userId: userId.toString(), err: (err as Error).message }, 'profile change not announced');
     }

@@ -1,44 +1,71 @@
-import type Redis from 'ioredis';
+import { relayWakeupChannel, type ChannelSubscriber } from '@chatgraph/pubsub';
 
 /** What a wake-up reaches: a relay that reads its log again at once instead of at its next poll. */
 export interface Wakeable {
+  /** The chats shard database it relays. */
+  readonly shard: string;
   nudge(): void;
 }
 
 /**
  * Wakes the relays when the chats service announces a committed event. Every committed chat event is published on
- * Redis (`chat:{id}`) right after its commit for live delivery; the notifier listens to those channels as a hint, so
- * a relay reads the new rows within a round trip instead of up to `RELAY_POLL_MS` later. The hint is only a hint: a
- * lost or late one (Redis down, a publish that failed) costs at most one poll interval, because the relays still poll
- * and the log, not Redis, says what to publish. Wake-ups are coalesced to one per loop turn.
+ * Redis (`chat:{id}`) right after its commit for live delivery; on a single Redis the notifier listens to those
+ * channels (pattern `chat:*`) as a hint, so a relay reads the new rows within a round trip instead of up to
+ * `RELAY_POLL_MS` later. On a Redis Cluster (sharded pub/sub: no patterns) the chats service also announces each
+ * change on its shard's channel (`relayWakeupChannel`), and each relay is woken by its own shard's. The hint is only
+ * a hint: a lost or late one (Redis down, a publish that failed) costs at most one poll interval, because the relays
+ * still poll and the log, not Redis, says what to publish. Wake-ups are coalesced to one per loop turn.
  */
 export class RelayWakeups {
   private scheduled = false;
-  private readonly onMessage = () => {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      for (const relay of this.relays) relay.nudge();
-    });
+  private readonly pending = new Set<Wakeable>();
+  private readonly byChannel: Map<string, Wakeable>;
+  private stopListening: (() => void) | undefined;
+  private readonly onAnyChat = () => this.wake(this.relays);
+  private readonly onChannel = (channel: string) => {
+    const relay = this.byChannel.get(channel);
+    if (relay) this.wake([relay]);
   };
 
-  /** @param subscriber a Redis connection for pub/sub only (it re-subscribes by itself after a reconnect) */
+  /** @param channels the process's pub/sub subscriber (it re-subscribes by itself after a reconnect) */
   constructor(
-    private readonly subscriber: Redis,
+    private readonly channels: ChannelSubscriber,
     private readonly relays: readonly Wakeable[],
     private readonly pattern = 'chat:*',
-  ) {}
+  ) {
+    this.byChannel = new Map(relays.map((relay) => [relayWakeupChannel(relay.shard), relay]));
+  }
 
   /** Starts listening (a failure to subscribe leaves the relays polling). */
   async start(): Promise<void> {
-    this.subscriber.on('pmessageBuffer', this.onMessage);
-    await this.subscriber.psubscribe(this.pattern).catch(() => undefined);
+    if (this.channels.sharded) {
+      this.stopListening = this.channels.onMessage(this.onChannel);
+      await this.channels.subscribe(...this.byChannel.keys()).catch(() => undefined);
+      return;
+    }
+    const client = this.channels.client;
+    client.on('pmessageBuffer', this.onAnyChat);
+    this.stopListening = () => client.off('pmessageBuffer', this.onAnyChat);
+    await client.psubscribe(this.pattern).catch(() => undefined);
   }
 
   /** Stops listening. */
   async stop(): Promise<void> {
-    this.subscriber.off('pmessageBuffer', this.onMessage);
-    await this.subscriber.punsubscribe(this.pattern).catch(() => undefined);
+    this.stopListening?.();
+    this.stopListening = undefined;
+    if (this.channels.sharded) await this.channels.unsubscribe(...this.byChannel.keys()).catch(() => undefined);
+    else await this.channels.client.punsubscribe(this.pattern).catch(() => undefined);
+  }
+
+  private wake(relays: readonly Wakeable[]): void {
+    for (const relay of relays) this.pending.add(relay);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const woken = [...this.pending];
+      this.pending.clear();
+      for (const relay of woken) relay.nudge();
+    });
   }
 }

@@ -61,6 +61,11 @@ export class ShardRelay {
 
   constructor(private readonly options: ShardRelayOptions) {}
 
+  /** The chats shard database it relays. */
+  get shard(): string {
+    return this.options.shard;
+  }
+
   /** Starts competing for the shard (returns at once). */
   start(): void {
     this.running ??= this.run();
