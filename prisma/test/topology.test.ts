@@ -8,6 +8,8 @@ import {
 } from '@chatgraph/db';
 import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 import Redis from 'ioredis';
+import { createLogger } from '@chatgraph/logging';
+import { ChannelSubscriber } from '@chatgraph/pubsub';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -114,7 +116,8 @@ describe('TopologyStore, TopologyFollower and ShardRoute on real databases', () 
   });
 
   it('a process follows an announced version at once, and a fence holds requests to that shard only, within its bound', async () => {
-    const subscriber = new Redis(config.REDIS_URL);
+    const subscriberClient = new Redis(config.REDIS_URL);
+    const subscriber = new ChannelSubscriber(subscriberClient, createLogger('test', config));
     const publisher = new Redis(config.REDIS_URL);
     const chats = dbs.chats;
     // Back to one server (version 3), announced: the follower places shard 1 where it really is.
@@ -159,7 +162,8 @@ describe('TopologyStore, TopologyFollower and ShardRoute on real databases', () 
       await expect(held).resolves.toEqual([{ one: 1 }]);
     } finally {
       await follower.stop();
-      subscriber.disconnect();
+      subscriber.close();
+      subscriberClient.disconnect();
       publisher.disconnect();
     }
   });

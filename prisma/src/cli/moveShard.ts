@@ -3,8 +3,9 @@
 // moves one physical shard to another Postgres server while the services run (see ShardMover). Run it again after
 // an interruption to resume.
 import { parseArgs } from 'node:util';
-import Redis from 'ioredis';
 import { loadConfigOrExit } from '@chatgraph/config';
+import { createLogger } from '@chatgraph/logging';
+import { ChannelSubscriber, createRedis, publishOn, redisLocation } from '@chatgraph/pubsub';
 import { ShardMover } from '../topology/ShardMover';
 import type { ShardedService } from '../topology/Topology';
 import { TopologyStore } from '../topology/TopologyStore';
@@ -30,14 +31,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfigOrExit();
-  const publisher = new Redis(config.REDIS_URL, { connectionName: 'shards-move', maxRetriesPerRequest: 3 });
+  const location = redisLocation(config);
+  const publisher = createRedis(location, { name: 'shards-move', offlineQueue: true, maxRetriesPerRequest: 3 });
   publisher.on('error', () => undefined);
-  const subscriber = new Redis(config.REDIS_URL, { connectionName: 'shards-move-acks', maxRetriesPerRequest: 3 });
-  subscriber.on('error', () => undefined);
+  const subscriberClient = createRedis(location, { name: 'shards-move-acks', subscriber: true, offlineQueue: true });
+  subscriberClient.on('error', () => undefined);
+  const subscriber = new ChannelSubscriber(subscriberClient, createLogger('shards-move', config));
   try {
     const mover = new ShardMover(
       new TopologyStore(config.DATABASE_URL, config.DB_NAME_PREFIX),
-      publisher,
+      { publish: (channel, message) => publishOn(publisher, channel, message) },
       config.DB_NAME_PREFIX,
       subscriber,
     );
@@ -52,7 +55,8 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } finally {
-    await subscriber.quit().catch(() => subscriber.disconnect());
+    subscriber.close();
+    await subscriberClient.quit().catch(() => subscriberClient.disconnect());
     await publisher.quit().catch(() => publisher.disconnect());
   }
 }

@@ -205,7 +205,7 @@ export class ShardMover {
         // not an ack
       }
     };
-    this.subscriber?.on('message', onAck);
+    const stopListening = this.subscriber?.onMessage(onAck);
     try {
       if (this.subscriber) await this.subscriber.subscribe(channel);
       const told = await announce(this.publisher, this.prefix, { type: 'fence', service, database, id });
@@ -217,7 +217,7 @@ export class ShardMover {
         `fenced: ${this.subscriber ? `${confirmed.size}/${told}` : `${told} (unconfirmed)`} processes hold new requests to this shard; others go on`,
       );
     } finally {
-      this.subscriber?.off('message', onAck);
+      stopListening?.();
       await this.subscriber?.unsubscribe(channel).catch(() => undefined);
     }
   }

@@ -24,12 +24,15 @@ export interface FenceAck {
   process: string;
 }
 
-/** The part of an ioredis subscriber connection the follower uses. */
+/**
+ * Subscribing to announcements: what `ChannelSubscriber` of `@chatgraph/pubsub` does on a single Redis and on a
+ * Redis Cluster (sharded pub/sub) alike.
+ */
 export interface AnnouncementSubscriber {
   subscribe(channel: string): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
-  off(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  /** Adds a listener of every subscribed channel; returns its removal. */
+  onMessage(listener: (channel: string, message: string) => void): () => void;
 }
 
 /** The part of an ioredis connection a mover announces with. */
@@ -86,6 +89,7 @@ export class TopologyFollower {
   private topology: Topology;
   private timer: ReturnType<typeof setInterval> | undefined;
   private refreshing: Promise<void> | null = null;
+  private stopListening: () => void = () => undefined;
   private again = false;
   private readonly fenceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly channel: string;
@@ -122,7 +126,7 @@ export class TopologyFollower {
     });
     this.apply(stored, true);
     if (this.options.subscriber) {
-      this.options.subscriber.on('message', this.onMessage);
+      this.stopListening = this.options.subscriber.onMessage(this.onMessage);
       // Not awaited: with Redis down the process still starts (the subscription is made when Redis answers; until
       // then the poll finds new versions).
       void this.options.subscriber.subscribe(this.channel).catch((err: Error) => {
@@ -161,7 +165,7 @@ export class TopologyFollower {
     for (const timer of this.fenceTimers.values()) clearTimeout(timer);
     this.fenceTimers.clear();
     if (this.options.subscriber) {
-      this.options.subscriber.off('message', this.onMessage);
+      this.stopListening();
       await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
     }
     await this.refreshing;
