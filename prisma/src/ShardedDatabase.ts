@@ -71,6 +71,8 @@ export class ShardedDatabase<TClient extends Disconnectable> {
   private readonly urls: string[];
   private readonly statements: number[];
   private readonly placementListeners = new Set<(index: number, serverUrl: string) => void>();
+  /** The replica servers each shard is read on now (see {@link place}). */
+  private readonly replicaUrls: Array<readonly string[]> = [];
   private readonly replicaReads?: ReplicaReads<TClient>;
   /** The topology version the shards are placed by (1 until a follower applies another). */
   topologyVersion = 1;
@@ -88,7 +90,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
     if (options.replicas) {
       const replicaReads = new ReplicaReads({
         ...options.replicas,
-        urls: (shard) => options.replicas!.urls(shard, this.urls[shard.index]!),
+        urls: (shard) => (this.replicaUrls[shard.index] = options.replicas!.urls(shard, this.urls[shard.index]!)),
         shards: options.map.shards,
         primaries: this.routes,
         primaryClients: this.clients,
@@ -100,8 +102,6 @@ export class ShardedDatabase<TClient extends Disconnectable> {
         breaker: options.breaker ?? { failures: 3, halfOpenAfterMs: 1000 },
       });
       this.replicaReads = replicaReads;
-      // The replicas were those of the shard's former server: until they are given for the new one, the primary.
-      this.onPlacementChange((index) => replicaReads.retire(index));
     }
   }
 
@@ -146,16 +146,25 @@ export class ShardedDatabase<TClient extends Disconnectable> {
    * flight finish where they started. Listeners of {@link onPlacementChange} hear of it (e.g. a relay's own
    * connection). No-op when the shard is there already.
    */
-  place(index: number, serverUrl: string): void {
+  place(index: number, serverUrl: string, replicas?: readonly string[]): void {
     const shard = this.map.shards[index];
     if (!shard) throw new RangeError(`no physical shard ${index}`);
-    if (this.urls[index] === serverUrl) {
-      this.routes[index]!.unfence();
-      return;
+    const moved = this.urls[index] !== serverUrl;
+    if (moved) {
+      this.urls[index] = serverUrl;
+      void this.routes[index]!.replace(this.openPool(shard, serverUrl));
+    } else this.routes[index]!.unfence();
+    // The replicas a shard is read on are those of its server: given with the placement (the topology) and those the
+    // replica options name for that server. Reads use new ones once their first probe says they may.
+    if (this.replicaReads && this.options.replicas) {
+      const next = [...new Set([...(replicas ?? []), ...this.options.replicas.urls(shard, serverUrl)])];
+      const current = this.replicaUrls[index] ?? [];
+      if (moved || next.length !== current.length || next.some((u, i) => u !== current[i])) {
+        this.replicaUrls[index] = next;
+        this.replicaReads.assign(index, next);
+      }
     }
-    this.urls[index] = serverUrl;
-    void this.routes[index]!.replace(this.openPool(shard, serverUrl));
-    for (const listener of [...this.placementListeners]) listener(index, serverUrl);
+    if (moved) for (const listener of [...this.placementListeners]) listener(index, serverUrl);
   }
 
   /** Holds new requests to physical shard `index` until it is placed (or unfenced): the last instant of a move. */

@@ -4,7 +4,7 @@ import { PrismaClient as ChatsPrismaClient } from '../generated/chats/client';
 import { PrismaClient as NotificationsPrismaClient } from '../generated/notifications/client';
 import { ShardMap } from '@chatgraph/ids';
 import { ShardedDatabase, type Disconnectable, type ShardedDatabaseOptions } from './ShardedDatabase';
-import { Topology, type ShardedService } from './topology/Topology';
+import { serverUrl, Topology, type ShardedService } from './topology/Topology';
 import type { ReplicaOptions } from './replicas/ReplicaReads';
 
 export { UsersPrismaClient, ChatsPrismaClient, NotificationsPrismaClient };
@@ -46,7 +46,16 @@ function sharded<TClient extends Disconnectable>(
     placement: (shard) => topology.placementOf(service, shard.index).url,
     poolSize: config.DB_POOL_SIZE,
     fenceWaitMs: config.SHARD_FENCE_WAIT_MS,
-    replicas,
+    // A shard is read on the replicas the topology names for its server (and those the options add for it).
+    replicas: replicas && {
+      ...replicas,
+      urls: (shard, server) => {
+        const fromTopology = Object.values(topology.document.servers)
+          .filter((s) => s.url === serverUrl(server))
+          .flatMap((s) => s.replicas);
+        return [...new Set([...fromTopology, ...replicas.urls(shard, server)])];
+      },
+    },
     createClient,
   });
 }

@@ -18,6 +18,7 @@ import {
   migrateAll,
   parseLsn,
   RedisWritePositions,
+  serverUrl,
   type ChatsClient,
   type ReplicaOptions,
   type ShardedDatabase,
@@ -59,7 +60,8 @@ describe('read replicas of a sharded database', () => {
   /** A database of the one chats shard with replicas, sharing write positions in Redis with every other one. */
   const open = (options: Partial<ReplicaOptions> = {}) => {
     const db = createChatsDatabase(cfg, undefined, {
-      urls: () => [replica.url],
+      // The replica belongs to the primary's server: a shard placed elsewhere has none there.
+      urls: (_shard, server) => (serverUrl(server) === serverUrl(primary.url) ? [replica.url] : []),
       maxLagMs: 60_000,
       probeIntervalMs: 100,
       session: { service: 'chats', scope: currentRequest, positions: new RedisWritePositions(redis, prefix) },

@@ -4,6 +4,7 @@ import {
   TopologyFollower,
   TopologyStore,
   announce,
+  topologyChannel,
   type TopologyDocument,
 } from '@chatgraph/db';
 import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
@@ -132,6 +133,7 @@ describe('TopologyStore, TopologyFollower and ShardRoute on real databases', () 
       logger: silent,
     });
     try {
+      await subscriber.subscribe(topologyChannel(config.DB_NAME_PREFIX));
       await follower.start();
       expect(follower.current.version).toBe(2);
       expect(chats.urlAt(1)).toBe('postgresql://postgres@10.9.9.9:5432');

@@ -60,6 +60,7 @@ async function query<T extends object>(url: string, sql: string, params: unknown
 
 describe('shards on three Postgres servers, one range moved under load', () => {
   let servers: PostgresCluster[] = [];
+  let replicas: PostgresCluster[] = [];
   let dbs: TestDatabases | undefined;
   let stack: ProcessStack | undefined;
   let config: ReturnType<typeof testConfig>;
@@ -69,6 +70,8 @@ describe('shards on three Postgres servers, one range moved under load', () => {
   beforeAll(async () => {
     servers = await Promise.all([0, 1, 2].map(() => PostgresCluster.start({ wal_level: 'logical' })));
     const [a, b] = servers as [PostgresCluster, PostgresCluster, PostgresCluster];
+    // A streaming replica of each of the first two servers (pg_basebackup -R), named in the topology file.
+    replicas = [await PostgresCluster.startReplicaOf(a), await PostgresCluster.startReplicaOf(b)];
     prefix = `t${randomBytes(5).toString('hex')}`;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatgraph-topology-'));
     const file = path.join(dir, 'topology.json');
@@ -82,7 +85,10 @@ describe('shards on three Postgres servers, one range moved under load', () => {
       file,
       JSON.stringify({
         version: 1,
-        servers: { 'pg-a': { url: a.url }, 'pg-b': { url: b.url } },
+        servers: {
+          'pg-a': { url: a.url, replicas: [replicas[0]!.url] },
+          'pg-b': { url: b.url, replicas: [replicas[1]!.url] },
+        },
         services: {
           users: [shard('users', 0, 0, 2047, 'pg-a'), shard('users', 1, 2048, 4095, 'pg-b')],
           chats: [
@@ -131,7 +137,7 @@ describe('shards on three Postgres servers, one range moved under load', () => {
         deliveries: config.WEBHOOK_RETRY_SCHEDULE_MS,
       }).catch(() => undefined);
     await dbs?.drop().catch(() => undefined);
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all([...replicas, ...servers].map((s) => s.close()));
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -158,6 +164,8 @@ describe('shards on three Postgres servers, one range moved under load', () => {
   const byShard = new Map<number, string[]>();
   let alice: TestUser;
   let bob: TestUser;
+  /** A member who only reads. */
+  let carol: TestUser;
 
   /** One sequential sender per chat, alternating authors, until `stop()`. */
   const startSenders = (chatIds: string[], moving: (chatId: string) => boolean) => {
@@ -200,7 +208,7 @@ describe('shards on three Postgres servers, one range moved under load', () => {
   };
 
   /** Every message of a chat, read through the gateway, oldest first. */
-  const history = async (chatId: string) => {
+  const history = async (chatId: string, reader: TestUser = alice) => {
     const texts: string[] = [];
     const seqs: number[] = [];
     let after: string | null = null;
@@ -212,7 +220,7 @@ describe('shards on three Postgres servers, one range moved under load', () => {
             pageInfo: { hasNextPage: boolean; endCursor: string | null };
           };
         };
-      }> = await gatewayRequest(stack!.url('gateway'), alice.token, HISTORY, { chatId, after });
+      }> = await gatewayRequest(stack!.url('gateway'), reader.token, HISTORY, { chatId, after });
       expect(res.errors).toBeUndefined();
       const page = res.data!.chat.messages;
       for (const m of page.nodes) {
@@ -257,11 +265,20 @@ describe('shards on three Postgres servers, one range moved under load', () => {
     if (senders.some((s) => s.errors.length)) console.log(tail(stack!.processes.get('chats')!, 40));
     expect(senders.flatMap((s) => s.errors)).toEqual([]);
     for (const s of senders) {
+      const mine = (texts: string[]) => texts.filter((t) => t.startsWith(s.sent[0]!.replace(/-\d+$/, '-')));
+      // Alice wrote half of them: read-your-writes gives her every one at once, wherever the read runs.
       const { texts, seqs } = await history(s.chatId);
-      expect(texts.filter((t) => t.startsWith(s.sent[0]!.replace(/-\d+$/, '-')))).toEqual(s.sent);
+      expect(mine(texts)).toEqual(s.sent);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
       expect(new Set(seqs).size).toBe(seqs.length);
       expect(s.sent.length).toBeGreaterThan(10);
+      // Carol never wrote: her reads may run on a replica within its lag bound, and converge on the same history.
+      let seen: string[] = [];
+      await waitUntil('Carol reads the whole history', async () => {
+        seen = mine((await history(s.chatId, carol)).texts);
+        return seen.length >= s.sent.length;
+      });
+      expect(seen).toEqual(s.sent);
     }
   };
 
@@ -269,13 +286,14 @@ describe('shards on three Postgres servers, one range moved under load', () => {
     const url = stack!.url('gateway');
     alice = await signUp(url, 'Alice');
     bob = await signUp(url, 'Bob');
+    carol = await signUp(url, 'Carol');
     // Group chats until every chats shard holds two (a group chat's logical shard is random).
     for (let i = 0; i < 80 && [0, 1, 2, 3].some((s) => (byShard.get(s)?.length ?? 0) < 2); i++) {
       const res = await gatewayRequest<{ createGroupChat: { id: string } }>(
         url,
         alice.token,
         'mutation($m: [ID!]!) { createGroupChat(title: "load", memberIds: $m) { id } }',
-        { m: [bob.id] },
+        { m: [bob.id, carol.id] },
       );
       const id = res.data!.createGroupChat.id;
       const shard = dbs!.chats.map.shardFor(BigInt(id)).index;
@@ -303,6 +321,13 @@ describe('shards on three Postgres servers, one range moved under load', () => {
     expect(report!.writePauseMs).toBeGreaterThan(0);
     expect(output).toMatch(/fenced: (\d+)\/\1 processes/);
     await expectExactHistories(senders);
+    // The history pages of chats on the first two servers were read on their replicas (Bob had not written there
+    // lately, Alice's own writes pinned hers to the primary where needed): the chats service counts replica reads.
+    const metrics = await (await fetch(stack!.adminUrl('chats', '/metrics'))).text();
+    const replicaReads = [...metrics.matchAll(/^db_replica_statements_total\{[^}]*\} (\d+)/gm)].map((m) =>
+      Number(m[1]),
+    );
+    expect(replicaReads.reduce((n, x) => n + x, 0)).toBeGreaterThan(0);
 
     // The moved shard lives on the third server now (messages sent after the move included); the old copy is gone.
     const [a, , c] = servers as [PostgresCluster, PostgresCluster, PostgresCluster];

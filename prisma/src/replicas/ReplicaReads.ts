@@ -97,46 +97,49 @@ export class ReplicaReads<TClient extends { $disconnect(): Promise<void> }> {
     // A healthy replica was at most maxLagMs behind at a probe at most staleAfterMs ago, dated by primary positions
     // seen at most a probe period apart (or staleAfterMs, when a primary probe failed): see docs/operations.md.
     this.sessionTtlMs = this.maxLagMs + 2 * this.staleAfterMs + 10_000;
-    this.shards = deps.shards.map((shard) => {
-      const urls = deps.urls(shard);
-      const replicas = urls.map((url, k) => {
-        const pool = new GuardedPool(
-          {
-            connectionString: deps.databaseUrl(url, shard.database),
-            max: deps.poolSize,
-            idleTimeoutMillis: 30_000,
-            connectionTimeoutMillis: deps.connectTimeoutMs,
-            application_name: 'chatgraph-replica-read',
-          },
-          `${shard.database} (replica ${k})`,
-          deps.breaker,
-        );
-        const replica: Replica<TClient> = { pool, client: undefined as unknown as TClient, statements: 0 };
-        pool.on('connect', (client) => {
-          // A connection failing while checked out (a replica going away) errors its query, never the process.
-          client.on('error', () => undefined);
-          const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-          (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-            replica.statements++;
-            return query(...args);
-          };
-        });
-        pool.on('error', () => undefined);
-        replica.client = deps.createClient(new PrismaPg(pool));
-        return replica;
+    this.shards = deps.shards.map((shard) => this.buildSet(shard, deps.urls(shard)));
+  }
+
+  /** The replica pools and lag monitor of one shard on the replicas at `urls` (server URLs). */
+  private buildSet(shard: PhysicalShard, urls: readonly string[]): ShardReplicas<TClient> {
+    const interval = this.deps.probeIntervalMs ?? 250;
+    const replicas = urls.map((url, k) => {
+      const pool = new GuardedPool(
+        {
+          connectionString: this.deps.databaseUrl(url, shard.database),
+          max: this.deps.poolSize,
+          idleTimeoutMillis: 30_000,
+          connectionTimeoutMillis: this.deps.connectTimeoutMs,
+          application_name: 'chatgraph-replica-read',
+        },
+        `${shard.database} (replica ${k})`,
+        this.deps.breaker,
+      );
+      const replica: Replica<TClient> = { pool, client: undefined as unknown as TClient, statements: 0 };
+      pool.on('connect', (client) => {
+        // A connection failing while checked out (a replica going away) errors its query, never the process.
+        client.on('error', () => undefined);
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+          replica.statements++;
+          return query(...args);
+        };
       });
-      const monitor = urls.length
-        ? new ShardLagMonitor({
-            primaryUrl: deps.primaryUrl(shard),
-            replicaUrls: urls.map((url) => deps.databaseUrl(url, shard.database)),
-            intervalMs: interval,
-            timeoutMs: Math.max(500, 2 * interval),
-            windowMs: Math.max(60_000, 10 * this.maxLagMs),
-          })
-        : undefined;
-      monitor?.start();
-      return { shard, replicas, monitor, next: 0 };
+      pool.on('error', () => undefined);
+      replica.client = this.deps.createClient(new PrismaPg(pool));
+      return replica;
     });
+    const monitor = urls.length
+      ? new ShardLagMonitor({
+          primaryUrl: this.deps.primaryUrl(shard),
+          replicaUrls: urls.map((url) => this.deps.databaseUrl(url, shard.database)),
+          intervalMs: interval,
+          timeoutMs: Math.max(500, 2 * interval),
+          windowMs: Math.max(60_000, 10 * this.maxLagMs),
+        })
+      : undefined;
+    monitor?.start();
+    return { shard, replicas, monitor, next: 0 };
   }
 
   /** Whether any shard has replicas. */
@@ -267,6 +270,18 @@ export class ReplicaReads<TClient extends { $disconnect(): Promise<void> }> {
       await Promise.all(replicas.map((r) => r.client.$disconnect().catch(() => undefined)));
       await Promise.all(replicas.map((r) => r.pool.end().catch(() => undefined)));
     })();
+  }
+
+  /**
+   * Reads shard `index` on the replicas at `urls` from now on (it was placed on another server, whose replicas these
+   * are): the former replicas are retired, and the new ones are used once their first probe says they may.
+   */
+  assign(index: number, urls: readonly string[]): void {
+    const set = this.shards[index];
+    if (!set) return;
+    this.retire(index);
+    if (urls.length === 0) return;
+    this.shards[index] = this.buildSet(set.shard, urls);
   }
 
   /** Probes every replica now (tests, to avoid waiting for the next period). */

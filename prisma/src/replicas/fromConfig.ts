@@ -1,16 +1,25 @@
 import { replicaUrls, type Config } from '@chatgraph/config';
-import { serverUrl } from '../topology/Topology';
+import { serverUrl, Topology } from '../topology/Topology';
 import type { ReplicaOptions } from './ReplicaReads';
 import { RedisWritePositions, type RedisLike, type SessionScope } from './ReadSession';
 
 type ReplicaConfig = Pick<
   Config,
   'DATABASE_URL' | 'DATABASE_REPLICA_URLS' | 'REPLICA_MAX_LAG_MS' | 'REPLICA_PROBE_MS' | 'DB_NAME_PREFIX'
->;
+> &
+  Partial<Pick<Config, 'TOPOLOGY_FILE'>>;
 
-/** Whether the configuration names read replicas. */
-export function hasReplicas(config: Pick<Config, 'DATABASE_REPLICA_URLS'>): boolean {
-  return replicaUrls(config.DATABASE_REPLICA_URLS ?? '').length > 0;
+/** Whether the configuration names read replicas (`DATABASE_REPLICA_URLS`, or servers of the topology file). */
+export function hasReplicas(
+  config: Pick<Config, 'DATABASE_REPLICA_URLS'> & Partial<Pick<Config, 'TOPOLOGY_FILE'>>,
+): boolean {
+  return replicaUrls(config.DATABASE_REPLICA_URLS ?? '').length > 0 || topologyNamesReplicas(config);
+}
+
+/** Whether the topology file (if any) gives a server replicas. */
+function topologyNamesReplicas(config: Partial<Pick<Config, 'TOPOLOGY_FILE'>>): boolean {
+  if (!config.TOPOLOGY_FILE) return false;
+  return Object.values(Topology.fromFile(config.TOPOLOGY_FILE).document.servers).some((s) => s.replicas.length > 0);
 }
 
 /**
@@ -25,7 +34,7 @@ export function replicaOptionsFromConfig(
   session: { redis: RedisLike; scope: () => SessionScope | undefined },
 ): ReplicaOptions | undefined {
   const urls = replicaUrls(config.DATABASE_REPLICA_URLS ?? '');
-  if (urls.length === 0) return undefined;
+  if (urls.length === 0 && !topologyNamesReplicas(config)) return undefined;
   const primary = serverUrl(config.DATABASE_URL);
   return {
     urls: (_shard, server) => (serverUrl(server) === primary ? urls : []),

@@ -133,7 +133,11 @@ export class TopologyFollower {
         this.options.logger.warn({ err: err.message }, 'cannot subscribe to topology announcements; polling only');
       });
     }
-    this.timer = setInterval(() => void this.refresh(), this.options.pollMs);
+    this.timer = setInterval(() => {
+      void this.refresh();
+      // Subscribing again is harmless and heals a subscription a lost connection attempt swallowed.
+      void this.options.subscriber?.subscribe(this.channel).catch(() => undefined);
+    }, this.options.pollMs);
     this.timer.unref();
   }
 
@@ -188,7 +192,7 @@ export class TopologyFollower {
             { service, database: shard.database, server: placement.server, version: next.version },
             'shard placed on another server',
           );
-        db.place(shard.index, placement.url);
+        db.place(shard.index, placement.url, placement.replicas);
         this.clearFenceTimer(`${service}/${shard.database}`);
       }
     for (const { db } of this.options.databases) db.topologyVersion = next.version;

@@ -1,7 +1,7 @@
 import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
-import { createChatsDatabase, followTopology, replicaOptionsFromConfig } from '@chatgraph/db';
+import { createChatsDatabase, followTopology, hasReplicas, replicaOptionsFromConfig } from '@chatgraph/db';
 import { createLogger, currentRequest } from '@chatgraph/logging';
 import { createFailFastRedis, RedisEventBus, redisLocation } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
@@ -17,8 +17,9 @@ runService(
   'chats',
   logger,
   async () => {
-    // Read-your-writes on read replicas (DATABASE_REPLICA_URLS) keeps each viewer's write positions in Redis.
-    const positions = config.DATABASE_REPLICA_URLS
+    // Read-your-writes on read replicas (DATABASE_REPLICA_URLS or the topology file's) keeps each viewer's write
+    // positions in Redis.
+    const positions = hasReplicas(config)
       ? createFailFastRedis(redisLocation(config), logger, { name: 'chats-read-your-writes' })
       : undefined;
     const db = createChatsDatabase(

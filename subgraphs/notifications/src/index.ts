@@ -2,7 +2,7 @@ import './instrument';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { adminPortFor, loadConfigOrExit, replicaUrls } from '@chatgraph/config';
 import { egressGuardFromConfig } from '@chatgraph/egress';
-import { createNotificationsDatabase, followTopology, replicaOptionsFromConfig } from '@chatgraph/db';
+import { createNotificationsDatabase, followTopology, hasReplicas, replicaOptionsFromConfig } from '@chatgraph/db';
 import { createLogger, currentRequest } from '@chatgraph/logging';
 import { createFailFastRedis, redisLocation } from '@chatgraph/pubsub';
 import { registerDatabaseMetrics, runService, SubgraphClient } from '@chatgraph/service';
@@ -18,8 +18,9 @@ runService(
   'notifications',
   logger,
   async () => {
-    // Read-your-writes on read replicas (DATABASE_REPLICA_URLS) keeps each viewer's write positions in Redis.
-    const positions = config.DATABASE_REPLICA_URLS
+    // Read-your-writes on read replicas (DATABASE_REPLICA_URLS or the topology file's) keeps each viewer's write
+    // positions in Redis.
+    const positions = hasReplicas(config)
       ? createFailFastRedis(redisLocation(config), logger, { name: 'notifications-read-your-writes' })
       : undefined;
     const db = createNotificationsDatabase(
