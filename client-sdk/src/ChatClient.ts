@@ -1,4 +1,4 @@
-// One typed method per operation of the public API, each a few lines: the file is long because the API is.
+// Over 350 lines: one typed method per operation of the public API, each a few lines; the file is long because the API is.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { BackoffOptions } from './backoff.ts';
 import type { CallOptions } from './CallOptions.ts';

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { withClient } from './withClient';
 import { databaseUrl } from '../ShardedDatabase';
 import { Topology, serverUrl } from './Topology';
 
@@ -125,14 +126,7 @@ export class TopologyStore {
   }
 
   /** Runs `work` on a connection to the control database. */
-  async run<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ connectionString: this.url, application_name: 'chatgraph-topology' });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+  run<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    return withClient(this.url, work);
   }
 }
