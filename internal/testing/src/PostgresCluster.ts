@@ -25,7 +25,7 @@ function postgresDir(): string {
  */
 export class PostgresCluster {
   private constructor(
-    readonly port: number,
+    private portNumber: number,
     private readonly dir: string,
     private readonly settings: Readonly<Record<string, string>>,
   ) {}
@@ -33,10 +33,31 @@ export class PostgresCluster {
   /** Creates and starts a new cluster, with server `settings` (`{ wal_level: 'logical' }`) given as `-c` options. */
   static async start(settings: Readonly<Record<string, string>> = {}): Promise<PostgresCluster> {
     const dir = postgresDir();
-    const cluster = new PostgresCluster(await freePort(), dir, settings);
+    const cluster = new PostgresCluster(0, dir, settings);
     asPostgres([`${BIN}/initdb`, '-D', path.join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync']);
-    await cluster.startServer();
+    await cluster.startOnFreePort();
     return cluster;
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return this.portNumber;
+  }
+
+  /**
+   * Starts the server on a free port. A free port can be taken by another process between the check and the
+   * server's bind (several suites start clusters at once), so a start that fails is tried again on another one.
+   */
+  private async startOnFreePort(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      this.portNumber = await freePort();
+      try {
+        await this.startServer();
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+      }
+    }
   }
 
   /**
@@ -48,7 +69,7 @@ export class PostgresCluster {
   static async startReplicaOf(primary: PostgresCluster): Promise<PostgresCluster> {
     const dir = postgresDir();
     // The primary's server settings too: a standby needs some of them (max_connections...) at least as high.
-    const cluster = new PostgresCluster(await freePort(), dir, primary.settings);
+    const cluster = new PostgresCluster(0, dir, primary.settings);
     asPostgres([
       `${BIN}/pg_basebackup`,
       '-h',
@@ -66,7 +87,7 @@ export class PostgresCluster {
       'fast',
       '--no-sync',
     ]);
-    await cluster.startServer();
+    await cluster.startOnFreePort();
     return cluster;
   }
 
