@@ -139,9 +139,14 @@ describe('on a Redis Cluster', () => {
     // Both gateways have Bob's profile in their entity caches; the change is announced to both.
     expect([await bobsName(a), await bobsName(b)]).toEqual(['Bob', 'Bob']);
     await gatewayRequest(a, bob.token, 'mutation { updateProfile(displayName: "Robert") { displayName } }');
-    await waitUntil('both gateways show the new name', async () =>
-      (await Promise.all([bobsName(a), bobsName(b)])).every((name) => name === 'Robert'),
-    );
+    try {
+      await waitUntil('both gateways show the new name', async () =>
+        (await Promise.all([bobsName(a), bobsName(b)])).every((name) => name === 'Robert'),
+      );
+    } catch (err) {
+      const logs = ['users', 'gatewayA', 'gatewayB'].map((name) => `${name}:\n${tail(stack.processes.get(name)!, 30)}`);
+      throw new Error(`${(err as Error).message}\n${logs.join('\n')}`);
+    }
 
     // Bob logs out through one gateway: the other refuses his token too.
     const me = (url: string) => gatewayRequest<{ me: { id: string } }>(url, bob.token, '{ me { id } }');

@@ -18,3 +18,5 @@ export type { RedisClient, RedisLocation, CreateRedisOptions } from './createRed
 export { ChannelSubscriber } from './ChannelSubscriber';
 export type { ChannelListener } from './ChannelSubscriber';
 export { relayWakeupChannel } from './relayWakeups';
+export { Reannouncer } from './Reannouncer';
+export type { Announcement, AnnouncePublish, ReannouncerOptions, ReannouncerStats } from './Reannouncer';

@@ -20,5 +20,5 @@ export { SubgraphClient } from './SubgraphClient';
 export type { SubgraphClientOptions, SubgraphResponse } from './SubgraphClient';
 export { registerDatabaseMetrics, breakerValue } from './registerDatabaseMetrics';
 export type { PooledDatabase, PoolUsage, ReplicaUsage } from './registerDatabaseMetrics';
-export { registerPublishMetrics } from './registerPublishMetrics';
-export type { PublishTotals } from './registerPublishMetrics';
+export { registerPublishMetrics, registerReannounceMetrics } from './registerPublishMetrics';
+export type { PublishTotals, Reannouncing } from './registerPublishMetrics';

@@ -4,11 +4,14 @@ import net from 'node:net';
  * A TCP proxy on a free loopback port in front of a local port, that can stop answering: {@link freeze} stops
  * forwarding in both directions on every connection (new ones are accepted and held too), like a server or a
  * network path that hangs without closing anything; {@link thaw} forwards again, what was held included. For tests
- * that need a peer that neither answers nor fails (a frozen Redis, a stalled client socket).
+ * that need a peer that neither answers nor fails (a frozen Redis, a stalled client socket). {@link cut} is the
+ * other kind of partition: every connection is closed and new ones are refused (nothing held, nothing delivered
+ * later) until {@link heal}, while the server behind stays up for everyone else.
  */
 export class TcpProxy {
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private frozen = false;
+  private isCut = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -39,6 +42,10 @@ export class TcpProxy {
   }
 
   private accept(client: net.Socket): void {
+    if (this.isCut) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(this.targetPort, '127.0.0.1');
     const pair = { client, upstream };
     this.pairs.add(pair);
@@ -78,6 +85,21 @@ export class TcpProxy {
       client.resume();
       upstream.resume();
     }
+  }
+
+  /** Closes every connection and refuses new ones until {@link heal}. */
+  cut(): void {
+    this.isCut = true;
+    for (const { client, upstream } of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** Accepts and forwards connections again. */
+  heal(): void {
+    this.isCut = false;
   }
 
   /** Closes every connection and stops listening. */

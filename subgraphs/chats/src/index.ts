@@ -36,7 +36,7 @@ runService(
     const users = new RemoteUserDirectory(
       new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity }),
     );
-    const { server } = createChatsServer({
+    const { server, stores } = createChatsServer({
       db,
       bus,
       relayWakeups: bus.channels.sharded,
@@ -47,7 +47,7 @@ runService(
       introspection: config.INTROSPECTION,
     });
     registerDatabaseMetrics(server.metrics, db);
-    registerPublishMetrics(server.metrics, bus);
+    registerPublishMetrics(server.metrics, bus, stores.publisher.reannouncer);
     await limits.store.connected();
     await server.listen(config.CHATS_PORT, config.HOST);
     await server.admin.listen(adminPortFor(config, config.CHATS_PORT), config.ADMIN_HOST);
@@ -57,6 +57,8 @@ runService(
       async close() {
         await repairer.stop();
         await server.close();
+        // Changes Redis refused so far get one last try before the connection closes.
+        await stores.publisher.close();
         await limits.close();
         await bus.close();
         await topology.stop();

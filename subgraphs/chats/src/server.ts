@@ -65,10 +65,10 @@ export interface ChatsServer {
 export function createChatsStores(
   deps: Pick<ChatsServerDeps, 'db' | 'bus' | 'logger' | 'hooks' | 'users' | 'relayWakeups'>,
 ): ChatsStores {
-  const publisher = new EventPublisher(
-    deps.bus,
-    deps.relayWakeups ? (chatId) => relayWakeupChannel(deps.db.shardFor(chatId).database) : undefined,
-  );
+  const publisher = new EventPublisher(deps.bus, {
+    logger: deps.logger,
+    relayWakeup: deps.relayWakeups ? (chatId) => relayWakeupChannel(deps.db.shardFor(chatId).database) : undefined,
+  });
   const feed = new ChangeFeed(deps.db, publisher, deps.logger, deps.hooks);
   const history = new MessageHistory(deps.db);
   return {

@@ -101,6 +101,7 @@ export async function startChats(
     as: (viewerId) => (query, variables) => request(query, variables ?? {}, viewerId),
     async close() {
       await server.close();
+      await stores.publisher.close();
       await limits.close();
       await bus.close();
       await dbs.drop();

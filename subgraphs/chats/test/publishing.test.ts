@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { RedisServer } from '@chatgraph/testing';
+import { RedisServer, TcpProxy, testConfig, waitUntil } from '@chatgraph/testing';
 import { createGroup, newUser, ok, send, startChats, type ChatsHarness } from './harness';
 
 /** A subscriber of its own on Redis, collecting JSON payloads per channel. */
@@ -322,4 +322,58 @@ describe('a Redis outage', () => {
       listener.close();
     }
   });
+});
+
+describe('a publisher cut off from Redis while its subscribers are not', () => {
+  let proxy: TcpProxy;
+  let h: ChatsHarness;
+  const redisUrl = testConfig().REDIS_URL;
+  beforeAll(async () => {
+    // The chats service reaches Redis through the proxy; the subscriber below connects directly.
+    proxy = await TcpProxy.start(Number(new URL(redisUrl).port));
+    h = await startChats({ redisUrl: `redis://127.0.0.1:${proxy.port}` });
+  });
+  afterAll(async () => {
+    await h.close();
+    await proxy.close();
+  });
+
+  it('announces the newest change made meanwhile once Redis takes it again, without waiting for another change', async () => {
+    const owner = newUser();
+    const member = newUser();
+    const chatId = await createGroup(h, owner, [member]);
+    const listener = new Listener(redisUrl);
+    try {
+      await listener.subscribe(`chat:${chatId}`, `user-activity:${member}`);
+      const before = ok(await send(h, owner, chatId, 'before')).sendMessage.seq;
+      await listener.take(`chat:${chatId}`, 1);
+
+      proxy.cut();
+      const failedBefore = h.bus.stats.failed;
+      const during: number[] = [];
+      for (let i = 0; i < 3; i++) during.push(ok(await send(h, owner, chatId, `during ${i}`)).sendMessage.seq);
+      expect(h.bus.stats.failed).toBeGreaterThan(failedBefore);
+      expect(h.stores.publisher.reannouncer.pending).toBeGreaterThan(0);
+      expect(listener.count(`chat:${chatId}`)).toBe(1);
+
+      // Nobody sends anything after this: the chat's newest event must still reach its subscribers (they repair
+      // the ones before it from the log by seq).
+      proxy.heal();
+      const events = await listener.take(`chat:${chatId}`, 2, 20_000);
+      expect(events.map((e) => [e.seq, e.message?.text])).toEqual([
+        [before, 'before'],
+        [during.at(-1), 'during 2'],
+      ]);
+      const activity = await listener.take(`user-activity:${member}`, 2, 20_000);
+      expect(activity.map((a) => [a.chat.id, a.seq])).toEqual([
+        [chatId, before],
+        [chatId, during.at(-1)],
+      ]);
+      // (Redis answers the publisher after it delivered to the subscribers.)
+      await waitUntil('nothing is pending', () => h.stores.publisher.reannouncer.pending === 0);
+      expect(h.stores.publisher.reannouncer.stats.reannounced).toBeGreaterThanOrEqual(2);
+    } finally {
+      listener.close();
+    }
+  }, 60_000);
 });

@@ -14,7 +14,7 @@ import { parseId } from '@chatgraph/ids';
 import type { Logger } from '@chatgraph/logging';
 import { isCluster, type RedisClient } from '@chatgraph/pubsub';
 import { RateLimits } from '@chatgraph/ratelimit';
-import { createSubgraphServer, type SubgraphServer } from '@chatgraph/service';
+import { createSubgraphServer, registerReannounceMetrics, type SubgraphServer } from '@chatgraph/service';
 import type { UsersContext } from './context';
 import { resolvers } from './resolvers';
 import { HashingQueue } from './security/HashingQueue';
@@ -123,6 +123,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     // Rate limits never make the service unready: without Redis they fall back to per-process counters.
     ready: () => db.ping(),
   });
+  registerReannounceMetrics(server.metrics, profileChanges.reannouncer);
   return {
     ...server,
     async listen(port, host) {
@@ -132,6 +133,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
     },
     async close() {
       await server.close();
+      await profileChanges.close();
       if (!options.limits) await limits.close();
     },
   };

@@ -5,6 +5,8 @@ import {
   type ReadReceiptPayload,
   type TypingEventPayload,
 } from '../payloads';
+import type { Logger } from '@chatgraph/logging';
+import { Reannouncer, type ReannouncerOptions } from '@chatgraph/pubsub';
 import { inSpan, SpanKind, traceHeaders } from '@chatgraph/telemetry';
 import type { ChatChange, EventRecord } from '../storage/records';
 
@@ -39,17 +41,35 @@ export const activityTopic = (userId: bigint | string) => `user-activity:${userI
  * events through the schema.
  *
  * All publishes of a change are issued together on the bus's one publisher connection, so they travel as one
- * pipeline and reach Redis in seq order.
+ * pipeline and reach Redis in seq order. An event or activity Redis refuses (an outage, a failover, the bus's breaker
+ * open) is published again once Redis takes it (the newest per chat and per member's chat: see `Reannouncer`), so a
+ * change committed during an outage reaches live subscribers without waiting for the chat's next change.
  */
 export class EventPublisher {
+  /** Refused event and activity announcements, published again until Redis takes them. */
+  readonly reannouncer: Reannouncer;
+  private readonly relayWakeup: ((chatId: bigint) => string) | undefined;
+
   /**
-   * @param relayWakeup on a Redis Cluster, the channel that wakes the notifier's relay of a chat's shard (see
+   * @param options.relayWakeup on a Redis Cluster, the channel that wakes the notifier's relay of a chat's shard (see
    *   `relayWakeupChannel`; on a single Redis the notifier listens to `chat:*` instead)
    */
   constructor(
     private readonly bus: EventBus,
-    private readonly relayWakeup?: (chatId: bigint) => string,
-  ) {}
+    options: { logger: Logger; relayWakeup?: (chatId: bigint) => string; reannounce?: ReannouncerOptions },
+  ) {
+    this.relayWakeup = options.relayWakeup;
+    this.reannouncer = new Reannouncer(
+      (topic, payload) => bus.publish(topic, payload),
+      options.logger,
+      options.reannounce,
+    );
+  }
+
+  /** Publishes what is still pending one last time and stops retrying (the process is shutting down). */
+  close(): Promise<void> {
+    return this.reannouncer.close();
+  }
 
   /**
    * Publishes a change's events and activities; resolves when Redis took them or refused (never rejects).
@@ -74,23 +94,35 @@ export class EventPublisher {
     const publishes: Array<Promise<boolean>> = [];
     for (const event of events) {
       const payload = chatEventPayload(event, true);
+      const topic = chatTopic(event.chatId);
       publishes.push(
-        this.bus.publish(
-          chatTopic(event.chatId),
-          event.type === 'MEMBER_REMOVED' && event.member
-            ? { ...payload, _reauthorize: [event.member.userId.toString()], _meta }
-            : { ...payload, _meta },
-        ),
+        this.reannouncer.announce({
+          key: topic,
+          topic,
+          order: event.seq,
+          payload:
+            event.type === 'MEMBER_REMOVED' && event.member
+              ? { ...payload, _reauthorize: [event.member.userId.toString()], _meta }
+              : { ...payload, _meta },
+        }),
       );
     }
+    // The relay also polls its shards: a lost wake-up only delays it, so it is not announced again.
     if (this.relayWakeup) publishes.push(this.bus.publish(this.relayWakeup(events[0]!.chatId), {}));
     const last = events[events.length - 1]!;
     const aboutUser = new Map<bigint, EventRecord>();
     for (const event of events) if (event.member) aboutUser.set(event.member.userId, event);
     const recipients = new Set<bigint>([...change.memberIds, ...change.removedIds]);
     for (const userId of recipients) {
+      const about = aboutUser.get(userId) ?? last;
+      const topic = activityTopic(userId);
       publishes.push(
-        this.bus.publish(activityTopic(userId), { ...chatActivityPayload(aboutUser.get(userId) ?? last), _meta }),
+        this.reannouncer.announce({
+          key: `${topic}:${about.chatId}`,
+          topic,
+          order: about.seq,
+          payload: { ...chatActivityPayload(about), _meta },
+        }),
       );
     }
     await Promise.all(publishes);

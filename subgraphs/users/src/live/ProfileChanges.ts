@@ -1,28 +1,47 @@
 import type { Logger } from '@chatgraph/logging';
-import { entityChangesChannel, publishOn, type RedisClient } from '@chatgraph/pubsub';
+import { entityChangesChannel, publishOn, Reannouncer, type RedisClient } from '@chatgraph/pubsub';
 
 /**
  * Tells every gateway that a user's public profile changed (after the commit), so their entity caches forget it.
- * Never fails the request: a change that cannot be announced (Redis down) is logged, and the gateways, which stop
- * serving from their caches while their own Redis connection is down, or the cache's TTL, cover it.
+ * Never fails the request. A change Redis refuses (an outage, a cluster failover) is announced again until Redis
+ * takes it (see `Reannouncer`): a gateway whose own link stayed up would otherwise serve the old profile until its
+ * cache's TTL; a gateway whose link went down stops serving from its cache and flushes it when the link is back.
  */
 export class ProfileChanges {
+  /** Refused announcements, published again until Redis takes them. */
+  readonly reannouncer: Reannouncer;
   private readonly channel: string;
+  /** Orders this process's announcements of one user (any newer one makes an older one useless). */
+  private counter = 0;
 
-  constructor(
-    private readonly redis: RedisClient,
-    namespace: string,
-    private readonly logger: Logger,
-  ) {
+  constructor(redis: RedisClient, namespace: string, logger: Logger) {
     this.channel = entityChangesChannel(namespace);
+    this.reannouncer = new Reannouncer(
+      (topic, payload) =>
+        publishOn(redis, topic, JSON.stringify(payload)).then(
+          () => true,
+          (err: Error) => {
+            logger.warn({ err: err.message }, 'profile change not announced yet; retrying');
+            return false;
+          },
+        ),
+      logger,
+    );
   }
 
-  /** Announces that the profile of `userId` changed. */
+  /** Announces that the profile of `userId` changed (resolves once Redis took it or refused it the first time). */
   async changed(userId: bigint): Promise<void> {
-    try {
-      await publishOn(this.redis, this.channel, JSON.stringify({ type: 'User', id: userId.toString() }));
-    } catch (err) {
-      this.logger.warn({ userId: userId.toString(), err: (err as Error).message }, 'profile change not announced');
-    }
+    const id = userId.toString();
+    await this.reannouncer.announce({
+      key: `User:${id}`,
+      topic: this.channel,
+      order: ++this.counter,
+      payload: { type: 'User', id },
+    });
+  }
+
+  /** Tries what is pending one last time and stops retrying. */
+  close(): Promise<void> {
+    return this.reannouncer.close();
   }
 }
