@@ -41,9 +41,10 @@ export const activityTopic = (userId: bigint | string) => `user-activity:${userI
  * events through the schema.
  *
  * All publishes of a change are issued together on the bus's one publisher connection, so they travel as one
- * pipeline and reach Redis in seq order. An event or activity Redis refuses (an outage, a failover, the bus's breaker
- * open) is published again once Redis takes it (the newest per chat and per member's chat: see `Reannouncer`), so a
- * change committed during an outage reaches live subscribers without waiting for the chat's next change.
+ * pipeline and reach Redis in seq order. An event, activity or read receipt Redis refuses (an outage, a failover, the
+ * bus's breaker open) is published again once Redis takes it (the newest per chat, per member's chat, per reader: see
+ * `Reannouncer`), so a change committed during an outage reaches live subscribers without waiting for the chat's next
+ * change. Typing indicators are not: they are stale within seconds anyway.
  */
 export class EventPublisher {
   /** Refused event and activity announcements, published again until Redis takes them. */
@@ -156,9 +157,22 @@ export class EventPublisher {
       at: at.toISOString(),
       unreadCount: null,
     };
+    // Read markers are state (unlike typing): one Redis refused is announced again, the newest per reader and chat.
+    const receipts = receiptsTopic(chatId);
+    const reads = userReadsTopic(userId);
     await Promise.all([
-      this.bus.publish(receiptsTopic(chatId), { ...receipt, _exceptViewer: userId.toString() }),
-      this.bus.publish(userReadsTopic(userId), { ...receipt, unreadCount }),
+      this.reannouncer.announce({
+        key: `${receipts}:${userId}`,
+        topic: receipts,
+        order: lastReadSeq,
+        payload: { ...receipt, _exceptViewer: userId.toString() },
+      }),
+      this.reannouncer.announce({
+        key: `${reads}:${chatId}`,
+        topic: reads,
+        order: lastReadSeq,
+        payload: { ...receipt, unreadCount },
+      }),
     ]);
   }
 }
