@@ -76,6 +76,24 @@ function localUnavailable() {
  * @returns {Promise<import('./localProcess').LocalProcess & { url: string, what: string, data: string }>}
  */
 async function startLocal({ dataDir, port }) {
+  // The port mapper's and distribution ports are free when picked but can be taken before the node binds them (other
+  // servers starting at the same moment): such a start is tried again on other free ones.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalOnce({ dataDir, port });
+    } catch (err) {
+      const portTaken = /dist_port_already_used|eaddrinuse|address already in use/i.test(String(err && err.message));
+      if (!portTaken || attempt >= 3) throw err;
+    }
+  }
+}
+
+/**
+ * One try of {@link startLocal}.
+ * @param {{ dataDir: string, port: number }} options
+ * @returns {Promise<import('./localProcess').LocalProcess & { url: string, what: string, data: string }>}
+ */
+async function startLocalOnce({ dataDir, port }) {
   const url = `amqp://guest:guest@127.0.0.1:${port}`;
   const data = path.join(dataDir, 'rabbitmq');
   fs.mkdirSync(path.join(data, 'log'), { recursive: true });
@@ -98,19 +116,26 @@ async function startLocal({ dataDir, port }) {
     RABBITMQ_MNESIA_BASE: path.join(data, 'mnesia'),
     RABBITMQ_LOG_BASE: path.join(data, 'log'),
   };
-  const server = await startLocalProcess({
-    label: 'RabbitMQ',
-    command: serverScript() ?? 'rabbitmq-server',
-    args: [],
-    env,
-    cwd: data,
-    logFile: path.join(dataDir, 'rabbitmq.log'),
-    probe: () => probe(url, 1000),
-  });
+  // The Erlang VM starts a port mapper on its own port; with the node gone nothing else uses it.
+  const stopPortMapper = () => spawnSync('epmd', ['-port', String(epmdPort), '-kill'], { env, stdio: 'ignore' });
+  let server;
+  try {
+    server = await startLocalProcess({
+      label: 'RabbitMQ',
+      command: serverScript() ?? 'rabbitmq-server',
+      args: [],
+      env,
+      cwd: data,
+      logFile: path.join(dataDir, 'rabbitmq.log'),
+      probe: () => probe(url, 1000),
+    });
+  } catch (err) {
+    stopPortMapper();
+    throw err;
+  }
   const stop = async (timeoutMs) => {
     const result = await server.stop(timeoutMs);
-    // The Erlang VM started a port mapper on its own port; with the node gone nothing else uses it.
-    spawnSync('epmd', ['-port', String(epmdPort), '-kill'], { env, stdio: 'ignore' });
+    stopPortMapper();
     return result;
   };
   return { ...server, stop, url, what: describeLocal(), data };

@@ -48,9 +48,19 @@ export class RabbitMqServer {
 
   /** Starts a new node on free ports and waits until it accepts AMQP connections. */
   static async start(): Promise<RabbitMqServer> {
-    const server = new RabbitMqServer(await freePort(), await freePort());
-    await server.startProcess();
-    return server;
+    // Free ports can be taken by another server starting at the same moment before this node binds them: such a
+    // start is tried again on other free ones.
+    for (let attempt = 1; ; attempt++) {
+      const server = new RabbitMqServer(await freePort(), await freePort());
+      try {
+        await server.startProcess();
+        return server;
+      } catch (err) {
+        await server.close();
+        const portTaken = /dist_port_already_used|eaddrinuse|address already in use/i.test((err as Error).message);
+        if (!portTaken || attempt >= 3) throw err;
+      }
+    }
   }
 
   /** `amqp://guest:guest@127.0.0.1:<port>`. */
