@@ -17,9 +17,10 @@ import { BENCH_DIST } from './paths';
 import { pinTo } from './pinning';
 
 /**
- * The gateways the benchmarks compare: ours, ours with its entity cache off (what the cache is worth), and the peers.
+ * The gateways the benchmarks compare: ours, ours with its entity cache off (what the cache is worth), and the peers
+ * (Hive Gateway also with its response cache on: the ecosystem's answer to our entity cache).
  */
-export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive';
+export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive' | 'hive-cached';
 
 /** Our gateway, whatever its settings. */
 const isOurs = (kind: GatewayKind) => kind === 'chatgraph' || kind === 'chatgraph-uncached';
@@ -30,6 +31,14 @@ const GATEWAY_SCRIPT: Record<GatewayKind, string> = {
   'chatgraph-uncached': path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
   apollo: path.join(BENCH_DIST, 'procs/apolloGateway.js'),
   hive: path.join(BENCH_DIST, 'procs/hiveGateway.js'),
+  'hive-cached': path.join(BENCH_DIST, 'procs/hiveGateway.js'),
+};
+
+/** What a kind sets in its process's environment (the caller's `env` comes on top). */
+const GATEWAY_ENV: Partial<Record<GatewayKind, Record<string, string>>> = {
+  'chatgraph-uncached': { ENTITY_CACHE_MAX: '0' },
+  // Its response cache, with our entity cache's TTL (ENTITY_CACHE_TTL_MS of the run's configuration).
+  'hive-cached': { BENCH_HIVE_RESPONSE_CACHE: '1' },
 };
 
 /**
@@ -133,7 +142,7 @@ export class BenchStack {
     name: string = kind,
     options: { nodeFlags?: string[]; env?: Record<string, string>; cpu?: number | null } = {},
   ): Promise<RunningGateway> {
-    const env = kind === 'chatgraph-uncached' ? { ENTITY_CACHE_MAX: '0', ...options.env } : options.env;
+    const env = GATEWAY_ENV[kind] ? { ...GATEWAY_ENV[kind], ...options.env } : options.env;
     const proc = await this.processes.start(name, 'gateway', undefined, env, {
       script: GATEWAY_SCRIPT[kind],
       nodeFlags: [...(isOurs(kind) ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],

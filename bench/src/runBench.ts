@@ -148,7 +148,13 @@ export async function runBench(flags: BenchFlags): Promise<string> {
                 rateFraction: 0.5,
               }
             : {
-                gateways: ['chatgraph', 'chatgraph-uncached', ...peers],
+                // Hive Gateway twice: as it comes, and with its response cache (the answer to our entity cache).
+                gateways: [
+                  'chatgraph',
+                  'chatgraph-uncached',
+                  ...peers,
+                  ...(peers.includes('hive') ? ['hive-cached' as const] : []),
+                ],
                 concurrency: 16,
                 warmupMs: 2000,
                 runMs: 2500,

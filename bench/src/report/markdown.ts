@@ -93,6 +93,10 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
       );
       out.push('');
     }
+    if (q.gateways.some((g) => g.kind === 'hive-cached'))
+      out.push(
+        '- hive-cached: Hive Gateway with its response cache (whole responses per viewer, same TTL as our entity cache); one viewer and one chat, so nearly every request is a hit that runs no subgraph request, and presence is served up to a TTL old. Ours caches only user profiles and fetches chats and presence every time.',
+      );
     for (const [k, why] of Object.entries(q.skipped)) out.push(`- ${k} not measured: ${why}`);
   }
   const live = result.scenarios.liveLatency;
