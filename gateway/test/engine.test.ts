@@ -183,6 +183,32 @@ describe('plans and schema reloads', () => {
     expect(h.engine.stats().plans).toBe(2);
   });
 
+  it('subscribes asking the same access question at once share one check; once answered, the next one asks again', async () => {
+    const h = harness();
+    const room = h.room('wave');
+    let allow!: (v: boolean) => void;
+    h.behaviour.canWatch = () => new Promise<boolean>((r) => (allow = r));
+    // A reconnect wave: the same viewer resubscribes the same room five times at once (tabs, devices).
+    const pending = Array.from({ length: 5 }, () => h.subscribe(room, '1', {}));
+    await until(() => h.behaviour.authorizeCalls.length === 1);
+    allow(true);
+    const subs = (await Promise.all(pending)).map(live);
+    expect(h.behaviour.authorizeCalls).toEqual([`1:${room}`]);
+    expect(h.engine.stats()).toMatchObject({ activeSubscriptions: 5, authorizeCoalesced: 4 });
+    // Another viewer's question is their own; and once answered, nothing is kept: the next subscribe asks again.
+    h.behaviour.canWatch = () => true;
+    live(await h.subscribe(room, '2', {}));
+    live(await h.subscribe(room, '1', {}));
+    expect(h.behaviour.authorizeCalls).toEqual([`1:${room}`, `2:${room}`, `1:${room}`]);
+    // A refusal reaches every subscribe that shared the check.
+    h.behaviour.canWatch = () => new Promise<boolean>((r) => (allow = r));
+    const refused = [h.subscribe(room, '3', {}), h.subscribe(room, '3', {})];
+    await until(() => h.behaviour.authorizeCalls.length === 4);
+    allow(false);
+    expect((await Promise.all(refused)).map(refusal)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    for (const sub of subs) await sub.return!();
+  });
+
   it('refuses a subscribe that was waiting for authorize when the supergraph changed (SUBSCRIPTION_RESTART)', async () => {
     const h = harness();
     let allow!: (v: boolean) => void;

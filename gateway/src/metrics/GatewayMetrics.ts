@@ -31,8 +31,8 @@ export type FetchOutcome = 'ok' | 'unavailable';
  * - subgraphs: `http_client_request_duration_seconds{subgraph_name, outcome}` per fetch (HTTP queries, entity fetches,
  *   live event executions and access checks alike), `subgraph_breaker_state{subgraph_name, replica}`;
  * - live: `live_subscriptions`, `live_subscription_slots`, `live_groups`, `live_topics`, `websocket_connections`
- *   (gauges); `live_deliveries_total`, `live_event_executions_total`, `live_duplicates_dropped_total`,
- *   `live_gaps_detected_total`, `live_gap_repairs_total`, `live_slow_consumers_total`, `live_replays_total`;
+ *   (gauges); `live_deliveries_total`, `live_event_executions_total`, `live_authorize_coalesced_total`,
+ *   `live_duplicates_dropped_total`, `live_gaps_detected_total`, `live_gap_repairs_total`, `live_slow_consumers_total`, `live_replays_total`;
  *   `live_commit_to_delivery_seconds`, the time from an event's commit (in the chats service) to its hand-off to
  *   each subscriber here;
  * - entity cache: `entity_cache_lookups_total{result="hit"|"miss"}`, `entity_cache_invalidations_total`,
@@ -104,6 +104,11 @@ export class GatewayMetrics {
       'live_event_executions_total',
       'Live events executed (once per event per group).',
       () => stats().eventExecutions,
+    );
+    counter(
+      'live_authorize_coalesced_total',
+      'Subscribes that shared an identical access check already in flight instead of asking the owner again.',
+      () => stats().authorizeCoalesced,
     );
     counter(
       'live_duplicates_dropped_total',

@@ -52,6 +52,8 @@ export interface SubscribeRequest {
 export interface EngineStats extends SubscriberStats {
   eventExecutions: number;
   replays: number;
+  /** Subscribes that shared an identical access check already in flight (see `SubscriptionAuthorizer`). */
+  authorizeCoalesced: number;
   /** Subscriptions holding a slot (counted from the start of subscribe, before authorize and attach). */
   activeSubscriptions: number;
   /** Subscriptions authorized and attached to their topics: receiving events. */
@@ -116,6 +118,7 @@ export class FederatedSubscriptionEngine {
     return {
       ...this.subscriberStats,
       ...this.counters,
+      authorizeCoalesced: this.authorizer.coalesced,
       activeSubscriptions: this.quota.size,
       liveSubscriptions: this.groups.all().reduce((n, g) => n + g.size, 0),
       groups: this.groups.size,

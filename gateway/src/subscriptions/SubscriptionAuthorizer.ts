@@ -21,9 +21,19 @@ const DEFAULT_RETRY: RecheckRetry = { maxAttempts: 3, initialDelayMs: 200, maxDe
  * Asks the subgraph that owns a live field, as the viewer, whether the viewer may subscribe (the `@live(authorize:)`
  * query field answers `Boolean!`). Only the owner's "no" is `FORBIDDEN`; its coded errors pass through, and a failure
  * to get an answer is `SERVICE_UNAVAILABLE` (a client resubscribes later), never a refusal.
+ *
+ * Subscribes that ask the same question at the same time (one viewer, one authorize query, the same arguments: a
+ * client resubscribing a chat's events, typing and receipts after a reconnect, several tabs, a reconnect wave) share
+ * one call to the owner while it is in flight; nothing is kept after it answers. Without that, a wave of subscribes
+ * fills the gateway's bulkhead towards the owner with identical checks, and the ones over it are refused as
+ * `SERVICE_UNAVAILABLE`. Re-checks (access may just have changed) never share a call that started before them.
  */
 export class SubscriptionAuthorizer {
   private readonly recheckPolicy: RetryPolicy;
+  /** Checks in flight, by question: subscribes asking the same one wait for the same answer. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Subscribes that shared a check already in flight instead of asking the owner again. */
+  coalesced = 0;
 
   constructor(
     private readonly executor: LivePlanExecutor,
@@ -41,11 +51,28 @@ export class SubscriptionAuthorizer {
     );
   }
 
-  /** Resolves when `viewerId` may subscribe to `plan` with `args`; throws the coded reason otherwise. */
-  async authorize(plan: SubscriptionPlan, args: Record<string, unknown>, viewerId: string): Promise<void> {
+  /**
+   * Resolves when `viewerId` may subscribe to `plan` with `args`; throws the coded reason otherwise. Shares the answer
+   * of the same question already in flight.
+   */
+  authorize(plan: SubscriptionPlan, args: Record<string, unknown>, viewerId: string): Promise<void> {
     const auth = plan.authorize;
-    if (!auth) return;
+    if (!auth) return Promise.resolve();
     const variables = Object.fromEntries(auth.argNames.map((n) => [n, args[n]]));
+    const key = JSON.stringify([plan.owner, auth.query, variables, viewerId]);
+    const pending = this.inFlight.get(key);
+    if (pending) {
+      this.coalesced++;
+      return pending;
+    }
+    const check = this.check(plan, variables, viewerId).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, check);
+    return check;
+  }
+
+  /** Asks the owner (one call). */
+  private async check(plan: SubscriptionPlan, variables: Record<string, unknown>, viewerId: string): Promise<void> {
+    const auth = plan.authorize!;
     let error: { message: string; extensions?: Record<string, unknown> } | undefined;
     try {
       const result = await this.executor.callSubgraph(plan.owner, auth.query, variables, { viewerId });
@@ -69,7 +96,10 @@ export class SubscriptionAuthorizer {
    */
   async recheck(plan: SubscriptionPlan, args: Record<string, unknown>, viewerId: string): Promise<GraphQLError | null> {
     try {
-      await this.recheckPolicy.execute(() => this.authorize(plan, args, viewerId));
+      const auth = plan.authorize;
+      if (!auth) return null;
+      const variables = Object.fromEntries(auth.argNames.map((n) => [n, args[n]]));
+      await this.recheckPolicy.execute(() => this.check(plan, variables, viewerId));
       return null;
     } catch (err) {
       const code = (err as GraphQLError).extensions?.code;
