@@ -97,10 +97,17 @@ describe('webhooks', () => {
     });
 
     await waitUntil('six deliveries are accepted', () => r.accepted.length >= 6);
-    await waitUntil('every delivery is logged as delivered', async () => {
-      const nodes = (await webhookOf(alice, id)).deliveries.nodes;
-      return nodes.length === 6 && nodes.every((d) => d.status === 'DELIVERED');
-    });
+    let logged: Delivery[] = [];
+    try {
+      await waitUntil('every delivery is logged as delivered', async () => {
+        logged = (await webhookOf(alice, id)).deliveries.nodes;
+        return logged.length === 6 && logged.every((d) => d.status === 'DELIVERED');
+      });
+    } catch (err) {
+      // What the log said last, and what the receiver got: tells a slow worker from a delivery retried or lost.
+      const got = r.received.map((x) => `${x.body?.type}:${x.body?.data.seq}`);
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(logged)}; received ${JSON.stringify(got)}`);
+    }
     expect(r.received.every((x) => x.verified)).toBe(true);
     expect(r.received).toHaveLength(6);
     const bodies = r.received.map((x) => x.body!).sort((x, y) => x.data.seq - y.data.seq);

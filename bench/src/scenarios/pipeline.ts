@@ -45,7 +45,7 @@ export interface PipelineResult {
 
 const SEND = `mutation($c: ID!, $t: String!, $k: String!) {
   sendMessage(chatId: $c, text: $t, clientMessageId: $k) { id } }`;
-const NOTIFICATIONS = 'subscription { notificationAdded { id kind message { id createdAt } } }';
+const NOTIFICATIONS = 'subscription { notificationAdded { id kind message { id text createdAt } } }';
 
 /**
  * A webhook endpoint as an integrator runs one, on 127.0.0.1: answers 200 at once and records, per delivery
@@ -55,6 +55,11 @@ class LatencyReceiver {
   readonly latencies: number[] = [];
   private readonly seen = new Set<string>();
   private server: http.Server | undefined;
+  /**
+   * Only messages whose text starts with this count (the phase's own: a late delivery of a warm-up message must not
+   * count in the live phase).
+   */
+  phase = '';
 
   get received(): number {
     return this.seen.size;
@@ -67,9 +72,12 @@ class LatencyReceiver {
       req.on('end', () => {
         const arrived = Date.now();
         const id = String(req.headers['webhook-id'] ?? '');
-        if (!this.seen.has(id)) {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          timestamp: string;
+          data?: { message?: { text?: string } };
+        };
+        if (!this.seen.has(id) && (body.data?.message?.text ?? '').startsWith(this.phase)) {
           this.seen.add(id);
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { timestamp: string };
           this.latencies.push(arrived - Date.parse(body.timestamp));
         }
         res.writeHead(200).end();
@@ -167,15 +175,17 @@ export async function pipeline(
     // Recipients subscribe; a warm-up message per chat shows every subscription is live.
     const latencies: number[] = [];
     const seen = new Set<string>();
+    // Only the current phase's messages count (a warm-up notification arriving late must not count as a live one).
+    let phase = 'warm-up';
     for (const pair of pairs) {
       const client = liveClient(gateway.wsUrl, pair.recipient.token);
       clients.push(client);
-      client.subscribe<{ notificationAdded: { id: string; message: { createdAt: string } | null } }>(
+      client.subscribe<{ notificationAdded: { id: string; message: { text: string; createdAt: string } | null } }>(
         { query: NOTIFICATIONS },
         {
           next: (r) => {
             const n = r.data?.notificationAdded;
-            if (!n || seen.has(n.id)) return;
+            if (!n || seen.has(n.id) || !(n.message?.text ?? '').startsWith(phase)) return;
             seen.add(n.id);
             if (n.message) latencies.push(Date.now() - Date.parse(n.message.createdAt));
           },
@@ -194,6 +204,8 @@ export async function pipeline(
     latencies.length = 0;
     seen.clear();
     receiver.reset();
+    phase = 'live ';
+    receiver.phase = phase;
 
     // Live phase: sends at the rate, on a fixed schedule (a slow response does not delay the next send).
     log(`  live: ${options.rate} messages/s for ${options.durationMs} ms over ${pairs.length} chats`);
@@ -227,6 +239,7 @@ export async function pipeline(
     // Drain phase: a backlog committed while no worker runs, then one worker.
     await stack.processes.stop(notifier.name, 'SIGTERM', 10_000);
     receiver.reset();
+    receiver.phase = 'backlog ';
     log(`  drain: ${options.backlog} messages committed with no notifier running`);
     let next = 0;
     let failed = 0;
