@@ -59,7 +59,6 @@ export interface LiveSocketServerOptions {
 /** What the gateway keeps per socket. The object itself is the connection the engine counts quotas against. */
 interface SocketExtra {
   socket: WebSocket;
-  request: IncomingMessage;
   /** The user whose token `connection_init` carried; unset until it was accepted. */
   viewerId?: string;
   /** The credential accepted at `connection_init`. */
@@ -94,6 +93,9 @@ export class LiveSocketServer {
   private readonly sessions: SessionSockets;
   private readonly keepAliveMs: number;
   private readonly now: () => number;
+  /** Sockets that answered the last keep-alive ping (or opened since). */
+  private readonly alive = new WeakSet<WebSocket>();
+  private readonly keepAlive: NodeJS.Timeout;
 
   constructor(private readonly options: LiveSocketServerOptions) {
     this.keepAliveMs = options.keepAliveMs ?? 12_000;
@@ -101,9 +103,19 @@ export class LiveSocketServer {
     this.sessions = new SessionSockets(options.revocations);
     this.wss = new WebSocketServer({ noServer: true, handleProtocols, maxPayload: options.maxPayloadBytes ?? 65_536 });
     const server = makeServer<Record<string, unknown> | undefined, SocketExtra>(this.serverOptions());
-    this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) =>
-      this.onConnection(server, socket, request),
-    );
+    this.wss.on('connection', (socket: WebSocket) => this.onConnection(server, socket));
+    // One keep-alive sweep for every socket (not a timer per connection): a socket that did not answer the previous
+    // sweep's ping is dropped, every other one is pinged.
+    this.keepAlive = setInterval(() => {
+      for (const socket of this.wss.clients) {
+        if (!this.alive.delete(socket)) {
+          socket.terminate();
+          continue;
+        }
+        socket.ping();
+      }
+    }, this.keepAliveMs);
+    this.keepAlive.unref();
   }
 
   /** Open sockets. */
@@ -118,6 +130,7 @@ export class LiveSocketServer {
 
   /** Closes every socket with 1001 (clients reconnect elsewhere and resume) and stops the server. */
   async close(): Promise<void> {
+    clearInterval(this.keepAlive);
     for (const client of this.wss.clients) client.close(LiveCloseCodes.GoingAway.code, 'Gateway shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const client of this.wss.clients) client.terminate();
@@ -286,20 +299,14 @@ export class LiveSocketServer {
   private onConnection(
     server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>,
     socket: WebSocket,
-    request: IncomingMessage,
   ): void {
     const { logger } = this.options;
     socket.once('error', (err) => {
       logger.debug({ err: err.message }, 'websocket error');
       socket.close(LiveCloseCodes.BadRequest.code, 'Bad request');
     });
-    let alive = true;
-    socket.on('pong', () => (alive = true));
-    const ping = setInterval(() => {
-      if (!alive) return socket.terminate();
-      alive = false;
-      socket.ping();
-    }, this.keepAliveMs);
+    this.alive.add(socket);
+    socket.on('pong', () => this.alive.add(socket));
     const closed = server.opened(
       {
         protocol: socket.protocol,
@@ -323,10 +330,12 @@ export class LiveSocketServer {
             }
           }),
       },
-      { socket, request },
+      // Not the upgrade request: nothing reads it after the upgrade, and its headers would stay in memory as long as
+      // the connection.
+      { socket },
     );
     socket.once('close', (code, reason) => {
-      clearInterval(ping);
+      this.alive.delete(socket);
       void closed(code, String(reason));
     });
   }
