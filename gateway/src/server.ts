@@ -35,6 +35,7 @@ import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from '.
 import { CACHEABLE_ENTITIES } from './cache/cacheableEntities';
 import { EntityCache } from './cache/EntityCache';
 import { EntityCachingDataSource } from './cache/EntityCachingDataSource';
+import { VIEWER_ONLY_FIELDS, ViewerOnlyFieldsDataSource } from './cache/ViewerOnlyFieldsDataSource';
 import { EntityInvalidations } from './cache/EntityInvalidations';
 import { ConnectionLimits } from './limits/ConnectionLimits';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
@@ -170,7 +171,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       onFetch: (service, seconds, outcome) => metrics.observeFetch(service, seconds, outcome),
     });
     const cacheable = CACHEABLE_ENTITIES[name];
-    return entityCache && cacheable ? new EntityCachingDataSource(source, entityCache, cacheable) : source;
+    const viewerOnly = VIEWER_ONLY_FIELDS[name];
+    // Fetches that would only get nulls back (no viewer, viewer-only fields) are answered here.
+    const served = viewerOnly ? new ViewerOnlyFieldsDataSource(source, viewerOnly) : source;
+    return entityCache && cacheable ? new EntityCachingDataSource(served, entityCache, cacheable) : served;
   };
   const engine = new FederatedSubscriptionEngine({
     hub,
