@@ -1,9 +1,10 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { Kind, parse, type SelectionNode } from 'graphql';
+import { Kind } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from '../auth/SubgraphDataSource';
 import type { EntityCache } from './EntityCache';
+import { entitiesFetch } from './entitiesFetch';
 
 /** Fields of each entity type that read the same for every viewer and may be served from the cache, by type. */
 export type CacheableEntities = Readonly<Record<string, ReadonlySet<string>>>;
@@ -13,32 +14,21 @@ type EntityError = NonNullable<GatewayGraphQLResponse['errors']>[number];
 
 /** Whether a fetch's document only asks for cacheable fields of entities: `_entities(...) { ... on User { a b } }`. */
 function isCacheableFetch(query: string, cacheable: CacheableEntities): boolean {
-  let document;
-  try {
-    document = parse(query, { noLocation: true });
-  } catch {
-    return false;
-  }
-  const [operation, ...others] = document.definitions;
-  if (others.length || operation?.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'query') return false;
-  const [root, ...more] = operation.selectionSet.selections;
-  if (more.length || root?.kind !== Kind.FIELD || root.name.value !== '_entities' || root.directives?.length) {
-    return false;
-  }
-  const plainFields = (selections: readonly SelectionNode[], fields: ReadonlySet<string>) =>
-    selections.every(
-      (s) =>
-        s.kind === Kind.FIELD &&
-        !s.selectionSet &&
-        !s.arguments?.length &&
-        !s.directives?.length &&
-        (s.name.value === '__typename' || fields.has(s.name.value)),
+  const fetch = entitiesFetch(query);
+  if (!fetch) return false;
+  return fetch.fragments.every(({ type, selections }) => {
+    const fields = cacheable[type];
+    return (
+      fields !== undefined &&
+      selections.every(
+        (s) =>
+          s.kind === Kind.FIELD &&
+          !s.selectionSet &&
+          !s.arguments?.length &&
+          !s.directives?.length &&
+          (s.name.value === '__typename' || fields.has(s.name.value)),
+      )
     );
-  return (root.selectionSet?.selections ?? []).every((s) => {
-    if (s.kind === Kind.FIELD) return s.name.value === '__typename' && !s.alias;
-    if (s.kind !== Kind.INLINE_FRAGMENT || s.directives?.length || !s.typeCondition) return false;
-    const fields = cacheable[s.typeCondition.name.value];
-    return fields !== undefined && plainFields(s.selectionSet.selections, fields);
   });
 }
 

@@ -1,8 +1,9 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { Kind, parse, type SelectionNode } from 'graphql';
+import { Kind } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from '../auth/SubgraphDataSource';
+import { entitiesFetch } from './entitiesFetch';
 
 /** Entity fields a subgraph answers with null, without an error, to a caller with no viewer; by type. */
 export type ViewerOnlyFields = Readonly<Record<string, ReadonlySet<string>>>;
@@ -22,37 +23,20 @@ export const VIEWER_ONLY_FIELDS: Readonly<Record<string, ViewerOnlyFields>> = {
 type AnonymousAnswer = ReadonlyMap<string, ReadonlyArray<{ key: string; typename: boolean }>>;
 
 function anonymousAnswer(query: string, fields: ViewerOnlyFields): AnonymousAnswer | undefined {
-  let document;
-  try {
-    document = parse(query, { noLocation: true });
-  } catch {
-    return undefined;
-  }
-  const [operation, ...others] = document.definitions;
-  if (others.length || operation?.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'query')
-    return undefined;
-  const [root, ...more] = operation.selectionSet.selections;
-  if (more.length || root?.kind !== Kind.FIELD || root.name.value !== '_entities' || root.directives?.length) {
-    return undefined;
-  }
+  const fetch = entitiesFetch(query);
+  if (!fetch || fetch.typename) return undefined;
   const answer = new Map<string, Array<{ key: string; typename: boolean }>>();
-  const keysOf = (selections: readonly SelectionNode[], allowed: ReadonlySet<string>) => {
-    const keys: Array<{ key: string; typename: boolean }> = [];
+  for (const { type, selections } of fetch.fragments) {
+    const allowed = fields[type];
+    if (!allowed) return undefined;
+    const keys = answer.get(type) ?? [];
     for (const s of selections) {
       if (s.kind !== Kind.FIELD || s.directives?.length || s.arguments?.length) return undefined;
       const typename = s.name.value === '__typename';
       if (!typename && !allowed.has(s.name.value)) return undefined;
       keys.push({ key: s.alias?.value ?? s.name.value, typename });
     }
-    return keys;
-  };
-  for (const s of root.selectionSet?.selections ?? []) {
-    if (s.kind !== Kind.INLINE_FRAGMENT || s.directives?.length || !s.typeCondition) return undefined;
-    const type = s.typeCondition.name.value;
-    const allowed = fields[type];
-    const keys = allowed && keysOf(s.selectionSet.selections, allowed);
-    if (!keys) return undefined;
-    answer.set(type, [...(answer.get(type) ?? []), ...keys]);
+    answer.set(type, keys);
   }
   return answer.size > 0 ? answer : undefined;
 }

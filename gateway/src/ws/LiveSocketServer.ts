@@ -23,6 +23,7 @@ import type { RevocationList } from '../auth/RevocationList';
 import type { FederatedSubscriptionEngine } from '../subscriptions/FederatedSubscriptionEngine';
 import type { LiveIterator } from '../subscriptions/LiveSubscriber';
 import { checkOperationLimits, type OperationLimits } from '../limits/operationLimits';
+import { KeepAliveSweep } from './KeepAliveSweep';
 import { PayloadSplicer } from './PayloadSplicer';
 import type { TrustedDocuments } from '../trusted/TrustedDocuments';
 import { withoutSuggestions } from '../http/withoutSuggestions';
@@ -91,31 +92,16 @@ export class LiveSocketServer {
   private readonly documents = new WeakMap<GraphQLSchema, Map<string, DocumentNode | readonly GraphQLError[]>>();
   private readonly splicer = new PayloadSplicer();
   private readonly sessions: SessionSockets;
-  private readonly keepAliveMs: number;
   private readonly now: () => number;
-  /** Sockets that answered the last keep-alive ping (or opened since). */
-  private readonly alive = new WeakSet<WebSocket>();
-  private readonly keepAlive: NodeJS.Timeout;
+  private readonly keepAlive: KeepAliveSweep;
 
   constructor(private readonly options: LiveSocketServerOptions) {
-    this.keepAliveMs = options.keepAliveMs ?? 12_000;
     this.now = options.now ?? Date.now;
     this.sessions = new SessionSockets(options.revocations);
     this.wss = new WebSocketServer({ noServer: true, handleProtocols, maxPayload: options.maxPayloadBytes ?? 65_536 });
     const server = makeServer<Record<string, unknown> | undefined, SocketExtra>(this.serverOptions());
     this.wss.on('connection', (socket: WebSocket) => this.onConnection(server, socket));
-    // One keep-alive sweep for every socket (not a timer per connection): a socket that did not answer the previous
-    // sweep's ping is dropped, every other one is pinged.
-    this.keepAlive = setInterval(() => {
-      for (const socket of this.wss.clients) {
-        if (!this.alive.delete(socket)) {
-          socket.terminate();
-          continue;
-        }
-        socket.ping();
-      }
-    }, this.keepAliveMs);
-    this.keepAlive.unref();
+    this.keepAlive = new KeepAliveSweep(this.wss.clients, options.keepAliveMs ?? 12_000);
   }
 
   /** Open sockets. */
@@ -130,7 +116,7 @@ export class LiveSocketServer {
 
   /** Closes every socket with 1001 (clients reconnect elsewhere and resume) and stops the server. */
   async close(): Promise<void> {
-    clearInterval(this.keepAlive);
+    this.keepAlive.stop();
     for (const client of this.wss.clients) client.close(LiveCloseCodes.GoingAway.code, 'Gateway shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const client of this.wss.clients) client.terminate();
@@ -305,8 +291,7 @@ export class LiveSocketServer {
       logger.debug({ err: err.message }, 'websocket error');
       socket.close(LiveCloseCodes.BadRequest.code, 'Bad request');
     });
-    this.alive.add(socket);
-    socket.on('pong', () => this.alive.add(socket));
+    this.keepAlive.watch(socket);
     const closed = server.opened(
       {
         protocol: socket.protocol,
@@ -335,7 +320,6 @@ export class LiveSocketServer {
       { socket },
     );
     socket.once('close', (code, reason) => {
-      this.alive.delete(socket);
       void closed(code, String(reason));
     });
   }

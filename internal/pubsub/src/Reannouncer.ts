@@ -113,6 +113,9 @@ export class Reannouncer {
     if (this.closed) return;
     const kept = this.pendingByKey.get(announcement.key);
     if (kept && kept.order > announcement.order) return;
+    if (this.pendingByKey.size === 0) {
+      this.logger.warn({ topic: announcement.topic }, 'redis refused an announcement; retrying until it takes it');
+    }
     // Re-inserted at the end: the retries go oldest first, and the cap drops the oldest.
     this.pendingByKey.delete(announcement.key);
     this.pendingByKey.set(announcement.key, announcement);
@@ -154,6 +157,9 @@ export class Reannouncer {
         if (this.pendingByKey.get(announcement.key) === announcement) this.pendingByKey.delete(announcement.key);
       });
       if (results.includes(false)) return;
+    }
+    if (this.pendingByKey.size === 0) {
+      this.logger.info({ reannounced: this.stats.reannounced }, 'refused announcements published again');
     }
   }
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './freePort';
+import { freePort, startOnFreePorts } from './freePort';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -49,15 +49,13 @@ export class PostgresCluster {
    * server's bind (several suites start clusters at once), so a start that fails is tried again on another one.
    */
   private async startOnFreePort(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      this.portNumber = await freePort();
-      try {
+    await startOnFreePorts(
+      async () => {
+        this.portNumber = await freePort();
         await this.startServer();
-        return;
-      } catch (err) {
-        if (attempt >= 5) throw err;
-      }
-    }
+      },
+      { attempts: 5 },
+    );
   }
 
   /**

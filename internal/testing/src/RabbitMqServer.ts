@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './freePort';
+import { freePort, startOnFreePorts } from './freePort';
 
 /** The broker's own start script (the Debian wrapper in /usr/sbin switches to the rabbitmq user and its data). */
 const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -48,19 +48,22 @@ export class RabbitMqServer {
 
   /** Starts a new node on free ports and waits until it accepts AMQP connections. */
   static async start(): Promise<RabbitMqServer> {
-    // Free ports can be taken by another server starting at the same moment before this node binds them: such a
-    // start is tried again on other free ones.
-    for (let attempt = 1; ; attempt++) {
-      const server = new RabbitMqServer(await freePort(), await freePort());
-      try {
-        await server.startProcess();
-        return server;
-      } catch (err) {
-        await server.close();
-        const portTaken = /dist_port_already_used|eaddrinuse|address already in use/i.test((err as Error).message);
-        if (!portTaken || attempt >= 3) throw err;
-      }
-    }
+    return startOnFreePorts(
+      async () => {
+        const server = new RabbitMqServer(await freePort(), await freePort());
+        try {
+          await server.startProcess();
+          return server;
+        } catch (err) {
+          await server.close();
+          throw err;
+        }
+      },
+      {
+        attempts: 3,
+        retryIf: (err) => /dist_port_already_used|eaddrinuse|address already in use/i.test((err as Error).message),
+      },
+    );
   }
 
   /** `amqp://guest:guest@127.0.0.1:<port>`. */

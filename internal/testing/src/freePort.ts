@@ -33,3 +33,21 @@ export async function freePortPair(offset: number): Promise<number> {
     if (port + offset <= 65535 && (await isFree(port + offset))) return port;
   }
 }
+
+/**
+ * Runs `start`, which picks free ports of its own, again when it fails, at most `attempts` times in all: a port that
+ * was free when picked can be taken by another server starting at the same moment before this one binds it.
+ * `retryIf` says which failures are worth another try (default: any).
+ */
+export async function startOnFreePorts<T>(
+  start: () => Promise<T>,
+  options: { attempts: number; retryIf?: (err: unknown) => boolean },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= options.attempts || !(options.retryIf?.(err) ?? true)) throw err;
+    }
+  }
+}

@@ -20,8 +20,9 @@ export class ProfileChanges {
       (topic, payload) =>
         publishOn(redis, topic, JSON.stringify(payload)).then(
           () => true,
+          // The reannouncer says when it starts retrying and when it is done: not one line per refused try.
           (err: Error) => {
-            logger.warn({ err: err.message }, 'profile change not announced yet; retrying');
+            logger.debug({ err: err.message }, 'profile change not announced yet');
             return false;
           },
         ),
