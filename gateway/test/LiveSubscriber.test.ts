@@ -164,6 +164,122 @@ describe('LiveSubscriber ordering (exactly once, in order)', () => {
   });
 });
 
+describe('LiveSubscriber direct writes (the fan-out path)', () => {
+  /**
+   * A socket as the WebSocket layer sees it: the consumer (like graphql-ws) pulls from the iterator and sends each
+   * result with an asynchronous send; the writer writes directly unless told the socket is backed up. Both land in
+   * one `wire`, in the order the client would read them.
+   */
+  function socketFor(sub: LiveSubscriber, sendMs: number | 'never' = 2) {
+    const wire: Array<{ seq: number; via: 'direct' | 'iterator' }> = [];
+    const state = { backedUp: false, done: false, error: undefined as unknown };
+    const seqOf = (p: unknown) => JSON.parse(serializedJson(p)!).seq as number;
+    sub.writeDirectly({
+      write: (payload) => {
+        if (state.backedUp) return false;
+        wire.push({ seq: seqOf(payload), via: 'direct' });
+        return true;
+      },
+    });
+    const consumed = (async () => {
+      try {
+        for await (const payload of sub) {
+          // 'never': a client that stopped reading (the send's callback never comes).
+          await new Promise((r) => (sendMs === 'never' ? undefined : setTimeout(r, sendMs)));
+          wire.push({ seq: seqOf(payload), via: 'iterator' });
+        }
+      } catch (err) {
+        state.error = err;
+      }
+      state.done = true;
+    })();
+    return { wire, state, consumed };
+  }
+
+  it('writes live events directly while the consumer waits, and queues behind a backed-up socket in order', async () => {
+    const s = stats();
+    const sub = new LiveSubscriber({
+      viewerId: '1',
+      queueLimit: 100,
+      afterSeq: 0,
+      replay: logOf(0).replay,
+      onEnd: () => {},
+      stats: s,
+    });
+    const { wire, state } = socketFor(sub);
+    await until(() => (sub as unknown as { waiting?: unknown }).waiting !== undefined);
+    for (let i = 1; i <= 3; i++) sub.deliver(event(i));
+    expect(wire).toEqual([1, 2, 3].map((seq) => ({ seq, via: 'direct' })));
+    // The socket backs up: the next events go through the iterator (paced by its sends), in order.
+    state.backedUp = true;
+    for (let i = 4; i <= 6; i++) sub.deliver(event(i));
+    // It drains while 5 and 6 are still queued: they must not be overtaken by a direct write of 7.
+    state.backedUp = false;
+    sub.deliver(event(7));
+    await until(() => wire.length === 7);
+    expect(wire.map((w) => w.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(wire.slice(3).every((w) => w.via === 'iterator')).toBe(true);
+    // Once the consumer has sent everything and waits again, events go direct again.
+    await until(() => (sub as unknown as { waiting?: unknown }).waiting !== undefined);
+    sub.deliver(event(8));
+    expect(wire[7]).toEqual({ seq: 8, via: 'direct' });
+    expect(s.delivered).toBe(8);
+    await sub.return();
+  });
+
+  it('paces a backfill through the iterator and writes directly once caught up', async () => {
+    const { log, replay } = logOf(30, 10);
+    const sub = new LiveSubscriber({
+      viewerId: '1',
+      queueLimit: 12,
+      afterSeq: 0,
+      replay,
+      onEnd: () => {},
+      stats: stats(),
+    });
+    const { wire, state } = socketFor(sub, 1);
+    sub.start();
+    await until(() => wire.length === 30);
+    expect(wire.every((w) => w.via === 'iterator')).toBe(true);
+    await until(() => (sub as unknown as { repairing: boolean }).repairing === false);
+    await until(() => (sub as unknown as { waiting?: unknown }).waiting !== undefined);
+    log.push(event(31));
+    sub.deliver(log[30]!);
+    expect(wire.map((w) => w.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    expect(wire[30]!.via).toBe('direct');
+    expect(state.error).toBeUndefined();
+    await sub.return();
+  });
+
+  it('still ends through the iterator, after every event written directly', async () => {
+    const { userError } = await import('@chatgraph/errors');
+    const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 10, onEnd: () => {}, stats: stats() });
+    const { wire, state, consumed } = socketFor(sub);
+    await until(() => (sub as unknown as { waiting?: unknown }).waiting !== undefined);
+    sub.deliver(event(1));
+    sub.end(userError('FORBIDDEN', 'removed from the chat'));
+    // An event after the end is dropped, whichever path it would have taken.
+    sub.deliver(event(2));
+    await consumed;
+    expect(wire).toEqual([{ seq: 1, via: 'direct' }]);
+    expect(state.error).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('a consumer that stops reading is still closed with SLOW_CONSUMER once its socket backs up', async () => {
+    const s = stats();
+    const sub = new LiveSubscriber({ viewerId: '1', queueLimit: 5, onEnd: () => {}, stats: s });
+    const { wire, state } = socketFor(sub, 'never');
+    await until(() => (sub as unknown as { waiting?: unknown }).waiting !== undefined);
+    sub.deliver(event(1));
+    state.backedUp = true;
+    // The first queued event is handed to the consumer, whose send never finishes; then the queue fills.
+    for (let i = 2; i <= 8; i++) sub.deliver(event(i));
+    expect(s.slowConsumersClosed).toBe(1);
+    expect(sub.isEnded).toBe(true);
+    expect(wire).toEqual([{ seq: 1, via: 'direct' }]);
+  });
+});
+
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {

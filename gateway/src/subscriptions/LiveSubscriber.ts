@@ -19,9 +19,22 @@ export interface ReplayPage {
 /** Fetches the page of events after `afterSeq`, in seq order. */
 export type ReplayFetcher = (afterSeq: number) => Promise<ReplayPage>;
 
+/**
+ * Writes one result straight to the client's socket as the subscription's `next` message. Returns false, writing
+ * nothing, when the socket is backed up: the result then goes through the iterator, whose pace is the socket's.
+ */
+export interface DirectWriter {
+  write(payload: PreSerialized): boolean;
+}
+
 /** What the WebSocket layer sees of a live subscription: an async iterator that knows whether it has ended. */
 export interface LiveIterator extends AsyncIterableIterator<PreSerialized> {
   readonly isEnded: boolean;
+  /**
+   * From now on, live events may be written with `writer` instead of being handed through the iterator (see
+   * {@link LiveSubscriber} for when). Set by the WebSocket layer once the operation is registered under its id.
+   */
+  writeDirectly(writer: DirectWriter): void;
 }
 
 /** Options of {@link LiveSubscriber}. */
@@ -68,6 +81,14 @@ const MAX_REPAIR_ROUNDS = 5;
  *   the gap from the log before going on.
  * A client that stops reading while live events keep coming (queue over its limit) is closed with `SLOW_CONSUMER`;
  * it resumes with `afterSeq`.
+ *
+ * The direct path (fan-out's cost): handing a result through the iterator costs graphql-ws a promise chain and a
+ * message serialization per subscriber and event. So while the consumer has sent everything it was handed and waits
+ * for more (a pull is pending), no backfill is running and a {@link DirectWriter} is set, a live event is written
+ * straight to the socket and the pull stays pending. Order holds: a direct write happens only when nothing handed
+ * earlier is still unsent, and anything after a refused write (a backed-up socket) is queued behind it until the
+ * consumer has drained the queue and waits again. The end of the subscription still goes through the pending pull,
+ * so graphql-ws sends its `complete` or `error` after every event written before.
  */
 export class LiveSubscriber implements LiveIterator {
   readonly viewerId: string | null;
@@ -76,6 +97,7 @@ export class LiveSubscriber implements LiveIterator {
   private readonly queue: PreSerialized[] = [];
   private readonly pending: Delivery[] = [];
   private waiting: Pull | undefined;
+  private writer: DirectWriter | undefined;
   private drainWaiter: (() => void) | undefined;
   private ended = false;
   private endError: GraphQLError | undefined;
@@ -94,6 +116,10 @@ export class LiveSubscriber implements LiveIterator {
   /** True once ended (completed, closed by the client or terminated). */
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  writeDirectly(writer: DirectWriter): void {
+    if (!this.ended) this.writer = writer;
   }
 
   /** Starts the backfill from the resume point, if there is one. */
@@ -235,6 +261,8 @@ export class LiveSubscriber implements LiveIterator {
     if (this.ended) return;
     this.options.stats.delivered++;
     if (this.waiting) {
+      // Everything handed out before has been sent: write this one directly unless a backfill paces the stream.
+      if (this.writer && !this.repairing && this.writer.write(payload)) return;
       const pull = this.waiting;
       this.waiting = undefined;
       pull.resolve({ value: payload, done: false });
@@ -262,6 +290,7 @@ export class LiveSubscriber implements LiveIterator {
   end(error?: GraphQLError, dropQueued = false): void {
     if (this.ended) return;
     this.ended = true;
+    this.writer = undefined;
     this.endError = error;
     if (dropQueued) this.queue.length = 0;
     this.pending.length = 0;

@@ -1,6 +1,5 @@
 // Over 300 lines: the graphql-ws callbacks (connect, subscribe, close) share the per-socket state and read best together.
 import type { IncomingMessage } from 'node:http';
-import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   GraphQLError,
@@ -23,6 +22,8 @@ import type { RevocationList } from '../auth/RevocationList';
 import type { FederatedSubscriptionEngine } from '../subscriptions/FederatedSubscriptionEngine';
 import type { LiveIterator } from '../subscriptions/LiveSubscriber';
 import { checkOperationLimits, type OperationLimits } from '../limits/operationLimits';
+import { corkUntilNextTurn } from './corkUntilNextTurn';
+import { DirectNextWriter } from './DirectNextWriter';
 import { KeepAliveSweep } from './KeepAliveSweep';
 import { PayloadSplicer } from './PayloadSplicer';
 import type { TrustedDocuments } from '../trusted/TrustedDocuments';
@@ -245,6 +246,15 @@ export class LiveSocketServer {
       // The iterator yields pre-serialized results, not ExecutionResults: graphql-ws hands each to our replacer,
       // which never lets it reach JSON as an object (see PayloadSplicer).
       subscribe: (args) => (args.contextValue as LiveExecutionContext).iterator as AsyncIterable<never>,
+      // The operation is registered under its id from here on (unless the client completed it meanwhile): live
+      // events may be written straight to the socket (DirectNextWriter); its end still goes through graphql-ws.
+      onOperation: (ctx, id, _payload, args) => {
+        if (id in ctx.subscriptions)
+          (args.contextValue as LiveExecutionContext).iterator.writeDirectly(
+            new DirectNextWriter(ctx.extra.socket, id),
+          );
+        return undefined;
+      },
       execute: () => ({ errors: [userError('BAD_USER_INPUT', 'Only subscriptions run over WebSocket.')] }),
       onError: (_ctx, _id, _payload, errors) => {
         logger.debug({ errors: errors.map((e) => e.message) }, 'subscription error sent');
@@ -327,16 +337,4 @@ export class LiveSocketServer {
 
 function isErrorList<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
   return Array.isArray(value);
-}
-
-/**
- * Holds a socket's writes until the event loop's next turn, so the frames of every subscription on one connection
- * that an event produced leave in one `writev` instead of one system call each (most of the fan-out cost).
- */
-function corkUntilNextTurn(socket: WebSocket): void {
-  // ws keeps its TCP socket in `_socket`; without it (a test double) frames are simply written one by one.
-  const raw: unknown = Reflect.get(socket, '_socket');
-  if (!(raw instanceof Socket) || raw.writableCorked > 0) return;
-  raw.cork();
-  setImmediate(() => raw.uncork());
 }
