@@ -6,9 +6,11 @@ import { LivePlanExecutor } from './LivePlanExecutor';
 import { LiveSubscriber, type LiveIterator, type ReplayPage, type SubscriberStats } from './LiveSubscriber';
 import { PlanCache } from './PlanCache';
 import type { RedisTopicHub } from './RedisTopicHub';
+import type { SubscriptionPlan } from './buildSubscriptionPlan';
 import { resolveSubscription, type ResolvedSubscription } from './resolveSubscription';
 import { ResumePoint } from './ResumePoint';
 import { SubscriptionAuthorizer, type RecheckRetry } from './SubscriptionAuthorizer';
+import type { SubscriptionGroup } from './SubscriptionGroup';
 import { SubscriptionGroups } from './SubscriptionGroups';
 import { SubscriptionQuota, type QuotaLimits } from './SubscriptionQuota';
 import { SupergraphRuntime } from './SupergraphRuntime';
@@ -190,18 +192,7 @@ export class FederatedSubscriptionEngine {
         seat.cancel();
         this.assertCurrent(plans);
       }
-      const subscriber: LiveSubscriber = new LiveSubscriber({
-        viewerId: request.viewerId,
-        queueLimit: this.options.limits.queueLimit,
-        afterSeq,
-        replay: plan.replay ? (afterSeq) => this.replayPage(resolved, request.viewerId, afterSeq) : undefined,
-        stats: this.subscriberStats,
-        onRepairError: (err) => this.options.logger.warn({ err: (err as Error).message }, 'live backfill failed'),
-        onEnd: () => {
-          release();
-          seat.group.leave(subscriber);
-        },
-      });
+      const subscriber = this.subscriber(seat.group, replayVariables(resolved), request.viewerId, afterSeq, release);
       seat.join(subscriber);
       subscriber.start();
       return subscriber;
@@ -211,6 +202,36 @@ export class FederatedSubscriptionEngine {
     }
   }
 
+  /**
+   * A subscriber of `group`. Made apart from `start` so that its callbacks hold only what they use, for as long as the
+   * subscription lives: the variables its replay reads, not the request or this subscribe's copy of the group's key.
+   */
+  private subscriber(
+    group: SubscriptionGroup,
+    variables: Record<string, unknown> | undefined,
+    viewerId: string,
+    afterSeq: number | null,
+    release: () => void,
+  ): LiveSubscriber {
+    const plan = group.spec.plan;
+    const subscriber: LiveSubscriber = new LiveSubscriber({
+      viewerId,
+      queueLimit: this.options.limits.queueLimit,
+      afterSeq,
+      replay: variables ? (after) => this.replayPage(plan, variables, viewerId, after) : undefined,
+      stats: this.subscriberStats,
+      onRepairError: this.onRepairError,
+      onEnd: () => {
+        release();
+        group.leave(subscriber);
+      },
+    });
+    return subscriber;
+  }
+
+  private readonly onRepairError = (err: unknown): void =>
+    this.options.logger.warn({ err: (err as Error).message }, 'live backfill failed');
+
   /** A reload while a subscribe was waiting: its plan belongs to the old schema. */
   private assertCurrent(plans: PlanCache): void {
     if (this.plans !== plans)
@@ -218,12 +239,15 @@ export class FederatedSubscriptionEngine {
   }
 
   /** One page of the events after `afterSeq`, with the subscription's selection, as this viewer may see them. */
-  private async replayPage(resolved: ResolvedSubscription, viewerId: string, afterSeq: number): Promise<ReplayPage> {
-    const { plan, variables } = resolved;
+  private async replayPage(
+    plan: SubscriptionPlan,
+    variables: Record<string, unknown>,
+    viewerId: string,
+    afterSeq: number,
+  ): Promise<ReplayPage> {
     const replay = plan.replay!;
     this.counters.replays++;
-    const vars: Record<string, unknown> = { _liveAfterSeq: afterSeq, _liveLimit: this.replayPageSize };
-    for (const name of replay.variableNames) if (name in variables) vars[name] = variables[name];
+    const vars: Record<string, unknown> = { ...variables, _liveAfterSeq: afterSeq, _liveLimit: this.replayPageSize };
     const result = await this.executor.run(replay.plan, vars, { viewerId });
     return toReplayPage(plan, result, this.replayPageSize, (err) => this.options.logger.error({ err }, 'replay error'));
   }
@@ -235,6 +259,14 @@ export class FederatedSubscriptionEngine {
       for (const subscriber of group.subscribers) subscriber.repair();
     }
   }
+}
+
+/** The variables a resumable subscription's replay query reads (undefined when the field has no replay). */
+function replayVariables({ plan, variables }: ResolvedSubscription): Record<string, unknown> | undefined {
+  if (!plan.replay) return undefined;
+  const picked: Record<string, unknown> = {};
+  for (const name of plan.replay.variableNames) if (name in variables) picked[name] = variables[name];
+  return picked;
 }
 
 function isErrorList(value: ResolvedSubscription | readonly GraphQLError[]): value is readonly GraphQLError[] {

@@ -9,26 +9,23 @@ import { corkUntilNextTurn } from './corkUntilNextTurn';
  */
 export const DIRECT_WRITE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
+const HEAD_START = Buffer.from('{"id":');
+const HEAD_END = Buffer.from(',"type":"next","payload":');
 const CLOSE_BRACE = 0x7d;
 
 /**
  * Writes one subscription's live events straight to its socket as graphql-ws `next` messages,
- * `{"id":…,"type":"next","payload":…}`: the message head is made once per subscription, the payload's UTF-8 bytes
- * once per group event (shared by every subscriber), so each delivery is one buffer copy and one frame — no promise,
- * no serialization. Writes while the socket is corked for the turn leave together (see corkUntilNextTurn).
+ * `{"id":…,"type":"next","payload":…}`: the payload's UTF-8 bytes are encoded once per group event (shared by every
+ * subscriber), so each delivery is a few buffer copies and one frame — no promise, no serialization of the result.
+ * It keeps only the id (a string graphql-ws holds anyway), so an idle subscription pays a few bytes for it. Writes
+ * while the socket is corked for the turn leave together (see corkUntilNextTurn).
  */
 export class DirectNextWriter implements DirectWriter {
-  private readonly head: string;
-  private readonly headBytes: number;
-
   constructor(
     private readonly socket: WebSocket,
-    id: string,
+    private readonly id: string,
     private readonly maxBufferedBytes = DIRECT_WRITE_MAX_BUFFERED_BYTES,
-  ) {
-    this.head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-    this.headBytes = Buffer.byteLength(this.head);
-  }
+  ) {}
 
   write(payload: PreSerialized): boolean {
     const { socket } = this;
@@ -36,10 +33,14 @@ export class DirectNextWriter implements DirectWriter {
     if (socket.readyState !== socket.OPEN) return true;
     if (socket.bufferedAmount > this.maxBufferedBytes) return false;
     const json = serializedBytes(payload);
-    const message = Buffer.allocUnsafe(this.headBytes + json.length + 1);
-    message.write(this.head, 0, 'utf8');
-    json.copy(message, this.headBytes);
-    message[message.length - 1] = CLOSE_BRACE;
+    const id = JSON.stringify(this.id);
+    const idBytes = Buffer.byteLength(id);
+    const message = Buffer.allocUnsafe(HEAD_START.length + idBytes + HEAD_END.length + json.length + 1);
+    let at = HEAD_START.copy(message, 0);
+    at += message.write(id, at, 'utf8');
+    at += HEAD_END.copy(message, at);
+    at += json.copy(message, at);
+    message[at] = CLOSE_BRACE;
     corkUntilNextTurn(socket);
     socket.send(message, { binary: false });
     return true;

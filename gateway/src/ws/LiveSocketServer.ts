@@ -150,6 +150,8 @@ export class LiveSocketServer {
             socket.close(LiveCloseCodes.RateLimited.code, `Rate limited: retry after ${admitted.retryAfterMs} ms`);
             return false;
           }
+          // graphql-ws keeps connection_init's payload for the connection's life; nothing reads it after this.
+          Reflect.deleteProperty(ctx, 'connectionParams');
           ctx.extra.viewerId = verified.userId;
           ctx.extra.principal = verified;
           ctx.extra.scopes = scopesOf(verified);
@@ -314,15 +316,15 @@ export class LiveSocketServer {
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
+        // Not an async function: graphql-ws's handler of a subscribe message lasts as long as the subscription, and
+        // an awaiting wrapper would keep the frame's Buffer alive that long too.
         onMessage: (cb) =>
-          socket.on('message', async (event) => {
-            try {
-              await cb(String(event));
-            } catch (err) {
+          socket.on('message', (event) => {
+            cb(String(event)).catch((err: unknown) => {
               // Unknown message types and other protocol violations: the client's fault, never a crash.
               logger.debug({ err: (err as Error).message }, 'bad websocket message');
               socket.close(LiveCloseCodes.BadRequest.code, 'Invalid message received');
-            }
+            });
           }),
       },
       // Not the upgrade request: nothing reads it after the upgrade, and its headers would stay in memory as long as
