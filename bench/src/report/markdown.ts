@@ -200,7 +200,7 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     out.push('');
     out.push(
       `Stopped: ${f.stoppedBecause}. ${f.onePerConnection.subscriptions} idle subscriptions with one connection each: ${kb(f.onePerConnection.heapBytesPerSubscription)} heap and ` +
-        `${kb(f.onePerConnection.rssBytesPerSubscription)} RSS per subscription (after a full GC).`,
+        `${kb(f.onePerConnection.rssBytesPerSubscription)} RSS per subscription (after a full GC${f.onePerConnection.warmup ? `; what the last ${f.onePerConnection.subscriptions - f.onePerConnection.warmup} added after a warm-up of ${f.onePerConnection.warmup}` : ''}).`,
     );
     out.push('');
   }

@@ -57,8 +57,16 @@ export interface FanoutResult {
   /** Largest deliveries/s seen at any step, and whether p99 stayed under the limit there. */
   maxDeliveriesPerSecond: number;
   stoppedBecause: string;
-  /** Memory per idle subscription when every subscription has its own connection (what a browser tab costs). */
-  onePerConnection: { subscriptions: number; heapBytesPerSubscription: number; rssBytesPerSubscription: number };
+  /**
+   * Memory per idle subscription when every subscription has its own connection (what a browser tab costs): the
+   * growth from `warmup` connections to `subscriptions`, divided by the difference.
+   */
+  onePerConnection: {
+    subscriptions: number;
+    warmup?: number;
+    heapBytesPerSubscription: number;
+    rssBytesPerSubscription: number;
+  };
 }
 
 interface Memory {
@@ -98,7 +106,10 @@ export async function fanout(
 
 /**
  * Memory per idle subscription with one connection each (what a client watching one chat costs), on a fresh gateway:
- * heap and RSS after a full GC with `count` idle subscriptions, minus the same before any connection.
+ * heap and RSS after a full GC with `count` idle subscriptions, minus the same after a warm-up of a tenth of them
+ * (at most 100), divided by the subscriptions added in between. The warm-up takes the one-time costs out of the
+ * figure (the first connection and subscription compile code, plan the operation and fill caches): what is left is
+ * what each further subscription adds.
  */
 async function idleMemory(
   stack: BenchStack,
@@ -109,7 +120,6 @@ async function idleMemory(
 ): Promise<FanoutResult['onePerConnection']> {
   const gateway = await stack.startGateway('chatgraph', 'fanout-memory');
   try {
-    const empty = await memory(gateway);
     const singles: LiveConnectionSpec[] = [];
     for (let i = 0; i < count; i++) {
       const chat = chats[i % chats.length]!;
@@ -120,16 +130,22 @@ async function idleMemory(
         chatIds: [chat.id],
       });
     }
-    await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: singles });
+    const warmup = Math.max(1, Math.min(100, Math.floor(count / 10)));
+    await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: singles.slice(0, warmup) });
+    await waitForSubscriptions([gateway], () => warmup);
+    const warm = await memory(gateway);
+    await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: singles.slice(warmup) });
     await waitForSubscriptions([gateway], () => count);
     const full = await memory(gateway);
+    const added = count - warmup;
     const result = {
       subscriptions: count,
-      heapBytesPerSubscription: round((full.heapUsed - empty.heapUsed) / count, 0),
-      rssBytesPerSubscription: round((full.rss - empty.rss) / count, 0),
+      warmup,
+      heapBytesPerSubscription: round((full.heapUsed - warm.heapUsed) / added, 0),
+      rssBytesPerSubscription: round((full.rss - warm.rss) / added, 0),
     };
     log(
-      `  ${count} idle subscriptions, one connection each: ${round(result.heapBytesPerSubscription / 1024, 1)} KB heap / ${round(result.rssBytesPerSubscription / 1024, 1)} KB RSS per subscription`,
+      `  ${count} idle subscriptions, one connection each (${added} after a warm-up of ${warmup}): ${round(result.heapBytesPerSubscription / 1024, 1)} KB heap / ${round(result.rssBytesPerSubscription / 1024, 1)} KB RSS per subscription`,
     );
     return result;
   } finally {
