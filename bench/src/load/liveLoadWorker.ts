@@ -32,9 +32,18 @@ let current:
   | undefined;
 
 const TEXT = /"text":"bench (\w+) (\d+)"/;
+const ERROR_ID = /"id":"([^"]+)"/;
 
-function onFrame(label: string, data: WebSocket.RawData): void {
+/** Error codes a client retries (the API's contract): the subscribe is sent again under the same id. */
+const RETRYABLE = /"code":"(SERVICE_UNAVAILABLE|SUBSCRIPTION_RESTART)"/;
+const RESUBSCRIBE_DELAY_MS = 250;
+const MAX_RESUBSCRIBES = 20;
+let resubscribes = 0;
+
+function onFrame(label: string, data: WebSocket.RawData, resubscribe: (frame: string) => boolean): void {
   const frame = data.toString();
+  // A subscribe refused for a moment (a saturated machine, a reload) is retried, as a client of the API does.
+  if (frame.includes('"type":"error"') && RETRYABLE.test(frame) && resubscribe(frame)) return;
   if (frame.includes('"type":"next"')) {
     if (frame.includes('"errors"')) {
       errorFrames++;
@@ -58,6 +67,9 @@ function onFrame(label: string, data: WebSocket.RawData): void {
 function open(spec: LiveConnectionSpec, query: string, startId: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(spec.wsUrl, 'graphql-transport-ws');
+    /** This connection's subscribe messages by operation id, to send again when refused for a moment. */
+    const subscribes = new Map<string, string>();
+    const retries = new Map<string, number>();
     let acked = false;
     socket.once('open', () =>
       socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${spec.token}` } })),
@@ -68,16 +80,29 @@ function open(spec: LiveConnectionSpec, query: string, startId: number): Promise
           return reject(new Error(`no connection_ack: ${data.toString().slice(0, 200)}`));
         acked = true;
         spec.chatIds.forEach((chatId, i) => {
-          socket.send(
-            JSON.stringify({ id: String(startId + i), type: 'subscribe', payload: { query, variables: { chatId } } }),
-          );
+          const message = JSON.stringify({
+            id: String(startId + i),
+            type: 'subscribe',
+            payload: { query, variables: { chatId } },
+          });
+          subscribes.set(String(startId + i), message);
+          socket.send(message);
           perChat.set(chatId, (perChat.get(chatId) ?? 0) + 1);
         });
         connections.push({ socket, label: spec.label });
         resolve();
         return;
       }
-      onFrame(spec.label, data);
+      onFrame(spec.label, data, (frame) => {
+        const id = ERROR_ID.exec(frame)?.[1] ?? '';
+        const message = subscribes.get(id);
+        const tries = retries.get(id) ?? 0;
+        if (!message || tries >= MAX_RESUBSCRIBES) return false;
+        retries.set(id, tries + 1);
+        resubscribes++;
+        setTimeout(() => socket.readyState === WebSocket.OPEN && socket.send(message), RESUBSCRIBE_DELAY_MS);
+        return true;
+      });
     });
     socket.once('error', reject);
     socket.once('close', (code, reason) => {
@@ -187,6 +212,7 @@ async function send(request: LiveSendRequest): Promise<LiveSendResult> {
     received: run.received,
     errorFrames: errorFrames - errorsBefore,
     firstErrorFrame,
+    resubscribes,
     deliveriesPerSecond: (receivedInWindow * 1000) / sendWindowMs,
     latency: summarize(all),
     distribution: distribution(all),

@@ -89,6 +89,8 @@ export interface LiveSendResult {
   errorFrames: number;
   /** The first such frame of the run (truncated). */
   firstErrorFrame?: string;
+  /** Subscribes sent again after a retryable refusal (SERVICE_UNAVAILABLE, SUBSCRIPTION_RESTART), since the start. */
+  resubscribes?: number;
   /** Receipts per second during the sending window. */
   deliveriesPerSecond: number;
   latency: LatencySummary;
