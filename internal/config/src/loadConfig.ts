@@ -196,6 +196,11 @@ export const envSchema = z.object({
     .transform((v) => v.split(',').map(Number)),
   /** Deliveries of one message (a worker dying while handling it counts) before the broker dead-letters it. */
   NOTIFIER_DELIVERY_LIMIT: positiveInt(10),
+  /**
+   * Longest a notifier keeps the users service's answer to "did this recipient block this actor" (0 = ask for every
+   * event). Block changes are announced on Redis and forget the answers at once; this bounds a lost announcement.
+   */
+  NOTIFIER_BLOCK_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   /** Events the relay reads and publishes per batch. */
   RELAY_BATCH_SIZE: positiveInt(500),
   /** How often an idle relay looks for new events. */
