@@ -186,8 +186,11 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')
     .default('chatgraph'),
-  /** Unacknowledged messages a notifier worker holds per queue (its parallelism). */
-  NOTIFIER_PREFETCH: positiveInt(32),
+  /**
+   * Unacknowledged messages a notifier worker holds per queue (its parallelism); the messages held together share
+   * their lookups and writes (one statement per shard), so a larger window costs fewer statements per event.
+   */
+  NOTIFIER_PREFETCH: positiveInt(256),
   /** Delays before each retry of a failed message, in ms (comma-separated); after the last one it is dead-lettered. */
   NOTIFIER_RETRY_DELAYS_MS: z
     .string()
