@@ -132,10 +132,11 @@ async function idleMemory(
     }
     const warmup = Math.max(1, Math.min(100, Math.floor(count / 10)));
     await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: singles.slice(0, warmup) });
-    await waitForSubscriptions([gateway], () => warmup);
+    // Live, not just active: a subscribe still being authorized holds requests and promises that are not its cost.
+    await waitForSubscriptions([gateway], () => warmup, 30_000, 'live');
     const warm = await memory(gateway);
     await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: singles.slice(warmup) });
-    await waitForSubscriptions([gateway], () => count);
+    await waitForSubscriptions([gateway], () => count, 30_000, 'live');
     const full = await memory(gateway);
     const added = count - warmup;
     const result = {

@@ -22,6 +22,8 @@ export const EVENTS_SUBSCRIPTION = `subscription Events($chatId: ID!) {
 export interface GatewayMetrics {
   subscriptions: {
     activeSubscriptions: number;
+    /** Subscriptions authorized and attached (in a group). */
+    liveSubscriptions: number;
     groups: number;
     topics: number;
     delivered: number;
@@ -37,19 +39,25 @@ export async function metrics(gateway: RunningGateway): Promise<GatewayMetrics> 
   return (await res.json()) as GatewayMetrics;
 }
 
-/** Waits until every gateway reports `expected(g)` active subscriptions (subscribe is asynchronous on the server). */
+/**
+ * Waits until every gateway reports `expected(g)` subscriptions (subscribe is asynchronous on the server): `active`
+ * ones by default (counted as soon as a subscribe takes its slot), or `live` ones (authorized and receiving events:
+ * nothing of their setup is still under way).
+ */
 export async function waitForSubscriptions(
   gateways: RunningGateway[],
   expected: (g: RunningGateway) => number,
   timeoutMs = 30_000,
+  state: 'active' | 'live' = 'active',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const counter = state === 'live' ? 'liveSubscriptions' : 'activeSubscriptions';
   for (;;) {
-    const counts = await Promise.all(gateways.map(async (g) => (await metrics(g)).subscriptions.activeSubscriptions));
+    const counts = await Promise.all(gateways.map(async (g) => (await metrics(g)).subscriptions[counter]));
     if (counts.every((n, i) => n === expected(gateways[i]!))) return;
     if (Date.now() > deadline) {
       throw new Error(
-        `subscriptions not active after ${timeoutMs} ms: ${gateways.map((g, i) => `${g.name} ${counts[i]}/${expected(g)}`).join(', ')}`,
+        `subscriptions not ${state} after ${timeoutMs} ms: ${gateways.map((g, i) => `${g.name} ${counts[i]}/${expected(g)}`).join(', ')}`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));
