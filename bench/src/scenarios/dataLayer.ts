@@ -271,7 +271,7 @@ export async function dataLayer(
           ),
         ),
       () => db.statementCounts(),
-      "the send statement; after the commit, one update per shard holding members' chat lists and the outbox row's delete",
+      "the send statement; after the commit, one update per other shard holding members' chat lists, then one on the chat's shard for its members' rows and the outbox row's delete",
     );
     await measure(
       'history page (chat → 50 messages)',

@@ -1,4 +1,5 @@
 import type { Logger } from '@chatgraph/logging';
+import type { Publication } from './PublishPipeline';
 
 /** Announcements published together in a retry round (one pipeline on the publisher's connection). */
 const RETRY_BATCH = 100;
@@ -20,8 +21,19 @@ export interface Announcement {
 /** Publishes on Redis; resolves false when Redis did not take it (`RedisEventBus.publish` never rejects). */
 export type AnnouncePublish = (topic: string, payload: unknown) => Promise<boolean>;
 
+/**
+ * Publishes several messages together, in order (`RedisEventBus.publishMany`); resolves, for each, whether Redis took
+ * it; never rejects.
+ */
+export type AnnouncePublishMany = (messages: readonly Publication[]) => Promise<boolean[]>;
+
 /** Options of {@link Reannouncer}. */
 export interface ReannouncerOptions {
+  /**
+   * How {@link Reannouncer.announceAll} and the retry rounds publish a batch. @default each message through the
+   * single publish, all at once
+   */
+  publishMany?: AnnouncePublishMany;
   /** Pause between two rounds of retries while some are pending. @default 500 */
   retryMs?: number;
   /**
@@ -61,6 +73,7 @@ export class Reannouncer {
   private readonly pendingByKey = new Map<string, Announcement>();
   private readonly retryMs: number;
   private readonly maxPending: number;
+  private readonly publishMany: AnnouncePublishMany;
   private timer: NodeJS.Timeout | undefined;
   private retrying: Promise<void> | undefined;
   private closed = false;
@@ -72,6 +85,8 @@ export class Reannouncer {
   ) {
     this.retryMs = options.retryMs ?? 500;
     this.maxPending = options.maxPending ?? 100_000;
+    this.publishMany =
+      options.publishMany ?? ((messages) => Promise.all(messages.map((m) => this.publish(m.topic, m.payload))));
   }
 
   /** Announcements waiting for Redis. */
@@ -88,6 +103,19 @@ export class Reannouncer {
     if (ok) this.settled(announcement);
     else this.keep(announcement);
     return ok;
+  }
+
+  /**
+   * {@link announce} for several announcements published together (one batch, in order: see
+   * {@link ReannouncerOptions.publishMany}). Resolves, for each, whether its first try got through; never rejects.
+   */
+  async announceAll(announcements: readonly Announcement[]): Promise<boolean[]> {
+    const results = await this.publishMany(announcements);
+    announcements.forEach((announcement, i) => {
+      if (results[i]) this.settled(announcement);
+      else this.keep(announcement);
+    });
+    return results;
   }
 
   /** Stops retrying after one last round (a process shutting down): what is still refused then is dropped. */
@@ -150,7 +178,7 @@ export class Reannouncer {
     for (let from = 0; from < all.length; from += RETRY_BATCH) {
       // A newer one of a key may have been kept (or got through) while this round was publishing.
       const batch = all.slice(from, from + RETRY_BATCH).filter((a) => this.pendingByKey.get(a.key) === a);
-      const results = await Promise.all(batch.map((a) => this.publish(a.topic, a.payload)));
+      const results = await this.publishMany(batch);
       batch.forEach((announcement, i) => {
         if (!results[i]) return;
         this.stats.reannounced++;

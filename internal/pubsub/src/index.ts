@@ -1,5 +1,6 @@
 export { RedisEventBus } from './RedisEventBus';
 export type { RedisEventBusOptions, PublishStats } from './RedisEventBus';
+export type { Publication } from './PublishPipeline';
 export { createFailFastRedis } from './createFailFastRedis';
 export type { FailFastRedisOptions } from './createFailFastRedis';
 export { entityChangesChannel, parseEntityChange } from './entityChanges';
@@ -21,4 +22,10 @@ export { ChannelSubscriber } from './ChannelSubscriber';
 export type { ChannelListener } from './ChannelSubscriber';
 export { relayWakeupChannel } from './relayWakeups';
 export { Reannouncer } from './Reannouncer';
-export type { Announcement, AnnouncePublish, ReannouncerOptions, ReannouncerStats } from './Reannouncer';
+export type {
+  Announcement,
+  AnnouncePublish,
+  AnnouncePublishMany,
+  ReannouncerOptions,
+  ReannouncerStats,
+} from './Reannouncer';

@@ -76,4 +76,30 @@ describe('Reannouncer', () => {
     expect(await r.announce(event('a', 1))).toBe(false);
     expect(r.pending).toBe(0);
   });
+
+  it('announces a batch through publishMany, keeps the refused ones, and retries them in batches', async () => {
+    const target = new Target();
+    const batches: string[][] = [];
+    const publishMany = async (messages: readonly Announcement[]) => {
+      batches.push(messages.map((m) => m.key));
+      return Promise.all(messages.map((m) => target.publish(m.topic, m.payload)));
+    };
+    const r = new Reannouncer(target.publish, logger, {
+      retryMs: 10,
+      publishMany: (messages) => publishMany(messages as readonly Announcement[]),
+    });
+    target.down = true;
+    expect(await r.announceAll([event('a', 1), event('b', 1), event('a', 2)])).toEqual([false, false, false]);
+    expect(r.pending).toBe(2);
+    target.down = false;
+    expect(await r.announceAll([event('b', 2)])).toEqual([true]);
+    expect(r.pending).toBe(1);
+    await waitUntil('nothing is pending', () => r.pending === 0);
+    expect(batches).toEqual([['chat:a', 'chat:b', 'chat:a'], ['chat:b'], ['chat:a']]);
+    expect(target.took).toEqual([
+      { topic: 'chat:b', payload: { seq: 2 } },
+      { topic: 'chat:a', payload: { seq: 2 } },
+    ]);
+    await r.close();
+  });
 });

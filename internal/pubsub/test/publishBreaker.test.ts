@@ -67,4 +67,30 @@ describe('publish breaker', () => {
     expect(b.stats.breaker).toBe('closed');
     await waitUntil('the subscriber received it', () => received.some((m) => m.includes('after')));
   });
+
+  it('publishes a batch in order with one result each, and a frozen Redis fails each one (the breaker counts them)', async () => {
+    const b = await start(600_000);
+    const [t1, t2] = [`batch-${process.pid}-${Date.now()}-1`, `batch-${process.pid}-${Date.now()}-2`];
+    listener = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const received: Array<[string, string]> = [];
+    listener.on('message', (channel: string, message: string) => received.push([channel, message]));
+    await listener.subscribe(t1, t2);
+    const shared = { same: 'object' };
+    const batch = [
+      { topic: t1, payload: { n: 1 } },
+      { topic: t2, payload: shared },
+      { topic: t1, payload: shared },
+      { topic: t2, payload: { n: 2 } },
+    ];
+    expect(await b.publishMany(batch)).toEqual([true, true, true, true]);
+    expect(b.stats).toMatchObject({ published: 4, failed: 0 });
+    await waitUntil('the subscriber received the batch', () => received.length === 4);
+    expect(received).toEqual(batch.map((m) => [m.topic, JSON.stringify(m.payload)]));
+
+    proxy.freeze();
+    expect(await b.publishMany(batch.slice(0, 3))).toEqual([false, false, false]);
+    expect(b.stats).toMatchObject({ published: 4, failed: 3, refusedByBreaker: 0, breaker: 'open' });
+    expect(await b.publishMany(batch)).toEqual([false, false, false, false]);
+    expect(b.stats).toMatchObject({ published: 4, failed: 7, refusedByBreaker: 4, breaker: 'open' });
+  });
 });

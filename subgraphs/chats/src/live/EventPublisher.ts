@@ -6,13 +6,15 @@ import {
   type TypingEventPayload,
 } from '../payloads';
 import type { Logger } from '@chatgraph/logging';
-import { Reannouncer, type ReannouncerOptions } from '@chatgraph/pubsub';
+import { Reannouncer, type Announcement, type Publication, type ReannouncerOptions } from '@chatgraph/pubsub';
 import { inSpan, SpanKind, traceHeaders } from '@chatgraph/telemetry';
 import type { ChatChange, EventRecord } from '../storage/records';
 
 /** What the publisher needs from Redis: `RedisEventBus` (which never rejects, and logs and counts failures). */
 export interface EventBus {
   publish(topic: string, payload: unknown): Promise<boolean>;
+  /** Publishes several messages together, in order (one write to Redis); without it, each goes on its own. */
+  publishMany?(messages: readonly Publication[]): Promise<boolean[]>;
 }
 
 /** Redis channel of a chat's events. */
@@ -40,8 +42,9 @@ export const activityTopic = (userId: bigint | string) => `user-activity:${userI
  * (each gateway's live execution and delivery continue that trace). Clients never see `_meta`: the gateway projects
  * events through the schema.
  *
- * All publishes of a change are issued together on the bus's one publisher connection, so they travel as one
- * pipeline and reach Redis in seq order. An event, activity or read receipt Redis refuses (an outage, a failover, the
+ * All publishes of a change are issued together on the bus's one publisher connection as one batch
+ * (`RedisEventBus.publishMany`: one write to a single Redis), so they reach Redis in seq order; the members'
+ * activities of a change share one payload object, serialized once. An event, activity or read receipt Redis refuses (an outage, a failover, the
  * bus's breaker open) is published again once Redis takes it (the newest per chat, per member's chat, per reader: see
  * `Reannouncer`), so a change committed during an outage reaches live subscribers without waiting for the chat's next
  * change. Typing indicators are not: they are stale within seconds anyway.
@@ -60,11 +63,11 @@ export class EventPublisher {
     options: { logger: Logger; relayWakeup?: (chatId: bigint) => string; reannounce?: ReannouncerOptions },
   ) {
     this.relayWakeup = options.relayWakeup;
-    this.reannouncer = new Reannouncer(
-      (topic, payload) => bus.publish(topic, payload),
-      options.logger,
-      options.reannounce,
-    );
+    const publishMany = bus.publishMany?.bind(bus);
+    this.reannouncer = new Reannouncer((topic, payload) => bus.publish(topic, payload), options.logger, {
+      ...options.reannounce,
+      ...(publishMany ? { publishMany } : {}),
+    });
   }
 
   /** Publishes what is still pending one last time and stops retrying (the process is shutting down). */
@@ -92,41 +95,40 @@ export class EventPublisher {
 
   private async publishAll(change: ChatChange, _meta: Record<string, unknown>): Promise<void> {
     const { events } = change;
-    const publishes: Array<Promise<boolean>> = [];
+    const announcements: Announcement[] = [];
     for (const event of events) {
       const payload = chatEventPayload(event, true);
       const topic = chatTopic(event.chatId);
-      publishes.push(
-        this.reannouncer.announce({
-          key: topic,
-          topic,
-          order: event.seq,
-          payload:
-            event.type === 'MEMBER_REMOVED' && event.member
-              ? { ...payload, _reauthorize: [event.member.userId.toString()], _meta }
-              : { ...payload, _meta },
-        }),
-      );
+      announcements.push({
+        key: topic,
+        topic,
+        order: event.seq,
+        payload:
+          event.type === 'MEMBER_REMOVED' && event.member
+            ? { ...payload, _reauthorize: [event.member.userId.toString()], _meta }
+            : { ...payload, _meta },
+      });
     }
-    // The relay also polls its shards: a lost wake-up only delays it, so it is not announced again.
-    if (this.relayWakeup) publishes.push(this.bus.publish(this.relayWakeup(events[0]!.chatId), {}));
     const last = events[events.length - 1]!;
     const aboutUser = new Map<bigint, EventRecord>();
     for (const event of events) if (event.member) aboutUser.set(event.member.userId, event);
+    // One payload per event announced (the same object for every member it is about: serialized once).
+    const activities = new Map<EventRecord, unknown>();
     const recipients = new Set<bigint>([...change.memberIds, ...change.removedIds]);
     for (const userId of recipients) {
       const about = aboutUser.get(userId) ?? last;
+      let payload = activities.get(about);
+      if (payload === undefined) {
+        payload = { ...chatActivityPayload(about), _meta };
+        activities.set(about, payload);
+      }
       const topic = activityTopic(userId);
-      publishes.push(
-        this.reannouncer.announce({
-          key: `${topic}:${about.chatId}`,
-          topic,
-          order: about.seq,
-          payload: { ...chatActivityPayload(about), _meta },
-        }),
-      );
+      announcements.push({ key: `${topic}:${about.chatId}`, topic, order: about.seq, payload });
     }
-    await Promise.all(publishes);
+    const announced = this.reannouncer.announceAll(announcements);
+    // The relay also polls its shards: a lost wake-up only delays it, so it is not announced again.
+    const wakeup = this.relayWakeup ? this.bus.publish(this.relayWakeup(events[0]!.chatId), {}) : undefined;
+    await Promise.all([announced, wakeup]);
   }
 
   /**

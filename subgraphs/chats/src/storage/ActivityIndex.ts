@@ -32,21 +32,45 @@ export class ActivityIndex {
     at: Date,
   ): Promise<void> {
     await Promise.all(
-      [...db.groupByShard(userIds, (id) => id)].map(
-        ([shard, ids]) => db.clientAt(shard).$executeRaw`
-          UPDATE user_chats SET last_activity_at = ${timestamptz(at)}
-           WHERE user_id = ANY(${bigintArray(ids)}) AND chat_id = ${chatId} AND last_activity_at < ${timestamptz(at)}`,
+      [...db.groupByShard(userIds, (id) => id)].map(([shard, ids]) =>
+        ActivityIndex.bringForwardAt(db, shard, chatId, ids, at),
       ),
     );
   }
 
+  /** Brings the copies of `userIds`, all on physical shard `shard`, forward to `at` (one statement). */
+  private static async bringForwardAt(
+    db: ShardedDatabase<ChatsClient>,
+    shard: number,
+    chatId: bigint,
+    userIds: readonly bigint[],
+    at: Date,
+  ): Promise<void> {
+    await db.clientAt(shard).$executeRaw`
+      UPDATE user_chats SET last_activity_at = ${timestamptz(at)}
+       WHERE user_id = ANY(${bigintArray(userIds)}) AND chat_id = ${chatId} AND last_activity_at < ${timestamptz(at)}`;
+  }
+
   /**
    * After a commit that moved the chat's activity to `at`: brings the members' copies forward, then deletes the
-   * chat's outbox row unless a later change already recorded a newer time (its own touch deletes it).
+   * chat's outbox row unless a later change already recorded a newer time (its own touch deletes it). One statement
+   * per user shard holding members: those of the other shards first (concurrently), then, once they all succeeded,
+   * the chat's own shard, whose members' copies and the outbox row's delete are one statement (so the row goes only
+   * with the last copies, and stays for the repairer when any update failed).
    */
   async touch(chatId: bigint, memberIds: readonly bigint[], at: Date): Promise<void> {
-    await ActivityIndex.bringForward(this.db, chatId, memberIds, at);
-    await this.db.clientFor(chatId).$executeRaw`
+    const chatShard = this.db.shardFor(chatId).index;
+    const byShard = this.db.groupByShard(memberIds, (id) => id);
+    const own = byShard.get(chatShard) ?? [];
+    byShard.delete(chatShard);
+    await Promise.all(
+      [...byShard].map(([shard, ids]) => ActivityIndex.bringForwardAt(this.db, shard, chatId, ids, at)),
+    );
+    await this.db.clientAt(chatShard).$executeRaw`
+      WITH moved AS (
+        UPDATE user_chats SET last_activity_at = ${timestamptz(at)}
+         WHERE user_id = ANY(${bigintArray(own)}) AND chat_id = ${chatId} AND last_activity_at < ${timestamptz(at)}
+      )
       DELETE FROM activity_outbox WHERE chat_id = ${chatId} AND at <= ${timestamptz(at)}`;
   }
 
