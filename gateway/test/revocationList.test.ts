@@ -7,7 +7,7 @@ import { RevocationFeed, type Revocation } from '@chatgraph/auth';
 import { composeId } from '@chatgraph/ids';
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus } from '@chatgraph/pubsub';
-import { RedisServer, waitUntil } from '@chatgraph/testing';
+import { RedisServer, TcpProxy, waitUntil } from '@chatgraph/testing';
 import { RevocationList } from '../src/auth/RevocationList';
 import { RedisTopicHub } from '../src/subscriptions/RedisTopicHub';
 
@@ -45,8 +45,8 @@ describe('RevocationList', () => {
     await redis.close();
   });
 
-  const start = async () => {
-    bus = new RedisEventBus({ url: redis.url, logger });
+  const start = async (url = redis.url) => {
+    bus = new RedisEventBus({ url, logger });
     list = new RevocationList({
       reader: bus.publisher,
       subscriber: bus.channels,
@@ -104,12 +104,23 @@ describe('RevocationList', () => {
     now = Date.now();
     const known = sessionAt(now - 2000);
     await revoke({ kind: 'session', userId: '41', sessionId: known, until: now + HOUR });
-    await start();
-    await redis.restart(); // empty: the entry is gone from Redis
-    const missed = sessionAt(now - 1000);
-    // Stored but never announced: as if published while this gateway's subscriber was reconnecting.
-    await revoke({ kind: 'session', userId: '42', sessionId: missed, until: now + HOUR }, false);
-    await waitUntil('reloaded after the reconnect', () => list.isRevoked({ userId: '42', sessionId: missed }));
-    expect(list.isRevoked({ userId: '41', sessionId: known })).toBe(true);
+    // The list reaches Redis through a proxy, so the test decides when it can reconnect: only after the missed
+    // revocation below is stored (left to the two clients' reconnect timing, the list sometimes reloaded first).
+    const proxy = await TcpProxy.start(redis.port);
+    try {
+      await start(`redis://127.0.0.1:${proxy.port}`);
+      proxy.cut();
+      await redis.restart(); // empty: the entry is gone from Redis
+      const missed = sessionAt(now - 1000);
+      // Stored but never announced: as if published while this gateway's subscriber was reconnecting.
+      await revoke({ kind: 'session', userId: '42', sessionId: missed, until: now + HOUR }, false);
+      proxy.heal();
+      await waitUntil('reloaded after the reconnect', () => list.isRevoked({ userId: '42', sessionId: missed }));
+      expect(list.isRevoked({ userId: '41', sessionId: known })).toBe(true);
+    } finally {
+      list.stop();
+      await bus.close();
+      await proxy.close();
+    }
   }, 30_000);
 });
