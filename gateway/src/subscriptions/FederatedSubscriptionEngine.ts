@@ -192,7 +192,8 @@ export class FederatedSubscriptionEngine {
         seat.cancel();
         this.assertCurrent(plans);
       }
-      const subscriber = this.subscriber(seat.group, replayVariables(resolved), request.viewerId, afterSeq, release);
+      const variables = replayVariables(seat.group.spec.plan, resolved.variables);
+      const subscriber = this.subscriber(seat.group, variables, request.viewerId, afterSeq, release);
       seat.join(subscriber);
       subscriber.start();
       return subscriber;
@@ -262,7 +263,10 @@ export class FederatedSubscriptionEngine {
 }
 
 /** The variables a resumable subscription's replay query reads (undefined when the field has no replay). */
-function replayVariables({ plan, variables }: ResolvedSubscription): Record<string, unknown> | undefined {
+function replayVariables(
+  plan: SubscriptionPlan,
+  variables: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   if (!plan.replay) return undefined;
   const picked: Record<string, unknown> = {};
   for (const name of plan.replay.variableNames) if (name in variables) picked[name] = variables[name];

@@ -249,7 +249,9 @@ export class LiveSocketServer {
       // which never lets it reach JSON as an object (see PayloadSplicer).
       subscribe: (args) => (args.contextValue as LiveExecutionContext).iterator as AsyncIterable<never>,
       // The operation is registered under its id from here on (unless the client completed it meanwhile): live
-      // events may be written straight to the socket (DirectNextWriter); its end still goes through graphql-ws.
+      // events may be written straight to the socket (DirectNextWriter); its end still goes through graphql-ws. (A
+      // client that completes an id and subscribes it again before the first subscribe was set up leaves the first
+      // running until the connection closes, as graphql-ws's own path would.)
       onOperation: (ctx, id, _payload, args) => {
         if (id in ctx.subscriptions)
           (args.contextValue as LiveExecutionContext).iterator.writeDirectly(
