@@ -25,7 +25,10 @@ describe('Web Push', () => {
     n = await NotificationStack.start({
       env: {
         VAPID_PUBLIC_KEY: vapidPublic,
-        VAPID_PRIVATE_KEY: vapid.getPrivateKey().toString('base64url'),
+        // getPrivateKey() drops leading zero bytes (one key in 256): pad to the 32 bytes a P-256 key has.
+        VAPID_PRIVATE_KEY: Buffer.concat([Buffer.alloc(32), vapid.getPrivateKey()])
+          .subarray(-32)
+          .toString('base64url'),
         VAPID_SUBJECT: 'mailto:push-test@chatgraph.invalid',
         NODE_EXTRA_CA_CERTS: endpoint.certificatePath,
         // A push service may refuse a connection now and then: retries far enough apart to get past that.

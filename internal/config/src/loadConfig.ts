@@ -268,6 +268,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, context: Config
   const surface = resolveSurface(e, problems);
   if ((e.VAPID_PUBLIC_KEY === undefined) !== (e.VAPID_PRIVATE_KEY === undefined))
     problems.push('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY: set both or neither');
+  // P-256 (RFC 8292): a 32-byte private key and a 65-byte uncompressed public point; a wrong length would only show as
+  // every push failing.
+  if (e.VAPID_PRIVATE_KEY !== undefined && Buffer.from(e.VAPID_PRIVATE_KEY, 'base64url').length !== 32)
+    problems.push('VAPID_PRIVATE_KEY: must be 32 bytes, base64url-encoded (a P-256 private key)');
+  if (e.VAPID_PUBLIC_KEY !== undefined && Buffer.from(e.VAPID_PUBLIC_KEY, 'base64url').length !== 65)
+    problems.push('VAPID_PUBLIC_KEY: must be 65 bytes, base64url-encoded (an uncompressed P-256 public key)');
   if (problems.length) throw new ConfigError(problems);
   const urls = Object.fromEntries(
     SUBGRAPHS.map((s) => [s.graphql.urlKey, e[s.graphql.urlKey] ?? `http://127.0.0.1:${e[s.port.key]}/graphql`]),

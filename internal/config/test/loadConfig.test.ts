@@ -1,3 +1,4 @@
+import { createECDH } from 'node:crypto';
 import { BACKING_SERVICES, SERVICES } from '@chatgraph/manifest';
 import { ConfigError, loadConfig } from '../src';
 
@@ -125,6 +126,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
 
+  it('refuses VAPID keys of the wrong length at start, not at every push', () => {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const publicKey = ecdh.getPublicKey().toString('base64url');
+    const privateKey = Buffer.concat([Buffer.alloc(32), ecdh.getPrivateKey()]).subarray(-32);
+    expect(
+      loadConfig({ VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey.toString('base64url') }),
+    ).toBeTruthy();
+    const short = () =>
+      loadConfig({ VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey.subarray(1).toString('base64url') });
+    expect(short).toThrow(ConfigError);
+    expect(short).toThrow(/VAPID_PRIVATE_KEY: must be 32 bytes/);
+    expect(() => loadConfig({ VAPID_PUBLIC_KEY: 'abc', VAPID_PRIVATE_KEY: privateKey.toString('base64url') })).toThrow(
+      /VAPID_PUBLIC_KEY: must be 65 bytes/,
+    );
+  });
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ GATEWAY_PORT: '' }).GATEWAY_PORT).toBe(4000);
   });
