@@ -162,13 +162,7 @@ export async function pipeline(
       );
       const chatId = chat.data?.createDirectChat.id;
       if (!chatId) throw new Error(`createDirectChat failed: ${JSON.stringify(chat.errors)}`);
-      const hook = await gatewayRequest(
-        gateway.url,
-        sender.token,
-        'mutation($u: String!, $c: [ID!]!) { createWebhook(url: $u, events: [MESSAGE_CREATED], chatIds: $c) { secret } }',
-        { u: hookUrl, c: [chatId] },
-      );
-      if (hook.errors?.length) throw new Error(`createWebhook failed: ${JSON.stringify(hook.errors)}`);
+      await createWebhookOnce(gateway.url, sender.token, hookUrl, chatId);
       pairs.push({ sender, recipient, chatId });
     }
 
@@ -282,5 +276,28 @@ export async function pipeline(
     for (const client of clients) await client.dispose();
     await stack.processes.stop(notifier.name, 'SIGTERM', 10_000).catch(() => undefined);
     await receiver.stop();
+  }
+}
+
+/**
+ * Creates the sender's webhook, retrying a `SERVICE_UNAVAILABLE` answer as a client does (a saturated machine makes the
+ * gateway give up on the notifications service now and then). A mutation the gateway gave up on may still have been
+ * carried out, so before each retry the sender's webhooks are read: one already there is not created twice (two would
+ * double the deliveries counted).
+ */
+async function createWebhookOnce(url: string, token: string, hookUrl: string, chatId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const hook = await gatewayRequest(
+      url,
+      token,
+      'mutation($u: String!, $c: [ID!]!) { createWebhook(url: $u, events: [MESSAGE_CREATED], chatIds: $c) { secret } }',
+      { u: hookUrl, c: [chatId] },
+    );
+    if (!hook.errors?.length) return;
+    const unavailable = hook.errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
+    if (!unavailable || attempt >= 5) throw new Error(`createWebhook failed: ${JSON.stringify(hook.errors)}`);
+    await new Promise((r) => setTimeout(r, 500 * attempt));
+    const mine = await gatewayRequest<{ myWebhooks: Array<{ url: string }> }>(url, token, '{ myWebhooks { url } }');
+    if (mine.data?.myWebhooks.some((w) => w.url === hookUrl)) return;
   }
 }
