@@ -185,6 +185,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       perInstance: config.SUBSCRIPTIONS_PER_INSTANCE,
       queueLimit: config.SUBSCRIBER_QUEUE_LIMIT,
     },
+    reorderWindowMs: config.LIVE_REORDER_WINDOW_MS,
     createServices: (runtime: SupergraphRuntime) =>
       Object.fromEntries([...runtime.subgraphUrls].map(([name, url]) => [name, dataSource(name, url)])),
     onDelivered: (committedAt, subscribers) => metrics.observeDelivery(committedAt, subscribers),

@@ -41,6 +41,9 @@ export interface FanoutStep {
   /** Engine counters during the run (from /stats). */
   eventExecutions: number;
   slowConsumersClosed: number;
+  /** Gaps subscribers saw (a seq arriving before the one it follows) and the replay queries their repairs sent. */
+  gapsDetected: number;
+  replays: number;
   /** Heap and RSS of the gateway after a full GC with these subscriptions idle, minus before any. */
   idleHeapDeltaBytes: number;
   idleRssDeltaBytes: number;
@@ -233,6 +236,8 @@ async function runSteps(
       machineCpuBusyPercent: machineBusy,
       eventExecutions: engineAfter.eventExecutions - engineBefore.eventExecutions,
       slowConsumersClosed: engineAfter.slowConsumersClosed - engineBefore.slowConsumersClosed,
+      gapsDetected: engineAfter.gapsDetected - engineBefore.gapsDetected,
+      replays: engineAfter.replays - engineBefore.replays,
       idleHeapDeltaBytes: idle.heapUsed - base.heapUsed,
       idleRssDeltaBytes: idle.rss - base.rss,
       heapBytesPerSubscription: round((idle.heapUsed - base.heapUsed) / total, 0),
@@ -242,7 +247,7 @@ async function runSteps(
     log(
       `  ${total} subscriptions (${connections} connections, set up in ${setupMs} ms): ${step.deliveriesPerSecond} deliveries/s, ` +
         `p50 ${step.p50} p99 ${step.p99} ms (sendMessage alone p50 ${round(run.sendLatency.p50)} p99 ${round(run.sendLatency.p99)} ms), ${run.received}/${run.expected} delivered; cpu: gateway ${step.gatewayCpuPercent}%, subgraphs ${step.subgraphsCpuPercent}%, load ${step.loadGeneratorCpuPercent}%; machine CPUs busy ${machineBusy.join('/')}%; ` +
-        `${step.eventExecutions} event executions, ${step.slowConsumersClosed} slow consumers closed; ` +
+        `${step.eventExecutions} event executions, ${step.slowConsumersClosed} slow consumers closed, ${step.gapsDetected} gaps seen, ${step.replays} replays; ` +
         `idle ${round(step.heapBytesPerSubscription / 1024, 1)} KB heap / ${round(step.rssBytesPerSubscription / 1024, 1)} KB RSS per subscription`,
     );
     if (step.p99 > options.p99LimitMs || run.received < run.expected) {

@@ -29,6 +29,10 @@ export interface GatewayMetrics {
     delivered: number;
     eventExecutions: number;
     slowConsumersClosed: number;
+    /** Events that arrived after a missing seq (each starts a repair from the log). */
+    gapsDetected: number;
+    /** Replay queries sent to the log (resume with afterSeq, gap repair). */
+    replays: number;
   };
   connections: number;
 }

@@ -5,7 +5,7 @@ import type { LiveConnectionSpec, LiveSendResult } from '../load/protocol';
 import type { Seed } from '../seed';
 import { busyPercent, cpuTimes } from '../machineCpu';
 import { median, ratio, round } from '../stats';
-import { EVENTS_SUBSCRIPTION, untilLive, waitForSubscriptions } from './liveCommon';
+import { EVENTS_SUBSCRIPTION, metrics, untilLive, waitForSubscriptions } from './liveCommon';
 
 /** Options of scenario 2. */
 export interface LiveLatencyOptions {
@@ -39,6 +39,9 @@ export interface RateResult {
   delivered: number;
   expected: number;
   errorFrames: number;
+  /** chatgraph only, summed over rounds and both gateways: gaps subscribers saw and the replay queries they sent. */
+  gapsDetected?: number;
+  replays?: number;
   distribution: number[];
 }
 
@@ -70,6 +73,15 @@ const HIVE_SUBSCRIPTION = `subscription Events($chatId: ID!) {
 
 const HIVE_CAVEAT =
   'Hive EDFS runs no membership check per subscriber (no authorize), no resume and no gap repair, and its subscription returns the message (an entity) rather than the ChatEvent.';
+
+/** Gaps seen and replays sent so far by these gateways together. */
+async function gapCounts(gateways: RunningGateway[]): Promise<{ gapsDetected: number; replays: number }> {
+  const all = await Promise.all(gateways.map(metrics));
+  return {
+    gapsDetected: all.reduce((n, m) => n + m.subscriptions.gapsDetected, 0),
+    replays: all.reduce((n, m) => n + m.subscriptions.replays, 0),
+  };
+}
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
@@ -172,6 +184,7 @@ export async function liveLatency(
     const runs = new Map<string, LiveSendResult[]>();
     const cpu = new Map<string, Array<Record<string, number>>>();
     const machine = new Map<string, number[][]>();
+    const gaps = new Map<string, Array<{ gapsDetected: number; replays: number }>>();
     const warmed = new Set<string>();
     let subscribers = 0;
     // chatgraph's rounds first; a peer runs one phase after them, lightest rate first: a peer that cannot keep up
@@ -223,10 +236,18 @@ export async function liveLatency(
       for (const rate of rates) {
         const key = `${system.kind}@${rate}`;
         const before = cpuNow();
+        const gapsBefore = system.kind === 'chatgraph' ? await gapCounts([a, b]) : undefined;
         const machineBefore = cpuTimes();
         const r = await send(rate, options.runMs);
         const machineBusy = busyPercent(machineBefore, cpuTimes());
         const after = cpuNow();
+        if (gapsBefore) {
+          const gapsAfter = await gapCounts([a, b]);
+          push(gaps, key, {
+            gapsDetected: gapsAfter.gapsDetected - gapsBefore.gapsDetected,
+            replays: gapsAfter.replays - gapsBefore.replays,
+          });
+        }
         const perEvent: Record<string, number> = Object.fromEntries(
           Object.keys(after).map((k) => [k, ((after[k]! - before[k]!) * 1000) / Math.max(1, r.sent)]),
         );
@@ -237,6 +258,7 @@ export async function liveLatency(
         log(
           `  round ${round_ + 1} ${system.kind} at ${rate}/s: ${r.received}/${r.expected} delivered, p50 ${round(r.latency.p50)} p99 ${round(r.latency.p99)} max ${round(r.latency.max)} ms` +
             ` (B: p99 ${round(r.byLabel.B?.latency.p99 ?? Number.NaN)} ms; sendMessage alone p50 ${round(r.sendLatency.p50)} p99 ${round(r.sendLatency.p99)})` +
+            `${gaps.get(key)?.at(-1) ? `; ${gaps.get(key)!.at(-1)!.gapsDetected} gaps seen, ${gaps.get(key)!.at(-1)!.replays} replays` : ''}` +
             `${r.errorFrames ? `, ${r.errorFrames} error frames: ${r.firstErrorFrame}` : ''}${r.sendErrors ? `, ${r.sendErrors} send errors: ${r.firstError}` : ''}`,
         );
         log(
@@ -271,6 +293,12 @@ export async function liveLatency(
           delivered: list.reduce((n, r) => n + r.received, 0),
           expected: list.reduce((n, r) => n + r.expected, 0),
           errorFrames: list.reduce((n, r) => n + r.errorFrames, 0),
+          ...(gaps.has(key)
+            ? {
+                gapsDetected: gaps.get(key)!.reduce((n, g) => n + g.gapsDetected, 0),
+                replays: gaps.get(key)!.reduce((n, g) => n + g.replays, 0),
+              }
+            : {}),
           distribution: mid.distribution,
         };
       });

@@ -32,7 +32,7 @@ export type FetchOutcome = 'ok' | 'unavailable';
  *   live event executions and access checks alike), `subgraph_breaker_state{subgraph_name, replica}`;
  * - live: `live_subscriptions`, `live_subscription_slots`, `live_groups`, `live_topics`, `websocket_connections`
  *   (gauges); `live_deliveries_total`, `live_event_executions_total`, `live_authorize_coalesced_total`,
- *   `live_duplicates_dropped_total`, `live_gaps_detected_total`, `live_gap_repairs_total`, `live_slow_consumers_total`, `live_replays_total`;
+ *   `live_duplicates_dropped_total`, `live_gaps_detected_total`, `live_reorder_window_expired_total`, `live_gap_repairs_total`, `live_slow_consumers_total`, `live_replays_total`;
  *   `live_commit_to_delivery_seconds`, the time from an event's commit (in the chats service) to its hand-off to
  *   each subscriber here;
  * - entity cache: `entity_cache_lookups_total{result="hit"|"miss"}`, `entity_cache_invalidations_total`,
@@ -119,6 +119,11 @@ export class GatewayMetrics {
       'live_gaps_detected_total',
       "Gaps in a subscription's seq (a publish that never arrived).",
       () => stats().gapsDetected,
+    );
+    counter(
+      'live_reorder_window_expired_total',
+      'Live events let go after waiting the reorder window for a missing seq (subscribers then repair from the log).',
+      () => stats().reorderGiveUps,
     );
     counter(
       'live_gap_repairs_total',

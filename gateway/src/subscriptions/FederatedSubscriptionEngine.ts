@@ -31,6 +31,11 @@ export interface FederatedSubscriptionEngineOptions {
   logger: Logger;
   /** Events fetched per replay page. @default 100 */
   replayPageSize?: number;
+  /**
+   * How long a resumable event whose predecessor has not arrived waits for it before subscribers repair the gap from
+   * the log (see `ReorderWindow`), in ms; 0 turns the window off. @default 100
+   */
+  reorderWindowMs?: number;
   /** Plans kept per supergraph. @default 1000 */
   maxCachedPlans?: number;
   /** Retry of access re-checks while the owning subgraph is unavailable. */
@@ -54,6 +59,8 @@ export interface SubscribeRequest {
 export interface EngineStats extends SubscriberStats {
   eventExecutions: number;
   replays: number;
+  /** Events a group's reorder window let go without their predecessor, which never arrived in time (a lost publish). */
+  reorderGiveUps: number;
   /** Subscribes that shared an identical access check already in flight (see `SubscriptionAuthorizer`). */
   authorizeCoalesced: number;
   /** Subscriptions holding a slot (counted from the start of subscribe, before authorize and attach). */
@@ -80,7 +87,7 @@ export class FederatedSubscriptionEngine {
   private readonly resumePoint: ResumePoint;
   private readonly quota: SubscriptionQuota;
   private readonly groups: SubscriptionGroups;
-  private readonly counters = { eventExecutions: 0, replays: 0 };
+  private readonly counters = { eventExecutions: 0, replays: 0, reorderGiveUps: 0 };
   private readonly subscriberStats: SubscriberStats = {
     delivered: 0,
     duplicatesDropped: 0,
@@ -104,6 +111,7 @@ export class FederatedSubscriptionEngine {
       authorizer: this.authorizer,
       logger,
       backlogLimit: limits.queueLimit,
+      reorderWindowMs: options.reorderWindowMs ?? 100,
       counters: this.counters,
       onDelivered: options.onDelivered,
     });

@@ -6,6 +6,7 @@ import type { LivePlanExecutor } from './LivePlanExecutor';
 import type { LiveSubscriber } from './LiveSubscriber';
 import { preSerialized, type PreSerialized } from './PreSerialized';
 import type { RedisTopicHub } from './RedisTopicHub';
+import { ReorderWindow } from './ReorderWindow';
 import type { ResolvedSubscription } from './resolveSubscription';
 import type { SubscriptionAuthorizer } from './SubscriptionAuthorizer';
 
@@ -17,8 +18,10 @@ export interface GroupDependencies {
   logger: Logger;
   /** Most events waiting to be executed before the group's subscribers are closed as slow consumers. */
   backlogLimit: number;
-  /** Counts executed events (one per event per group). */
-  counters: { eventExecutions: number };
+  /** Counts executed events (one per event per group) and events released by the reorder window without their predecessor. */
+  counters: { eventExecutions: number; reorderGiveUps: number };
+  /** How long a resumable event after a missing seq waits for it (see {@link ReorderWindow}), in ms. */
+  reorderWindowMs: number;
   /**
    * Told of each live event handed to `subscribers` members, with the time its change committed (the publisher's
    * `_meta.committedAt`, ms since the epoch), for the commit → delivery lag.
@@ -29,8 +32,9 @@ export interface GroupDependencies {
 /**
  * Identical subscriptions on one gateway instance: same plan, same topics, arguments and variables, and — when the
  * plan's `rest` depends on the viewer — the same user. Each event is executed ONCE for the whole group and the same
- * serialized result goes to every member. Events are processed one after the other, so a group never reorders them;
- * an access re-check requested by an event completes before the next event is delivered.
+ * serialized result goes to every member. A resumable field's events first pass a {@link ReorderWindow}, which puts
+ * publishes that reached Redis out of seq order back in order; events are then processed one after the other, so a
+ * group never reorders them; an access re-check requested by an event completes before the next event is delivered.
  *
  * Lifecycle: a group attaches to its topics when created (`ready` settles when Redis confirmed them, so nothing
  * published afterwards can be missed); members join once it is ready (a reservation keeps it open in between); when
@@ -45,12 +49,22 @@ export class SubscriptionGroup {
   private tail: Promise<void> = Promise.resolve();
   private backlog = 0;
   private readonly detachers: Array<() => void> = [];
+  /** Puts a resumable field's events back in seq order (absent for fields without replay). */
+  private readonly reorder: ReorderWindow | undefined;
 
   constructor(
     readonly spec: ResolvedSubscription,
     private readonly deps: GroupDependencies,
     private readonly onClosed: (group: SubscriptionGroup) => void,
   ) {
+    if (spec.plan.replay && deps.reorderWindowMs > 0) {
+      this.reorder = new ReorderWindow({
+        windowMs: deps.reorderWindowMs,
+        maxHeld: deps.backlogLimit,
+        emit: this.admit,
+        onGiveUp: () => deps.counters.reorderGiveUps++,
+      });
+    }
     this.ready = this.attach();
     this.ready.catch(() => this.close());
   }
@@ -98,8 +112,14 @@ export class SubscriptionGroup {
     this.closeIfUnused();
   }
 
-  /** A raw event from one of the group's topics. */
+  /** A raw event from one of the group's topics: through the reorder window when the field is resumable. */
   readonly onEvent = (raw: unknown): void => {
+    if (this.reorder) this.reorder.push(raw, eventSeq(raw));
+    else this.admit(raw);
+  };
+
+  /** Queues an event for execution, in the order given. */
+  private readonly admit = (raw: unknown): void => {
     if (this.backlog >= this.deps.backlogLimit) {
       // Events arrive faster than they can be executed (a slow subgraph): close rather than queue without bound.
       this.deps.logger.warn({ field: this.spec.plan.fieldName, backlog: this.backlog }, 'live group backlog full');
@@ -154,7 +174,7 @@ export class SubscriptionGroup {
       },
       async () => {
         const payload = await this.execute(raw);
-        const seq = plan.replay && isRecord(raw) && typeof raw.seq === 'number' ? raw.seq : undefined;
+        const seq = plan.replay ? eventSeq(raw) : undefined;
         // Only for fields without replay (a skipped event of a replayed stream would look like a gap).
         const except = plan.replay ? undefined : exceptViewer(raw);
         for (const subscriber of this.members) {
@@ -213,6 +233,7 @@ export class SubscriptionGroup {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.reorder?.dispose();
     for (const detach of this.detachers.splice(0)) detach();
     this.onClosed(this);
   }
@@ -225,6 +246,12 @@ export class SubscriptionGroup {
 function exceptViewer(raw: unknown): string | undefined {
   const id = isRecord(raw) ? raw._exceptViewer : undefined;
   return typeof id === 'string' ? id : undefined;
+}
+
+/** The seq of a resumable event, or undefined. */
+function eventSeq(raw: unknown): number | undefined {
+  const seq = isRecord(raw) ? raw.seq : undefined;
+  return typeof seq === 'number' ? seq : undefined;
 }
 
 /** The users an event asks to re-check (`_reauthorize`), or undefined. */

@@ -172,6 +172,13 @@ export class EngineHarness {
     }
   }
 
+  /** Publishes an event already in a room's log again (or late: see `seedLog`), as its owner would. */
+  async republish(room: string, seq: number): Promise<void> {
+    const tick = this.behaviour.log.get(room)?.[seq - 1];
+    if (!tick) throw new Error(`no seq ${seq} in ${room}`);
+    await this.bus.publish(`room:${room}`, tick);
+  }
+
   /** Publishes a ping (an ephemeral event: not in the log) to a room. */
   async ping(room: string, at: number): Promise<void> {
     await this.bus.publish(`pings:${room}`, { at });

@@ -156,6 +156,11 @@ export const envSchema = z.object({
   SUBSCRIPTIONS_PER_USER: positiveInt(500),
   SUBSCRIPTIONS_PER_INSTANCE: positiveInt(100000),
   SUBSCRIBER_QUEUE_LIMIT: positiveInt(1000),
+  /**
+   * How long a live event whose predecessor (seq - 1) has not arrived waits for it before subscribers read the gap
+   * from the log; publishes of one chat's concurrent sends can reach Redis out of order. 0 turns the window off.
+   */
+  LIVE_REORDER_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(100),
   /** Processes of each subgraph `npm start` runs (scripts/stackProcesses.js); services read the URLs it passes. */
   SUBGRAPH_REPLICAS: z.coerce.number().int().min(1).max(9).default(1),
   SUBGRAPH_BALANCING: z.enum(['round-robin', 'least-outstanding', 'consistent-hash']).default('least-outstanding'),
