@@ -23,6 +23,16 @@ import { pinTo } from './pinning';
 export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive' | 'hive-cached';
 
 /** Our gateway, whatever its settings. */
+/**
+ * `BENCH_CPU_PROFILE_DIR`: our processes (subgraphs, our gateways) run under `node --cpu-prof` and write a whole-life
+ * CPU profile there when they stop, for looking at a scenario's cost split by hand (`--profile` profiles only the
+ * windows it measures, and only the gateway).
+ */
+const profileFlags = (): string[] => {
+  const dir = process.env.BENCH_CPU_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
+};
+
 const isOurs = (kind: GatewayKind) => kind === 'chatgraph' || kind === 'chatgraph-uncached';
 
 /** Each gateway's script: ours with the bench's IPC probes, and the peers. */
@@ -113,7 +123,7 @@ export class BenchStack {
       // The bench's own clients (data layer scenario) need at most 8 connections per shard; the server allows 100 in
       // all, shared with the subgraph processes (10 per shard each) and whatever else runs on the machine.
       dbs = await createTestDatabases({ ...config, DB_POOL_SIZE: 8 });
-      await processes.startSubgraphs({}, { wrapper: pinTo(CPU.load) });
+      await processes.startSubgraphs({}, { wrapper: pinTo(CPU.load), nodeFlags: profileFlags() });
       const urls = Object.fromEntries(SUBGRAPHS.map((s) => [s.graphql.urlKey, processes.url(s.name)]));
       return new BenchStack({ ...config, ...urls }, redis, dbs, processes, amqp);
     } catch (err) {
@@ -145,7 +155,7 @@ export class BenchStack {
     const env = GATEWAY_ENV[kind] ? { ...GATEWAY_ENV[kind], ...options.env } : options.env;
     const proc = await this.processes.start(name, 'gateway', undefined, env, {
       script: GATEWAY_SCRIPT[kind],
-      nodeFlags: [...(isOurs(kind) ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],
+      nodeFlags: [...(isOurs(kind) ? ['--expose-gc', ...profileFlags()] : []), ...(options.nodeFlags ?? [])],
       wrapper: pinTo(options.cpu === undefined ? CPU.sut : options.cpu),
       // The peers have no health path; they listen once their gateway is built.
       readyWhen: isOurs(kind) ? 'health' : 'listening',

@@ -15,7 +15,8 @@ export interface ChangeFeedHooks {
   beforeIndexApply?: (info: { chatId: bigint; outboxIds: bigint[] }) => void | Promise<void>;
   /**
    * Runs after a change that moved the chat's activity committed, before the members' chat lists get the new time.
-   * Throwing stands for the process dying there: the `activity_outbox` row stays for the `IndexRepairer`.
+   * Throwing stands for the process dying there: the `activity_outbox` row stays for the `IndexRepairer` (the change's
+   * events, when it moved no membership, are already published).
    */
   beforeActivityApply?: (info: { chatId: bigint; at: Date }) => void | Promise<void>;
 }
@@ -23,8 +24,8 @@ export interface ChangeFeedHooks {
 /**
  * What happens after a chat-changing transaction commits: the user → chats index is brought in line (outbox rows
  * applied, see {@link UserChatIndex}), the members' chat lists get the chat's new activity time (see
- * {@link ActivityIndex}), then the events are published (so a client that re-reads its list on an activity event
- * finds the chat where it now belongs). None of it can undo the commit; a failure is logged, the outbox rows are left
+ * {@link ActivityIndex}), then the activities are published (so a client that re-reads its list on an activity event
+ * finds the chat where it now belongs); the chat's events go out at once unless the change moved a membership. None of it can undo the commit; a failure is logged, the outbox rows are left
  * for the `IndexRepairer`, and the caller still gets its result.
  */
 export class ChangeFeed implements CommitListener {
@@ -41,9 +42,17 @@ export class ChangeFeed implements CommitListener {
     this.activity = new ActivityIndex(db);
   }
 
-  /** Applies the change's outbox rows and activity time, then publishes its events. Never rejects. */
+  /**
+   * Applies the change's outbox rows and activity time, then publishes its activities. The events of a change that
+   * moved no membership (a message, an edit, a reaction) are published at once, without waiting for the members' chat
+   * lists: live delivery does not wait for those statements, and the publishes of a chat's concurrent sends stay in
+   * commit order far more often (the gateway puts crossed ones back in order, but only within its reorder window).
+   * A membership change's events wait for the index, so a user told of a chat finds it in their list. Never rejects.
+   */
   async committed(change: CommittedChange): Promise<void> {
     const committedAt = Date.now();
+    const early =
+      change.outboxIds.length === 0 ? this.publisher.publishChange(change, committedAt, ['events']) : undefined;
     try {
       if (change.outboxIds.length > 0) {
         await this.hooks.beforeIndexApply?.({ chatId: change.chatId, outboxIds: change.outboxIds });
@@ -69,8 +78,12 @@ export class ChangeFeed implements CommitListener {
       }
     } catch (err) {
       this.logger.error({ err, chatId: change.chatId.toString() }, 'stopped after commit (hook)');
+      await early;
       return;
     }
-    await this.publisher.publishChange(change, committedAt);
+    await Promise.all([
+      early,
+      this.publisher.publishChange(change, committedAt, early ? ['activities'] : ['events', 'activities']),
+    ]);
   }
 }

@@ -17,6 +17,9 @@ export interface EventBus {
   publishMany?(messages: readonly Publication[]): Promise<boolean[]>;
 }
 
+/** The two kinds of announcement of a change: its chat events (`chat:{id}`) and its members' activities. */
+export type ChangePart = 'events' | 'activities';
+
 /** Redis channel of a chat's events. */
 export const chatTopic = (chatId: bigint | string) => `chat:${chatId}`;
 /** Redis channel of a chat's typing indicators. */
@@ -42,8 +45,9 @@ export const activityTopic = (userId: bigint | string) => `user-activity:${userI
  * (each gateway's live execution and delivery continue that trace). Clients never see `_meta`: the gateway projects
  * events through the schema.
  *
- * All publishes of a change are issued together on the bus's one publisher connection as one batch
- * (`RedisEventBus.publishMany`: one write to a single Redis), so they reach Redis in seq order; the members'
+ * The publishes of a change (its events, then its activities, or each part on its own: see `ChangeFeed`) are issued
+ * together on the bus's one publisher connection as one batch (`RedisEventBus.publishMany`: one write to a single
+ * Redis), so they reach Redis in seq order; the members'
  * activities of a change share one payload object, serialized once. An event, activity or read receipt Redis refuses (an outage, a failover, the
  * bus's breaker open) is published again once Redis takes it (the newest per chat, per member's chat, per reader: see
  * `Reannouncer`), so a change committed during an outage reaches live subscribers without waiting for the chat's next
@@ -76,27 +80,37 @@ export class EventPublisher {
   }
 
   /**
-   * Publishes a change's events and activities; resolves when Redis took them or refused (never rejects).
+   * Publishes a change's events and activities (or only `parts` of them); resolves when Redis took them or refused
+   * (never rejects).
    * @param committedAt when the change committed (ms since the epoch) @default now
    */
-  async publishChange(change: ChatChange, committedAt = Date.now()): Promise<void> {
+  async publishChange(
+    change: ChatChange,
+    committedAt = Date.now(),
+    parts: readonly ChangePart[] = ['events', 'activities'],
+  ): Promise<void> {
     const { events } = change;
-    if (events.length === 0) return;
+    if (events.length === 0 || parts.length === 0) return;
     const first = events[0]!;
     await inSpan(
-      'publish chat events',
+      parts.includes('events') ? 'publish chat events' : 'publish chat activities',
       {
         kind: SpanKind.PRODUCER,
         attributes: { 'chat.id': first.chatId.toString(), 'chat.seq': first.seq, 'chat.events': events.length },
       },
-      () => this.publishAll(change, { committedAt, ...traceHeaders() }),
+      () => this.publishAll(change, { committedAt, ...traceHeaders() }, parts),
     );
   }
 
-  private async publishAll(change: ChatChange, _meta: Record<string, unknown>): Promise<void> {
+  private async publishAll(
+    change: ChatChange,
+    _meta: Record<string, unknown>,
+    parts: readonly ChangePart[],
+  ): Promise<void> {
     const { events } = change;
     const announcements: Announcement[] = [];
-    for (const event of events) {
+    const withEvents = parts.includes('events');
+    for (const event of withEvents ? events : []) {
       const payload = chatEventPayload(event, true);
       const topic = chatTopic(event.chatId);
       announcements.push({
@@ -114,7 +128,7 @@ export class EventPublisher {
     for (const event of events) if (event.member) aboutUser.set(event.member.userId, event);
     // One payload per event announced (the same object for every member it is about: serialized once).
     const activities = new Map<EventRecord, unknown>();
-    const recipients = new Set<bigint>([...change.memberIds, ...change.removedIds]);
+    const recipients = new Set<bigint>(parts.includes('activities') ? [...change.memberIds, ...change.removedIds] : []);
     for (const userId of recipients) {
       const about = aboutUser.get(userId) ?? last;
       let payload = activities.get(about);
@@ -127,7 +141,8 @@ export class EventPublisher {
     }
     const announced = this.reannouncer.announceAll(announcements);
     // The relay also polls its shards: a lost wake-up only delays it, so it is not announced again.
-    const wakeup = this.relayWakeup ? this.bus.publish(this.relayWakeup(events[0]!.chatId), {}) : undefined;
+    const wakeup =
+      withEvents && this.relayWakeup ? this.bus.publish(this.relayWakeup(events[0]!.chatId), {}) : undefined;
     await Promise.all([announced, wakeup]);
   }
 
