@@ -269,6 +269,15 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
       `Drain, one worker: ${num(pl.drain.notificationsPerSecond)} notifications/s (${pl.drain.notificationSeconds} s for ${num(pl.drain.events)}), ${num(pl.drain.webhookDeliveriesPerSecond)} webhook deliveries/s (${pl.drain.webhookSeconds} s). Sends refused in the live phase: ${pl.live.failedSends}.`,
     );
     out.push('');
+    // Runs before the split and the error count were recorded have neither.
+    const splitOf = pl.live.notificationLatencySplit;
+    if (splitOf) {
+      const errors = Object.entries(pl.live.subscriptionErrors ?? {});
+      out.push(
+        `Median split of a live notification's latency: ${ms(splitOf.toInbox)} from the message's commit to the notification's (relay, RabbitMQ, worker), ${ms(splitOf.toRecipient)} from there to the recipient (Redis, the gateway's live execution, the socket). Subscriptions ended by the gateway: ${errors.length ? errors.map(([code, n]) => `${n} \`${code}\``).join(', ') + ' (retryable ones resumed with `afterId`)' : 'none'}.`,
+      );
+      out.push('');
+    }
   }
   const profiles = result.profiles;
   if (profiles) {

@@ -1,9 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gatewayRequest, liveClient, signUp, type TestUser } from '@chatgraph/testing';
+import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { notifierStats, type BenchStack, type RunningGateway } from '../BenchStack';
-import { round, summarize, type LatencySummary } from '../stats';
+import { median, round, summarize, type LatencySummary } from '../stats';
 
 /** Options of scenario 6. */
 export interface PipelineOptions {
@@ -28,6 +29,16 @@ export interface PipelineResult {
     /** Notifications the recipients received live; and from the message's commit to that. */
     notifications: number;
     notificationLatency: LatencySummary;
+    /**
+     * The median split of that latency: from the message's commit to its notification's (the relay, RabbitMQ and the
+     * worker), and from the notification's commit to the recipient (Redis, the gateway's live execution, the socket).
+     */
+    notificationLatencySplit: { toInbox: number; toRecipient: number };
+    /**
+     * Subscriptions the gateway ended (`error` frames), by code, all phases: a retryable one is resubscribed after
+     * the last notification received (`afterId`), as the SDK does; the others end that recipient's stream.
+     */
+    subscriptionErrors: Record<string, number>;
     /** Webhook deliveries the receiver got (distinct webhook-ids); and from the event's commit to that. */
     webhooks: number;
     webhookLatency: LatencySummary;
@@ -45,7 +56,25 @@ export interface PipelineResult {
 
 const SEND = `mutation($c: ID!, $t: String!, $k: String!) {
   sendMessage(chatId: $c, text: $t, clientMessageId: $k) { id } }`;
-const NOTIFICATIONS = 'subscription { notificationAdded { id kind message { id text createdAt } } }';
+const NOTIFICATIONS = `subscription($after: ID) {
+  notificationAdded(afterId: $after) { id kind createdAt message { id text createdAt } } }`;
+/** Subscription errors after which a client resubscribes (with `afterId`: nothing is lost or doubled). */
+const RETRYABLE = new Set(['SERVICE_UNAVAILABLE', 'SUBSCRIPTION_RESTART', 'SLOW_CONSUMER']);
+const MAX_RESUBSCRIBES = 20;
+
+/** A notification as the recipient receives it. */
+interface Notified {
+  id: string;
+  createdAt: string;
+  message: { text: string; createdAt: string } | null;
+}
+
+/** The code of a subscription's end: an `error` frame's first `extensions.code`, else the socket's close code. */
+function errorCode(err: unknown): string {
+  if (Array.isArray(err)) return String((err[0] as GraphQLFormattedError | undefined)?.extensions?.code ?? 'error');
+  const close = err as { code?: unknown; message?: unknown };
+  return close?.code !== undefined ? `close ${String(close.code)}` : String(close?.message ?? 'error');
+}
 
 /**
  * A webhook endpoint as an integrator runs one, on 127.0.0.1: answers 200 at once and records, per delivery
@@ -168,25 +197,41 @@ export async function pipeline(
 
     // Recipients subscribe; a warm-up message per chat shows every subscription is live.
     const latencies: number[] = [];
+    const split: Array<[toInbox: number, toRecipient: number]> = [];
     const seen = new Set<string>();
+    const subscriptionErrors: Record<string, number> = {};
     // Only the current phase's messages count (a warm-up notification arriving late must not count as a live one).
     let phase = 'warm-up';
     for (const pair of pairs) {
       const client = liveClient(gateway.wsUrl, pair.recipient.token);
       clients.push(client);
-      client.subscribe<{ notificationAdded: { id: string; message: { text: string; createdAt: string } | null } }>(
-        { query: NOTIFICATIONS },
-        {
-          next: (r) => {
-            const n = r.data?.notificationAdded;
-            if (!n || seen.has(n.id) || !(n.message?.text ?? '').startsWith(phase)) return;
-            seen.add(n.id);
-            if (n.message) latencies.push(Date.now() - Date.parse(n.message.createdAt));
+      let lastId: string | null = null;
+      let resubscribes = 0;
+      const subscribe = (): void => {
+        client.subscribe<{ notificationAdded: Notified }>(
+          { query: NOTIFICATIONS, variables: { after: lastId } },
+          {
+            next: (r) => {
+              const n = r.data?.notificationAdded;
+              if (!n) return;
+              lastId = n.id;
+              if (seen.has(n.id) || !(n.message?.text ?? '').startsWith(phase)) return;
+              seen.add(n.id);
+              if (!n.message) return;
+              const committed = Date.parse(n.message.createdAt);
+              latencies.push(Date.now() - committed);
+              split.push([Date.parse(n.createdAt) - committed, Date.now() - Date.parse(n.createdAt)]);
+            },
+            error: (err) => {
+              const code = errorCode(err);
+              subscriptionErrors[code] = (subscriptionErrors[code] ?? 0) + 1;
+              if (RETRYABLE.has(code) && resubscribes++ < MAX_RESUBSCRIBES) setTimeout(subscribe, 250);
+            },
+            complete: () => undefined,
           },
-          error: () => undefined,
-          complete: () => undefined,
-        },
-      );
+        );
+      };
+      subscribe();
     }
     for (let attempt = 0; ; attempt++) {
       const before = seen.size;
@@ -196,6 +241,7 @@ export async function pipeline(
     }
     await until(() => receiver.received >= seen.size, 10_000);
     latencies.length = 0;
+    split.length = 0;
     seen.clear();
     receiver.reset();
     phase = 'live ';
@@ -219,13 +265,20 @@ export async function pipeline(
       failures: { ...failures },
       notifications: seen.size,
       notificationLatency: summarize(latencies),
+      notificationLatencySplit: {
+        toInbox: round(median(split.map((x) => x[0])), 1),
+        toRecipient: round(median(split.map((x) => x[1])), 1),
+      },
+      subscriptionErrors,
       webhooks: receiver.received,
       webhookLatency: summarize(receiver.latencies),
     };
     if (ok < total) log(`  live: ${total - ok} sends failed: ${JSON.stringify(failures)}`);
     log(
       `  live: ${ok} sent, ${live.notifications} notifications p50 ${round(live.notificationLatency.p50, 1)} ms ` +
-        `p99 ${round(live.notificationLatency.p99, 1)} ms; ${live.webhooks} webhooks p50 ` +
+        `p99 ${round(live.notificationLatency.p99, 1)} ms (median ${live.notificationLatencySplit.toInbox} ms to the inbox, ` +
+        `${live.notificationLatencySplit.toRecipient} ms from there to the recipient; subscription errors ` +
+        `${JSON.stringify(subscriptionErrors)}); ${live.webhooks} webhooks p50 ` +
         `${round(live.webhookLatency.p50, 1)} ms p99 ${round(live.webhookLatency.p99, 1)} ms`,
     );
     for (const client of clients.splice(0)) await client.dispose();
