@@ -191,8 +191,11 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')
     .default('chatgraph'),
-  /** Unacknowledged messages a notifier worker holds per queue (its parallelism). */
-  NOTIFIER_PREFETCH: positiveInt(32),
+  /**
+   * Unacknowledged messages a notifier worker holds per queue (its parallelism); the messages held together share
+   * their lookups and writes (one statement per shard), so a larger window costs fewer statements per event.
+   */
+  NOTIFIER_PREFETCH: positiveInt(256),
   /** Delays before each retry of a failed message, in ms (comma-separated); after the last one it is dead-lettered. */
   NOTIFIER_RETRY_DELAYS_MS: z
     .string()
@@ -201,6 +204,11 @@ export const envSchema = z.object({
     .transform((v) => v.split(',').map(Number)),
   /** Deliveries of one message (a worker dying while handling it counts) before the broker dead-letters it. */
   NOTIFIER_DELIVERY_LIMIT: positiveInt(10),
+  /**
+   * Longest a notifier keeps the users service's answer to "did this recipient block this actor" (0 = ask for every
+   * event). Block changes are announced on Redis and forget the answers at once; this bounds a lost announcement.
+   */
+  NOTIFIER_BLOCK_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   /** Events the relay reads and publishes per batch. */
   RELAY_BATCH_SIZE: positiveInt(500),
   /** How often an idle relay looks for new events. */

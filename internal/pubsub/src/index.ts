@@ -5,6 +5,8 @@ export { createFailFastRedis } from './createFailFastRedis';
 export type { FailFastRedisOptions } from './createFailFastRedis';
 export { entityChangesChannel, parseEntityChange } from './entityChanges';
 export type { EntityChange } from './entityChanges';
+export { blockChangesChannel, parseBlockChange } from './blockChanges';
+export type { BlockChange } from './blockChanges';
 export {
   createRedis,
   redisLocation,

@@ -73,7 +73,15 @@ export type { NewNotification, NotificationKind, NotificationRecord, PushSubscri
 export { notificationPayload, notificationTopic, type NotificationPayload } from './payloads';
 export { WebhookStore } from './webhooks/WebhookStore';
 export { WebhookDeliveryLog } from './webhooks/WebhookDeliveryLog';
-export type { AttemptOutcome, DeliveryToSend, NewDelivery, WebhookRoute } from './webhooks/WebhookDeliveryLog';
+export type {
+  AddedDelivery,
+  AttemptOutcome,
+  DeliveryToSend,
+  NewDelivery,
+  RecordedAttempt,
+  RouteQuestion,
+  WebhookRoute,
+} from './webhooks/WebhookDeliveryLog';
 export { WEBHOOK_EVENT_TYPES, webhookEventOf, webhookTypeName } from './webhooks/records';
 export type { DeliveryStatus, WebhookEventType, WebhookRecord } from './webhooks/records';
 export { ChatMemberships, type MembershipCheck } from './webhooks/ChatMemberships';

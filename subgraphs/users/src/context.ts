@@ -5,6 +5,7 @@ import type { PasswordHasher } from './security/PasswordHasher';
 import type { Sessions } from './sessions/Sessions';
 import type { ApiTokens } from './integrations/ApiTokens';
 import type { BlockStore } from './storage/BlockStore';
+import type { BlockChanges } from './live/BlockChanges';
 import type { ProfileChanges } from './live/ProfileChanges';
 
 /** What the users resolvers receive: the verified identity plus this request's storage (with its DataLoaders). */
@@ -21,6 +22,8 @@ export interface UsersContext extends BaseSubgraphContext {
   blocks: BlockStore;
   /** Announces profile changes to the gateways' entity caches (after the commit). */
   profileChanges: ProfileChanges;
+  /** Announces block changes to the notifiers' block caches (after the commit). */
+  blockChanges: BlockChanges;
   /** The service's clock (token expiry). */
   now: () => number;
   /**

@@ -24,6 +24,7 @@ import { Sessions } from './sessions/Sessions';
 import { SessionStore } from './sessions/SessionStore';
 import { BlockStore } from './storage/BlockStore';
 import { UsersStorage } from './storage/UsersStorage';
+import { BlockChanges } from './live/BlockChanges';
 import { ProfileChanges } from './live/ProfileChanges';
 import { ApiTokens } from './integrations/ApiTokens';
 import { ApiTokenStore } from './integrations/ApiTokenStore';
@@ -99,6 +100,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
   });
   const blocks = new BlockStore(db);
   const profileChanges = new ProfileChanges(options.redis, config.DB_NAME_PREFIX, logger);
+  const blockChanges = new BlockChanges(profileChanges.reannouncer, config.DB_NAME_PREFIX);
   const identity = options.identity ?? identitySignerFromConfig(config);
   const server = createSubgraphServer<UsersContext>({
     name: 'users',
@@ -117,6 +119,7 @@ export function createUsersServer(options: UsersServerOptions): SubgraphServer<U
       apiTokens,
       blocks,
       profileChanges,
+      blockChanges,
       now,
       sessionId: parseId(base.identity.sessionId),
     }),

@@ -32,6 +32,8 @@ import { mailerFromConfig } from './email/Mailer';
 import { MissedMessageEmails } from './email/MissedMessageEmails';
 import { VerificationEmails } from './email/VerificationEmails';
 import { VerificationQueue } from './email/VerificationQueue';
+import { BatchedInbox } from './inbox/BatchedInbox';
+import { CachedBlockList } from './inbox/CachedBlockList';
 import { InboxHandler, type PushJob } from './inbox/InboxHandler';
 import { ChatsMuteList, StoredMentions, UsersBlockList } from './inbox/ChatFeatureFilters';
 import { parsePushJob, PushHandler } from './push/PushHandler';
@@ -108,10 +110,20 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const users = new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity });
   const pushEnabled = config.VAPID_PUBLIC_KEY !== undefined && config.VAPID_PRIVATE_KEY !== undefined;
   if (!pushEnabled) logger.info('VAPID keys not set: Web Push is off');
-  const blocks = new UsersBlockList(users);
+  const metrics = new NotifierMetrics();
+  // Block answers are kept until the users service announces a change (or NOTIFIER_BLOCK_CACHE_MS passes).
+  const blocks = new CachedBlockList({
+    source: new UsersBlockList(users),
+    channels: bus.channels,
+    namespace: config.DB_NAME_PREFIX,
+    ttlMs: config.NOTIFIER_BLOCK_CACHE_MS,
+    logger,
+    onLookup: (result) => metrics.blockLookup(result),
+  });
   const mutes = new ChatsMuteList(chats);
   const inboxHandler = new InboxHandler({
-    inbox,
+    // The events of a prefetch window are added together (one transaction per notifications shard).
+    inbox: new BatchedInbox(inbox, config.NOTIFIER_PREFETCH),
     // Mentions as the chats service resolved them when the message was sent (members named as @username then).
     mentions: new StoredMentions(chats),
     blocks,
@@ -119,7 +131,6 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     bus,
     push: pushEnabled ? { publisher, workExchange: topology.workExchange, queue: topology.push } : undefined,
   });
-  const metrics = new NotifierMetrics();
   const webhooks = webhookWorkers({
     config,
     connection,
@@ -261,6 +272,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   for (const relay of relays) relay.start();
   chats.onPlacementChange((index) => relays[index]?.reconnect());
   await wakeups.start();
+  await blocks.start();
   webhooks.scanner.start();
   email.start();
   logger.info({ port, shards: relays.length, push: pushEnabled }, 'notifier started');
@@ -270,6 +282,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     async close() {
       draining = true;
       await wakeups.stop();
+      await blocks.stop();
       await Promise.all(relays.map((r) => r.stop()));
       await webhooks.scanner.stop();
       await email.stop();

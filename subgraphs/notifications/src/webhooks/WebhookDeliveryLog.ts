@@ -25,6 +25,24 @@ export interface DeliveryToSend {
   payload: string;
 }
 
+/** A delivery {@link WebhookDeliveryLog.add} returns: one to send, and the event it is for. */
+export interface AddedDelivery extends DeliveryToSend {
+  chatId: bigint;
+  eventSeq: number;
+}
+
+/** The webhooks covering one chat that want one event type. */
+export interface RouteQuestion {
+  chatId: bigint;
+  eventType: WebhookEventType;
+}
+
+/** One attempt to record. */
+export interface RecordedAttempt {
+  deliveryId: bigint;
+  outcome: AttemptOutcome;
+}
+
 /** What one attempt came to, as the log records it. */
 export interface AttemptOutcome {
   status: Exclude<DeliveryStatus, 'PENDING'>;
@@ -50,15 +68,42 @@ export class WebhookDeliveryLog {
   }
 
   /**
-   * Adds the deliveries of one event and returns those to send: the new ones, and those an earlier handling of the
-   * same event added but may not have queued (never attempted). A delivery that exists already is not added again.
+   * The routes of several chats and event types at once (one statement per shard holding some of the chats), in the
+   * order asked.
    */
-  async add(items: readonly NewDelivery[]): Promise<DeliveryToSend[]> {
-    const out: DeliveryToSend[] = [];
+  async routesOf(questions: readonly RouteQuestion[]): Promise<WebhookRoute[][]> {
+    const found = new Map<string, WebhookRoute[]>();
+    await Promise.all(
+      [...this.db.groupByShard(questions, (q) => q.chatId)].map(async ([shard, group]) => {
+        const chats = [...new Set(group.map((q) => q.chatId))];
+        const rows = await this.db.clientAt(shard).$queryRaw<
+          Array<{ chat_id: bigint; webhook_id: bigint; owner_id: bigint; events: string[] }>
+        >`
+          SELECT chat_id, webhook_id, owner_id, events FROM webhook_chats WHERE chat_id = ANY(${bigintArray(chats)})`;
+        for (const q of group) {
+          found.set(
+            `${q.chatId}:${q.eventType}`,
+            rows
+              .filter((r) => r.chat_id === q.chatId && r.events.includes(q.eventType))
+              .map((r) => ({ webhookId: r.webhook_id, ownerId: r.owner_id })),
+          );
+        }
+      }),
+    );
+    return questions.map((q) => found.get(`${q.chatId}:${q.eventType}`) ?? []);
+  }
+
+  /**
+   * Adds the deliveries of one or more events and returns those to send: the new ones, and those an earlier handling
+   * of the same event added but may not have queued (never attempted). A delivery that exists already is not added
+   * again (nor twice when `items` names it twice).
+   */
+  async add(items: readonly NewDelivery[]): Promise<AddedDelivery[]> {
+    const out: AddedDelivery[] = [];
     await Promise.all(
       [...this.db.groupByShard(items, (i) => i.webhookId)].map(async ([shard, group]) => {
         const rows = await this.db.clientAt(shard).$queryRaw<
-          Array<{ id: bigint; webhook_id: bigint; payload: string }>
+          Array<{ id: bigint; webhook_id: bigint; chat_id: bigint; event_seq: number; payload: string }>
         >`
           WITH input AS (
             SELECT * FROM unnest(${bigintArray(group.map((i) => i.webhookId))},
@@ -73,14 +118,21 @@ export class WebhookDeliveryLog {
             SELECT chatgraph_next_id(i.logical_shard), i.webhook_id, i.chat_id, i.event_seq, i.event_type, i.payload
               FROM input i
             ON CONFLICT (webhook_id, chat_id, event_seq) DO NOTHING
-            RETURNING id, webhook_id, payload
+            RETURNING id, webhook_id, chat_id, event_seq, payload
           )
-          SELECT id, webhook_id, payload FROM added
-          UNION ALL
-          SELECT d.id, d.webhook_id, d.payload FROM webhook_deliveries d
+          SELECT id, webhook_id, chat_id, event_seq, payload FROM added
+          UNION
+          SELECT d.id, d.webhook_id, d.chat_id, d.event_seq, d.payload FROM webhook_deliveries d
             JOIN input i ON d.webhook_id = i.webhook_id AND d.chat_id = i.chat_id AND d.event_seq = i.event_seq
            WHERE d.status = 'PENDING' AND d.attempts = 0`;
-        for (const r of rows) out.push({ deliveryId: r.id, webhookId: r.webhook_id, payload: r.payload });
+        for (const r of rows)
+          out.push({
+            deliveryId: r.id,
+            webhookId: r.webhook_id,
+            chatId: r.chat_id,
+            eventSeq: r.event_seq,
+            payload: r.payload,
+          });
       }),
     );
     return out;
@@ -94,6 +146,41 @@ export class WebhookDeliveryLog {
              next_attempt_at = ${outcome.nextAttemptAt},
              delivered_at = CASE WHEN ${outcome.status} = 'DELIVERED' THEN clock_timestamp() ELSE delivered_at END
        WHERE id = ${deliveryId} AND status <> 'DELIVERED'`;
+  }
+
+  /**
+   * Records several attempts (one statement per shard holding some of them; a delivery named twice has its attempts
+   * recorded one after the other). A delivery already DELIVERED stays so.
+   */
+  async recordMany(attempts: readonly RecordedAttempt[]): Promise<void> {
+    let rest = attempts;
+    while (rest.length > 0) {
+      const seen = new Set<bigint>();
+      const round: RecordedAttempt[] = [];
+      const later: RecordedAttempt[] = [];
+      for (const a of rest) {
+        if (seen.has(a.deliveryId)) later.push(a);
+        else round.push(a);
+        seen.add(a.deliveryId);
+      }
+      await Promise.all(
+        [...this.db.groupByShard(round, (a) => a.deliveryId)].map(
+          ([shard, group]) =>
+            this.db.clientAt(shard).$executeRaw`
+            UPDATE webhook_deliveries d
+               SET status = o.status, attempts = d.attempts + 1, last_response_status = o.response_status,
+                   next_attempt_at = o.next_attempt_at,
+                   delivered_at = CASE WHEN o.status = 'DELIVERED' THEN clock_timestamp() ELSE d.delivered_at END
+              FROM unnest(${bigintArray(group.map((a) => a.deliveryId))},
+                          ${group.map((a) => a.outcome.status)}::text[],
+                          ${group.map((a) => a.outcome.responseStatus)}::int[],
+                          ${group.map((a) => a.outcome.nextAttemptAt?.toISOString() ?? null)}::timestamptz[])
+                   AS o(id, status, response_status, next_attempt_at)
+             WHERE d.id = o.id AND d.status <> 'DELIVERED'`,
+        ),
+      );
+      rest = later;
+    }
   }
 
   /** Disables a webhook whose endpoint said it is gone (410): nothing is sent to it any more. */

@@ -41,6 +41,7 @@ export const Mutation = {
       throw userError('LIMIT_EXCEEDED', `You can block at most ${MAX_BLOCKS} users; unblock some first.`, {
         limit: MAX_BLOCKS,
       });
+    await ctx.blockChanges.changed(viewerId);
     return true;
   },
 
@@ -49,6 +50,7 @@ export const Mutation = {
     const id = parseId(args.userId);
     if (id === null) throw badInput('userId', 'userId is not a valid id.');
     await ctx.blocks.unblock(viewerId, id);
+    await ctx.blockChanges.changed(viewerId);
     return true;
   },
 

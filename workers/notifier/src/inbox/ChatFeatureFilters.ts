@@ -1,6 +1,8 @@
+import DataLoader from 'dataloader';
 import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import type { SubgraphClient } from '@chatgraph/service';
 import type { RelayedEvent } from '../relay/RelayedEvent';
+import { nextIoTurn } from '../batching/nextIoTurn';
 import type { MentionSource } from './MentionSource';
 import type { BlockList, MuteList } from './RecipientFilters';
 
@@ -8,19 +10,52 @@ const NOBODY: ReadonlySet<bigint> = new Set();
 const BLOCKING = 'query NotifierUsersBlocking($ids: [ID!]!) { usersBlockingViewer(userIds: $ids) }';
 /** Most ids one `usersBlockingViewer` call takes. */
 const MAX_IDS_PER_CALL = 100;
+/** Most keys one batched lookup on a chats shard takes. */
+const MAX_KEYS_PER_READ = 1000;
+
+/** A message of a chat (the chat id says which shard holds it). */
+interface MessageKey {
+  chatId: bigint;
+  messageId: bigint;
+}
+
+/** A member of a chat. */
+interface MemberKey {
+  chatId: bigint;
+  userId: bigint;
+}
 
 /**
  * The mentions the chats service resolved when the message was sent (`messages.mention_ids`: members named as
- * `@username` then), read on the chat's shard: one primary-key read per MESSAGE_ADDED that has a message.
+ * `@username` then), read on the chat's shard. The events handled at the same time (a prefetch window) are read
+ * together: one statement per chats shard for all their messages.
  */
 export class StoredMentions implements MentionSource {
-  constructor(private readonly chats: ShardedDatabase<ChatsClient>) {}
+  private readonly loader: DataLoader<MessageKey, ReadonlySet<bigint>, string>;
+
+  constructor(private readonly chats: ShardedDatabase<ChatsClient>) {
+    this.loader = new DataLoader((keys) => this.load(keys), {
+      cache: false,
+      maxBatchSize: MAX_KEYS_PER_READ,
+      batchScheduleFn: nextIoTurn,
+    });
+  }
 
   async mentionedMembers(event: RelayedEvent): Promise<ReadonlySet<bigint>> {
     if (event.type !== 'MESSAGE_ADDED' || !event.message) return NOBODY;
-    const rows = await this.chats.clientFor(BigInt(event.chatId)).$queryRaw<Array<{ mention_ids: bigint[] }>>`
-      SELECT mention_ids FROM messages WHERE id = ${BigInt(event.message.id)}`;
-    return new Set((rows[0]?.mention_ids ?? []).map(BigInt));
+    return this.loader.load({ chatId: BigInt(event.chatId), messageId: BigInt(event.message.id) });
+  }
+
+  private async load(keys: readonly MessageKey[]): Promise<Array<ReadonlySet<bigint>>> {
+    const found = new Map<bigint, ReadonlySet<bigint>>();
+    await Promise.all(
+      [...this.chats.groupByShard(keys, (k) => k.chatId)].map(async ([shard, group]) => {
+        const rows = await this.chats.clientAt(shard).$queryRaw<Array<{ id: bigint; mention_ids: bigint[] }>>`
+          SELECT id, mention_ids FROM messages WHERE id = ANY(${group.map((k) => k.messageId.toString())}::bigint[])`;
+        for (const row of rows) found.set(row.id, new Set(row.mention_ids.map(BigInt)));
+      }),
+    );
+    return keys.map((k) => found.get(k.messageId) ?? NOBODY);
   }
 }
 
@@ -40,15 +75,47 @@ export class UsersBlockList implements BlockList {
   }
 }
 
-/** Mutes as the chats service keeps them (`chat_members.muted_until` in the future), on the chat's shard. */
+/**
+ * Mutes as the chats service keeps them (`chat_members.muted_until` in the future), on the chat's shard, read fresh
+ * for every event (a mute takes effect at once). The lookups of the events handled at the same time are read
+ * together: one statement per chats shard.
+ */
 export class ChatsMuteList implements MuteList {
-  constructor(private readonly chats: ShardedDatabase<ChatsClient>) {}
+  private readonly loader: DataLoader<MemberKey, boolean, string>;
+
+  constructor(private readonly chats: ShardedDatabase<ChatsClient>) {
+    this.loader = new DataLoader((keys) => this.load(keys), {
+      cache: false,
+      maxBatchSize: MAX_KEYS_PER_READ,
+      batchScheduleFn: nextIoTurn,
+    });
+  }
 
   async mutedBy(chatId: bigint, recipientIds: readonly bigint[]): Promise<ReadonlySet<bigint>> {
     if (recipientIds.length === 0) return NOBODY;
-    const rows = await this.chats.clientFor(chatId).$queryRaw<Array<{ user_id: bigint }>>`
-      SELECT user_id FROM chat_members
-       WHERE chat_id = ${chatId} AND user_id = ANY(${recipientIds.map(String)}::bigint[]) AND muted_until > now()`;
-    return new Set(rows.map((r) => r.user_id));
+    const muted = await this.loader.loadMany(recipientIds.map((userId) => ({ chatId, userId })));
+    const out = new Set<bigint>();
+    muted.forEach((m, i) => {
+      if (m instanceof Error) throw m;
+      if (m) out.add(recipientIds[i]!);
+    });
+    return out;
+  }
+
+  private async load(keys: readonly MemberKey[]): Promise<boolean[]> {
+    const muted = new Set<string>();
+    await Promise.all(
+      [...this.chats.groupByShard(keys, (k) => k.chatId)].map(async ([shard, group]) => {
+        const rows = await this.chats.clientAt(shard).$queryRaw<Array<{ chat_id: bigint; user_id: bigint }>>`
+          SELECT m.chat_id, m.user_id
+            FROM chat_members m
+            JOIN unnest(${group.map((k) => k.chatId.toString())}::bigint[],
+                        ${group.map((k) => k.userId.toString())}::bigint[]) AS k(chat_id, user_id)
+              ON m.chat_id = k.chat_id AND m.user_id = k.user_id
+           WHERE m.muted_until > now()`;
+        for (const row of rows) muted.add(`${row.chat_id}:${row.user_id}`);
+      }),
+    );
+    return keys.map((k) => muted.has(`${k.chatId}:${k.userId}`));
   }
 }

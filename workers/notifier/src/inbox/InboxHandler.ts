@@ -1,12 +1,8 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import {
-  notificationPayload,
-  notificationTopic,
-  type NotificationInbox,
-  type NotificationRecord,
-} from '@chatgraph/notifications';
+import { notificationPayload, notificationTopic, type NotificationRecord } from '@chatgraph/notifications';
 import type { WorkQueue } from '../amqp/Topology';
 import type { RelayedEvent } from '../relay/RelayedEvent';
+import type { InboxWriter } from './BatchedInbox';
 import type { MentionSource } from './MentionSource';
 import { notificationsFor } from './notificationRules';
 import type { BlockList, MuteList } from './RecipientFilters';
@@ -23,7 +19,8 @@ export interface PushJob {
 
 /** Options of {@link InboxHandler}. */
 export interface InboxHandlerOptions {
-  inbox: NotificationInbox;
+  /** Where notifications are added (`BatchedInbox`: the events handled at the same time in one transaction). */
+  inbox: InboxWriter;
   mentions: MentionSource;
   blocks: BlockList;
   mutes: MuteList;
@@ -35,9 +32,11 @@ export interface InboxHandlerOptions {
 /**
  * Turns one relayed chat event into notifications (the inbox queue's handler), idempotently: the rules pick the
  * recipients (`notificationsFor`), blocks drop and mutes narrow them, the inbox adds them (one per recipient and event:
- * a redelivered event adds nothing). After the commit, every notification of the event, new or added by an earlier
- * delivery that died before finishing, is published live on `notification:{recipient}` (subscribers drop a seq they
- * already have) and, while its push is pending, sent to the push queue (confirmed before the event is acknowledged).
+ * a redelivered event adds nothing). The lookups and the write of the events handled at the same time (a prefetch
+ * window) are batched by the sources and the inbox writer: an event costs a share of a few statements. After the
+ * commit, every notification of the event, new or added by an earlier delivery that died before finishing, is
+ * published live on `notification:{recipient}` (subscribers drop a seq they already have) and, while its push is
+ * pending, sent to the push queue (confirmed before the event is acknowledged).
  */
 export class InboxHandler {
   constructor(private readonly options: InboxHandlerOptions) {}
@@ -58,7 +57,7 @@ export class InboxHandler {
       (c) => !blocked.has(c.recipientId) && (!muted.has(c.recipientId) || c.kind === 'MENTION'),
     );
     if (kept.length === 0) return [];
-    const { notifications } = await inbox.add(
+    const notifications = await inbox.add(
       kept.map((c) => ({
         recipientId: c.recipientId,
         kind: c.kind,

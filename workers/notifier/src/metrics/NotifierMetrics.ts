@@ -24,16 +24,28 @@ export interface NotifierState {
  *   that grows needs a look; `npm run dlq` replays it);
  * - `relay_events_published_total{shard}`, `relay_active{shard}` (1 where this process holds the shard's lock);
  * - `webhook_deliveries_total{outcome="delivered"|"retry"|"dead"|"gone"}`;
+ * - `notifier_block_lookups_total{result="hit"|"miss"}`: block answers per recipient, from the cache or asked;
  * - `rabbitmq_connected` (0 while RabbitMQ is unreachable).
  */
 export class NotifierMetrics {
   readonly process = new ProcessMetrics('notifier');
   private readonly webhooks: Counter<'outcome'>;
+  private readonly blockLookups: Counter<'result'>;
 
   constructor() {
     this.webhooks = this.process.counter('webhook_deliveries_total', 'Webhook delivery attempts, by outcome.', [
       'outcome',
     ]);
+    this.blockLookups = this.process.counter(
+      'notifier_block_lookups_total',
+      'Block answers the inbox needed, per recipient: from the cache (hit) or asked of the users service (miss).',
+      ['result'],
+    );
+  }
+
+  /** Records where one block answer came from. */
+  blockLookup(result: 'hit' | 'miss'): void {
+    this.blockLookups.inc({ result });
   }
 
   /** Records how one webhook delivery attempt ended. */

@@ -1,12 +1,13 @@
-import type { WebhookDeliveryLog } from '@chatgraph/notifications';
 import type { Logger } from '@chatgraph/logging';
+import type { DeliveryLog } from './BatchedDeliveryLog';
 import type { DeliveryJob } from './DeliveryJob';
 import type { WebhookSender } from './WebhookSender';
 import type { WebhookSettings } from './WebhookSettings';
 
 /** Options of {@link DeliveryHandler}. */
 export interface DeliveryHandlerOptions {
-  log: WebhookDeliveryLog;
+  /** Where attempts are recorded (`BatchedDeliveryLog`: the attempts that end at the same time in one statement). */
+  log: Pick<DeliveryLog, 'record' | 'disable'>;
   settings: WebhookSettings;
   sender: WebhookSender;
   /** Delays before each retry (the delivery queue's delay queues, `WEBHOOK_RETRY_SCHEDULE_MS`). */

@@ -1,21 +1,23 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
-import { webhookEventOf, type WebhookDeliveryLog, type WebhookStore } from '@chatgraph/notifications';
+import { webhookEventOf, type WebhookStore } from '@chatgraph/notifications';
 import type { Logger } from '@chatgraph/logging';
 import type { WorkQueue } from '../amqp/Topology';
 import type { RelayedEvent } from '../relay/RelayedEvent';
+import type { DeliveryLog } from './BatchedDeliveryLog';
+import type { ChatMembers } from './ChatMembers';
 import type { DeliveryJob } from './DeliveryJob';
 import { webhookPayload } from './webhookPayload';
 import { isSettled, type WebhookSettings } from './WebhookSettings';
 
 /** Options of {@link WebhookFanout}. */
 export interface WebhookFanoutOptions {
-  log: WebhookDeliveryLog;
+  /** The delivery log (`BatchedDeliveryLog`: the events handled at the same time share its statements). */
+  log: DeliveryLog;
   settings: WebhookSettings;
   /** For routing rows that name a webhook that no longer exists. */
   store: WebhookStore;
-  /** The chats shards: is a webhook's owner still a member of the chat? */
-  chats: ShardedDatabase<ChatsClient>;
+  /** Is a webhook's owner still a member of the chat? */
+  members: ChatMembers;
   /** A confirm channel, the work exchange and the delivery queue. */
   publisher: ChannelWrapper;
   workExchange: string;
@@ -25,25 +27,24 @@ export interface WebhookFanoutOptions {
 
 /**
  * Turns one relayed chat event into webhook deliveries (the webhooks queue's handler), idempotently: the webhooks
- * covering the chat that want the event (one read on the chat's shard), kept while their owner is still a member of
- * the chat (one read on the chats shard) and enabled; one delivery row each (one statement per owner shard; a
- * redelivered event adds nothing); then a job per delivery on the delivery queue, confirmed before the event is
- * acknowledged. An event no webhook covers costs the one read.
+ * covering the chat that want the event (a read on the chat's shard), kept while their owner is still a member of
+ * the chat (a read on the chats shard) and enabled; one delivery row each (a redelivered event adds nothing); then a
+ * job per delivery on the delivery queue, confirmed before the event is acknowledged. The reads and the insert are
+ * shared with the events handled at the same time (one statement per shard for a prefetch window). An event no
+ * webhook covers costs its share of the one read.
  */
 export class WebhookFanout {
   constructor(private readonly options: WebhookFanoutOptions) {}
 
   async handle(event: RelayedEvent): Promise<number> {
-    const { log, settings, store, chats, publisher, workExchange, queue } = this.options;
+    const { log, settings, store, members, publisher, workExchange, queue } = this.options;
     const type = webhookEventOf(event.type);
     if (!type) return 0;
     const chatId = BigInt(event.chatId);
     const routes = await log.routes(chatId, type);
     if (routes.length === 0) return 0;
     const owners = [...new Set(routes.map((r) => r.ownerId))];
-    const members = await chats.clientFor(chatId).$queryRaw<Array<{ user_id: bigint }>>`
-      SELECT user_id FROM chat_members WHERE chat_id = ${chatId} AND user_id = ANY(${owners.map(String)}::bigint[])`;
-    const stillMember = new Set(members.map((m) => m.user_id));
+    const stillMember = await members.membersOf(chatId, owners);
     const payload = webhookPayload(event, type);
     const items = [];
     for (const route of routes) {

@@ -24,7 +24,8 @@ export function isSettled(webhookId: bigint, now = Date.now()): boolean {
 
 /**
  * Webhooks' settings (URL, secret, disabled) by id, kept for `ttlMs` so a burst of deliveries to one endpoint reads
- * the database once: a deleted or disabled webhook may still get deliveries for that long.
+ * the database once (the deliveries asking while it is being read wait for that one read): a deleted or disabled
+ * webhook may still get deliveries for that long.
  */
 export class WebhookSettings {
   private readonly cache: LRUCache<string, WebhookTarget | 'none'>;
@@ -33,22 +34,24 @@ export class WebhookSettings {
     private readonly store: WebhookStore,
     ttlMs: number,
   ) {
-    this.cache = new LRUCache({ max: 10_000, ttl: ttlMs });
+    this.cache = new LRUCache({ max: 10_000, ttl: ttlMs, fetchMethod: (key) => this.read(BigInt(key)) });
   }
 
   /** The webhook, or null when it does not exist (deleted). */
   async get(id: bigint): Promise<WebhookTarget | null> {
-    const key = id.toString();
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached === 'none' ? null : cached;
-    const record = await this.store.byId(id);
-    const target = record ? { record, signer: new Signer(record.secret) } : null;
-    if (target || isSettled(id)) this.cache.set(key, target ?? 'none');
-    return target;
+    const target = await this.cache.fetch(id.toString());
+    return target === undefined || target === 'none' ? null : target;
   }
 
   /** Forgets a webhook (this worker just disabled it). */
   forget(id: bigint): void {
     this.cache.delete(id.toString());
+  }
+
+  /** Reads a webhook; a missing one is kept as missing only once its id is settled (undefined: not kept). */
+  private async read(id: bigint): Promise<WebhookTarget | 'none' | undefined> {
+    const record = await this.store.byId(id);
+    if (record) return { record, signer: new Signer(record.secret) };
+    return isSettled(id) ? 'none' : undefined;
   }
 }

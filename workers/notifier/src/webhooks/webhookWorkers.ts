@@ -7,6 +7,8 @@ import { WebhookDeliveryLog, WebhookStore } from '@chatgraph/notifications';
 import { QueueConsumer } from '../amqp/QueueConsumer';
 import type { Topology } from '../amqp/Topology';
 import { parseRelayedEvent, type RelayedEvent } from '../relay/RelayedEvent';
+import { BatchedDeliveryLog } from './BatchedDeliveryLog';
+import { ChatMembers } from './ChatMembers';
 import { DeliveryHandler, type WebhookOutcome } from './DeliveryHandler';
 import { parseDeliveryJob, type DeliveryJob } from './DeliveryJob';
 import { RedeliveryScanner } from './RedeliveryScanner';
@@ -42,20 +44,22 @@ export interface WebhookWorkers {
 export function webhookWorkers(deps: WebhookWorkersDeps): WebhookWorkers {
   const { config, connection, publisher, topology, logger } = deps;
   const log = new WebhookDeliveryLog(deps.notifications);
+  // The statements of the messages handled at the same time are shared (at most a prefetch window's worth each).
+  const batchedLog = new BatchedDeliveryLog(log, Math.max(config.NOTIFIER_PREFETCH, config.WEBHOOK_PREFETCH));
   const store = new WebhookStore(deps.notifications);
   const settings = new WebhookSettings(store, config.WEBHOOK_CACHE_MS);
   const fanout = new WebhookFanout({
-    log,
+    log: batchedLog,
     settings,
     store,
-    chats: deps.chats,
+    members: new ChatMembers(deps.chats),
     publisher,
     workExchange: topology.workExchange,
     queue: topology.deliveries,
     logger,
   });
   const deliveries = new DeliveryHandler({
-    log,
+    log: batchedLog,
     settings,
     sender: new WebhookSender({ egress: deps.egress, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
     retryDelaysMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
