@@ -1,9 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gatewayRequest, liveClient, signUp, type TestUser } from '@chatgraph/testing';
+import { gatewayRequest, liveClient, signUp, type StackProcess, type TestUser } from '@chatgraph/testing';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { notifierStats, type BenchStack, type RunningGateway } from '../BenchStack';
+import { busyPercent, cpuTimes } from '../machineCpu';
+import { processSample } from '../processSample';
 import { median, round, summarize, type LatencySummary } from '../stats';
 
 /** Options of scenario 6. */
@@ -39,6 +41,10 @@ export interface PipelineResult {
      * the last notification received (`afterId`), as the SDK does; the others end that recipient's stream.
      */
     subscriptionErrors: Record<string, number>;
+    /** CPU ms per message sent of each of our processes during the phase (gateway, subgraphs, notifier). */
+    cpuMsPerMessage: Record<string, number>;
+    /** How busy each CPU of the machine was during the phase, by anyone. */
+    machineCpuBusyPercent: number[];
     /** Webhook deliveries the receiver got (distinct webhook-ids); and from the event's commit to that. */
     webhooks: number;
     webhookLatency: LatencySummary;
@@ -250,6 +256,15 @@ export async function pipeline(
     // Live phase: sends at the rate, on a fixed schedule (a slow response does not delay the next send).
     log(`  live: ${options.rate} messages/s for ${options.durationMs} ms over ${pairs.length} chats`);
     const total = Math.round((options.rate * options.durationMs) / 1000);
+    const processes = (): Record<string, StackProcess> => ({
+      gateway: gateway.process,
+      ...Object.fromEntries(stack.subgraphs),
+      notifier,
+    });
+    const cpuNow = () =>
+      Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, processSample(p).cpuSeconds]));
+    const cpuBefore = cpuNow();
+    const machineBefore = cpuTimes();
     const started = Date.now();
     const sends: Array<Promise<boolean>> = [];
     while (sends.length < total) {
@@ -259,6 +274,11 @@ export async function pipeline(
     }
     const ok = (await Promise.all(sends)).filter(Boolean).length;
     await until(() => seen.size >= ok && receiver.received >= ok, 30_000);
+    const machineCpuBusyPercent = busyPercent(machineBefore, cpuTimes());
+    const cpuAfter = cpuNow();
+    const cpuMsPerMessage = Object.fromEntries(
+      Object.keys(cpuAfter).map((k) => [k, round(((cpuAfter[k]! - cpuBefore[k]!) * 1000) / Math.max(1, ok), 2)]),
+    );
     const live: PipelineResult['live'] = {
       sent: ok,
       failedSends: total - ok,
@@ -270,10 +290,17 @@ export async function pipeline(
         toRecipient: round(median(split.map((x) => x[1])), 1),
       },
       subscriptionErrors,
+      cpuMsPerMessage,
+      machineCpuBusyPercent,
       webhooks: receiver.received,
       webhookLatency: summarize(receiver.latencies),
     };
     if (ok < total) log(`  live: ${total - ok} sends failed: ${JSON.stringify(failures)}`);
+    log(
+      `  live: CPU ms per message: ${Object.entries(cpuMsPerMessage)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; machine CPUs busy ${machineCpuBusyPercent.join('/')}%`,
+    );
     log(
       `  live: ${ok} sent, ${live.notifications} notifications p50 ${round(live.notificationLatency.p50, 1)} ms ` +
         `p99 ${round(live.notificationLatency.p99, 1)} ms (median ${live.notificationLatencySplit.toInbox} ms to the inbox, ` +
