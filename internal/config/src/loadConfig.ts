@@ -209,6 +209,8 @@ export const envSchema = z.object({
    * event). Block changes are announced on Redis and forget the answers at once; this bounds a lost announcement.
    */
   NOTIFIER_BLOCK_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** The same bound for the chats service's block checks (direct-chat sends, adding members); 0 asks every time. */
+  CHATS_BLOCK_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   /** Events the relay reads and publishes per batch. */
   RELAY_BATCH_SIZE: positiveInt(500),
   /** How often an idle relay looks for new events. */

@@ -7,6 +7,8 @@ export { entityChangesChannel, parseEntityChange } from './entityChanges';
 export type { EntityChange } from './entityChanges';
 export { blockChangesChannel, parseBlockChange } from './blockChanges';
 export type { BlockChange } from './blockChanges';
+export { CachedBlockList } from './CachedBlockList';
+export type { BlockList, CachedBlockListOptions } from './CachedBlockList';
 export {
   createRedis,
   redisLocation,

@@ -8,6 +8,7 @@ import { RateLimits } from '@chatgraph/ratelimit';
 import { registerDatabaseMetrics, registerPublishMetrics, runService, SubgraphClient } from '@chatgraph/service';
 import { createChatsServer } from './server';
 import { IndexRepairer } from './jobs/IndexRepairer';
+import { withCachedBlocks } from './users/CachedBlocks';
 import { RemoteUserDirectory } from './users/UserDirectory';
 
 const config = loadConfigOrExit();
@@ -33,9 +34,12 @@ runService(
     const repairer = new IndexRepairer({ db, logger });
     const limits = RateLimits.fromConfig(config, logger);
     const identity = identitySignerFromConfig(config);
-    const users = new RemoteUserDirectory(
-      new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity }),
+    // Block answers are kept until the users service announces a change (or CHATS_BLOCK_CACHE_MS passes).
+    const directory = withCachedBlocks(
+      new RemoteUserDirectory(new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity })),
+      { channels: bus.channels, namespace: config.DB_NAME_PREFIX, ttlMs: config.CHATS_BLOCK_CACHE_MS, logger },
     );
+    const users = directory.users;
     const { server, stores } = createChatsServer({
       db,
       bus,
@@ -49,6 +53,7 @@ runService(
     registerDatabaseMetrics(server.metrics, db);
     registerPublishMetrics(server.metrics, bus, stores.publisher.reannouncer);
     await limits.store.connected();
+    await directory.start();
     await server.listen(config.CHATS_PORT, config.HOST);
     await server.admin.listen(adminPortFor(config, config.CHATS_PORT), config.ADMIN_HOST);
     // Replays index changes that a previous process committed but did not apply before it died.
@@ -60,6 +65,7 @@ runService(
         // Changes Redis refused so far get one last try before the connection closes.
         await stores.publisher.close();
         await limits.close();
+        await directory.stop();
         await bus.close();
         await topology.stop();
         await db.close();

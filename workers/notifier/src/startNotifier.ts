@@ -19,7 +19,7 @@ import {
   PushSubscriptionStore,
 } from '@chatgraph/notifications';
 import { createPresenceRedis, PresenceStore } from '@chatgraph/presence';
-import { RedisEventBus, redisLocation } from '@chatgraph/pubsub';
+import { CachedBlockList, RedisEventBus, redisLocation } from '@chatgraph/pubsub';
 import { egressGuardFromConfig } from '@chatgraph/egress';
 import { createAdminServer, registerDatabaseMetrics, SubgraphClient, type RunningService } from '@chatgraph/service';
 import { NotifierMetrics } from './metrics/NotifierMetrics';
@@ -33,7 +33,6 @@ import { MissedMessageEmails } from './email/MissedMessageEmails';
 import { VerificationEmails } from './email/VerificationEmails';
 import { VerificationQueue } from './email/VerificationQueue';
 import { BatchedInbox } from './inbox/BatchedInbox';
-import { CachedBlockList } from './inbox/CachedBlockList';
 import { InboxHandler, type PushJob } from './inbox/InboxHandler';
 import { ChatsMuteList, StoredMentions, UsersBlockList } from './inbox/ChatFeatureFilters';
 import { parsePushJob, PushHandler } from './push/PushHandler';

@@ -3,11 +3,10 @@
  * real lists are in `ChatFeatureFilters`, plugged in by `startNotifier`. `NO_BLOCKS` and `NO_MUTES` are for tests.
  */
 
+import type { BlockList } from '@chatgraph/pubsub';
+
 /** Who blocked whom: a recipient who blocked the actor gets nothing from them. */
-export interface BlockList {
-  /** The recipients among `recipientIds` who blocked `actorId`. */
-  blockedBy(actorId: bigint, recipientIds: readonly bigint[]): Promise<ReadonlySet<bigint>>;
-}
+export type { BlockList };
 
 /** Muted chats: a recipient who muted the chat only gets MENTIONs from it. */
 export interface MuteList {

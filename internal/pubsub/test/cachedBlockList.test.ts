@@ -1,15 +1,13 @@
 /**
- * The notifier's block cache with the machine's Redis: answers are kept until the users service announces that the
+ * The block cache (the notifier's and the chats service's) with the machine's Redis: answers are kept until the users service announces that the
  * recipient's blocks changed, a block made while the cache holds the old answer is honoured once the announcement
  * arrives (or, were it lost, once the TTL passed), an answer fetched across a change is not kept, and the questions
  * asked at the same time go out as one call per actor.
  */
 import Redis from 'ioredis';
 import { createLogger } from '@chatgraph/logging';
-import { blockChangesChannel, ChannelSubscriber } from '@chatgraph/pubsub';
 import { testConfig, waitUntil } from '@chatgraph/testing';
-import { CachedBlockList } from '../src/inbox/CachedBlockList';
-import type { BlockList } from '../src/inbox/RecipientFilters';
+import { blockChangesChannel, CachedBlockList, ChannelSubscriber, type BlockList } from '../src';
 
 /** The users service's blocks as a set of `blocker:blocked`, counting the calls it answers. */
 class BlockTable implements BlockList {

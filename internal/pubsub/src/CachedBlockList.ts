@@ -1,9 +1,14 @@
 import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '@chatgraph/logging';
-import { blockChangesChannel, parseBlockChange, type ChannelSubscriber } from '@chatgraph/pubsub';
-import { nextIoTurn } from '../batching/nextIoTurn';
-import type { BlockList } from './RecipientFilters';
+import { blockChangesChannel, parseBlockChange } from './blockChanges';
+import type { ChannelSubscriber } from './ChannelSubscriber';
+
+/** Who blocked whom (the users service's answer). */
+export interface BlockList {
+  /** Those among `recipientIds` who blocked `actorId`. */
+  blockedBy(actorId: bigint, recipientIds: readonly bigint[]): Promise<ReadonlySet<bigint>>;
+}
 
 /** Options of {@link CachedBlockList}. */
 export interface CachedBlockListOptions {
@@ -13,7 +18,7 @@ export interface CachedBlockListOptions {
   channels: ChannelSubscriber;
   /** The deployment namespace (`DB_NAME_PREFIX`) of the announcements. */
   namespace: string;
-  /** Longest an answer is kept (`NOTIFIER_BLOCK_CACHE_MS`); 0 keeps none. */
+  /** Longest an answer is kept (`NOTIFIER_BLOCK_CACHE_MS`, `CHATS_BLOCK_CACHE_MS`); 0 keeps none. */
   ttlMs: number;
   /** Recipients whose answers are kept at most. @default 100000 */
   maxRecipients?: number;
@@ -29,15 +34,17 @@ interface BlockQuestion {
 }
 
 /**
- * Who blocked whom, as the users service says, kept per recipient so that the events of one conversation do not each
- * ask it again. Correct because the users service announces every block and unblock after its commit (on
- * `blockChangesChannel`): the recipient's answers are forgotten when the announcement arrives, and an answer that was
- * being fetched meanwhile is not kept. A block thus applies to the events handled after its announcement reached this
- * process, which is long before the first event its blocker's chats commit afterwards can go through relay, broker and
- * queue. Bounded staleness when an announcement is lost (the users process died between the commit and the announce):
- * an answer is kept at most `ttlMs`. While this process's subscriber link is down (announcements would be missed) and
- * until it is subscribed again, the cache is emptied and bypassed. The questions asked at the same time (a prefetch
- * window) go out together: one `usersBlockingViewer` call per actor.
+ * Who blocked whom, as the users service says, kept per blocker so that the messages of one conversation do not each
+ * ask it again (the notifier's recipients, the chats service's direct-chat sends). Correct because the users service
+ * announces every block and unblock after its commit, before it answers the request (on `blockChangesChannel`): the
+ * blocker's answers are forgotten when the announcement arrives, and an answer that was being fetched meanwhile is not
+ * kept. A block thus applies from the moment its announcement reached this process: for the notifier, long before the
+ * first event its blocker's chats commit afterwards can go through relay, broker and queue; for the chats service,
+ * before the blocked user's next request (the announcement left Redis before the blocker had the answer). Bounded
+ * staleness when an announcement is lost (the users process died between the commit and the announce): an answer is
+ * kept at most `ttlMs`. While this process's subscriber link is down (announcements would be missed) and until it is
+ * subscribed again, the cache is emptied and bypassed. The questions asked at the same time go out together: one
+ * call to the source per actor.
  */
 export class CachedBlockList implements BlockList {
   /** Per recipient (the blocker): actor → whether the recipient blocked the actor. */
@@ -54,7 +61,8 @@ export class CachedBlockList implements BlockList {
     this.answers = new LRUCache({ max: options.maxRecipients ?? 100_000, ttl: Math.max(1, options.ttlMs) });
     this.loader = new DataLoader((questions) => this.ask(questions), {
       cache: false,
-      batchScheduleFn: nextIoTurn,
+      // The next turn of the event loop: the questions of everything that arrived in one read go out together.
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
     });
     this.channel = blockChangesChannel(options.namespace);
   }
