@@ -208,7 +208,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
                 idleOnePerConnection: 300,
               }
             : {
-                steps: [1000, 2500, 4000, 5000, 6000, 7000, 8000, 10000],
+                steps: [1000, 2500, 4000, 5000, 6000, 7000, 8000, 10000, 12000],
                 chats: 10,
                 rate: 100,
                 runMs: 2500,

@@ -273,8 +273,9 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     const splitOf = pl.live.notificationLatencySplit;
     if (splitOf) {
       const errors = Object.entries(pl.live.subscriptionErrors ?? {});
+      const fieldErrors = Object.entries(pl.live.notificationErrors ?? {});
       out.push(
-        `Median split of a live notification's latency: ${ms(splitOf.toInbox)} from the message's commit to the notification's (relay, RabbitMQ, worker), ${ms(splitOf.toRecipient)} from there to the recipient (Redis, the gateway's live execution, the socket). Subscriptions ended by the gateway: ${errors.length ? errors.map(([code, n]) => `${n} \`${code}\``).join(', ') + ' (retryable ones resumed with `afterId`)' : 'none'}.`,
+        `Median split of a live notification's latency: ${ms(splitOf.toInbox)} from the message's commit to the notification's (relay, RabbitMQ, worker), ${ms(splitOf.toRecipient)} from there to the recipient (Redis, the gateway's live execution, the socket). Subscriptions ended by the gateway: ${errors.length ? errors.map(([code, n]) => `${n} \`${code}\``).join(', ') + ' (retryable ones resumed with `afterId`)' : 'none'}. Errors inside notifications received (a field the gateway could not fetch arrives as null; such a notification is not counted above): ${fieldErrors.length ? fieldErrors.map(([code, n]) => `${n} \`${code}\``).join(', ') : 'none'}.`,
       );
       out.push('');
     }

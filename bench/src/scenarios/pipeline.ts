@@ -41,6 +41,11 @@ export interface PipelineResult {
      * the last notification received (`afterId`), as the SDK does; the others end that recipient's stream.
      */
     subscriptionErrors: Record<string, number>;
+    /**
+     * Errors inside the notifications received, by code, all phases: a field the gateway could not fetch (the
+     * message from the chats service) arrives as null with its error, and such a notification is not counted above.
+     */
+    notificationErrors: Record<string, number>;
     /** CPU ms per message sent of each of our processes during the phase (gateway, subgraphs, notifier). */
     cpuMsPerMessage: Record<string, number>;
     /** How busy each CPU of the machine was during the phase, by anyone. */
@@ -206,6 +211,7 @@ export async function pipeline(
     const split: Array<[toInbox: number, toRecipient: number]> = [];
     const seen = new Set<string>();
     const subscriptionErrors: Record<string, number> = {};
+    const notificationErrors: Record<string, number> = {};
     // Only the current phase's messages count (a warm-up notification arriving late must not count as a live one).
     let phase = 'warm-up';
     for (const pair of pairs) {
@@ -218,6 +224,10 @@ export async function pipeline(
           { query: NOTIFICATIONS, variables: { after: lastId } },
           {
             next: (r) => {
+              for (const e of r.errors ?? []) {
+                const code = String(e.extensions?.code ?? 'error');
+                notificationErrors[code] = (notificationErrors[code] ?? 0) + 1;
+              }
               const n = r.data?.notificationAdded;
               if (!n) return;
               lastId = n.id;
@@ -290,6 +300,7 @@ export async function pipeline(
         toRecipient: round(median(split.map((x) => x[1])), 1),
       },
       subscriptionErrors,
+      notificationErrors,
       cpuMsPerMessage,
       machineCpuBusyPercent,
       webhooks: receiver.received,
@@ -305,7 +316,8 @@ export async function pipeline(
       `  live: ${ok} sent, ${live.notifications} notifications p50 ${round(live.notificationLatency.p50, 1)} ms ` +
         `p99 ${round(live.notificationLatency.p99, 1)} ms (median ${live.notificationLatencySplit.toInbox} ms to the inbox, ` +
         `${live.notificationLatencySplit.toRecipient} ms from there to the recipient; subscription errors ` +
-        `${JSON.stringify(subscriptionErrors)}); ${live.webhooks} webhooks p50 ` +
+        `${JSON.stringify(subscriptionErrors)}, errors in notifications ${JSON.stringify(notificationErrors)}); ` +
+        `${live.webhooks} webhooks p50 ` +
         `${round(live.webhookLatency.p50, 1)} ms p99 ${round(live.webhookLatency.p99, 1)} ms`,
     );
     for (const client of clients.splice(0)) await client.dispose();
