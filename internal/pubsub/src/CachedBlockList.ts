@@ -67,7 +67,11 @@ export class CachedBlockList implements BlockList {
     this.channel = blockChangesChannel(options.namespace);
   }
 
-  /** Starts hearing the announcements; until then (and when subscribing fails) every question goes to the source. */
+  /**
+   * Starts hearing the announcements; until then (and when subscribing fails) every question goes to the source.
+   * Resolves once subscribed (never rejects); with Redis unreachable that is when it comes back, so a service that
+   * must serve meanwhile does not wait for it.
+   */
   async start(): Promise<void> {
     const { channels, logger, ttlMs } = this.options;
     if (ttlMs <= 0) return;
@@ -88,17 +92,21 @@ export class CachedBlockList implements BlockList {
     );
     try {
       await channels.subscribe(this.channel);
-      this.listening = true;
+      // Unless stopped while the subscribe waited for Redis.
+      if (this.stopListening.length > 0) this.listening = true;
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'block announcements not subscribed: block lookups are not cached');
     }
   }
 
-  /** Stops hearing the announcements (and caching). */
+  /**
+   * Stops hearing the announcements (and caching). The unsubscribe is not waited for: with Redis unreachable it would
+   * wait for a reconnect, and the caller closes the connection next anyway.
+   */
   async stop(): Promise<void> {
     this.listening = false;
     for (const stop of this.stopListening.splice(0)) stop();
-    await this.options.channels.unsubscribe(this.channel).catch(() => undefined);
+    void this.options.channels.unsubscribe(this.channel).catch(() => undefined);
     this.forgetAll();
   }
 

@@ -53,7 +53,9 @@ runService(
     registerDatabaseMetrics(server.metrics, db);
     registerPublishMetrics(server.metrics, bus, stores.publisher.reannouncer);
     await limits.store.connected();
-    await directory.start();
+    // Subscribes in the background: with Redis down at start the service still serves, its block checks asking the
+    // users service until the announcements are heard.
+    void directory.start();
     await server.listen(config.CHATS_PORT, config.HOST);
     await server.admin.listen(adminPortFor(config, config.CHATS_PORT), config.ADMIN_HOST);
     // Replays index changes that a previous process committed but did not apply before it died.
