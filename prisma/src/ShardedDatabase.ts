@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { logicalShardOf, type PhysicalShard, type ShardMap } from '@chatgraph/ids';
 import { GuardedPool, type ShardBreakerOptions } from './GuardedPool';
+import { adapterOptions } from './preparedStatements';
 import { ShardRoute } from './topology/ShardRoute';
 import { ReplicaReads, type ReplicaOptions, type ReplicaStats } from './replicas/ReplicaReads';
 
@@ -85,7 +86,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
       (shard) =>
         new ShardRoute(this.openPool(shard, this.urls[shard.index]!), shard.database, options.fenceWaitMs ?? 10_000),
     );
-    this.clients = this.routes.map((route) => options.createClient(new PrismaPg(route)));
+    this.clients = this.routes.map((route) => options.createClient(new PrismaPg(route, adapterOptions)));
     // --- read replicas (replicas/ReplicaReads) ---
     if (options.replicas) {
       const replicaReads = new ReplicaReads({

@@ -115,7 +115,8 @@ function touch(operation: string, perShard: number[], note?: string): ShardTouch
 
 /**
  * Scenario 4: the send path through chatgraph's storage code (MessageStore.send: Prisma 7 with the pg adapter) against
- * raw `pg` running the very statement MessageStore sends (captured from the pool, same parameters, same pool),
+ * raw `pg` running the very statement MessageStore sends (captured from the pool, same parameters, same pool, prepared
+ * as MessageStore prepares it),
  * interleaved, at each concurrency (one chat per worker); then the physical shards touched by send, history, myChats,
  * the membership check and the authors' entity lookup, from `ShardedDatabase.statementCounts()`.
  */
@@ -157,7 +158,9 @@ export async function dataLayer(
       values[textIndexes[0]!] = 'a bench message of ordinary length';
       values[cmidIndexes[0]!] = `p${sequence++}`;
       const pool: Pool = db.poolAt(s.shard);
-      const res = await pool.query(s.text, values);
+      // Prepared, as MessageStore's own send statement is (`/* prepared: send_message */`): the same statement on
+      // the same footing, so the ratio is what Prisma's client adds.
+      const res = await pool.query({ name: 'raw_send_message', text: s.text, values });
       if (res.rowCount !== 1) throw new Error('raw send wrote nothing');
     },
   };

@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { Pool } from 'pg';
 import type { PhysicalShard } from '@chatgraph/ids';
 import { GuardedPool, type ShardBreakerOptions } from '../GuardedPool';
+import { adapterOptions } from '../preparedStatements';
 import { parseLsn, type Lsn } from './lsn';
 import { ShardLagMonitor, type ReplicaState } from './ReplicaMonitor';
 import { mayWrite, statementText, type ReadSessionOptions, type RequestWrites, type SessionScope } from './ReadSession';
@@ -126,7 +127,7 @@ export class ReplicaReads<TClient extends { $disconnect(): Promise<void> }> {
         };
       });
       pool.on('error', () => undefined);
-      replica.client = this.deps.createClient(new PrismaPg(pool));
+      replica.client = this.deps.createClient(new PrismaPg(pool, adapterOptions));
       return replica;
     });
     const monitor = urls.length

@@ -176,7 +176,8 @@ export class MessageStore {
     mentionCandidates: readonly bigint[],
   ): Promise<SentRow[]> {
     const replyTo = replyToId === null ? null : replyToId.toString();
-    return client.$queryRaw<SentRow[]>`
+    // Prepared once per connection (the text never varies: everything is a parameter), see preparedStatements.
+    return client.$queryRaw<SentRow[]>`/* prepared: send_message */
         WITH member AS (
           SELECT 1 FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${authorId} FOR KEY SHARE
         ), parent AS (

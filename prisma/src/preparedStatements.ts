@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+
+/** The marker a raw statement starts with to be prepared once per connection: `/* prepared: send_message *\/`. */
+const MARKER = /^\s*\/\* prepared: ([a-z][a-z0-9_]{0,40}) \*\//;
+
+/** Names given so far, by SQL text (only marked statements are kept: a handful per service). */
+const names = new Map<string, string>();
+
+/**
+ * The `statementNameGenerator` of our Prisma driver adapters: a raw statement whose SQL starts with the
+ * `/* prepared: <name> *\/` marker gets a name, so `pg` prepares it once per connection and afterwards sends only its
+ * parameters (no parse or plan of the text on every call); every other statement stays unnamed. The name carries a
+ * hash of the text, so two texts under one marker (a changed statement after a deploy) never share a name. Only
+ * statements whose text does not vary with their arguments may be marked: each distinct text is one prepared
+ * statement per connection, for the connection's life.
+ */
+export function preparedStatementName(query: { sql: string }): string | undefined {
+  const known = names.get(query.sql);
+  if (known !== undefined) return known;
+  const marked = MARKER.exec(query.sql);
+  if (!marked) return undefined;
+  const name = `${marked[1]}_${createHash('sha1').update(query.sql).digest('hex').slice(0, 12)}`;
+  names.set(query.sql, name);
+  return name;
+}
+
+/**
+ * Options of every `PrismaPg` adapter we create. The adapter hands the generator's result to `pg` as the query's
+ * `name`, where undefined means an unnamed (unprepared) statement, although its type says string.
+ */
+export const adapterOptions = {
+  statementNameGenerator: preparedStatementName as (query: { sql: string }) => string,
+};
