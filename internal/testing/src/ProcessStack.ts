@@ -183,23 +183,32 @@ export class ProcessStack {
       if (!url) throw new Error(`${name} (${kind}) calls ${key}: start the subgraphs first (startSubgraphs)`);
       upstreams[key] = url;
     }
-    const actualPort = port ?? (await freePort());
-    // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test. A worker's one port
-    // is its admin server.
-    const adminPort = service.kind === 'worker' ? actualPort : await freePort();
-    const where = `127.0.0.1:${actualPort}`;
-    return this.spawn({
-      name,
-      kind,
-      script: options.script ?? path.join(repoRoot, service.entry),
-      nodeFlags: options.nodeFlags,
-      wrapper: options.wrapper,
-      env: { ADMIN_PORT: String(adminPort), ...extra, ...upstreams, [service.port.key]: String(actualPort) },
-      port: actualPort,
-      adminPort,
-      ready: options.readyWhen === 'listening' ? `tcp:${where}` : `http-get://${where}${service.health}`,
-      readyTimeoutMs: options.readyTimeoutMs,
-    });
+    for (let attempt = 1; ; attempt++) {
+      const actualPort = port ?? (await freePort());
+      // Every process gets an admin port of its own: port + 5000 could be taken by a parallel test. A worker's one
+      // port is its admin server.
+      const adminPort = service.kind === 'worker' ? actualPort : await freePort();
+      const where = `127.0.0.1:${actualPort}`;
+      try {
+        return await this.spawn({
+          name,
+          kind,
+          script: options.script ?? path.join(repoRoot, service.entry),
+          nodeFlags: options.nodeFlags,
+          wrapper: options.wrapper,
+          env: { ADMIN_PORT: String(adminPort), ...extra, ...upstreams, [service.port.key]: String(actualPort) },
+          port: actualPort,
+          adminPort,
+          ready: options.readyWhen === 'listening' ? `tcp:${where}` : `http-get://${where}${service.health}`,
+          readyTimeoutMs: options.readyTimeoutMs,
+        });
+      } catch (err) {
+        // A port found free can be taken before the child listens on it (another test's process, or an outgoing
+        // connection given it as its ephemeral port): the child exits with EADDRINUSE. Unless the caller named the
+        // port, start again on fresh ones.
+        if (port !== undefined || attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+      }
+    }
   }
 
   /** Starts any node script as a process of the stack and waits until it is up (see {@link ProcessSpec.ready}). */

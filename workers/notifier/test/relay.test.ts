@@ -175,9 +175,15 @@ describe('ShardRelay', () => {
       await waitUntil('the relay read the log once', () => sleepy.status().active && sleepy.status().reads > 0);
       const before = received.length;
       await appendEvent(sql, 102n);
-      // what the chats service publishes after a commit on a cluster (no `chat:*` pattern in sharded pub/sub)
-      expect(await chats.publish(relayWakeupChannel('chats_0'), {})).toBe(true);
-      await waitUntil('the event is published', () => received.length > before);
+      // What the chats service publishes after a commit on a cluster (no `chat:*` pattern in sharded pub/sub). Sent
+      // again until the relay reads: a wake-up published before the new cluster routes the shard channel to the
+      // subscribed node is lost (pub/sub is at-most-once), and with a ten-minute poll only a wake-up can get the
+      // event out within the test.
+      await waitUntil('the event is published', async () => {
+        expect(await chats.publish(relayWakeupChannel('chats_0'), {})).toBe(true);
+        await new Promise((r) => setTimeout(r, 250));
+        return received.length > before;
+      });
       expect(received.map((e) => `${e.chatId}:${e.seq}`).slice(before)).toEqual(['102:3']);
     } finally {
       await wakeups.stop();
