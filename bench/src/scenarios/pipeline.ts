@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gatewayRequest, liveClient, signUp, type StackProcess, type TestUser } from '@chatgraph/testing';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
@@ -7,6 +5,7 @@ import { notifierStats, type BenchStack, type RunningGateway } from '../BenchSta
 import { busyPercent, cpuTimes } from '../machineCpu';
 import { processSample } from '../processSample';
 import { median, round, summarize, type LatencySummary } from '../stats';
+import { createWebhookOnce, LatencyReceiver } from './webhookEndpoint';
 
 /** Options of scenario 6. */
 export interface PipelineOptions {
@@ -85,60 +84,6 @@ function errorCode(err: unknown): string {
   if (Array.isArray(err)) return String((err[0] as GraphQLFormattedError | undefined)?.extensions?.code ?? 'error');
   const close = err as { code?: unknown; message?: unknown };
   return close?.code !== undefined ? `close ${String(close.code)}` : String(close?.message ?? 'error');
-}
-
-/**
- * A webhook endpoint as an integrator runs one, on 127.0.0.1: answers 200 at once and records, per delivery
- * (`webhook-id`, counted once), the time from the event's commit (the body's `timestamp`) to its arrival.
- */
-class LatencyReceiver {
-  readonly latencies: number[] = [];
-  private readonly seen = new Set<string>();
-  private server: http.Server | undefined;
-  /**
-   * Only messages whose text starts with this count (the phase's own: a late delivery of a warm-up message must not
-   * count in the live phase).
-   */
-  phase = '';
-
-  get received(): number {
-    return this.seen.size;
-  }
-
-  async start(): Promise<string> {
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const arrived = Date.now();
-        const id = String(req.headers['webhook-id'] ?? '');
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          timestamp: string;
-          data?: { message?: { text?: string } };
-        };
-        if (!this.seen.has(id) && (body.data?.message?.text ?? '').startsWith(this.phase)) {
-          this.seen.add(id);
-          this.latencies.push(arrived - Date.parse(body.timestamp));
-        }
-        res.writeHead(200).end();
-      });
-    });
-    server.keepAliveTimeout = 60_000;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.server = server;
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  }
-
-  /** Forgets what it received (between phases). */
-  reset(): void {
-    this.seen.clear();
-    this.latencies.length = 0;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
 }
 
 /** Polls `done` every 50 ms until it holds or `timeoutMs` passes; returns whether it held. */
@@ -368,28 +313,5 @@ export async function pipeline(
     for (const client of clients) await client.dispose();
     await stack.processes.stop(notifier.name, 'SIGTERM', 10_000).catch(() => undefined);
     await receiver.stop();
-  }
-}
-
-/**
- * Creates the sender's webhook, retrying a `SERVICE_UNAVAILABLE` answer as a client does (a saturated machine makes the
- * gateway give up on the notifications service now and then). A mutation the gateway gave up on may still have been
- * carried out, so before each retry the sender's webhooks are read: one already there is not created twice (two would
- * double the deliveries counted).
- */
-async function createWebhookOnce(url: string, token: string, hookUrl: string, chatId: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const hook = await gatewayRequest(
-      url,
-      token,
-      'mutation($u: String!, $c: [ID!]!) { createWebhook(url: $u, events: [MESSAGE_CREATED], chatIds: $c) { secret } }',
-      { u: hookUrl, c: [chatId] },
-    );
-    if (!hook.errors?.length) return;
-    const unavailable = hook.errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
-    if (!unavailable || attempt >= 5) throw new Error(`createWebhook failed: ${JSON.stringify(hook.errors)}`);
-    await new Promise((r) => setTimeout(r, 500 * attempt));
-    const mine = await gatewayRequest<{ myWebhooks: Array<{ url: string }> }>(url, token, '{ myWebhooks { url } }');
-    if (mine.data?.myWebhooks.some((w) => w.url === hookUrl)) return;
   }
 }
