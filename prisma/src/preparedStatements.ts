@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 
 /** The marker a raw statement starts with to be prepared once per connection: `/* prepared: send_message *\/`. */
 const MARKER = /^\s*\/\* prepared: ([a-z][a-z0-9_]{0,40}) \*\//;
-const PREFIX = '/* prepared: ';
 
 /** Names given so far, by SQL text (only marked statements are kept: a handful per service). */
 const names = new Map<string, string>();
@@ -16,12 +15,12 @@ const names = new Map<string, string>();
  * statement per connection, for the connection's life.
  */
 export function preparedStatementName(query: { sql: string }): string | undefined {
-  // Every statement passes here: an unmarked one costs a prefix check, not a hash of its text.
-  if (!query.sql.startsWith(PREFIX) && !MARKER.test(query.sql)) return undefined;
-  const known = names.get(query.sql);
-  if (known !== undefined) return known;
+  // Every statement passes here: an unmarked one fails the anchored marker at its first characters, before any
+  // lookup that would hash its whole text.
   const marked = MARKER.exec(query.sql);
   if (!marked) return undefined;
+  const known = names.get(query.sql);
+  if (known !== undefined) return known;
   const name = `${marked[1]}_${createHash('sha1').update(query.sql).digest('hex').slice(0, 12)}`;
   names.set(query.sql, name);
   return name;

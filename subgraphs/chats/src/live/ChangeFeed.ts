@@ -25,8 +25,9 @@ export interface ChangeFeedHooks {
  * What happens after a chat-changing transaction commits: the user → chats index is brought in line (outbox rows
  * applied, see {@link UserChatIndex}), the members' chat lists get the chat's new activity time (see
  * {@link ActivityIndex}), then the activities are published (so a client that re-reads its list on an activity event
- * finds the chat where it now belongs); the chat's events go out at once unless the change moved a membership. None of it can undo the commit; a failure is logged, the outbox rows are left
- * for the `IndexRepairer`, and the caller still gets its result.
+ * finds the chat where it now belongs); the chat's events go out at once unless the change moved a membership. None
+ * of it can undo the commit; a failure is logged, the outbox rows are left for the `IndexRepairer`, and the caller
+ * still gets its result.
  */
 export class ChangeFeed implements CommitListener {
   private readonly index: UserChatIndex;
