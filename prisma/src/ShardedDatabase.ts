@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { logicalShardOf, type PhysicalShard, type ShardMap } from '@chatgraph/ids';
 import { GuardedPool, type ShardBreakerOptions } from './GuardedPool';
+import { AdapterStatements } from './AdapterStatements';
 import { adapterOptions } from './preparedStatements';
 import { ShardRoute } from './topology/ShardRoute';
 import { ReplicaReads, type ReplicaOptions, type ReplicaStats } from './replicas/ReplicaReads';
@@ -68,6 +69,7 @@ export interface ShardedDatabaseOptions<TClient extends Disconnectable> {
 export class ShardedDatabase<TClient extends Disconnectable> {
   readonly map: ShardMap;
   private readonly clients: TClient[];
+  private readonly adapterStatements: AdapterStatements[];
   private readonly routes: ShardRoute[];
   private readonly urls: string[];
   private readonly statements: number[];
@@ -86,7 +88,9 @@ export class ShardedDatabase<TClient extends Disconnectable> {
       (shard) =>
         new ShardRoute(this.openPool(shard, this.urls[shard.index]!), shard.database, options.fenceWaitMs ?? 10_000),
     );
-    this.clients = this.routes.map((route) => options.createClient(new PrismaPg(route, adapterOptions)));
+    const adapters = this.routes.map((route) => new PrismaPg(route, adapterOptions));
+    this.clients = adapters.map((adapter) => options.createClient(adapter));
+    this.adapterStatements = adapters.map((adapter) => new AdapterStatements(adapter));
     // --- read replicas (replicas/ReplicaReads) ---
     if (options.replicas) {
       const replicaReads = new ReplicaReads({
@@ -228,6 +232,14 @@ export class ShardedDatabase<TClient extends Disconnectable> {
     return client;
   }
 
+  /**
+   * Statements on the driver adapter of the primary of the shard that holds the row with this id, under the Prisma
+   * client (see {@link AdapterStatements}): for the hot statement whose per-call cost matters most.
+   */
+  statementsFor(id: bigint): AdapterStatements {
+    return this.adapterStatements[this.map.shardFor(id).index]!;
+  }
+
   /** The raw `pg` pool of physical shard `index` (for tools and benchmarks; services go through Prisma). */
   poolAt(index: number): Pool {
     return this.route(index);
@@ -329,6 +341,7 @@ export class ShardedDatabase<TClient extends Disconnectable> {
   async close(): Promise<void> {
     await this.replicaReads?.close();
     await Promise.all(this.clients.map((c) => c.$disconnect().catch(() => undefined)));
+    await Promise.all(this.adapterStatements.map((s) => s.close()));
     await Promise.all(this.routes.map((r) => r.end().catch(() => undefined)));
   }
 }

@@ -1,4 +1,6 @@
 export { ShardedDatabase, databaseUrl } from './ShardedDatabase';
+export { AdapterStatements } from './AdapterStatements';
+export type { SqlStatement } from './AdapterStatements';
 export type { ShardedDatabaseOptions, Disconnectable, ShardPoolStats } from './ShardedDatabase';
 export {
   createUsersDatabase,

@@ -138,9 +138,12 @@ export async function dataLayer(
     .slice(1, 1 + workers)
     .map((c) => ({ chatId: BigInt(c.id), authorId: BigInt(c.members[0]!.id) }));
   if (chats.length < workers) throw new Error(`need ${workers} chats for the data layer scenario`);
-  const statements = await Promise.all(
-    chats.map((c) => captureSendStatement(db, stores.messages, c.chatId, c.authorId)),
-  );
+  // One at a time: each capture swaps the pool's query for its own while its send runs, so concurrent captures would
+  // wrap each other and could take another chat's statement (raw workers sharing a chat wait on its row lock).
+  const statements: Array<Awaited<ReturnType<typeof captureSendStatement>>> = [];
+  for (const c of chats) statements.push(await captureSendStatement(db, stores.messages, c.chatId, c.authorId));
+  const capturedChats = new Set(statements.map((s) => String(s.values.find((v) => typeof v === 'bigint'))));
+  if (capturedChats.size !== chats.length) throw new Error('the captured send statements do not name one chat each');
   const template = statements[0]!;
   const textIndexes = template.values.flatMap((v, i) => (v === 'capture text' ? [i] : []));
   const cmidIndexes = template.values.flatMap((v, i) => (v === 'capture-cmid' ? [i] : []));

@@ -100,7 +100,7 @@ export class MessageStore {
     const client = this.db.clientFor(chatId);
     const replyToId = options.replyToId ?? null;
     const candidates = options.mentionCandidates ?? [];
-    const insert = () => this.insert(client, chatId, authorId, text, clientMessageId, replyToId, candidates);
+    const insert = () => this.insert(chatId, authorId, text, clientMessageId, replyToId, candidates);
     let rows: SentRow[];
     try {
       rows = await insert().catch((err: unknown) => {
@@ -167,7 +167,6 @@ export class MessageStore {
    * deleted) and bumps its thread root's `reply_count`; mentions keep the candidates who are members now.
    */
   private insert(
-    client: ChatsClient,
     chatId: bigint,
     authorId: bigint,
     text: string,
@@ -176,8 +175,9 @@ export class MessageStore {
     mentionCandidates: readonly bigint[],
   ): Promise<SentRow[]> {
     const replyTo = replyToId === null ? null : replyToId.toString();
-    // Prepared once per connection (the text never varies: everything is a parameter), see preparedStatements.
-    return client.$queryRaw<SentRow[]>`/* prepared: send_message */
+    // Prepared once per connection (the text never varies: everything is a parameter), see preparedStatements; run on
+    // the shard's driver adapter, under the Prisma client (see AdapterStatements): the hottest statement there is.
+    return this.db.statementsFor(chatId).rows<SentRow>(ChatsPrisma.sql`/* prepared: send_message */
         WITH member AS (
           SELECT 1 FROM chat_members WHERE chat_id = ${chatId} AND user_id = ${authorId} FOR KEY SHARE
         ), parent AS (
@@ -215,7 +215,7 @@ export class MessageStore {
         )
         SELECT msg.id, msg.seq, msg.created_at, msg.thread_root_id, msg.mention_ids,
                (SELECT array_agg(m.user_id) FROM chat_members m WHERE m.chat_id = ${chatId}) AS member_ids
-          FROM msg`;
+          FROM msg`);
   }
 
   /** {@link send}, then publishes the new message's event (after the commit). */
