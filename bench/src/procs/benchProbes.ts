@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import inspector from 'node:inspector';
+import v8 from 'node:v8';
 
-type Probe = { type: 'memory' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string };
+type Probe =
+  | { type: 'memory' }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; file: string }
+  | { type: 'heap-snapshot'; file: string };
 
 function post<T>(session: inspector.Session, method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) =>
@@ -14,7 +19,8 @@ function post<T>(session: inspector.Session, method: string, params?: object): P
  * - `memory`: a full GC (node started with --expose-gc), then heap and RSS, so memory per idle subscription is
  *   measured after garbage is gone;
  * - `profile-start` / `profile-stop`: a CPU profile (the inspector's sampling profiler, as `--cpu-prof` uses) of
- *   just the measured window, written as a .cpuprofile file, so start-up and warm-up do not dilute it.
+ *   just the measured window, written as a .cpuprofile file, so start-up and warm-up do not dilute it;
+ * - `heap-snapshot`: a V8 heap snapshot (a full GC comes with it), for `bench/src/tools/heapDiff` to compare two.
  */
 export function answerBenchProbes(): void {
   let session: inspector.Session | undefined;
@@ -32,6 +38,8 @@ export function answerBenchProbes(): void {
       }
       const usage = process.memoryUsage();
       process.send?.({ type: 'memory', heapUsed: usage.heapUsed, rss: usage.rss, gc: Boolean(gc) });
+    } else if (message?.type === 'heap-snapshot') {
+      reply(Promise.resolve().then(() => ({ file: v8.writeHeapSnapshot(message.file) })));
     } else if (message?.type === 'profile-start') {
       reply(
         (async () => {

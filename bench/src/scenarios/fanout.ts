@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { BenchStack, RunningGateway } from '../BenchStack';
 import { ipcRequest } from '../ipcRequest';
 import { LiveLoad } from '../LoadWorker';
@@ -80,6 +81,18 @@ interface Memory {
 const memory = (g: RunningGateway) => ipcRequest<Memory>(g.process, { type: 'memory' });
 
 /**
+ * With `BENCH_HEAP_SNAPSHOT_DIR` set, writes the gateway's heap snapshot there as `<name>.heapsnapshot` (taken after
+ * the memory reading it explains; compare two with `node bench/dist/tools/heapDiff.js a b`).
+ */
+async function heapSnapshot(g: RunningGateway, name: string, log: (line: string) => void): Promise<void> {
+  const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+  if (!dir) return;
+  const file = path.resolve(dir, `${name}.heapsnapshot`);
+  await ipcRequest<{ file: string }>(g.process, { type: 'heap-snapshot', file }, 120_000);
+  log(`  heap snapshot: ${file}`);
+}
+
+/**
  * Scenario 3: one chatgraph gateway process; subscriptions added in steps over `chats` chats, `rate` events/s sent to
  * the chats subgraph; deliveries/s, send → receipt latency and gateway CPU at each step, until p99 passes the limit.
  * Memory per idle subscription is the gateway's heap and RSS after a full GC, before sending, minus its baseline; it is
@@ -138,9 +151,11 @@ async function idleMemory(
     // Live, not just active: a subscribe still being authorized holds requests and promises that are not its cost.
     await waitForSubscriptions([gateway], () => warmup, 30_000, 'live');
     const warm = await memory(gateway);
+    await heapSnapshot(gateway, `idle-${warmup}`, log);
     await load.subscribe({ query: EVENTS_SUBSCRIPTION, connections: singles.slice(warmup) });
     await waitForSubscriptions([gateway], () => count, 30_000, 'live');
     const full = await memory(gateway);
+    await heapSnapshot(gateway, `idle-${count}`, log);
     const added = count - warmup;
     const result = {
       subscriptions: count,
