@@ -24,7 +24,7 @@ export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive'
 
 /** Our gateway, whatever its settings. */
 /**
- * `BENCH_CPU_PROFILE_DIR`: our processes (subgraphs, our gateways) run under `node --cpu-prof` and write a whole-life
+ * `BENCH_CPU_PROFILE_DIR`: our processes (subgraphs, our gateways, notifiers) run under `node --cpu-prof` and write a whole-life
  * CPU profile there when they stop, for looking at a scenario's cost split by hand (`--profile` profiles only the
  * windows it measures, and only the gateway).
  */
@@ -187,7 +187,7 @@ export class BenchStack {
    * connected to RabbitMQ.
    */
   async startNotifier(name: string): Promise<StackProcess> {
-    const proc = await this.processes.start(name, 'notifier');
+    const proc = await this.processes.start(name, 'notifier', undefined, {}, { nodeFlags: profileFlags() });
     const deadline = Date.now() + 30_000;
     while (!(await notifierStats(proc).catch(() => null))?.amqpConnected) {
       if (Date.now() > deadline) throw new Error(`${name} did not connect to RabbitMQ:\n${tail(proc)}`);

@@ -266,7 +266,7 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     );
     out.push('');
     out.push(
-      `Drain, one worker: ${num(pl.drain.notificationsPerSecond)} notifications/s (${pl.drain.notificationSeconds} s for ${num(pl.drain.events)}), ${num(pl.drain.webhookDeliveriesPerSecond)} webhook deliveries/s (${pl.drain.webhookSeconds} s). Sends refused in the live phase: ${pl.live.failedSends}.`,
+      `Drain, one worker: ${num(pl.drain.notificationsPerSecond)} notifications/s (${pl.drain.notificationSeconds} s for ${num(pl.drain.events)}), ${num(pl.drain.webhookDeliveriesPerSecond)} webhook deliveries/s (${pl.drain.webhookSeconds} s${pl.drain.webhookConnections === undefined ? '' : `, over ${num(pl.drain.webhookConnections)} connections`}). Sends refused in the live phase: ${pl.live.failedSends}.`,
     );
     out.push('');
     // Runs before the split and the error count were recorded have neither.

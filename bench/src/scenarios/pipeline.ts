@@ -61,6 +61,8 @@ export interface PipelineResult {
     webhookSeconds: number;
     notificationsPerSecond: number;
     webhookDeliveriesPerSecond: number;
+    /** TCP connections the worker opened to the webhook endpoint while draining (optional: older results lack it). */
+    webhookConnections?: number;
   };
 }
 
@@ -303,10 +305,11 @@ export async function pipeline(
       webhookSeconds: round(webhookSeconds, 2),
       notificationsPerSecond: Math.round(events / notificationSeconds),
       webhookDeliveriesPerSecond: Math.round(events / webhookSeconds),
+      webhookConnections: receiver.connections,
     };
     log(
       `  drain: one worker, ${events} events: ${drain.notificationsPerSecond} notifications/s, ` +
-        `${drain.webhookDeliveriesPerSecond} webhook deliveries/s`,
+        `${drain.webhookDeliveriesPerSecond} webhook deliveries/s over ${drain.webhookConnections} connections`,
     );
     return { options, live, drain };
   } finally {

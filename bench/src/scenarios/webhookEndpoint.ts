@@ -17,6 +17,8 @@ export class LatencyReceiver {
    * count in the live phase).
    */
   phase = '';
+  /** TCP connections the notifier opened to it since the last {@link reset} (keep-alive reuse shows as few). */
+  connections = 0;
 
   get received(): number {
     return this.seen.size;
@@ -41,6 +43,7 @@ export class LatencyReceiver {
       });
     });
     server.keepAliveTimeout = 60_000;
+    server.on('connection', () => this.connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
@@ -50,6 +53,7 @@ export class LatencyReceiver {
   reset(): void {
     this.seen.clear();
     this.latencies.length = 0;
+    this.connections = 0;
   }
 
   async stop(): Promise<void> {

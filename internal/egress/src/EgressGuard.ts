@@ -118,10 +118,15 @@ export class EgressGuard {
   agent(protocol: 'http:' | 'https:'): http.Agent {
     let agent = this.agents.get(protocol);
     if (!agent) {
+      // As many idle connections kept per host as may be busy: a worker sends a prefetch window (up to 256) of
+      // deliveries at once, and with fewer kept, every window after the first connected most of them again (655 new
+      // connections for 1,000 deliveries to one endpoint in the bench). Idle ones close after 30 s, or before the
+      // endpoint's own keep-alive timeout when it announces one.
       const options = {
         keepAlive: true,
         maxSockets: 256,
-        maxFreeSockets: 64,
+        maxFreeSockets: 256,
+        timeout: 30_000,
         scheduling: 'lifo' as const,
         lookup: this.lookup,
       };
