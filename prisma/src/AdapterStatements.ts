@@ -63,8 +63,9 @@ function rowsOf<T>(result: ResultSet): T[] {
  * (`DriverAdapterError`, which `postgresError` and the outage mapping read), and rows typed as `$queryRaw` types
  * them (int8 as bigint, timestamps as Date, json parsed). What it skips is the Prisma client's own work per call:
  * serializing the arguments into a query plan, interpreting the plan, deserializing the result; 38 % of the send
- * statement's CPU in the bench's profile. For the one statement whose cost per call matters most (the send); every
- * other statement goes through the Prisma client. Always the shard's primary, never a replica.
+ * statement's CPU in the bench's profile. For the statements every message send runs (the send itself and its
+ * members' chat-list updates), whose cost per call matters most; every other statement goes through the Prisma
+ * client. Always the shard's primary, never a replica.
  */
 export class AdapterStatements {
   private adapter?: Promise<ShardAdapter>;
@@ -77,6 +78,13 @@ export class AdapterStatements {
     const args = statement.values as unknown[];
     const result = await adapter.queryRaw({ sql: statement.text, args, argTypes: args.map(argTypeOf) });
     return rowsOf<T>(result);
+  }
+
+  /** Runs one statement (outside any transaction: it commits on its own); resolves with the rows it affected. */
+  async execute(statement: SqlStatement): Promise<number> {
+    const adapter = await (this.adapter ??= this.factory.connect());
+    const args = statement.values as unknown[];
+    return adapter.executeRaw({ sql: statement.text, args, argTypes: args.map(argTypeOf) });
   }
 
   /** Lets go of the adapter (the pool itself is ended by its owner). */

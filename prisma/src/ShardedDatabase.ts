@@ -234,10 +234,17 @@ export class ShardedDatabase<TClient extends Disconnectable> {
 
   /**
    * Statements on the driver adapter of the primary of the shard that holds the row with this id, under the Prisma
-   * client (see {@link AdapterStatements}): for the hot statement whose per-call cost matters most.
+   * client (see {@link AdapterStatements}): for the hot statements whose per-call cost matters most.
    */
   statementsFor(id: bigint): AdapterStatements {
-    return this.adapterStatements[this.map.shardFor(id).index]!;
+    return this.statementsAt(this.map.shardFor(id).index);
+  }
+
+  /** {@link statementsFor} of physical shard `index`. */
+  statementsAt(index: number): AdapterStatements {
+    const statements = this.adapterStatements[index];
+    if (!statements) throw new RangeError(`no physical shard ${index}`);
+    return statements;
   }
 
   /** The raw `pg` pool of physical shard `index` (for tools and benchmarks; services go through Prisma). */

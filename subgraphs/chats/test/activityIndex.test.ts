@@ -1,4 +1,4 @@
-import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import type { AdapterStatements, ChatsClient, ShardedDatabase } from '@chatgraph/db';
 import { ActivityIndex } from '../src/storage/ActivityIndex';
 import { createGroup, ok, send, startChats, userOnShard, type ChatsHarness } from './harness';
 
@@ -41,9 +41,13 @@ async function copies(chatId: bigint, userIds: readonly bigint[]): Promise<Map<b
 /** The chats database, except that physical shard `failing` refuses every statement. */
 function failingOn(failing: number): ShardedDatabase<ChatsClient> {
   const db = h.dbs.chats;
-  const refusing = { $executeRaw: () => Promise.reject(new Error(`shard ${failing} is down`)) };
+  const down = () => Promise.reject(new Error(`shard ${failing} is down`));
+  const refusing = { $executeRaw: down, $queryRaw: down, execute: down, rows: down };
+  // Both ways to a shard refuse: the Prisma client and the driver adapter's statements (see AdapterStatements).
   return Object.assign(Object.create(db) as ShardedDatabase<ChatsClient>, {
     clientAt: (index: number) => (index === failing ? (refusing as unknown as ChatsClient) : db.clientAt(index)),
+    statementsAt: (index: number) =>
+      index === failing ? (refusing as unknown as AdapterStatements) : db.statementsAt(index),
   });
 }
 

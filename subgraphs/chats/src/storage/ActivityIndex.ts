@@ -1,4 +1,4 @@
-import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
 import { bigintArray, timestamptz, type SqlRunner } from './rows';
 
 /**
@@ -46,17 +46,18 @@ export class ActivityIndex {
     userIds: readonly bigint[],
     at: Date,
   ): Promise<void> {
-    await db.clientAt(shard).$executeRaw`
+    await db.statementsAt(shard).execute(ChatsPrisma.sql`
       UPDATE user_chats SET last_activity_at = ${timestamptz(at)}
-       WHERE user_id = ANY(${bigintArray(userIds)}) AND chat_id = ${chatId} AND last_activity_at < ${timestamptz(at)}`;
+       WHERE user_id = ANY(${bigintArray(userIds)}) AND chat_id = ${chatId} AND last_activity_at < ${timestamptz(at)}`);
   }
 
   /**
-   * After a commit that moved the chat's activity to `at`: brings the members' copies forward, then deletes the
-   * chat's outbox row unless a later change already recorded a newer time (its own touch deletes it). One statement
-   * per user shard holding members: those of the other shards first (concurrently), then, once they all succeeded,
-   * the chat's own shard, whose members' copies and the outbox row's delete are one statement (so the row goes only
-   * with the last copies, and stays for the repairer when any update failed).
+   * After a commit that moved the chat's activity to `at`: brings the members' copies forward, then deletes the chat's
+   * outbox row unless a later change already recorded a newer time (its own touch deletes it). One statement per user
+   * shard holding members: those of the other shards first (concurrently), then, once they all succeeded, the chat's
+   * own shard, whose members' copies and the outbox row's delete are one statement (so the row goes only with the last
+   * copies, and stays for the repairer when any update failed). Every message send runs these, so they run on the
+   * shards' driver adapters, past the Prisma client's cost per call (see `AdapterStatements`).
    */
   async touch(chatId: bigint, memberIds: readonly bigint[], at: Date): Promise<void> {
     const chatShard = this.db.shardFor(chatId).index;
@@ -66,12 +67,12 @@ export class ActivityIndex {
     await Promise.all(
       [...byShard].map(([shard, ids]) => ActivityIndex.bringForwardAt(this.db, shard, chatId, ids, at)),
     );
-    await this.db.clientAt(chatShard).$executeRaw`
+    await this.db.statementsAt(chatShard).execute(ChatsPrisma.sql`
       WITH moved AS (
         UPDATE user_chats SET last_activity_at = ${timestamptz(at)}
          WHERE user_id = ANY(${bigintArray(own)}) AND chat_id = ${chatId} AND last_activity_at < ${timestamptz(at)}
       )
-      DELETE FROM activity_outbox WHERE chat_id = ${chatId} AND at <= ${timestamptz(at)}`;
+      DELETE FROM activity_outbox WHERE chat_id = ${chatId} AND at <= ${timestamptz(at)}`);
   }
 
   /**
