@@ -46,7 +46,7 @@ export class ActivityIndex {
     userIds: readonly bigint[],
     at: Date,
   ): Promise<void> {
-    await db.statementsAt(shard).execute(ChatsPrisma.sql`
+    await db.statementsAt(shard).execute(ChatsPrisma.sql`/* prepared: bring_activity_forward */
       UPDATE user_chats SET last_activity_at = ${timestamptz(at)}
        WHERE user_id = ANY(${bigintArray(userIds)}) AND chat_id = ${chatId} AND last_activity_at < ${timestamptz(at)}`);
   }
@@ -56,8 +56,9 @@ export class ActivityIndex {
    * outbox row unless a later change already recorded a newer time (its own touch deletes it). One statement per user
    * shard holding members: those of the other shards first (concurrently), then, once they all succeeded, the chat's
    * own shard, whose members' copies and the outbox row's delete are one statement (so the row goes only with the last
-   * copies, and stays for the repairer when any update failed). Every message send runs these, so they run on the
-   * shards' driver adapters, past the Prisma client's cost per call (see `AdapterStatements`).
+   * copies, and stays for the repairer when any update failed). Every message send runs these, so they are prepared
+   * (see `preparedStatements`) and run on the shards' driver adapters, past the Prisma client's cost per call (see
+   * `AdapterStatements`).
    */
   async touch(chatId: bigint, memberIds: readonly bigint[], at: Date): Promise<void> {
     const chatShard = this.db.shardFor(chatId).index;
@@ -67,7 +68,7 @@ export class ActivityIndex {
     await Promise.all(
       [...byShard].map(([shard, ids]) => ActivityIndex.bringForwardAt(this.db, shard, chatId, ids, at)),
     );
-    await this.db.statementsAt(chatShard).execute(ChatsPrisma.sql`
+    await this.db.statementsAt(chatShard).execute(ChatsPrisma.sql`/* prepared: touch_activity */
       WITH moved AS (
         UPDATE user_chats SET last_activity_at = ${timestamptz(at)}
          WHERE user_id = ANY(${bigintArray(own)}) AND chat_id = ${chatId} AND last_activity_at < ${timestamptz(at)}
