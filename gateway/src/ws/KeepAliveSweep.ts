@@ -19,11 +19,24 @@ export class KeepAliveSweep {
     this.timer.unref();
   }
 
+  // One listener for every socket (an emitter calls it with the socket as `this`): a closure per socket would be
+  // held as long as the socket. `on`, not `once`, for 'close' (emitted once anyway): `once` wraps each listener in a
+  // bound function of its own.
+  private readonly onPong = ((sweep: KeepAliveSweep) =>
+    function onPong(this: WebSocket) {
+      sweep.alive.add(this);
+    })(this);
+
+  private readonly onClose = ((sweep: KeepAliveSweep) =>
+    function onClose(this: WebSocket) {
+      sweep.alive.delete(this);
+    })(this);
+
   /** Follows `socket` from now until it closes. */
   watch(socket: WebSocket): void {
     this.alive.add(socket);
-    socket.on('pong', () => this.alive.add(socket));
-    socket.once('close', () => this.alive.delete(socket));
+    socket.on('pong', this.onPong);
+    socket.on('close', this.onClose);
   }
 
   stop(): void {

@@ -28,7 +28,8 @@ import { KeepAliveSweep } from './KeepAliveSweep';
 import { PayloadSplicer } from './PayloadSplicer';
 import type { TrustedDocuments } from '../trusted/TrustedDocuments';
 import { withoutSuggestions } from '../http/withoutSuggestions';
-import { SessionSockets } from './SessionSockets';
+import { SessionSockets, type TrackedConnection } from './SessionSockets';
+import { TokenExpiry } from './TokenExpiry';
 
 /** Options of {@link LiveSocketServer}. */
 export interface LiveSocketServerOptions {
@@ -67,11 +68,15 @@ interface SocketExtra {
   principal?: Principal;
   /** The scopes of an API token's connection; undefined for a session (every scope). */
   scopes?: TokenScope[];
-  expiryTimer?: NodeJS.Timeout;
-  /** Forgets the socket in {@link SessionSockets}. */
-  untrack?: () => void;
-  /** Every iterator started on this socket, ended when it closes. */
-  iterators?: Set<LiveIterator>;
+  /** The socket's entry in {@link SessionSockets}. */
+  tracked?: TrackedConnection<WebSocket>;
+  /** When the token expires (ms since the epoch), for {@link TokenExpiry}; unset for a token that does not. */
+  expiresAtMs?: number;
+  /**
+   * Every iterator started on this socket, ended when it closes: the one, or a Set from the second on (most sockets
+   * carry one subscription, and this lives as long as the socket).
+   */
+  iterators?: LiveIterator | Set<LiveIterator>;
 }
 
 /** Context graphql-ws hands to our `subscribe`: the iterator the engine already started. */
@@ -92,18 +97,50 @@ export class LiveSocketServer {
   private readonly wss: WebSocketServer;
   private readonly documents = new WeakMap<GraphQLSchema, Map<string, DocumentNode | readonly GraphQLError[]>>();
   private readonly splicer = new PayloadSplicer();
-  private readonly sessions: SessionSockets;
+  private readonly sessions: SessionSockets<WebSocket>;
+  private readonly expiry: TokenExpiry<WebSocket>;
   private readonly now: () => number;
   private readonly keepAlive: KeepAliveSweep;
 
   constructor(private readonly options: LiveSocketServerOptions) {
     this.now = options.now ?? Date.now;
-    this.sessions = new SessionSockets(options.revocations);
+    const { logger } = options;
+    this.onSocketError = function onSocketError(this: WebSocket, err: Error) {
+      logger.debug({ err: err.message }, 'websocket error');
+      this.close(LiveCloseCodes.BadRequest.code, 'Bad request');
+    };
+    this.sessions = new SessionSockets<WebSocket>(options.revocations, (socket, token) =>
+      socket.close(LiveCloseCodes.SessionRevoked.code, 'tokenId' in token ? 'API token revoked' : 'Session revoked'),
+    );
+    this.expiry = new TokenExpiry<WebSocket>(
+      (socket) => socket.close(LiveCloseCodes.Unauthorized.code, TOKEN_EXPIRED_REASON),
+      this.now,
+    );
     this.wss = new WebSocketServer({ noServer: true, handleProtocols, maxPayload: options.maxPayloadBytes ?? 65_536 });
     const server = makeServer<Record<string, unknown> | undefined, SocketExtra>(this.serverOptions());
     this.wss.on('connection', (socket: WebSocket) => this.onConnection(server, socket));
     this.keepAlive = new KeepAliveSweep(this.wss.clients, options.keepAliveMs ?? 12_000);
   }
+
+  /** Query texts seen lately, each kept once (see {@link internQuery}). */
+  private readonly queryTexts = new Map<string, string>();
+
+  /**
+   * Parses client messages (a `JSON.parse` reviver): a subscribe message's query text is replaced by the copy seen
+   * before, so the thousands of subscriptions of a common query share one string. graphql-ws keeps each subscribe
+   * message for as long as its subscription runs, so each kept its own copy of the text before.
+   */
+  private readonly internQuery = (key: string, value: unknown): unknown => {
+    if (key !== 'query' || typeof value !== 'string') return value;
+    const known = this.queryTexts.get(value);
+    if (known !== undefined) return known;
+    if (this.queryTexts.size >= MAX_CACHED_DOCUMENTS) this.queryTexts.delete(this.queryTexts.keys().next().value!);
+    this.queryTexts.set(value, value);
+    return value;
+  };
+
+  /** A socket's 'error' listener, shared by every socket (called with the socket as `this`). */
+  private readonly onSocketError: (this: WebSocket, err: Error) => void;
 
   /** Open sockets. */
   get connections(): number {
@@ -118,6 +155,7 @@ export class LiveSocketServer {
   /** Closes every socket with 1001 (clients reconnect elsewhere and resume) and stops the server. */
   async close(): Promise<void> {
     this.keepAlive.stop();
+    this.expiry.stop();
     for (const client of this.wss.clients) client.close(LiveCloseCodes.GoingAway.code, 'Gateway shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const client of this.wss.clients) client.terminate();
@@ -128,6 +166,7 @@ export class LiveSocketServer {
     return {
       connectionInitWaitTimeout: this.options.connectionInitWaitMs ?? 3000,
       jsonMessageReplacer: this.splicer.replacer,
+      jsonMessageReviver: this.internQuery,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const raw =
@@ -155,16 +194,10 @@ export class LiveSocketServer {
           ctx.extra.viewerId = verified.userId;
           ctx.extra.principal = verified;
           ctx.extra.scopes = scopesOf(verified);
-          const revokedReason = verified.kind === 'apiToken' ? 'API token revoked' : 'Session revoked';
-          ctx.extra.untrack = this.sessions.track(verified, () =>
-            socket.close(LiveCloseCodes.SessionRevoked.code, revokedReason),
-          );
+          ctx.extra.tracked = this.sessions.track(verified, socket);
           if (verified.expiresAt !== null) {
-            const ttl = verified.expiresAt.getTime() - this.now();
-            ctx.extra.expiryTimer = setTimeout(
-              () => socket.close(LiveCloseCodes.Unauthorized.code, TOKEN_EXPIRED_REASON),
-              Math.max(0, Math.min(ttl, 2 ** 31 - 1)),
-            );
+            ctx.extra.expiresAtMs = verified.expiresAt.getTime();
+            this.expiry.watch(socket, ctx.extra.expiresAtMs);
           }
           return true;
         } catch (err) {
@@ -182,10 +215,13 @@ export class LiveSocketServer {
         }
       },
       onClose: (ctx) => {
-        clearTimeout(ctx.extra.expiryTimer);
-        ctx.extra.untrack?.();
+        const { extra } = ctx;
+        if (extra.expiresAtMs !== undefined) this.expiry.forget(extra.socket, extra.expiresAtMs);
+        if (extra.tracked) this.sessions.forget(extra.tracked);
         // graphql-ws forgets an iterator in some paths (a reused id, an operation it cannot identify); end them all.
-        for (const iterator of ctx.extra.iterators ?? []) void iterator.return?.();
+        const { iterators } = extra;
+        if (iterators instanceof Set) for (const iterator of iterators) void iterator.return?.();
+        else if (iterators) void iterators.return?.();
       },
       onSubscribe: async (ctx, _id, payload) => {
         const viewerId = ctx.extra.viewerId;
@@ -238,9 +274,7 @@ export class LiveSocketServer {
           void iterator.return?.();
           return [userError('BAD_USER_INPUT', 'The connection closed.')];
         }
-        const iterators = (ctx.extra.iterators ??= new Set());
-        for (const it of iterators) if (it.isEnded) iterators.delete(it);
-        iterators.add(iterator);
+        ctx.extra.iterators = withIterator(ctx.extra.iterators, iterator);
         const args: ExecutionArgs = { schema, document: doc, operationName, variableValues: payload.variables };
         const context: LiveExecutionContext = { iterator };
         return { ...args, contextValue: context };
@@ -301,10 +335,9 @@ export class LiveSocketServer {
     socket: WebSocket,
   ): void {
     const { logger } = this.options;
-    socket.once('error', (err) => {
-      logger.debug({ err: err.message }, 'websocket error');
-      socket.close(LiveCloseCodes.BadRequest.code, 'Bad request');
-    });
+    // Listeners with `on`, not `once` ('close' comes once; a second 'error' closes a closing socket, a no-op): `once`
+    // wraps each listener in a bound function of its own, held as long as the socket.
+    socket.on('error', this.onSocketError);
     this.keepAlive.watch(socket);
     const closed = server.opened(
       {
@@ -333,10 +366,22 @@ export class LiveSocketServer {
       // the connection.
       { socket },
     );
-    socket.once('close', (code, reason) => {
+    socket.on('close', (code, reason) => {
       void closed(code, String(reason));
     });
   }
+}
+
+/** `iterators` with `iterator` added and those that ended dropped (see {@link SocketExtra.iterators}). */
+function withIterator(
+  iterators: LiveIterator | Set<LiveIterator> | undefined,
+  iterator: LiveIterator,
+): LiveIterator | Set<LiveIterator> {
+  if (iterators === undefined || (!(iterators instanceof Set) && iterators.isEnded)) return iterator;
+  if (!(iterators instanceof Set)) return new Set([iterators, iterator]);
+  for (const it of iterators) if (it.isEnded) iterators.delete(it);
+  iterators.add(iterator);
+  return iterators;
 }
 
 function isErrorList<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
