@@ -47,7 +47,12 @@ function decode(value: unknown, columnType: number): unknown {
   }
 }
 
-/** The rows of a result set as objects keyed by column name, typed as `$queryRaw` types them. */
+/**
+ * The rows of a result set as objects keyed by column name, typed as `$queryRaw` types them for the column types our
+ * statements on it return: int8 and int8[] as bigint, timestamps and their arrays as Date, json parsed, the rest as
+ * `pg` gives them. Numeric, date, time and json-array columns are not decoded (`$queryRaw` gives Decimal, Date and
+ * parsed values for those): decode them here before a statement that returns them moves onto the adapter.
+ */
 function rowsOf<T>(result: ResultSet): T[] {
   const { columnNames, columnTypes } = result;
   return result.rows.map((values) => {

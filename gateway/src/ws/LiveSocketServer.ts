@@ -79,6 +79,12 @@ interface SocketExtra {
   iterators?: LiveIterator | Set<LiveIterator>;
 }
 
+/** A query that parsed and validated, with the text it was parsed from (the copy the cache keeps). */
+interface ParsedQuery {
+  text: string;
+  document: DocumentNode;
+}
+
 /** Context graphql-ws hands to our `subscribe`: the iterator the engine already started. */
 interface LiveExecutionContext {
   iterator: LiveIterator;
@@ -95,7 +101,7 @@ const MAX_CACHED_DOCUMENTS = 500;
  */
 export class LiveSocketServer {
   private readonly wss: WebSocketServer;
-  private readonly documents = new WeakMap<GraphQLSchema, Map<string, DocumentNode | readonly GraphQLError[]>>();
+  private readonly documents = new WeakMap<GraphQLSchema, Map<string, ParsedQuery | readonly GraphQLError[]>>();
   private readonly splicer = new PayloadSplicer();
   private readonly sessions: SessionSockets<WebSocket>;
   private readonly expiry: TokenExpiry<WebSocket>;
@@ -121,23 +127,6 @@ export class LiveSocketServer {
     this.wss.on('connection', (socket: WebSocket) => this.onConnection(server, socket));
     this.keepAlive = new KeepAliveSweep(this.wss.clients, options.keepAliveMs ?? 12_000);
   }
-
-  /** Query texts seen lately, each kept once (see {@link internQuery}). */
-  private readonly queryTexts = new Map<string, string>();
-
-  /**
-   * Parses client messages (a `JSON.parse` reviver): a subscribe message's query text is replaced by the copy seen
-   * before, so the thousands of subscriptions of a common query share one string. graphql-ws keeps each subscribe
-   * message for as long as its subscription runs, so each kept its own copy of the text before.
-   */
-  private readonly internQuery = (key: string, value: unknown): unknown => {
-    if (key !== 'query' || typeof value !== 'string') return value;
-    const known = this.queryTexts.get(value);
-    if (known !== undefined) return known;
-    if (this.queryTexts.size >= MAX_CACHED_DOCUMENTS) this.queryTexts.delete(this.queryTexts.keys().next().value!);
-    this.queryTexts.set(value, value);
-    return value;
-  };
 
   /** A socket's 'error' listener, shared by every socket (called with the socket as `this`). */
   private readonly onSocketError: (this: WebSocket, err: Error) => void;
@@ -166,7 +155,6 @@ export class LiveSocketServer {
     return {
       connectionInitWaitTimeout: this.options.connectionInitWaitMs ?? 3000,
       jsonMessageReplacer: this.splicer.replacer,
-      jsonMessageReviver: this.internQuery,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const raw =
@@ -189,6 +177,8 @@ export class LiveSocketServer {
             socket.close(LiveCloseCodes.RateLimited.code, `Rate limited: retry after ${admitted.retryAfterMs} ms`);
             return false;
           }
+          // ...or while the user was admitted: its close has run already, and would never undo what follows.
+          if (socket.readyState !== socket.OPEN) return false;
           // graphql-ws keeps connection_init's payload for the connection's life; nothing reads it after this.
           Reflect.deleteProperty(ctx, 'connectionParams');
           ctx.extra.viewerId = verified.userId;
@@ -233,9 +223,12 @@ export class LiveSocketServer {
         if (isErrorList(query)) return [...query];
         if (typeof query !== 'string')
           return [userError('BAD_USER_INPUT', 'The subscribe message needs a query string.')];
-        const document = this.document(query, schema);
-        if (isErrorList(document)) return [...document];
-        const doc = document;
+        const parsed = this.document(query, schema);
+        if (isErrorList(parsed)) return [...parsed];
+        const doc = parsed.document;
+        // graphql-ws keeps the subscribe message for as long as the subscription runs: its query text becomes the copy
+        // the document cache keeps, so the subscriptions of a common query share one string instead of one each.
+        if (payload.query === query) (payload as { query: string }).query = parsed.text;
         const operations = doc.definitions.filter((d) => d.kind === 'OperationDefinition');
         const operation = payload.operationName
           ? operations.find((o) => o.kind === 'OperationDefinition' && o.name?.value === payload.operationName)
@@ -301,7 +294,7 @@ export class LiveSocketServer {
   }
 
   /** Parses and validates a query against the API schema, cached by text per schema. */
-  private document(query: string, schema: GraphQLSchema): DocumentNode | readonly GraphQLError[] {
+  private document(query: string, schema: GraphQLSchema): ParsedQuery | readonly GraphQLError[] {
     let cache = this.documents.get(schema);
     if (!cache) {
       cache = new Map();
@@ -309,14 +302,14 @@ export class LiveSocketServer {
     }
     const cached = cache.get(query);
     if (cached) return cached;
-    let result: DocumentNode | readonly GraphQLError[];
+    let result: ParsedQuery | readonly GraphQLError[];
     try {
       const doc = parse(query, { maxTokens: this.options.maxTokens ?? 5000 });
       const errors = validate(schema, doc, specifiedRules);
       const hide = this.options.hideSuggestions === true;
       result = errors.length
         ? errors.map((e) => userError('GRAPHQL_VALIDATION_FAILED', hide ? withoutSuggestions(e.message) : e.message))
-        : doc;
+        : { text: query, document: doc };
     } catch (err) {
       result = [
         userError(

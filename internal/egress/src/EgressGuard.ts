@@ -1,7 +1,8 @@
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 
 /** Which targets outgoing requests (webhooks, Web Push) may reach. */
@@ -126,11 +127,11 @@ export class EgressGuard {
         keepAlive: true,
         maxSockets: 256,
         maxFreeSockets: 256,
-        timeout: 30_000,
+        timeout: IDLE_CONNECTION_MS,
         scheduling: 'lifo' as const,
         lookup: this.lookup,
       };
-      agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+      agent = protocol === 'https:' ? new ReusingHttpsAgent(options) : new ReusingHttpAgent(options);
       this.agents.set(protocol, agent);
     }
     return agent;
@@ -140,6 +141,26 @@ export class EgressGuard {
   destroy(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+  }
+}
+
+/** How long a kept-alive connection may stay idle before the agent closes it (the agents' `timeout`). */
+export const IDLE_CONNECTION_MS = 30_000;
+
+// A socket handed to a new request keeps the timeout it had while idle, which the endpoint's keep-alive hint may have
+// shortened (to a few seconds), and Node applies a request's own `timeout` only when it differs from the agent's: a
+// request asking for exactly the agent's timeout would get the shortened one. Reset to the agent's on every reuse.
+class ReusingHttpAgent extends http.Agent {
+  override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
+    (socket as Socket).setTimeout(IDLE_CONNECTION_MS);
+    super.reuseSocket(socket, request);
+  }
+}
+
+class ReusingHttpsAgent extends https.Agent {
+  override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
+    (socket as Socket).setTimeout(IDLE_CONNECTION_MS);
+    super.reuseSocket(socket, request);
   }
 }
 

@@ -1,3 +1,3 @@
-export { EgressGuard, EgressRefused } from './EgressGuard';
+export { EgressGuard, EgressRefused, IDLE_CONNECTION_MS } from './EgressGuard';
 export type { EgressPolicy } from './EgressGuard';
 export { egressPolicyFromConfig, egressGuardFromConfig } from './fromConfig';

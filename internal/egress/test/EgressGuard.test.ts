@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EgressGuard, EgressRefused, egressPolicyFromConfig } from '../src';
+import { EgressGuard, EgressRefused, IDLE_CONNECTION_MS, egressPolicyFromConfig } from '../src';
 
 const PUBLIC = '93.184.216.34';
 const production = egressPolicyFromConfig({ NODE_ENV: 'production', WEBHOOK_ALLOW_PRIVATE_TARGETS: false });
@@ -108,6 +108,36 @@ describe('EgressGuard', () => {
     const before = hits;
     expect(await get(guard, `http://receiver.test:${port}/`)).toBe(200);
     expect(hits).toBe(before + 1);
+    guard.destroy();
+  });
+
+  it('keeps connections alive; a reused one times out as its request asks, not as the idle endpoint hinted', async () => {
+    const guard = new EgressGuard(development, scripted({}).resolve);
+    const agent = guard.agent('http:');
+    // Node's server announces `Keep-Alive: timeout=5`: the idle connection is closed a second before, after 4 s.
+    const send = () =>
+      new Promise<{ reused: boolean; timeout: number | undefined; idle: Promise<number | undefined> }>(
+        (resolve, reject) => {
+          const req = http.get(`http://127.0.0.1:${port}/`, { agent, timeout: IDLE_CONNECTION_MS }, (res) => {
+            const timeout = req.socket?.timeout;
+            const socket = req.socket!;
+            const idle = new Promise<number | undefined>((r) =>
+              socket.once('free', () => setImmediate(() => r(socket.timeout))),
+            );
+            res.resume();
+            resolve({ reused: req.reusedSocket, timeout, idle });
+          });
+          req.on('error', reject);
+        },
+      );
+    const first = await send();
+    expect(first.reused).toBe(false);
+    expect(await first.idle).toBe(4000);
+    const second = await send();
+    expect(second.reused).toBe(true);
+    // The request's own 30 s, although equal to the agent's and so not applied by Node itself.
+    expect(second.timeout).toBe(IDLE_CONNECTION_MS);
+    await second.idle;
     guard.destroy();
   });
 
