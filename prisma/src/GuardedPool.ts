@@ -16,6 +16,34 @@ export class ShardUnavailableError extends Error {
   }
 }
 
+/**
+ * Whether a connection released with `err` may go back to the pool: the statement failed on the server (a constraint,
+ * a conflict: severity ERROR, not a connection or shutdown class) and left the session idle, outside any transaction.
+ */
+function reusableAfter(client: PoolClient, err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const { severity, code } = err as { severity?: unknown; code?: unknown };
+  return (
+    severity === 'ERROR' &&
+    typeof code === 'string' &&
+    !code.startsWith('08') &&
+    !code.startsWith('57') &&
+    client.getTransactionStatus() === 'I'
+  );
+}
+
+/**
+ * `pg-pool` closes a connection released with an error, and `pool.query` releases with the statement's error whatever
+ * it was: every unique violation (an idempotent retry of a send, a taken username) cost a new connection and its
+ * prepared statements. This checkout's release keeps the connection when the error was the statement's own and the
+ * session is idle ({@link reusableAfter}); a broken connection, or one left inside a transaction, still goes.
+ */
+function keepAfterStatementErrors(client: PoolClient): PoolClient {
+  const release = client.release;
+  client.release = (err?: Error | boolean) => release.call(client, reusableAfter(client, err) ? undefined : err);
+  return client;
+}
+
 /** When a shard's breaker opens and when it is tried again. */
 export interface ShardBreakerOptions {
   /** Consecutive failures to get a connection that open the breaker. @default 3 */
@@ -61,6 +89,7 @@ export class GuardedPool extends Pool {
   ): Promise<PoolClient> | void {
     const connected = this.breaker
       .execute(() => super.connect())
+      .then(keepAfterStatementErrors)
       .catch((err: unknown) => {
         if (err instanceof BrokenCircuitError) throw new ShardUnavailableError(this.database);
         throw err;

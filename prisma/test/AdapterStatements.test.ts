@@ -58,6 +58,32 @@ describe('AdapterStatements', () => {
     expect(db.statementCounts()[0]! - before).toBe(2);
   });
 
+  it('keeps the connection (and its prepared statements) after a statement fails, not after a failed transaction', async () => {
+    const db = dbs.chats;
+    const runner = db.statementsFor(1n);
+    await db.clientAt(0).$executeRawUnsafe('CREATE TABLE IF NOT EXISTS adapter_keep (k int PRIMARY KEY)');
+    const pid = async () =>
+      (
+        await runner.rows<{ pid: number }>(ChatsPrisma.sql`/* prepared: adapter_pid */ SELECT pg_backend_pid() AS pid`)
+      )[0]!.pid;
+    const first = await pid();
+    await runner.execute(ChatsPrisma.sql`INSERT INTO adapter_keep VALUES (1)`);
+    // A unique violation on the pool's only connection: the connection stays, with its prepared statement.
+    await expect(runner.execute(ChatsPrisma.sql`INSERT INTO adapter_keep VALUES (1)`)).rejects.toThrow();
+    expect(await pid()).toBe(first);
+    const prepared = await runner.rows(
+      ChatsPrisma.sql`SELECT name FROM pg_prepared_statements WHERE name LIKE 'adapter_pid%'`,
+    );
+    expect(prepared).toHaveLength(1);
+    // A statement that fails inside a transaction released with its error: that connection is closed.
+    const client = await db.poolAt(0).connect();
+    await client.query('BEGIN');
+    const err = await client.query('INSERT INTO adapter_keep VALUES (1)').catch((e: Error) => e);
+    expect(client.getTransactionStatus()).toBe('E');
+    client.release(err as Error);
+    expect(await pid()).not.toBe(first);
+  });
+
   it('prepares a marked statement once on the connection', async () => {
     const runner = dbs.chats.statementsFor(1n);
     for (const n of [1, 2, 3])
