@@ -11,9 +11,14 @@ beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
 afterEach(() => jest.useRealTimers());
 
 describe('TokenExpiry', () => {
-  it('ends each connection once its token expired, never before, with one timer per second of expiries', () => {
+  /** A TokenExpiry whose ended connections are listed in `ended`. */
+  function recording() {
     const ended: string[] = [];
-    const expiry = new TokenExpiry<string>((c) => ended.push(c));
+    return { ended, expiry: new TokenExpiry<string>((c) => ended.push(c)) };
+  }
+
+  it('ends each connection once its token expired, never before, with one timer per second of expiries', () => {
+    const { ended, expiry } = recording();
     expiry.watch('a', 1_005_200);
     expiry.watch('b', 1_005_900);
     expiry.watch('c', 1_007_000);
@@ -30,8 +35,7 @@ describe('TokenExpiry', () => {
   });
 
   it('forgets a closed connection, and drops the timer with the last one of its second', () => {
-    const ended: string[] = [];
-    const expiry = new TokenExpiry<string>((c) => ended.push(c));
+    const { ended, expiry } = recording();
     expiry.watch('a', 1_002_000);
     expiry.watch('b', 1_002_000);
     expiry.forget('a', 1_002_000);
@@ -43,8 +47,7 @@ describe('TokenExpiry', () => {
   });
 
   it('waits for an expiry further away than one timer can, in several steps', () => {
-    const ended: string[] = [];
-    const expiry = new TokenExpiry<string>((c) => ended.push(c));
+    const { ended, expiry } = recording();
     const in40Days = 1_000_000 + 40 * 86_400_000;
     expiry.watch('a', in40Days);
     jest.advanceTimersByTime(2 ** 31); // about 24.9 days: woken early, waits again

@@ -79,17 +79,14 @@ export class AdapterStatements {
 
   /** The rows of one statement (outside any transaction: it commits on its own). */
   async rows<T>(statement: SqlStatement): Promise<T[]> {
-    const adapter = await (this.adapter ??= this.factory.connect());
-    const args = statement.values as unknown[];
-    const result = await adapter.queryRaw({ sql: statement.text, args, argTypes: args.map(argTypeOf) });
-    return rowsOf<T>(result);
+    const adapter = await this.connected();
+    return rowsOf<T>(await adapter.queryRaw(queryOf(statement)));
   }
 
   /** Runs one statement (outside any transaction: it commits on its own); resolves with the rows it affected. */
   async execute(statement: SqlStatement): Promise<number> {
-    const adapter = await (this.adapter ??= this.factory.connect());
-    const args = statement.values as unknown[];
-    return adapter.executeRaw({ sql: statement.text, args, argTypes: args.map(argTypeOf) });
+    const adapter = await this.connected();
+    return adapter.executeRaw(queryOf(statement));
   }
 
   /** Lets go of the adapter (the pool itself is ended by its owner). */
@@ -98,4 +95,14 @@ export class AdapterStatements {
     this.adapter = undefined;
     await adapter?.then((a) => a.dispose()).catch(() => undefined);
   }
+
+  private connected(): Promise<ShardAdapter> {
+    return (this.adapter ??= this.factory.connect());
+  }
+}
+
+/** A statement as the adapter takes it. */
+function queryOf(statement: SqlStatement): SqlQuery {
+  const args = statement.values as unknown[];
+  return { sql: statement.text, args, argTypes: args.map(argTypeOf) };
 }

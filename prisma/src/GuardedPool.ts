@@ -101,3 +101,28 @@ export class GuardedPool extends Pool {
     );
   }
 }
+
+/**
+ * The pool of one shard on one server: a {@link GuardedPool} whose connections tell `onStatement` of every statement
+ * they run (the shard's statement counts, the replica reads' write tracking), and whose connection failures never end
+ * the process (a failed checked-out connection is reported to its query and dropped on release; an idle one is
+ * replaced).
+ */
+export function openShardPool(
+  config: Pick<PoolConfig, 'connectionString' | 'max' | 'connectionTimeoutMillis'>,
+  database: string,
+  breaker: ShardBreakerOptions,
+  onStatement: (statement: unknown) => void,
+): GuardedPool {
+  const pool = new GuardedPool({ ...config, idleTimeoutMillis: 30_000 }, database, breaker);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      onStatement(args[0]);
+      return query(...args);
+    };
+  });
+  pool.on('error', () => undefined);
+  return pool;
+}

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { logicalShardOf, type PhysicalShard, type ShardMap } from '@chatgraph/ids';
-import { GuardedPool, type ShardBreakerOptions } from './GuardedPool';
+import { openShardPool, type GuardedPool, type ShardBreakerOptions } from './GuardedPool';
 import { AdapterStatements } from './AdapterStatements';
 import { adapterOptions } from './preparedStatements';
 import { ShardRoute } from './topology/ShardRoute';
@@ -112,31 +112,19 @@ export class ShardedDatabase<TClient extends Disconnectable> {
 
   /** A pool (with its breaker and statement counter) for a shard on a server. */
   private openPool(shard: PhysicalShard, serverUrl: string): GuardedPool {
-    const pool = new GuardedPool(
+    return openShardPool(
       {
         connectionString: databaseUrl(serverUrl, shard.database),
         max: this.options.poolSize ?? 10,
-        idleTimeoutMillis: 30_000,
         connectionTimeoutMillis: this.options.connectTimeoutMs ?? 3000,
       },
       shard.database,
       this.options.breaker ?? { failures: 3, halfOpenAfterMs: 1000 },
-    );
-    pool.on('connect', (client) => {
-      // A connection that fails while checked out (an operator, a failover or a shard move ends its session) is
-      // reported to the query using it; without a listener of its own, the client's 'error' event would end the
-      // process. The pool discards the broken client when it is released.
-      client.on('error', () => undefined);
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      (statement) => {
         this.statements[shard.index]!++;
-        this.replicaReads?.noteStatement(shard.index, args[0]);
-        return query(...args);
-      };
-    });
-    // An idle client losing its connection must not crash the process; the pool replaces it.
-    pool.on('error', () => undefined);
-    return pool;
+        this.replicaReads?.noteStatement(shard.index, statement);
+      },
+    );
   }
 
   /** The server (URL without a database) physical shard `index` lives on now. */

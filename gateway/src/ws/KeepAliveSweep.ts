@@ -22,15 +22,8 @@ export class KeepAliveSweep {
   // One listener for every socket (an emitter calls it with the socket as `this`): a closure per socket would be
   // held as long as the socket. `on`, not `once`, for 'close' (emitted once anyway): `once` wraps each listener in a
   // bound function of its own.
-  private readonly onPong = ((sweep: KeepAliveSweep) =>
-    function onPong(this: WebSocket) {
-      sweep.alive.add(this);
-    })(this);
-
-  private readonly onClose = ((sweep: KeepAliveSweep) =>
-    function onClose(this: WebSocket) {
-      sweep.alive.delete(this);
-    })(this);
+  private readonly onPong = onPongOf(this.alive);
+  private readonly onClose = onCloseOf(this.alive);
 
   /** Follows `socket` from now until it closes. */
   watch(socket: WebSocket): void {
@@ -42,4 +35,16 @@ export class KeepAliveSweep {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+function onPongOf(alive: WeakSet<WebSocket>) {
+  return function onPong(this: WebSocket) {
+    alive.add(this);
+  };
+}
+
+function onCloseOf(alive: WeakSet<WebSocket>) {
+  return function onClose(this: WebSocket) {
+    alive.delete(this);
+  };
 }

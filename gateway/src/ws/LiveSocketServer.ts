@@ -1,4 +1,4 @@
-// Over 300 lines: the graphql-ws callbacks (connect, subscribe, close) share the per-socket state and read best together.
+// Over 350 lines: the graphql-ws callbacks (connect, subscribe, close) share the per-socket state and read best together.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
