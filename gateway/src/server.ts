@@ -186,6 +186,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       queueLimit: config.SUBSCRIBER_QUEUE_LIMIT,
     },
     reorderWindowMs: config.LIVE_REORDER_WINDOW_MS,
+    executionConcurrency: config.LIVE_GROUP_CONCURRENCY,
     createServices: (runtime: SupergraphRuntime) =>
       Object.fromEntries([...runtime.subgraphUrls].map(([name, url]) => [name, dataSource(name, url)])),
     onDelivered: (committedAt, subscribers) => metrics.observeDelivery(committedAt, subscribers),

@@ -86,6 +86,54 @@ describe('groups', () => {
     expect(h.engine.stats().activeSubscriptions).toBe(0);
   });
 
+  it('executes the next events while one waits on a slow fetch, and delivers them in order', async () => {
+    const h = harness({ executionConcurrency: 4 });
+    const room = h.room('pipelined');
+    const stalls: Array<() => void> = [];
+    let fetches = 0;
+    h.behaviour.beforeLabels = () => {
+      fetches++;
+      // The first event's fetch hangs until released; the others answer at once.
+      return fetches === 1 ? new Promise<void>((r) => stalls.push(r)) : Promise.resolve();
+    };
+    const sub = live(await h.subscribe(room, '1'));
+    for (let i = 0; i < 3; i++) await h.publish(room);
+    await until(() => fetches === 3);
+    let received = false;
+    const first = nextResult(sub).then((r) => ((received = true), r));
+    await new Promise((r) => setTimeout(r, 50));
+    // Events 2 and 3 are executed, but wait behind event 1.
+    expect(received).toBe(false);
+    stalls[0]!();
+    const seqs = [(await first).data.ticks.seq];
+    for (let i = 0; i < 2; i++) seqs.push((await nextResult(sub)).data.ticks.seq);
+    expect(seqs).toEqual([1, 2, 3]);
+  });
+
+  it('with a concurrency of 1, executes an event only after the previous one', async () => {
+    const h = harness({ executionConcurrency: 1 });
+    const room = h.room('serial');
+    const stalls: Array<() => void> = [];
+    let fetches = 0;
+    h.behaviour.beforeLabels = () => {
+      fetches++;
+      return new Promise<void>((r) => stalls.push(r));
+    };
+    const sub = live(await h.subscribe(room, '1'));
+    for (let i = 0; i < 3; i++) await h.publish(room);
+    await until(() => fetches === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fetches).toBe(1);
+    stalls[0]!();
+    expect((await nextResult(sub)).data.ticks.seq).toBe(1);
+    await until(() => fetches === 2);
+    stalls[1]!();
+    expect((await nextResult(sub)).data.ticks.seq).toBe(2);
+    await until(() => fetches === 3);
+    stalls[2]!();
+    expect((await nextResult(sub)).data.ticks.seq).toBe(3);
+  });
+
   it('leaves the Redis topic when the last subscriber of a group ends', async () => {
     const h = harness();
     const a = live(await h.subscribe(h.room('t'), '1'));

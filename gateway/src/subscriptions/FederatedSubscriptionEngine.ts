@@ -36,6 +36,11 @@ export interface FederatedSubscriptionEngineOptions {
    * the log (see `ReorderWindow`), in ms; 0 turns the window off. @default 100
    */
   reorderWindowMs?: number;
+  /**
+   * Events of one group of identical subscriptions executed at once; they are delivered in order whatever the
+   * concurrency. @default 8
+   */
+  executionConcurrency?: number;
   /** Plans kept per supergraph. @default 1000 */
   maxCachedPlans?: number;
   /** Retry of access re-checks while the owning subgraph is unavailable. */
@@ -112,6 +117,7 @@ export class FederatedSubscriptionEngine {
       logger,
       backlogLimit: limits.queueLimit,
       reorderWindowMs: options.reorderWindowMs ?? 100,
+      executionConcurrency: options.executionConcurrency ?? 8,
       counters: this.counters,
       onDelivered: options.onDelivered,
     });

@@ -23,6 +23,11 @@ export interface GroupDependencies {
   /** How long a resumable event after a missing seq waits for it (see {@link ReorderWindow}), in ms. */
   reorderWindowMs: number;
   /**
+   * Events of one group executed at once (their `rest` fetches in flight together); they are still delivered one
+   * after the other, in order. 1 executes each event after the previous one was delivered.
+   */
+  executionConcurrency: number;
+  /**
    * Told of each live event handed to `subscribers` members, with the time its change committed (the publisher's
    * `_meta.committedAt`, ms since the epoch), for the commit → delivery lag.
    */
@@ -33,8 +38,10 @@ export interface GroupDependencies {
  * Identical subscriptions on one gateway instance: same plan, same topics, arguments and variables, and — when the
  * plan's `rest` depends on the viewer — the same user. Each event is executed ONCE for the whole group and the same
  * serialized result goes to every member. A resumable field's events first pass a {@link ReorderWindow}, which puts
- * publishes that reached Redis out of seq order back in order; events are then processed one after the other, so a
- * group never reorders them; an access re-check requested by an event completes before the next event is delivered.
+ * publishes that reached Redis out of seq order back in order. Up to `executionConcurrency` events are then executed
+ * at once (so a group's rate is not bounded by one fetch's round trip: a user's own notifications, a busy chat) but
+ * delivered one after the other, in order, so a group never reorders them; an access re-check requested by an event
+ * completes before the next event is delivered.
  *
  * Lifecycle: a group attaches to its topics when created (`ready` settles when Redis confirmed them, so nothing
  * published afterwards can be missed); members join once it is ready (a reservation keeps it open in between); when
@@ -46,8 +53,12 @@ export class SubscriptionGroup {
   private readonly members = new Set<LiveSubscriber>();
   private reservations = 0;
   private closed = false;
+  /** Settles when the last admitted event was delivered (or dropped): the next one is delivered after it. */
   private tail: Promise<void> = Promise.resolve();
   private backlog = 0;
+  /** Events executing now, and the executions waiting for one of them to finish (in admission order). */
+  private executing = 0;
+  private readonly waitingToExecute: Array<() => void> = [];
   private readonly detachers: Array<() => void> = [];
   /** Puts a resumable field's events back in seq order (absent for fields without replay). */
   private readonly reorder: ReorderWindow | undefined;
@@ -135,8 +146,7 @@ export class SubscriptionGroup {
       return;
     }
     this.backlog++;
-    this.tail = this.tail
-      .then(() => this.process(raw))
+    this.tail = this.process(raw, this.tail)
       .catch((err: unknown) => this.deps.logger.error({ err, field: this.spec.plan.fieldName }, 'live event failed'))
       .finally(() => {
         this.backlog--;
@@ -158,11 +168,11 @@ export class SubscriptionGroup {
   };
 
   /**
-   * Executes one event and delivers it to every member, in a span that continues the trace of the change that
-   * published it (`_meta.traceparent`), so a message's trace shows each gateway's execution and delivery.
+   * Executes one event (as soon as one of the group's execution slots is free) and, once `previous` (the event before
+   * it) was delivered, delivers it to every member; in a span that continues the trace of the change that published
+   * it (`_meta.traceparent`), so a message's trace shows each gateway's execution and delivery.
    */
-  private async process(raw: unknown): Promise<void> {
-    if (this.members.size === 0) return;
+  private async process(raw: unknown, previous: Promise<void>): Promise<void> {
     const { plan } = this.spec;
     const meta = eventMeta(raw);
     await inSpan(
@@ -173,7 +183,14 @@ export class SubscriptionGroup {
         attributes: { 'live.field': plan.fieldName, 'live.subscribers': this.members.size },
       },
       async () => {
-        const payload = await this.execute(raw);
+        let payload: PreSerialized | undefined;
+        try {
+          payload = await this.executeInSlot(raw);
+        } finally {
+          // In order whatever happened to this one: a failed execution is logged after its predecessor's delivery.
+          await previous;
+        }
+        if (payload === undefined || this.members.size === 0) return;
         const seq = plan.replay ? eventSeq(raw) : undefined;
         // Only for fields without replay (a skipped event of a replayed stream would look like a gap).
         const except = plan.replay ? undefined : exceptViewer(raw);
@@ -186,6 +203,23 @@ export class SubscriptionGroup {
     );
     const userIds = reauthorizeList(raw);
     if (userIds) await this.recheck(userIds);
+  }
+
+  /** Executes `raw` in one of the group's execution slots, in admission order; undefined when no member is left. */
+  private async executeInSlot(raw: unknown): Promise<PreSerialized | undefined> {
+    if (this.executing >= this.deps.executionConcurrency) {
+      await new Promise<void>((resolve) => this.waitingToExecute.push(resolve));
+    } else {
+      this.executing++;
+    }
+    try {
+      return this.members.size === 0 ? undefined : await this.execute(raw);
+    } finally {
+      // The slot passes straight to the next waiting execution, or is given up.
+      const next = this.waitingToExecute.shift();
+      if (next) next();
+      else this.executing--;
+    }
   }
 
   /** Projects the event through the primary fetch, runs `rest`, serializes once for every member. */

@@ -161,6 +161,11 @@ export const envSchema = z.object({
    * from the log; publishes of one chat's concurrent sends can reach Redis out of order. 0 turns the window off.
    */
   LIVE_REORDER_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(100),
+  /**
+   * Live events of one group of identical subscriptions (one user's notifications, one chat's events on an instance)
+   * executed at once, their fetches in flight together; delivery stays in order. 1 executes them one by one.
+   */
+  LIVE_GROUP_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Processes of each subgraph `npm start` runs (scripts/stackProcesses.js); services read the URLs it passes. */
   SUBGRAPH_REPLICAS: z.coerce.number().int().min(1).max(9).default(1),
   SUBGRAPH_BALANCING: z.enum(['round-robin', 'least-outstanding', 'consistent-hash']).default('least-outstanding'),

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import waitOn from 'wait-on';
 import type { Config } from '@chatgraph/config';
@@ -233,6 +234,14 @@ export class ProcessStack {
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
+    // STACK_LOG_DIR: every process's whole output also goes to <dir>/<name>.<pid>.log (debugging a bench or a test).
+    const logDir = process.env.STACK_LOG_DIR;
+    if (logDir) {
+      const file = fs.createWriteStream(path.join(logDir, `${spec.name}.${child.pid}.log`));
+      child.stdout!.pipe(file, { end: false });
+      child.stderr!.pipe(file, { end: false });
+      child.once('exit', () => file.end());
+    }
     this.processes.set(spec.name, proc);
     if (spec.ready) await untilReady(proc, spec.ready, spec.readyTimeoutMs);
     return proc;
