@@ -88,7 +88,12 @@ export function createRedis(location: string | RedisLocation, options: CreateRed
   };
   const url = typeof location === 'string' ? location : location.url;
   const seeds = typeof location === 'string' ? undefined : clusterSeeds(location);
-  if (!seeds) return new Redis(url, { ...common, retryStrategy: backoff });
+  // On a single server, commands issued in one turn of the event loop (concurrent requests' rate-limit scripts and
+  // publishes) go out in one write (ioredis's auto-pipelining), in the order issued: a send costs chats about half
+  // the Redis write syscalls under load (docs/benchmarks.md). Not on a subscriber connection, and not on a cluster:
+  // there a pipeline is split by node and redirected as a whole during a failover, which the failover tests prove for
+  // each command on its own, not for batches.
+  if (!seeds) return new Redis(url, { ...common, enableAutoPipelining: !options.subscriber, retryStrategy: backoff });
   const clusterOptions: ClusterOptions = {
     redisOptions: common,
     enableOfflineQueue: common.enableOfflineQueue,
