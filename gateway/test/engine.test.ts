@@ -134,6 +134,28 @@ describe('groups', () => {
     expect((await nextResult(sub)).data.ticks.seq).toBe(3);
   });
 
+  it('answers an entity fetch from the entities the event carries, and fetches what it does not carry', async () => {
+    const h = harness();
+    const room = h.room('carried');
+    let fetches = 0;
+    h.behaviour.beforeLabels = async () => {
+      fetches++;
+    };
+    const sub = live(await h.subscribe(room, '1'));
+    const withText = live(await h.subscribe(room, '2', {}, { selection: 'seq label { id text }' }));
+    // Seq 1 carries its label with the field asked: no fetch.
+    await h.publish(room, { _entities: [{ __typename: 'Label', id: '1', text: 'carried 1' }] });
+    expect(await nextResult(sub)).toEqual({ data: { ticks: { seq: 1, label: { text: 'carried 1' } } } });
+    expect(await nextResult(withText)).toEqual({ data: { ticks: { seq: 1, label: { id: '1', text: 'carried 1' } } } });
+    expect(fetches).toBe(0);
+    // Seq 2 carries another label, and seq 3 its own without the field asked: both fetched.
+    await h.publish(room, { _entities: [{ __typename: 'Label', id: '99', text: 'not this one' }] });
+    await h.publish(room, { _entities: [{ __typename: 'Label', id: '3' }] });
+    expect(await nextResult(sub)).toEqual({ data: { ticks: { seq: 2, label: { text: 'label 2' } } } });
+    expect(await nextResult(sub)).toEqual({ data: { ticks: { seq: 3, label: { text: 'label 3' } } } });
+    expect(fetches).toBeGreaterThan(0);
+  });
+
   it('leaves the Redis topic when the last subscriber of a group ends', async () => {
     const h = harness();
     const a = live(await h.subscribe(h.room('t'), '1'));

@@ -21,6 +21,14 @@ describe('notification pipeline', () => {
 
   afterAll(() => n?.close());
 
+  /** Requests the gateway has sent to the chats service so far (its fetch histogram's count). */
+  const chatsFetches = async () => {
+    const text = await (await fetch(n.stack.adminUrl('gateway', '/metrics'))).text();
+    return [...text.matchAll(/^http_client_request_duration_seconds_count\{[^}]*subgraph_name="chats"[^}]*\} (\d+)/gm)]
+      .map((m) => Number(m[1]))
+      .reduce((a, b) => a + b, 0);
+  };
+
   const kinds = (list: SeenNotification[]) => list.map((x) => `${x.kind}:${x.chat?.id}:${x.actor.id}`);
 
   it('notifies the people a mention, a direct message and an add-to-chat concern, once, and never the actor', async () => {
@@ -75,10 +83,14 @@ describe('notification pipeline', () => {
       await n.send(carol, direct, 'ping');
       return first.results.length > 0;
     });
+    await first.waitFor((r) => r.length >= 1);
+    const chatsFetchesBefore = await chatsFetches();
     for (let i = 0; i < 4; i++) await n.send(carol, direct, `live ${i}`);
     const liveTexts = (r: typeof first.results) => r.map((x) => x.data?.notificationAdded.message?.text);
     await first.waitFor((r) => ['live 0', 'live 1', 'live 2', 'live 3'].every((t) => liveTexts(r).includes(t)));
     expect(first.results.every((r) => r.errors === undefined)).toBe(true);
+    // A live notification carries its message: the gateway asked chats for the four sends and nothing else.
+    expect((await chatsFetches()) - chatsFetchesBefore).toBe(4);
     first.unsubscribe();
     const received = first.results.map((r) => r.data!.notificationAdded);
     const seqs = received.map((x) => x.seq);

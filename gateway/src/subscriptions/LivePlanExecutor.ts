@@ -14,6 +14,7 @@ import type { GatewayGraphQLRequestContext, GatewaySchemaHash } from '@apollo/se
 import { userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import type { GatewayContext } from '../auth/SubgraphDataSource';
+import { CarriedEntitiesDataSource, carriedEntities } from './CarriedEntities';
 import type { SupergraphRuntime } from './SupergraphRuntime';
 
 /** An operation prepared for `executeQueryPlan` (what `@apollo/gateway` calls its operation context). Opaque. */
@@ -77,7 +78,8 @@ export class LivePlanExecutor {
 
   /**
    * Runs an event plan: its primary fetch is answered by projecting `raw` through the owner's schema (no network),
-   * then the plan's `rest` fetches other subgraphs' fields.
+   * then the plan's `rest` fetches other subgraphs' fields, except the entities the event carries (`_entities`: see
+   * {@link CarriedEntitiesDataSource}).
    */
   runEvent(
     plan: ExecutablePlan,
@@ -97,7 +99,14 @@ export class LivePlanExecutor {
         return { data: projected.data ?? null, errors: projected.errors?.map((e) => e.toJSON()) };
       },
     };
-    return this.execute(plan, { ...this.services, [source.serviceName]: eventService }, variables, context);
+    const carried = carriedEntities(raw);
+    const services: Record<string, GraphQLDataSource> = carried
+      ? Object.fromEntries(
+          Object.entries(this.services).map(([name, s]) => [name, new CarriedEntitiesDataSource(s, carried)]),
+        )
+      : { ...this.services };
+    services[source.serviceName] = eventService;
+    return this.execute(plan, services, variables, context);
   }
 
   /** Sends one operation to one subgraph as `context`'s user, the way the gateway's own fetches do. */

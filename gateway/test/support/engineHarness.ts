@@ -53,6 +53,8 @@ export interface Tick {
   n: number;
   label: { id: string };
   _reauthorize?: string[];
+  /** Entities the event carries (see `CarriedEntitiesDataSource`). */
+  _entities?: unknown[];
 }
 
 /** What the test controls. */

@@ -1,3 +1,4 @@
+import { carriedMessage } from '../src/inbox/InboxHandler';
 import { notificationsFor } from '../src/inbox/notificationRules';
 import { parseRelayedEvent, type RelayedEvent } from '../src/relay/RelayedEvent';
 import { PermanentFailure } from '../src/amqp/PermanentFailure';
@@ -63,5 +64,37 @@ describe('relayed events on the wire', () => {
     for (const bad of ['nope', '{}', JSON.stringify({ ...e, v: 2 }), JSON.stringify({ ...e, chatId: 'x' })]) {
       expect(() => parseRelayedEvent(Buffer.from(bad))).toThrow(PermanentFailure);
     }
+  });
+});
+
+describe('the message a live notification carries', () => {
+  const written = { createdAt: '2026-01-01T00:00:00.000Z', editedAt: null, deleted: false };
+
+  it('is the message as the chats service answers its plain fields', () => {
+    expect(carriedMessage(event({ message: { id: '900', authorId: '1', text: 'hi', ...written } }))).toEqual({
+      __typename: 'Message',
+      id: '900',
+      text: 'hi',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      editedAt: null,
+      deleted: false,
+    });
+  });
+
+  it('has no text once deleted', () => {
+    const deleted = event({ message: { id: '900', authorId: '1', text: 'hi', ...written, deleted: true } });
+    expect(carriedMessage(deleted)).toMatchObject({ text: null, deleted: true });
+  });
+
+  it('is none for an event relayed before the relay read the message times, or without a message', () => {
+    expect(carriedMessage(event({}))).toBeUndefined();
+    expect(carriedMessage(event({ message: null }))).toBeUndefined();
+  });
+
+  it('is read back from the relayed JSON, and a wrong type there is refused', () => {
+    const relayed = event({ message: { id: '900', authorId: '1', text: 'hi', ...written } });
+    expect(parseRelayedEvent(Buffer.from(JSON.stringify(relayed)))).toEqual(relayed);
+    const bad = { ...relayed, message: { ...relayed.message, deleted: 'no' } };
+    expect(() => parseRelayedEvent(Buffer.from(JSON.stringify(bad)))).toThrow(PermanentFailure);
   });
 });

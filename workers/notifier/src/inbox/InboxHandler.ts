@@ -1,5 +1,10 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import { notificationPayload, notificationTopic, type NotificationRecord } from '@chatgraph/notifications';
+import {
+  notificationPayload,
+  notificationTopic,
+  type NotificationKind,
+  type NotificationRecord,
+} from '@chatgraph/notifications';
 import type { WorkQueue } from '../amqp/Topology';
 import type { RelayedEvent } from '../relay/RelayedEvent';
 import type { InboxWriter } from './BatchedInbox';
@@ -36,7 +41,8 @@ export interface InboxHandlerOptions {
  * window) are batched by the sources and the inbox writer: an event costs a share of a few statements. After the
  * commit, every notification of the event, new or added by an earlier delivery that died before finishing, is
  * published live on `notification:{recipient}` (subscribers drop a seq they already have) and, while its push is
- * pending, sent to the push queue (confirmed before the event is acknowledged).
+ * pending, sent to the push queue (confirmed before the event is acknowledged). A live notification carries its
+ * message as the event has it (see {@link carriedMessage}), so the gateway need not fetch it per recipient.
  */
 export class InboxHandler {
   constructor(private readonly options: InboxHandlerOptions) {}
@@ -67,7 +73,17 @@ export class InboxHandler {
         actorId,
       })),
     );
-    await Promise.all(notifications.map((n) => bus.publish(notificationTopic(n.recipientId), notificationPayload(n))));
+    const carried = carriedMessage(event);
+    await Promise.all(
+      notifications.map((n) =>
+        bus.publish(notificationTopic(n.recipientId), {
+          ...notificationPayload(n),
+          ...(carried && CARRIES_MESSAGE.has(n.kind) && String(n.messageId) === carried.id
+            ? { _entities: [carried] }
+            : {}),
+        }),
+      ),
+    );
     if (push) {
       await Promise.all(
         notifications
@@ -84,4 +100,31 @@ export class InboxHandler {
     }
     return notifications;
   }
+}
+
+/**
+ * The kinds of notification whose recipient is a member of the message's chat by the rules themselves (the other
+ * member of a direct chat; a member the message mentions), so the message may travel with the notification. A REPLY
+ * or REACTION goes to the author of an earlier message, who may have left the chat since: the gateway fetches those
+ * messages, and the chats service decides.
+ */
+const CARRIES_MESSAGE: ReadonlySet<NotificationKind> = new Set(['DIRECT_MESSAGE', 'MENTION']);
+
+/**
+ * The message of `event` as the chats service answers its plain fields (`id`, `text`, `createdAt`, `editedAt`,
+ * `deleted`), for a live notification to carry (`_entities`, which the gateway answers its fetches from; see
+ * `CARRIES_MESSAGE` for which): these read the same for every member. Undefined for an event without a message, or
+ * relayed before the relay read these fields. A deleted message has no text, as in the chats service.
+ */
+export function carriedMessage(event: RelayedEvent): (Record<string, unknown> & { id: string }) | undefined {
+  const m = event.message;
+  if (!m || m.createdAt === undefined || m.deleted === undefined) return undefined;
+  return {
+    __typename: 'Message',
+    id: m.id,
+    text: m.deleted ? null : m.text,
+    createdAt: m.createdAt,
+    editedAt: m.editedAt ?? null,
+    deleted: m.deleted,
+  };
 }

@@ -29,6 +29,9 @@ interface Row {
   message_id: string | null;
   author_id: string | null;
   text: string | null;
+  created_at: Date | null;
+  edited_at: Date | null;
+  deleted_at: Date | null;
   traceparent: string | null;
   reply_to_author_id: string | null;
 }
@@ -65,7 +68,8 @@ export const EventLogReader = {
   async read(client: Client, after: LogPosition, limit: number): Promise<LogBatch | null> {
     const { rows } = await client.query<Row>(
       `SELECT e.xid::text, e.chat_id::text, e.seq, e.type, e.actor_id::text, e.at, e.member_user_id::text,
-              c.kind, c.direct_key, m.id::text AS message_id, m.author_id::text, m.text, e.traceparent,
+              c.kind, c.direct_key, m.id::text AS message_id, m.author_id::text, m.text, m.created_at,
+              m.edited_at, m.deleted_at, e.traceparent,
               p.author_id::text AS reply_to_author_id
          FROM chat_events e
          JOIN chats c ON c.id = e.chat_id
@@ -113,6 +117,9 @@ function toEvent(row: Row): RelayedEvent {
             authorId: row.author_id!,
             text: row.text ?? '',
             replyToAuthorId: row.reply_to_author_id,
+            createdAt: row.created_at!.toISOString(),
+            editedAt: row.edited_at?.toISOString() ?? null,
+            deleted: row.deleted_at !== null,
           },
     memberUserId: row.member_user_id,
   };

@@ -28,6 +28,13 @@ export interface RelayedEvent {
     text: string;
     /** Author of the message this one replies to, when it is a reply. */
     replyToAuthorId?: string | null;
+    /**
+     * When the message was written, last edited, and whether it is deleted, as the log holds them when relayed (ISO;
+     * absent from events relayed before these were added).
+     */
+    createdAt?: string;
+    editedAt?: string | null;
+    deleted?: boolean;
   } | null;
   /** MEMBER_* events: the member added or removed. */
   memberUserId: string | null;
@@ -68,7 +75,10 @@ export function parseRelayedEvent(content: Buffer): RelayedEvent {
         isId(e.message.id) &&
         isId(e.message.authorId) &&
         typeof e.message.text === 'string' &&
-        (e.message.replyToAuthorId == null || isId(e.message.replyToAuthorId))));
+        (e.message.replyToAuthorId == null || isId(e.message.replyToAuthorId)) &&
+        (e.message.createdAt === undefined || typeof e.message.createdAt === 'string') &&
+        (e.message.editedAt == null || typeof e.message.editedAt === 'string') &&
+        (e.message.deleted === undefined || typeof e.message.deleted === 'boolean')));
   if (!ok) throw new PermanentFailure('not a relayed chat event (v1)');
   return e as RelayedEvent;
 }
