@@ -25,12 +25,21 @@ const moduleNameMapper = {
   [`^@chatgraph/(${internal.join('|')})$`]: '<rootDir>/internal/$1/src/index.ts',
 };
 
+/**
+ * CI's short profile (`.ci/run` exports CI=true; CHATGRAPH_FULL_SUITE=1 turns it off): it leaves out the two slowest
+ * suites, which prove the tooling rather than the service and have scripts of their own: the bare-machine quickstart
+ * (`npm run test:bare`, a whole fresh build) and the benchmark's smoke run (`npm run test:bench`). `npm test` on a
+ * developer's machine runs everything.
+ */
+const shortProfile = process.env.CI === 'true' && process.env.CHATGRAPH_FULL_SUITE !== '1';
+const leftOutOfCi = shortProfile ? ['/test/deploy/bareMachine\\.test\\.ts$', '/test/bench/smoke\\.test\\.ts$'] : [];
+
 const project = (displayName, root, extra = {}) => ({
   displayName,
   rootDir: __dirname,
   roots: [`<rootDir>/${root}`],
   testMatch: ['**/test/**/*.test.ts', '**/e2e/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', ...leftOutOfCi],
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   moduleNameMapper,
