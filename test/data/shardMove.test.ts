@@ -46,6 +46,8 @@ interface Sender {
   sent: string[];
   errors: string[];
   maxLatencyMs: number;
+  /** Sends tried again with their clientMessageId after SERVICE_UNAVAILABLE (see `startSenders`). */
+  retries: number;
 }
 
 async function query<T extends object>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -177,6 +179,7 @@ describe('shards on three Postgres servers, one range moved under load', () => {
       sent: [],
       errors: [],
       maxLatencyMs: 0,
+      retries: 0,
     }));
     const run = async (s: Sender) => {
       const base = Date.now().toString(36);
@@ -184,13 +187,26 @@ describe('shards on three Postgres servers, one range moved under load', () => {
         const who: TestUser = n % 2 ? bob : alice;
         const text = `m${base}-${n}`;
         const started = Date.now();
-        try {
-          const res = await gatewayRequest(url, who.token, SEND, { chatId: s.chatId, text, cmid: `${base}-${n}` });
-          if (res.errors?.length)
-            s.errors.push(`${text}: ${res.errors.map((e) => `${e.extensions?.code} ${e.message}`).join('; ')}`);
-          else s.sent.push(text);
-        } catch (err) {
-          s.errors.push(`${text}: ${(err as Error).message}`);
+        // A send the gateway gave up on (SERVICE_UNAVAILABLE: its time limit on chats, which a fenced shard can
+        // outlast while the killed move is run again on a slow machine) has an unknown outcome: it is sent again with
+        // the same clientMessageId, as the SDK does, which returns the message if it did commit. Anything else, or
+        // still no answer after a few tries, is an error.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const res = await gatewayRequest(url, who.token, SEND, { chatId: s.chatId, text, cmid: `${base}-${n}` });
+            const codes = res.errors?.map((e) => e.extensions?.code) ?? [];
+            if (codes.length && codes.every((c) => c === 'SERVICE_UNAVAILABLE') && attempt < 5) {
+              s.retries++;
+              await sleep(500);
+              continue;
+            }
+            if (res.errors?.length)
+              s.errors.push(`${text}: ${res.errors.map((e) => `${e.extensions?.code} ${e.message}`).join('; ')}`);
+            else s.sent.push(text);
+          } catch (err) {
+            s.errors.push(`${text}: ${(err as Error).message}`);
+          }
+          break;
         }
         s.maxLatencyMs = Math.max(s.maxLatencyMs, Date.now() - started);
         await sleep(40);
@@ -371,7 +387,10 @@ describe('shards on three Postgres servers, one range moved under load', () => {
     const resumed = await runMove(args);
     await sleep(1000);
     const senders = await load.stop();
-    console.log(`killed run:\n${killed.output}\nresumed run:\n${resumed.output}`);
+    console.log(
+      `killed run:\n${killed.output}\nresumed run:\n${resumed.output}\n` +
+        `sends retried after SERVICE_UNAVAILABLE: ${senders.reduce((n, x) => n + x.retries, 0)}`,
+    );
     expect(resumed.output).toMatch(/resuming the move of .*_chats_2 to pg-a at step "fence"/);
     expect(resumed.report).toMatchObject({ database: `${prefix}_chats_2`, to: 'pg-a', resumed: true });
     await expectExactHistories(senders);
