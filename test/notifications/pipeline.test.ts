@@ -120,6 +120,44 @@ describe('notification pipeline', () => {
     await client.dispose();
   });
 
+  it('a live notification to someone who left the direct chat carries no message, and they cannot read it', async () => {
+    // A user of its own: the other tests read Dave's inbox, where this chat would show as one he cannot see.
+    const erin = await n.signUp('Erin');
+    const direct = await n.createDirect(carol, erin);
+    const client = liveClient(n.stack.wsUrl('gateway'), erin.token);
+    const query = `subscription { notificationAdded { ${NOTIFICATION_FIELDS} } }`;
+    const live = subscribe<{ notificationAdded: SeenNotification }>(client, query);
+    await waitUntil('the subscription is attached', async () => {
+      await n.send(carol, direct, 'before leaving');
+      return live.results.length > 0;
+    });
+    const left = await gatewayRequest(n.gateway, erin.token, 'mutation($c: ID!) { leaveChat(chatId: $c) }', {
+      c: direct,
+    });
+    expect(left.errors).toBeUndefined();
+    await n.send(carol, direct, 'after leaving');
+    // Its notification arrives (the rule notifies the other member of a direct chat) without the message's text: the
+    // gateway fetched it as Erin, and the chats service refused (FORBIDDEN on `message`). Late notifications of the
+    // pings above still carry theirs.
+    const refused = () =>
+      live.results.filter(
+        (r) =>
+          r.data?.notificationAdded.message?.text === null &&
+          r.errors?.some(
+            (e) =>
+              e.extensions?.code === 'FORBIDDEN' &&
+              (e as { path?: unknown[] }).path?.join('.') === 'notificationAdded.message',
+          ),
+      );
+    await waitUntil('the notification arrives', () => refused().length > 0, 30_000);
+    expect(JSON.stringify(live.results)).not.toContain('after leaving');
+    expect(refused()).toHaveLength(1);
+    const texts = live.results.map((r) => r.data?.notificationAdded.message?.text).filter((t) => t !== null);
+    expect(new Set(texts)).toEqual(new Set(['before leaving']));
+    live.unsubscribe();
+    await client.dispose();
+  });
+
   it('marks notifications read by id or all at once, and refuses unclear requests', async () => {
     const before = await n.unreadCount(bob);
     expect(before).toBeGreaterThan(2);

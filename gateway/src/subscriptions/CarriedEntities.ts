@@ -85,7 +85,7 @@ export class CarriedEntitiesDataSource implements GraphQLDataSource<GatewayConte
     for (const r of representations as Array<Partial<CarriedEntity> | null>) {
       const entity = r && typeof r.id === 'string' ? this.carried.get(`${r.__typename}:${r.id}`) : undefined;
       const asked = entity && fetch.get(entity.__typename);
-      if (!entity || !asked || !asked.fields.every((f) => f in entity)) return undefined;
+      if (!entity || !asked || !asked.fields.every((f) => Object.hasOwn(entity, f))) return undefined;
       const value: Record<string, unknown> = asked.typename ? { __typename: entity.__typename } : {};
       for (const field of asked.fields) value[field] = entity[field];
       entities.push(value);

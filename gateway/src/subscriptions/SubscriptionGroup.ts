@@ -24,7 +24,7 @@ export interface GroupDependencies {
   reorderWindowMs: number;
   /**
    * Events of one group executed at once (their `rest` fetches in flight together); they are still delivered one
-   * after the other, in order. 1 executes each event after the previous one was delivered.
+   * after the other, in order. 1 executes one event at a time (the next may start before the previous is delivered).
    */
   executionConcurrency: number;
   /**

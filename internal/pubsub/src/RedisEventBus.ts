@@ -81,7 +81,13 @@ export class RedisEventBus {
       return breaker;
     };
     this.breaker = this.newBreaker();
-    this.publisher = createRedis(options, { name: 'publisher', offlineQueue: false, maxRetriesPerRequest: 1 });
+    // Publishes go out in the order issued, single ones and batches (`publishMany`) alike, and none after `quit`.
+    this.publisher = createRedis(options, {
+      name: 'publisher',
+      offlineQueue: false,
+      maxRetriesPerRequest: 1,
+      autoPipelining: false,
+    });
     this.subscriber = createRedis(options, {
       name: 'subscriber',
       offlineQueue: true,

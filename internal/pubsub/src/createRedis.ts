@@ -59,6 +59,14 @@ export interface CreateRedisOptions {
    * connection per master, each for the channels of that master's slots. @default false
    */
   subscriber?: boolean;
+  /**
+   * Send the commands issued in one turn of the event loop in one write (single server only; never on a subscriber).
+   * Off where commands must go out in the order issued alongside explicit pipelines or `quit` (the event bus's
+   * publisher: an auto-pipelined command waits for the next turn, an explicit pipeline is written at once). While a
+   * batch waits for Redis, the next one waits behind it, so a command's time limit starts when its batch is written.
+   * @default true
+   */
+  autoPipelining?: boolean;
 }
 
 /** Reconnect forever, with backoff capped at 2 s. */
@@ -88,12 +96,14 @@ export function createRedis(location: string | RedisLocation, options: CreateRed
   };
   const url = typeof location === 'string' ? location : location.url;
   const seeds = typeof location === 'string' ? undefined : clusterSeeds(location);
-  // On a single server, commands issued in one turn of the event loop (concurrent requests' rate-limit scripts and
-  // publishes) go out in one write (ioredis's auto-pipelining), in the order issued: a send costs chats about half
-  // the Redis write syscalls under load (docs/benchmarks.md). Not on a subscriber connection, and not on a cluster:
-  // there a pipeline is split by node and redirected as a whole during a failover, which the failover tests prove for
-  // each command on its own, not for batches.
-  if (!seeds) return new Redis(url, { ...common, enableAutoPipelining: !options.subscriber, retryStrategy: backoff });
+  // On a single server, commands issued in one turn of the event loop (concurrent requests' rate-limit scripts)
+  // go out in one write (ioredis's auto-pipelining; see `autoPipelining` for where it is off). Not on a subscriber
+  // connection, and not on a cluster: there a pipeline is split by node and redirected as a whole during a failover,
+  // which the failover tests prove for each command on its own, not for batches.
+  if (!seeds) {
+    const enableAutoPipelining = !options.subscriber && (options.autoPipelining ?? true);
+    return new Redis(url, { ...common, enableAutoPipelining, retryStrategy: backoff });
+  }
   const clusterOptions: ClusterOptions = {
     redisOptions: common,
     enableOfflineQueue: common.enableOfflineQueue,

@@ -1,4 +1,4 @@
-import { carriedMessage } from '../src/inbox/InboxHandler';
+import { CARRY_WITHIN_MS, carriedMessage } from '../src/inbox/InboxHandler';
 import { notificationsFor } from '../src/inbox/notificationRules';
 import { parseRelayedEvent, type RelayedEvent } from '../src/relay/RelayedEvent';
 import { PermanentFailure } from '../src/amqp/PermanentFailure';
@@ -69,9 +69,11 @@ describe('relayed events on the wire', () => {
 
 describe('the message a live notification carries', () => {
   const written = { createdAt: '2026-01-01T00:00:00.000Z', editedAt: null, deleted: false };
+  /** A second after the event. */
+  const soon = Date.parse('2026-01-01T00:00:01.000Z');
 
   it('is the message as the chats service answers its plain fields', () => {
-    expect(carriedMessage(event({ message: { id: '900', authorId: '1', text: 'hi', ...written } }))).toEqual({
+    expect(carriedMessage(event({ message: { id: '900', authorId: '1', text: 'hi', ...written } }), soon)).toEqual({
       __typename: 'Message',
       id: '900',
       text: 'hi',
@@ -83,12 +85,18 @@ describe('the message a live notification carries', () => {
 
   it('has no text once deleted', () => {
     const deleted = event({ message: { id: '900', authorId: '1', text: 'hi', ...written, deleted: true } });
-    expect(carriedMessage(deleted)).toMatchObject({ text: null, deleted: true });
+    expect(carriedMessage(deleted, soon)).toMatchObject({ text: null, deleted: true });
   });
 
   it('is none for an event relayed before the relay read the message times, or without a message', () => {
-    expect(carriedMessage(event({}))).toBeUndefined();
-    expect(carriedMessage(event({ message: null }))).toBeUndefined();
+    expect(carriedMessage(event({}), soon)).toBeUndefined();
+    expect(carriedMessage(event({ message: null }), soon)).toBeUndefined();
+  });
+
+  it('is none for an event handled long after it happened (a retry, a replay), whose text may have changed', () => {
+    const old = event({ message: { id: '900', authorId: '1', text: 'hi', ...written } });
+    expect(carriedMessage(old, Date.parse(old.at) + CARRY_WITHIN_MS)).toBeDefined();
+    expect(carriedMessage(old, Date.parse(old.at) + CARRY_WITHIN_MS + 1)).toBeUndefined();
   });
 
   it('is read back from the relayed JSON, and a wrong type there is refused', () => {

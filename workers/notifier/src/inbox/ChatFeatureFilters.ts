@@ -76,12 +76,13 @@ export class UsersBlockList implements BlockList {
 }
 
 /**
- * Mutes as the chats service keeps them (`chat_members.muted_until` in the future), on the chat's shard, read fresh
- * for every event (a mute takes effect at once). The lookups of the events handled at the same time are read
+ * Mutes as the chats service keeps them (`chat_members.muted_until` in the future), and who is a member at all, on the
+ * chat's shard, read fresh for every event (a mute takes effect at once). The lookups of the events handled at the same time are read
  * together: one statement per chats shard.
  */
 export class ChatsMuteList implements MuteList {
-  private readonly loader: DataLoader<MemberKey, boolean, string>;
+  /** Per (chat, user): 'muted', 'member' (not muted), or null for someone who is not a member. */
+  private readonly loader: DataLoader<MemberKey, 'muted' | 'member' | null, string>;
 
   constructor(private readonly chats: ShardedDatabase<ChatsClient>) {
     this.loader = new DataLoader((keys) => this.load(keys), {
@@ -92,30 +93,44 @@ export class ChatsMuteList implements MuteList {
   }
 
   async mutedBy(chatId: bigint, recipientIds: readonly bigint[]): Promise<ReadonlySet<bigint>> {
+    return this.withState(chatId, recipientIds, (state) => state === 'muted');
+  }
+
+  async membersOf(chatId: bigint, recipientIds: readonly bigint[]): Promise<ReadonlySet<bigint>> {
+    return this.withState(chatId, recipientIds, (state) => state !== null);
+  }
+
+  /** The recipients whose membership state (read once per event window) passes `test`. */
+  private async withState(
+    chatId: bigint,
+    recipientIds: readonly bigint[],
+    test: (state: 'muted' | 'member' | null) => boolean,
+  ): Promise<ReadonlySet<bigint>> {
     if (recipientIds.length === 0) return NOBODY;
-    const muted = await this.loader.loadMany(recipientIds.map((userId) => ({ chatId, userId })));
+    const states = await this.loader.loadMany(recipientIds.map((userId) => ({ chatId, userId })));
     const out = new Set<bigint>();
-    muted.forEach((m, i) => {
-      if (m instanceof Error) throw m;
-      if (m) out.add(recipientIds[i]!);
+    states.forEach((state, i) => {
+      if (state instanceof Error) throw state;
+      if (test(state)) out.add(recipientIds[i]!);
     });
     return out;
   }
 
-  private async load(keys: readonly MemberKey[]): Promise<boolean[]> {
-    const muted = new Set<string>();
+  private async load(keys: readonly MemberKey[]): Promise<Array<'muted' | 'member' | null>> {
+    const states = new Map<string, 'muted' | 'member'>();
     await Promise.all(
       [...this.chats.groupByShard(keys, (k) => k.chatId)].map(async ([shard, group]) => {
-        const rows = await this.chats.clientAt(shard).$queryRaw<Array<{ chat_id: bigint; user_id: bigint }>>`
-          SELECT m.chat_id, m.user_id
+        const rows = await this.chats.clientAt(shard).$queryRaw<
+          Array<{ chat_id: bigint; user_id: bigint; muted: boolean }>
+        >`
+          SELECT m.chat_id, m.user_id, coalesce(m.muted_until > now(), false) AS muted
             FROM chat_members m
             JOIN unnest(${group.map((k) => k.chatId.toString())}::bigint[],
                         ${group.map((k) => k.userId.toString())}::bigint[]) AS k(chat_id, user_id)
-              ON m.chat_id = k.chat_id AND m.user_id = k.user_id
-           WHERE m.muted_until > now()`;
-        for (const row of rows) muted.add(`${row.chat_id}:${row.user_id}`);
+              ON m.chat_id = k.chat_id AND m.user_id = k.user_id`;
+        for (const row of rows) states.set(`${row.chat_id}:${row.user_id}`, row.muted ? 'muted' : 'member');
       }),
     );
-    return keys.map((k) => muted.has(`${k.chatId}:${k.userId}`));
+    return keys.map((k) => states.get(`${k.chatId}:${k.userId}`) ?? null);
   }
 }

@@ -55,9 +55,11 @@ export class InboxHandler {
     const recipients = candidates.map((c) => c.recipientId);
     const chatId = BigInt(event.chatId);
     const actorId = BigInt(event.actorId);
-    const [blocked, muted] = await Promise.all([
+    const carried = carriedMessage(event);
+    const [blocked, muted, members] = await Promise.all([
       blocks.blockedBy(actorId, recipients),
       mutes.mutedBy(chatId, recipients),
+      carried && mutes.membersOf ? mutes.membersOf(chatId, recipients) : NOBODY,
     ]);
     const kept = candidates.filter(
       (c) => !blocked.has(c.recipientId) && (!muted.has(c.recipientId) || c.kind === 'MENTION'),
@@ -73,14 +75,18 @@ export class InboxHandler {
         actorId,
       })),
     );
-    const carried = carriedMessage(event);
+    // A live notification carries its message only to a recipient who is a member now (a member may leave a direct
+    // chat, or be removed after being mentioned): anyone else's is fetched as them, and the chats service refuses it.
+    const carries = (n: NotificationRecord) =>
+      carried !== undefined &&
+      CARRIES_MESSAGE.has(n.kind) &&
+      String(n.messageId) === carried.id &&
+      members.has(n.recipientId);
     await Promise.all(
       notifications.map((n) =>
         bus.publish(notificationTopic(n.recipientId), {
           ...notificationPayload(n),
-          ...(carried && CARRIES_MESSAGE.has(n.kind) && String(n.messageId) === carried.id
-            ? { _entities: [carried] }
-            : {}),
+          ...(carries(n) ? { _entities: [carried] } : {}),
         }),
       ),
     );
@@ -103,12 +109,16 @@ export class InboxHandler {
 }
 
 /**
- * The kinds of notification whose recipient is a member of the message's chat by the rules themselves (the other
- * member of a direct chat; a member the message mentions), so the message may travel with the notification. A REPLY
- * or REACTION goes to the author of an earlier message, who may have left the chat since: the gateway fetches those
- * messages, and the chats service decides.
+ * The kinds of notification whose message may travel with it: about the message just written, to the other member
+ * of a direct chat or a member it mentions (still checked to be a member: see `InboxHandler.handle`). A REPLY or
+ * REACTION is about an earlier message, whose text may have changed since: the gateway fetches those.
  */
 const CARRIES_MESSAGE: ReadonlySet<NotificationKind> = new Set(['DIRECT_MESSAGE', 'MENTION']);
+
+/** How old an event may be for its message to travel with its notifications (see {@link carriedMessage}). */
+export const CARRY_WITHIN_MS = 10_000;
+
+const NOBODY: ReadonlySet<bigint> = new Set();
 
 /**
  * The message of `event` as the chats service answers its plain fields (`id`, `text`, `createdAt`, `editedAt`,
@@ -116,9 +126,15 @@ const CARRIES_MESSAGE: ReadonlySet<NotificationKind> = new Set(['DIRECT_MESSAGE'
  * `CARRIES_MESSAGE` for which): these read the same for every member. Undefined for an event without a message, or
  * relayed before the relay read these fields. A deleted message has no text, as in the chats service.
  */
-export function carriedMessage(event: RelayedEvent): (Record<string, unknown> & { id: string }) | undefined {
+export function carriedMessage(
+  event: RelayedEvent,
+  now = Date.now(),
+): (Record<string, unknown> & { id: string }) | undefined {
   const m = event.message;
   if (!m || m.createdAt === undefined || m.deleted === undefined) return undefined;
+  // Read by the relay when the event was new: an event handled much later (a retry, a replay from the dead-letter
+  // queue) may hold a text edited or deleted since, so its message is fetched instead.
+  if (!(now - Date.parse(event.at) <= CARRY_WITHIN_MS)) return undefined;
   return {
     __typename: 'Message',
     id: m.id,

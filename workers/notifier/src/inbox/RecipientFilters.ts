@@ -12,6 +12,11 @@ export type { BlockList };
 export interface MuteList {
   /** The recipients among `recipientIds` who muted `chatId`. */
   mutedBy(chatId: bigint, recipientIds: readonly bigint[]): Promise<ReadonlySet<bigint>>;
+  /**
+   * The recipients among `recipientIds` who are members of `chatId` now (read with the mutes); without it, nobody is
+   * taken for a member (a live notification then carries no message: the gateway fetches it, as the recipient).
+   */
+  membersOf?(chatId: bigint, recipientIds: readonly bigint[]): Promise<ReadonlySet<bigint>>;
 }
 
 const NOBODY: ReadonlySet<bigint> = new Set();
