@@ -11,16 +11,16 @@ type CarriedEntity = { __typename: string; id: string } & Record<string, unknown
 /** What an entity fetch asks per type, when it asks only plain fields (no alias, argument, directive or selection). */
 type PlainFetch = ReadonlyMap<string, { fields: readonly string[]; typename: boolean }>;
 
-/** Per fetch document (a query plan reuses a handful): its plain fields by type, or null when it asks anything else. */
-const plainFetches = new LRUCache<string, PlainFetch | { none: true }>({ max: 1000 });
+/** Per fetch document (a query plan reuses a handful): its plain fields by type, or false when it asks anything else. */
+const plainFetches = new LRUCache<string, PlainFetch | false>({ max: 1000 });
 
 function plainFetch(query: string): PlainFetch | undefined {
   let known = plainFetches.get(query);
   if (known === undefined) {
-    known = readPlainFetch(query) ?? { none: true };
+    known = readPlainFetch(query) ?? false;
     plainFetches.set(query, known);
   }
-  return 'none' in known ? undefined : (known as PlainFetch);
+  return known || undefined;
 }
 
 function readPlainFetch(query: string): PlainFetch | undefined {
