@@ -160,6 +160,29 @@ describe('ShardRelay', () => {
     }
   });
 
+  it('reads events held back by an open transaction as soon as it ends, without waiting for a wake-up or a poll', async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    // An older transaction elsewhere on the server holds the bound back (it has a transaction id and stays open).
+    const older = new Client({ connectionString: url });
+    await older.connect();
+    try {
+      await older.query('BEGIN');
+      await older.query('SELECT pg_current_xact_id()');
+      const before = received.length;
+      await appendEvent(sql, 101n);
+      // Polling every ten minutes, and no wake-up: the relay's first read finds the event committed but held back.
+      const sleepy = relay(600_000);
+      sleepy.start();
+      await waitUntil('the relay saw the event held back', () => sleepy.status().heldBackReads > 0);
+      expect(received.length).toBe(before);
+      await older.query('ROLLBACK');
+      await waitUntil('the event is published', () => received.length > before);
+      expect(received.map((e) => `${e.chatId}:${e.seq}`).slice(before)).toEqual(['101:4']);
+    } finally {
+      await older.end();
+    }
+  });
+
   it('on a Redis Cluster, reads at once when the wake-up channel of its shard announces a commit', async () => {
     await Promise.all(relays.map((r) => r.stop()));
     const cluster = await RedisCluster.start();

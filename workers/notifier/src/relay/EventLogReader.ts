@@ -90,6 +90,18 @@ export const EventLogReader = {
     };
   },
 
+  /**
+   * Whether committed events past `after` are held back by the bound (read found nothing, yet rows are there): an
+   * older transaction, anywhere on the server, is still open. They are read as soon as it ends.
+   */
+  async heldBack(client: Client, after: LogPosition): Promise<boolean> {
+    const { rows } = await client.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM chat_events WHERE (xid, chat_id, seq) > ($1::bigint, $2::bigint, $3::int)) AS held`,
+      [after.xid.toString(), after.chatId.toString(), after.seq],
+    );
+    return rows[0]?.held === true;
+  },
+
   /** Moves the cursor forward (never back: a relay that lost its lock cannot undo another's progress). */
   async advance(client: Client, relay: string, to: LogPosition): Promise<void> {
     await client.query(

@@ -32,10 +32,14 @@ export interface ShardRelayStatus {
   position: string | null;
   /** Reads of the log so far (empty ones included): a relay that read after a commit has seen it. */
   reads: number;
+  /** Empty reads that found committed events held back by an open transaction (then read again soon). */
+  heldBackReads: number;
 }
 
 // One advisory lock key for the relay of a shard database (advisory locks are per database).
 const RELAY_LOCK_KEY = 0x72656c61; // "rela"
+/** The first wait before reading held-back events again; it doubles up to the idle poll while they stay held. */
+const HELD_BACK_FIRST_RETRY_MS = 2;
 
 /**
  * Relays one chats shard's event log to RabbitMQ, in commit order (see {@link EventLogReader}), at least once.
@@ -57,6 +61,7 @@ export class ShardRelay {
   private active = false;
   private published = 0;
   private reads = 0;
+  private heldBackReads = 0;
   private position: LogPosition | null = null;
 
   constructor(private readonly options: ShardRelayOptions) {}
@@ -96,6 +101,7 @@ export class ShardRelay {
       active: this.active,
       published: this.published,
       reads: this.reads,
+      heldBackReads: this.heldBackReads,
       position: p ? `${p.xid}:${p.chatId}:${p.seq}` : null,
     };
   }
@@ -148,14 +154,21 @@ export class ShardRelay {
     this.active = true;
     let cursor = await EventLogReader.cursor(client, relay);
     logger.info({ shard, cursor: `${cursor.xid}:${cursor.chatId}:${cursor.seq}` }, 'relaying shard');
+    let heldBackWaitMs = 0;
     while (!this.stopped) {
       this.nudged = false;
       const batch = await EventLogReader.read(client, cursor, batchSize);
       this.reads++;
       if (!batch) {
-        if (!this.nudged) await this.pause(pollMs);
+        // Committed events wait behind an open transaction (a concurrent send, usually for a few milliseconds): their
+        // wake-up has come and gone, so read again soon, backing off up to the idle poll, instead of at the next poll.
+        const held = await EventLogReader.heldBack(client, cursor);
+        heldBackWaitMs = held ? Math.min(pollMs, Math.max(HELD_BACK_FIRST_RETRY_MS, heldBackWaitMs * 2)) : 0;
+        if (held) this.heldBackReads++;
+        if (!this.nudged) await this.pause(held ? heldBackWaitMs : pollMs);
         continue;
       }
+      heldBackWaitMs = 0;
       await this.publish(batch.events, batch.traceparents);
       await EventLogReader.advance(client, relay, batch.end);
       cursor = batch.end;
