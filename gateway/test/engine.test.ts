@@ -251,6 +251,21 @@ describe('access re-checks', () => {
     expect((await nextResult(kept)).data.ticks.seq).toBe(2);
   });
 
+  it('re-checks after an event whose delivery failed part-way, and ends a revoked subscription', async () => {
+    // A failure after the members were given the event (here in the lag accounting) must not skip its re-check.
+    const onDelivered = () => {
+      throw new Error('a bug in the delivery accounting');
+    };
+    const h = harness({ ...fast, onDelivered });
+    const room = h.room('r');
+    const revoked = live(await h.subscribe(room, '1'));
+    h.behaviour.canWatch = (viewer) => viewer !== '1';
+    await h.publish(room, { _reauthorize: ['1'], _meta: { committedAt: Date.now() } });
+    await h.publish(room);
+    expect((await nextResult(revoked)).data.ticks.seq).toBe(1);
+    await expect(revoked.next()).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+  });
+
   it('ends with SERVICE_UNAVAILABLE (resumable), not FORBIDDEN, when access cannot be re-checked', async () => {
     const h = harness(fast);
     const room = h.room('r');

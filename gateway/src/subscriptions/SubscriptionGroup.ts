@@ -170,9 +170,21 @@ export class SubscriptionGroup {
   /**
    * Executes one event (as soon as one of the group's execution slots is free) and, once `previous` (the event before
    * it) was delivered, delivers it to every member; in a span that continues the trace of the change that published
-   * it (`_meta.traceparent`), so a message's trace shows each gateway's execution and delivery.
+   * it (`_meta.traceparent`), so a message's trace shows each gateway's execution and delivery. Then runs the access
+   * re-check the event asks for (`_reauthorize`), even when execution or delivery failed.
    */
   private async process(raw: unknown, previous: Promise<void>): Promise<void> {
+    try {
+      await this.executeAndDeliver(raw, previous);
+    } finally {
+      // Whatever became of the event, the access change it announces is checked before the next delivery.
+      const userIds = reauthorizeList(raw);
+      if (userIds) await this.recheck(userIds);
+    }
+  }
+
+  /** The execution and delivery of {@link process}, in its span. */
+  private async executeAndDeliver(raw: unknown, previous: Promise<void>): Promise<void> {
     const { plan } = this.spec;
     const meta = eventMeta(raw);
     await inSpan(
@@ -201,8 +213,6 @@ export class SubscriptionGroup {
         if (typeof meta?.committedAt === 'number') this.deps.onDelivered?.(meta.committedAt, this.members.size);
       },
     );
-    const userIds = reauthorizeList(raw);
-    if (userIds) await this.recheck(userIds);
   }
 
   /** Executes `raw` in one of the group's execution slots, in admission order; undefined when no member is left. */

@@ -53,6 +53,8 @@ export interface Tick {
   n: number;
   label: { id: string };
   _reauthorize?: string[];
+  /** What the publisher adds for tracing and lag (`committedAt`, ms since the epoch). */
+  _meta?: { committedAt?: number };
   /** Entities the event carries (see `CarriedEntitiesDataSource`). */
   _entities?: unknown[];
 }
