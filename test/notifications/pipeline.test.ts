@@ -88,9 +88,19 @@ describe('notification pipeline', () => {
     for (let i = 0; i < 4; i++) await n.send(carol, direct, `live ${i}`);
     const liveTexts = (r: typeof first.results) => r.map((x) => x.data?.notificationAdded.message?.text);
     await first.waitFor((r) => ['live 0', 'live 1', 'live 2', 'live 3'].every((t) => liveTexts(r).includes(t)));
+    // A reply to Bob's message and a reaction to it reach him too (REPLY: the reply; REACTION: his message).
+    const bobsMessage = await n.send(bob, direct, 'bob writes');
+    await n.send(carol, direct, 'a reply', bobsMessage);
+    await n.react(carol, bobsMessage, '👍');
+    const liveKinds = (r: typeof first.results) => r.map((x) => x.data?.notificationAdded.kind);
+    await first.waitFor((r) => ['REPLY', 'REACTION'].every((k) => liveKinds(r).includes(k)));
+    const reply = first.results.find((r) => r.data?.notificationAdded.kind === 'REPLY');
+    const reaction = first.results.find((r) => r.data?.notificationAdded.kind === 'REACTION');
+    expect(reply?.data?.notificationAdded.message?.text).toBe('a reply');
+    expect(reaction?.data?.notificationAdded.message).toEqual({ id: bobsMessage, text: 'bob writes' });
     expect(first.results.every((r) => r.errors === undefined)).toBe(true);
-    // A live notification carries its message: the gateway asked chats for the four sends and nothing else.
-    expect((await chatsFetches()) - chatsFetchesBefore).toBe(4);
+    // A live notification carries its message: the gateway asked chats for the seven mutations and nothing else.
+    expect((await chatsFetches()) - chatsFetchesBefore).toBe(7);
     first.unsubscribe();
     const received = first.results.map((r) => r.data!.notificationAdded);
     const seqs = received.map((x) => x.seq);

@@ -159,14 +159,23 @@ export class NotificationStack {
     return data.createDirectChat.id;
   }
 
-  /** Sends a message; returns its id. */
-  async send(user: TestUser, chatId: string, text: string): Promise<string> {
+  /** Sends a message (a reply to `replyToId`, when given); returns its id. */
+  async send(user: TestUser, chatId: string, text: string, replyToId: string | null = null): Promise<string> {
     const data = await this.call<{ sendMessage: { id: string } }>(
       user,
-      'mutation($c: ID!, $t: String!, $m: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $m) { id } }',
-      { c: chatId, t: text, m: `n-${process.pid}-${this.sent++}` },
+      `mutation($c: ID!, $t: String!, $m: String!, $r: ID) {
+         sendMessage(chatId: $c, text: $t, clientMessageId: $m, replyToId: $r) { id } }`,
+      { c: chatId, t: text, m: `n-${process.pid}-${this.sent++}`, r: replyToId },
     );
     return data.sendMessage.id;
+  }
+
+  /** Reacts to a message with an emoji. */
+  async react(user: TestUser, messageId: string, emoji: string): Promise<void> {
+    await this.call(user, 'mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { id } }', {
+      m: messageId,
+      e: emoji,
+    });
   }
 
   /** The user's notifications, oldest first (all of them: pages of 100). */

@@ -1,10 +1,5 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import {
-  notificationPayload,
-  notificationTopic,
-  type NotificationKind,
-  type NotificationRecord,
-} from '@chatgraph/notifications';
+import { notificationPayload, notificationTopic, type NotificationRecord } from '@chatgraph/notifications';
 import type { WorkQueue } from '../amqp/Topology';
 import type { RelayedEvent } from '../relay/RelayedEvent';
 import type { InboxWriter } from './BatchedInbox';
@@ -78,10 +73,7 @@ export class InboxHandler {
     // A live notification carries its message only to a recipient who is a member now (a member may leave a direct
     // chat, or be removed after being mentioned): anyone else's is fetched as them, and the chats service refuses it.
     const carries = (n: NotificationRecord) =>
-      carried !== undefined &&
-      CARRIES_MESSAGE.has(n.kind) &&
-      String(n.messageId) === carried.id &&
-      members.has(n.recipientId);
+      carried !== undefined && String(n.messageId) === carried.id && members.has(n.recipientId);
     await Promise.all(
       notifications.map((n) =>
         bus.publish(notificationTopic(n.recipientId), {
@@ -108,13 +100,6 @@ export class InboxHandler {
   }
 }
 
-/**
- * The kinds of notification whose message may travel with it: about the message just written, to the other member
- * of a direct chat or a member it mentions (still checked to be a member: see `InboxHandler.handle`). A REPLY or
- * REACTION is about an earlier message, whose text may have changed since: the gateway fetches those.
- */
-const CARRIES_MESSAGE: ReadonlySet<NotificationKind> = new Set(['DIRECT_MESSAGE', 'MENTION']);
-
 /** How old an event may be for its message to travel with its notifications (see {@link carriedMessage}). */
 export const CARRY_WITHIN_MS = 10_000;
 
@@ -122,9 +107,9 @@ const NOBODY: ReadonlySet<bigint> = new Set();
 
 /**
  * The message of `event` as the chats service answers its plain fields (`id`, `text`, `createdAt`, `editedAt`,
- * `deleted`), for a live notification to carry (`_entities`, which the gateway answers its fetches from; see
- * `CARRIES_MESSAGE` for which): these read the same for every member. Undefined for an event without a message, or
- * relayed before the relay read these fields. A deleted message has no text, as in the chats service.
+ * `deleted`), for a live notification about it to carry (`_entities`, which the gateway answers its fetches from): the
+ * message just written (DIRECT_MESSAGE, MENTION, REPLY) or the one reacted to (REACTION). These read the same for every
+ * member. Undefined for an event without a message, or relayed before the relay read these fields. A deleted message has no text, as in the chats service.
  */
 export function carriedMessage(
   event: RelayedEvent,
