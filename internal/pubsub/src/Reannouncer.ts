@@ -1,5 +1,5 @@
 import type { Logger } from '@chatgraph/logging';
-import type { Publication } from './PublishPipeline';
+import type { Publication } from './Publication';
 
 /** Announcements published together in a retry round (one pipeline on the publisher's connection). */
 const RETRY_BATCH = 100;

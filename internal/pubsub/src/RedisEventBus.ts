@@ -8,8 +8,8 @@ import {
 } from 'cockatiel';
 import type { Logger } from '@chatgraph/logging';
 import { ChannelSubscriber } from './ChannelSubscriber';
-import { createRedis, isCluster, publishOn, type RedisClient, type RedisLocation } from './createRedis';
-import { PublishPipeline, type Publication } from './PublishPipeline';
+import { createRedis, publishOn, type RedisClient, type RedisLocation } from './createRedis';
+import type { Publication } from './Publication';
 
 /** Options of {@link RedisEventBus}: where Redis is (`REDIS_URL`, or `REDIS_CLUSTER_NODES` for a cluster), and more. */
 export interface RedisEventBusOptions extends RedisLocation {
@@ -81,12 +81,12 @@ export class RedisEventBus {
       return breaker;
     };
     this.breaker = this.newBreaker();
-    // Publishes go out in the order issued, single ones and batches (`publishMany`) alike, and none after `quit`.
+    // On a single server the publisher auto-pipelines (see `createRedis`): the publishes issued in one turn of the
+    // event loop, single ones and batches alike, go out in one write, in the order issued.
     this.publisher = createRedis(options, {
       name: 'publisher',
       offlineQueue: false,
       maxRetriesPerRequest: 1,
-      autoPipelining: false,
     });
     this.subscriber = createRedis(options, {
       name: 'subscriber',
@@ -121,15 +121,12 @@ export class RedisEventBus {
   }
 
   /**
-   * Publishes several messages, in order, each as {@link publish} would (its own result, breaker, stats), but written
-   * to a single Redis together (see `PublishPipeline`): one socket write for the batch instead of one per message. A
-   * payload object given for several topics is serialized once. On a Redis Cluster the channels live on different
-   * masters, and each message is published on its own.
+   * Publishes several messages, in order, each as {@link publish} would (its own result, breaker, stats). On a single
+   * Redis they are issued together, so auto-pipelining writes them in one socket write instead of one per message; on
+   * a Redis Cluster the channels live on different masters, and each goes out on its own. A payload object given for
+   * several topics is serialized once.
    */
   publishMany(messages: readonly Publication[]): Promise<boolean[]> {
-    if (messages.length < 2 || isCluster(this.publisher)) {
-      return Promise.all(messages.map((m) => this.publish(m.topic, m.payload)));
-    }
     const serialized = new Map<unknown, string>();
     const json = (payload: unknown) => {
       let text = serialized.get(payload);
@@ -139,14 +136,7 @@ export class RedisEventBus {
       }
       return text;
     };
-    const batch = new PublishPipeline(this.publisher, this.publishTimeoutMs, (topic, message) =>
-      this.publishOnce(topic, message),
-    );
-    // The breaker runs each publish synchronously while it is closed, so they are all queued before the flush; one it
-    // lets through later (half-open) goes out on its own.
-    const results = messages.map((m) => this.attempt(m.topic, () => batch.publish(m.topic, json(m.payload))));
-    batch.flush();
-    return Promise.all(results);
+    return Promise.all(messages.map((m) => this.attempt(m.topic, () => this.publishOnce(m.topic, json(m.payload)))));
   }
 
   /** Runs one publish through the breaker, counting and logging; resolves whether Redis took it. */
@@ -184,9 +174,10 @@ export class RedisEventBus {
     }
   }
 
-  /** Closes both connections. */
+  /** Closes both connections, after writing the publishes already issued (`QUIT` is never auto-pipelined). */
   async close(): Promise<void> {
     this.channels.close();
+    await new Promise((resolve) => setImmediate(resolve));
     await Promise.all([this.publisher.quit(), this.subscriber.quit()].map((p) => p.catch(() => undefined)));
     this.publisher.disconnect();
     this.subscriber.disconnect();

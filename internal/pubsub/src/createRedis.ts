@@ -61,9 +61,10 @@ export interface CreateRedisOptions {
   subscriber?: boolean;
   /**
    * Send the commands issued in one turn of the event loop in one write (single server only; never on a subscriber).
-   * Off where commands must go out in the order issued alongside explicit pipelines or `quit` (the event bus's
-   * publisher: an auto-pipelined command waits for the next turn, an explicit pipeline is written at once). While a
-   * batch waits for Redis, the next one waits behind it, so a command's time limit starts when its batch is written.
+   * An auto-pipelined command waits for the end of the turn, while an explicit pipeline, a `MULTI` or `QUIT` is
+   * written at once: a connection that mixes them and needs the order issued turns this off, or waits a turn (as the
+   * event bus's `close` does before `QUIT`). While a batch waits for Redis, the next one waits behind it, so a
+   * command's time limit starts when its batch is written.
    * @default true
    */
   autoPipelining?: boolean;

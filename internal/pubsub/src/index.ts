@@ -1,6 +1,6 @@
 export { RedisEventBus } from './RedisEventBus';
 export type { RedisEventBusOptions, PublishStats } from './RedisEventBus';
-export type { Publication } from './PublishPipeline';
+export type { Publication } from './Publication';
 export { createFailFastRedis } from './createFailFastRedis';
 export type { FailFastRedisOptions } from './createFailFastRedis';
 export { entityChangesChannel, parseEntityChange } from './entityChanges';

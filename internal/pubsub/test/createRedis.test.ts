@@ -1,10 +1,14 @@
 /**
  * `createRedis` on a single server: commands issued in one turn of the event loop reach Redis in one socket write
- * (ioredis auto-pipelining), in order, each with its own reply; a subscriber connection is left alone.
+ * (ioredis auto-pipelining), in order, each with its own reply; a subscriber connection is left alone. The event bus's
+ * publisher: a batch and the publishes issued with it in one write, in order; a publish issued just before `close` is
+ * not lost.
  */
 import type { Socket } from 'node:net';
-import type Redis from 'ioredis';
-import { createRedis } from '../src';
+import Redis from 'ioredis';
+import { createLogger } from '@chatgraph/logging';
+import { waitUntil } from '@chatgraph/testing';
+import { createRedis, RedisEventBus } from '../src';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -59,5 +63,61 @@ describe('createRedis on a single server', () => {
   it('does not pipeline a subscriber connection', async () => {
     const redis = await connect(true);
     expect(redis.options.enableAutoPipelining).toBe(false);
+  });
+});
+
+describe('the event bus publisher on a single server', () => {
+  const logger = createLogger('create-redis-test', 'silent');
+  let listener: Redis;
+  const received: Array<[string, string]> = [];
+  const topics = [1, 2].map((i) => `bus-writes-${process.pid}-${Date.now()}-${i}`);
+  beforeAll(async () => {
+    listener = new Redis(url);
+    listener.on('message', (channel: string, message: string) => received.push([channel, message]));
+    await listener.subscribe(...topics);
+  });
+  afterAll(() => listener.disconnect());
+
+  const startBus = async () => {
+    const bus = new RedisEventBus({ url, logger });
+    await waitUntil('the publisher is connected', () => bus.publisher.status === 'ready');
+    return bus;
+  };
+
+  it('writes a batch and the publishes issued with it in one write, in the order issued', async () => {
+    const bus = await startBus();
+    try {
+      received.length = 0;
+      const writes = countWrites(bus.publisher as Redis);
+      const [t1, t2] = topics as [string, string];
+      const results = await Promise.all([
+        bus.publish(t1, { n: 0 }),
+        bus.publishMany([
+          { topic: t2, payload: { n: 1 } },
+          { topic: t1, payload: { n: 2 } },
+        ]),
+        bus.publish(t2, { n: 3 }),
+      ]);
+      expect(results).toEqual([true, [true, true], true]);
+      expect(writes()).toBe(1);
+      await waitUntil('the listener received all four', () => received.length === 4);
+      expect(received.map(([topic, m]) => `${topic === t1 ? 't1' : 't2'}:${JSON.parse(m).n}`)).toEqual([
+        't1:0',
+        't2:1',
+        't1:2',
+        't2:3',
+      ]);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('writes a publish issued just before close before it quits', async () => {
+    const bus = await startBus();
+    received.length = 0;
+    const published = bus.publish(topics[0]!, { last: true });
+    await bus.close();
+    expect(await published).toBe(true);
+    await waitUntil('the listener received it', () => received.length === 1);
   });
 });
