@@ -16,6 +16,19 @@ export interface LogBatch {
   end: LogPosition;
 }
 
+/** What one read of the log found (see {@link EventLogReader.read}). */
+export interface LogRead {
+  batch: LogBatch | null;
+  /** Committed events past the cursor wait above the bound, behind a transaction that is still open. */
+  heldBack: boolean;
+}
+
+/** The row of a read that found no event below the bound: only whether some are held back. */
+interface HeldOnly {
+  xid: null;
+  held: boolean;
+}
+
 interface Row {
   xid: string;
   chat_id: string;
@@ -34,6 +47,7 @@ interface Row {
   deleted_at: Date | null;
   traceparent: string | null;
   reply_to_author_id: string | null;
+  held: boolean;
 }
 
 /**
@@ -64,42 +78,52 @@ export const EventLogReader = {
     return { xid: BigInt(row.xid), chatId: BigInt(row.chat_id), seq: row.seq };
   },
 
-  /** Up to `limit` committed events after `after`, in commit order, with what the consumers need of them. */
-  async read(client: Client, after: LogPosition, limit: number): Promise<LogBatch | null> {
-    const { rows } = await client.query<Row>(
-      `SELECT e.xid::text, e.chat_id::text, e.seq, e.type, e.actor_id::text, e.at, e.member_user_id::text,
-              c.kind, c.direct_key, m.id::text AS message_id, m.author_id::text, m.text, m.created_at,
-              m.edited_at, m.deleted_at, e.traceparent,
-              p.author_id::text AS reply_to_author_id
-         FROM chat_events e
-         JOIN chats c ON c.id = e.chat_id
-         LEFT JOIN messages m ON m.id = e.message_id
-         LEFT JOIN messages p ON p.id = m.reply_to_id
-        WHERE (e.xid, e.chat_id, e.seq) > ($1::bigint, $2::bigint, $3::int)
-          AND e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint + (SELECT xid_offset FROM event_log_clock)
-        ORDER BY e.xid, e.chat_id, e.seq
-        LIMIT $4`,
+  /**
+   * Up to `limit` committed events after `after`, in commit order, with what the consumers need of them (null when
+   * there are none below the bound), and whether committed events past `after` wait above the bound (`heldBack`: an
+   * older transaction, anywhere on the server, is still open; they are read once it ends). One statement.
+   */
+  async read(client: Client, after: LogPosition, limit: number): Promise<LogRead> {
+    const { rows } = await client.query<Row | HeldOnly>(
+      `WITH bound AS (
+         SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint + (SELECT xid_offset FROM event_log_clock) AS xid
+       ), batch AS (
+         SELECT e.xid, e.chat_id, e.seq, e.type, e.actor_id, e.at, e.member_user_id, c.kind, c.direct_key,
+                m.id AS message_id, m.author_id, m.text, m.created_at, m.edited_at, m.deleted_at, e.traceparent,
+                p.author_id AS reply_to_author_id
+           FROM chat_events e
+           JOIN chats c ON c.id = e.chat_id
+           LEFT JOIN messages m ON m.id = e.message_id
+           LEFT JOIN messages p ON p.id = m.reply_to_id
+          WHERE (e.xid, e.chat_id, e.seq) > ($1::bigint, $2::bigint, $3::int)
+            AND e.xid < (SELECT xid FROM bound)
+          ORDER BY e.xid, e.chat_id, e.seq
+          LIMIT $4
+       )
+       SELECT b.xid::text, b.chat_id::text, b.seq, b.type, b.actor_id::text, b.at, b.member_user_id::text, b.kind,
+              b.direct_key, b.message_id::text, b.author_id::text, b.text, b.created_at, b.edited_at, b.deleted_at,
+              b.traceparent, b.reply_to_author_id::text, h.held
+         FROM (SELECT EXISTS (
+                 SELECT 1 FROM chat_events x
+                  WHERE (x.xid, x.chat_id, x.seq) > ($1::bigint, $2::bigint, $3::int)
+                    AND x.xid >= (SELECT xid FROM bound)
+               ) AS held) h
+         LEFT JOIN batch b ON true
+        ORDER BY b.xid, b.chat_id, b.seq`,
       [after.xid.toString(), after.chatId.toString(), after.seq, limit],
     );
-    const last = rows.at(-1);
-    if (!last) return null;
+    const heldBack = rows[0]?.held === true;
+    const events = rows.filter((r): r is Row => r.xid !== null);
+    const last = events.at(-1);
+    if (!last) return { batch: null, heldBack };
     return {
-      events: rows.map(toEvent),
-      traceparents: rows.map((r) => r.traceparent),
-      end: { xid: BigInt(last.xid), chatId: BigInt(last.chat_id), seq: last.seq },
+      batch: {
+        events: events.map(toEvent),
+        traceparents: events.map((r) => r.traceparent),
+        end: { xid: BigInt(last.xid), chatId: BigInt(last.chat_id), seq: last.seq },
+      },
+      heldBack,
     };
-  },
-
-  /**
-   * Whether committed events past `after` are held back by the bound (read found nothing, yet rows are there): an
-   * older transaction, anywhere on the server, is still open. They are read as soon as it ends.
-   */
-  async heldBack(client: Client, after: LogPosition): Promise<boolean> {
-    const { rows } = await client.query<{ held: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM chat_events WHERE (xid, chat_id, seq) > ($1::bigint, $2::bigint, $3::int)) AS held`,
-      [after.xid.toString(), after.chatId.toString(), after.seq],
-    );
-    return rows[0]?.held === true;
   },
 
   /** Moves the cursor forward (never back: a relay that lost its lock cannot undo another's progress). */

@@ -157,23 +157,23 @@ export class ShardRelay {
     let heldBackWaitMs = 0;
     while (!this.stopped) {
       this.nudged = false;
-      const batch = await EventLogReader.read(client, cursor, batchSize);
+      const { batch, heldBack } = await EventLogReader.read(client, cursor, batchSize);
       this.reads++;
-      if (!batch) {
-        // Committed events wait behind an open transaction (a concurrent send, usually for a few milliseconds): their
-        // wake-up has come and gone, so read again soon, backing off up to the idle poll, instead of at the next poll.
-        const held = await EventLogReader.heldBack(client, cursor);
-        heldBackWaitMs = held ? Math.min(pollMs, Math.max(HELD_BACK_FIRST_RETRY_MS, heldBackWaitMs * 2)) : 0;
-        if (held) this.heldBackReads++;
-        if (!this.nudged) await this.pause(held ? heldBackWaitMs : pollMs);
-        continue;
+      if (batch) {
+        await this.publish(batch.events, batch.traceparents);
+        await EventLogReader.advance(client, relay, batch.end);
+        cursor = batch.end;
+        this.position = cursor;
+        this.published += batch.events.length;
+        // A full batch: more may follow at once.
+        if (batch.events.length === batchSize) continue;
       }
-      heldBackWaitMs = 0;
-      await this.publish(batch.events, batch.traceparents);
-      await EventLogReader.advance(client, relay, batch.end);
-      cursor = batch.end;
-      this.position = cursor;
-      this.published += batch.events.length;
+      // Everything committed below the bound is out. Events that committed while this ran woke the relay (nudged);
+      // events held back behind an open transaction (a concurrent send, usually for a few milliseconds) had their
+      // wake-up already, so they are read again soon, backing off up to the idle poll.
+      if (heldBack) this.heldBackReads++;
+      heldBackWaitMs = heldBack ? Math.min(pollMs, Math.max(HELD_BACK_FIRST_RETRY_MS, heldBackWaitMs * 2)) : 0;
+      if (!this.nudged) await this.pause(heldBack ? heldBackWaitMs : pollMs);
     }
   }
 
