@@ -62,6 +62,8 @@ export class RedisEventBus {
   readonly stats: PublishStats = { published: 0, failed: 0, refusedByBreaker: 0, breaker: 'closed' };
   private readonly logger: Logger;
   private readonly publishTimeoutMs: number;
+  /** Publishes written or waiting to be, until Redis answers them (see {@link close}). */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private breaker: CircuitBreakerPolicy;
   private readonly newBreaker: () => CircuitBreakerPolicy;
 
@@ -158,10 +160,14 @@ export class RedisEventBus {
   }
 
   private async publishOnce(topic: string, message: string): Promise<void> {
+    const sent = publishOn(this.publisher, topic, message);
+    this.inFlight.add(sent);
+    const settled = () => this.inFlight.delete(sent);
+    sent.then(settled, settled);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        publishOn(this.publisher, topic, message),
+        sent,
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`publish timed out after ${this.publishTimeoutMs} ms`)),
@@ -174,10 +180,17 @@ export class RedisEventBus {
     }
   }
 
-  /** Closes both connections, after writing the publishes already issued (`QUIT` is never auto-pipelined). */
+  /** Closes both connections, after the publishes already issued were answered (or their time limit passed). */
   async close(): Promise<void> {
     this.channels.close();
-    await new Promise((resolve) => setImmediate(resolve));
+    // QUIT is written at once, while an issued publish may wait for the end of the turn, or behind a batch still
+    // waiting for its replies (one auto-pipeline at a time): they go first, for at most one publish time limit.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.publishTimeoutMs))),
+    ]);
+    clearTimeout(timer);
     await Promise.all([this.publisher.quit(), this.subscriber.quit()].map((p) => p.catch(() => undefined)));
     this.publisher.disconnect();
     this.subscriber.disconnect();

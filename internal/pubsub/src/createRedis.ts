@@ -62,9 +62,10 @@ export interface CreateRedisOptions {
   /**
    * Send the commands issued in one turn of the event loop in one write (single server only; never on a subscriber).
    * An auto-pipelined command waits for the end of the turn, while an explicit pipeline, a `MULTI` or `QUIT` is
-   * written at once: a connection that mixes them and needs the order issued turns this off, or waits a turn (as the
-   * event bus's `close` does before `QUIT`). While a batch waits for Redis, the next one waits behind it, so a
-   * command's time limit starts when its batch is written.
+   * written at once: a connection that mixes them and needs the order issued turns this off, or waits for what it
+   * issued (as the event bus's `close` does before `QUIT`). While a batch waits for Redis, the next one waits behind
+   * it, so ioredis's `commandTimeout` starts when a command's batch is written (a time limit the caller keeps itself,
+   * like the event bus's per publish, includes that wait).
    * @default true
    */
   autoPipelining?: boolean;

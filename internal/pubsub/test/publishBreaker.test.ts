@@ -26,11 +26,11 @@ describe('publish breaker', () => {
   });
 
   /** A bus through the proxy, once its publisher is connected. */
-  const start = async (halfOpenMs: number) => {
+  const start = async (halfOpenMs: number, publishTimeoutMs = 100) => {
     bus = new RedisEventBus({
       url: `redis://127.0.0.1:${proxy.port}`,
       logger: createLogger('publish-breaker-test', 'silent'),
-      publishTimeoutMs: 100,
+      publishTimeoutMs,
       breakerFailures: 3,
       breakerHalfOpenMs: halfOpenMs,
     });
@@ -92,5 +92,25 @@ describe('publish breaker', () => {
     expect(b.stats).toMatchObject({ published: 4, failed: 3, refusedByBreaker: 0, breaker: 'open' });
     expect(await b.publishMany(batch)).toEqual([false, false, false, false]);
     expect(b.stats).toMatchObject({ published: 4, failed: 7, refusedByBreaker: 4, breaker: 'open' });
+  });
+
+  it('closes only after a publish waiting behind an unanswered one was answered', async () => {
+    const b = await start(600_000, 5_000);
+    const topic = `close-${process.pid}-${Date.now()}`;
+    listener = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const received: string[] = [];
+    listener.on('message', (_channel: string, message: string) => received.push(message));
+    await listener.subscribe(topic);
+    proxy.freeze();
+    const first = b.publish(topic, { n: 1 });
+    // The first is written (its batch waits for Redis's reply); the second waits behind it in the client.
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = b.publish(topic, { n: 2 });
+    const closed = b.close();
+    setTimeout(() => proxy.thaw(), 50);
+    await closed;
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    await waitUntil('the listener received both', () => received.length === 2);
+    expect(received.map((m) => JSON.parse(m).n)).toEqual([1, 2]);
   });
 });

@@ -32,14 +32,18 @@ export interface ShardRelayStatus {
   position: string | null;
   /** Reads of the log so far (empty ones included): a relay that read after a commit has seen it. */
   reads: number;
-  /** Empty reads that found committed events held back by an open transaction (then read again soon). */
+  /** Reads that found committed events held back by an open transaction (then read again soon). */
   heldBackReads: number;
 }
 
 // One advisory lock key for the relay of a shard database (advisory locks are per database).
 const RELAY_LOCK_KEY = 0x72656c61; // "rela"
-/** The first wait before reading held-back events again; it doubles up to the idle poll while they stay held. */
+/**
+ * The first wait before reading held-back events again; it doubles while they stay held, up to the idle poll or
+ * {@link HELD_BACK_MAX_RETRY_MS}, whichever is shorter.
+ */
 const HELD_BACK_FIRST_RETRY_MS = 2;
+const HELD_BACK_MAX_RETRY_MS = 100;
 
 /**
  * Relays one chats shard's event log to RabbitMQ, in commit order (see {@link EventLogReader}), at least once.
@@ -170,10 +174,19 @@ export class ShardRelay {
       }
       // Everything committed below the bound is out. Events that committed while this ran woke the relay (nudged);
       // events held back behind an open transaction (a concurrent send, usually for a few milliseconds) had their
-      // wake-up already, so they are read again soon, backing off up to the idle poll.
+      // wake-up already, so they are read again soon, backing off up to 100 ms (or the idle poll, if shorter).
       if (heldBack) this.heldBackReads++;
-      heldBackWaitMs = heldBack ? Math.min(pollMs, Math.max(HELD_BACK_FIRST_RETRY_MS, heldBackWaitMs * 2)) : 0;
-      if (!this.nudged) await this.pause(heldBack ? heldBackWaitMs : pollMs);
+      // The backoff grows only over waits for the same held-back events: progress or a wake-up starts it again.
+      if (batch || this.nudged || !heldBack) heldBackWaitMs = 0;
+      if (this.nudged) continue;
+      if (heldBack) {
+        heldBackWaitMs = Math.min(
+          pollMs,
+          HELD_BACK_MAX_RETRY_MS,
+          Math.max(HELD_BACK_FIRST_RETRY_MS, heldBackWaitMs * 2),
+        );
+      }
+      await this.pause(heldBack ? heldBackWaitMs : pollMs);
     }
   }
 
