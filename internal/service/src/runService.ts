@@ -31,10 +31,12 @@ export function runService(name: string, logger: Logger, start: () => Promise<Ru
       .then(() => shutdownTelemetry())
       .then(
         () => {
+          clearTimeout(timer);
           logger.info(`${name}: stopped`);
           process.exit(0);
         },
         (err: unknown) => {
+          clearTimeout(timer);
           logger.error({ err }, `${name}: error while shutting down`);
           process.exit(1);
         },
