@@ -20,6 +20,8 @@ export interface RedisEventBusOptions extends RedisLocation {
   breakerFailures?: number;
   /** How long an open breaker refuses publishes before one is tried again. @default 2000 */
   breakerHalfOpenMs?: number;
+  /** Whether the publisher auto-pipelines (see `createRedis`). @default true */
+  autoPipelining?: boolean;
 }
 
 /** Counters a service exposes about its publishing. */
@@ -89,6 +91,7 @@ export class RedisEventBus {
       name: 'publisher',
       offlineQueue: false,
       maxRetriesPerRequest: 1,
+      autoPipelining: options.autoPipelining ?? true,
     });
     this.subscriber = createRedis(options, {
       name: 'subscriber',

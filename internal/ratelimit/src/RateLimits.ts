@@ -20,10 +20,13 @@ export class RateLimits {
     private readonly config: Config,
   ) {}
 
-  /** The limits of `config`, on a new Redis connection (`REDIS_URL`, or the cluster of `REDIS_CLUSTER_NODES`), keys prefixed with `DB_NAME_PREFIX`. */
-  static fromConfig(config: Config, logger: Logger): RateLimits {
+  /**
+   * The limits of `config`, on a new Redis connection (`REDIS_URL`, or the cluster of `REDIS_CLUSTER_NODES`), keys
+   * prefixed with `DB_NAME_PREFIX`; `autoPipelining` as in `createRedis` (default on).
+   */
+  static fromConfig(config: Config, logger: Logger, options: { autoPipelining?: boolean } = {}): RateLimits {
     const store = new RateLimitStore({
-      redis: createLimiterRedis(redisLocation(config), logger),
+      redis: createLimiterRedis(redisLocation(config), logger, options),
       namespace: config.DB_NAME_PREFIX,
       logger,
     });

@@ -11,12 +11,17 @@ export const LIMITER_COMMAND_TIMEOUT_MS = 500;
  * falls back (see `RateLimitStore`). Every counter's key is one hash tag (see `rateLimitKey`), so on a cluster the
  * library's script touches one slot.
  */
-export function createLimiterRedis(location: string | RedisLocation, logger: Logger): RedisClient {
+export function createLimiterRedis(
+  location: string | RedisLocation,
+  logger: Logger,
+  options: { autoPipelining?: boolean } = {},
+): RedisClient {
   const redis = createRedis(location, {
     name: 'ratelimit',
     offlineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeoutMs: LIMITER_COMMAND_TIMEOUT_MS,
+    autoPipelining: options.autoPipelining ?? true,
   });
   // Without a listener ioredis would print every failed reconnect as an unhandled error.
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'rate-limit redis connection error'));
