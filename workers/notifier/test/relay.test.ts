@@ -13,6 +13,7 @@ import { createLogger } from '@chatgraph/logging';
 import { ChannelSubscriber, RedisEventBus, relayWakeupChannel } from '@chatgraph/pubsub';
 import { createTestDatabases, RedisCluster, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 import { Topology } from '../src/amqp/Topology';
+import { NotifierMetrics } from '../src/metrics/NotifierMetrics';
 import type { RelayedEvent } from '../src/relay/RelayedEvent';
 import { RelayWakeups } from '../src/relay/RelayWakeups';
 import { ShardRelay } from '../src/relay/ShardRelay';
@@ -175,6 +176,15 @@ describe('ShardRelay', () => {
       sleepy.start();
       await waitUntil('the relay saw the event held back', () => sleepy.status().heldBackReads > 0);
       expect(received.length).toBe(before);
+      // What an operator sees: held-back reads counted (a transaction left open shows as a steady rate of them).
+      const metrics = new NotifierMetrics();
+      metrics.watch({ consumers: [], relays: [sleepy], queues: [], channel: publisher, connected: () => true, logger });
+      const text = await metrics.process.text();
+      const heldBack = Number(/^relay_held_back_reads_total\{[^}]*shard="chats_0"[^}]*\} (\d+)/m.exec(text)?.[1]);
+      expect(heldBack).toBeGreaterThan(0);
+      expect(Number(/^relay_reads_total\{[^}]*shard="chats_0"[^}]*\} (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(
+        heldBack,
+      );
       await older.query('ROLLBACK');
       await waitUntil('the event is published', () => received.length > before);
       expect(received.map((e) => `${e.chatId}:${e.seq}`).slice(before)).toEqual(['101:4']);

@@ -23,6 +23,8 @@ export interface NotifierState {
  * - `rabbitmq_queue_messages{queue}`: messages ready in each queue, asked from the broker at scrape time (a DLQ
  *   that grows needs a look; `npm run dlq` replays it);
  * - `relay_events_published_total{shard}`, `relay_active{shard}` (1 where this process holds the shard's lock);
+ * - `relay_reads_total{shard}` and, of those, `relay_held_back_reads_total{shard}`: reads that found committed events
+ *   waiting behind an open transaction (a steady rate of these is a transaction left open somewhere on the server);
  * - `webhook_deliveries_total{outcome="delivered"|"retry"|"dead"|"gone"}`;
  * - `notifier_block_lookups_total{result="hit"|"miss"}`: block answers per recipient, from the cache or asked;
  * - `rabbitmq_connected` (0 while RabbitMQ is unreachable).
@@ -71,6 +73,22 @@ export class NotifierMetrics {
         const s = r.status();
         return [{ shard: s.shard }, s.published];
       }),
+    );
+    p.counterFrom('relay_reads_total', "Reads of a shard's event log by the relay, by shard.", ['shard'], () =>
+      state.relays.map((r) => {
+        const s = r.status();
+        return [{ shard: s.shard }, s.reads];
+      }),
+    );
+    p.counterFrom(
+      'relay_held_back_reads_total',
+      'Relay reads that found committed events held back behind an open transaction, by shard.',
+      ['shard'],
+      () =>
+        state.relays.map((r) => {
+          const s = r.status();
+          return [{ shard: s.shard }, s.heldBackReads];
+        }),
     );
     p.gaugeFrom('relay_active', '1 where this process relays the shard (holds its lock).', ['shard'], () =>
       state.relays.map((r) => {
