@@ -118,8 +118,10 @@ export class ChatsMuteList implements MuteList {
 
   private async load(keys: readonly MemberKey[]): Promise<Array<'muted' | 'member' | null>> {
     const states = new Map<string, 'muted' | 'member'>();
+    // An event asks mutes and membership of the same recipients (no loader cache): each key is read once.
+    const unique = [...new Map(keys.map((k) => [`${k.chatId}:${k.userId}`, k])).values()];
     await Promise.all(
-      [...this.chats.groupByShard(keys, (k) => k.chatId)].map(async ([shard, group]) => {
+      [...this.chats.groupByShard(unique, (k) => k.chatId)].map(async ([shard, group]) => {
         const rows = await this.chats.clientAt(shard).$queryRaw<
           Array<{ chat_id: bigint; user_id: bigint; muted: boolean }>
         >`
