@@ -39,6 +39,15 @@ describe('publish breaker', () => {
     return started;
   };
 
+  /** The messages a subscriber straight on Redis (not through the proxy) receives on `topic`, as they arrive. */
+  const listen = async (topic: string): Promise<string[]> => {
+    listener = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const received: string[] = [];
+    listener.on('message', (_channel: string, message: string) => received.push(message));
+    await listener.subscribe(topic);
+    return received;
+  };
+
   it('opens after publishes fail in a row and then refuses them without trying', async () => {
     const b = await start(600_000);
     expect(await b.publish('t', { n: 0 })).toBe(true);
@@ -54,10 +63,7 @@ describe('publish breaker', () => {
   it('closes by itself once Redis answers again, and subscribers receive what is published', async () => {
     const b = await start(200);
     const topic = `breaker-${process.pid}-${Date.now()}`;
-    listener = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const received: string[] = [];
-    listener.on('message', (_channel: string, message: string) => received.push(message));
-    await listener.subscribe(topic);
+    const received = await listen(topic);
     proxy.freeze();
     for (let i = 0; i < 3; i++) await b.publish(topic, { during: i });
     expect(b.stats.breaker).toBe('open');
@@ -97,10 +103,7 @@ describe('publish breaker', () => {
   it('closes only after a publish waiting behind an unanswered one was answered', async () => {
     const b = await start(600_000, 5_000);
     const topic = `close-${process.pid}-${Date.now()}`;
-    listener = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const received: string[] = [];
-    listener.on('message', (_channel: string, message: string) => received.push(message));
-    await listener.subscribe(topic);
+    const received = await listen(topic);
     proxy.freeze();
     const first = b.publish(topic, { n: 1 });
     // The first is written (its batch waits for Redis's reply); the second waits behind it in the client.

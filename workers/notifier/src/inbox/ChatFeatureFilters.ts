@@ -4,9 +4,8 @@ import type { SubgraphClient } from '@chatgraph/service';
 import type { RelayedEvent } from '../relay/RelayedEvent';
 import { nextIoTurn } from '../batching/nextIoTurn';
 import type { MentionSource } from './MentionSource';
-import type { BlockList, MuteList } from './RecipientFilters';
+import { NOBODY, type BlockList, type MuteList } from './RecipientFilters';
 
-const NOBODY: ReadonlySet<bigint> = new Set();
 const BLOCKING = 'query NotifierUsersBlocking($ids: [ID!]!) { usersBlockingViewer(userIds: $ids) }';
 /** Most ids one `usersBlockingViewer` call takes. */
 const MAX_IDS_PER_CALL = 100;
@@ -77,8 +76,8 @@ export class UsersBlockList implements BlockList {
 
 /**
  * Mutes as the chats service keeps them (`chat_members.muted_until` in the future), and who is a member at all, on the
- * chat's shard, read fresh for every event (a mute takes effect at once). The lookups of the events handled at the same time are read
- * together: one statement per chats shard.
+ * chat's shard, read fresh for every event (a mute takes effect at once). The lookups of the events handled at the
+ * same time are read together: one statement per chats shard.
  */
 export class ChatsMuteList implements MuteList {
   /** Per (chat, user): 'muted', 'member' (not muted), or null for someone who is not a member. */

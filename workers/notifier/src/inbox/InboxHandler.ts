@@ -5,7 +5,7 @@ import type { RelayedEvent } from '../relay/RelayedEvent';
 import type { InboxWriter } from './BatchedInbox';
 import type { MentionSource } from './MentionSource';
 import { notificationsFor } from './notificationRules';
-import type { BlockList, MuteList } from './RecipientFilters';
+import { NOBODY, type BlockList, type MuteList } from './RecipientFilters';
 
 /** Where notifications go live: the Redis event bus (never rejects; pub/sub is at most once). */
 export interface LiveBus {
@@ -103,13 +103,12 @@ export class InboxHandler {
 /** How old an event may be for its message to travel with its notifications (see {@link carriedMessage}). */
 export const CARRY_WITHIN_MS = 10_000;
 
-const NOBODY: ReadonlySet<bigint> = new Set();
-
 /**
  * The message of `event` as the chats service answers its plain fields (`id`, `text`, `createdAt`, `editedAt`,
  * `deleted`), for a live notification about it to carry (`_entities`, which the gateway answers its fetches from): the
  * message just written (DIRECT_MESSAGE, MENTION, REPLY) or the one reacted to (REACTION). These read the same for every
- * member. Undefined for an event without a message, or relayed before the relay read these fields. A deleted message has no text, as in the chats service.
+ * member. Undefined for an event without a message, or relayed before the relay read these fields. A deleted message
+ * has no text, as in the chats service.
  */
 export function carriedMessage(
   event: RelayedEvent,

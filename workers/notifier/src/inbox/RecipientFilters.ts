@@ -19,7 +19,8 @@ export interface MuteList {
   membersOf?(chatId: bigint, recipientIds: readonly bigint[]): Promise<ReadonlySet<bigint>>;
 }
 
-const NOBODY: ReadonlySet<bigint> = new Set();
+/** The empty set of recipients (shared: never modified). */
+export const NOBODY: ReadonlySet<bigint> = new Set();
 
 /** Nobody blocked anyone (tests). */
 export const NO_BLOCKS: BlockList = { blockedBy: () => Promise.resolve(NOBODY) };

@@ -163,6 +163,7 @@ export class ShardRelay {
       this.nudged = false;
       const { batch, heldBack } = await EventLogReader.read(client, cursor, batchSize);
       this.reads++;
+      if (heldBack) this.heldBackReads++;
       if (batch) {
         await this.publish(batch.events, batch.traceparents);
         await EventLogReader.advance(client, relay, batch.end);
@@ -174,19 +175,16 @@ export class ShardRelay {
       }
       // Everything committed below the bound is out. Events that committed while this ran woke the relay (nudged);
       // events held back behind an open transaction (a concurrent send, usually for a few milliseconds) had their
-      // wake-up already, so they are read again soon, backing off up to 100 ms (or the idle poll, if shorter).
-      if (heldBack) this.heldBackReads++;
-      // The backoff grows only over waits for the same held-back events: progress or a wake-up starts it again.
-      if (batch || this.nudged || !heldBack) heldBackWaitMs = 0;
-      if (this.nudged) continue;
-      if (heldBack) {
-        heldBackWaitMs = Math.min(
-          pollMs,
-          HELD_BACK_MAX_RETRY_MS,
-          Math.max(HELD_BACK_FIRST_RETRY_MS, heldBackWaitMs * 2),
-        );
+      // wake-up already, so they are read again soon, backing off up to 100 ms (or the idle poll, if shorter). The
+      // backoff grows only over waits for the same held-back events: progress or a wake-up starts it again.
+      if (this.nudged || !heldBack) {
+        heldBackWaitMs = 0;
+        if (!this.nudged) await this.pause(pollMs);
+        continue;
       }
-      await this.pause(heldBack ? heldBackWaitMs : pollMs);
+      const previous = batch ? 0 : heldBackWaitMs;
+      heldBackWaitMs = Math.min(pollMs, HELD_BACK_MAX_RETRY_MS, Math.max(HELD_BACK_FIRST_RETRY_MS, previous * 2));
+      await this.pause(heldBackWaitMs);
     }
   }
 
