@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SERVICES, SUBGRAPHS } from '@chatgraph/manifest';
-import { freePort } from '@chatgraph/testing';
+import { freePort, freePorts } from '@chatgraph/testing';
 import { alive, runCommand as start } from './runCommand';
 
 const FAKE = path.join(__dirname, 'fixtures', 'fakeService.js');
@@ -38,8 +38,8 @@ describe('stack runner', () => {
   const NAMES = SERVICES.map((s) => s.name);
 
   async function stack(behaviours: Record<string, string>) {
-    const ports: Record<string, number> = {};
-    for (const name of NAMES) ports[name] = await freePort();
+    const picked = await freePorts(NAMES.length);
+    const ports = Object.fromEntries(NAMES.map((name, i) => [name, picked[i]!]));
     const health = (name: string) => `http://127.0.0.1:${ports[name]}/health`;
     // A stand-in exits 2 if a service it calls (its upstreams) does not answer /health when it starts.
     const requires = (upstreams: readonly string[]) =>

@@ -13,6 +13,28 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `count` distinct TCP ports that were free a moment ago on 127.0.0.1: all are held open until the last is picked,
+ * so the system cannot hand out one twice (as separate {@link freePort} calls may, each port being closed again).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      server.unref();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
 /** True when nothing listens on `port` of 127.0.0.1 (a moment ago). */
 function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,4 +1,4 @@
-export { freePort, freePortPair, startOnFreePorts } from './freePort';
+export { freePort, freePortPair, freePorts, startOnFreePorts } from './freePort';
 export { testConfig } from './testConfig';
 export { createTestDatabases, dropTestDatabases } from './createTestDatabases';
 export type { TestDatabases } from './createTestDatabases';
