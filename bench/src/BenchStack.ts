@@ -183,11 +183,11 @@ export class BenchStack {
   }
 
   /**
-   * Starts a notifier worker (relays, inbox, webhook deliveries) named `name`, not pinned, and waits until it is
-   * connected to RabbitMQ.
+   * Starts a notifier worker named `name` (every role, unless `env` says `NOTIFIER_ROLES`), not pinned, and waits until
+   * it is connected to RabbitMQ.
    */
-  async startNotifier(name: string): Promise<StackProcess> {
-    const proc = await this.processes.start(name, 'notifier', undefined, {}, { nodeFlags: profileFlags() });
+  async startNotifier(name: string, env: Record<string, string> = {}): Promise<StackProcess> {
+    const proc = await this.processes.start(name, 'notifier', undefined, env, { nodeFlags: profileFlags() });
     const deadline = Date.now() + 30_000;
     while (!(await notifierStats(proc).catch(() => null))?.amqpConnected) {
       if (Date.now() > deadline) throw new Error(`${name} did not connect to RabbitMQ:\n${tail(proc)}`);
@@ -216,6 +216,8 @@ export class BenchStack {
 /** What a notifier's admin port reports: its RabbitMQ connection and, per queue it consumes, messages handled. */
 export interface NotifierStats {
   amqpConnected: boolean;
+  /** Per chats shard: events its relay published (while this process held the shard). */
+  relays: Array<{ shard: string; published: number }>;
   consumers: Record<string, { handled: number; retried: number; deadLettered: number; inFlight: number }>;
 }
 

@@ -268,6 +268,11 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
     out.push(
       `Drain, one worker: ${num(pl.drain.notificationsPerSecond)} notifications/s (${pl.drain.notificationSeconds} s for ${num(pl.drain.events)}), ${num(pl.drain.webhookDeliveriesPerSecond)} webhook deliveries/s (${pl.drain.webhookSeconds} s${pl.drain.webhookConnections === undefined ? '' : `, over ${num(pl.drain.webhookConnections)} connections`}). Sends refused in the live phase: ${pl.live.failedSends}.`,
     );
+    if (pl.webhookWorker)
+      out.push(
+        '',
+        `A webhook worker alone (\`NOTIFIER_ROLES=webhooks\`), ${num(pl.webhookWorker.events)} events relayed before it started: ${num(pl.webhookWorker.deliveriesPerSecond)} deliveries/s (${pl.webhookWorker.seconds} s, over ${num(pl.webhookWorker.connections)} connections), ${pl.webhookWorker.cpuMsPerDelivery} CPU ms of the worker per delivery, machine CPUs busy ${pl.webhookWorker.machineCpuBusyPercent.join('/')} %.`,
+      );
     out.push('');
     // Runs before the split and the error count were recorded have neither.
     const splitOf = pl.live.notificationLatencySplit;

@@ -114,10 +114,17 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
         ? 'met'
         : 'not met',
     ]);
+    // A webhook worker's rate is that of a worker doing only webhooks; runs before those were measured have the
+    // rate of a worker doing everything at once.
+    const hooks = pl.webhookWorker;
+    const perWorker = hooks?.deliveriesPerSecond ?? pl.drain.webhookDeliveriesPerSecond;
     lines.push([
       'webhooks ≥ 2,000 deliveries/s per worker',
-      `${num(pl.drain.webhookDeliveriesPerSecond)} deliveries/s draining ${num(pl.drain.events)} events; commit → receiver p99 ${ms(pl.live.webhookLatency.p99)} at ${rate}/s`,
-      pl.drain.webhookDeliveriesPerSecond >= 2000 ? 'met' : 'not met',
+      (hooks
+        ? `${num(hooks.deliveriesPerSecond)} deliveries/s, a webhook worker draining ${num(hooks.events)} events (${num(pl.drain.webhookDeliveriesPerSecond)}/s while one worker also relays and writes inboxes)`
+        : `${num(pl.drain.webhookDeliveriesPerSecond)} deliveries/s draining ${num(pl.drain.events)} events`) +
+        `; commit → receiver p99 ${ms(pl.live.webhookLatency.p99)} at ${rate}/s`,
+      perWorker >= 2000 ? 'met' : 'not met',
     ]);
   }
   lines.push([

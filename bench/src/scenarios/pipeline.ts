@@ -64,6 +64,21 @@ export interface PipelineResult {
     /** TCP connections the worker opened to the webhook endpoint while draining (optional: older results lack it). */
     webhookConnections?: number;
   };
+  /**
+   * A webhook worker (`NOTIFIER_ROLES=webhooks`) draining a backlog of `events` chat events another worker relayed:
+   * fan-out (routes, delivery rows, delivery jobs) and the signed POSTs, from its connection to the last webhook
+   * received (optional: older results lack it).
+   */
+  webhookWorker?: {
+    events: number;
+    seconds: number;
+    deliveriesPerSecond: number;
+    connections: number;
+    /** The worker's CPU time per delivery over those seconds (what bounds one worker: one core ÷ this). */
+    cpuMsPerDelivery: number;
+    /** How busy each CPU of the machine was meanwhile, by anyone (RabbitMQ, PostgreSQL and the receiver share them). */
+    machineCpuBusyPercent: number[];
+  };
 }
 
 const SEND = `mutation($c: ID!, $t: String!, $k: String!) {
@@ -137,8 +152,23 @@ export async function pipeline(
         return false;
       },
     );
+  const pairs: Array<{ sender: TestUser; recipient: TestUser; chatId: string }> = [];
+  /** Commits `options.backlog` messages (texts starting with `phase`) while no notifier runs; resolves with those sent. */
+  const sendBacklog = async (phase: string) => {
+    log(`  ${phase}: ${options.backlog} messages committed with no notifier running`);
+    let next = 0;
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < options.backlog) {
+          const i = next++;
+          if (!(await send(pairs[i % pairs.length]!, `${phase} ${i}`))) failed++;
+        }
+      }),
+    );
+    return options.backlog - failed;
+  };
   try {
-    const pairs: Array<{ sender: TestUser; recipient: TestUser; chatId: string }> = [];
     for (let i = 0; i < options.pairs; i++) {
       const [sender, recipient] = [await signUp(gateway.url, 'Sender'), await signUp(gateway.url, 'Recipient')];
       const chat = await gatewayRequest<{ createDirectChat: { id: string } }>(
@@ -273,18 +303,7 @@ export async function pipeline(
     await stack.processes.stop(notifier.name, 'SIGTERM', 10_000);
     receiver.reset();
     receiver.phase = 'backlog ';
-    log(`  drain: ${options.backlog} messages committed with no notifier running`);
-    let next = 0;
-    let failed = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < options.backlog) {
-          const i = next++;
-          if (!(await send(pairs[i % pairs.length]!, `backlog ${i}`))) failed++;
-        }
-      }),
-    );
-    const events = options.backlog - failed;
+    const events = await sendBacklog('backlog');
     notifier = await stack.startNotifier(notifierName(2));
     const t0 = Date.now();
     const inboxQueue = `${stack.amqp.prefix}.notify.inbox`;
@@ -311,7 +330,40 @@ export async function pipeline(
       `  drain: one worker, ${events} events: ${drain.notificationsPerSecond} notifications/s, ` +
         `${drain.webhookDeliveriesPerSecond} webhook deliveries/s over ${drain.webhookConnections} connections`,
     );
-    return { options, live, drain };
+
+    // A webhook worker alone: a backlog relayed into the queues by a relay-only worker, then a webhooks-only worker.
+    await stack.processes.stop(notifier.name, 'SIGTERM', 10_000);
+    receiver.reset();
+    receiver.phase = 'hooks ';
+    const sent = await sendBacklog('hooks');
+    notifier = await stack.startNotifier(notifierName(3), { NOTIFIER_ROLES: 'relay' });
+    const relayed = await until(async () => {
+      const stats = await notifierStats(notifier);
+      return stats.relays.reduce((sum, r) => sum + r.published, 0) >= sent;
+    }, 120_000);
+    if (!relayed) throw new Error(`the relay did not publish ${sent} events in 120 s`);
+    await stack.processes.stop(notifier.name, 'SIGTERM', 10_000);
+    notifier = await stack.startNotifier(notifierName(4), { NOTIFIER_ROLES: 'webhooks' });
+    const t1 = Date.now();
+    const cpu1 = processSample(notifier).cpuSeconds;
+    const machine1 = cpuTimes();
+    if (!(await until(() => receiver.received >= sent, 120_000)))
+      throw new Error(`the webhook worker did not deliver ${sent} events in 120 s`);
+    const seconds = (Date.now() - t1) / 1000;
+    const webhookWorker: PipelineResult['webhookWorker'] = {
+      events: sent,
+      seconds: round(seconds, 2),
+      deliveriesPerSecond: Math.round(sent / seconds),
+      connections: receiver.connections,
+      cpuMsPerDelivery: round(((processSample(notifier).cpuSeconds - cpu1) * 1000) / sent, 3),
+      machineCpuBusyPercent: busyPercent(machine1, cpuTimes()),
+    };
+    log(
+      `  webhook worker alone, ${sent} events: ${webhookWorker.deliveriesPerSecond} deliveries/s over ` +
+        `${webhookWorker.connections} connections; worker CPU ${webhookWorker.cpuMsPerDelivery} ms per delivery; ` +
+        `machine CPUs busy ${webhookWorker.machineCpuBusyPercent.join('/')}%`,
+    );
+    return { options, live, drain, webhookWorker };
   } finally {
     for (const client of clients) await client.dispose();
     await stack.processes.stop(notifier.name, 'SIGTERM', 10_000).catch(() => undefined);

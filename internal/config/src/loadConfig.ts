@@ -17,6 +17,10 @@ export class ConfigError extends Error {
 const DEV_JWT_SECRET = 'chatgraph-dev-jwt-secret-change-me-0123456789';
 const DEV_IDENTITY_SECRET = 'chatgraph-dev-identity-secret-change-me-0123456789';
 
+/** The parts of the notification pipeline a notifier process can run (`NOTIFIER_ROLES`). */
+export const NOTIFIER_ROLES = ['relay', 'inbox', 'push', 'webhooks', 'email'] as const;
+export type NotifierRole = (typeof NOTIFIER_ROLES)[number];
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const bool = (fallback: boolean) =>
@@ -196,6 +200,30 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')
     .default('chatgraph'),
+  /**
+   * What a notifier process does (comma-separated, default all): `relay` (chat events out of the shards' logs into
+   * RabbitMQ), `inbox` (events → notifications), `push` (Web Push, when VAPID keys are set), `webhooks` (events →
+   * signed deliveries) and `email` (verification and missed-message emails). Each role can be scaled on its own:
+   * e.g. a few `relay,inbox,push,email` workers and as many `webhooks` workers as the endpoints need.
+   */
+  NOTIFIER_ROLES: z
+    .string()
+    .default(NOTIFIER_ROLES.join(','))
+    .transform((v, ctx) => {
+      const roles = new Set<NotifierRole>();
+      for (const part of v.split(',')) {
+        const role = part.trim();
+        if (!(NOTIFIER_ROLES as readonly string[]).includes(role)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${role.slice(0, 40)}" is not a role; expected a comma-separated list of ${NOTIFIER_ROLES.join(', ')}`,
+          });
+          return z.NEVER;
+        }
+        roles.add(role as NotifierRole);
+      }
+      return roles as ReadonlySet<NotifierRole>;
+    }),
   /**
    * Unacknowledged messages a notifier worker holds per queue (its parallelism); the messages held together share
    * their lookups and writes (one statement per shard), so a larger window costs fewer statements per event.

@@ -142,6 +142,14 @@ describe('loadConfig', () => {
       /VAPID_PUBLIC_KEY: must be 65 bytes/,
     );
   });
+  it('runs every notifier role unless NOTIFIER_ROLES names some, and names an unknown role', () => {
+    expect([...loadConfig({}).NOTIFIER_ROLES]).toEqual(['relay', 'inbox', 'push', 'webhooks', 'email']);
+    expect([...loadConfig({ NOTIFIER_ROLES: 'webhooks' }).NOTIFIER_ROLES]).toEqual(['webhooks']);
+    expect([...loadConfig({ NOTIFIER_ROLES: 'relay, inbox,relay' }).NOTIFIER_ROLES]).toEqual(['relay', 'inbox']);
+    expect(() => loadConfig({ NOTIFIER_ROLES: 'relay,webhook' })).toThrow(
+      /NOTIFIER_ROLES: "webhook" is not a role; expected a comma-separated list of relay, inbox, push, webhooks, email/,
+    );
+  });
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ GATEWAY_PORT: '' }).GATEWAY_PORT).toBe(4000);
   });

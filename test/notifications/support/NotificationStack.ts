@@ -31,6 +31,8 @@ export interface NotificationStackOptions {
 /** What the notifier's admin /stats says. */
 export interface NotifierStatus {
   amqpConnected: boolean;
+  /** What the process does (`NOTIFIER_ROLES`). */
+  roles: string[];
   relays: Array<{ shard: string; active: boolean; published: number; position: string | null }>;
   consumers: Record<string, { handled: number; retried: number; deadLettered: number; inFlight: number }>;
 }
@@ -101,11 +103,11 @@ export class NotificationStack {
     return this.stack.url('gateway');
   }
 
-  /** Starts a notifier process and waits until it is connected to RabbitMQ. */
-  async startNotifier(name: string): Promise<void> {
+  /** Starts a notifier process (with `env` on top of the stack's) and waits until it is connected to RabbitMQ. */
+  async startNotifier(name: string, env: Record<string, string> = {}): Promise<void> {
     // Email links point at the stack's notifications service (it answers them).
     const links = new URL(this.stack.url('notifications')).origin;
-    await this.stack.start(name, 'notifier', undefined, { EMAIL_LINK_BASE_URL: links });
+    await this.stack.start(name, 'notifier', undefined, { EMAIL_LINK_BASE_URL: links, ...env });
     await waitUntil(`${name} is connected to RabbitMQ`, async () => (await this.status(name)).amqpConnected);
   }
 

@@ -53,13 +53,16 @@ export interface Notifier extends RunningService {
 }
 
 /**
- * Starts a notifier worker: a standby relay for every chats shard (the one holding a shard's lock relays it), the
- * inbox consumer (events → notifications, live publish, push jobs) and, when VAPID keys are configured, the push
- * consumer, the email scans (verification and missed-message emails), plus the admin port. It starts while RabbitMQ is down and connects when it comes (every channel declares
- * the topology again on each connect). `close()` stops the relays, then the consumers (waiting for the messages in
- * hand), then closes RabbitMQ, Redis and the databases.
+ * Starts a notifier worker with the roles `NOTIFIER_ROLES` names (all by default): `relay`, a standby relay for every
+ * chats shard (the one holding a shard's lock relays it); `inbox`, the inbox consumer (events → notifications, live
+ * publish, push jobs); `push`, when VAPID keys are configured, the push consumer; `webhooks`, the webhook consumers
+ * and redelivery scanner; `email`, the email scans (verification and missed-message emails). Every worker has the
+ * admin port. It starts while RabbitMQ is down and connects when it comes (every channel declares the topology again
+ * on each connect). `close()` stops the relays, then the consumers (waiting for the messages in hand), then closes
+ * RabbitMQ, Redis and the databases.
  */
 export async function startNotifier(config: Config, logger: Logger): Promise<Notifier> {
+  const roles = config.NOTIFIER_ROLES;
   const topology = new Topology({
     prefix: config.AMQP_PREFIX,
     retryDelaysMs: config.NOTIFIER_RETRY_DELAYS_MS,
@@ -107,8 +110,9 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const preferences = new PreferenceStore(notificationsDb);
   const identity = identitySignerFromConfig(config);
   const users = new SubgraphClient({ name: 'users', urls: replicaUrls(config.USERS_URL), identity });
-  const pushEnabled = config.VAPID_PUBLIC_KEY !== undefined && config.VAPID_PRIVATE_KEY !== undefined;
-  if (!pushEnabled) logger.info('VAPID keys not set: Web Push is off');
+  const pushEnabled =
+    roles.has('push') && config.VAPID_PUBLIC_KEY !== undefined && config.VAPID_PRIVATE_KEY !== undefined;
+  if (roles.has('push') && !pushEnabled) logger.info('VAPID keys not set: Web Push is off');
   const metrics = new NotifierMetrics();
   // Block answers are kept until the users service announces a change (or NOTIFIER_BLOCK_CACHE_MS passes).
   const blocks = new CachedBlockList({
@@ -130,30 +134,35 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     bus,
     push: pushEnabled ? { publisher, workExchange: topology.workExchange, queue: topology.push } : undefined,
   });
-  const webhooks = webhookWorkers({
-    config,
-    connection,
-    publisher,
-    topology,
-    chats,
-    notifications: notificationsDb,
-    egress,
-    logger,
-    onOutcome: (outcome) => metrics.webhookOutcome(outcome),
-  });
+  const webhooks = roles.has('webhooks')
+    ? webhookWorkers({
+        config,
+        connection,
+        publisher,
+        topology,
+        chats,
+        notifications: notificationsDb,
+        egress,
+        logger,
+        onOutcome: (outcome) => metrics.webhookOutcome(outcome),
+      })
+    : undefined;
   const consumers: Array<QueueConsumer<RelayedEvent> | QueueConsumer<PushJob> | QueueConsumer<DeliveryJob>> = [
-    ...webhooks.consumers,
-    new QueueConsumer<RelayedEvent>({
-      connection,
-      topology,
-      queue: topology.inbox,
-      prefetch: config.NOTIFIER_PREFETCH,
-      publisher,
-      parse: parseRelayedEvent,
-      handle: async (event) => void (await inboxHandler.handle(event)),
-      logger,
-    }),
+    ...(webhooks?.consumers ?? []),
   ];
+  if (roles.has('inbox'))
+    consumers.push(
+      new QueueConsumer<RelayedEvent>({
+        connection,
+        topology,
+        queue: topology.inbox,
+        prefetch: config.NOTIFIER_PREFETCH,
+        publisher,
+        parse: parseRelayedEvent,
+        handle: async (event) => void (await inboxHandler.handle(event)),
+        logger,
+      }),
+    );
   if (pushEnabled) {
     const pushHandler = new PushHandler({
       notifications: new NotificationStore(notificationsDb),
@@ -189,37 +198,39 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   const templates = new EmailTemplates();
   const recipients = new UsersEmailRecipients(users);
   const notificationShards = notificationsDb.size;
-  const email = new EmailWorker(
-    new VerificationEmails({
-      queue: new VerificationQueue(usersDb),
-      recipients,
-      links: emailLinks,
-      templates,
-      mailer,
-      logger,
-      leaseMs: config.EMAIL_CLAIM_LEASE_MS,
-      ttlHours: config.EMAIL_VERIFY_TTL_HOURS,
-      messageIdDomain: config.EMAIL_MESSAGE_ID_DOMAIN,
-    }),
-    new MissedMessageEmails({
-      batches: new MissedMessageBatches(notificationsDb, config.EMAIL_MESSAGE_ID_DOMAIN),
-      preferences,
-      chats,
-      recipients,
-      blocks,
-      mutes,
-      links: emailLinks,
-      templates,
-      mailer,
-      logger,
-      shards: notificationShards,
-      delayMs: config.EMAIL_DELAY_MS,
-      leaseMs: config.EMAIL_CLAIM_LEASE_MS,
-      retentionDays: config.EMAIL_LOG_RETENTION_DAYS,
-    }),
-    config.EMAIL_SCAN_MS,
-  );
-  const relays = chats.map.shards.map(
+  const email = roles.has('email')
+    ? new EmailWorker(
+        new VerificationEmails({
+          queue: new VerificationQueue(usersDb),
+          recipients,
+          links: emailLinks,
+          templates,
+          mailer,
+          logger,
+          leaseMs: config.EMAIL_CLAIM_LEASE_MS,
+          ttlHours: config.EMAIL_VERIFY_TTL_HOURS,
+          messageIdDomain: config.EMAIL_MESSAGE_ID_DOMAIN,
+        }),
+        new MissedMessageEmails({
+          batches: new MissedMessageBatches(notificationsDb, config.EMAIL_MESSAGE_ID_DOMAIN),
+          preferences,
+          chats,
+          recipients,
+          blocks,
+          mutes,
+          links: emailLinks,
+          templates,
+          mailer,
+          logger,
+          shards: notificationShards,
+          delayMs: config.EMAIL_DELAY_MS,
+          leaseMs: config.EMAIL_CLAIM_LEASE_MS,
+          retentionDays: config.EMAIL_LOG_RETENTION_DAYS,
+        }),
+        config.EMAIL_SCAN_MS,
+      )
+    : undefined;
+  const relays = (roles.has('relay') ? chats.map.shards : []).map(
     (shard) =>
       new ShardRelay({
         databaseUrl: () => databaseUrl(chats.urlAt(shard.index), shard.database),
@@ -234,7 +245,9 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       }),
   );
   // Committed events announced on Redis wake the relays (they still poll, in case a hint is lost).
-  const wakeups = new RelayWakeups(bus.channels, relays);
+  const wakeups = relays.length > 0 ? new RelayWakeups(bus.channels, relays) : undefined;
+  // The block answers serve the inbox and the missed-message emails.
+  const usesBlocks = roles.has('inbox') || roles.has('email');
 
   let draining = false;
   // Queue depths are asked on a channel of their own: a failed check closes its channel, never the publisher's.
@@ -258,10 +271,11 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       ready: async () => !draining && amqpConnected,
       stats: () => ({
         amqpConnected,
+        roles: [...roles],
         relays: relays.map((r) => r.status()),
         consumers: Object.fromEntries(consumers.map((c) => [c.queue, c.stats])),
         push: pushEnabled,
-        email: email.stats(),
+        email: email?.stats() ?? null,
       }),
     },
   });
@@ -270,21 +284,21 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   for (const consumer of consumers) consumer.start();
   for (const relay of relays) relay.start();
   chats.onPlacementChange((index) => relays[index]?.reconnect());
-  await wakeups.start();
-  await blocks.start();
-  webhooks.scanner.start();
-  email.start();
-  logger.info({ port, shards: relays.length, push: pushEnabled }, 'notifier started');
+  await wakeups?.start();
+  if (usesBlocks) await blocks.start();
+  webhooks?.scanner.start();
+  email?.start();
+  logger.info({ port, roles: [...roles], shards: relays.length, push: pushEnabled }, 'notifier started');
 
   return {
     port,
     async close() {
       draining = true;
-      await wakeups.stop();
-      await blocks.stop();
+      await wakeups?.stop();
+      if (usesBlocks) await blocks.stop();
       await Promise.all(relays.map((r) => r.stop()));
-      await webhooks.scanner.stop();
-      await email.stop();
+      await webhooks?.scanner.stop();
+      await email?.stop();
       mailer.close();
       await Promise.all(consumers.map((c) => c.stop()));
       egress.destroy();

@@ -21,7 +21,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 export class WebhookSender {
   constructor(private readonly options: WebhookSenderOptions) {}
 
-  post(target: string, headers: Record<string, string>, body: string): Promise<number> {
+  async post(target: string, headers: Record<string, string>, body: string): Promise<number> {
     const url = new URL(target);
     this.options.egress.assertUrl(url);
     const request = url.protocol === 'https:' ? https.request : http.request;
