@@ -267,4 +267,22 @@ describe('webhooks', () => {
       dead: true,
     });
   });
+
+  it('receives only the events committed after it was created', async () => {
+    // With no notifier running, the chat's first events are still on their way when the webhook is created.
+    for (const name of n.notifiers) expect(await n.stack.stop(name)).toBe(0);
+    const group = await n.createGroup(alice, [bob]);
+    await n.send(alice, group, 'before');
+    const r = await receiver();
+    await webhook(alice, r, [group]);
+    await n.send(alice, group, 'after');
+    await n.startNotifier('notifier-2');
+    await waitUntil('the message sent after is delivered', () => r.accepted.length >= 1);
+    await waitUntil('the webhook queues are idle', async () => {
+      const busy = Object.values((await n.status('notifier-2')).consumers).some((c) => c.inFlight > 0);
+      const waiting = (await n.queueDepth('notify.webhooks')) + (await n.queueDepth('notify.deliveries'));
+      return !busy && waiting === 0;
+    });
+    expect(r.received.map((x) => `${x.body?.type}: ${x.body?.data.message?.text}`)).toEqual(['message.created: after']);
+  });
 });

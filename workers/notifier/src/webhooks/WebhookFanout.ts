@@ -28,10 +28,10 @@ export interface WebhookFanoutOptions {
 /**
  * Turns one relayed chat event into webhook deliveries (the webhooks queue's handler), idempotently: the webhooks
  * covering the chat that want the event (a read on the chat's shard), kept while their owner is still a member of
- * the chat (a read on the chats shard) and enabled; one delivery row each (a redelivered event adds nothing); then a
- * job per delivery on the delivery queue, confirmed before the event is acknowledged. The reads and the insert are
- * shared with the events handled at the same time (one statement per shard for a prefetch window). An event no
- * webhook covers costs its share of the one read.
+ * the chat (a read on the chats shard), enabled, and created before the event was committed; one delivery row each
+ * (a redelivered event adds nothing); then a job per delivery on the delivery queue, confirmed before the event is
+ * acknowledged. The reads and the insert are shared with the events handled at the same time (one statement per
+ * shard for a prefetch window). An event no webhook covers costs its share of the one read.
  */
 export class WebhookFanout {
   constructor(private readonly options: WebhookFanoutOptions) {}
@@ -46,6 +46,7 @@ export class WebhookFanout {
     const owners = [...new Set(routes.map((r) => r.ownerId))];
     const stillMember = await members.membersOf(chatId, owners);
     const payload = webhookPayload(event, type);
+    const committedAt = Date.parse(event.at);
     const items = [];
     for (const route of routes) {
       // A webhook covering a chat its owner left receives nothing more from it.
@@ -58,6 +59,9 @@ export class WebhookFanout {
         continue;
       }
       if (target.record.disabledAt !== null) continue;
+      // A webhook receives the events committed after it was created, not those of its chats still on their way
+      // when it was (by the database clocks: the chat's shard for the event, the owner's for the webhook).
+      if (committedAt < target.record.createdAt.getTime()) continue;
       items.push({ webhookId: route.webhookId, chatId, eventSeq: event.seq, eventType: type, payload });
     }
     if (items.length === 0) return 0;
