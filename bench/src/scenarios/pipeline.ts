@@ -1,10 +1,18 @@
 import { gatewayRequest, liveClient, signUp, type StackProcess, type TestUser } from '@chatgraph/testing';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
-import { notifierStats, type BenchStack, type RunningGateway } from '../BenchStack';
+import type { BenchStack, RunningGateway } from '../BenchStack';
 import { busyPercent, cpuTimes } from '../machineCpu';
 import { processSample } from '../processSample';
 import { median, round, summarize, type LatencySummary } from '../stats';
+import {
+  drainOneWorker,
+  drainWebhookWorker,
+  until,
+  type DrainPhases,
+  type DrainResult,
+  type WebhookWorkerResult,
+} from './pipelineDrain';
 import { createWebhookOnce, LatencyReceiver } from './webhookEndpoint';
 
 /** Options of scenario 6. */
@@ -54,31 +62,9 @@ export interface PipelineResult {
     webhookLatency: LatencySummary;
   };
   /** The drain phase: `backlog` messages sent while no notifier ran, then one worker started. */
-  drain: {
-    events: number;
-    /** Seconds from the worker's connection to the last notification stored, and to the last webhook received. */
-    notificationSeconds: number;
-    webhookSeconds: number;
-    notificationsPerSecond: number;
-    webhookDeliveriesPerSecond: number;
-    /** TCP connections the worker opened to the webhook endpoint while draining (optional: older results lack it). */
-    webhookConnections?: number;
-  };
-  /**
-   * A webhook worker (`NOTIFIER_ROLES=webhooks`) draining a backlog of `events` chat events another worker relayed:
-   * fan-out (routes, delivery rows, delivery jobs) and the signed POSTs, from its connection to the last webhook
-   * received (optional: older results lack it).
-   */
-  webhookWorker?: {
-    events: number;
-    seconds: number;
-    deliveriesPerSecond: number;
-    connections: number;
-    /** The worker's CPU time per delivery over those seconds (what bounds one worker: one core ÷ this). */
-    cpuMsPerDelivery: number;
-    /** How busy each CPU of the machine was meanwhile, by anyone (RabbitMQ, PostgreSQL and the receiver share them). */
-    machineCpuBusyPercent: number[];
-  };
+  drain: DrainResult;
+  /** A webhook worker alone (optional: older results lack it). */
+  webhookWorker?: WebhookWorkerResult;
 }
 
 const SEND = `mutation($c: ID!, $t: String!, $k: String!) {
@@ -103,22 +89,14 @@ function errorCode(err: unknown): string {
   return close?.code !== undefined ? `close ${String(close.code)}` : String(close?.message ?? 'error');
 }
 
-/** Polls `done` every 50 ms until it holds or `timeoutMs` passes; returns whether it held. */
-async function until(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
-
 /**
  * Scenario 6: the durable pipeline (relay → RabbitMQ → notifier → inbox and webhooks), through a gateway of ours.
  * Live phase: `rate` messages/s over direct chats; each makes one DIRECT_MESSAGE notification, received live by its
  * recipient (`notificationAdded`, latency from the message's commit), and one webhook delivery to a local receiver
  * (latency from the event's commit). Drain phase: with the notifier stopped, `backlog` messages are committed; one
  * worker is started and its rates are measured until it has stored every notification and delivered every webhook.
+ * Webhook-worker phase: another backlog, queued by a relay-only worker, drained by a webhooks-only one (see
+ * `pipelineDrain.ts`).
  */
 export async function pipeline(
   stack: BenchStack,
@@ -131,7 +109,8 @@ export async function pipeline(
   const hookUrl = await receiver.start();
   const clients: Client[] = [];
   const notifierName = (n: number) => `pipeline-notifier-${n}`;
-  let notifier = await stack.startNotifier(notifierName(1));
+  let notifiers = 1;
+  let notifier = await stack.startNotifier(notifierName(notifiers));
   let clientMessageIds = 0;
   /** Refused or failed sends, by error code. */
   const failures: Record<string, number> = {};
@@ -299,70 +278,16 @@ export async function pipeline(
     );
     for (const client of clients.splice(0)) await client.dispose();
 
-    // Drain phase: a backlog committed while no worker runs, then one worker.
-    await stack.processes.stop(notifier.name, 'SIGTERM', 10_000);
-    receiver.reset();
-    receiver.phase = 'backlog ';
-    const events = await sendBacklog('backlog');
-    notifier = await stack.startNotifier(notifierName(2));
-    const t0 = Date.now();
-    const inboxQueue = `${stack.amqp.prefix}.notify.inbox`;
-    let notificationsDone = 0;
-    let webhooksDone = 0;
-    const drained = await until(async () => {
-      const stats = await notifierStats(notifier);
-      if (!notificationsDone && (stats.consumers[inboxQueue]?.handled ?? 0) >= events) notificationsDone = Date.now();
-      if (!webhooksDone && receiver.received >= events) webhooksDone = Date.now();
-      return notificationsDone > 0 && webhooksDone > 0;
-    }, 120_000);
-    if (!drained) throw new Error(`the worker did not drain ${events} events in 120 s`);
-    const notificationSeconds = (notificationsDone - t0) / 1000;
-    const webhookSeconds = (webhooksDone - t0) / 1000;
-    const drain: PipelineResult['drain'] = {
-      events,
-      notificationSeconds: round(notificationSeconds, 2),
-      webhookSeconds: round(webhookSeconds, 2),
-      notificationsPerSecond: Math.round(events / notificationSeconds),
-      webhookDeliveriesPerSecond: Math.round(events / webhookSeconds),
-      webhookConnections: receiver.connections,
+    const phases: DrainPhases = {
+      stack,
+      receiver,
+      sendBacklog,
+      log,
+      stopNotifier: () => stack.processes.stop(notifier.name, 'SIGTERM', 10_000).then(() => undefined),
+      startNotifier: async (env = {}) => (notifier = await stack.startNotifier(notifierName(++notifiers), env)),
     };
-    log(
-      `  drain: one worker, ${events} events: ${drain.notificationsPerSecond} notifications/s, ` +
-        `${drain.webhookDeliveriesPerSecond} webhook deliveries/s over ${drain.webhookConnections} connections`,
-    );
-
-    // A webhook worker alone: a backlog relayed into the queues by a relay-only worker, then a webhooks-only worker.
-    await stack.processes.stop(notifier.name, 'SIGTERM', 10_000);
-    receiver.reset();
-    receiver.phase = 'hooks ';
-    const sent = await sendBacklog('hooks');
-    notifier = await stack.startNotifier(notifierName(3), { NOTIFIER_ROLES: 'relay' });
-    const relayed = await until(async () => {
-      const stats = await notifierStats(notifier);
-      return stats.relays.reduce((sum, r) => sum + r.published, 0) >= sent;
-    }, 120_000);
-    if (!relayed) throw new Error(`the relay did not publish ${sent} events in 120 s`);
-    await stack.processes.stop(notifier.name, 'SIGTERM', 10_000);
-    notifier = await stack.startNotifier(notifierName(4), { NOTIFIER_ROLES: 'webhooks' });
-    const t1 = Date.now();
-    const cpu1 = processSample(notifier).cpuSeconds;
-    const machine1 = cpuTimes();
-    if (!(await until(() => receiver.received >= sent, 120_000)))
-      throw new Error(`the webhook worker did not deliver ${sent} events in 120 s`);
-    const seconds = (Date.now() - t1) / 1000;
-    const webhookWorker: PipelineResult['webhookWorker'] = {
-      events: sent,
-      seconds: round(seconds, 2),
-      deliveriesPerSecond: Math.round(sent / seconds),
-      connections: receiver.connections,
-      cpuMsPerDelivery: round(((processSample(notifier).cpuSeconds - cpu1) * 1000) / sent, 3),
-      machineCpuBusyPercent: busyPercent(machine1, cpuTimes()),
-    };
-    log(
-      `  webhook worker alone, ${sent} events: ${webhookWorker.deliveriesPerSecond} deliveries/s over ` +
-        `${webhookWorker.connections} connections; worker CPU ${webhookWorker.cpuMsPerDelivery} ms per delivery; ` +
-        `machine CPUs busy ${webhookWorker.machineCpuBusyPercent.join('/')}%`,
-    );
+    const drain = await drainOneWorker(phases);
+    const webhookWorker = await drainWebhookWorker(phases);
     return { options, live, drain, webhookWorker };
   } finally {
     for (const client of clients) await client.dispose();

@@ -86,8 +86,6 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     logger,
   );
   const bus = new RedisEventBus({ ...redisLocation(config), logger });
-  const presenceRedis = createPresenceRedis(redisLocation(config), logger);
-  const presence = new PresenceStore({ redis: presenceRedis, ttlMs: config.PRESENCE_TTL_SECONDS * 1000 });
 
   const connection = amqp.connect([config.AMQP_URL], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
   let amqpConnected = false;
@@ -163,7 +161,10 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
         logger,
       }),
     );
-  if (pushEnabled) {
+  // Web Push asks whether the recipient is online (the presence store): the only role with a presence connection.
+  const presenceRedis = pushEnabled ? createPresenceRedis(redisLocation(config), logger) : undefined;
+  if (presenceRedis) {
+    const presence = new PresenceStore({ redis: presenceRedis, ttlMs: config.PRESENCE_TTL_SECONDS * 1000 });
     const pushHandler = new PushHandler({
       notifications: new NotificationStore(notificationsDb),
       inbox,
@@ -307,7 +308,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       await connection.close().catch(() => undefined);
       await admin.close();
       await bus.close();
-      await presenceRedis.quit().catch(() => presenceRedis.disconnect());
+      await presenceRedis?.quit().catch(() => presenceRedis.disconnect());
       await followed.stop();
       await Promise.all([chats.close(), notificationsDb.close(), usersDb.close()]);
     },
