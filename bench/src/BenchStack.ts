@@ -20,7 +20,7 @@ import { pinTo } from './pinning';
  * The gateways the benchmarks compare: ours, ours with its entity cache off (what the cache is worth), and the peers
  * (Hive Gateway also with its response cache on: the ecosystem's answer to our entity cache).
  */
-export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive' | 'hive-cached';
+export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive' | 'hive-cached' | 'floor';
 
 /** Our gateway, whatever its settings. */
 /**
@@ -42,6 +42,7 @@ const GATEWAY_SCRIPT: Record<GatewayKind, string> = {
   apollo: path.join(BENCH_DIST, 'procs/apolloGateway.js'),
   hive: path.join(BENCH_DIST, 'procs/hiveGateway.js'),
   'hive-cached': path.join(BENCH_DIST, 'procs/hiveGateway.js'),
+  floor: path.join(BENCH_DIST, 'procs/floorGateway.js'),
 };
 
 /** What a kind sets in its process's environment (the caller's `env` comes on top). */

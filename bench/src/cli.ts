@@ -3,7 +3,8 @@
 // Flags: --quick, --smoke (tiny loads, for CI), --only=<scenario,...>, --out=<dir> (default bench/results),
 // --render=<result.json> (rewrite the chart and docs section of an existing result, nothing is run),
 // --no-docs (do not rewrite the generated part of docs/benchmarks.md), --profile / --no-profile (CPU profiles of our
-// gateway under the query and fan-out loads; on by default in a full run).
+// gateway under the query and fan-out loads; on by default in a full run), --gateways=<kind,...> (the gateways scenario
+// 1 compares, instead of the mode's list: for side-by-side runs of a few, e.g. chatgraph,apollo,floor with --quick).
 import fs from 'node:fs';
 import path from 'node:path';
 import { runBench, type BenchFlags, type BenchResult } from './runBench';
@@ -21,6 +22,7 @@ function parse(argv: string[]): BenchFlags {
     else if (key === '--out' && value) flags.outDir = value;
     else if (key === '--only' && value) flags.only = value.split(',');
     else if (key === '--render' && value) flags.render = value;
+    else if (key === '--gateways' && value) flags.gateways = value.split(',') as BenchFlags['gateways'];
     else {
       process.stderr.write(`unknown argument ${arg}\n`);
       process.exit(2);

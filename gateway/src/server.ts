@@ -40,6 +40,7 @@ import { EntityInvalidations } from './cache/EntityInvalidations';
 import { ConnectionLimits } from './limits/ConnectionLimits';
 import { operationLimitsPlugin, type OperationLimits } from './limits/operationLimits';
 import { SupergraphSource } from './supergraph/SupergraphSource';
+import { withOwnExecution } from './execution/withOwnExecution';
 import { FederatedSubscriptionEngine } from './subscriptions/FederatedSubscriptionEngine';
 import { RedisTopicHub } from './subscriptions/RedisTopicHub';
 import type { SupergraphRuntime } from './subscriptions/SupergraphRuntime';
@@ -216,7 +217,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const requestLog = new RequestLog(logger, metrics.requests);
   const cors = new CorsPolicy({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS });
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    // ApolloGateway loads and watches the supergraph; operations run on the engine's executor (plans cached whole).
+    gateway: withOwnExecution(gateway, engine.executeRequest),
     // runService owns SIGTERM/SIGINT: one orderly shutdown (sockets, HTTP, Apollo, Redis), not two racing ones.
     stopOnTerminationSignals: false,
     csrfPrevention: true,

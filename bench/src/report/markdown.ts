@@ -97,6 +97,10 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
       out.push(
         '- hive-cached: Hive Gateway with its response cache (whole responses per viewer, same TTL as our entity cache); one viewer and one chat, so nearly every request is a hit that runs no subgraph request, and presence is served up to a TTL old. Ours caches only user profiles and fetches chats and presence every time.',
       );
+    if (q.gateways.some((g) => g.kind === 'floor'))
+      out.push(
+        "- floor: not a gateway: the history query's plan (the planner's fetch operations) run by hand over node:http, with the same token check, signed identity header and a Map of user profiles, and no GraphQL work (parsing, validation, planning, result shaping, limits, metrics, tracing). Its CPU per request is what the transport costs; a gateway's distance from it is what its GraphQL machinery costs.",
+      );
     for (const [k, why] of Object.entries(q.skipped)) out.push(`- ${k} not measured: ${why}`);
   }
   const live = result.scenarios.liveLatency;

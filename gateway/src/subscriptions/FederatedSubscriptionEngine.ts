@@ -1,3 +1,4 @@
+import type { GatewayExecutor } from '@apollo/server-gateway-interface';
 import type { DocumentNode, GraphQLError } from 'graphql';
 import type { GraphQLDataSource } from '@apollo/gateway';
 import { userError } from '@chatgraph/errors';
@@ -122,6 +123,14 @@ export class FederatedSubscriptionEngine {
       onDelivered: options.onDelivered,
     });
     this.stopRepairOnReconnect = hub.onResubscribed(() => this.repairAll());
+  }
+
+  /**
+   * Executes the queries and mutations clients send over HTTP with the engine's planner and data sources (the
+   * executor Apollo Server calls; see {@link LivePlanExecutor.executeRequest}).
+   */
+  get executeRequest(): GatewayExecutor {
+    return this.executor.executeRequest;
   }
 
   /** The API schema clients validate subscriptions against (undefined before the first supergraph). */

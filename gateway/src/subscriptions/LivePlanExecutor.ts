@@ -6,14 +6,23 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { buildOperationContext, executeQueryPlan, type GraphQLDataSource } from '@apollo/gateway';
+import { getVariableValues } from 'graphql/execution/values';
+import { operationFromDocument } from '@apollo/federation-internals';
+import { buildOperationContext, type GraphQLDataSource } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import type { OperationContext } from '@apollo/gateway/dist/operationContext';
 import type { QueryPlan } from '@apollo/query-planner';
-import type { GatewayGraphQLRequestContext, GatewaySchemaHash } from '@apollo/server-gateway-interface';
+import type {
+  GatewayExecutor,
+  GatewayGraphQLRequestContext,
+  GatewaySchemaHash,
+} from '@apollo/server-gateway-interface';
+import { LRUCache } from 'lru-cache';
 import { userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
+import { inSpan } from '@chatgraph/telemetry';
 import type { GatewayContext } from '../auth/SubgraphDataSource';
+import { executePlan, preparePlan, type PreparedPlan } from '../execution/executePlan';
 import { CarriedEntitiesDataSource, carriedEntities } from './CarriedEntities';
 import type { SupergraphRuntime } from './SupergraphRuntime';
 
@@ -46,14 +55,20 @@ export interface EventSource {
 }
 
 /**
- * The only code that touches `@apollo/gateway`'s execution internals: it prepares operations, runs query plans with
- * `executeQueryPlan` against the current supergraph's data sources, and sends single operations to one subgraph as
- * the gateway does. Everything else in the engine works on plans and JSON. A supergraph reload gives it a new
- * runtime and new data sources (`load`).
+ * Runs every federated operation of the gateway: the queries and mutations clients send over HTTP
+ * ({@link executeRequest}, the executor Apollo Server calls) and the live executions of subscriptions. It plans with
+ * the current supergraph's query planner, keeps prepared plans, runs them with {@link executePlan} against the
+ * supergraph's data sources, and sends single operations to one subgraph as the gateway does. It is the only code
+ * that touches `@apollo/gateway`'s execution internals; everything else in the engine works on plans and JSON. A
+ * supergraph reload gives it a new runtime, new data sources and empty plan caches (`load`).
  */
 export class LivePlanExecutor {
   private runtime: SupergraphRuntime | undefined;
   private services: Record<string, GraphQLDataSource> = {};
+  /** Plans of client operations by query hash and operation name, for the current runtime. */
+  private requestPlans = new LRUCache<string, PreparedPlan>({ max: 2000 });
+  /** Live plans prepared for execution (each built once per subscription plan). */
+  private livePlans = new WeakMap<ExecutablePlan, PreparedPlan>();
 
   constructor(
     private readonly createServices: (runtime: SupergraphRuntime) => Record<string, GraphQLDataSource>,
@@ -64,7 +79,39 @@ export class LivePlanExecutor {
   load(runtime: SupergraphRuntime): void {
     this.runtime = runtime;
     this.services = this.createServices(runtime);
+    this.requestPlans = new LRUCache({ max: 2000 });
+    this.livePlans = new WeakMap();
   }
+
+  /**
+   * Executes a client's query or mutation (what Apollo Server hands a gateway once the document is parsed and
+   * validated): its variables checked against the operation, its plan taken from the cache or planned, then run.
+   */
+  readonly executeRequest: GatewayExecutor = (requestContext) => {
+    const runtime = this.requireRuntime();
+    const { request, document, queryHash } = requestContext;
+    const key = request.operationName ? `${queryHash}\0${request.operationName}` : queryHash;
+    let plan = this.requestPlans.get(key);
+    if (!plan) {
+      const operationContext = buildOperationContext({
+        schema: runtime.apiGraphQLSchema,
+        operationDocument: document,
+        operationName: request.operationName,
+      });
+      const operation = operationFromDocument(runtime.apiSchema, document, { operationName: request.operationName });
+      plan = preparePlan(runtime.planner.buildQueryPlan(operation), operationContext, runtime.apiSchema);
+      this.requestPlans.set(key, plan);
+    }
+    const definitions = plan.operationContext.operation.variableDefinitions;
+    if (definitions?.length) {
+      const { errors } = getVariableValues(runtime.apiGraphQLSchema, definitions, request.variables ?? {});
+      if (errors) return Promise.resolve({ errors });
+    }
+    const prepared = plan;
+    return inSpan('gateway.execute', {}, () =>
+      executePlan(prepared, this.services, requestContext, runtime.supergraphGraphQLSchema),
+    );
+  };
 
   /** Prepares an operation of `document` for execution against `runtime`'s API schema. */
   static prepare(runtime: SupergraphRuntime, document: DocumentNode, operationName?: string): PreparedOperation {
@@ -134,15 +181,21 @@ export class LivePlanExecutor {
     context: GatewayContext,
   ): Promise<PlanResult> {
     const runtime = this.requireRuntime();
-    const result = await executeQueryPlan(
-      plan.queryPlan,
-      services,
-      this.requestContext(variables, context, plan.document),
-      plan.operation,
-      runtime.supergraphGraphQLSchema,
-      runtime.apiSchema,
+    let prepared = this.livePlans.get(plan);
+    if (!prepared) {
+      prepared = preparePlan(plan.queryPlan, plan.operation, runtime.apiSchema);
+      this.livePlans.set(plan, prepared);
+    }
+    const ready = prepared;
+    const result = await inSpan('gateway.execute', {}, () =>
+      executePlan(
+        ready,
+        services,
+        this.requestContext(variables, context, plan.document),
+        runtime.supergraphGraphQLSchema,
+      ),
     );
-    return { data: result.data, errors: result.errors?.map((e) => ('toJSON' in e ? e.toJSON() : e)) };
+    return { data: result.data, errors: result.errors?.map((e) => e.toJSON()) };
   }
 
   private requireRuntime(): SupergraphRuntime {

@@ -1,4 +1,5 @@
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { userError } from '@chatgraph/errors';
 import type { GraphQLError } from 'graphql';
 
@@ -21,6 +22,12 @@ export interface TokenServiceOptions {
   ttlSeconds?: number;
   /** Injected clock for tests. @default Date.now */
   now?: () => number;
+  /**
+   * How many verified tokens to remember, so that a client's next request with the same token skips the signature
+   * check; 0 turns the memory off. An entry is used only while the token is unexpired and its key still accepted.
+   * @default 10000
+   */
+  verifiedCacheMax?: number;
 }
 
 /** What a verified access token says. */
@@ -74,6 +81,12 @@ export class TokenService {
   private readonly keys = new Map<string, { key: Uint8Array; notAfter?: Date }>();
   private readonly now: () => number;
   private readonly ttlSeconds: number;
+  /**
+   * Tokens verified before, with the instant (ms) until which that verdict holds: the token's expiry, or its key's
+   * `notAfter` if sooner. A token is immutable, so a signature that was valid stays valid; only time can end it.
+   * Refused tokens are never remembered, so garbage cannot fill it, and it is bounded by count.
+   */
+  private readonly verified: LRUCache<string, { token: VerifiedToken; validUntil: number }> | undefined;
 
   constructor(private readonly options: TokenServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -81,6 +94,8 @@ export class TokenService {
     for (const k of [options.current, ...(options.previous ?? [])]) {
       this.keys.set(k.id, { key: new TextEncoder().encode(k.secret), notAfter: k.notAfter });
     }
+    const max = options.verifiedCacheMax ?? 10_000;
+    this.verified = max > 0 ? new LRUCache({ max }) : undefined;
   }
 
   /** Issues an access token for `userId` in the session `sessionId`. */
@@ -102,11 +117,18 @@ export class TokenService {
   /** Verifies a token; throws {@link TokenError} saying why it was refused. */
   async verify(token: string | undefined | null): Promise<VerifiedToken> {
     if (!token) throw new TokenError('missing');
+    const remembered = this.verified?.get(token);
+    if (remembered) {
+      if (this.now() < remembered.validUntil) return remembered.token;
+      this.verified!.delete(token);
+    }
     let payload: JWTPayload;
+    let kid: string | undefined;
     try {
       ({ payload } = await jwtVerify(
         token,
         async (header) => {
+          kid = header.kid;
           const entry = header.kid ? this.keys.get(header.kid) : undefined;
           if (!entry) throw new TokenError('unknown_key');
           if (entry.notAfter && entry.notAfter.getTime() <= this.now()) throw new TokenError('unknown_key');
@@ -124,7 +146,13 @@ export class TokenService {
       throw toTokenError(err);
     }
     if (!isId(payload.sub) || !isId(payload.sid)) throw new TokenError('invalid_claims');
-    return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp! * 1000) };
+    const verified = { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp! * 1000) };
+    if (this.verified) {
+      const notAfter = kid !== undefined ? this.keys.get(kid)?.notAfter?.getTime() : undefined;
+      const validUntil = Math.min(verified.expiresAt.getTime(), notAfter ?? Infinity);
+      this.verified.set(token, { token: verified, validUntil });
+    }
+    return verified;
   }
 }
 

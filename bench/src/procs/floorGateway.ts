@@ -1,0 +1,149 @@
+// The floor of scenario 1: not a gateway but the least work any Node gateway must do for the history query, written
+// by hand for that one query. It runs the fetches of the query plan every gateway executes (the operations are the
+// planner's, built at start from the same supergraph), over node:http with keep-alive like ours, with the same token
+// verification and signed identity header, and user profiles kept in a Map (ours keeps them in its entity cache).
+// No parsing, validation, planning, result shaping, limits, metrics or tracing: what is left is the HTTP server, the
+// subgraph requests, JSON in and out, and merging. Its CPU per request is what the transport costs; the distance from
+// it is what a gateway's GraphQL machinery costs.
+import fs from 'node:fs';
+import http from 'node:http';
+import { parse } from 'graphql';
+import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
+import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
+import { IDENTITY_HEADER } from '@chatgraph/auth';
+import { createLogger } from '@chatgraph/logging';
+import { runService, type RunningService } from '@chatgraph/service';
+import { SUPERGRAPH_PATH } from '../paths';
+import { HISTORY_QUERY } from '../scenarios/federatedQueryDocument';
+import { peerIdentity, supergraphFor } from './peerIdentity';
+
+type Json = Record<string, unknown>;
+interface Author extends Json {
+  __typename: string;
+  id: string;
+}
+
+/** The plan's fetches by service (the history query has one per subgraph). */
+function planFetches(sdl: string): Map<string, FetchNode> {
+  const supergraph = Supergraph.build(sdl);
+  const plan = new QueryPlanner(supergraph).buildQueryPlan(
+    operationFromDocument(supergraph.apiSchema(), parse(HISTORY_QUERY)),
+  );
+  const fetches = new Map<string, FetchNode>();
+  const walk = (node: PlanNode | undefined): void => {
+    if (!node) return;
+    if (node.kind === 'Fetch') fetches.set(node.serviceName, node);
+    else if (node.kind === 'Sequence' || node.kind === 'Parallel') node.nodes.forEach(walk);
+    else if (node.kind === 'Flatten') walk(node.node);
+  };
+  if (plan.node?.kind !== 'Subscription') walk(plan.node);
+  for (const name of ['chats', 'users', 'presence']) {
+    if (!fetches.has(name)) throw new Error(`the history query's plan has no ${name} fetch`);
+  }
+  return fetches;
+}
+
+async function main(): Promise<RunningService> {
+  const identity = peerIdentity();
+  const { config } = identity;
+  const sdl = supergraphFor(fs.readFileSync(SUPERGRAPH_PATH, 'utf8'), config);
+  const fetches = planFetches(sdl);
+  const urls = new Map(
+    Supergraph.build(sdl)
+      .subgraphsMetadata()
+      .map((s) => [s.name, new URL(s.url)]),
+  );
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 128, scheduling: 'lifo' });
+  const profiles = new Map<string, Json>();
+
+  const post = (service: string, viewerId: string | null, variables: Json): Promise<Json> => {
+    const fetch = fetches.get(service)!;
+    const url = urls.get(service)!;
+    const body = JSON.stringify({ query: fetch.operation, variables, operationName: fetch.operationName });
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'content-length': Buffer.byteLength(body),
+            [IDENTITY_HEADER]: identity.sign(viewerId, body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: Json; errors?: unknown };
+              if (answer.errors || !answer.data) reject(new Error(`${service}: ${JSON.stringify(answer.errors)}`));
+              else resolve(answer.data);
+            } catch (err) {
+              reject(err as Error);
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+
+  const history = async (viewerId: string | null, variables: Json): Promise<Json> => {
+    const data = await post('chats', viewerId, variables);
+    const chat = data.chat as { messages: { nodes: Array<{ author: Author }> } } | null;
+    if (!chat) return data;
+    const authors = chat.messages.nodes.map((n) => n.author);
+    const representations = authors.map((a) => ({ __typename: a.__typename, id: a.id }));
+    const missing = representations.filter((r) => !profiles.has(r.id));
+    const [presence, users] = await Promise.all([
+      post('presence', viewerId, { representations }),
+      missing.length ? post('users', viewerId, { representations: missing }) : Promise.resolve({ _entities: [] }),
+    ]);
+    (users._entities as Json[]).forEach((profile, i) => profiles.set(missing[i]!.id, profile));
+    const present = presence._entities as Json[];
+    authors.forEach((author, i) => {
+      delete (author as Partial<Author>).__typename;
+      author.displayName = profiles.get(author.id)!.displayName;
+      author.presence = present[i]!.presence;
+    });
+    return data;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        try {
+          const { variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables: Json };
+          const viewerId = await identity.viewerOf(req.headers.authorization);
+          const body = JSON.stringify({ data: await history(viewerId, variables) });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        } catch (err) {
+          const body = JSON.stringify({ errors: [{ message: (err as Error).message }] });
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(body);
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(config.GATEWAY_PORT, config.HOST, resolve));
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+runService('floor-gateway', createLogger('floor-gateway', 'warn'), main);
