@@ -84,8 +84,13 @@ function pathOf(p: { prev: unknown; key: string | number } | undefined): string 
   return keys.join('.');
 }
 
-/** In-process subgraphs over their composed schemas; `failing` makes fields whose path matches throw. */
-function services(failing?: RegExp, down: string[] = []): Record<string, GraphQLDataSource> {
+type Tamper = (service: string, result: { data?: Record<string, any> | null }) => void;
+
+/**
+ * In-process subgraphs over their composed schemas; `failing` makes fields whose path matches throw, `tamper` changes
+ * an answer after the fact (what a subgraph that breaks its own schema would send).
+ */
+function services(failing?: RegExp, down: string[] = [], tamper?: Tamper): Record<string, GraphQLDataSource> {
   return Object.fromEntries(
     [...runtime.subgraphUrls.keys()].map((name): [string, GraphQLDataSource] => [
       name,
@@ -102,7 +107,9 @@ function services(failing?: RegExp, down: string[] = []): Record<string, GraphQL
             fieldResolver: fieldResolver(failing),
             typeResolver: (value) => (value as { __typename?: string }).__typename,
           });
-          return JSON.parse(JSON.stringify(result));
+          const answer = JSON.parse(JSON.stringify(result));
+          tamper?.(name, answer);
+          return answer;
         },
       },
     ]),
@@ -140,6 +147,7 @@ async function bothAgree(
 ): Promise<{
   data?: unknown;
   errors?: Array<{ message: string; path?: unknown; extensions?: Record<string, unknown> }>;
+  extensions?: Record<string, unknown>;
 }> {
   const document = parse(query);
   const operationContext = buildOperationContext({ schema: runtime.apiGraphQLSchema, operationDocument: document });
@@ -261,6 +269,38 @@ describe('executePlan answers like @apollo/gateway executeQueryPlan', () => {
     ]) {
       await bothAgree(query, { c: '3', withAuthor, skipTitle });
     }
+  });
+
+  it.each<[string, Tamper]>([
+    [
+      'a null in a non-null field (bubbles up to the nearest nullable parent)',
+      (service, r) => {
+        if (service === 'chats' && r.data?.chat) r.data.chat.messages.nodes[1].id = null;
+      },
+    ],
+    [
+      'a value outside its enum',
+      (service, r) => {
+        if (service === 'presence' && r.data?._entities) r.data._entities[0].presence.status = 'ASLEEP';
+      },
+    ],
+    [
+      'an unknown __typename',
+      (service, r) => {
+        if (service === 'chats' && r.data?.chat) r.data.chat.messages.nodes[0].author.__typename = 'Robot';
+      },
+    ],
+    [
+      'an Int that is not an integer',
+      (service, r) => {
+        if (service === 'chats' && r.data?.chat) r.data.chat.lastSeq = 1.5;
+      },
+    ],
+  ])('a subgraph answer that breaks the schema: %s', async (_name, tamper) => {
+    const query = `query($c: ID!) { chat(id: $c) { id title lastSeq messages(last: 3) { nodes { id seq text author { id displayName presence { status lastSeenAt } } } } } }`;
+    const result = await bothAgree(query, { c: '7' }, services(undefined, [], tamper));
+    const reported = [...(result.errors ?? []), ...((result.extensions?.valueCompletion as unknown[]) ?? [])];
+    expect(reported.length).toBeGreaterThan(0);
   });
 
   it('introspection next to data', async () => {

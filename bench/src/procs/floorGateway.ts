@@ -122,9 +122,16 @@ async function main(): Promise<RunningService> {
     req.on('end', () => {
       void (async () => {
         try {
-          const { variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables: Json };
-          const viewerId = await identity.viewerOf(req.headers.authorization);
-          const body = JSON.stringify({ data: await history(viewerId, variables) });
+          const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            query: string;
+            variables?: Json;
+          };
+          // The bench's readiness probe; every other request is the history query.
+          const data =
+            query.trim() === '{ __typename }'
+              ? { __typename: 'Query' }
+              : await history(await identity.viewerOf(req.headers.authorization), variables ?? {});
+          const body = JSON.stringify({ data });
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
           res.end(body);
         } catch (err) {

@@ -14,7 +14,6 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import type { OperationContext } from '@apollo/gateway/dist/operationContext';
 import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites';
-import { computeResponse } from '@apollo/gateway/dist/resultShaping';
 import { deepMerge } from '@apollo/gateway/dist/utilities/deepMerge';
 import {
   evaluateCondition,
@@ -26,6 +25,7 @@ import {
   type ResponsePath,
 } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { compileShape, shapeResponse, type ResponseShape } from './shapeResponse';
 
 /**
  * A query plan ready to run many times: the plan, the operation it was planned from (as `@apollo/gateway` prepares
@@ -36,6 +36,8 @@ export interface PreparedPlan {
   queryPlan: QueryPlan;
   operationContext: OperationContext;
   operation: Operation;
+  /** The operation's selections as result shaping walks them. */
+  shape: ResponseShape;
 }
 
 /** Prepares `queryPlan`, planned from `operationContext`, for {@link executePlan} against `apiSchema`. */
@@ -48,7 +50,7 @@ export function preparePlan(queryPlan: QueryPlan, operationContext: OperationCon
     },
     { validate: false },
   );
-  return { queryPlan, operationContext, operation };
+  return { queryPlan, operationContext, operation, shape: compileShape(operation) };
 }
 
 /** What {@link executePlan} returns: the shaped data and every error (subgraph errors with their paths rewritten). */
@@ -95,20 +97,16 @@ export async function executePlan(
   if (root) await executeNode(run, root, { path: [], data: unfilteredData, fullResult: unfilteredData });
   const { operationContext } = plan;
   const variables = requestContext.request.variables;
-  let shaped: ReturnType<typeof computeResponse>;
+  let shaped: ReturnType<typeof shapeResponse>;
   try {
-    shaped = computeResponse({
-      operation: plan.operation,
-      variables,
-      input: unfilteredData,
-      introspectionHandling: (field) =>
-        executeIntrospection(
-          operationContext.schema,
-          field.expandFragments().toSelectionNode(),
-          operationContext.operation.variableDefinitions,
-          variables,
-        ),
-    });
+    shaped = shapeResponse(plan.shape, unfilteredData, variables, (field) =>
+      executeIntrospection(
+        operationContext.schema,
+        field.expandFragments().toSelectionNode(),
+        operationContext.operation.variableDefinitions,
+        variables,
+      ),
+    );
   } catch (err) {
     if (err instanceof GraphQLError) return { errors: [err] };
     return { errors: [new GraphQLError((err as Error).message, { originalError: err as Error })] };

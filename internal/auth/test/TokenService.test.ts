@@ -155,6 +155,33 @@ describe('TokenService', () => {
     await expect(rotated.verify(fresh.token)).resolves.toMatchObject({ userId: '42' });
   });
 
+  it('remembers a verified token only as the same string, until it expires (and with the memory off, the same answers)', async () => {
+    for (const verifiedCacheMax of [10_000, 0]) {
+      let now = T0;
+      const tokens = service({ verifiedCacheMax }, () => now);
+      const { token } = await tokens.sign('42', '900');
+      await expect(tokens.verify(token)).resolves.toMatchObject({ userId: '42', sessionId: '900' });
+      // Verified once: a copy with another user, session or expiry is a different string, checked in full.
+      expect(await refusal(tokens.verify(withPayload(token, (p) => (p.sub = '43'))))).toBe('invalid_signature');
+      expect(await refusal(tokens.verify(`${token.slice(0, -2)}xx`))).toBe('invalid_signature');
+      await expect(tokens.verify(token)).resolves.toMatchObject({ userId: '42' });
+      now = T0 + 3600_000;
+      expect(await refusal(tokens.verify(token))).toBe('expired');
+      // A refusal is not remembered either: the next call says why again.
+      expect(await refusal(tokens.verify(token))).toBe('expired');
+    }
+  });
+
+  it('keeps at most verifiedCacheMax tokens remembered, each still accepted when forgotten', async () => {
+    const tokens = service({ verifiedCacheMax: 2 });
+    const signed = await Promise.all(['1', '2', '3', '4'].map((u) => tokens.sign(u, '900')));
+    // Twice round: each verify evicts the least recently used, so the second round finds none of them remembered.
+    for (const { token } of [...signed, ...signed]) {
+      const { userId } = await tokens.verify(token);
+      expect(signed[Number(userId) - 1]!.token).toBe(token);
+    }
+  });
+
   it('turns a refusal into UNAUTHENTICATED with the reason and an actionable message', () => {
     const error = new TokenError('expired').toGraphQLError();
     expect(error.extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'expired' });
