@@ -62,11 +62,29 @@ export class UpstreamUnavailable extends Error {
 export class SubgraphUpstream {
   readonly replicas: ReplicaSet;
   private readonly bulkhead: BulkheadPolicy;
-  private readonly urls = new Map<Replica, URL>();
+  /** Each replica's request target, parsed once (a URL given to `http.request` is converted on every call). */
+  private readonly targets = new Map<
+    Replica,
+    { transport: typeof http | typeof https; options: http.RequestOptions }
+  >();
 
   constructor(private readonly options: SubgraphUpstreamOptions) {
     this.replicas = new ReplicaSet(options.urls, options.strategy, options.breaker);
-    for (const r of this.replicas.replicas) this.urls.set(r, new URL(r.url));
+    for (const r of this.replicas.replicas) {
+      const url = new URL(r.url);
+      this.targets.set(r, {
+        transport: url.protocol === 'https:' ? https : http,
+        options: {
+          protocol: url.protocol,
+          hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+          port: url.port || undefined,
+          path: `${url.pathname}${url.search}`,
+          method: 'POST',
+          agent: options.agent,
+          timeout: options.timeoutMs,
+        },
+      });
+    }
     this.bulkhead = bulkhead(options.maxConcurrent, options.maxQueued);
   }
 
@@ -109,17 +127,10 @@ export class SubgraphUpstream {
   }
 
   private post(replica: Replica, request: UpstreamRequest): Promise<UpstreamResponse> {
-    const url = this.urls.get(replica)!;
-    const transport = url.protocol === 'https:' ? https : http;
+    const { transport, options } = this.targets.get(replica)!;
     return new Promise((resolve, reject) => {
       const req = transport.request(
-        url,
-        {
-          method: 'POST',
-          agent: this.options.agent,
-          headers: { ...request.headers, 'content-length': Buffer.byteLength(request.body) },
-          timeout: this.options.timeoutMs,
-        },
+        { ...options, headers: { ...request.headers, 'content-length': Buffer.byteLength(request.body) } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
