@@ -5,11 +5,10 @@ import {
   OperationTypeNode,
   visit,
   type FieldNode,
-  type GraphQLFormattedError,
   type GraphQLSchema,
   type VariableDefinitionNode,
 } from 'graphql';
-import { ERRORS, errorCodeDef, operationFromDocument, type Operation, type Schema } from '@apollo/federation-internals';
+import { operationFromDocument, type Operation, type Schema } from '@apollo/federation-internals';
 import type { GraphQLDataSource } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import type { OperationContext } from '@apollo/gateway/dist/operationContext';
@@ -26,6 +25,7 @@ import {
 } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { compileShape, shapeResponse, type ResponseShape } from './shapeResponse';
+import { downstreamServiceError, lazyErrorPaths } from './subgraphErrors';
 
 /**
  * A query plan ready to run many times: the plan, the operation it was planned from (as `@apollo/gateway` prepares
@@ -258,68 +258,6 @@ function flattenResultsAtPath(value: unknown, path: ResponsePath): unknown {
   if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${current}`);
   const own = Object.prototype.hasOwnProperty.call(value, current) ? (value as Entity)[current] : undefined;
   return flattenResultsAtPath(own, rest);
-}
-
-/**
- * Where a subgraph error belongs in the client's response. An entity fetch's error says `_entities.<i>…`: the i-th
- * representation, whose place in the response is found by walking the plan path through the merged data (once, only
- * when such an error arrives).
- */
-function lazyErrorPaths(
-  fetch: FetchNode,
-  cursor: Cursor,
-): (path: GraphQLFormattedError['path']) => ResponsePath | undefined {
-  let hydrated: ResponsePath[] | undefined;
-  return (errorPath) => {
-    if (fetch.requires && typeof errorPath?.[1] === 'number') {
-      if (!hydrated) {
-        hydrated = [];
-        hydratePaths([], cursor.path, cursor.fullResult, hydrated);
-      }
-      return [...(hydrated[errorPath[1]] ?? []), ...errorPath.slice(2)];
-    }
-    return errorPath ? [...cursor.path, ...errorPath] : undefined;
-  };
-}
-
-function hydratePaths(parent: Array<string | number>, path: ResponsePath, data: unknown, result: ResponsePath[]): void {
-  if (data === null || data === undefined) return;
-  const head = path[0];
-  if (head === undefined) {
-    result.push(parent.slice());
-  } else if (head === '@') {
-    (data as unknown[]).forEach((value, i) => {
-      parent.push(i);
-      hydratePaths(parent, path.slice(1), value, result);
-      parent.pop();
-    });
-  } else if (Array.isArray(data)) {
-    data.forEach((value, i) => {
-      parent.push(i);
-      hydratePaths(parent, path, value, result);
-      parent.pop();
-    });
-  } else if (Object.prototype.hasOwnProperty.call(data, head)) {
-    parent.push(head);
-    hydratePaths(parent, path.slice(1), (data as Entity)[head], result);
-    parent.pop();
-  }
-}
-
-function downstreamServiceError(
-  original: GraphQLFormattedError,
-  serviceName: string,
-  errorPath: (path: GraphQLFormattedError['path']) => ResponsePath | undefined,
-): GraphQLError {
-  const message = original.message || `Error while fetching subquery from service "${serviceName}"`;
-  const options = {
-    originalError: original as Error,
-    path: errorPath(original.path),
-    extensions: { ...original.extensions, serviceName },
-  };
-  const codeDef = errorCodeDef(original);
-  if (!codeDef && original.extensions?.code) return new GraphQLError(message, options);
-  return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);
 }
 
 /**
