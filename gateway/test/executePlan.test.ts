@@ -139,16 +139,8 @@ function requestContext(document: DocumentNode, variables: Record<string, unknow
 
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value ?? null));
 
-/** Runs `query` through both executors and expects the same response; returns ours. */
-async function bothAgree(
-  query: string,
-  variables: Record<string, unknown> = {},
-  sources = services(),
-): Promise<{
-  data?: unknown;
-  errors?: Array<{ message: string; path?: unknown; extensions?: Record<string, unknown> }>;
-  extensions?: Record<string, unknown>;
-}> {
+/** Runs `query` through both executors, Apollo's and ours, on the same plan and subgraphs. */
+async function runBoth(query: string, variables: Record<string, unknown>, sources: Record<string, GraphQLDataSource>) {
   const document = parse(query);
   const operationContext = buildOperationContext({ schema: runtime.apiGraphQLSchema, operationDocument: document });
   const queryPlan = runtime.planner.buildQueryPlan(operationFromDocument(runtime.apiSchema, document));
@@ -166,6 +158,20 @@ async function bothAgree(
     requestContext(document, variables),
     runtime.supergraphGraphQLSchema,
   );
+  return { ours, theirs };
+}
+
+/** Runs `query` through both executors and expects the same response; returns ours. */
+async function bothAgree(
+  query: string,
+  variables: Record<string, unknown> = {},
+  sources = services(),
+): Promise<{
+  data?: unknown;
+  errors?: Array<{ message: string; path?: unknown; extensions?: Record<string, unknown> }>;
+  extensions?: Record<string, unknown>;
+}> {
+  const { ours, theirs } = await runBoth(query, variables, sources);
   const shape = (r: typeof ours | typeof theirs) => ({
     data: plain(r.data),
     errors: r.errors?.map((e) => plain('toJSON' in e ? e.toJSON() : e)),
@@ -301,6 +307,19 @@ describe('executePlan answers like @apollo/gateway executeQueryPlan', () => {
     const result = await bothAgree(query, { c: '7' }, services(undefined, [], tamper));
     const reported = [...(result.errors ?? []), ...((result.extensions?.valueCompletion as unknown[]) ?? [])];
     expect(reported.length).toBeGreaterThan(0);
+  });
+
+  it('a fetch that fails outright (an _entities answer of the wrong length) is a GraphQL error, as Apollo says it', async () => {
+    const query = `query($c: ID!) { chat(id: $c) { title messages(last: 3) { nodes { text author { presence { status } } } } } }`;
+    const short = services(undefined, [], (service, r) => {
+      if (service === 'presence' && r.data?._entities) r.data._entities.pop();
+    });
+    const { ours, theirs } = await runBoth(query, { c: '7' }, short);
+    // Apollo's executor leaves a plain Error here; ours makes it a GraphQLError (the live path serializes errors).
+    expect(ours.errors?.map((e) => e.message)).toEqual(theirs.errors?.map((e) => e.message));
+    expect(ours.errors?.[0]?.message).toMatch(/_entities/);
+    expect(ours.errors?.map((e) => e.toJSON().message)).toEqual(theirs.errors?.map((e) => e.message));
+    expect(plain(ours.data)).toEqual(plain(theirs.data));
   });
 
   it('introspection next to data', async () => {

@@ -24,8 +24,7 @@ interface Author extends Json {
 }
 
 /** The plan's fetches by service (the history query has one per subgraph). */
-function planFetches(sdl: string): Map<string, FetchNode> {
-  const supergraph = Supergraph.build(sdl);
+function planFetches(supergraph: Supergraph): Map<string, FetchNode> {
   const plan = new QueryPlanner(supergraph).buildQueryPlan(
     operationFromDocument(supergraph.apiSchema(), parse(HISTORY_QUERY)),
   );
@@ -46,13 +45,9 @@ function planFetches(sdl: string): Map<string, FetchNode> {
 async function main(): Promise<RunningService> {
   const identity = peerIdentity();
   const { config } = identity;
-  const sdl = supergraphFor(fs.readFileSync(SUPERGRAPH_PATH, 'utf8'), config);
-  const fetches = planFetches(sdl);
-  const urls = new Map(
-    Supergraph.build(sdl)
-      .subgraphsMetadata()
-      .map((s) => [s.name, new URL(s.url)]),
-  );
+  const supergraph = Supergraph.build(supergraphFor(fs.readFileSync(SUPERGRAPH_PATH, 'utf8'), config));
+  const fetches = planFetches(supergraph);
+  const urls = new Map(supergraph.subgraphsMetadata().map((s) => [s.name, new URL(s.url)]));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 128, scheduling: 'lifo' });
   const profiles = new Map<string, Json>();
 

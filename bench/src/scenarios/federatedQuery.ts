@@ -11,8 +11,6 @@ import { subgraphCpu } from './liveCommon';
 
 import { HISTORY_QUERY } from './federatedQueryDocument';
 
-export { HISTORY_QUERY };
-
 /** Options of scenario 1. */
 export interface FederatedQueryOptions {
   gateways: GatewayKind[];

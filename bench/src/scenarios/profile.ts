@@ -9,7 +9,7 @@ import { HttpLoad, LiveLoad } from '../LoadWorker';
 import type { LiveConnectionSpec } from '../load/protocol';
 import { summarizeProfile, type ProfileSummary } from '../report/cpuProfile';
 import type { Seed } from '../seed';
-import { HISTORY_QUERY } from './federatedQuery';
+import { HISTORY_QUERY } from './federatedQueryDocument';
 import { EVENTS_SUBSCRIPTION, untilLive, waitForSubscriptions } from './liveCommon';
 
 /** CPU profiles of our gateway under each load, and of the send path in the bench process. */

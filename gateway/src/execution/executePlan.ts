@@ -132,7 +132,10 @@ async function executeNode(run: Run, node: PlanNode, cursor: Cursor | undefined)
       try {
         await executeFetch(run, node, cursor);
       } catch (err) {
-        run.errors.push(err as GraphQLError);
+        // A fetch that failed outright (a malformed answer, an unknown service) is an error of this response only.
+        run.errors.push(
+          err instanceof GraphQLError ? err : new GraphQLError((err as Error).message, { originalError: err as Error }),
+        );
       }
       return;
     case 'Condition': {
@@ -163,7 +166,7 @@ async function executeFetch(run: Run, fetch: FetchNode, cursor: Cursor): Promise
     }
   }
   if (!fetch.requires) {
-    const received = await sendOperation(run, fetch, cursor, variables);
+    const received = await sendOperation(run, service, fetch, cursor, variables);
     if (received) applyRewrites(run.supergraphSchema, fetch.outputRewrites, received);
     for (const entity of entities) deepMerge(entity, received);
     return;
@@ -180,7 +183,7 @@ async function executeFetch(run: Run, fetch: FetchNode, cursor: Cursor): Promise
   });
   if (representations.length < 1) return;
   if ('representations' in variables) throw new Error('Variables cannot contain key "representations"');
-  const received = await sendOperation(run, fetch, cursor, { ...variables, representations });
+  const received = await sendOperation(run, service, fetch, cursor, { ...variables, representations });
   if (!received) return;
   const receivedEntities = received._entities;
   if (!Array.isArray(receivedEntities)) throw new Error('Expected "data._entities" in response to be an array');
@@ -198,11 +201,12 @@ async function executeFetch(run: Run, fetch: FetchNode, cursor: Cursor): Promise
 
 async function sendOperation(
   run: Run,
+  service: GraphQLDataSource,
   fetch: FetchNode,
   cursor: Cursor,
   variables: Record<string, unknown>,
 ): Promise<Entity | null | undefined> {
-  const response = await run.services[fetch.serviceName]!.process({
+  const response = await service.process({
     kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
     request: { query: fetch.operation, variables, operationName: fetch.operationName },
     incomingRequestContext: run.requestContext,

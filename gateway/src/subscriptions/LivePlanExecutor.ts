@@ -54,6 +54,9 @@ export interface EventSource {
   fieldName: string;
 }
 
+/** Client operations whose prepared plans are kept (least recently used dropped). */
+const REQUEST_PLANS_MAX = 2000;
+
 /**
  * Runs every federated operation of the gateway: the queries and mutations clients send over HTTP
  * ({@link executeRequest}, the executor Apollo Server calls) and the live executions of subscriptions. It plans with
@@ -66,7 +69,7 @@ export class LivePlanExecutor {
   private runtime: SupergraphRuntime | undefined;
   private services: Record<string, GraphQLDataSource> = {};
   /** Plans of client operations by query hash and operation name, for the current runtime. */
-  private requestPlans = new LRUCache<string, PreparedPlan>({ max: 2000 });
+  private requestPlans = new LRUCache<string, PreparedPlan>({ max: REQUEST_PLANS_MAX });
   /** Live plans prepared for execution (each built once per subscription plan). */
   private livePlans = new WeakMap<ExecutablePlan, PreparedPlan>();
 
@@ -79,7 +82,7 @@ export class LivePlanExecutor {
   load(runtime: SupergraphRuntime): void {
     this.runtime = runtime;
     this.services = this.createServices(runtime);
-    this.requestPlans = new LRUCache({ max: 2000 });
+    this.requestPlans = new LRUCache({ max: REQUEST_PLANS_MAX });
     this.livePlans = new WeakMap();
   }
 
