@@ -47,6 +47,7 @@ import type { SupergraphRuntime } from './subscriptions/SupergraphRuntime';
 import { Upstreams } from './upstream/Upstreams';
 import { LiveSocketServer } from './ws/LiveSocketServer';
 import { CorsPolicy } from './http/CorsPolicy';
+import { DirectLane } from './http/DirectLane';
 import { GatewayMetrics } from './metrics/GatewayMetrics';
 import { subscriptionsOverHttpPlugin } from './http/subscriptionsOverHttpPlugin';
 import { operationNames, TrustedDocuments, type DocumentSource } from './trusted/TrustedDocuments';
@@ -215,6 +216,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     maxListSize: MAX_PAGE_SIZE,
   };
   const requestLog = new RequestLog(logger, metrics.requests);
+  const formatError = createFormatError((err) => logger.error({ err }, 'unexpected gateway error'));
+  // Operations Apollo Server has validated once are served again without its pipeline (DIRECT_EXECUTION).
+  const direct = config.DIRECT_EXECUTION
+    ? new DirectLane({ requests: engine.requests, limits, formatError, requestLog, logger })
+    : undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => direct?.schemaChanged(apiSchema));
   const cors = new CorsPolicy({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS });
   const apollo = new ApolloServer<GatewayContext>({
     // ApolloGateway loads and watches the supergraph; operations run on the engine's executor (plans cached whole).
@@ -235,8 +242,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       operationLimitsPlugin(limits),
       scopesPlugin(),
       subscriptionsOverHttpPlugin(),
+      ...(direct ? [direct.plugin()] : []),
     ],
-    formatError: createFormatError((err) => logger.error({ err }, 'unexpected gateway error')),
+    formatError,
   });
   const rateLimits = options.limits ?? RateLimits.fromConfig(config, logger, { autoPipelining: false });
   const addresses = new ClientAddresses(config.TRUSTED_PROXIES);
@@ -264,8 +272,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   });
 
   const context = requestContext({ auth, revocations, addresses });
-  const graphql = nodeHttpHandler(apollo, context, requestLog, undefined, (request) =>
-    trusted.refusal(documentSource(request)),
+  const graphql = nodeHttpHandler(
+    apollo,
+    context,
+    requestLog,
+    undefined,
+    (request) => trusted.refusal(documentSource(request)),
+    direct?.handle,
   );
   let started = false;
   let closing = false;
@@ -286,6 +299,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         rateLimits: rateLimits.store.stats,
         revocations: revocations.size,
         apiTokens: apiTokens.size,
+        directLane: direct?.stats() ?? null,
       }),
     },
     metrics: metrics.process,

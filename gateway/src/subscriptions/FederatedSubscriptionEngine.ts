@@ -133,6 +133,11 @@ export class FederatedSubscriptionEngine {
     return this.executor.executeRequest;
   }
 
+  /** The same executor in its two steps, plan (and check variables) then run: what the direct HTTP lane calls. */
+  get requests(): Pick<LivePlanExecutor, 'planRequest' | 'runRequest'> {
+    return this.executor;
+  }
+
   /** The API schema clients validate subscriptions against (undefined before the first supergraph). */
   get apiSchema() {
     return this.plans?.runtime.apiGraphQLSchema;

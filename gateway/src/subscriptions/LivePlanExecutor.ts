@@ -1,5 +1,6 @@
 import {
   execute,
+  GraphQLError,
   Kind,
   type DocumentNode,
   type GraphQLFormattedError,
@@ -22,7 +23,7 @@ import { userError } from '@chatgraph/errors';
 import type { Logger } from '@chatgraph/logging';
 import { inSpan } from '@chatgraph/telemetry';
 import type { GatewayContext } from '../auth/SubgraphDataSource';
-import { executePlan, preparePlan, type PreparedPlan } from '../execution/executePlan';
+import { executePlan, preparePlan, type ExecutedPlan, type PreparedPlan } from '../execution/executePlan';
 import { CarriedEntitiesDataSource, carriedEntities } from './CarriedEntities';
 import type { SupergraphRuntime } from './SupergraphRuntime';
 
@@ -91,16 +92,33 @@ export class LivePlanExecutor {
    * validated): its variables checked against the operation, its plan taken from the cache or planned, then run.
    */
   readonly executeRequest: GatewayExecutor = (requestContext) => {
+    const planned = this.planRequest(requestContext);
+    return 'errors' in planned ? Promise.resolve({ errors: planned.errors }) : this.runRequest(planned, requestContext);
+  };
+
+  /**
+   * The prepared plan of a client operation (from the cache, else planned and kept), or the errors its variables
+   * give when they do not fit the operation's definitions. Nothing is fetched.
+   */
+  planRequest(requestContext: GatewayGraphQLRequestContext): PreparedPlan | { errors: readonly GraphQLError[] } {
     const runtime = this.requireRuntime();
     const { request, document, queryHash } = requestContext;
     const key = request.operationName ? `${queryHash}\0${request.operationName}` : queryHash;
     let plan = this.requestPlans.get(key);
     if (!plan) {
-      const operationContext = buildOperationContext({
-        schema: runtime.apiGraphQLSchema,
-        operationDocument: document,
-        operationName: request.operationName,
-      });
+      let operationContext: OperationContext;
+      try {
+        operationContext = buildOperationContext({
+          schema: runtime.apiGraphQLSchema,
+          operationDocument: document,
+          operationName: request.operationName,
+        });
+      } catch (err) {
+        // No operation of that name, or several and no name: an answer, which Apollo Server sends with a 400
+        // (OPERATION_RESOLUTION_FAILURE). Thrown, it became a 500.
+        if (err instanceof GraphQLError) return { errors: [err] };
+        throw err;
+      }
       const operation = operationFromDocument(runtime.apiSchema, document, { operationName: request.operationName });
       plan = preparePlan(runtime.planner.buildQueryPlan(operation), operationContext, runtime.apiSchema);
       this.requestPlans.set(key, plan);
@@ -108,13 +126,18 @@ export class LivePlanExecutor {
     const definitions = plan.operationContext.operation.variableDefinitions;
     if (definitions?.length) {
       const { errors } = getVariableValues(runtime.apiGraphQLSchema, definitions, request.variables ?? {});
-      if (errors) return Promise.resolve({ errors });
+      if (errors) return { errors };
     }
-    const prepared = plan;
+    return plan;
+  }
+
+  /** Runs a plan from {@link planRequest} for its request. */
+  runRequest(plan: PreparedPlan, requestContext: GatewayGraphQLRequestContext): Promise<ExecutedPlan> {
+    const runtime = this.requireRuntime();
     return inSpan('gateway.execute', {}, () =>
-      executePlan(prepared, this.services, requestContext, runtime.supergraphGraphQLSchema),
+      executePlan(plan, this.services, requestContext, runtime.supergraphGraphQLSchema),
     );
-  };
+  }
 
   /** Prepares an operation of `document` for execution against `runtime`'s API schema. */
   static prepare(runtime: SupergraphRuntime, document: DocumentNode, operationName?: string): PreparedOperation {

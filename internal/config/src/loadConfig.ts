@@ -154,6 +154,11 @@ export const envSchema = z.object({
   PRESENCE_HEARTBEAT_SECONDS: positiveInt(30),
   PRESENCE_SWEEP_INTERVAL_MS: positiveInt(1000),
   INTROSPECTION: bool(true),
+  /**
+   * The gateway serves queries and mutations Apollo Server has already validated without its request pipeline (same
+   * checks, same responses); false sends every request through Apollo Server.
+   */
+  DIRECT_EXECUTION: bool(true),
   SUPERGRAPH_PATH: z.string().optional(),
   SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).default(0),
   SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),

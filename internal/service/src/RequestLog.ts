@@ -2,8 +2,8 @@ import type { ApolloServerPlugin, BaseContext, GraphQLResponse, HTTPGraphQLReque
 import type { Logger } from '@chatgraph/logging';
 import type { RequestMetrics } from '@chatgraph/metrics';
 
-/** What Apollo learned about one request: filled in by {@link RequestLog.plugin}. */
-interface Operation {
+/** What one request's operation was: filled in by {@link RequestLog.plugin}, or by {@link RequestLog.describe}. */
+export interface RequestOperation {
   name: string | null;
   type: string | null;
   /** The first error's `extensions.code`, when the response carries errors. */
@@ -38,7 +38,7 @@ function firstErrorCode(response: GraphQLResponse): string | undefined {
  * logged and counted too, with the code of its error.
  */
 export class RequestLog {
-  private readonly operations = new WeakMap<HTTPGraphQLRequest, Operation>();
+  private readonly operations = new WeakMap<HTTPGraphQLRequest, RequestOperation>();
 
   constructor(
     private readonly logger: Logger,
@@ -57,7 +57,7 @@ export class RequestLog {
     return {
       async requestDidStart({ request }) {
         if (!request.http || !enabled()) return;
-        const operation: Operation = { name: request.operationName ?? null, type: null };
+        const operation: RequestOperation = { name: request.operationName ?? null, type: null };
         // Apollo hands the plugin the very request object the handler passed in: that is the key back to it.
         operations.set(request.http, operation);
         return {
@@ -69,6 +69,11 @@ export class RequestLog {
         };
       },
     };
+  }
+
+  /** Records what `request`'s operation was, when something other than Apollo Server ran it (the gateway's direct lane). */
+  describe(request: HTTPGraphQLRequest, operation: RequestOperation): void {
+    if (this.enabled) this.operations.set(request, operation);
   }
 
   /**

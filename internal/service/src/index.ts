@@ -3,7 +3,7 @@ export type { BaseSubgraphContext, SubgraphServer, SubgraphServerOptions } from 
 export { createAdminServer } from './createAdminServer';
 export type { AdminProbes, AdminServer, AdminServerOptions } from './createAdminServer';
 export { nodeHttpHandler, MAX_BODY_BYTES, sendJson } from './nodeHttpHandler';
-export type { RequestAuthenticator, RequestScreen } from './nodeHttpHandler';
+export type { DirectLane, RequestAuthenticator, RequestScreen } from './nodeHttpHandler';
 export { runService } from './runService';
 export type { RunningService } from './runService';
 export { mapOutage } from './mapOutage';
@@ -15,7 +15,7 @@ export { withOutageMapping } from './withOutageMapping';
 export { DateTime } from './DateTime';
 export { isWellFormedText, hasBidiControl, hasVisibleCharacter } from './textRules';
 export { RequestLog } from './RequestLog';
-export type { RequestLine } from './RequestLog';
+export type { RequestLine, RequestOperation } from './RequestLog';
 export { SubgraphClient } from './SubgraphClient';
 export type { SubgraphClientOptions, SubgraphResponse } from './SubgraphClient';
 export { registerDatabaseMetrics, breakerValue } from './registerDatabaseMetrics';

@@ -5,6 +5,7 @@ import {
   type BaseContext,
   type ContextThunk,
   type HTTPGraphQLRequest,
+  type HTTPGraphQLResponse,
 } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestScope } from '@chatgraph/logging';
@@ -16,6 +17,17 @@ import type { RequestLine, RequestLog } from './RequestLog';
  * to answer instead, or undefined to go on. The error's `extensions.http.status` is the response status (400 unset).
  */
 export type RequestScreen = (request: HTTPGraphQLRequest) => GraphQLError | undefined;
+
+/**
+ * Answers some requests instead of Apollo Server (the gateway's direct lane): given a parsed request that passed the
+ * screen and its context, it returns the whole response, or undefined to leave the request to Apollo Server. The
+ * context is created at most once per request: when the lane asked for it and then declined, Apollo Server gets the
+ * same one (or the same failure), so a rate limit is never charged twice.
+ */
+export type DirectLane<TContext> = (
+  request: HTTPGraphQLRequest,
+  context: () => Promise<TContext>,
+) => Promise<HTTPGraphQLResponse | undefined>;
 
 /** Largest request body accepted, in bytes. @default 1 MiB */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -63,8 +75,8 @@ export type RequestAuthenticator<TAuth> = (req: IncomingMessage, bytes: Buffer) 
  * bytes, parses them (JSON), maps headers, runs `executeHTTPGraphQLRequest` and writes the response (including
  * incremental chunks). A malformed body is a 400 with a GraphQL-shaped error, never a crash; a refused request is
  * answered with the authenticator's error before anything is parsed, and a {@link RequestScreen} may refuse a parsed
- * request before Apollo sees it. With a {@link RequestLog} (its plugin installed on `server`), every request is
- * logged and measured once it is answered.
+ * request before Apollo sees it, and a {@link DirectLane} may answer it without Apollo. With a {@link RequestLog} (its
+ * plugin installed on `server`), every request is logged and measured once it is answered.
  *
  * Each request runs in a server span that continues the caller's W3C `traceparent` (a client's, or the gateway's for
  * a subgraph), and in a request scope whose id (the caller's `x-request-id` when sane, else a new one) is echoed in
@@ -76,6 +88,7 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
   requestLog?: RequestLog,
   authenticate?: RequestAuthenticator<TAuth>,
   screen?: RequestScreen,
+  direct?: DirectLane<TContext>,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return (req, res) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
@@ -134,8 +147,9 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
           body = raw;
         }
       }
-      // Without an authenticator there is nothing to hand over: TAuth is `undefined` then.
-      const contextThunk: ContextThunk<TContext> = () => context(req, auth as TAuth);
+      // Without an authenticator there is nothing to hand over: TAuth is `undefined` then. Created once at most.
+      let created: Promise<TContext> | undefined;
+      const contextThunk: ContextThunk<TContext> = () => (created ??= context(req, auth as TAuth));
       request = { method: req.method ?? 'GET', headers, search: url.search, body };
       const refused = screen?.(request);
       if (refused) {
@@ -145,7 +159,9 @@ export function nodeHttpHandler<TContext extends BaseContext, TAuth = undefined>
         finish(undefined, status, text);
         return;
       }
-      const result = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextThunk });
+      const result =
+        (await direct?.(request, contextThunk)) ??
+        (await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextThunk }));
       res.statusCode = result.status ?? 200;
       for (const [key, value] of result.headers) res.setHeader(key, value);
       if (result.body.kind === 'complete') {
