@@ -31,7 +31,7 @@ import { requestContext } from './auth/requestContext';
 import { scopesPlugin } from './scopes/scopesPlugin';
 import { ClientAddresses } from './auth/ClientAddresses';
 import { RevocationList } from './auth/RevocationList';
-import { createKeepAliveAgent, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
+import { createSubgraphDispatcher, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
 import { CACHEABLE_ENTITIES } from './cache/cacheableEntities';
 import { EntityCache } from './cache/EntityCache';
 import { EntityCachingDataSource } from './cache/EntityCachingDataSource';
@@ -124,7 +124,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const trusted = TrustedDocuments.load(config.TRUSTED_DOCUMENTS, config.TRUSTED_DOCUMENTS_PATH);
   // Operation names label the request metrics only when they are the SDK's: a bounded set whatever clients send.
   const metrics = new GatewayMetrics(operationNames(config.TRUSTED_DOCUMENTS_PATH));
-  const agent = createKeepAliveAgent();
+  const dispatcher = createSubgraphDispatcher();
   const supergraph =
     options.supergraph ??
     new SupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, logger });
@@ -140,7 +140,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
       maxConcurrent: config.SUBGRAPH_MAX_CONCURRENT,
       maxQueued: config.SUBGRAPH_MAX_QUEUED,
-      agent,
+      dispatcher,
     },
     (name, fallback) => subgraphReplicas(config, name, fallback),
   );
@@ -402,7 +402,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         await invalidations?.stop();
         await bus.close();
         if (!options.limits) await rateLimits.close();
-        agent.destroy();
+        await dispatcher.destroy();
       })();
       return closed;
     },

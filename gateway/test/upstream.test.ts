@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort, waitUntil } from '@chatgraph/testing';
+import { createSubgraphDispatcher } from '../src/auth/SubgraphDataSource';
 import { SubgraphUpstream, UpstreamUnavailable, type UpstreamRequest } from '../src/upstream/SubgraphUpstream';
 import type { BalancingStrategy } from '../src/upstream/ReplicaSet';
 
@@ -17,7 +18,7 @@ interface Replica {
 }
 
 const servers: http.Server[] = [];
-const agent = new http.Agent({ keepAlive: true });
+const dispatcher = createSubgraphDispatcher();
 
 async function replica(): Promise<Replica> {
   const r: Partial<Replica> = { hits: 0, mode: 'ok' };
@@ -58,7 +59,7 @@ function upstream(
     timeoutMs: extra.timeoutMs ?? 2000,
     maxConcurrent: extra.maxConcurrent ?? 64,
     maxQueued: extra.maxQueued ?? 64,
-    agent,
+    dispatcher,
   });
 }
 
@@ -73,7 +74,7 @@ const at = async (u: SubgraphUpstream, r: UpstreamRequest) =>
   (JSON.parse((await u.send(r)).text) as { data: { at: string } }).data.at;
 
 afterAll(async () => {
-  agent.destroy();
+  await dispatcher.destroy();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
 });
 

@@ -1,6 +1,6 @@
 // The floor of scenario 1: not a gateway but the least work any Node gateway must do for the history query, written
 // by hand for that one query. It runs the fetches of the query plan every gateway executes (the operations are the
-// planner's, built at start from the same supergraph), over node:http with keep-alive like ours, with the same token
+// planner's, built at start from the same supergraph), over undici's keep-alive pools like ours, with the same token
 // verification and signed identity header, and user profiles kept in a Map (ours keeps them in its entity cache).
 // No parsing, validation, planning, result shaping, limits, metrics or tracing: what is left is the HTTP server, the
 // subgraph requests, JSON in and out, and merging. Its CPU per request is what the transport costs; the distance from
@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { parse } from 'graphql';
+import { Agent } from 'undici';
 import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
 import { IDENTITY_HEADER } from '@chatgraph/auth';
@@ -48,46 +49,28 @@ async function main(): Promise<RunningService> {
   const supergraph = Supergraph.build(supergraphFor(fs.readFileSync(SUPERGRAPH_PATH, 'utf8'), config));
   const fetches = planFetches(supergraph);
   const urls = new Map(supergraph.subgraphsMetadata().map((s) => [s.name, new URL(s.url)]));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 128, scheduling: 'lifo' });
+  const dispatcher = new Agent({ connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
   const profiles = new Map<string, Json>();
 
-  const post = (service: string, viewerId: string | null, variables: Json): Promise<Json> => {
+  const post = async (service: string, viewerId: string | null, variables: Json): Promise<Json> => {
     const fetch = fetches.get(service)!;
     const url = urls.get(service)!;
     const body = JSON.stringify({ query: fetch.operation, variables, operationName: fetch.operationName });
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            'content-length': Buffer.byteLength(body),
-            [IDENTITY_HEADER]: identity.sign(viewerId, body),
-          },
+    const answer = (await (
+      await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          [IDENTITY_HEADER]: identity.sign(viewerId, body),
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            try {
-              const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: Json; errors?: unknown };
-              if (answer.errors || !answer.data) reject(new Error(`${service}: ${JSON.stringify(answer.errors)}`));
-              else resolve(answer.data);
-            } catch (err) {
-              reject(err as Error);
-            }
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+        body,
+      })
+    ).body.json()) as { data?: Json; errors?: unknown };
+    if (answer.errors || !answer.data) throw new Error(`${service}: ${JSON.stringify(answer.errors)}`);
+    return answer.data;
   };
 
   const history = async (viewerId: string | null, variables: Json): Promise<Json> => {
@@ -139,12 +122,11 @@ async function main(): Promise<RunningService> {
   });
   await new Promise<void>((resolve) => server.listen(config.GATEWAY_PORT, config.HOST, resolve));
   return {
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        agent.destroy();
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.all([closed, dispatcher.destroy()]);
+    },
   };
 }
 

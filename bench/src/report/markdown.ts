@@ -99,7 +99,7 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
       );
     if (q.gateways.some((g) => g.kind === 'floor'))
       out.push(
-        "- floor: not a gateway: the history query's plan (the planner's fetch operations) run by hand over node:http, with the same token check, signed identity header and a Map of user profiles, and no GraphQL work (parsing, validation, planning, result shaping, limits, metrics, tracing). Its CPU per request is what the transport costs; a gateway's distance from it is what its GraphQL machinery costs.",
+        "- floor: not a gateway: the history query's plan (the planner's fetch operations) run by hand over undici keep-alive pools like ours, with the same token check, signed identity header and a Map of user profiles, and no GraphQL work (parsing, validation, planning, result shaping, limits, metrics, tracing). Its CPU per request is what the transport costs; a gateway's distance from it is what its GraphQL machinery costs.",
       );
     for (const [k, why] of Object.entries(q.skipped)) out.push(`- ${k} not measured: ${why}`);
   }

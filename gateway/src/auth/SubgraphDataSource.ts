@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { Agent } from 'undici';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { IDENTITY_HEADER, type IdentitySigner, type TokenScope } from '@chatgraph/auth';
@@ -32,9 +32,12 @@ export interface SubgraphDataSourceOptions {
   onFetch?: (service: string, seconds: number, outcome: 'ok' | 'unavailable') => void;
 }
 
-/** One keep-alive agent per gateway process, shared by every subgraph. */
-export function createKeepAliveAgent(maxSockets = 128): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
+/**
+ * The gateway's HTTP client to its subgraphs, one per process: undici keeps a pool of keep-alive connections per
+ * replica, at most `connections` each (it costs the gateway less CPU per fetch than `node:http`'s client).
+ */
+export function createSubgraphDispatcher(connections = 128): Agent {
+  return new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000 });
 }
 
 const MUTATION = /^\s*mutation\b/;

@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import { errors as undiciErrors, type Dispatcher } from 'undici';
 import {
   BrokenCircuitError,
   bulkhead,
@@ -22,7 +21,8 @@ export interface SubgraphUpstreamOptions {
   maxConcurrent: number;
   /** Requests waiting for a slot at most; beyond, fail fast. @default 1024 */
   maxQueued: number;
-  agent: http.Agent;
+  /** The HTTP client's connection pools, shared by every subgraph (undici: keep-alive, one pool per origin). */
+  dispatcher: Dispatcher;
 }
 
 /** What one request is. */
@@ -62,28 +62,14 @@ export class UpstreamUnavailable extends Error {
 export class SubgraphUpstream {
   readonly replicas: ReplicaSet;
   private readonly bulkhead: BulkheadPolicy;
-  /** Each replica's request target, parsed once (a URL given to `http.request` is converted on every call). */
-  private readonly targets = new Map<
-    Replica,
-    { transport: typeof http | typeof https; options: http.RequestOptions }
-  >();
+  /** Each replica's origin and path, parsed once. */
+  private readonly targets = new Map<Replica, { origin: string; path: string }>();
 
   constructor(private readonly options: SubgraphUpstreamOptions) {
     this.replicas = new ReplicaSet(options.urls, options.strategy, options.breaker);
     for (const r of this.replicas.replicas) {
       const url = new URL(r.url);
-      this.targets.set(r, {
-        transport: url.protocol === 'https:' ? https : http,
-        options: {
-          protocol: url.protocol,
-          hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-          port: url.port || undefined,
-          path: `${url.pathname}${url.search}`,
-          method: 'POST',
-          agent: options.agent,
-          timeout: options.timeoutMs,
-        },
-      });
+      this.targets.set(r, { origin: url.origin, path: `${url.pathname}${url.search}` });
     }
     this.bulkhead = bulkhead(options.maxConcurrent, options.maxQueued);
   }
@@ -126,30 +112,33 @@ export class SubgraphUpstream {
     }
   }
 
-  private post(replica: Replica, request: UpstreamRequest): Promise<UpstreamResponse> {
-    const { transport, options } = this.targets.get(replica)!;
-    return new Promise((resolve, reject) => {
-      const req = transport.request(
-        { ...options, headers: { ...request.headers, 'content-length': Buffer.byteLength(request.body) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (status >= 500) reject(new ReplicaFailure(replica.url, 'status', `answered HTTP ${status}`, status));
-            else resolve({ status, text });
-          });
-          res.on('error', (err) => reject(new ReplicaFailure(replica.url, 'unreachable', err.message)));
-        },
-      );
-      req.on('timeout', () =>
-        req.destroy(new ReplicaFailure(replica.url, 'timeout', `no answer within ${this.options.timeoutMs} ms`)),
-      );
-      req.on('error', (err) =>
-        reject(err instanceof ReplicaFailure ? err : new ReplicaFailure(replica.url, 'unreachable', err.message)),
-      );
-      req.end(request.body);
-    });
+  /**
+   * One POST to one replica. The time limit covers the wait for the answer's headers and each pause in its body. Any
+   * failure to get an answer is `unreachable` (a query may then go to another replica); a 5xx is a failure too.
+   */
+  private async post(replica: Replica, request: UpstreamRequest): Promise<UpstreamResponse> {
+    const { origin, path } = this.targets.get(replica)!;
+    const timeoutMs = this.options.timeoutMs;
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.options.dispatcher.request({
+        origin,
+        path,
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (err) {
+      if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError)
+        throw new ReplicaFailure(replica.url, 'timeout', `no answer within ${timeoutMs} ms`);
+      throw new ReplicaFailure(replica.url, 'unreachable', (err as Error).message);
+    }
+    if (status >= 500) throw new ReplicaFailure(replica.url, 'status', `answered HTTP ${status}`, status);
+    return { status, text };
   }
 }

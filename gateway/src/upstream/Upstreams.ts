@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { BalancingStrategy, BreakerOptions } from './ReplicaSet';
 import { SubgraphUpstream } from './SubgraphUpstream';
 
@@ -9,7 +9,7 @@ export interface UpstreamSettings {
   timeoutMs: number;
   maxConcurrent: number;
   maxQueued: number;
-  agent: http.Agent;
+  dispatcher: Dispatcher;
 }
 
 /**
