@@ -124,7 +124,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const trusted = TrustedDocuments.load(config.TRUSTED_DOCUMENTS, config.TRUSTED_DOCUMENTS_PATH);
   // Operation names label the request metrics only when they are the SDK's: a bounded set whatever clients send.
   const metrics = new GatewayMetrics(operationNames(config.TRUSTED_DOCUMENTS_PATH));
-  const dispatcher = createSubgraphDispatcher();
+  const dispatcher = createSubgraphDispatcher(config.SUBGRAPH_TIMEOUT_MS);
   const supergraph =
     options.supergraph ??
     new SupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, logger });

@@ -18,7 +18,7 @@ interface Replica {
 }
 
 const servers: http.Server[] = [];
-const dispatcher = createSubgraphDispatcher();
+const dispatcher = createSubgraphDispatcher(2000);
 
 async function replica(): Promise<Replica> {
   const r: Partial<Replica> = { hits: 0, mode: 'ok' };

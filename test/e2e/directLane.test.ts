@@ -40,6 +40,8 @@ interface Case {
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
+/** Requests one API token may make per minute in this test (the reader's cases use 8). */
+const API_TOKEN_LIMIT = 12;
 const SDK_ACCEPT = { ...JSON_TYPE, accept: 'application/graphql-response+json, application/json' };
 
 describe('direct lane', () => {
@@ -53,9 +55,10 @@ describe('direct lane', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
+    // Requests per API token are few here, so that one test can count them to the limit.
     const config = testConfig({ REDIS_URL: redis.url });
     dbs = await createTestDatabases(config);
-    stack = new ProcessStack(ProcessStack.envFor(config));
+    stack = new ProcessStack(ProcessStack.envFor(config, { RATE_LIMIT_API_TOKEN: `${API_TOKEN_LIMIT}/1m` }));
     await stack.startSubgraphs();
     // The setup goes through a third gateway, so that the two compared have served the same requests.
     await Promise.all([
@@ -148,6 +151,23 @@ describe('direct lane', () => {
       direct: true,
     },
     {
+      name: 'Accept with weights, and a charset on the content type',
+      as: 'alice',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        accept: 'application/json;q=0.5, application/graphql-response+json',
+      },
+      body: { query: q('weights', '{ me { displayName } }') },
+      direct: true,
+    },
+    {
+      name: 'Accept: the callback type (left to Apollo Server)',
+      as: 'alice',
+      headers: { ...JSON_TYPE, accept: 'application/json; callbackSpec=1.0' },
+      body: { query: q('callback', '{ me { id } }') },
+      direct: false,
+    },
+    {
       name: 'Accept: text/html (406)',
       as: 'alice',
       headers: { ...JSON_TYPE, accept: 'text/html' },
@@ -185,6 +205,30 @@ describe('direct lane', () => {
       name: 'a required variable missing (400)',
       as: 'alice',
       body: { query: q('missing', 'query($chatId: ID!) { chat(id: $chatId) { id } }') },
+      direct: false,
+    },
+    {
+      name: 'a document within the cost limit',
+      as: 'alice',
+      body: {
+        query: q(
+          'pages',
+          'query($n: Int) { myChats(first: $n) { nodes { messages(last: $n) { nodes { author { id } reactions { emoji } } } } } }',
+        ),
+        variables: { n: 2 },
+      },
+      direct: true,
+    },
+    {
+      name: 'the same document, its variables over the cost limit (400)',
+      as: 'alice',
+      body: {
+        query: q(
+          'pages',
+          'query($n: Int) { myChats(first: $n) { nodes { messages(last: $n) { nodes { author { id } reactions { emoji } } } } } }',
+        ),
+        variables: { n: 100 },
+      },
       direct: false,
     },
     {
@@ -339,5 +383,57 @@ describe('direct lane', () => {
     const [direct, pipeline] = await Promise.all([requestLines('direct'), requestLines('pipeline')]);
     expect(direct.filter((l) => l.startsWith('graphql_errors')).length).toBeGreaterThan(3);
     expect(direct).toEqual(pipeline);
+  });
+
+  it('charges an API token once per request, whoever answers it', async () => {
+    // The lane creates the context (and charges the token's rate limit), then leaves the request to Apollo Server
+    // (the scopes refuse it), which must reuse that context rather than charge again.
+    const tokens = await Promise.all(
+      ['direct', 'pipeline'].map(async (name) => {
+        const created = await gatewayRequest<{ createApiToken: { token: string } }>(
+          stack.url('setup'),
+          alice.token,
+          'mutation($n: String!) { createApiToken(name: $n, scopes: [CHATS_READ]) { token } }',
+          { n: `limit ${name}` },
+        );
+        return created.data!.createApiToken.token;
+      }),
+    );
+    const refusedAt = async (gateway: string, token: string) => {
+      const c: Case = {
+        name: 'beyond its scopes, counted',
+        as: 'anonymous',
+        headers: { ...JSON_TYPE, authorization: `Bearer ${token}` },
+        body: { query: q('counted', 'mutation { updateProfile(displayName: "Alice") { id } }') },
+        direct: false,
+      };
+      const statuses: number[] = [];
+      for (let i = 0; i < API_TOKEN_LIMIT + 2; i++) statuses.push((await send(gateway, c)).status);
+      return statuses;
+    };
+    const direct = await refusedAt('direct', tokens[0]!);
+    const pipeline = await refusedAt('pipeline', tokens[1]!);
+    expect(direct).toEqual([...Array<number>(API_TOKEN_LIMIT).fill(403), 429, 429]);
+    expect(pipeline).toEqual(direct);
+  });
+
+  it('answers as Apollo Server does when a subgraph is down (its fields null, SERVICE_UNAVAILABLE)', async () => {
+    await stack.stop(ProcessStack.replicaName('presence', 0));
+    const c: Case = {
+      name: 'presence down',
+      as: 'alice',
+      body: {
+        query: q('down', 'query($c: ID!) { chat(id: $c) { id members { user { id presence { status } } } } }'),
+        variables: { c: chatId },
+      },
+      direct: true,
+    };
+    const first = await send('direct', c);
+    const before = await served();
+    const second = await send('direct', c);
+    expect((await served()) - before).toBe(1);
+    expect(first.body).toContain('SERVICE_UNAVAILABLE');
+    expect(second).toEqual(first);
+    expect(await send('pipeline', c)).toEqual(first);
   });
 });

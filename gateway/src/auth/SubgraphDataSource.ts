@@ -34,10 +34,11 @@ export interface SubgraphDataSourceOptions {
 
 /**
  * The gateway's HTTP client to its subgraphs, one per process: undici keeps a pool of keep-alive connections per
- * replica, at most `connections` each (it costs the gateway less CPU per fetch than `node:http`'s client).
+ * replica, at most `connections` each (it costs the gateway less CPU per fetch than `node:http`'s client). A replica
+ * that does not accept the connection within `connectTimeoutMs` (the subgraph time limit) counts as unreachable.
  */
-export function createSubgraphDispatcher(connections = 128): Agent {
-  return new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000 });
+export function createSubgraphDispatcher(connectTimeoutMs: number, connections = 128): Agent {
+  return new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: connectTimeoutMs } });
 }
 
 const MUTATION = /^\s*mutation\b/;

@@ -40,9 +40,9 @@ export interface DirectLaneOptions {
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   requestLog: RequestLog;
   logger: Logger;
-  /** Documents remembered at most, and their total length in characters. */
+  /** Documents remembered at most, and their parsed documents' total size (characters of their JSON). */
   max?: number;
-  maxChars?: number;
+  maxSize?: number;
 }
 
 /** What the lane did with the requests it saw, since start (on `/stats`). */
@@ -88,8 +88,10 @@ export class DirectLane {
   constructor(private readonly options: DirectLaneOptions) {
     this.known = new LRUCache({
       max: options.max ?? 2000,
-      maxSize: options.maxChars ?? 16 * 1024 * 1024,
-      sizeCalculation: (_value, key) => key.length,
+      // A parsed document takes far more memory than its text (a field is an object, its name another): sized by the
+      // JSON of its tree, as Apollo Server sizes its own document store. 8 MiB of it is about 25 MB of heap.
+      maxSize: options.maxSize ?? 8 * 1024 * 1024,
+      sizeCalculation: (value) => JSON.stringify(value.document).length,
     });
   }
 
@@ -107,6 +109,8 @@ export class DirectLane {
           if (!operation || operation.operation === 'subscription') return;
           if (request.http?.method !== 'POST' || request.extensions || typeof request.query !== 'string') return;
           if (schema !== this.schema) return;
+          // One over the limits is refused now (by the limits plugin) and not worth keeping.
+          if (checkOperationLimits(schema, document, operation, request.variables, this.options.limits)) return;
           this.known.set(keyOf(request.query, request.operationName), { schema, document, operation, queryHash });
         },
       }),
@@ -145,11 +149,18 @@ export class DirectLane {
     } catch {
       return undefined; // Apollo Server answers with the same failure (401, 429, 503).
     }
+    // A new schema may have come while the context was created (Apollo Server reads the schema after it).
+    if (known.schema !== this.schema) return undefined;
     const { schema, document, operation } = known;
     if (checkOperationLimits(schema, document, operation, body.variables, this.options.limits)) return undefined;
     if (checkScopes(schema, document, operation, contextValue.scopes ?? undefined)) return undefined;
     const requestContext = this.requestContext(body, known, contextValue);
-    const plan = this.options.requests.planRequest(requestContext);
+    let plan: ReturnType<DirectRequests['planRequest']>;
+    try {
+      plan = this.options.requests.planRequest(requestContext);
+    } catch {
+      return undefined; // No runtime yet, or the planner failed: nothing ran, and Apollo Server answers as it does.
+    }
     if ('errors' in plan) return undefined;
 
     let result: ExecutedPlan;
@@ -166,7 +177,7 @@ export class DirectLane {
     } catch (err) {
       // Apollo Server answers an executor that throws with the error alone, 500 unless the error says otherwise.
       result = {};
-      ({ errors, status } = this.formatErrors([err], headers));
+      ({ errors, status } = this.formatErrors([asGraphQLError(err)], headers));
       status ??= 500;
     }
     if (!headers.has('cache-control')) headers.set('cache-control', UNCACHEABLE);
@@ -197,17 +208,11 @@ export class DirectLane {
    * an `extensions.http` taken out into the response's status and headers, then `formatError`.
    */
   private formatErrors(
-    errors: readonly unknown[],
+    errors: readonly GraphQLError[],
     headers: HeaderMap,
   ): { errors: GraphQLFormattedError[]; status: number | undefined } {
     let status: number | undefined;
-    const formatted = errors.map((error) => {
-      const graphqlError =
-        error instanceof GraphQLError
-          ? error
-          : error instanceof Error
-            ? new GraphQLError(error.message, { originalError: error })
-            : new GraphQLError(`Unexpected error value: ${String(error)}`);
+    const formatted = errors.map((graphqlError) => {
       const extensions: Record<string, unknown> = {
         ...graphqlError.extensions,
         code: graphqlError.extensions.code ?? 'INTERNAL_SERVER_ERROR',
@@ -219,7 +224,7 @@ export class DirectLane {
         delete extensions.http;
       }
       try {
-        return this.options.formatError({ ...graphqlError.toJSON(), extensions }, error);
+        return this.options.formatError({ ...graphqlError.toJSON(), extensions }, graphqlError);
       } catch (err) {
         this.options.logger.error({ err }, 'formatError failed');
         return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
@@ -282,6 +287,13 @@ function parseBody(body: unknown): DirectBody | undefined {
     operationName: typeof operationName === 'string' ? operationName : undefined,
     variables: isRecord(variables) ? variables : undefined,
   };
+}
+
+/** What Apollo Server makes of a thrown value: a GraphQLError as is, else one wrapping it. */
+function asGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  if (error instanceof Error) return new GraphQLError(error.message, { originalError: error });
+  return new GraphQLError(`Unexpected error value: ${String(error)}`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -134,8 +134,11 @@ export class SubgraphUpstream {
       status = response.statusCode;
       text = await response.body.text();
     } catch (err) {
+      // A request undici refuses to send (a header it cannot write) is our bug, not the replica's.
+      if (err instanceof undiciErrors.InvalidArgumentError) throw err;
       if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError)
         throw new ReplicaFailure(replica.url, 'timeout', `no answer within ${timeoutMs} ms`);
+      // Refused, reset, or not connected within the time limit (nothing was sent: a query may go elsewhere).
       throw new ReplicaFailure(replica.url, 'unreachable', (err as Error).message);
     }
     if (status >= 500) throw new ReplicaFailure(replica.url, 'status', `answered HTTP ${status}`, status);
