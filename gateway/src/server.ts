@@ -221,7 +221,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const direct = config.DIRECT_EXECUTION
     ? new DirectLane({ requests: engine.requests, limits, formatError, requestLog, logger })
     : undefined;
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => direct?.schemaChanged(apiSchema));
+  if (direct) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => direct.schemaChanged(apiSchema));
   const cors = new CorsPolicy({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS });
   const apollo = new ApolloServer<GatewayContext>({
     // ApolloGateway loads and watches the supergraph; operations run on the engine's executor (plans cached whole).

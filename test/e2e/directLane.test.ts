@@ -55,9 +55,9 @@ describe('direct lane', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    // Requests per API token are few here, so that one test can count them to the limit.
     const config = testConfig({ REDIS_URL: redis.url });
     dbs = await createTestDatabases(config);
+    // Requests per API token are few here, so that one test can count them to the limit.
     stack = new ProcessStack(ProcessStack.envFor(config, { RATE_LIMIT_API_TOKEN: `${API_TOKEN_LIMIT}/1m` }));
     await stack.startSubgraphs();
     // The setup goes through a third gateway, so that the two compared have served the same requests.

@@ -1,3 +1,5 @@
+// Over 350 lines: the one schema of the core settings, a table read top to bottom; the families with a concern of their
+// own are split out already (emailEnv, integrationsEnv, limitsEnv).
 import { z } from 'zod';
 import { SERVICES, SUBGRAPHS, type PortKey, type UrlKey } from '@chatgraph/manifest';
 import { emailEnv } from './emailEnv';
