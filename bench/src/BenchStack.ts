@@ -17,12 +17,13 @@ import { BENCH_DIST } from './paths';
 import { pinTo } from './pinning';
 
 /**
- * The gateways the benchmarks compare: ours, ours with its entity cache off (what the cache is worth), and the peers
- * (Hive Gateway also with its response cache on: the ecosystem's answer to our entity cache).
+ * The gateways the benchmarks compare: ours, ours with its entity cache off (what the cache is worth) and with shared
+ * fetches off (what sharing identical fetches in flight is worth), and the peers (Hive Gateway also with its response
+ * cache on: the ecosystem's answer to our entity cache).
  */
-export type GatewayKind = 'chatgraph' | 'chatgraph-uncached' | 'apollo' | 'hive' | 'hive-cached' | 'floor';
+export type GatewayKind =
+  'chatgraph' | 'chatgraph-uncached' | 'chatgraph-unshared' | 'apollo' | 'hive' | 'hive-cached' | 'floor';
 
-/** Our gateway, whatever its settings. */
 /**
  * `BENCH_CPU_PROFILE_DIR`: our processes (subgraphs, our gateways, notifiers) run under `node --cpu-prof` and write a whole-life
  * CPU profile there when they stop, for looking at a scenario's cost split by hand (`--profile` profiles only the
@@ -33,12 +34,14 @@ const profileFlags = (): string[] => {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
 };
 
-const isOurs = (kind: GatewayKind) => kind === 'chatgraph' || kind === 'chatgraph-uncached';
+/** Our gateway, whatever its settings. */
+const isOurs = (kind: GatewayKind) => kind.startsWith('chatgraph');
 
 /** Each gateway's script: ours with the bench's IPC probes, and the peers. */
 const GATEWAY_SCRIPT: Record<GatewayKind, string> = {
   chatgraph: path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
   'chatgraph-uncached': path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
+  'chatgraph-unshared': path.join(BENCH_DIST, 'procs/chatgraphGateway.js'),
   apollo: path.join(BENCH_DIST, 'procs/apolloGateway.js'),
   hive: path.join(BENCH_DIST, 'procs/hiveGateway.js'),
   'hive-cached': path.join(BENCH_DIST, 'procs/hiveGateway.js'),
@@ -48,6 +51,8 @@ const GATEWAY_SCRIPT: Record<GatewayKind, string> = {
 /** What a kind sets in its process's environment (the caller's `env` comes on top). */
 const GATEWAY_ENV: Partial<Record<GatewayKind, Record<string, string>>> = {
   'chatgraph-uncached': { ENTITY_CACHE_MAX: '0' },
+  // Every fetch its own subgraph request: what sharing identical fetches in flight saves, in this scenario's load.
+  'chatgraph-unshared': { SUBGRAPH_FETCH_SHARING: 'false' },
   // Its response cache, with our entity cache's TTL (ENTITY_CACHE_TTL_MS of the run's configuration).
   'hive-cached': { BENCH_HIVE_RESPONSE_CACHE: '1' },
 };

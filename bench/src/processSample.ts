@@ -4,6 +4,8 @@ import type { StackProcess } from '@chatgraph/testing';
 /** CPU time and resident memory of a process, read from /proc. */
 export interface ProcessSample {
   cpuSeconds: number;
+  /** The part of `cpuSeconds` spent in the kernel on the process's behalf (system calls, the loopback network). */
+  systemSeconds: number;
   rssBytes: number;
 }
 
@@ -14,11 +16,12 @@ export function processSample(proc: StackProcess): ProcessSample {
   try {
     const stat = fs.readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const systemSeconds = Number(fields[12]) / TICKS_PER_SECOND;
+    const cpuSeconds = Number(fields[11]) / TICKS_PER_SECOND + systemSeconds;
     const status = fs.readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuSeconds, rssBytes: rssKb * 1024 };
+    return { cpuSeconds, systemSeconds, rssBytes: rssKb * 1024 };
   } catch {
-    return { cpuSeconds: Number.NaN, rssBytes: Number.NaN };
+    return { cpuSeconds: Number.NaN, systemSeconds: Number.NaN, rssBytes: Number.NaN };
   }
 }

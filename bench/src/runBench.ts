@@ -147,11 +147,13 @@ export async function runBench(flags: BenchFlags): Promise<string> {
               rateFraction: 0.5,
             }
           : {
-              // Hive Gateway twice: as it comes, and with its response cache (the answer to our entity cache); and
-              // the floor, the query's fetches by hand (what the transport alone costs).
+              // Ours without its entity cache and without shared fetches too; Hive Gateway twice: as it comes, and
+              // with its response cache (the answer to our entity cache); and the floor, the query's fetches by hand
+              // (what the transport alone costs).
               gateways: [
                 'chatgraph',
                 'chatgraph-uncached',
+                'chatgraph-unshared',
                 ...peers,
                 ...(peers.includes('hive') ? ['hive-cached' as const] : []),
                 'floor',

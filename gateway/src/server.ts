@@ -32,6 +32,7 @@ import { scopesPlugin } from './scopes/scopesPlugin';
 import { ClientAddresses } from './auth/ClientAddresses';
 import { RevocationList } from './auth/RevocationList';
 import { createSubgraphDispatcher, SubgraphDataSource, type GatewayContext } from './auth/SubgraphDataSource';
+import { SharedFetches } from './upstream/SharedFetches';
 import { CACHEABLE_ENTITIES } from './cache/cacheableEntities';
 import { EntityCache } from './cache/EntityCache';
 import { EntityCachingDataSource } from './cache/EntityCachingDataSource';
@@ -133,6 +134,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   // memory per idle subscription with it (heap the same). Its subscriber connection never does.
   const bus = new RedisEventBus({ ...redisLocation(config), logger, autoPipelining: false });
   const hub = new RedisTopicHub(bus.channels, logger);
+  // Identical queries in flight share one subgraph request, never across a write this gateway knows of: a mutation it
+  // sent, or an event it received (each event is published after its commit).
+  const sharedFetches = config.SUBGRAPH_FETCH_SHARING ? new SharedFetches() : undefined;
+  if (sharedFetches) bus.channels.onMessage(() => sharedFetches.written());
   const upstreams = new Upstreams(
     {
       strategy: config.SUBGRAPH_BALANCING,
@@ -172,6 +177,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       name,
       upstream: upstreams.get(name, url),
       identity,
+      shared: sharedFetches,
       onUnavailable: (service, detail) => logger.warn({ service, detail }, 'subgraph unavailable'),
       onFetch: (service, seconds, outcome) => metrics.observeFetch(service, seconds, outcome),
     });
@@ -300,6 +306,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         revocations: revocations.size,
         apiTokens: apiTokens.size,
         directLane: direct?.stats() ?? null,
+        fetchSharing: sharedFetches?.stats() ?? null,
       }),
     },
     metrics: metrics.process,
@@ -309,6 +316,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     connections: () => live.connections,
     breakers: () => upstreams.states(),
     entityCache: () => entityCache?.snapshot() ?? null,
+    fetchSharing: () => sharedFetches?.stats() ?? null,
   });
 
   const route = (req: IncomingMessage, res: ServerResponse) => {

@@ -4,7 +4,7 @@ import v8 from 'node:v8';
 
 type Probe =
   | { type: 'memory' }
-  | { type: 'profile-start' }
+  | { type: 'profile-start'; intervalUs?: number }
   | { type: 'profile-stop'; file: string }
   | { type: 'heap-snapshot'; file: string };
 
@@ -19,7 +19,8 @@ function post<T>(session: inspector.Session, method: string, params?: object): P
  * - `memory`: a full GC (node started with --expose-gc), then heap and RSS, so memory per idle subscription is
  *   measured after garbage is gone;
  * - `profile-start` / `profile-stop`: a CPU profile (the inspector's sampling profiler, as `--cpu-prof` uses) of
- *   just the measured window, written as a .cpuprofile file, so start-up and warm-up do not dilute it;
+ *   just the measured window, written as a .cpuprofile file, so start-up and warm-up do not dilute it (one sample
+ *   per `intervalUs`, V8's default of 1 ms unless told);
  * - `heap-snapshot`: a V8 heap snapshot (a full GC comes with it), for `bench/src/tools/heapDiff` to compare two.
  */
 export function answerBenchProbes(): void {
@@ -46,6 +47,7 @@ export function answerBenchProbes(): void {
           session = new inspector.Session();
           session.connect();
           await post(session, 'Profiler.enable');
+          if (message.intervalUs) await post(session, 'Profiler.setSamplingInterval', { interval: message.intervalUs });
           await post(session, 'Profiler.start');
           return {};
         })(),

@@ -93,9 +93,13 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
       );
       out.push('');
     }
+    if (q.gateways.some((g) => g.kind === 'chatgraph-unshared'))
+      out.push(
+        '- chatgraph-unshared: ours with `SUBGRAPH_FETCH_SHARING=false`, every fetch a subgraph request of its own. This load (one viewer, the same query 16 at a time) is the best case for sharing identical fetches in flight, which ours (by default) and Hive Gateway do; Apollo Gateway and the floor do not. With many viewers, or different queries, the numbers move towards this row.',
+      );
     if (q.gateways.some((g) => g.kind === 'hive-cached'))
       out.push(
-        '- hive-cached: Hive Gateway with its response cache (whole responses per viewer, same TTL as our entity cache); one viewer and one chat, so nearly every request is a hit that runs no subgraph request, and presence is served up to a TTL old. Ours caches only user profiles and fetches chats and presence every time.',
+        '- hive-cached: Hive Gateway with its response cache (whole responses per viewer, same TTL as our entity cache); one viewer and one chat, so nearly every request is a hit that runs no subgraph request, and presence is served up to a TTL old. Ours caches only user profiles; chats and presence are asked for every request, by one subgraph request for identical fetches in flight at the same time.',
       );
     if (q.gateways.some((g) => g.kind === 'floor'))
       out.push(

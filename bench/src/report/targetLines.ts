@@ -18,6 +18,11 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
       parts.push(
         `vs Hive Gateway: ${x(hive.throughput)} req/s, p99 ${x(hive.p99)}, ${x(hive.cpuPerRequest)} less gateway CPU per request`,
       );
+    const unshared = q.ratios['chatgraph-unshared'];
+    if (apollo && unshared)
+      parts.push(
+        `without sharing fetches in flight: ${x(apollo.throughput / unshared.throughput)} @apollo/gateway's req/s, ${x(apollo.cpuPerRequest / unshared.cpuPerRequest)} less gateway CPU per request`,
+      );
     const met =
       apollo &&
       hive &&

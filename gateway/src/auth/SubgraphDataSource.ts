@@ -1,10 +1,11 @@
 import { Agent } from 'undici';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { IDENTITY_HEADER, type IdentitySigner, type TokenScope } from '@chatgraph/auth';
+import { IDENTITY_HEADER, type Identity, type IdentitySigner, type TokenScope } from '@chatgraph/auth';
 import { requestIdHeader } from '@chatgraph/logging';
 import { inSpan, SpanKind, traceHeaders } from '@chatgraph/telemetry';
-import { UpstreamUnavailable, type SubgraphUpstream } from '../upstream/SubgraphUpstream';
+import { UpstreamUnavailable, type SubgraphUpstream, type UpstreamResponse } from '../upstream/SubgraphUpstream';
+import type { SharedFetches } from '../upstream/SharedFetches';
 
 /** What the gateway knows about the request it forwards. */
 export interface GatewayContext extends Record<string, unknown> {
@@ -26,6 +27,11 @@ export interface SubgraphDataSourceOptions {
   /** The subgraph's replicas, breakers, time limits and bulkhead. */
   upstream: SubgraphUpstream;
   identity: IdentitySigner;
+  /**
+   * Identical queries in flight share one request (one for the whole gateway: every mutation of every subgraph ends
+   * the sharing of what was sent before it); none, each fetch sends its own.
+   */
+  shared?: SharedFetches;
   /** Told why a subgraph could not be reached (the client only learns which service is unavailable). */
   onUnavailable?: (service: string, detail: string) => void;
   /** Told of every fetch: how long it took (seconds) and whether the subgraph answered. */
@@ -81,30 +87,42 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const sessionId = options.context?.sessionId;
     const apiTokenId = options.context?.apiTokenId;
     const scopes = options.context?.scopes;
-    const identity = this.options.identity.sign(
-      {
-        userId: viewerId,
-        ...(typeof clientAddress === 'string' ? { clientAddress } : {}),
-        ...(typeof sessionId === 'string' ? { sessionId } : {}),
-        ...(typeof apiTokenId === 'string' ? { apiTokenId } : {}),
-        ...(Array.isArray(scopes) ? { scopes } : {}),
-      },
-      body,
-    );
-    try {
-      const { status, text } = await this.options.upstream.send({
+    const identity: Identity = {
+      userId: viewerId,
+      ...(typeof clientAddress === 'string' ? { clientAddress } : {}),
+      ...(typeof sessionId === 'string' ? { sessionId } : {}),
+      ...(typeof apiTokenId === 'string' ? { apiTokenId } : {}),
+      ...(Array.isArray(scopes) ? { scopes } : {}),
+    };
+    // Entity fetches and queries may go to another replica, and may share a request in flight; a mutation is sent once.
+    const idempotent = !MUTATION.test(query ?? '');
+    const send = () =>
+      this.options.upstream.send({
         body,
         headers: {
           'content-type': 'application/json',
           accept: 'application/json',
-          [IDENTITY_HEADER]: identity,
+          [IDENTITY_HEADER]: this.options.identity.sign(identity, body),
           ...traceHeaders(),
           ...requestIdHeader(),
         },
-        // Entity fetches and queries may go to another replica; a mutation is sent once.
-        idempotent: !MUTATION.test(query ?? ''),
+        idempotent,
         key: viewerId ?? (typeof clientAddress === 'string' ? clientAddress : null),
       });
+    const { shared } = this.options;
+    try {
+      let answer: UpstreamResponse;
+      if (!shared) answer = await send();
+      else if (idempotent) answer = await shared.fetch(sharingKey(this.options.name, identity, body), send);
+      else {
+        try {
+          answer = await send();
+        } finally {
+          // Answered, failed or timed out, it may have been committed: what was sent before it is not joined now.
+          shared.written();
+        }
+      }
+      const { status, text } = answer;
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -131,4 +149,11 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       ],
     };
   }
+}
+
+/** The fetches that may share a request: the same subgraph, the same identity as the subgraph sees it, the same body. */
+function sharingKey(subgraph: string, identity: Identity, body: string): string {
+  const { userId, clientAddress, sessionId, apiTokenId, scopes } = identity;
+  // The body is JSON (no raw line breaks), and last; the identity is JSON too: the key cannot be read two ways.
+  return `${JSON.stringify([subgraph, userId, clientAddress, sessionId, apiTokenId, scopes])}\n${body}`;
 }

@@ -8,6 +8,7 @@ import {
 } from '@chatgraph/metrics';
 import { breakerValue } from '@chatgraph/service';
 import type { EntityCacheStats } from '../cache/EntityCache';
+import type { SharedFetchesStats } from '../upstream/SharedFetches';
 import type { EngineStats } from '../subscriptions/FederatedSubscriptionEngine';
 
 /** What the gateway's metrics read at scrape time. */
@@ -19,6 +20,8 @@ export interface GatewayState {
   breakers(): Record<string, Record<string, 'closed' | 'open' | 'half-open'>>;
   /** The entity cache's counters; none when it is off. */
   entityCache(): EntityCacheStats | null;
+  /** Shared in-flight fetches; none when sharing is off. */
+  fetchSharing?(): SharedFetchesStats | null;
 }
 
 /** How a subgraph fetch ended: answered, or turned into `SERVICE_UNAVAILABLE` for its fields. */
@@ -29,7 +32,8 @@ export type FetchOutcome = 'ok' | 'unavailable';
  * - requests: `http_server_request_duration_seconds`, `graphql_errors_total` ({@link RequestMetrics}; operation
  *   names from the SDK's operations, any other is `other`);
  * - subgraphs: `http_client_request_duration_seconds{subgraph_name, outcome}` per fetch (HTTP queries, entity fetches,
- *   live event executions and access checks alike), `subgraph_breaker_state{subgraph_name, replica}`;
+ *   live event executions and access checks alike), `subgraph_breaker_state{subgraph_name, replica}`,
+ *   `subgraph_fetches_shared_total` (query fetches answered by an identical request already in flight);
  * - live: `live_subscriptions`, `live_subscription_slots`, `live_groups`, `live_topics`, `websocket_connections`
  *   (gauges); `live_deliveries_total`, `live_event_executions_total`, `live_authorize_coalesced_total`,
  *   `live_duplicates_dropped_total`, `live_gaps_detected_total`, `live_reorder_window_expired_total`, `live_gap_repairs_total`, `live_slow_consumers_total`, `live_replays_total`;
@@ -132,6 +136,11 @@ export class GatewayMetrics {
     );
     counter('live_slow_consumers_total', 'Subscriptions closed with SLOW_CONSUMER.', () => stats().slowConsumersClosed);
     counter('live_replays_total', 'Replays from the log (resume with afterSeq, gap repair).', () => stats().replays);
+    counter(
+      'subgraph_fetches_shared_total',
+      'Query fetches answered by an identical subgraph request already in flight instead of one of their own.',
+      () => state.fetchSharing?.()?.joined ?? 0,
+    );
     const cache = () => state.entityCache();
     p.counterFrom(
       'entity_cache_lookups_total',

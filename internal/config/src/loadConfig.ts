@@ -161,6 +161,11 @@ export const envSchema = z.object({
    * checks, same responses); false sends every request through Apollo Server.
    */
   DIRECT_EXECUTION: bool(true),
+  /**
+   * Identical query fetches in flight at once (same subgraph, identity and body) share one subgraph request, never
+   * across a mutation sent or an event received by the same gateway; false: every fetch sends its own.
+   */
+  SUBGRAPH_FETCH_SHARING: bool(true),
   SUPERGRAPH_PATH: z.string().optional(),
   SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).default(0),
   SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),

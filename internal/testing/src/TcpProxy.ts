@@ -6,12 +6,14 @@ import net from 'node:net';
  * network path that hangs without closing anything; {@link thaw} forwards again, what was held included. For tests
  * that need a peer that neither answers nor fails (a frozen Redis, a stalled client socket). {@link cut} is the
  * other kind of partition: every connection is closed and new ones are refused (nothing held, nothing delivered
- * later) until {@link heal}, while the server behind stays up for everyone else.
+ * later) until {@link heal}, while the server behind stays up for everyone else. {@link slowAnswers} delays what the
+ * server sends, in order, like a slow path back from a busy server.
  */
 export class TcpProxy {
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private frozen = false;
   private isCut = false;
+  private answerDelayMs = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -52,9 +54,9 @@ export class TcpProxy {
     // Nothing is read while frozen: bytes wait in the kernel buffers, and the peers see a silent connection. (Not
     // pipe(): it resumes a source by itself when its destination drains, which would end a freeze.)
     client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => client.write(chunk));
+    upstream.on('data', (chunk) => this.answer(() => client.write(chunk)));
     client.on('end', () => upstream.end());
-    upstream.on('end', () => client.end());
+    upstream.on('end', () => this.answer(() => client.end()));
     if (this.frozen) upstream.pause();
     else client.resume();
     const close = () => {
@@ -67,6 +69,19 @@ export class TcpProxy {
       socket.on('error', close);
       socket.on('close', close);
     }
+  }
+
+  /**
+   * Delays every byte the server sends (and its end of the connection) by `ms` from now on; 0 forwards them at once
+   * again. Timers of one duration fire in the order they were set, so the bytes keep their order.
+   */
+  slowAnswers(ms: number): void {
+    this.answerDelayMs = ms;
+  }
+
+  private answer(forward: () => void): void {
+    if (this.answerDelayMs > 0) setTimeout(forward, this.answerDelayMs);
+    else forward();
   }
 
   /** Stops forwarding anything, in both directions, on every connection, until {@link thaw}. */
