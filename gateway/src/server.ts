@@ -135,9 +135,15 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const bus = new RedisEventBus({ ...redisLocation(config), logger, autoPipelining: false });
   const hub = new RedisTopicHub(bus.channels, logger);
   // Identical queries in flight share one subgraph request, never across a write this gateway knows of: a mutation it
-  // sent, or an event it received (each event is published after its commit).
+  // sent, a message it received (events and entity changes are published after their commit), or the loss or return
+  // of its Redis link (what was missed meanwhile is read again: the entity cache flushes, subscriptions repair).
   const sharedFetches = config.SUBGRAPH_FETCH_SHARING ? new SharedFetches() : undefined;
-  if (sharedFetches) bus.channels.onMessage(() => sharedFetches.written());
+  if (sharedFetches) {
+    const written = () => sharedFetches.written();
+    bus.channels.onMessage(written);
+    bus.channels.onLost(written);
+    bus.channels.onResubscribed(written);
+  }
   const upstreams = new Upstreams(
     {
       strategy: config.SUBGRAPH_BALANCING,

@@ -90,9 +90,12 @@ describe('shared in-flight fetches', () => {
     const loops = Array.from({ length: workers }, async () => {
       while (running) await history(gateway, alice);
     });
+    // A read that fails fails the test when the reads stop, not as an unhandled rejection meanwhile.
+    const settled = Promise.allSettled(loops);
     return async () => {
       running = false;
-      await Promise.all(loops);
+      const failed = (await settled).find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     };
   }
 
@@ -120,36 +123,43 @@ describe('shared in-flight fetches', () => {
         complete: () => undefined,
       },
     );
-    const sendAndHear = async (text: string) => {
+    /** Sends `text` as Bob through gateway b; resolves once its event reached Alice on gateway a, within `ms`. */
+    const sendAndHear = async (text: string, ms: number) => {
       let timer: NodeJS.Timeout | undefined;
       const arrival = new Promise<void>((resolve, reject) => {
         awaited = { text, arrived: resolve };
-        timer = setTimeout(() => reject(new Error(`${text} did not arrive live: ${JSON.stringify(failures)}`)), 10_000);
+        timer = setTimeout(() => reject(new Error(`${text} did not arrive live: ${JSON.stringify(failures)}`)), ms);
       });
-      await send('b', bob, text);
-      await arrival.finally(() => clearTimeout(timer));
+      try {
+        await Promise.all([send('b', bob, text), arrival]);
+      } finally {
+        clearTimeout(timer);
+      }
     };
-    // Bob's first message tells that the subscription is live (the subscribe is acknowledged only by events).
-    let live = false;
-    for (let i = 0; i < 50 && !live; i++)
-      live = await sendAndHear(`hello-${i}`).then(
-        () => true,
-        () => false,
-      );
-    expect(live).toBe(true);
-    // Chats answers gateway a 100 ms late from now on; Alice's reads never stop, so one is always in flight.
-    chatsProxy.slowAnswers(100);
-    const stop = background('a', 6);
     const missing: string[] = [];
     try {
-      for (let i = 0; i < 25; i++) {
-        const text = `bob-${i}`;
-        await sendAndHear(text);
-        if (!(await history('a', alice)).includes(text)) missing.push(text);
+      // A message of Bob's that arrives tells that the subscription is live (its start is acknowledged by nothing).
+      let live = false;
+      for (let i = 0; i < 10 && !live; i++)
+        live = await sendAndHear(`hello-${i}`, 2000).then(
+          () => true,
+          () => false,
+        );
+      expect(live).toBe(true);
+      // Chats answers gateway a 100 ms late from now on; Alice's reads never stop, so one is always in flight.
+      chatsProxy.slowAnswers(100);
+      const stop = background('a', 6);
+      try {
+        for (let i = 0; i < 25; i++) {
+          const text = `bob-${i}`;
+          await sendAndHear(text, 10_000);
+          if (!(await history('a', alice)).includes(text)) missing.push(text);
+        }
+      } finally {
+        await stop();
       }
     } finally {
       chatsProxy.slowAnswers(0);
-      await stop();
       unsubscribe();
       await client.dispose();
     }

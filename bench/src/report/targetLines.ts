@@ -1,5 +1,6 @@
 import type { BenchResult } from '../runBench';
 import type { GrowthOperation } from '../scenarios/growth';
+import { ratio } from '../stats';
 import { kb, ms, num, x } from './format';
 
 /** One line per performance target of the project (docs/benchmarks.md), judged from the numbers of this run. */
@@ -21,7 +22,7 @@ export function targetLines(result: BenchResult): Array<[string, string, string]
     const unshared = q.ratios['chatgraph-unshared'];
     if (apollo && unshared)
       parts.push(
-        `without sharing fetches in flight: ${x(apollo.throughput / unshared.throughput)} @apollo/gateway's req/s, ${x(apollo.cpuPerRequest / unshared.cpuPerRequest)} less gateway CPU per request`,
+        `without sharing fetches in flight: ${x(ratio(apollo.throughput, unshared.throughput))} @apollo/gateway's req/s, ${x(ratio(apollo.cpuPerRequest, unshared.cpuPerRequest))} less gateway CPU per request`,
       );
     const met =
       apollo &&

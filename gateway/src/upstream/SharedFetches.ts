@@ -6,7 +6,7 @@ export interface SharedFetchesStats {
   sent: number;
   /** Fetches answered by a request another fetch had in flight. */
   joined: number;
-  /** Requests in flight that a fetch could join now. */
+  /** Distinct requests in flight that later fetches may join, unless a write comes first (the latest for each key). */
   inFlight: number;
 }
 
@@ -23,11 +23,12 @@ interface InFlight {
  * so no two requests share an object. Mutations are never shared and never joined.
  *
  * **Read your writes.** A fetch joins only a request sent after the last write this gateway knows of: every mutation
- * it sent to any subgraph (when the mutation's answer is in, whatever it was), and every live event it received (an
- * event is published after its commit). So a client that got its mutation's answer, or saw an event, through this
- * gateway never gets an answer older than that. A write made through another gateway and learnt of another way is
- * as visible as it would be without sharing, give or take the time one request is in flight, as it is for a query a
- * replica answers.
+ * it sent to any subgraph (when the mutation's answer is in, whatever it was), every message it received from Redis
+ * (events and entity changes are published after their commit), and the loss and return of its Redis link (changes
+ * may have been missed meanwhile: the entity cache flushes and live subscriptions repair from the log then, and must
+ * read fresh). So a client that got its mutation's answer, or saw an event, through this gateway never gets an
+ * answer older than that. A write made through another gateway and learnt of another way is as visible as it would
+ * be without sharing, give or take the time one request is in flight, as it is for a query a replica answers.
  *
  * Hive Gateway shares in-flight subgraph requests the same way by default; `SUBGRAPH_FETCH_SHARING=false` turns it
  * off. The subgraph's own logs show a shared request under the request id of the fetch that sent it.
