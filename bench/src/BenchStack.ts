@@ -222,8 +222,11 @@ export class BenchStack {
 /** What a notifier's admin port reports: its RabbitMQ connection and, per queue it consumes, messages handled. */
 export interface NotifierStats {
   amqpConnected: boolean;
-  /** Per chats shard: events its relay published (while this process held the shard). */
-  relays: Array<{ shard: string; published: number }>;
+  /**
+   * Per chats shard: events its relay published (while this process held the shard), reads of the event log, and of
+   * those the reads that found committed events held back behind an open transaction.
+   */
+  relays: Array<{ shard: string; published: number; reads: number; heldBackReads: number }>;
   consumers: Record<string, { handled: number; retried: number; deadLettered: number; inFlight: number }>;
 }
 

@@ -1,7 +1,7 @@
 import { gatewayRequest, liveClient, signUp, type StackProcess, type TestUser } from '@chatgraph/testing';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
-import type { BenchStack, RunningGateway } from '../BenchStack';
+import { notifierStats, type BenchStack, type RunningGateway } from '../BenchStack';
 import { busyPercent, cpuTimes } from '../machineCpu';
 import { processSample } from '../processSample';
 import { median, round, summarize, type LatencySummary } from '../stats';
@@ -263,6 +263,12 @@ export async function pipeline(
       webhookLatency: summarize(receiver.latencies),
     };
     if (ok < total) log(`  live: ${total - ok} sends failed: ${JSON.stringify(failures)}`);
+    const relays = (await notifierStats(notifier)).relays;
+    const sum = (key: 'published' | 'reads' | 'heldBackReads') => relays.reduce((n, r) => n + r[key], 0);
+    log(
+      `  live: the relays published ${sum('published')} events in ${sum('reads')} reads of the log, ` +
+        `${sum('heldBackReads')} of which found events held back behind an open transaction`,
+    );
     log(
       `  live: CPU ms per message: ${Object.entries(cpuMsPerMessage)
         .map(([k, v]) => `${k} ${v}`)
