@@ -3,11 +3,16 @@ import os from 'node:os';
 
 let tasksetAvailable: boolean | undefined;
 
-/** Whether `taskset` can pin processes here (it exists and at least two CPUs are usable). */
+/**
+ * Whether `taskset` can pin processes here (it exists and at least two CPUs are usable), and may: `BENCH_PIN=off`
+ * leaves every process to the scheduler, to see what the layout itself does to a scenario's latency.
+ */
 export function canPin(): boolean {
   if (tasksetAvailable === undefined) {
     tasksetAvailable =
-      (fs.existsSync('/usr/bin/taskset') || fs.existsSync('/bin/taskset')) && os.availableParallelism() >= 2;
+      process.env.BENCH_PIN !== 'off' &&
+      (fs.existsSync('/usr/bin/taskset') || fs.existsSync('/bin/taskset')) &&
+      os.availableParallelism() >= 2;
   }
   return tasksetAvailable;
 }
