@@ -139,10 +139,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   // of its Redis link (what was missed meanwhile is read again: the entity cache flushes, subscriptions repair).
   const sharedFetches = config.SUBGRAPH_FETCH_SHARING ? new SharedFetches() : undefined;
   if (sharedFetches) {
-    const written = () => sharedFetches.written();
-    bus.channels.onMessage(written);
-    bus.channels.onLost(written);
-    bus.channels.onResubscribed(written);
+    bus.channels.onMessage(sharedFetches.written);
+    bus.channels.onLost(sharedFetches.written);
+    bus.channels.onResubscribed(sharedFetches.written);
   }
   const upstreams = new Upstreams(
     {

@@ -21,16 +21,18 @@ interface Variant {
   env: Record<string, string>;
 }
 
+/** `kind`, `name=kind` or either followed by `:KEY=value,KEY=value`. */
 function parseVariant(arg: string): Variant {
-  const [name, rest] = arg.includes('=') && arg.indexOf('=') < arg.indexOf(':') ? arg.split(/=(.*)/s, 2) : [arg, arg];
-  const [kind, settings] = rest!.split(/:(.*)/s, 2) as [GatewayKind, string | undefined];
+  const match = /^(?:([\w-]+)=)?([\w-]+)(?::(.*))?$/s.exec(arg);
+  if (!match) throw new Error(`not a variant: ${arg} (kind, name=kind, or either with :KEY=value,...)`);
+  const [, name, kind, settings] = match;
   const env = Object.fromEntries(
     (settings ?? '')
       .split(',')
       .filter(Boolean)
       .map((kv) => kv.split(/=(.*)/s, 2) as [string, string]),
   );
-  return { name: name!, kind, env };
+  return { name: name ?? kind!, kind: kind as GatewayKind, env };
 }
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { IDENTITY_HEADER, type Identity, type IdentitySigner, type TokenScope } from '@chatgraph/auth';
 import { requestIdHeader } from '@chatgraph/logging';
 import { inSpan, SpanKind, traceHeaders } from '@chatgraph/telemetry';
-import { UpstreamUnavailable, type SubgraphUpstream, type UpstreamResponse } from '../upstream/SubgraphUpstream';
+import { UpstreamUnavailable, type SubgraphUpstream } from '../upstream/SubgraphUpstream';
 import type { SharedFetches } from '../upstream/SharedFetches';
 
 /** What the gateway knows about the request it forwards. */
@@ -111,18 +111,9 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       });
     const { shared } = this.options;
     try {
-      let answer: UpstreamResponse;
-      if (!shared) answer = await send();
-      else if (idempotent) answer = await shared.fetch(sharingKey(this.options.name, identity, body), send);
-      else {
-        try {
-          answer = await send();
-        } finally {
-          // Answered, failed or timed out, it may have been committed: what was sent before it is not joined now.
-          shared.written();
-        }
-      }
-      const { status, text } = answer;
+      const { status, text } = await (shared
+        ? shared.fetch(idempotent ? sharingKey(this.options.name, identity, body) : null, send)
+        : send());
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);

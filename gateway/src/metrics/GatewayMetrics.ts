@@ -21,7 +21,7 @@ export interface GatewayState {
   /** The entity cache's counters; none when it is off. */
   entityCache(): EntityCacheStats | null;
   /** Shared in-flight fetches; none when sharing is off. */
-  fetchSharing?(): SharedFetchesStats | null;
+  fetchSharing(): SharedFetchesStats | null;
 }
 
 /** How a subgraph fetch ended: answered, or turned into `SERVICE_UNAVAILABLE` for its fields. */
@@ -139,7 +139,7 @@ export class GatewayMetrics {
     counter(
       'subgraph_fetches_shared_total',
       'Query fetches answered by an identical subgraph request already in flight instead of one of their own.',
-      () => state.fetchSharing?.()?.joined ?? 0,
+      () => state.fetchSharing()?.joined ?? 0,
     );
     const cache = () => state.entityCache();
     p.counterFrom(

@@ -40,15 +40,22 @@ export class SharedFetches {
   private joined = 0;
 
   /** A write may have been committed: requests already in flight are not joined any more. */
-  written(): void {
+  readonly written = (): void => {
     this.epoch++;
-  }
+  };
 
   /**
-   * The answer for the fetch `key` (its subgraph, identity and body): that of an identical request in flight since
-   * the last write, else of `send()`, which later identical fetches may join while it is in flight.
+   * The answer for a fetch. A query (`key`: its subgraph, identity and body) gets that of an identical request in
+   * flight since the last write, else of `send()`, which later identical fetches may join while it is in flight. A
+   * mutation (`key` null) is sent on its own, and once it is answered, failed or timed out (it may have committed
+   * either way), nothing sent before it is joined.
    */
-  fetch(key: string, send: () => Promise<UpstreamResponse>): Promise<UpstreamResponse> {
+  fetch(key: string | null, send: () => Promise<UpstreamResponse>): Promise<UpstreamResponse> {
+    if (key === null) {
+      const response = send();
+      response.then(this.written, this.written);
+      return response;
+    }
     const current = this.inFlight.get(key);
     if (current && current.epoch === this.epoch) {
       this.joined++;
