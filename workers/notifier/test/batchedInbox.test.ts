@@ -1,11 +1,12 @@
 /**
  * The inbox writes of a prefetch window, on real notifications shards: the events handled at the same time are added
  * in one batch, and a redelivered event adds nothing, whether its first delivery was in an earlier batch or in the
- * same one; every recipient's seqs stay 1..n without gaps.
+ * same one; every recipient's seqs stay 1..n without gaps. Two workers adding the same event at the same moment (a
+ * redelivery racing the first delivery) end with one notification, both get it back, and no seq is spent.
  */
 import { composeId } from '@chatgraph/ids';
 import { NotificationInbox, type NewNotification } from '@chatgraph/notifications';
-import { createTestDatabases, testConfig, type TestDatabases } from '@chatgraph/testing';
+import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 import { BatchedInbox } from '../src/inbox/BatchedInbox';
 
 describe('BatchedInbox', () => {
@@ -93,5 +94,40 @@ describe('BatchedInbox', () => {
     // The whole window again (a worker died before acknowledging it): nothing more.
     await Promise.all([writes.add(event(1, [ann, ben])), writes.add(event(2, [ann, ben, cat]))]);
     expect(await stored([ann, ben, cat])).toEqual(inboxes);
+  });
+
+  it('adds an event delivered to two workers at the same moment once, and gives both its notification', async () => {
+    const dan = user(4);
+    await inbox.add(event(1, [dan]));
+    const client = dbs.notifications.clientFor(dan);
+    const waitingForLocks = async () => {
+      const [row] = await client.$queryRaw<Array<{ n: number }>>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      return row!.n;
+    };
+    // Both deliveries start (their snapshots are taken, neither sees the other) while dan's inbox row is locked.
+    let both: Awaited<ReturnType<NotificationInbox['add']>>[] = [];
+    await client.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM notification_inboxes WHERE user_id = ${dan.toString()}::bigint FOR UPDATE`;
+      const deliveries = Promise.all([inbox.add(event(2, [dan])), inbox.add(event(2, [dan]))]);
+      await waitUntil('both deliveries wait for the inbox row', async () => (await waitingForLocks()) === 2);
+      void deliveries.then((results) => (both = results));
+    });
+    await waitUntil('both deliveries are done', () => both.length === 2);
+    const [a, b] = both;
+    expect(a!.notifications.map((n) => n.id)).toEqual(b!.notifications.map((n) => n.id));
+    expect(a!.added.size + b!.added.size).toBe(1);
+    expect((await stored([dan])).get(dan)).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    // The next event takes the next seq: the losing delivery spent none.
+    await inbox.add(event(3, [dan]));
+    expect((await stored([dan])).get(dan)).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
   });
 });

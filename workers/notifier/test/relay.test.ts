@@ -16,6 +16,7 @@ import { Topology } from '../src/amqp/Topology';
 import { NotifierMetrics } from '../src/metrics/NotifierMetrics';
 import type { RelayedEvent } from '../src/relay/RelayedEvent';
 import { RelayWakeups } from '../src/relay/RelayWakeups';
+import { StoredMentions } from '../src/inbox/ChatFeatureFilters';
 import { ShardRelay } from '../src/relay/ShardRelay';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -224,4 +225,29 @@ describe('ShardRelay', () => {
       await cluster.close();
     }
   }, 60_000);
+
+  it("carries a message's mentions, so the inbox reads none; an event relayed without them has them read", async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    await createChat(103n);
+    await sql.query(
+      `WITH bump AS (UPDATE chats SET last_seq = last_seq + 1 WHERE id = 103 RETURNING id, last_seq),
+            m AS (INSERT INTO messages (id, chat_id, seq, author_id, text, client_message_id, chat_ordinal,
+                                        author_ordinal, mention_ids)
+                  SELECT 9001, id, last_seq, 1, 'hi @ann @bob', 'c1', 1, 1, '{7,8}' FROM bump RETURNING id, seq)
+       INSERT INTO chat_events (chat_id, seq, type, actor_id, message_id) SELECT 103, seq, 'MESSAGE_ADDED', 1, id FROM m`,
+    );
+    const before = received.length;
+    relay().start();
+    await waitUntil('the event is published', () => received.length > before);
+    const [event] = received.slice(before);
+    expect(event).toMatchObject({ chatId: '103', type: 'MESSAGE_ADDED', message: { id: '9001', mentionIds: ['7', '8'] } });
+
+    // What the inbox does with it: the carried mentions, not the shard's (changed here to tell them apart); an event
+    // from before the relay carried them reads the shard.
+    await sql.query(`UPDATE messages SET mention_ids = '{9}' WHERE id = 9001`);
+    const mentions = new StoredMentions(dbs.chats);
+    expect([...(await mentions.mentionedMembers(event!))]).toEqual([7n, 8n]);
+    const { mentionIds: _carried, ...older } = event!.message!;
+    expect([...(await mentions.mentionedMembers({ ...event!, message: older }))]).toEqual([9n]);
+  });
 });

@@ -1,4 +1,5 @@
-import type { NotificationsClient, ShardedDatabase } from '@chatgraph/db';
+import { NotificationsPrisma, type NotificationsClient, type ShardedDatabase } from '@chatgraph/db';
+import { postgresError } from '@chatgraph/service';
 import { logicalShardOf } from '@chatgraph/ids';
 import { EMAIL_KINDS } from '../policy/alertPolicy';
 import type { NewNotification, NotificationRecord } from './records';
@@ -22,21 +23,22 @@ export class NotificationInbox {
   constructor(private readonly db: ShardedDatabase<NotificationsClient>) {}
 
   /**
-   * Adds the notifications of one chat event (at most one per recipient; recipients on any shards), one transaction
-   * per shard. Within a shard it locks the recipients' inbox rows in id order (concurrent events wait for each other,
-   * never deadlock), skips recipients that already have a notification for the event, and gives each new one the
-   * recipient's next seq: seqs follow commit order, with no gaps even when an event is delivered twice.
+   * Adds the notifications of one chat event, or of the events a worker handles together (at most one per recipient
+   * and event; recipients on any shards): one statement per shard, which commits on its own. Within a shard it skips
+   * recipients that already have a notification for the event, and gives each new one the recipient's next seq from
+   * the recipient's inbox row, locked (created on first use) in id order, so concurrent writes wait for each other and
+   * never deadlock: seqs follow commit order, with no gaps even when an event is delivered twice.
    */
   async add(items: readonly NewNotification[]): Promise<AddedNotifications> {
     const result: AddedNotifications = { notifications: [], added: new Set() };
     const byShard = this.db.groupByShard(items, (i) => i.recipientId);
     await Promise.all(
       [...byShard].map(async ([shard, group]) => {
-        const rows = await this.addOnShard(this.db.clientAt(shard), group);
-        for (const { row, added } of rows) {
+        const rows = await this.addOnShard(shard, group);
+        for (const row of rows) {
           const record = notificationFromRow(row);
           result.notifications.push(record);
-          if (added) result.added.add(record.id);
+          if (row.added) result.added.add(record.id);
         }
       }),
     );
@@ -44,59 +46,68 @@ export class NotificationInbox {
     return result;
   }
 
-  private addOnShard(
-    client: NotificationsClient,
+  /**
+   * The statement of {@link add} on one shard, with every notification it has for the items (new ones flagged
+   * `added`). Its snapshot is taken before it waits for an inbox row's lock: a concurrent delivery of the same event
+   * that commits meanwhile makes the insert a unique violation (nothing of it is kept, no seq is spent), and the
+   * statement runs again, seeing that delivery's notifications. Every notification a worker adds goes through here, so
+   * it is prepared and runs on the shard's driver adapter (see `AdapterStatements`).
+   */
+  private async addOnShard(
+    shard: number,
     items: readonly NewNotification[],
-  ): Promise<Array<{ row: NotificationRow; added: boolean }>> {
-    const recipients = [...new Set(items.map((i) => i.recipientId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return client.$transaction(async (tx) => {
-      await tx.$executeRaw`
-        INSERT INTO notification_inboxes (user_id)
-        SELECT u FROM unnest(${bigintArray(recipients)}) AS u ORDER BY u
-        ON CONFLICT (user_id) DO NOTHING`;
-      await tx.$queryRaw`
-        SELECT user_id FROM notification_inboxes WHERE user_id = ANY(${bigintArray(recipients)})
-         ORDER BY user_id FOR UPDATE`;
-      // A fresh statement after the locks: it sees every notification committed for these recipients.
-      const inserted = await tx.$queryRaw<Array<{ id: bigint }>>`
-        WITH input AS (
-          SELECT * FROM unnest(${bigintArray(items.map((i) => i.recipientId))},
-                               ${items.map((i) => logicalShardOf(i.recipientId))}::int[],
-                               ${items.map((i) => i.kind)}::text[],
-                               ${bigintArray(items.map((i) => i.chatId))},
-                               ${items.map((i) => i.eventSeq)}::int[],
-                               ${items.map((i) => i.messageId?.toString() ?? null)}::bigint[],
-                               ${bigintArray(items.map((i) => i.actorId))})
-                   AS i(recipient_id, logical_shard, kind, chat_id, event_seq, message_id, actor_id)
-        ), fresh AS (
-          SELECT i.*, row_number() OVER (PARTITION BY i.recipient_id ORDER BY i.chat_id, i.event_seq)::int AS n
-            FROM input i
-           WHERE NOT EXISTS (SELECT 1 FROM notifications x
-                              WHERE x.recipient_id = i.recipient_id AND x.chat_id = i.chat_id
-                                AND x.event_seq = i.event_seq)
-        ), counts AS (
-          SELECT recipient_id, count(*)::int AS added FROM fresh GROUP BY recipient_id
-        ), bump AS (
-          UPDATE notification_inboxes b SET last_seq = b.last_seq + c.added
-            FROM counts c WHERE b.user_id = c.recipient_id
-          RETURNING b.user_id, b.last_seq - c.added AS base
-        )
-        INSERT INTO notifications (id, recipient_id, seq, kind, chat_id, event_seq, message_id, actor_id, created_at,
-                                   email_pending)
-        SELECT chatgraph_next_id(f.logical_shard), f.recipient_id, bump.base + f.n, f.kind, f.chat_id, f.event_seq,
-               f.message_id, f.actor_id, clock_timestamp(), f.kind = ANY(${[...EMAIL_KINDS]}::text[])
-          FROM fresh f JOIN bump ON bump.user_id = f.recipient_id
-        RETURNING id`;
-      const added = new Set(inserted.map((r) => r.id));
-      const rows = await tx.$queryRaw<NotificationRow[]>`
+  ): Promise<Array<NotificationRow & { added: boolean }>> {
+    const statement = NotificationsPrisma.sql`/* prepared: add_notifications */
+      WITH input AS (
+        SELECT * FROM unnest(${bigintArray(items.map((i) => i.recipientId))},
+                             ${items.map((i) => logicalShardOf(i.recipientId))}::int[],
+                             ${items.map((i) => i.kind)}::text[],
+                             ${bigintArray(items.map((i) => i.chatId))},
+                             ${items.map((i) => i.eventSeq)}::int[],
+                             ${items.map((i) => i.messageId?.toString() ?? null)}::bigint[],
+                             ${bigintArray(items.map((i) => i.actorId))})
+                 AS i(recipient_id, logical_shard, kind, chat_id, event_seq, message_id, actor_id)
+      ), existing AS (
         SELECT ${NOTIFICATION_COLUMNS}
           FROM notifications n
-          JOIN unnest(${bigintArray(items.map((i) => i.recipientId))}, ${bigintArray(items.map((i) => i.chatId))},
-                      ${items.map((i) => i.eventSeq)}::int[]) AS k(recipient_id, chat_id, event_seq)
-            ON n.recipient_id = k.recipient_id AND n.chat_id = k.chat_id AND n.event_seq = k.event_seq
-         ORDER BY n.recipient_id, n.seq`;
-      return rows.map((row) => ({ row, added: added.has(row.id) }));
-    });
+          JOIN input i ON n.recipient_id = i.recipient_id AND n.chat_id = i.chat_id AND n.event_seq = i.event_seq
+      ), fresh AS (
+        SELECT i.*, row_number() OVER (PARTITION BY i.recipient_id ORDER BY i.chat_id, i.event_seq)::int AS n
+          FROM input i
+         WHERE NOT EXISTS (SELECT 1 FROM existing x
+                            WHERE x.recipient_id = i.recipient_id AND x.chat_id = i.chat_id
+                              AND x.event_seq = i.event_seq)
+      ), counts AS (
+        SELECT recipient_id, count(*)::int AS added FROM fresh GROUP BY recipient_id
+      ), bump AS (
+        INSERT INTO notification_inboxes AS b (user_id, last_seq)
+        SELECT recipient_id, added FROM counts ORDER BY recipient_id
+        ON CONFLICT (user_id) DO UPDATE SET last_seq = b.last_seq + excluded.last_seq
+        RETURNING b.user_id, b.last_seq
+      ), inserted AS (
+        INSERT INTO notifications AS n (id, recipient_id, seq, kind, chat_id, event_seq, message_id, actor_id,
+                                        created_at, email_pending)
+        SELECT chatgraph_next_id(f.logical_shard), f.recipient_id, bump.last_seq - c.added + f.n, f.kind, f.chat_id,
+               f.event_seq, f.message_id, f.actor_id, clock_timestamp(), f.kind = ANY(${[...EMAIL_KINDS]}::text[])
+          FROM fresh f
+          JOIN counts c ON c.recipient_id = f.recipient_id
+          JOIN bump ON bump.user_id = f.recipient_id
+        RETURNING ${NOTIFICATION_COLUMNS}
+      )
+      SELECT *, true AS added FROM inserted
+      UNION ALL
+      SELECT *, false AS added FROM existing
+      ORDER BY recipient_id, seq`;
+    const statements = this.db.statementsAt(shard);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await statements.rows<NotificationRow & { added: boolean }>(statement);
+      } catch (err) {
+        // A concurrent delivery of one of these events committed first; once more sees it (a second loss is no race).
+        if (attempt === 1 && isUniqueViolation(err, 'notifications_recipient_id_chat_id_event_seq_key')) continue;
+        throw err;
+      }
+    }
   }
 
   /** Records that Web Push was dealt with for a notification (sent or not needed). */
@@ -104,4 +115,10 @@ export class NotificationInbox {
     await this.db.clientFor(id).$executeRaw`
       UPDATE notifications SET pushed_at = clock_timestamp() WHERE id = ${id} AND pushed_at IS NULL`;
   }
+}
+
+/** True for a unique violation of `constraint`. */
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = postgresError(err);
+  return e !== null && e.code === '23505' && e.constraint === constraint;
 }

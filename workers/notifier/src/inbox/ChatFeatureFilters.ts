@@ -26,8 +26,9 @@ interface MemberKey {
 
 /**
  * The mentions the chats service resolved when the message was sent (`messages.mention_ids`: members named as
- * `@username` then), read on the chat's shard. The events handled at the same time (a prefetch window) are read
- * together: one statement per chats shard for all their messages.
+ * `@username` then). The relay reads them with the event, so an event carries them (`message.mentionIds`) and costs no
+ * statement here; an event relayed before that has them read on the chat's shard, those handled at the same time (a
+ * prefetch window) together: one statement per chats shard for all their messages.
  */
 export class StoredMentions implements MentionSource {
   private readonly loader: DataLoader<MessageKey, ReadonlySet<bigint>, string>;
@@ -42,6 +43,8 @@ export class StoredMentions implements MentionSource {
 
   async mentionedMembers(event: RelayedEvent): Promise<ReadonlySet<bigint>> {
     if (event.type !== 'MESSAGE_ADDED' || !event.message) return NOBODY;
+    const carried = event.message.mentionIds;
+    if (carried) return carried.length === 0 ? NOBODY : new Set(carried.map(BigInt));
     return this.loader.load({ chatId: BigInt(event.chatId), messageId: BigInt(event.message.id) });
   }
 

@@ -45,6 +45,7 @@ interface Row {
   created_at: Date | null;
   edited_at: Date | null;
   deleted_at: Date | null;
+  mention_ids: string[] | null;
   traceparent: string | null;
   reply_to_author_id: string | null;
   held: boolean;
@@ -89,7 +90,8 @@ export const EventLogReader = {
          SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint + (SELECT xid_offset FROM event_log_clock) AS xid
        ), batch AS (
          SELECT e.xid, e.chat_id, e.seq, e.type, e.actor_id, e.at, e.member_user_id, c.kind, c.direct_key,
-                m.id AS message_id, m.author_id, m.text, m.created_at, m.edited_at, m.deleted_at, e.traceparent,
+                m.id AS message_id, m.author_id, m.text, m.created_at, m.edited_at, m.deleted_at, m.mention_ids,
+                e.traceparent,
                 p.author_id AS reply_to_author_id
            FROM chat_events e
            JOIN chats c ON c.id = e.chat_id
@@ -102,7 +104,7 @@ export const EventLogReader = {
        )
        SELECT b.xid::text, b.chat_id::text, b.seq, b.type, b.actor_id::text, b.at, b.member_user_id::text, b.kind,
               b.direct_key, b.message_id::text, b.author_id::text, b.text, b.created_at, b.edited_at, b.deleted_at,
-              b.traceparent, b.reply_to_author_id::text, h.held
+              b.mention_ids::text[], b.traceparent, b.reply_to_author_id::text, h.held
          FROM (SELECT EXISTS (
                  SELECT 1 FROM chat_events x
                   WHERE (x.xid, x.chat_id, x.seq) > ($1::bigint, $2::bigint, $3::int)
@@ -156,6 +158,7 @@ function toEvent(row: Row): RelayedEvent {
             createdAt: row.created_at!.toISOString(),
             editedAt: row.edited_at?.toISOString() ?? null,
             deleted: row.deleted_at !== null,
+            mentionIds: row.mention_ids ?? [],
           },
     memberUserId: row.member_user_id,
   };

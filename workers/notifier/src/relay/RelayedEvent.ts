@@ -35,6 +35,11 @@ export interface RelayedEvent {
     createdAt?: string;
     editedAt?: string | null;
     deleted?: boolean;
+    /**
+     * The members the message names as `@username`, resolved when it was sent (`messages.mention_ids`); absent from
+     * events relayed before the relay carried them (their consumers read them from the chats shard).
+     */
+    mentionIds?: string[];
   } | null;
   /** MEMBER_* events: the member added or removed. */
   memberUserId: string | null;
@@ -78,7 +83,9 @@ export function parseRelayedEvent(content: Buffer): RelayedEvent {
         (e.message.replyToAuthorId == null || isId(e.message.replyToAuthorId)) &&
         (e.message.createdAt === undefined || typeof e.message.createdAt === 'string') &&
         (e.message.editedAt == null || typeof e.message.editedAt === 'string') &&
-        (e.message.deleted === undefined || typeof e.message.deleted === 'boolean')));
+        (e.message.deleted === undefined || typeof e.message.deleted === 'boolean') &&
+        (e.message.mentionIds === undefined ||
+          (Array.isArray(e.message.mentionIds) && e.message.mentionIds.every(isId)))));
   if (!ok) throw new PermanentFailure('not a relayed chat event (v1)');
   return e as RelayedEvent;
 }
