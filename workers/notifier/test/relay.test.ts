@@ -226,6 +226,63 @@ describe('ShardRelay', () => {
     }
   }, 60_000);
 
+  it('publishes the next batch while the last waits for its confirms, and moves the cursor only past confirmed ones', async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    // A publisher whose confirms the test gives or refuses (the broker's part), in any order.
+    const held: Array<{ key: string; confirm: () => void; refuse: (err: Error) => void }> = [];
+    const holding = {
+      publish: (_exchange: string, _key: string, content: Buffer) =>
+        new Promise<void>((confirm, refuse) => {
+          const e = JSON.parse(content.toString()) as RelayedEvent;
+          held.push({ key: `${e.chatId}:${e.seq}`, confirm, refuse });
+        }),
+    } as unknown as ChannelWrapper;
+    const r = new ShardRelay({
+      databaseUrl: () => url,
+      shard: 'chats_0',
+      relay: 'held',
+      publisher: holding,
+      topology,
+      logger,
+      batchSize: 10,
+      pollMs: 10,
+      lockRetryMs: 100,
+    });
+    relays.push(r);
+    const cursor = async () =>
+      (
+        await sql.query<{ c: string }>(
+          `SELECT xid || ':' || chat_id || ':' || seq AS c FROM event_relay_cursors WHERE relay = 'held'`,
+        )
+      ).rows[0]?.c;
+    r.start();
+    await waitUntil('the relay reads the log', () => r.status().active && r.status().reads > 0);
+    const start = await cursor();
+
+    await appendEvent(sql, 101n);
+    await waitUntil('the first event is published', () => held.length === 1);
+    // Its confirm has not come: the next event is read and published all the same.
+    await appendEvent(sql, 102n);
+    await waitUntil('the second event is published before the first is confirmed', () => held.length === 2);
+    const [first, second] = held.map((h) => h.key);
+    expect(first!.startsWith('101:')).toBe(true);
+    expect(second!.startsWith('102:')).toBe(true);
+
+    // The second is confirmed, the first refused: the cursor never passes the first, and the relay goes on from it.
+    held[1]!.confirm();
+    held[0]!.refuse(new Error('the broker refused the message'));
+    await waitUntil('both are published again, in order', () => held.length === 4);
+    expect(held.slice(2).map((h) => h.key)).toEqual([first, second]);
+    expect(await cursor()).toBe(start);
+    expect(r.status().published).toBe(0);
+
+    held[2]!.confirm();
+    held[3]!.confirm();
+    await waitUntil('the cursor moves past both', async () => r.status().published === 2);
+    expect(await cursor()).toBe(r.status().position);
+    expect(await cursor()).not.toBe(start);
+  });
+
   it("carries a message's mentions, so the inbox reads none; an event relayed without them has them read", async () => {
     await Promise.all(relays.map((r) => r.stop()));
     await createChat(103n);
@@ -238,9 +295,15 @@ describe('ShardRelay', () => {
     );
     const before = received.length;
     relay().start();
-    await waitUntil('the event is published', () => received.length > before);
-    const [event] = received.slice(before);
-    expect(event).toMatchObject({ chatId: '103', type: 'MESSAGE_ADDED', message: { id: '9001', mentionIds: ['7', '8'] } });
+    // (After the events the test before left behind: the relay's cursor did not move while it was stopped.)
+    const ofChat = () => received.slice(before).find((e) => e.chatId === '103');
+    await waitUntil('the event is published', () => ofChat() !== undefined);
+    const event = ofChat();
+    expect(event).toMatchObject({
+      chatId: '103',
+      type: 'MESSAGE_ADDED',
+      message: { id: '9001', mentionIds: ['7', '8'] },
+    });
 
     // What the inbox does with it: the carried mentions, not the shard's (changed here to tell them apart); an event
     // from before the relay carried them reads the shard.

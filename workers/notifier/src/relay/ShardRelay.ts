@@ -44,6 +44,8 @@ const RELAY_LOCK_KEY = 0x72656c61; // "rela"
  */
 const HELD_BACK_FIRST_RETRY_MS = 2;
 const HELD_BACK_MAX_RETRY_MS = 100;
+/** Batches published and not yet confirmed at most: past it the relay waits for the oldest before reading on. */
+const MAX_UNCONFIRMED_BATCHES = 8;
 
 /**
  * Relays one chats shard's event log to RabbitMQ, in commit order (see {@link EventLogReader}), at least once.
@@ -51,9 +53,15 @@ const HELD_BACK_MAX_RETRY_MS = 100;
  * Exactly one relay per shard works at a time, across any number of processes: it holds a session advisory lock on a
  * connection of its own, and reads, publishes and moves its cursor only while holding it. Others retry the lock every
  * `lockRetryMs`; when the holder dies its connection closes, Postgres releases the lock, and another takes over
- * within that time. A batch is published with publisher confirms and the cursor advanced only after every message
- * was confirmed, so a crash or a broker outage at any point re-publishes (never skips) the batch: consumers are
- * idempotent on the event identity (`<chatId>:<seq>`, the message id).
+ * within that time. A batch is published with publisher confirms and the cursor advanced past it only after every
+ * message of it and of the batches before it was confirmed, so a crash or a broker outage at any point re-publishes
+ * (never skips) what was not: consumers are idempotent on the event identity (`<chatId>:<seq>`, the message id).
+ *
+ * Confirms are pipelined: the relay reads and publishes the next batch while the broker confirms the last ones (up
+ * to {@link MAX_UNCONFIRMED_BATCHES}), all on one channel, which keeps their order. An event committed while a batch
+ * waits for its confirms is read at once, not after them; consumers get a message when the broker routes it, before
+ * its confirm, so the confirm wait is off every event's path. A publish that fails ends the session: the relay
+ * connects again and goes on from the cursor, the last batch all of whose messages were confirmed.
  */
 export class ShardRelay {
   private stopped = false;
@@ -137,7 +145,7 @@ export class ShardRelay {
 
   /** One connection: wait for the lock, then relay until stopped or the connection fails. */
   private async session(): Promise<void> {
-    const { databaseUrl, relay, logger, shard, lockRetryMs, pollMs, batchSize } = this.options;
+    const { databaseUrl, relay, logger, shard, lockRetryMs } = this.options;
     const client = new Client({
       connectionString: databaseUrl(),
       keepAlive: true,
@@ -156,22 +164,41 @@ export class ShardRelay {
       await this.pause(lockRetryMs);
     }
     this.active = true;
-    let cursor = await EventLogReader.cursor(client, relay);
+    const cursor = await EventLogReader.cursor(client, relay);
     logger.info({ shard, cursor: `${cursor.xid}:${cursor.chatId}:${cursor.seq}` }, 'relaying shard');
+    const confirms = new ConfirmedBatches(this.wakeNow);
+    try {
+      await this.relayFrom(client, cursor, confirms);
+    } finally {
+      // Stopping (or failing): what was confirmed moves the cursor; what was not is published again by the next relay.
+      await confirms.settled();
+    }
+  }
+
+  private readonly wakeNow = () => this.wake?.();
+
+  /** Reads and publishes from `cursor` until stopped; confirmed batches advance the cursor in order (`confirms`). */
+  private async relayFrom(client: Client, cursor: LogPosition, confirms: ConfirmedBatches): Promise<void> {
+    const { relay, pollMs, batchSize } = this.options;
     let heldBackWaitMs = 0;
     while (!this.stopped) {
+      confirms.throwIfFailed();
       this.nudged = false;
       const { batch, heldBack } = await EventLogReader.read(client, cursor, batchSize);
       this.reads++;
       if (heldBack) this.heldBackReads++;
       if (batch) {
-        await this.publish(batch.events, batch.traceparents);
-        await EventLogReader.advance(client, relay, batch.end);
-        cursor = batch.end;
-        this.position = cursor;
-        this.published += batch.events.length;
+        const { end, events } = batch;
+        const published = this.publish(events, batch.traceparents);
+        confirms.add(published, async () => {
+          await EventLogReader.advance(client, relay, end);
+          this.position = end;
+          this.published += events.length;
+        });
+        cursor = end;
+        if (confirms.pending >= MAX_UNCONFIRMED_BATCHES) await confirms.oldest();
         // A full batch: more may follow at once.
-        if (batch.events.length === batchSize) continue;
+        if (events.length === batchSize) continue;
       }
       // Everything committed below the bound is out. Events that committed while this ran woke the relay (nudged);
       // events held back behind an open transaction (a concurrent send, usually for a few milliseconds) had their
@@ -226,5 +253,55 @@ export class ShardRelay {
       }
       this.wake = done;
     });
+  }
+}
+
+/**
+ * The batches a relay published and the broker has not all confirmed yet, in publish order. Each batch's `confirmed`
+ * step (the cursor's advance past it) runs once its messages and those of every earlier batch are confirmed, one
+ * after the other. The first failure stops the steps (no later batch moves the cursor past an unconfirmed one) and is
+ * thrown by {@link throwIfFailed}; `onFailure` wakes the relay to see it.
+ */
+class ConfirmedBatches {
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private readonly waits: Array<Promise<void>> = [];
+
+  constructor(private readonly onFailure: () => void) {}
+
+  /** Batches published and not yet through their `confirmed` step. */
+  get pending(): number {
+    return this.waits.length;
+  }
+
+  add(published: Promise<void>, confirmed: () => Promise<void>): void {
+    // Observed at once, so a rejection waiting behind earlier batches is never reported as unhandled.
+    published.catch(() => undefined);
+    const done = this.chain.then(async () => {
+      await published;
+      if (this.failure === undefined) await confirmed();
+    });
+    this.chain = done.catch((err: unknown) => {
+      this.failure ??= err;
+      this.onFailure();
+    });
+    const wait = this.chain.then(() => {
+      this.waits.splice(this.waits.indexOf(wait), 1);
+    });
+    this.waits.push(wait);
+  }
+
+  /** Resolves when the oldest pending batch is through (or failed). */
+  async oldest(): Promise<void> {
+    await this.waits[0];
+  }
+
+  /** Resolves when every batch added so far is through, or the first failure stopped them. */
+  async settled(): Promise<void> {
+    await this.chain;
+  }
+
+  throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 }
