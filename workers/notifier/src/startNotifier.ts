@@ -1,4 +1,5 @@
 import amqp from 'amqp-connection-manager';
+import { AMQP_SOCKET_OPTIONS } from './amqp/socketOptions';
 import type { Channel } from 'amqplib';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { replicaUrls, type Config } from '@chatgraph/config';
@@ -87,7 +88,11 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
   );
   const bus = new RedisEventBus({ ...redisLocation(config), logger });
 
-  const connection = amqp.connect([config.AMQP_URL], { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 });
+  const connection = amqp.connect([config.AMQP_URL], {
+    heartbeatIntervalInSeconds: 5,
+    reconnectTimeInSeconds: 1,
+    connectionOptions: AMQP_SOCKET_OPTIONS,
+  });
   let amqpConnected = false;
   connection.on('connect', () => {
     amqpConnected = true;

@@ -3,6 +3,7 @@
 // pipeline. <queue> is `inbox` or `push` (or a full queue name). Uses AMQP_URL and AMQP_PREFIX like the workers.
 import amqplib from 'amqplib';
 import { loadConfigOrExit } from '@chatgraph/config';
+import { AMQP_SOCKET_OPTIONS } from '../amqp/socketOptions';
 import { Topology } from '../amqp/Topology';
 import { DeadLetters } from './DeadLetters';
 
@@ -25,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown queue ${queueName} (known: ${topology.queues.map((q) => q.name).join(', ')})\n`);
     return 64;
   }
-  const connection = await amqplib.connect(config.AMQP_URL);
+  const connection = await amqplib.connect(config.AMQP_URL, AMQP_SOCKET_OPTIONS);
   try {
     const channel = await connection.createConfirmChannel();
     await topology.assert(channel);
