@@ -1,4 +1,4 @@
-import type { NotificationsClient, ShardedDatabase } from '@chatgraph/db';
+import { NotificationsPrisma, type NotificationsClient, type ShardedDatabase } from '@chatgraph/db';
 import { logicalShardOf } from '@chatgraph/ids';
 import { bigintArray } from '../storage/rows';
 import type { DeliveryStatus, WebhookEventType } from './records';
@@ -55,7 +55,9 @@ export interface AttemptOutcome {
 /**
  * The workers' side of webhooks: routing an event (one read on the chat's shard), adding its deliveries (one
  * statement per owner shard, idempotent on webhook and event), recording each attempt (one write), disabling an
- * endpoint that is gone, and handing over the deliveries someone asked to redeliver.
+ * endpoint that is gone, and handing over the deliveries someone asked to redeliver. The statements every event or
+ * delivery runs (routes, adding, recording) are prepared and run on the shards' driver adapters, past the Prisma
+ * client's cost per call (see `AdapterStatements`).
  */
 export class WebhookDeliveryLog {
   constructor(private readonly db: ShardedDatabase<NotificationsClient>) {}
@@ -76,10 +78,12 @@ export class WebhookDeliveryLog {
     await Promise.all(
       [...this.db.groupByShard(questions, (q) => q.chatId)].map(async ([shard, group]) => {
         const chats = [...new Set(group.map((q) => q.chatId))];
-        const rows = await this.db.clientAt(shard).$queryRaw<
-          Array<{ chat_id: bigint; webhook_id: bigint; owner_id: bigint; events: string[] }>
-        >`
-          SELECT chat_id, webhook_id, owner_id, events FROM webhook_chats WHERE chat_id = ANY(${bigintArray(chats)})`;
+        const rows = await this.db
+          .statementsAt(shard)
+          .rows<{ chat_id: bigint; webhook_id: bigint; owner_id: bigint; events: string[] }>(
+            NotificationsPrisma.sql`/* prepared: webhook_routes */
+              SELECT chat_id, webhook_id, owner_id, events FROM webhook_chats WHERE chat_id = ANY(${bigintArray(chats)})`,
+          );
         for (const q of group) {
           found.set(
             `${q.chatId}:${q.eventType}`,
@@ -102,9 +106,10 @@ export class WebhookDeliveryLog {
     const out: AddedDelivery[] = [];
     await Promise.all(
       [...this.db.groupByShard(items, (i) => i.webhookId)].map(async ([shard, group]) => {
-        const rows = await this.db.clientAt(shard).$queryRaw<
-          Array<{ id: bigint; webhook_id: bigint; chat_id: bigint; event_seq: number; payload: string }>
-        >`
+        const rows = await this.db
+          .statementsAt(shard)
+          .rows<{ id: bigint; webhook_id: bigint; chat_id: bigint; event_seq: number; payload: string }>(
+            NotificationsPrisma.sql`/* prepared: add_webhook_deliveries */
           WITH input AS (
             SELECT * FROM unnest(${bigintArray(group.map((i) => i.webhookId))},
                                  ${group.map((i) => logicalShardOf(i.webhookId))}::int[],
@@ -124,7 +129,8 @@ export class WebhookDeliveryLog {
           UNION
           SELECT d.id, d.webhook_id, d.chat_id, d.event_seq, d.payload FROM webhook_deliveries d
             JOIN input i ON d.webhook_id = i.webhook_id AND d.chat_id = i.chat_id AND d.event_seq = i.event_seq
-           WHERE d.status = 'PENDING' AND d.attempts = 0`;
+           WHERE d.status = 'PENDING' AND d.attempts = 0`,
+          );
         for (const r of rows)
           out.push({
             deliveryId: r.id,
@@ -164,9 +170,8 @@ export class WebhookDeliveryLog {
         seen.add(a.deliveryId);
       }
       await Promise.all(
-        [...this.db.groupByShard(round, (a) => a.deliveryId)].map(
-          ([shard, group]) =>
-            this.db.clientAt(shard).$executeRaw`
+        [...this.db.groupByShard(round, (a) => a.deliveryId)].map(([shard, group]) =>
+          this.db.statementsAt(shard).execute(NotificationsPrisma.sql`/* prepared: record_webhook_attempts */
             UPDATE webhook_deliveries d
                SET status = o.status, attempts = d.attempts + 1, last_response_status = o.response_status,
                    next_attempt_at = o.next_attempt_at,
@@ -176,7 +181,7 @@ export class WebhookDeliveryLog {
                           ${group.map((a) => a.outcome.responseStatus)}::int[],
                           ${group.map((a) => a.outcome.nextAttemptAt?.toISOString() ?? null)}::timestamptz[])
                    AS o(id, status, response_status, next_attempt_at)
-             WHERE d.id = o.id AND d.status <> 'DELIVERED'`,
+             WHERE d.id = o.id AND d.status <> 'DELIVERED'`),
         ),
       );
       rest = later;

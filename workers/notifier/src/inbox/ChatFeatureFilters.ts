@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
 import type { SubgraphClient } from '@chatgraph/service';
 import type { RelayedEvent } from '../relay/RelayedEvent';
 import { nextIoTurn } from '../batching/nextIoTurn';
@@ -80,7 +80,8 @@ export class UsersBlockList implements BlockList {
 /**
  * Mutes as the chats service keeps them (`chat_members.muted_until` in the future), and who is a member at all, on the
  * chat's shard, read fresh for every event (a mute takes effect at once). The lookups of the events handled at the
- * same time are read together: one statement per chats shard.
+ * same time are read together: one statement per chats shard, prepared and run on the shard's driver adapter (every
+ * window of the inbox queue runs it; see `AdapterStatements`).
  */
 export class ChatsMuteList implements MuteList {
   /** Per (chat, user): 'muted', 'member' (not muted), or null for someone who is not a member. */
@@ -124,14 +125,14 @@ export class ChatsMuteList implements MuteList {
     const unique = [...new Map(keys.map((k) => [`${k.chatId}:${k.userId}`, k])).values()];
     await Promise.all(
       [...this.chats.groupByShard(unique, (k) => k.chatId)].map(async ([shard, group]) => {
-        const rows = await this.chats.clientAt(shard).$queryRaw<
-          Array<{ chat_id: bigint; user_id: bigint; muted: boolean }>
-        >`
-          SELECT m.chat_id, m.user_id, coalesce(m.muted_until > now(), false) AS muted
-            FROM chat_members m
-            JOIN unnest(${group.map((k) => k.chatId.toString())}::bigint[],
-                        ${group.map((k) => k.userId.toString())}::bigint[]) AS k(chat_id, user_id)
-              ON m.chat_id = k.chat_id AND m.user_id = k.user_id`;
+        const rows = await this.chats.statementsAt(shard).rows<{ chat_id: bigint; user_id: bigint; muted: boolean }>(
+          ChatsPrisma.sql`/* prepared: notifier_member_states */
+            SELECT m.chat_id, m.user_id, coalesce(m.muted_until > now(), false) AS muted
+              FROM chat_members m
+              JOIN unnest(${group.map((k) => k.chatId.toString())}::bigint[],
+                          ${group.map((k) => k.userId.toString())}::bigint[]) AS k(chat_id, user_id)
+                ON m.chat_id = k.chat_id AND m.user_id = k.user_id`,
+        );
         for (const row of rows) states.set(`${row.chat_id}:${row.user_id}`, row.muted ? 'muted' : 'member');
       }),
     );

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { ChatsClient, ShardedDatabase } from '@chatgraph/db';
+import { ChatsPrisma, type ChatsClient, type ShardedDatabase } from '@chatgraph/db';
 import { nextIoTurn } from '../batching/nextIoTurn';
 
 /** A member of a chat. */
@@ -13,7 +13,8 @@ const MAX_PER_READ = 1000;
 
 /**
  * Who of some users is a member of a chat now (`chat_members`, on the chat's shard), read fresh for every event; the
- * questions of the events handled at the same time (a prefetch window) are one statement per chats shard.
+ * questions of the events handled at the same time (a prefetch window) are one statement per chats shard, prepared
+ * and run on the shard's driver adapter (every window of the webhooks queue runs it; see `AdapterStatements`).
  */
 export class ChatMembers {
   private readonly loader: DataLoader<Membership, boolean>;
@@ -41,12 +42,14 @@ export class ChatMembers {
     const members = new Set<string>();
     await Promise.all(
       [...this.chats.groupByShard(keys, (k) => k.chatId)].map(async ([shard, group]) => {
-        const rows = await this.chats.clientAt(shard).$queryRaw<Array<{ chat_id: bigint; user_id: bigint }>>`
-          SELECT m.chat_id, m.user_id
-            FROM chat_members m
-            JOIN unnest(${group.map((k) => k.chatId.toString())}::bigint[],
-                        ${group.map((k) => k.userId.toString())}::bigint[]) AS k(chat_id, user_id)
-              ON m.chat_id = k.chat_id AND m.user_id = k.user_id`;
+        const rows = await this.chats.statementsAt(shard).rows<{ chat_id: bigint; user_id: bigint }>(
+          ChatsPrisma.sql`/* prepared: notifier_memberships */
+            SELECT m.chat_id, m.user_id
+              FROM chat_members m
+              JOIN unnest(${group.map((k) => k.chatId.toString())}::bigint[],
+                          ${group.map((k) => k.userId.toString())}::bigint[]) AS k(chat_id, user_id)
+                ON m.chat_id = k.chat_id AND m.user_id = k.user_id`,
+        );
         for (const row of rows) members.add(`${row.chat_id}:${row.user_id}`);
       }),
     );
