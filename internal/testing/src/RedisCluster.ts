@@ -12,6 +12,9 @@ const run = promisify(execFile);
 const BUS_OFFSET = 10000;
 
 /** One `redis-server` of a {@link RedisCluster}. */
+/** Starts of one node before giving up, each on another port when the last was taken. */
+const START_ATTEMPTS = 5;
+
 interface ClusterProcess {
   port: number;
   child: ChildProcess | undefined;
@@ -76,7 +79,8 @@ export class RedisCluster {
       await run('redis-cli', [
         '--cluster',
         'create',
-        ...ports.map((port) => `127.0.0.1:${port}`),
+        // Where the nodes listen now: a node whose port was taken meanwhile moved to another (see startProcess).
+        ...cluster.processes.map((p) => `127.0.0.1:${p.port}`),
         '--cluster-replicas',
         '1',
         '--cluster-yes',
@@ -99,18 +103,48 @@ export class RedisCluster {
     return this.processes.filter((p) => p.child && p.child.exitCode === null).map((p) => p.port);
   }
 
+  /**
+   * Starts the node of `p` and waits until it answers. A free port is only free until someone binds it: when another
+   * test's process took it (or its cluster bus port) between the choice and this start, redis-server exits at once, and
+   * the node moves to another free pair (the cluster is not formed yet), up to {@link START_ATTEMPTS} times.
+   */
   private async startProcess(p: ClusterProcess): Promise<void> {
-    p.child = spawn(
+    for (let attempt = 1; ; attempt++) {
+      const child = this.spawnNode(p.port);
+      p.child = child;
+      const exited = () => child.exitCode !== null || child.signalCode !== null;
+      try {
+        await waitUntil(
+          `redis-server on port ${p.port} answers`,
+          async () => {
+            if (exited()) throw new Error(`redis-server on port ${p.port} exited (code ${child.exitCode})`);
+            return (await this.cli(p.port, 'PING').catch(() => '')) === 'PONG';
+          },
+          10_000,
+        );
+        return;
+      } catch (err) {
+        if (!exited() || attempt >= START_ATTEMPTS) throw err;
+        const taken = new Set(this.processes.map((q) => q.port));
+        let port = await freePortPair(BUS_OFFSET);
+        while (taken.has(port)) port = await freePortPair(BUS_OFFSET);
+        p.port = port;
+      }
+    }
+  }
+
+  private spawnNode(port: number): ChildProcess {
+    return spawn(
       'redis-server',
       [
         '--port',
-        String(p.port),
+        String(port),
         '--bind',
         '127.0.0.1',
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
-        `nodes-${p.port}.conf`,
+        `nodes-${port}.conf`,
         '--cluster-node-timeout',
         String(this.nodeTimeoutMs),
         // A replica syncs at once (not after the default 5 s), and may always take over, however long it was cut off.
@@ -126,11 +160,6 @@ export class RedisCluster {
         this.dir,
       ],
       { stdio: 'ignore' },
-    );
-    await waitUntil(
-      `redis-server on port ${p.port} answers`,
-      async () => (await this.cli(p.port, 'PING').catch(() => '')) === 'PONG',
-      10_000,
     );
   }
 

@@ -1,23 +1,30 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { promisify } from 'node:util';
 import { freePort } from './freePort';
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+const execFileAsync = promisify(execFile);
+
+/** Starts of a server before giving up, each on another port when the last was taken. */
+const START_ATTEMPTS = 5;
+
+/**
+ * Waits until the redis-server `child` answers on `port`: its own answer, by process id, not another server's that
+ * took the port first. Throws at once if the child exited (its port was taken between the choice and the start).
+ */
+async function waitForOwnServer(child: ChildProcess, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`redis-server on port ${port} exited (code ${child.exitCode})`);
+    const info = await execFileAsync('redis-cli', ['-p', String(port), 'INFO', 'server'], { timeout: 2000 }).then(
+      (r) => r.stdout,
+      () => '',
+    );
+    if (info.includes(`process_id:${child.pid}\r`) || info.includes(`process_id:${child.pid}\n`)) return;
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -32,11 +39,22 @@ export class RedisServer {
 
   private constructor(readonly port: number) {}
 
-  /** Starts a new server on a free port. */
+  /**
+   * Starts a new server on a free port. A free port is only free until someone binds it: when another test's process
+   * took it between the choice and the start, the server exits at once and another port is tried.
+   */
   static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
-    await server.startProcess();
-    return server;
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(await freePort());
+      try {
+        await server.startProcess();
+        return server;
+      } catch (err) {
+        const exited = server.child !== undefined && server.child.exitCode !== null;
+        await server.close();
+        if (!exited || attempt >= START_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** `redis://127.0.0.1:<port>`. */
@@ -50,7 +68,7 @@ export class RedisServer {
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
       { stdio: 'ignore' },
     );
-    await waitForPort(this.port, 10_000);
+    await waitForOwnServer(this.child, this.port, 10_000);
   }
 
   /** Stops the server (SIGKILL by default, like a crash) and waits for the process to end. */

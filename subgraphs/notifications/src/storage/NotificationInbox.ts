@@ -5,6 +5,9 @@ import { EMAIL_KINDS } from '../policy/alertPolicy';
 import type { NewNotification, NotificationRecord } from './records';
 import { NOTIFICATION_COLUMNS, bigintArray, notificationFromRow, type NotificationRow } from './rows';
 
+/** Attempts of one shard's statement when concurrent deliveries of its events commit first (see `addOnShard`). */
+const MAX_ATTEMPTS_ON_DUPLICATE = 5;
+
 /** What {@link NotificationInbox.add} did for one event: every notification the event has, and which are new. */
 export interface AddedNotifications {
   /** The event's notifications for the recipients asked for (new ones and those an earlier delivery added). */
@@ -50,8 +53,9 @@ export class NotificationInbox {
    * The statement of {@link add} on one shard, with every notification it has for the items (new ones flagged
    * `added`). Its snapshot is taken before it waits for an inbox row's lock: a concurrent delivery of the same event
    * that commits meanwhile makes the insert a unique violation (nothing of it is kept, no seq is spent), and the
-   * statement runs again, seeing that delivery's notifications. Every notification a worker adds goes through here, so
-   * it is prepared and runs on the shard's driver adapter (see `AdapterStatements`).
+   * statement runs again, seeing that delivery's notifications (up to {@link MAX_ATTEMPTS_ON_DUPLICATE} times in
+   * all). Every notification a worker adds goes through here, so it is prepared and runs on the shard's driver adapter
+   * (see `AdapterStatements`).
    */
   private async addOnShard(
     shard: number,
@@ -103,8 +107,13 @@ export class NotificationInbox {
       try {
         return await statements.rows<NotificationRow & { added: boolean }>(statement);
       } catch (err) {
-        // A concurrent delivery of one of these events committed first; once more sees it (a second loss is no race).
-        if (attempt === 1 && isUniqueViolation(err, 'notifications_recipient_id_chat_id_event_seq_key')) continue;
+        // A concurrent delivery of one of these events committed first. Each attempt's snapshot sees every delivery
+        // that beat the one before, so a few attempts outlast the concurrent writers of a redelivered window.
+        if (
+          attempt < MAX_ATTEMPTS_ON_DUPLICATE &&
+          isUniqueViolation(err, 'notifications_recipient_id_chat_id_event_seq_key')
+        )
+          continue;
         throw err;
       }
     }

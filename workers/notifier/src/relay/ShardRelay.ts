@@ -58,10 +58,13 @@ const MAX_UNCONFIRMED_BATCHES = 8;
  * (never skips) what was not: consumers are idempotent on the event identity (`<chatId>:<seq>`, the message id).
  *
  * Confirms are pipelined: the relay reads and publishes the next batch while the broker confirms the last ones (up
- * to {@link MAX_UNCONFIRMED_BATCHES}), all on one channel, which keeps their order. An event committed while a batch
- * waits for its confirms is read at once, not after them; consumers get a message when the broker routes it, before
- * its confirm, so the confirm wait is off every event's path. A publish that fails ends the session: the relay
- * connects again and goes on from the cursor, the last batch all of whose messages were confirmed.
+ * to {@link MAX_UNCONFIRMED_BATCHES}), all on one channel, which delivers them in order while nothing fails. An event
+ * committed while a batch waits for its confirms is read at once, not after them; consumers get a message when the
+ * broker routes it, before its confirm, so the confirm wait is off every event's path. A publish that fails ends the
+ * session: the relay connects again and goes on from the cursor, the last batch all of whose messages were confirmed.
+ * After such a failure (or a lost channel, whose unconfirmed messages the channel wrapper sends again after the ones
+ * still queued), events of the unconfirmed batches may reach consumers again and after later ones; consumers are
+ * idempotent and do not depend on the order of events across chats or within a window.
  */
 export class ShardRelay {
   private stopped = false;
@@ -175,7 +178,11 @@ export class ShardRelay {
     }
   }
 
-  private readonly wakeNow = () => this.wake?.();
+  /** A failed batch: the loop sees it at once (no pause), wherever it is. */
+  private readonly wakeNow = () => {
+    this.nudged = true;
+    this.wake?.();
+  };
 
   /** Reads and publishes from `cursor` until stopped; confirmed batches advance the cursor in order (`confirms`). */
   private async relayFrom(client: Client, cursor: LogPosition, confirms: ConfirmedBatches): Promise<void> {
@@ -187,6 +194,8 @@ export class ShardRelay {
       const { batch, heldBack } = await EventLogReader.read(client, cursor, batchSize);
       this.reads++;
       if (heldBack) this.heldBackReads++;
+      // A batch refused while this read ran: publish nothing after it.
+      confirms.throwIfFailed();
       if (batch) {
         const { end, events } = batch;
         const published = this.publish(events, batch.traceparents);
