@@ -9,7 +9,7 @@ export type { RunningService } from './runService';
 export { mapOutage } from './mapOutage';
 export { infrastructureFailure } from './infrastructureFailure';
 export type { InfrastructureFailure } from './infrastructureFailure';
-export { postgresError } from './postgresError';
+export { isUniqueViolation, postgresError } from './postgresError';
 export type { PostgresError } from './postgresError';
 export { withOutageMapping } from './withOutageMapping';
 export { DateTime } from './DateTime';

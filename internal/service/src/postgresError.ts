@@ -53,3 +53,9 @@ export function postgresError(err: unknown): PostgresError | null {
   }
   return null;
 }
+
+/** True for a unique violation (SQLSTATE 23505), optionally of one named constraint, however the driver stack wrapped it. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = postgresError(err);
+  return e !== null && e.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}

@@ -35,7 +35,7 @@ import { VerificationEmails } from './email/VerificationEmails';
 import { VerificationQueue } from './email/VerificationQueue';
 import { BatchedInbox } from './inbox/BatchedInbox';
 import { InboxHandler, type PushJob } from './inbox/InboxHandler';
-import { ChatsMuteList, StoredMentions, UsersBlockList } from './inbox/ChatFeatureFilters';
+import { ChatMemberStates, StoredMentions, UsersBlockList } from './inbox/ChatFeatureFilters';
 import { parsePushJob, PushHandler } from './push/PushHandler';
 import { WebPushSender } from './push/WebPushSender';
 import { parseRelayedEvent, type RelayedEvent } from './relay/RelayedEvent';
@@ -126,9 +126,9 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     logger,
     onLookup: (result) => metrics.blockLookup(result),
   });
-  const mutes = new ChatsMuteList(chats);
+  const mutes = new ChatMemberStates(chats);
   const inboxHandler = new InboxHandler({
-    // The events of a prefetch window are added together (one transaction per notifications shard).
+    // The events of a prefetch window are added together (one statement per notifications shard).
     inbox: new BatchedInbox(inbox, config.NOTIFIER_PREFETCH),
     // Mentions as the chats service resolved them when the message was sent (members named as @username then).
     mentions: new StoredMentions(chats),

@@ -53,7 +53,7 @@ describe('BatchedInbox', () => {
     const [ann, ben, cat] = [user(1), user(2), user(3)];
     const writes = new BatchedInbox(inbox, 32);
     const statements = () => dbs.notifications.statementCounts().reduce((a, b) => a + b, 0);
-    // A first delivery of event 1, alone (ann and ben are on different shards: one transaction on each).
+    // A first delivery of event 1, alone (ann and ben are on different shards: one statement on each).
     let before = statements();
     const first = await writes.add(event(1, [ann, ben]));
     const oneEvent = statements() - before;
@@ -67,7 +67,7 @@ describe('BatchedInbox', () => {
       writes.add(event(2, [ann, ben, cat])),
       writes.add(event(3, [cat])),
     ]);
-    // The window cost what one event on the same shards costs: one transaction per shard.
+    // The window cost what one event on the same shards costs: one statement per shard.
     expect(statements() - before).toBe(oneEvent);
     // The redelivered event gets back what its first delivery added.
     expect(window[0]!.map((n) => n.id).sort()).toEqual(first.map((n) => n.id).sort());

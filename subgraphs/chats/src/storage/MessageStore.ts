@@ -6,7 +6,7 @@ import { logicalShardOf } from '@chatgraph/ids';
 import { userError } from '@chatgraph/errors';
 import { ChatAccess } from '../policy/ChatAccess';
 import { ChatRows } from './ChatRows';
-import { isUniqueViolation } from './dbErrors';
+import { isUniqueViolation } from '@chatgraph/service';
 import { EventLog } from './EventLog';
 import { Reactions } from './Reactions';
 import type { ChatKind, ChatRole, CommitListener, EventRecord, MessageRecord } from './records';

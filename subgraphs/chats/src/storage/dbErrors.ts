@@ -4,12 +4,6 @@ import { postgresError } from '@chatgraph/service';
 // SERVICE_UNAVAILABLE in createSubgraphServer.) The SQLSTATE is read by the shared `postgresError`, which knows how
 // Prisma wraps driver errors.
 
-/** True for a unique violation, optionally of one named constraint. */
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = postgresError(err);
-  return e !== null && e.code === '23505' && (constraint === undefined || e.constraint === constraint);
-}
-
 /** True for failures that a retry of the whole transaction can cure (deadlock, serialization failure). */
 export function isRetryableTransactionError(err: unknown): boolean {
   const e = postgresError(err);

@@ -1,5 +1,5 @@
 import { NotificationsPrisma, type NotificationsClient, type ShardedDatabase } from '@chatgraph/db';
-import { postgresError } from '@chatgraph/service';
+import { isUniqueViolation } from '@chatgraph/service';
 import { logicalShardOf } from '@chatgraph/ids';
 import { EMAIL_KINDS } from '../policy/alertPolicy';
 import type { NewNotification, NotificationRecord } from './records';
@@ -124,10 +124,4 @@ export class NotificationInbox {
     await this.db.clientFor(id).$executeRaw`
       UPDATE notifications SET pushed_at = clock_timestamp() WHERE id = ${id} AND pushed_at IS NULL`;
   }
-}
-
-/** True for a unique violation of `constraint`. */
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const e = postgresError(err);
-  return e !== null && e.code === '23505' && e.constraint === constraint;
 }

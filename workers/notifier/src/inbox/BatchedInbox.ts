@@ -18,7 +18,7 @@ const identity = (n: { recipientId: bigint; chatId: bigint; eventSeq: number }) 
 /**
  * Adds the notifications of the events handled at the same time (a prefetch window) together: the events whose
  * notifications are ready in one turn of the event loop go to {@link NotificationInbox.add} as one batch, which is one
- * transaction per notifications shard instead of one per event. Idempotency is the inbox's: a redelivered event
+ * statement per notifications shard instead of one per event. Idempotency is the inbox's: a redelivered event
  * (even twice in one batch) adds nothing and gets back what was added for it. Within a batch a recipient's new
  * notifications take their seqs in (chat, event seq) order. A failed batch fails every event in it; each is retried
  * on its own schedule, and the retries add what the failed batch did not.

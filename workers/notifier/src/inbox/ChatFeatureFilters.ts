@@ -79,11 +79,12 @@ export class UsersBlockList implements BlockList {
 
 /**
  * Mutes as the chats service keeps them (`chat_members.muted_until` in the future), and who is a member at all, on the
- * chat's shard, read fresh for every event (a mute takes effect at once). The lookups of the events handled at the
- * same time are read together: one statement per chats shard, prepared and run on the shard's driver adapter (every
- * window of the inbox queue runs it; see `AdapterStatements`).
+ * chat's shard, read fresh for every event (a mute takes effect at once): the inbox's mute list, and the webhooks'
+ * check that an owner is still a member of the chat. The lookups of the events handled at the same time are read
+ * together: one statement per chats shard, prepared and run on the shard's driver adapter (every window of the inbox
+ * and webhooks queues runs it; see `AdapterStatements`).
  */
-export class ChatsMuteList implements MuteList {
+export class ChatMemberStates implements Required<MuteList> {
   /** Per (chat, user): 'muted', 'member' (not muted), or null for someone who is not a member. */
   private readonly loader: DataLoader<MemberKey, 'muted' | 'member' | null, string>;
 

@@ -19,7 +19,7 @@ export interface PushJob {
 
 /** Options of {@link InboxHandler}. */
 export interface InboxHandlerOptions {
-  /** Where notifications are added (`BatchedInbox`: the events handled at the same time in one transaction). */
+  /** Where notifications are added (`BatchedInbox`: the events handled at the same time in one statement per shard). */
   inbox: InboxWriter;
   mentions: MentionSource;
   blocks: BlockList;

@@ -4,7 +4,7 @@ import type { Logger } from '@chatgraph/logging';
 import type { WorkQueue } from '../amqp/Topology';
 import type { RelayedEvent } from '../relay/RelayedEvent';
 import type { DeliveryLog } from './BatchedDeliveryLog';
-import type { ChatMembers } from './ChatMembers';
+import type { MuteList } from '../inbox/RecipientFilters';
 import type { DeliveryJob } from './DeliveryJob';
 import { webhookPayload } from './webhookPayload';
 import { isSettled, type WebhookSettings } from './WebhookSettings';
@@ -17,7 +17,7 @@ export interface WebhookFanoutOptions {
   /** For routing rows that name a webhook that no longer exists. */
   store: WebhookStore;
   /** Is a webhook's owner still a member of the chat? */
-  members: ChatMembers;
+  members: Pick<Required<MuteList>, 'membersOf'>;
   /** A confirm channel, the work exchange and the delivery queue. */
   publisher: ChannelWrapper;
   workExchange: string;

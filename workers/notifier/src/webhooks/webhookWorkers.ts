@@ -8,7 +8,7 @@ import { QueueConsumer } from '../amqp/QueueConsumer';
 import type { Topology } from '../amqp/Topology';
 import { parseRelayedEvent, type RelayedEvent } from '../relay/RelayedEvent';
 import { BatchedDeliveryLog } from './BatchedDeliveryLog';
-import { ChatMembers } from './ChatMembers';
+import { ChatMemberStates } from '../inbox/ChatFeatureFilters';
 import { DeliveryHandler, type WebhookOutcome } from './DeliveryHandler';
 import { parseDeliveryJob, type DeliveryJob } from './DeliveryJob';
 import { RedeliveryScanner } from './RedeliveryScanner';
@@ -52,7 +52,7 @@ export function webhookWorkers(deps: WebhookWorkersDeps): WebhookWorkers {
     log: batchedLog,
     settings,
     store,
-    members: new ChatMembers(deps.chats),
+    members: new ChatMemberStates(deps.chats),
     publisher,
     workExchange: topology.workExchange,
     queue: topology.deliveries,
