@@ -8,7 +8,8 @@ import {
 } from 'cockatiel';
 import type { Logger } from '@chatgraph/logging';
 import { ChannelSubscriber } from './ChannelSubscriber';
-import { createRedis, publishOn, type RedisClient, type RedisLocation } from './createRedis';
+import type Redis from 'ioredis';
+import { createRedis, isCluster, publishOn, type RedisClient, type RedisLocation } from './createRedis';
 import type { Publication } from './Publication';
 
 /** Options of {@link RedisEventBus}: where Redis is (`REDIS_URL`, or `REDIS_CLUSTER_NODES` for a cluster), and more. */
@@ -23,6 +24,21 @@ export interface RedisEventBusOptions extends RedisLocation {
   /** Whether the publisher auto-pipelines (see `createRedis`). @default true */
   autoPipelining?: boolean;
 }
+
+/**
+ * Publishes a batch in one command on a single Redis (see {@link RedisEventBus.publishMany}). ARGV: the number of
+ * distinct payloads, the payloads, then a channel and the 1-based number of its payload per message, in the order
+ * they are published. Returns how many messages it published.
+ */
+export const PUBLISH_BATCH_LUA = `
+local payloads = tonumber(ARGV[1])
+for i = payloads + 2, #ARGV, 2 do
+  redis.call('PUBLISH', ARGV[i], ARGV[tonumber(ARGV[i + 1]) + 1])
+end
+return (#ARGV - payloads - 1) / 2`;
+
+/** The publisher with the batch script defined on it (a single Redis). */
+type BatchPublisher = Redis & { chatgraphPublishBatch(...args: string[]): Promise<number> };
 
 /** Counters a service exposes about its publishing. */
 export interface PublishStats {
@@ -93,6 +109,9 @@ export class RedisEventBus {
       maxRetriesPerRequest: 1,
       autoPipelining: options.autoPipelining ?? true,
     });
+    if (!isCluster(this.publisher)) {
+      this.publisher.defineCommand('chatgraphPublishBatch', { numberOfKeys: 0, lua: PUBLISH_BATCH_LUA });
+    }
     this.subscriber = createRedis(options, {
       name: 'subscriber',
       offlineQueue: true,
@@ -122,48 +141,76 @@ export class RedisEventBus {
    * counted); never rejects.
    */
   publish(topic: string, payload: unknown): Promise<boolean> {
-    return this.attempt(topic, () => this.publishOnce(topic, JSON.stringify(payload)));
+    return this.attempt(topic, 1, () =>
+      this.withinTimeLimit(publishOn(this.publisher, topic, JSON.stringify(payload))),
+    );
   }
 
   /**
-   * Publishes several messages, in order, each as {@link publish} would (its own result, breaker, stats). On a single
-   * Redis they are issued together, so auto-pipelining writes them in one socket write instead of one per message; on
-   * a Redis Cluster the channels live on different masters, and each goes out on its own. A payload object given for
-   * several topics is serialized once.
+   * Publishes several messages, in order, each with its own result. A payload object given for several topics is
+   * serialized once.
+   *
+   * On a single Redis the whole batch is one command ({@link PUBLISH_BATCH_LUA}): each payload is sent once however
+   * many channels it goes on (a change's activity goes to every member's channel), and the batch is one publish to
+   * the time limit and the breaker, so it is taken or refused as a whole (`published` and `failed` still count its
+   * messages). It is auto-pipelined like any publish, so publishes issued in the same turn share its write, in the
+   * order issued. On a Redis Cluster the channels live on different masters, and each message goes out on its own.
    */
   publishMany(messages: readonly Publication[]): Promise<boolean[]> {
-    const serialized = new Map<unknown, string>();
-    const json = (payload: unknown) => {
-      let text = serialized.get(payload);
-      if (text === undefined) {
-        text = JSON.stringify(payload);
-        serialized.set(payload, text);
+    // Each distinct payload object, serialized once, with its 1-based number among them.
+    const payloads: string[] = [];
+    const numbers = new Map<unknown, number>();
+    const numberOf = (payload: unknown) => {
+      let number = numbers.get(payload);
+      if (number === undefined) {
+        number = payloads.push(JSON.stringify(payload));
+        numbers.set(payload, number);
       }
-      return text;
+      return number;
     };
-    return Promise.all(messages.map((m) => this.attempt(m.topic, () => this.publishOnce(m.topic, json(m.payload)))));
+    if (isCluster(this.publisher) || messages.length < 2) {
+      return Promise.all(
+        messages.map((m) => {
+          const message = payloads[numberOf(m.payload) - 1]!;
+          return this.attempt(m.topic, 1, () => this.withinTimeLimit(publishOn(this.publisher, m.topic, message)));
+        }),
+      );
+    }
+    // ARGV: the number of distinct payloads, the payloads, then (channel, payload number) per message.
+    const pairs: string[] = [];
+    for (const m of messages) pairs.push(m.topic, String(numberOf(m.payload)));
+    const publisher = this.publisher as BatchPublisher;
+    return this.attempt(messages[0]!.topic, messages.length, () =>
+      this.withinTimeLimit(publisher.chatgraphPublishBatch(String(payloads.length), ...payloads, ...pairs)),
+    ).then((taken) => messages.map(() => taken));
   }
 
-  /** Runs one publish through the breaker, counting and logging; resolves whether Redis took it. */
-  private async attempt(topic: string, publish: () => Promise<unknown>): Promise<boolean> {
+  /**
+   * Runs one publish (or one batch of `count` messages) through the breaker, counting and logging; resolves whether
+   * Redis took it.
+   */
+  private async attempt(topic: string, count: number, publish: () => Promise<unknown>): Promise<boolean> {
     try {
       await this.breaker.execute(publish);
-      this.stats.published++;
+      this.stats.published += count;
       return true;
     } catch (err) {
-      this.stats.failed++;
+      this.stats.failed += count;
       if (err instanceof BrokenCircuitError) {
         // Logged once, when the breaker opened; counted here.
-        this.stats.refusedByBreaker++;
+        this.stats.refusedByBreaker += count;
         return false;
       }
-      this.logger.warn({ topic, err: (err as Error).message, failed: this.stats.failed }, 'publish to redis failed');
+      this.logger.warn(
+        { topic, messages: count, err: (err as Error).message, failed: this.stats.failed },
+        'publish to redis failed',
+      );
       return false;
     }
   }
 
-  private async publishOnce(topic: string, message: string): Promise<void> {
-    const sent = publishOn(this.publisher, topic, message);
+  /** Waits for a publish issued on the publisher, up to the time limit; tracked until Redis answers (see close). */
+  private async withinTimeLimit(sent: Promise<unknown>): Promise<void> {
     this.inFlight.add(sent);
     const settled = () => this.inFlight.delete(sent);
     sent.then(settled, settled);

@@ -1,8 +1,8 @@
 /**
  * `createRedis` on a single server: commands issued in one turn of the event loop reach Redis in one socket write
  * (ioredis auto-pipelining), in order, each with its own reply; a subscriber connection is left alone. The event bus's
- * publisher: a batch and the publishes issued with it in one write, in order; a publish issued just before `close` is
- * not lost.
+ * publisher: a batch and the publishes issued with it in one write, in order; a payload shared by a batch's channels
+ * sent once; a publish issued just before `close` is not lost.
  */
 import type { Socket } from 'node:net';
 import Redis from 'ioredis';
@@ -12,13 +12,14 @@ import { createRedis, RedisEventBus } from '../src';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Counts the writes on `redis`'s socket from now on. */
-function countWrites(redis: Redis): () => number {
+/** Counts the writes on `redis`'s socket from now on (and, with `bytes`, the bytes written). */
+function countWrites(redis: Redis, bytes?: { written: number }): () => number {
   const stream = (redis as unknown as { stream: Socket }).stream;
   let writes = 0;
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
     writes++;
+    if (bytes) bytes.written += Buffer.byteLength(args[0] as string | Buffer);
     return write(...args);
   };
   return () => writes;
@@ -108,6 +109,37 @@ describe('the event bus publisher on a single server', () => {
         't2:3',
       ]);
     } finally {
+      await bus.close();
+    }
+  });
+
+  it('sends a payload shared by many channels once, and each channel receives it', async () => {
+    const bus = await startBus();
+    const channels = Array.from({ length: 50 }, (_, i) => `bus-shared-${process.pid}-${Date.now()}-${i}`);
+    const subscriber = new Redis(url);
+    try {
+      const heard = new Map<string, string>();
+      subscriber.on('message', (channel: string, message: string) => heard.set(channel, message));
+      await subscriber.subscribe(...channels);
+      const payload = { __typename: 'ChatActivity', text: 'x'.repeat(2000) };
+      const size = Buffer.byteLength(JSON.stringify(payload));
+      // Once on this connection the script goes by its hash (the first use sends its text).
+      await bus.publishMany([
+        { topic: channels[0]!, payload },
+        { topic: channels[1]!, payload },
+      ]);
+      const bytes = { written: 0 };
+      const writes = countWrites(bus.publisher as Redis, bytes);
+      const results = await bus.publishMany(channels.map((topic) => ({ topic, payload })));
+      expect(results).toEqual(channels.map(() => true));
+      expect(writes()).toBe(1);
+      // The payload once, and the 50 channel names with their payload numbers: far less than 50 payloads.
+      expect(bytes.written).toBeGreaterThan(size);
+      expect(bytes.written).toBeLessThan(size + 50 * 80);
+      await waitUntil('every channel received it', () => heard.size === 50);
+      expect(new Set(heard.values())).toEqual(new Set([JSON.stringify(payload)]));
+    } finally {
+      subscriber.disconnect();
       await bus.close();
     }
   });

@@ -74,7 +74,7 @@ describe('publish breaker', () => {
     await waitUntil('the subscriber received it', () => received.some((m) => m.includes('after')));
   });
 
-  it('publishes a batch in order with one result each, and a frozen Redis fails each one (the breaker counts them)', async () => {
+  it('publishes a batch in order in one command, and a frozen Redis refuses it whole (one failure to the breaker)', async () => {
     const b = await start(600_000);
     const [t1, t2] = [`batch-${process.pid}-${Date.now()}-1`, `batch-${process.pid}-${Date.now()}-2`];
     listener = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -95,9 +95,13 @@ describe('publish breaker', () => {
 
     proxy.freeze();
     expect(await b.publishMany(batch.slice(0, 3))).toEqual([false, false, false]);
-    expect(b.stats).toMatchObject({ published: 4, failed: 3, refusedByBreaker: 0, breaker: 'open' });
+    // Every message counted as failed, the batch as one failure of the breaker (3 in a row open it).
+    expect(b.stats).toMatchObject({ published: 4, failed: 3, refusedByBreaker: 0, breaker: 'closed' });
+    expect(await b.publishMany(batch.slice(0, 2))).toEqual([false, false]);
+    expect(await b.publish(t1, { n: 3 })).toBe(false);
+    expect(b.stats).toMatchObject({ published: 4, failed: 6, refusedByBreaker: 0, breaker: 'open' });
     expect(await b.publishMany(batch)).toEqual([false, false, false, false]);
-    expect(b.stats).toMatchObject({ published: 4, failed: 7, refusedByBreaker: 4, breaker: 'open' });
+    expect(b.stats).toMatchObject({ published: 4, failed: 10, refusedByBreaker: 4, breaker: 'open' });
   });
 
   it('closes only after a publish waiting behind an unanswered one was answered', async () => {

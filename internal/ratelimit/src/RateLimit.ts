@@ -46,4 +46,18 @@ export class RateLimit {
     const verdict = await this.take(subject);
     if (!verdict.allowed) throw rateLimited(this.what, verdict.retryAfterMs);
   }
+
+  /**
+   * Counts one action against several limits at once (their Redis commands go out together: one round trip, not one
+   * per limit) and throws `RATE_LIMITED` for the first of them, in the order given, that refuses it. A refused action
+   * counts against none: the points the other limits took are given back.
+   */
+  static async takeAllOrThrow(takes: ReadonlyArray<readonly [RateLimit, string]>): Promise<void> {
+    const verdicts = await Promise.all(takes.map(([limit, subject]) => limit.take(subject)));
+    const refused = verdicts.findIndex((verdict) => !verdict.allowed);
+    if (refused < 0) return;
+    await Promise.all(takes.map(([limit, subject], i) => (verdicts[i]!.allowed ? limit.refund(subject) : undefined)));
+    const verdict = verdicts[refused] as Extract<Verdict, { allowed: false }>;
+    throw rateLimited(takes[refused]![0].what, verdict.retryAfterMs);
+  }
 }

@@ -31,6 +31,22 @@ describe('chats rate limits (shared Redis)', () => {
     expect(codeOf(await send(h, owner, chatId, 'sixth'))).toBe('RATE_LIMITED');
   });
 
+  it('counts a refused send against neither limit: not the author’s when the chat refuses, nor the chat’s when the author does', async () => {
+    const [owner, a, b] = [newUser(), newUser(), newUser()];
+    const chatId = await createGroup(h, owner, [a, b]);
+    // b spends the author limit (3) here; the fourth is refused and leaves the chat two of its five.
+    for (let i = 0; i < 3; i++) ok(await send(h, b, chatId, `b ${i}`));
+    expect(codeOf(await send(h, b, chatId, 'b over'))).toBe('RATE_LIMITED');
+    ok(await send(h, owner, chatId, 'owner'));
+    ok(await send(h, a, chatId, 'a 1'));
+    // The chat is full now: a's refused send does not spend a's own allowance.
+    expect(codeOf(await send(h, a, chatId, 'a refused by the chat'))).toBe('RATE_LIMITED');
+    const other = await createGroup(h, newUser(), [a]);
+    ok(await send(h, a, other, 'a 2'));
+    ok(await send(h, a, other, 'a 3'));
+    expect(codeOf(await send(h, a, other, 'a 4'))).toBe('RATE_LIMITED');
+  });
+
   it('limits createGroupChat and addMembers per user', async () => {
     const owner = newUser();
     const chatId = await createGroup(h, owner, [newUser()]);

@@ -46,9 +46,9 @@ export const activityTopic = (userId: bigint | string) => `user-activity:${userI
  * events through the schema.
  *
  * The publishes of a change (its events, then its activities, or each part on its own: see `ChangeFeed`) are issued
- * together on the bus's one publisher connection as one batch (`RedisEventBus.publishMany`: one write to a single
+ * together on the bus's one publisher connection as one batch (`RedisEventBus.publishMany`: one command on a single
  * Redis), so they reach Redis in seq order; the members' activities of a change share one payload object, serialized
- * once. An event, activity or read receipt Redis refuses (an outage, a failover, the bus's breaker open) is published
+ * and sent once. An event, activity or read receipt Redis refuses (an outage, a failover, the bus's breaker open) is published
  * again once Redis takes it (the newest per chat, per member's chat, per reader: see `Reannouncer`), so a change
  * committed during an outage reaches live subscribers without waiting for the chat's next change. Typing indicators
  * are not: they are stale within seconds anyway.

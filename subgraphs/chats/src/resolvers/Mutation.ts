@@ -1,4 +1,5 @@
 import { badInput, userError } from '@chatgraph/errors';
+import { RateLimit } from '@chatgraph/ratelimit';
 import type { ChatsContext } from '../context';
 import { messagePayload, type MessagePayload } from '../payloads';
 import type { ChatView } from '../storage/records';
@@ -124,8 +125,10 @@ export const Mutation = {
     const text = textArg(args.text);
     const clientMessageId = clientMessageIdArg(args.clientMessageId);
     const replyToId = args.replyToId == null ? null : idArg(args.replyToId, 'replyToId');
-    await ctx.limits.messagesPerUser.takeOrThrow(viewerId.toString());
-    await ctx.limits.messagesPerChat.takeOrThrow(chatId.toString());
+    await RateLimit.takeAllOrThrow([
+      [ctx.limits.messagesPerUser, viewerId.toString()],
+      [ctx.limits.messagesPerChat, chatId.toString()],
+    ]);
     const message = await notBlockedInDirectChat(ctx, chatId, viewerId)
       .then(() => mentionCandidates(ctx, viewerId, text))
       .then((candidates) =>
