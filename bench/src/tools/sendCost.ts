@@ -1,12 +1,14 @@
 // `node bench/dist/tools/sendCost.js [--rate=150] [--seconds=20] [--warmup=8] [--rounds=1] [--profile=chats]`: the send
 // path alone, at a steady rate. Members of 20 group chats of 10 send `sendMessage` through one gateway of ours (nobody
 // subscribed), and each round prints the CPU milliseconds per send of every process (gateway, each subgraph, the
-// load generator itself) with sendMessage's p50 and p99. With `--profile=<process>` the last round also profiles that
+// load generator itself) with sendMessage's p50 and p99, and the transactions the chats shards committed per send. With `--profile=<process>` the last round also profiles that
 // process (the inspector's sampling profiler, opened with SIGUSR1, one sample per 200 µs) for the measured window
 // only, written to /tmp/sendCost-<process>.cpuprofile: start-up, seeding and warm-up do not dilute it.
 import http from 'node:http';
 import fs from 'node:fs';
+import { Client } from 'pg';
 import { WebSocket } from 'ws';
+import { databaseUrl, shardMapFor } from '@chatgraph/db';
 import type { StackProcess } from '@chatgraph/testing';
 import { BenchStack } from '../BenchStack';
 import { seed } from '../seed';
@@ -91,6 +93,20 @@ async function main(): Promise<void> {
       await Promise.all(inFlight);
     };
     const processes: Array<[string, StackProcess]> = [['gateway', gateway.process], ...stack.subgraphs];
+    // Statements on the chats shards, from PostgreSQL's own count (each runs as its own transaction; backends report
+    // their counts at most a second late, so a round's figure is close, not exact).
+    const admin = new Client({ connectionString: databaseUrl(stack.config.DATABASE_URL, 'postgres') });
+    await admin.connect();
+    const chatsDatabases = shardMapFor(stack.config, 'chats').shards.map((shard) => shard.database);
+    const chatsTransactions = async () =>
+      Number(
+        (
+          await admin.query<{ n: string }>(
+            'SELECT sum(xact_commit + xact_rollback) AS n FROM pg_stat_database WHERE datname = ANY($1)',
+            [chatsDatabases],
+          )
+        ).rows[0]!.n,
+      );
     await sendFor(warmup * 1000, [], []);
     for (let r = 1; r <= rounds; r++) {
       const profiling = r === rounds && profileOf ? processes.find(([name]) => name === profileOf)?.[1] : undefined;
@@ -103,6 +119,7 @@ async function main(): Promise<void> {
       const cpu0 = processes.map(([, proc]) => processSample(proc).cpuSeconds);
       const self0 = process.cpuUsage();
       const machine0 = cpuTimes();
+      const transactions0 = await chatsTransactions();
       const latencies: number[] = [];
       const errors: string[] = [];
       await sendFor(seconds * 1000, latencies, errors);
@@ -111,10 +128,13 @@ async function main(): Promise<void> {
         ([name, proc], i) => `${name} ${round(((processSample(proc).cpuSeconds - cpu0[i]!) * 1000) / sends, 2)}`,
       );
       const self = process.cpuUsage(self0);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const statements = round(((await chatsTransactions()) - transactions0) / sends, 2);
       perSend.push(`load generator ${round((self.user + self.system) / 1000 / sends, 2)}`);
       console.log(
         `round ${r}: ${sends} sends at ${rate}/s, p50 ${round(percentile(latencies, 50), 2)} ms, p99 ` +
           `${round(percentile(latencies, 99), 2)} ms, ${errors.length} errors${errors[0] ? ` (${errors[0]})` : ''}; ` +
+          `chats shards ${statements} transactions per send; ` +
           `CPU ms per send: ${perSend.join(', ')}; machine CPUs busy ${busyPercent(machine0, cpuTimes()).join('/')}%`,
       );
       if (session) {
@@ -126,6 +146,7 @@ async function main(): Promise<void> {
       }
     }
     agent.destroy();
+    await admin.end();
   } finally {
     await stack.close();
   }
