@@ -51,6 +51,31 @@ function failingOn(failing: number): ShardedDatabase<ChatsClient> {
   });
 }
 
+/** The chats database, counting the statements run on each physical shard's driver adapter. */
+function countingStatements(): { db: ShardedDatabase<ChatsClient>; statements: () => number } {
+  const db = h.dbs.chats;
+  let statements = 0;
+  const counted = new Map<number, AdapterStatements>();
+  const statementsAt = (index: number) => {
+    let wrapped = counted.get(index);
+    if (!wrapped) {
+      const real = db.statementsAt(index);
+      wrapped = Object.assign(Object.create(real) as AdapterStatements, {
+        execute: (...args: Parameters<AdapterStatements['execute']>) => {
+          statements++;
+          return real.execute(...args);
+        },
+      });
+      counted.set(index, wrapped);
+    }
+    return wrapped;
+  };
+  return {
+    db: Object.assign(Object.create(db) as ShardedDatabase<ChatsClient>, { statementsAt }),
+    statements: () => statements,
+  };
+}
+
 describe("the members' chat lists after a send (ActivityIndex)", () => {
   it('move the chat to the top for members on every shard, with exact unread counts, and leave no outbox row', async () => {
     const owner = userOnShard(0);
@@ -114,5 +139,32 @@ describe("the members' chat lists after a send (ActivityIndex)", () => {
       memberIds.map(() => newer.message.createdAt.getTime()),
     );
     expect(await outboxRows(chatId)).toBe(0);
+  });
+
+  it('share statements between concurrent touches: each shard runs one at a time, with every step that waited', async () => {
+    const owner = userOnShard(0);
+    const members = [1, 2, 3, 0, 1, 2, 3].map((shard) => userOnShard(shard));
+    const chats = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => BigInt(await createGroup(h, owner, members, `merged ${i}`))),
+    );
+    const sent = await Promise.all(
+      chats.map((c, i) => h.stores.messages.send(c, BigInt(owner), `m${i}`, `merged-${i}`)),
+    );
+    for (const c of chats) expect(await outboxRows(c)).toBe(1);
+    // One statement per shard holding members, per touch, when each runs alone: 4 shards for each of the 12 chats.
+    const alone = sent.reduce((n, s) => n + h.dbs.chats.groupByShard(s.memberIds, (id) => id).size, 0);
+    expect(alone).toBe(48);
+
+    const { db, statements } = countingStatements();
+    const index = new ActivityIndex(db);
+    await Promise.all(chats.map((c, i) => index.touch(c, sent[i]!.memberIds, sent[i]!.message.createdAt)));
+    // The first step on each shard goes alone, the others of the other shards in one more; the chats' own shards'
+    // steps (the outbox rows' deletes) follow as those finish, at most one statement each.
+    expect(statements()).toBeLessThanOrEqual(4 * 2 + 12);
+    for (const [i, c] of chats.entries()) {
+      expect(await outboxRows(c)).toBe(0);
+      const at = sent[i]!.message.createdAt.getTime();
+      expect([...(await copies(c, sent[i]!.memberIds)).values()]).toEqual(sent[i]!.memberIds.map(() => at));
+    }
   });
 });

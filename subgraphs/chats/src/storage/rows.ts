@@ -101,6 +101,11 @@ export function bigintArray(ids: readonly bigint[]): ChatsPrisma.Sql {
   return ChatsPrisma.sql`${ids.map(String)}::bigint[]`;
 }
 
+/** Dates as one `timestamptz[]` SQL parameter (see {@link timestamptz}). */
+export function timestamptzArray(ats: readonly Date[]): ChatsPrisma.Sql {
+  return ChatsPrisma.sql`${ats.map((at) => at.toISOString())}::timestamptz[]`;
+}
+
 /** A Date as a SQL parameter with its time zone (Prisma would send it as a zone-less timestamp). */
 export function timestamptz(at: Date): ChatsPrisma.Sql {
   return ChatsPrisma.sql`${at.toISOString()}::timestamptz`;
