@@ -2,7 +2,8 @@
 // channels costs the publisher, side by side on the machine's Redis. A change's activity goes to each member's channel
 // with the same payload: `RedisEventBus.publishMany` sends it as one command with the payload once (see
 // PUBLISH_BATCH_LUA), against one publish per channel through the same bus (its breaker, time limit and stats each).
-// Prints CPU microseconds of this process per change and the wall time, alternating the two for three rounds.
+// Prints CPU microseconds per change of this process and of the Redis server (its INFO cpu), and the wall time,
+// alternating the two for three rounds.
 import { createLogger } from '@chatgraph/logging';
 import { RedisEventBus, type Publication } from '@chatgraph/pubsub';
 import { round } from '../stats';
@@ -10,6 +11,13 @@ import { round } from '../stats';
 function flag(name: string, fallback: string): string {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
   return arg ? arg.slice(name.length + 3) : fallback;
+}
+
+/** CPU seconds the Redis server has used so far (user and system, all its threads). */
+async function redisCpuSeconds(bus: RedisEventBus): Promise<number> {
+  const info = String(await bus.publisher.info('cpu'));
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
 }
 
 async function main(): Promise<void> {
@@ -41,14 +49,17 @@ async function main(): Promise<void> {
       };
       for (let r = 1; r <= 3; r++) {
         for (const [name, announce] of Object.entries(variants)) {
+          const redis0 = await redisCpuSeconds(bus);
           const cpu = process.cpuUsage();
           const started = performance.now();
           // Two changes in flight at a time, as concurrent sends have.
           for (let i = 0; i < batches / 2; i++) await Promise.all([announce(), announce()]);
           const used = process.cpuUsage(cpu);
+          const wall = performance.now() - started;
+          const redis = ((await redisCpuSeconds(bus)) - redis0) * 1e6;
           console.log(
             `${members} channels, round ${r}, ${name}: ${round((used.user + used.system) / batches, 1)} µs CPU per ` +
-              `change, ${round(performance.now() - started)} ms for ${batches}`,
+              `change here, ${round(redis / batches, 1)} µs in Redis, ${round(wall)} ms for ${batches}`,
           );
         }
       }
