@@ -35,6 +35,7 @@ const moduleNameMapper = {
  * - the e-mail digests, whose delays are timed (`npm run test:ops`);
  * - the SDK packed as a tarball and installed (`npm run test:full`);
  * - the bare-machine quickstart, a whole fresh build (`npm run test:bare`);
+ * - the compose file inspected with docker-compose (`npm run test:ops`; CI's `compose:check` validates it too);
  * - the benchmark's smoke run (`npm run test:bench`).
  * `npm test` on a developer's machine runs everything.
  */
@@ -47,6 +48,7 @@ const leftOutOfCi = shortProfile
       '/test/notifications/email\\.test\\.ts$',
       '/test/sdk/package\\.test\\.ts$',
       '/test/deploy/bareMachine\\.test\\.ts$',
+      '/test/deploy/compose\\.test\\.ts$',
       '/test/bench/smoke\\.test\\.ts$',
     ]
   : [];

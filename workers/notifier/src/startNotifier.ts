@@ -1,5 +1,6 @@
 import amqp from 'amqp-connection-manager';
 import { AMQP_SOCKET_OPTIONS } from './amqp/socketOptions';
+import { coalesceFrameWrites } from './amqp/coalesceFrameWrites';
 import type { Channel } from 'amqplib';
 import { identitySignerFromConfig } from '@chatgraph/auth';
 import { replicaUrls, type Config } from '@chatgraph/config';
@@ -94,7 +95,8 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
     connectionOptions: AMQP_SOCKET_OPTIONS,
   });
   let amqpConnected = false;
-  connection.on('connect', () => {
+  connection.on('connect', ({ connection: amqpConnection }) => {
+    coalesceFrameWrites(amqpConnection);
     amqpConnected = true;
     logger.info('connected to RabbitMQ');
   });
