@@ -158,8 +158,8 @@ export class MergedShardTouches {
 
 /**
  * Runs touch steps on user shard `shard` as one statement: every (member, chat) copy moves forward to the newest time
- * any step gives it (rows locked in key order, so statements of other processes on the same rows cannot deadlock with
- * it), and the outbox rows of the steps that clear theirs are deleted up to the newest such time per chat. Prepared
+ * any step gives it (rows locked in key order, so two such statements of different processes cannot deadlock over
+ * their rows), and the outbox rows of the steps that clear theirs are deleted up to the newest such time per chat. Prepared
  * (see `preparedStatements`) and run on the shard's driver adapter (see `AdapterStatements`): every message send runs
  * it.
  */
