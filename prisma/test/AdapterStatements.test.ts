@@ -5,7 +5,7 @@
  */
 import { ChatsPrisma } from '@chatgraph/db';
 import { infrastructureFailure, postgresError } from '@chatgraph/service';
-import { createTestDatabases, testConfig, type TestDatabases } from '@chatgraph/testing';
+import { createTestDatabases, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 
 describe('AdapterStatements', () => {
   const config = testConfig({ USERS_SHARDS: '1', CHATS_SHARDS: '1', DB_POOL_SIZE: '1' });
@@ -77,10 +77,17 @@ describe('AdapterStatements', () => {
     expect(prepared).toHaveLength(1);
     // A statement that fails inside a transaction released with its error: that connection is closed.
     const client = await db.poolAt(0).connect();
-    await client.query('BEGIN');
-    const err = await client.query('INSERT INTO adapter_keep VALUES (1)').catch((e: Error) => e);
-    expect(client.getTransactionStatus()).toBe('E');
-    client.release(err as Error);
+    let err: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      err = await client.query('INSERT INTO adapter_keep VALUES (1)').catch((e: Error) => e);
+      // pg hands the error over as it arrives; the transaction's state comes with the server's next message.
+      await waitUntil('the server reported the failed transaction', () => client.getTransactionStatus() !== 'T');
+      expect(client.getTransactionStatus()).toBe('E');
+    } finally {
+      // Released with its error either way: the pool's only connection must not stay checked out.
+      client.release(err ?? new Error('the statement did not fail'));
+    }
     expect(await pid()).not.toBe(first);
   });
 
