@@ -80,7 +80,10 @@ describe('AdapterStatements', () => {
     let err: Error | undefined;
     try {
       await client.query('BEGIN');
-      err = await client.query('INSERT INTO adapter_keep VALUES (1)').catch((e: Error) => e);
+      err = await client.query('INSERT INTO adapter_keep VALUES (1)').then(
+        () => undefined,
+        (e: Error) => e,
+      );
       // pg hands the error over as it arrives; the transaction's state comes with the server's next message.
       await waitUntil('the server reported the failed transaction', () => client.getTransactionStatus() !== 'T');
       expect(client.getTransactionStatus()).toBe('E');
