@@ -61,10 +61,26 @@ describe('stack runner', () => {
     return { health, processes };
   }
 
+  /**
+   * The runner with every stand-in well behaved, once it printed STACK READY. A port picked free can be taken by another
+   * test's process before its stand-in binds it (EADDRINUSE: the runner then stops everything, as it should); the stack
+   * is started again on new ports, up to three times.
+   */
+  async function readyStack() {
+    for (let attempt = 1; ; attempt++) {
+      const { processes } = await stack({});
+      const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
+      try {
+        await run.waitFor('STACK READY');
+        return run;
+      } catch (err) {
+        if (attempt === 3 || !run.output().includes('EADDRINUSE')) throw err;
+      }
+    }
+  }
+
   it('starts the gateway after the subgraphs answer; on Ctrl-C stops the gateway, then the subgraphs, each with one SIGTERM', async () => {
-    const { processes } = await stack({});
-    const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
-    await run.waitFor('STACK READY');
+    const run = await readyStack();
     const pids = NAMES.map(pidOf);
     expect(pids.every(alive)).toBe(true);
     // Output is prefixed with the process name, once per line.
@@ -88,9 +104,7 @@ describe('stack runner', () => {
   });
 
   it('stops every process on SIGTERM to the runner alone', async () => {
-    const { processes } = await stack({});
-    const run = start(process.execPath, [DRIVER, JSON.stringify({ processes, stopTimeoutMs: 10_000 })]);
-    await run.waitFor('STACK READY');
+    const run = await readyStack();
     const pids = NAMES.map(pidOf);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
