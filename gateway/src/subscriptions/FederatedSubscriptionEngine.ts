@@ -189,7 +189,7 @@ export class FederatedSubscriptionEngine {
   }
 
   /**
-   * Starts a live subscription. Returns the iterator graphql-ws consumes, or the errors to send instead (refused,
+   * Starts a live subscription. Returns the iterator the connection's operation consumes, or the errors to send instead (refused,
    * invalid, over a limit).
    */
   async subscribe(request: SubscribeRequest): Promise<LiveIterator | readonly GraphQLError[]> {

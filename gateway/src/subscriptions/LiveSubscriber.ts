@@ -71,7 +71,7 @@ interface Pull {
 const MAX_REPAIR_ROUNDS = 5;
 
 /**
- * One client subscription: an async iterator (what graphql-ws consumes) over a bounded queue, plus exactly-once,
+ * One client subscription: an async iterator (what its LiveOperation consumes) over a bounded queue, plus exactly-once,
  * in-order delivery for resumable fields:
  * - live events arrive (the topic is attached before any backfill starts, so none is missed);
  * - with a resume point it backfills from the log first, one page at a time, reading the next page only once the
@@ -82,13 +82,13 @@ const MAX_REPAIR_ROUNDS = 5;
  * A client that stops reading while live events keep coming (queue over its limit) is closed with `SLOW_CONSUMER`;
  * it resumes with `afterSeq`.
  *
- * The direct path (fan-out's cost): handing a result through the iterator costs graphql-ws a promise chain and a
- * message serialization per subscriber and event. So while the consumer has sent everything it was handed and waits
+ * The direct path (fan-out's cost): handing a result through the iterator costs a promise, a callback and a pull
+ * per subscriber and event. So while the consumer has sent everything it was handed and waits
  * for more (a pull is pending), no backfill is running and a {@link DirectWriter} is set, a live event is written
  * straight to the socket and the pull stays pending. Order holds: a direct write happens only when nothing handed
  * earlier is still unsent, and anything after a refused write (a backed-up socket) is queued behind it until the
  * consumer has drained the queue and waits again. The end of the subscription still goes through the pending pull,
- * so graphql-ws sends its `complete` or `error` after every event written before.
+ * so the connection sends its `complete` or `error` after every event written before.
  */
 export class LiveSubscriber implements LiveIterator {
   readonly viewerId: string | null;
@@ -300,7 +300,7 @@ export class LiveSubscriber implements LiveIterator {
       const pull = this.waiting;
       this.waiting = undefined;
       this.endError = undefined;
-      // graphql-ws turns a thrown error into the operation's final `error` message, extensions included.
+      // The connection turns a thrown error into the operation's final `error` message, extensions included.
       if (error) pull.reject(error);
       else pull.resolve({ value: undefined, done: true });
     }

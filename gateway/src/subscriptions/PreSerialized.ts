@@ -1,7 +1,7 @@
 /**
  * A subscription result already serialized to JSON. The engine serializes each event once per group of identical
  * subscriptions; the WebSocket layer writes that JSON into each subscriber's `next` message instead of serializing
- * the same result again per subscriber (see DirectNextWriter and PayloadSplicer).
+ * the same result again per subscriber (see DirectNextWriter).
  */
 export const PRE_SERIALIZED = Symbol.for('chatgraph.preSerialized');
 /** The UTF-8 bytes of the JSON, encoded once on first use and shared by every subscriber of the group. */

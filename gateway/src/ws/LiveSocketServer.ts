@@ -1,34 +1,23 @@
-// Over 350 lines: the graphql-ws callbacks (connect, subscribe, close) share the per-socket state and read best together.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  GraphQLError,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type ExecutionArgs,
-  type GraphQLSchema,
-} from 'graphql';
-import { handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { handleProtocols, type SubscribePayload } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bearerToken, TokenError, type TokenScope } from '@chatgraph/auth';
+import { bearerToken, TokenError } from '@chatgraph/auth';
 import { LiveCloseCodes, TOKEN_EXPIRED_REASON, userError } from '@chatgraph/errors';
 import { rateLimited } from '@chatgraph/ratelimit';
-import { scopesOf, type Authenticator, type Principal } from '../auth/Authenticator';
+import { scopesOf, type Authenticator } from '../auth/Authenticator';
 import { checkScopes } from '../scopes/checkScopes';
 import type { Logger } from '@chatgraph/logging';
 import type { RevocationList } from '../auth/RevocationList';
 import type { FederatedSubscriptionEngine } from '../subscriptions/FederatedSubscriptionEngine';
 import type { LiveIterator } from '../subscriptions/LiveSubscriber';
 import { checkOperationLimits, type OperationLimits } from '../limits/operationLimits';
-import { corkUntilNextTurn } from './corkUntilNextTurn';
-import { DirectNextWriter } from './DirectNextWriter';
 import { KeepAliveSweep } from './KeepAliveSweep';
-import { PayloadSplicer } from './PayloadSplicer';
 import type { TrustedDocuments } from '../trusted/TrustedDocuments';
 import { withoutSuggestions } from '../http/withoutSuggestions';
-import { SessionSockets, type TrackedConnection } from './SessionSockets';
+import { SessionSockets } from './SessionSockets';
+import { LiveConnection, type LiveConnectionHooks } from './LiveConnection';
 import { TokenExpiry } from './TokenExpiry';
 
 /** Options of {@link LiveSocketServer}. */
@@ -59,35 +48,10 @@ export interface LiveSocketServerOptions {
   hideSuggestions?: boolean;
 }
 
-/** What the gateway keeps per socket. The object itself is the connection the engine counts quotas against. */
-interface SocketExtra {
-  socket: WebSocket;
-  /** The user whose token `connection_init` carried; unset until it was accepted. */
-  viewerId?: string;
-  /** The credential accepted at `connection_init`. */
-  principal?: Principal;
-  /** The scopes of an API token's connection; undefined for a session (every scope). */
-  scopes?: TokenScope[];
-  /** The socket's entry in {@link SessionSockets}. */
-  tracked?: TrackedConnection<WebSocket>;
-  /** When the token expires (ms since the epoch), for {@link TokenExpiry}; unset for a token that does not. */
-  expiresAtMs?: number;
-  /**
-   * Every iterator started on this socket, ended when it closes: the one, or a Set from the second on (most sockets
-   * carry one subscription, and this lives as long as the socket).
-   */
-  iterators?: LiveIterator | Set<LiveIterator>;
-}
-
 /** A query that parsed and validated, with the text it was parsed from (the copy the cache keeps). */
 interface ParsedQuery {
   text: string;
   document: DocumentNode;
-}
-
-/** Context graphql-ws hands to our `subscribe`: the iterator the engine already started. */
-interface LiveExecutionContext {
-  iterator: LiveIterator;
 }
 
 const MAX_CACHED_DOCUMENTS = 500;
@@ -102,7 +66,7 @@ const MAX_CACHED_DOCUMENTS = 500;
 export class LiveSocketServer {
   private readonly wss: WebSocketServer;
   private readonly documents = new WeakMap<GraphQLSchema, Map<string, ParsedQuery | readonly GraphQLError[]>>();
-  private readonly splicer = new PayloadSplicer();
+  private readonly connectionHooks: LiveConnectionHooks;
   private readonly sessions: SessionSockets<WebSocket>;
   private readonly expiry: TokenExpiry<WebSocket>;
   private readonly now: () => number;
@@ -123,8 +87,8 @@ export class LiveSocketServer {
       this.now,
     );
     this.wss = new WebSocketServer({ noServer: true, handleProtocols, maxPayload: options.maxPayloadBytes ?? 65_536 });
-    const server = makeServer<Record<string, unknown> | undefined, SocketExtra>(this.serverOptions());
-    this.wss.on('connection', (socket: WebSocket) => this.onConnection(server, socket));
+    this.connectionHooks = this.hooks();
+    this.wss.on('connection', (socket: WebSocket) => this.onConnection(socket));
     this.keepAlive = new KeepAliveSweep(this.wss.clients, options.keepAliveMs ?? 12_000);
   }
 
@@ -150,147 +114,122 @@ export class LiveSocketServer {
     for (const client of this.wss.clients) client.terminate();
   }
 
-  private serverOptions(): ServerOptions<Record<string, unknown> | undefined, SocketExtra> {
-    const { engine, auth, logger } = this.options;
+  /** What each {@link LiveConnection} asks of the server: its credential checked, its subscribes run. */
+  private hooks(): LiveConnectionHooks {
+    const { logger } = this.options;
     return {
-      connectionInitWaitTimeout: this.options.connectionInitWaitMs ?? 3000,
-      jsonMessageReplacer: this.splicer.replacer,
-      onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const raw =
-          typeof params.authorization === 'string'
-            ? bearerToken(params.authorization)
-            : typeof params.token === 'string'
-              ? params.token
-              : undefined;
-        const { socket } = ctx.extra;
-        if (!this.options.revocations.loaded) {
-          socket.close(LiveCloseCodes.InternalServerError.code, 'Session revocations not loaded yet; retry');
-          return false;
-        }
-        try {
-          const verified = await auth.authenticate(raw);
-          // the socket may have closed while the token was checked: set up nothing for it
-          if (socket.readyState !== socket.OPEN) return false;
-          const admitted = (await this.options.admitUser?.(verified.userId)) ?? { allowed: true };
-          if (!admitted.allowed) {
-            socket.close(LiveCloseCodes.RateLimited.code, `Rate limited: retry after ${admitted.retryAfterMs} ms`);
-            return false;
-          }
-          // ...or while the user was admitted: its close has run already, and would never undo what follows.
-          if (socket.readyState !== socket.OPEN) return false;
-          // graphql-ws keeps connection_init's payload for the connection's life; nothing reads it after this.
-          Reflect.deleteProperty(ctx, 'connectionParams');
-          ctx.extra.viewerId = verified.userId;
-          ctx.extra.principal = verified;
-          ctx.extra.scopes = scopesOf(verified);
-          ctx.extra.tracked = this.sessions.track(verified, socket);
-          if (verified.expiresAt !== null) {
-            ctx.extra.expiresAtMs = verified.expiresAt.getTime();
-            this.expiry.watch(socket, ctx.extra.expiresAtMs);
-          }
-          return true;
-        } catch (err) {
-          if (!(err instanceof TokenError) && socket.readyState === socket.OPEN) {
-            // The users service could not verify an API token: a failure to retry, not a refused credential.
-            socket.close(LiveCloseCodes.InternalServerError.code, 'Could not verify the token; retry');
-            return false;
-          }
-          const reason = err instanceof TokenError ? err.reason : 'invalid';
-          socket.close(
-            LiveCloseCodes.Unauthorized.code,
-            reason === 'expired' ? TOKEN_EXPIRED_REASON : `Unauthorized: ${reason} token`,
-          );
-          return false;
-        }
+      connect: (connection, params) => this.connect(connection, params),
+      subscribe: (connection, _id, payload) => this.subscribe(connection, payload),
+      closed: (connection) => {
+        if (connection.expiresAtMs !== undefined) this.expiry.forget(connection.socket, connection.expiresAtMs);
+        if (connection.tracked) this.sessions.forget(connection.tracked);
       },
-      onClose: (ctx) => {
-        const { extra } = ctx;
-        if (extra.expiresAtMs !== undefined) this.expiry.forget(extra.socket, extra.expiresAtMs);
-        if (extra.tracked) this.sessions.forget(extra.tracked);
-        // graphql-ws forgets an iterator in some paths (a reused id, an operation it cannot identify); end them all.
-        const { iterators } = extra;
-        if (iterators instanceof Set) for (const iterator of iterators) void iterator.return?.();
-        else if (iterators) void iterators.return?.();
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const viewerId = ctx.extra.viewerId;
-        if (!viewerId) return [userError('UNAUTHENTICATED', 'Send a valid token in connection_init first.')];
-        const schema = engine.apiSchema;
-        if (!schema)
-          return [userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.')];
-        const query = this.options.trusted ? this.options.trusted.resolve(payload) : payload.query;
-        if (isErrorList(query)) return [...query];
-        if (typeof query !== 'string')
-          return [userError('BAD_USER_INPUT', 'The subscribe message needs a query string.')];
-        const parsed = this.document(query, schema);
-        if (isErrorList(parsed)) return [...parsed];
-        const doc = parsed.document;
-        // graphql-ws keeps the subscribe message for as long as the subscription runs: its query text becomes the copy
-        // the document cache keeps, so the subscriptions of a common query share one string instead of one each.
-        if (payload.query === query) (payload as { query: string }).query = parsed.text;
-        const operations = doc.definitions.filter((d) => d.kind === 'OperationDefinition');
-        const operation = payload.operationName
-          ? operations.find((o) => o.kind === 'OperationDefinition' && o.name?.value === payload.operationName)
-          : operations.length === 1
-            ? operations[0]
-            : undefined;
-        if (!operation || operation.kind !== 'OperationDefinition')
-          return [userError('BAD_USER_INPUT', 'The document has no operation of that name.')];
-        if (operation.operation !== 'subscription')
-          return [
-            userError(
-              'BAD_USER_INPUT',
-              'Only subscriptions run over WebSocket; send queries and mutations to POST /graphql.',
-            ),
-          ];
-        const tooComplex = checkOperationLimits(schema, doc, operation, payload.variables, this.options.limits);
-        if (tooComplex) return [tooComplex];
-        const outOfScope = checkScopes(schema, doc, operation, ctx.extra.scopes);
-        if (outOfScope) return [outOfScope];
-        if (ctx.extra.principal) {
-          const admitted = await auth.admit(ctx.extra.principal);
-          if (!admitted.allowed) return [rateLimited('requests with this API token', admitted.retryAfterMs)];
-        }
-        // graphql-ws treats "" as a name it cannot find; so do we.
-        const operationName = payload.operationName || undefined;
-        const result = await engine.subscribe({
-          document: doc,
-          operationName,
-          variables: payload.variables,
-          connection: ctx.extra,
-          viewerId,
-        });
-        if (isErrorList(result)) return [...result];
-        const iterator = result;
-        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) {
-          void iterator.return?.();
-          return [userError('BAD_USER_INPUT', 'The connection closed.')];
-        }
-        ctx.extra.iterators = withIterator(ctx.extra.iterators, iterator);
-        const args: ExecutionArgs = { schema, document: doc, operationName, variableValues: payload.variables };
-        const context: LiveExecutionContext = { iterator };
-        return { ...args, contextValue: context };
-      },
-      // The iterator yields pre-serialized results, not ExecutionResults: graphql-ws hands each to our replacer,
-      // which never lets it reach JSON as an object (see PayloadSplicer).
-      subscribe: (args) => (args.contextValue as LiveExecutionContext).iterator as AsyncIterable<never>,
-      // The operation is registered under its id from here on (unless the client completed it meanwhile): live
-      // events may be written straight to the socket (DirectNextWriter); its end still goes through graphql-ws. (A
-      // client that completes an id and subscribes it again before the first subscribe was set up leaves the first
-      // running until the connection closes, as graphql-ws's own path would.)
-      onOperation: (ctx, id, _payload, args) => {
-        if (id in ctx.subscriptions)
-          (args.contextValue as LiveExecutionContext).iterator.writeDirectly(
-            new DirectNextWriter(ctx.extra.socket, id),
-          );
-        return undefined;
-      },
-      execute: () => ({ errors: [userError('BAD_USER_INPUT', 'Only subscriptions run over WebSocket.')] }),
-      onError: (_ctx, _id, _payload, errors) => {
-        logger.debug({ errors: errors.map((e) => e.message) }, 'subscription error sent');
-      },
+      debug: (detail, message) => logger.debug(detail, message),
     };
+  }
+
+  /** `connection_init`: the token checked, the user admitted; false (the socket closed with the reason) if not. */
+  private async connect(connection: LiveConnection, params: Record<string, unknown>): Promise<boolean> {
+    const { auth } = this.options;
+    const raw =
+      typeof params.authorization === 'string'
+        ? bearerToken(params.authorization)
+        : typeof params.token === 'string'
+          ? params.token
+          : undefined;
+    const { socket } = connection;
+    if (!this.options.revocations.loaded) {
+      socket.close(LiveCloseCodes.InternalServerError.code, 'Session revocations not loaded yet; retry');
+      return false;
+    }
+    try {
+      const verified = await auth.authenticate(raw);
+      // the socket may have closed while the token was checked: set up nothing for it
+      if (socket.readyState !== socket.OPEN) return false;
+      const admitted = (await this.options.admitUser?.(verified.userId)) ?? { allowed: true };
+      if (!admitted.allowed) {
+        socket.close(LiveCloseCodes.RateLimited.code, `Rate limited: retry after ${admitted.retryAfterMs} ms`);
+        return false;
+      }
+      // ...or while the user was admitted: its close has run already, and would never undo what follows.
+      if (socket.readyState !== socket.OPEN) return false;
+      connection.viewerId = verified.userId;
+      connection.principal = verified;
+      connection.scopes = scopesOf(verified);
+      connection.tracked = this.sessions.track(verified, socket);
+      if (verified.expiresAt !== null) {
+        connection.expiresAtMs = verified.expiresAt.getTime();
+        this.expiry.watch(socket, connection.expiresAtMs);
+      }
+      return true;
+    } catch (err) {
+      if (!(err instanceof TokenError) && socket.readyState === socket.OPEN) {
+        // The users service could not verify an API token: a failure to retry, not a refused credential.
+        socket.close(LiveCloseCodes.InternalServerError.code, 'Could not verify the token; retry');
+        return false;
+      }
+      const reason = err instanceof TokenError ? err.reason : 'invalid';
+      socket.close(
+        LiveCloseCodes.Unauthorized.code,
+        reason === 'expired' ? TOKEN_EXPIRED_REASON : `Unauthorized: ${reason} token`,
+      );
+      return false;
+    }
+  }
+
+  /** `subscribe`: the document checked (parse, validation, limits, scopes) and run on the engine. */
+  private async subscribe(
+    connection: LiveConnection,
+    payload: SubscribePayload,
+  ): Promise<LiveIterator | readonly GraphQLError[]> {
+    const { engine, auth } = this.options;
+    const viewerId = connection.viewerId;
+    if (!viewerId) return [userError('UNAUTHENTICATED', 'Send a valid token in connection_init first.')];
+    const schema = engine.apiSchema;
+    if (!schema) return [userError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its schema yet; retry shortly.')];
+    const query = this.options.trusted ? this.options.trusted.resolve(payload) : payload.query;
+    if (isErrorList(query)) return [...query];
+    if (typeof query !== 'string') return [userError('BAD_USER_INPUT', 'The subscribe message needs a query string.')];
+    const parsed = this.document(query, schema);
+    if (isErrorList(parsed)) return [...parsed];
+    const doc = parsed.document;
+    const operations = doc.definitions.filter((d) => d.kind === 'OperationDefinition');
+    const operation = payload.operationName
+      ? operations.find((o) => o.kind === 'OperationDefinition' && o.name?.value === payload.operationName)
+      : operations.length === 1
+        ? operations[0]
+        : undefined;
+    if (!operation || operation.kind !== 'OperationDefinition')
+      return [userError('BAD_USER_INPUT', 'The document has no operation of that name.')];
+    if (operation.operation !== 'subscription')
+      return [
+        userError(
+          'BAD_USER_INPUT',
+          'Only subscriptions run over WebSocket; send queries and mutations to POST /graphql.',
+        ),
+      ];
+    const tooComplex = checkOperationLimits(schema, doc, operation, payload.variables, this.options.limits);
+    if (tooComplex) return [tooComplex];
+    const outOfScope = checkScopes(schema, doc, operation, connection.scopes);
+    if (outOfScope) return [outOfScope];
+    if (connection.principal) {
+      const admitted = await auth.admit(connection.principal);
+      if (!admitted.allowed) return [rateLimited('requests with this API token', admitted.retryAfterMs)];
+    }
+    const result = await engine.subscribe({
+      document: doc,
+      // "" names no operation, as in graphql-ws.
+      operationName: payload.operationName || undefined,
+      variables: payload.variables ?? undefined,
+      connection,
+      viewerId,
+    });
+    if (isErrorList(result)) return [...result];
+    if (connection.socket.readyState !== connection.socket.OPEN) {
+      void result.return?.();
+      return [userError('BAD_USER_INPUT', 'The connection closed.')];
+    }
+    return result;
   }
 
   /** Parses and validates a query against the API schema, cached by text per schema. */
@@ -323,58 +262,15 @@ export class LiveSocketServer {
     return result;
   }
 
-  private onConnection(
-    server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>,
-    socket: WebSocket,
-  ): void {
-    const { logger } = this.options;
+  private onConnection(socket: WebSocket): void {
     // Listeners with `on`, not `once` ('close' comes once; a second 'error' closes a closing socket, a no-op): `once`
     // wraps each listener in a bound function of its own, held as long as the socket.
     socket.on('error', this.onSocketError);
     this.keepAlive.watch(socket);
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            // Spliced even when the socket has closed, so no token is left behind.
-            data = this.splicer.splice(data);
-            if (socket.readyState !== socket.OPEN) return resolve();
-            corkUntilNextTurn(socket);
-            socket.send(data, (err) => (err ? reject(err) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        // Not an async function: graphql-ws's handler of a subscribe message lasts as long as the subscription, and
-        // an awaiting wrapper would keep the frame's Buffer alive that long too.
-        onMessage: (cb) =>
-          socket.on('message', (event) => {
-            cb(String(event)).catch((err: unknown) => {
-              // Unknown message types and other protocol violations: the client's fault, never a crash.
-              logger.debug({ err: (err as Error).message }, 'bad websocket message');
-              socket.close(LiveCloseCodes.BadRequest.code, 'Invalid message received');
-            });
-          }),
-      },
-      // Not the upgrade request: nothing reads it after the upgrade, and its headers would stay in memory as long as
-      // the connection.
-      { socket },
-    );
-    socket.on('close', (code, reason) => {
-      void closed(code, String(reason));
-    });
+    const connection = new LiveConnection(socket, this.connectionHooks, this.options.connectionInitWaitMs ?? 3000);
+    socket.on('message', (data) => connection.receive(String(data)));
+    socket.on('close', () => connection.onClose());
   }
-}
-
-/** `iterators` with `iterator` added and those that ended dropped (see {@link SocketExtra.iterators}). */
-function withIterator(
-  iterators: LiveIterator | Set<LiveIterator> | undefined,
-  iterator: LiveIterator,
-): LiveIterator | Set<LiveIterator> {
-  if (iterators === undefined || (!(iterators instanceof Set) && iterators.isEnded)) return iterator;
-  if (!(iterators instanceof Set)) return new Set([iterators, iterator]);
-  for (const it of iterators) if (it.isEnded) iterators.delete(it);
-  iterators.add(iterator);
-  return iterators;
 }
 
 function isErrorList<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
