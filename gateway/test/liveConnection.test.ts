@@ -12,6 +12,8 @@ interface Harness {
   url: string;
   subscribers: Map<string, LiveSubscriber>;
   closedConnections: number;
+  /** connection_init messages the server acted on. */
+  connects: number;
   /** Set to make `connect` refuse (closing with 4403 through the connection) or to hold subscribes. */
   refuseConnect: boolean;
   holdSubscribe: Promise<void> | undefined;
@@ -34,6 +36,7 @@ async function harness(initWaitMs = 2000): Promise<Harness> {
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
     subscribers: new Map(),
     closedConnections: 0,
+    connects: 0,
     refuseConnect: false,
     holdSubscribe: undefined,
     refuse: undefined,
@@ -43,7 +46,10 @@ async function harness(initWaitMs = 2000): Promise<Harness> {
     },
   };
   const hooks: LiveConnectionHooks = {
-    connect: async () => !h.refuseConnect,
+    connect: async () => {
+      h.connects++;
+      return !h.refuseConnect;
+    },
     subscribe: async (_connection, id, payload) => {
       if (h.holdSubscribe) await h.holdSubscribe;
       const refused = h.refuse?.(payload);
@@ -138,6 +144,34 @@ describe('LiveConnection (graphql-transport-ws, server side)', () => {
     refused.send({ type: 'connection_init' });
     expect(await refused.closed).toBe(4403);
     expect(refused.messages).toEqual([]);
+  });
+
+  it('closes a socket whose frame cannot be answered (a ping nested too deep to echo) with 4400, and serves others', async () => {
+    const other = await acknowledged(h.url);
+    const deep = await client(h.url);
+    deep.send(`{"type":"ping","payload":{"a":${'['.repeat(32_000)}${']'.repeat(32_000)}}}`);
+    expect(await deep.closed).toBe(4400);
+    other.send({ type: 'ping' });
+    await waitFor(() => other.messages.some((m) => m.type === 'pong'));
+    other.socket.close();
+  });
+
+  it('acts on nothing a socket sends once its close began, and cuts a close reason to what a frame carries', async () => {
+    const wrongProtocol = await client(h.url, null);
+    wrongProtocol.send({ type: 'connection_init' });
+    expect(await wrongProtocol.closed).toBe(4406);
+    expect(h.connects).toBe(0);
+
+    const c = await acknowledged(h.url);
+    const id = 'é'.repeat(100);
+    c.send(subscribe(id));
+    await waitFor(() => h.subscribers.has(id));
+    let reason = '';
+    c.socket.once('close', (_code, r) => (reason = String(r)));
+    c.send(subscribe(id));
+    expect(await c.closed).toBe(4409);
+    expect(reason.startsWith('Subscriber for éé')).toBe(true);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
   });
 
   it('closes a socket that sends no connection_init in time with 4408, and not one that did', async () => {

@@ -17,6 +17,19 @@ const HEAD_END = Buffer.from(',"type":"next","payload":');
 const CLOSE_BRACE = 0x7d;
 
 /**
+ * `{"id":…,"type":"next","payload":` for one operation, in a buffer of its own: kept as long as the subscription, it
+ * must not be a slice of Node's shared 8 KiB pool, which it would keep alive with whatever else was cut from it.
+ */
+function headOf(id: string): Buffer {
+  const quoted = JSON.stringify(id);
+  const head = Buffer.allocUnsafeSlow(HEAD_START.length + Buffer.byteLength(quoted) + HEAD_END.length);
+  HEAD_START.copy(head, 0);
+  const at = HEAD_START.length + head.write(quoted, HEAD_START.length);
+  HEAD_END.copy(head, at);
+  return head;
+}
+
+/**
  * Writes one subscription's live events straight to its socket as graphql-transport-ws `next` messages,
  * `{"id":…,"type":"next","payload":…}`: the payload's UTF-8 bytes are encoded once per group event (shared by every
  * subscriber), so each delivery is two buffer copies and one frame — no promise, no serialization of the result.
@@ -57,7 +70,7 @@ export class DirectNextWriter implements DirectWriter {
   /** The `next` message around `payload`: two buffer copies. */
   private message(payload: PreSerialized): Buffer {
     const json = serializedBytes(payload);
-    const head = (this.head ??= Buffer.concat([HEAD_START, Buffer.from(JSON.stringify(this.id)), HEAD_END]));
+    const head = (this.head ??= headOf(this.id));
     const message = Buffer.allocUnsafe(head.length + json.length + 1);
     head.copy(message, 0);
     json.copy(message, head.length);

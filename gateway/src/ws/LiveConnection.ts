@@ -29,6 +29,9 @@ export interface LiveConnectionHooks {
   debug(detail: object, message: string): void;
 }
 
+/** The longest close reason a close frame carries (125 bytes less the code). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
 /** An operation whose subscribe is still being set up: a new object each time, so a reused id is told apart. */
 interface Setup {
   readonly settingUp: true;
@@ -87,6 +90,19 @@ export class LiveConnection {
 
   /** One text frame from the client. Anything that is not a valid message closes the socket with 4400. */
   receive(data: string): void {
+    // After a close began (a protocol violation, a refused subprotocol), nothing the client sends is acted on.
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    try {
+      this.handle(data);
+    } catch (err) {
+      // Whatever a frame makes fail synchronously (say, a pong echoing a payload nested too deep to serialize) is the
+      // client's doing: it closes that socket, never the process.
+      this.hooks.debug({ err: (err as Error).message }, 'bad websocket message');
+      this.close(LiveCloseCodes.BadRequest, 'Invalid message received');
+    }
+  }
+
+  private handle(data: string): void {
     let message: ReturnType<typeof parseMessage>;
     try {
       message = parseMessage(data);
@@ -124,15 +140,17 @@ export class LiveConnection {
     if (this.initTimer) clearTimeout(this.initTimer);
     const operations = this.operations;
     this.operations = undefined;
-    if (operations)
-      for (const operation of operations.values())
-        if (operation instanceof LiveOperation) void operation.iterator.return?.();
-    this.hooks.closed(this);
+    try {
+      if (operations)
+        for (const operation of operations.values()) if (operation instanceof LiveOperation) end(operation);
+    } finally {
+      this.hooks.closed(this);
+    }
   }
 
-  /** Closes the socket (a no-op once it is closing). */
+  /** Closes the socket (a no-op once it is closing); a reason longer than a close frame allows is cut. */
   close(spec: CloseCodeSpec, reason: string): void {
-    this.socket.close(spec.code, reason);
+    this.socket.close(spec.code, closeReason(reason));
   }
 
   /** Whether `operation` still runs under its id (not completed by the client, socket open). */
@@ -143,16 +161,24 @@ export class LiveConnection {
   /** The operation's iterator ended on its own: `complete` for the client. */
   finish(operation: LiveOperation): void {
     if (!this.isCurrent(operation)) return;
-    this.operations!.delete(operation.id);
+    this.forget(operation.id);
     this.send({ id: operation.id, type: MessageType.Complete });
   }
 
   /** The operation's iterator failed: its error is the operation's final `error` message, extensions included. */
   fail(operation: LiveOperation, err: unknown): void {
     if (!this.isCurrent(operation)) return;
-    this.operations!.delete(operation.id);
+    this.forget(operation.id);
     const original = err instanceof Error ? err : new Error(String(err));
     this.sendErrors(operation.id, [new GraphQLError(original.message, { originalError: original })]);
+  }
+
+  /** An operation whose step could not be sent: ended, and the socket closed with 4500 (the client resubscribes). */
+  brokenOperation(operation: LiveOperation, err: unknown): void {
+    this.hooks.debug({ err: (err as Error).message }, 'live operation failed');
+    if (this.isCurrent(operation)) this.forget(operation.id);
+    end(operation);
+    this.close(LiveCloseCodes.InternalServerError, 'Internal server error');
   }
 
   private async init(payload: unknown): Promise<void> {
@@ -214,8 +240,14 @@ export class LiveConnection {
   private complete(id: string): void {
     const operation = this.operations?.get(id);
     if (!operation) return;
+    this.forget(id);
+    if (operation instanceof LiveOperation) end(operation);
+  }
+
+  /** Drops an operation's entry, and the map with its last one. */
+  private forget(id: string): void {
     this.operations!.delete(id);
-    if (operation instanceof LiveOperation) void operation.iterator.return?.();
+    if (this.operations!.size === 0) this.operations = undefined;
   }
 
   private sendErrors(id: string, errors: readonly GraphQLError[]): void {
@@ -226,8 +258,10 @@ export class LiveConnection {
   private send(message: object): void {
     const { socket } = this;
     if (socket.readyState !== socket.OPEN) return;
+    // Serialized before anything is written: a message that cannot be (an error's odd extensions) throws here.
+    const text = JSON.stringify(message);
     corkUntilNextTurn(socket);
-    socket.send(JSON.stringify(message));
+    socket.send(text);
   }
 
   /** A handler that failed unexpectedly (a bug, not the client's doing): logged, and the client told to retry. */
@@ -255,7 +289,7 @@ export class LiveOperation extends DirectNextWriter {
 
   /** Waits for the iterator's next event (pending while events are written directly). */
   pull(): void {
-    this.iterator.next().then(this.onStep, this.onFailure);
+    this.iterator.next().then(this.onStep, this.onFailure).catch(this.onBroken);
   }
 
   private readonly onStep = (step: IteratorResult<PreSerialized>): void => {
@@ -270,6 +304,28 @@ export class LiveOperation extends DirectNextWriter {
   };
 
   private readonly onFailure = (err: unknown): void => this.connection.fail(this, err);
+
+  /** Sending the step failed (a bug, not the client's doing): the operation ends, the client is told to retry. */
+  private readonly onBroken = (err: unknown): void => {
+    this.connection.brokenOperation(this, err);
+  };
+}
+
+/** `reason` as a close frame can carry it: cut (with an ellipsis) when longer than 123 bytes of UTF-8. */
+function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES - 3);
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES - 3) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
+/** Ends an operation's iterator; a failure to end it is not the socket's business. */
+function end(operation: LiveOperation): void {
+  try {
+    void operation.iterator.return?.()?.catch(() => undefined);
+  } catch {
+    // the iterator is gone either way
+  }
 }
 
 function isErrorList<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
