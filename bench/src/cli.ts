@@ -4,7 +4,8 @@
 // --render=<result.json> (rewrite the chart and docs section of an existing result, nothing is run),
 // --no-docs (do not rewrite the generated part of docs/benchmarks.md), --profile / --no-profile (CPU profiles of our
 // gateway under the query and fan-out loads; on by default in a full run), --gateways=<kind,...> (the gateways scenario
-// 1 compares, instead of the mode's list: for side-by-side runs of a few, e.g. chatgraph,apollo,floor with --quick).
+// 1 compares, instead of the mode's list: for side-by-side runs of a few, e.g. chatgraph,apollo,floor with --quick),
+// --no-peers (full-size scenarios with ours alone: side-by-side runs of two builds of ours).
 import fs from 'node:fs';
 import path from 'node:path';
 import { runBench, type BenchFlags, type BenchResult } from './runBench';
@@ -19,6 +20,7 @@ function parse(argv: string[]): BenchFlags {
     else if (key === '--no-docs') flags.docs = false;
     else if (key === '--profile') flags.profile = true;
     else if (key === '--no-profile') flags.profile = false;
+    else if (key === '--no-peers') flags.peers = false;
     else if (key === '--out' && value) flags.outDir = value;
     else if (key === '--only' && value) flags.only = value.split(',');
     else if (key === '--render' && value) flags.render = value;

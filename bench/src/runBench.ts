@@ -32,6 +32,8 @@ export interface BenchFlags {
   render?: string;
   /** The gateways scenario 1 compares, instead of the mode's list (chatgraph first). */
   gateways?: GatewayKind[];
+  /** false: full-size scenarios with ours alone (no Apollo or Hive Gateway), for side-by-side runs of two builds. */
+  peers?: boolean;
 }
 
 /** The JSON written to bench/results/<timestamp>.json. */
@@ -66,7 +68,9 @@ export async function runBench(flags: BenchFlags): Promise<string> {
   const wants = (name: string) => !flags.only || flags.only.includes(name);
   // Only the query and live scenarios compare with peers; a run of other scenarios installs and starts none.
   const withPeers =
-    !flags.quick && (!flags.only || flags.only.some((s) => s === 'federatedQuery' || s === 'liveLatency'));
+    !flags.quick &&
+    flags.peers !== false &&
+    (!flags.only || flags.only.some((s) => s === 'federatedQuery' || s === 'liveLatency'));
   const peers: GatewayKind[] = withPeers ? ['apollo', 'hive'] : [];
   if (peers.includes('hive') || flags.gateways?.some((g) => g.startsWith('hive'))) ensurePeers(log);
 
@@ -182,7 +186,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
             : {
                 chats: 100,
                 rates: [50, 200],
-                warmupMs: 2000,
+                warmupMs: 6000,
                 runMs: 3000,
                 rounds: 2,
                 withHive: peers.includes('hive'),

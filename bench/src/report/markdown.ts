@@ -152,6 +152,11 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
       ),
     );
     out.push('');
+    for (const r of live.rates) {
+      const line = cpuBudget(r.cpuMsPerEvent, r.rate, result.machine.cpus, 'event');
+      if (line) out.push(`- chatgraph at ${r.rate}/s: ${line}`);
+    }
+    out.push('');
     for (const [peer, p] of Object.entries(live.peers ?? {})) {
       const times = (theirs: number, ours: number) => x(round(theirs / ours, theirs / ours >= 10 ? 0 : 2));
       out.push(
@@ -281,6 +286,8 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
         '',
         `A webhook worker alone (\`NOTIFIER_ROLES=webhooks\`), ${num(pl.webhookWorker.events)} events relayed before it started: ${num(pl.webhookWorker.deliveriesPerSecond)} deliveries/s (${pl.webhookWorker.seconds} s, over ${num(pl.webhookWorker.connections)} connections), ${pl.webhookWorker.cpuMsPerDelivery} CPU ms of the worker per delivery, machine CPUs busy ${pl.webhookWorker.machineCpuBusyPercent.join('/')} %.`,
       );
+    const budget = cpuBudget(pl.live.cpuMsPerMessage, pl.options.rate, result.machine.cpus, 'message');
+    if (budget) out.push('', `Live phase at ${pl.options.rate} messages/s: ${budget}`);
     out.push('');
     // Runs before the split and the error count were recorded have neither.
     const splitOf = pl.live.notificationLatencySplit;
@@ -325,4 +332,28 @@ export function renderMarkdown(result: BenchResult, resultFile: string, svgFile:
   out.push(`![Latency distributions](${svgFile})`);
   out.push('');
   return out.join('\n');
+}
+
+/** The servers' names in a CPU split (see infrastructureCpu.ts); everything else in it is a process of ours. */
+const SERVER_NAMES = new Set(['PostgreSQL', 'Redis', 'RabbitMQ']);
+
+/**
+ * The arithmetic of a CPU split: every process's CPU ms per event added up (ours, the load generator, the servers)
+ * against what the machine's cores have per event at that rate. Undefined for runs that did not measure the servers.
+ */
+function cpuBudget(split: Record<string, number>, rate: number, cpus: unknown, what: string): string | undefined {
+  if (!Object.keys(split).some((k) => SERVER_NAMES.has(k)) || typeof cpus !== 'number') return undefined;
+  let ours = 0;
+  let servers = 0;
+  for (const [k, v] of Object.entries(split)) {
+    if (SERVER_NAMES.has(k)) servers += v;
+    else ours += v;
+  }
+  const available = (cpus * 1000) / rate;
+  const all = ours + servers;
+  return (
+    `all processes ${round(all, 2)} CPU ms per ${what} (ours with the load generator ${round(ours, 2)}, ` +
+    `${[...SERVER_NAMES].map((k) => `${k} ${round(split[k] ?? 0, 2)}`).join(', ')}), against ${round(available, 2)} ms ` +
+    `that ${cpus} cores have per ${what} at this rate: ${Math.round((all / available) * 100)} % of the machine.`
+  );
 }

@@ -5,6 +5,7 @@ import http from 'node:http';
 import { notifierStats, type BenchStack, type RunningGateway } from '../BenchStack';
 import { postGraphQL } from '../load/postGraphQL';
 import { busyPercent, cpuTimes } from '../machineCpu';
+import { infrastructureCpuSeconds } from '../infrastructureCpu';
 import { processSample } from '../processSample';
 import { median, round, summarize, type LatencySummary } from '../stats';
 import {
@@ -55,7 +56,10 @@ export interface PipelineResult {
      * message from the chats service) arrives as null with its error, and such a notification is not counted above.
      */
     notificationErrors: Record<string, number>;
-    /** CPU ms per message sent of each of our processes during the phase (gateway, subgraphs, notifier) and of the load generator. */
+    /**
+     * CPU ms per message sent of each of our processes during the phase (gateway, subgraphs, notifier), of the load
+     * generator and of the servers (PostgreSQL, Redis, RabbitMQ).
+     */
     cpuMsPerMessage: Record<string, number>;
     /** How busy each CPU of the machine was during the phase, by anyone. */
     machineCpuBusyPercent: number[];
@@ -237,6 +241,7 @@ export async function pipeline(
       return {
         ...Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, processSample(p).cpuSeconds])),
         'load generator': (own.user + own.system) / 1e6,
+        ...infrastructureCpuSeconds(),
       };
     };
     const cpuBefore = cpuNow();

@@ -1,6 +1,7 @@
-// `node bench/dist/tools/sendCost.js [--rate=150] [--seconds=20] [--warmup=8] [--rounds=1] [--profile=chats]`: the send
-// path alone, at a steady rate. Members of 20 group chats of 10 send `sendMessage` through one gateway of ours (nobody
-// subscribed), and each round prints the CPU milliseconds per send of every process (gateway, each subgraph, the
+// `node bench/dist/tools/sendCost.js [--rate=150] [--seconds=20] [--warmup=8] [--rounds=1] [--profile=chats]
+// [--subscribe]`: the send path alone, at a steady rate. Members of 20 group chats of 10 send `sendMessage` through one
+// gateway of ours (nobody subscribed, or with `--subscribe` every member subscribed to their chat's `chatEvents` on that
+// gateway, frames counted but not parsed), and each round prints the CPU milliseconds per send of every process (gateway, each subgraph, the
 // load generator itself) with sendMessage's p50 and p99, and the transactions the chats shards committed per send. With `--profile=<process>` the last round also profiles that
 // process (the inspector's sampling profiler, opened with SIGUSR1, one sample per 200 µs) for the measured window
 // only, written to /tmp/sendCost-<process>.cpuprofile: start-up, seeding and warm-up do not dilute it.
@@ -16,6 +17,7 @@ import { postGraphQL } from '../load/postGraphQL';
 import { processSample } from '../processSample';
 import { busyPercent, cpuTimes } from '../machineCpu';
 import { percentile, round } from '../stats';
+import { EVENTS_SUBSCRIPTION } from '../scenarios/liveCommon';
 
 const SEND =
   'mutation($c: ID!, $t: String!, $m: String!) { sendMessage(chatId: $c, text: $t, clientMessageId: $m) { seq } }';
@@ -60,12 +62,26 @@ async function inspect(proc: StackProcess): Promise<InspectorSession> {
   };
 }
 
+/** A graphql-transport-ws connection subscribed to one chat's events; `onFrame` for every frame after the ack. */
+async function openSubscriber(url: string, token: string, chatId: string, onFrame: () => void): Promise<WebSocket> {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await new Promise<void>((resolve) => socket.once('message', () => resolve()));
+  socket.on('message', onFrame);
+  socket.send(
+    JSON.stringify({ id: '1', type: 'subscribe', payload: { query: EVENTS_SUBSCRIPTION, variables: { chatId } } }),
+  );
+  return socket;
+}
+
 async function main(): Promise<void> {
   const rate = Number(flag('rate', '150'));
   const seconds = Number(flag('seconds', '20'));
   const warmup = Number(flag('warmup', '8'));
   const rounds = Number(flag('rounds', '1'));
   const profileOf = flag('profile', '');
+  const subscribe = process.argv.includes('--subscribe');
   const stack = await BenchStack.start();
   try {
     const data = await seed(stack, { chats: 20, membersPerChat: 10, historyMessages: 0 });
@@ -73,6 +89,12 @@ async function main(): Promise<void> {
     const url = new URL(gateway.url);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     const senders = data.chats.flatMap((chat) => chat.members.map((member) => ({ chat, member })));
+    let frames = 0;
+    const sockets = subscribe
+      ? await Promise.all(
+          senders.map(({ chat, member }) => openSubscriber(gateway.wsUrl, member.token, chat.id, () => frames++)),
+        )
+      : [];
     let n = 0;
     const sendFor = async (ms: number, latencies: number[], errors: string[]) => {
       const start = performance.now();
@@ -120,6 +142,7 @@ async function main(): Promise<void> {
       const self0 = process.cpuUsage();
       const machine0 = cpuTimes();
       const transactions0 = await chatsTransactions();
+      const frames0 = frames;
       const latencies: number[] = [];
       const errors: string[] = [];
       await sendFor(seconds * 1000, latencies, errors);
@@ -132,9 +155,11 @@ async function main(): Promise<void> {
       const statements = round(((await chatsTransactions()) - transactions0) / sends, 2);
       perSend.push(`load generator ${round((self.user + self.system) / 1000 / sends, 2)}`);
       console.log(
-        `round ${r}: ${sends} sends at ${rate}/s, p50 ${round(percentile(latencies, 50), 2)} ms, p99 ` +
-          `${round(percentile(latencies, 99), 2)} ms, ${errors.length} errors${errors[0] ? ` (${errors[0]})` : ''}; ` +
+        `round ${r}: ${sends} sends at ${rate}/s, p50 ${round(percentile(latencies, 50), 2)} ms, p90 ` +
+          `${round(percentile(latencies, 90), 2)} ms, p99 ${round(percentile(latencies, 99), 2)} ms, max ` +
+          `${round(Math.max(...latencies), 2)} ms, ${errors.length} errors${errors[0] ? ` (${errors[0]})` : ''}; ` +
           `chats shards ${statements} transactions per send; ` +
+          (subscribe ? `${round((frames - frames0) / sends, 1)} frames received per send; ` : '') +
           `CPU ms per send: ${perSend.join(', ')}; machine CPUs busy ${busyPercent(machine0, cpuTimes()).join('/')}%`,
       );
       if (session) {
@@ -146,6 +171,7 @@ async function main(): Promise<void> {
       }
     }
     agent.destroy();
+    for (const socket of sockets) socket.terminate();
     await admin.end();
   } finally {
     await stack.close();
