@@ -1,10 +1,12 @@
 // `node bench/dist/tools/sendCost.js [--rate=150] [--seconds=20] [--warmup=8] [--rounds=1] [--profile=chats]
-// [--subscribe]`: the send path alone, at a steady rate. Members of 20 group chats of 10 send `sendMessage` through one
+// [--subscribe] [--heap]`: the send path alone, at a steady rate. Members of 20 group chats of 10 send `sendMessage` through one
 // gateway of ours (nobody subscribed, or with `--subscribe` every member subscribed to their chat's `chatEvents` on that
 // gateway, frames counted but not parsed), and each round prints the CPU milliseconds per send of every process (gateway, each subgraph, the
 // load generator itself) with sendMessage's p50 and p99, and the transactions the chats shards committed per send. With `--profile=<process>` the last round also profiles that
 // process (the inspector's sampling profiler, opened with SIGUSR1, one sample per 200 µs) for the measured window
-// only, written to /tmp/sendCost-<process>.cpuprofile: start-up, seeding and warm-up do not dilute it.
+// only, written to /tmp/sendCost-<process>.cpuprofile: start-up, seeding and warm-up do not dilute it. With `--heap` too,
+// instead of CPU it samples the allocations that outlived a young-generation collection (the objects that fill the
+// old space and make its mark-compact pauses), written to /tmp/sendCost-<process>.heapprofile.
 import http from 'node:http';
 import fs from 'node:fs';
 import { Client } from 'pg';
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
   const rounds = Number(flag('rounds', '1'));
   const profileOf = flag('profile', '');
   const subscribe = process.argv.includes('--subscribe');
+  const heapProfile = process.argv.includes('--heap');
   const stack = await BenchStack.start();
   try {
     const data = await seed(stack, { chats: 20, membersPerChat: 10, historyMessages: 0 });
@@ -133,7 +136,15 @@ async function main(): Promise<void> {
     for (let r = 1; r <= rounds; r++) {
       const profiling = r === rounds && profileOf ? processes.find(([name]) => name === profileOf)?.[1] : undefined;
       const session = profiling ? await inspect(profiling) : undefined;
-      if (session) {
+      if (session && heapProfile) {
+        // Objects that outlived a scavenge (what old-space growth and its mark-compacts are made of), by allocation site.
+        await session.call('HeapProfiler.enable');
+        await session.call('HeapProfiler.startSampling', {
+          samplingInterval: 4096,
+          includeObjectsCollectedByMinorGC: false,
+          includeObjectsCollectedByMajorGC: true,
+        });
+      } else if (session) {
         await session.call('Profiler.enable');
         await session.call('Profiler.setSamplingInterval', { interval: 200 });
         await session.call('Profiler.start');
@@ -162,7 +173,13 @@ async function main(): Promise<void> {
           (subscribe ? `${round((frames - frames0) / sends, 1)} frames received per send; ` : '') +
           `CPU ms per send: ${perSend.join(', ')}; machine CPUs busy ${busyPercent(machine0, cpuTimes()).join('/')}%`,
       );
-      if (session) {
+      if (session && heapProfile) {
+        const { profile } = (await session.call('HeapProfiler.stopSampling')) as { profile: object };
+        session.close();
+        const file = `/tmp/sendCost-${profileOf}.heapprofile`;
+        fs.writeFileSync(file, JSON.stringify(profile));
+        console.log(`heap profile of ${profileOf} (objects that outlived a scavenge): ${file}`);
+      } else if (session) {
         const { profile } = (await session.call('Profiler.stop')) as { profile: object };
         session.close();
         const file = `/tmp/sendCost-${profileOf}.cpuprofile`;
