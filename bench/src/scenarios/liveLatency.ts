@@ -225,9 +225,10 @@ export async function liveLatency(
       const send = (rate: number, durationMs: number) =>
         load.send({ url: a.url, via: 'gateway', senders, rate, durationMs, drainMs: 3000 });
       if (!warmed.has(system.kind)) {
-        // At the highest rate: what is measured is a service that has been running (optimized code, filled caches,
-        // pools at their working size), not one still compiling its hot paths.
-        const warm = await send(Math.max(...options.rates), options.warmupMs);
+        // At the lightest rate (a peer that cannot keep up at the highest would carry the backlog into its rounds),
+        // long enough that what is measured is a service that has been running (optimized code, filled caches, pools
+        // at their working size), not one still compiling its hot paths.
+        const warm = await send(Math.min(...options.rates), options.warmupMs);
         warmed.add(system.kind);
         log(`  ${system.kind} warm-up: ${warm.received}/${warm.expected} delivered, p99 ${round(warm.latency.p99)} ms`);
       }

@@ -213,6 +213,13 @@ export async function pipeline(
       };
       subscribe();
     }
+    // The scenarios before this one wrote tens of thousands of events with no notifier running: the relay starts by
+    // publishing them all and the workers by handling them. A running service is caught up; so is this one before
+    // anything is measured.
+    const caughtUp = await untilSettled(notifier);
+    log(
+      `  caught up with the log before the warm-up: ${caughtUp.published} events relayed, ${caughtUp.handled} handled`,
+    );
     for (let attempt = 0; ; attempt++) {
       const before = seen.size;
       await Promise.all(pairs.map((p) => send(p, 'warm-up')));
@@ -315,5 +322,32 @@ export async function pipeline(
     for (const client of clients) await client.dispose();
     await stack.processes.stop(notifier.name, 'SIGTERM', 10_000).catch(() => undefined);
     await receiver.stop();
+  }
+}
+
+/**
+ * Waits until a notifier has nothing left to do: its relays' published count and its consumers' handled count stayed
+ * the same for a second, with nothing in flight (at most `timeoutMs`). Returns those counts.
+ */
+async function untilSettled(
+  notifier: StackProcess,
+  timeoutMs = 180_000,
+): Promise<{ published: number; handled: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let stableSince = Date.now();
+  for (;;) {
+    const stats = await notifierStats(notifier);
+    const published = stats.relays.reduce((n, r) => n + r.published, 0);
+    const consumers = Object.values(stats.consumers);
+    const handled = consumers.reduce((n, c) => n + c.handled, 0);
+    const busy = consumers.some((c) => c.inFlight > 0);
+    const now = `${published}/${handled}`;
+    if (now !== last || busy) {
+      last = now;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= 1000) return { published, handled };
+    if (Date.now() > deadline) throw new Error(`the notifier was still busy after ${timeoutMs} ms (${now})`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
