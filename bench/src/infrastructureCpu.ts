@@ -12,8 +12,8 @@ const TICKS_PER_SECOND = 100;
 /**
  * CPU seconds used so far by every PostgreSQL, Redis and RabbitMQ process on the machine (all threads), by server:
  * what a scenario costs the servers it talks to, next to what it costs our processes. Servers are shared with
- * nothing else during a run, so their use between two readings is the run's. A process that exits in between (a
- * PostgreSQL backend whose connection closed) takes its time with it, so the figure is a floor.
+ * nothing else during a run, so their use between two readings is the run's, including that of processes that
+ * exited in between (a PostgreSQL backend whose connection closed, an autovacuum worker) once their parent reaped them.
  */
 export function infrastructureCpuSeconds(): Record<string, number> {
   const totals: Record<string, number> = Object.fromEntries(Object.values(SERVERS).map((name) => [name, 0]));
@@ -36,7 +36,10 @@ export function infrastructureCpuSeconds(): Record<string, number> {
     const server = SERVERS[stat.slice(open + 1, close)];
     if (!server) continue;
     const fields = stat.slice(close + 2).split(' ');
-    totals[server]! += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    // Its own time and that of its children it has reaped: a PostgreSQL backend or autovacuum worker that exited
+    // counts in the postmaster's (a live child is not in it yet, so nothing counts twice).
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    totals[server]! += (utime! + stime! + cutime! + cstime!) / TICKS_PER_SECOND;
   }
   return totals;
 }
