@@ -144,9 +144,11 @@ describe("the members' chat lists after a send (ActivityIndex)", () => {
   it('share statements between concurrent touches: each shard runs one at a time, with every step that waited', async () => {
     const owner = userOnShard(0);
     const members = [1, 2, 3, 0, 1, 2, 3].map((shard) => userOnShard(shard));
-    const chats = await Promise.all(
-      Array.from({ length: 12 }, async (_, i) => BigInt(await createGroup(h, owner, members, `merged ${i}`))),
-    );
+    // Created one after the other: what is tested is concurrent touches, not concurrent creates. Twelve creates at
+    // once left one member's index row missing when this test read it, once, in a CI run (an index update that fails
+    // is left to the repairer, which this test does not run).
+    const chats: bigint[] = [];
+    for (let i = 0; i < 12; i++) chats.push(BigInt(await createGroup(h, owner, members, `merged ${i}`)));
     const sent = await Promise.all(
       chats.map((c, i) => h.stores.messages.send(c, BigInt(owner), `m${i}`, `merged-${i}`)),
     );
