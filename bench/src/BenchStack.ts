@@ -235,3 +235,30 @@ export async function notifierStats(proc: StackProcess): Promise<NotifierStats> 
   const res = await fetch(`http://127.0.0.1:${proc.port}/stats`);
   return (await res.json()) as NotifierStats;
 }
+
+/**
+ * Waits until a notifier has nothing left to do: its relays' published count and its consumers' handled count stayed
+ * the same for a second, with nothing in flight (at most `timeoutMs`). Returns those counts.
+ */
+export async function untilNotifierSettled(
+  notifier: StackProcess,
+  timeoutMs = 180_000,
+): Promise<{ published: number; handled: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let stableSince = Date.now();
+  for (;;) {
+    const stats = await notifierStats(notifier);
+    const published = stats.relays.reduce((n, r) => n + r.published, 0);
+    const consumers = Object.values(stats.consumers);
+    const handled = consumers.reduce((n, c) => n + c.handled, 0);
+    const busy = consumers.some((c) => c.inFlight > 0);
+    const now = `${published}/${handled}`;
+    if (now !== last || busy) {
+      last = now;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= 1000) return { published, handled };
+    if (Date.now() > deadline) throw new Error(`the notifier was still busy after ${timeoutMs} ms (${now})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

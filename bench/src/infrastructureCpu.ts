@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type { StackProcess } from '@chatgraph/testing';
+import { processSample } from './processSample';
 
 /** The servers a run uses besides our processes, by the name the kernel gives their processes. */
 const SERVERS: Record<string, string> = {
@@ -42,4 +44,12 @@ export function infrastructureCpuSeconds(): Record<string, number> {
     totals[server]! += (utime! + stime! + cutime! + cstime!) / TICKS_PER_SECOND;
   }
   return totals;
+}
+
+/** CPU seconds used so far by each of `processes` (by the name given) and by each server (see above). */
+export function cpuSecondsOf(processes: Record<string, StackProcess>): Record<string, number> {
+  return {
+    ...Object.fromEntries(Object.entries(processes).map(([name, p]) => [name, processSample(p).cpuSeconds])),
+    ...infrastructureCpuSeconds(),
+  };
 }

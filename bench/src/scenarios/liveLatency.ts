@@ -1,7 +1,6 @@
 import type { BenchStack, RunningGateway } from '../BenchStack';
 import { LiveLoad } from '../LoadWorker';
-import { infrastructureCpuSeconds } from '../infrastructureCpu';
-import { processSample } from '../processSample';
+import { cpuSecondsOf } from '../infrastructureCpu';
 import type { LiveConnectionSpec, LiveSendResult } from '../load/protocol';
 import type { Seed } from '../seed';
 import { busyPercent, cpuTimes } from '../machineCpu';
@@ -232,15 +231,8 @@ export async function liveLatency(
         warmed.add(system.kind);
         log(`  ${system.kind} warm-up: ${warm.received}/${warm.expected} delivered, p99 ${round(warm.latency.p99)} ms`);
       }
-      const processes = () => ({
-        'gateway A': a.process,
-        'gateway B': b.process,
-        ...Object.fromEntries(stack.subgraphs),
-      });
-      const cpuNow = (): Record<string, number> => ({
-        ...Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, processSample(p).cpuSeconds])),
-        ...infrastructureCpuSeconds(),
-      });
+      const cpuNow = () =>
+        cpuSecondsOf({ 'gateway A': a.process, 'gateway B': b.process, ...Object.fromEntries(stack.subgraphs) });
       const rates = round_ % 2 === 0 ? options.rates : [...options.rates].reverse();
       for (const rate of rates) {
         const key = `${system.kind}@${rate}`;

@@ -1,12 +1,11 @@
-import { gatewayRequest, liveClient, signUp, type StackProcess, type TestUser } from '@chatgraph/testing';
+import { gatewayRequest, liveClient, signUp, type TestUser } from '@chatgraph/testing';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import http from 'node:http';
-import { notifierStats, type BenchStack, type RunningGateway } from '../BenchStack';
+import { notifierStats, untilNotifierSettled, type BenchStack, type RunningGateway } from '../BenchStack';
 import { postGraphQL } from '../load/postGraphQL';
 import { busyPercent, cpuTimes } from '../machineCpu';
-import { infrastructureCpuSeconds } from '../infrastructureCpu';
-import { processSample } from '../processSample';
+import { cpuSecondsOf } from '../infrastructureCpu';
 import { median, round, summarize, type LatencySummary } from '../stats';
 import {
   drainOneWorker,
@@ -216,7 +215,7 @@ export async function pipeline(
     // The scenarios before this one wrote tens of thousands of events with no notifier running: the relay starts by
     // publishing them all and the workers by handling them. A running service is caught up; so is this one before
     // anything is measured.
-    const caughtUp = await untilSettled(notifier);
+    const caughtUp = await untilNotifierSettled(notifier);
     log(
       `  caught up with the log before the warm-up: ${caughtUp.published} events relayed, ${caughtUp.handled} handled`,
     );
@@ -237,18 +236,12 @@ export async function pipeline(
     // Live phase: sends at the rate, on a fixed schedule (a slow response does not delay the next send).
     log(`  live: ${options.rate} messages/s for ${options.durationMs} ms over ${pairs.length} chats`);
     const total = Math.round((options.rate * options.durationMs) / 1000);
-    const processes = (): Record<string, StackProcess> => ({
-      gateway: gateway.process,
-      ...Object.fromEntries(stack.subgraphs),
-      notifier,
-    });
-    // Ours, and this process (the load generator, the recipients' sockets and the webhook receiver).
+    // Ours, the servers', and this process's (the load generator, the recipients' sockets and the webhook receiver).
     const cpuNow = (): Record<string, number> => {
       const own = process.cpuUsage();
       return {
-        ...Object.fromEntries(Object.entries(processes()).map(([name, p]) => [name, processSample(p).cpuSeconds])),
+        ...cpuSecondsOf({ gateway: gateway.process, ...Object.fromEntries(stack.subgraphs), notifier }),
         'load generator': (own.user + own.system) / 1e6,
-        ...infrastructureCpuSeconds(),
       };
     };
     const cpuBefore = cpuNow();
@@ -322,32 +315,5 @@ export async function pipeline(
     for (const client of clients) await client.dispose();
     await stack.processes.stop(notifier.name, 'SIGTERM', 10_000).catch(() => undefined);
     await receiver.stop();
-  }
-}
-
-/**
- * Waits until a notifier has nothing left to do: its relays' published count and its consumers' handled count stayed
- * the same for a second, with nothing in flight (at most `timeoutMs`). Returns those counts.
- */
-async function untilSettled(
-  notifier: StackProcess,
-  timeoutMs = 180_000,
-): Promise<{ published: number; handled: number }> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  let stableSince = Date.now();
-  for (;;) {
-    const stats = await notifierStats(notifier);
-    const published = stats.relays.reduce((n, r) => n + r.published, 0);
-    const consumers = Object.values(stats.consumers);
-    const handled = consumers.reduce((n, c) => n + c.handled, 0);
-    const busy = consumers.some((c) => c.inFlight > 0);
-    const now = `${published}/${handled}`;
-    if (now !== last || busy) {
-      last = now;
-      stableSince = Date.now();
-    } else if (Date.now() - stableSince >= 1000) return { published, handled };
-    if (Date.now() > deadline) throw new Error(`the notifier was still busy after ${timeoutMs} ms (${now})`);
-    await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -95,22 +95,16 @@ export class LiveConnection {
     try {
       this.handle(data);
     } catch (err) {
-      // Whatever a frame makes fail synchronously (say, a pong echoing a payload nested too deep to serialize) is the
-      // client's doing: it closes that socket, never the process.
+      // Whatever a frame makes fail synchronously (not valid JSON, not a protocol message, a pong echoing a payload
+      // nested too deep to serialize) is the client's doing: it closes that socket, never the process.
       this.hooks.debug({ err: (err as Error).message }, 'bad websocket message');
       this.close(LiveCloseCodes.BadRequest, 'Invalid message received');
     }
   }
 
+  /** One frame, parsed and acted on; throws for anything that is not a valid message (see {@link receive}). */
   private handle(data: string): void {
-    let message: ReturnType<typeof parseMessage>;
-    try {
-      message = parseMessage(data);
-    } catch (err) {
-      this.hooks.debug({ err: (err as Error).message }, 'bad websocket message');
-      this.close(LiveCloseCodes.BadRequest, 'Invalid message received');
-      return;
-    }
+    const message = parseMessage(data);
     switch (message.type) {
       case MessageType.ConnectionInit:
         this.guard(this.init(message.payload));
@@ -140,12 +134,8 @@ export class LiveConnection {
     if (this.initTimer) clearTimeout(this.initTimer);
     const operations = this.operations;
     this.operations = undefined;
-    try {
-      if (operations)
-        for (const operation of operations.values()) if (operation instanceof LiveOperation) end(operation);
-    } finally {
-      this.hooks.closed(this);
-    }
+    if (operations) for (const operation of operations.values()) if (operation instanceof LiveOperation) end(operation);
+    this.hooks.closed(this);
   }
 
   /** Closes the socket (a no-op once it is closing); a reason longer than a close frame allows is cut. */
@@ -328,6 +318,7 @@ function end(operation: LiveOperation): void {
   }
 }
 
-function isErrorList<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
+/** Whether a hook's answer is the errors to send rather than its result. */
+export function isErrorList<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
   return Array.isArray(value);
 }

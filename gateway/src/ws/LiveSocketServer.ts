@@ -17,7 +17,7 @@ import { KeepAliveSweep } from './KeepAliveSweep';
 import type { TrustedDocuments } from '../trusted/TrustedDocuments';
 import { withoutSuggestions } from '../http/withoutSuggestions';
 import { SessionSockets } from './SessionSockets';
-import { LiveConnection, type LiveConnectionHooks } from './LiveConnection';
+import { isErrorList, LiveConnection, type LiveConnectionHooks } from './LiveConnection';
 import { TokenExpiry } from './TokenExpiry';
 
 /** Options of {@link LiveSocketServer}. */
@@ -271,8 +271,4 @@ export class LiveSocketServer {
     socket.on('message', (data) => connection.receive(String(data)));
     socket.on('close', () => connection.onClose());
   }
-}
-
-function isErrorList<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
-  return Array.isArray(value);
 }
