@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { Client } from 'pg';
 import type { Config } from '@chatgraph/config';
+import { databaseUrl, SHARDED_SERVICES, shardMapFor } from '@chatgraph/db';
 import { SUBGRAPHS, type ServiceName } from '@chatgraph/manifest';
 import {
   createTestDatabases,
@@ -261,4 +263,34 @@ export async function untilNotifierSettled(
     if (Date.now() > deadline) throw new Error(`the notifier was still busy after ${timeoutMs} ms (${now})`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Leaves the run's databases as a running service's autovacuum and checkpointer would: every shard vacuumed and
+ * analyzed, then one checkpoint. A scenario that follows a burst of writes (the notification pipeline's catch-up with
+ * the events of every scenario before it: hundreds of thousands of rows) would otherwise measure the server cleaning
+ * up after that burst (autovacuum workers, a checkpoint and the full-page images after it) rather than its own load.
+ * Returns how long it took.
+ */
+export async function settleDatabases(config: Config): Promise<number> {
+  const started = Date.now();
+  for (const service of SHARDED_SERVICES) {
+    for (const shard of shardMapFor(config, service).shards) {
+      const client = new Client({ connectionString: databaseUrl(config.DATABASE_URL, shard.database) });
+      await client.connect();
+      try {
+        await client.query('VACUUM (ANALYZE)');
+      } finally {
+        await client.end();
+      }
+    }
+  }
+  const admin = new Client({ connectionString: databaseUrl(config.DATABASE_URL, 'postgres') });
+  await admin.connect();
+  try {
+    await admin.query('CHECKPOINT');
+  } finally {
+    await admin.end();
+  }
+  return Date.now() - started;
 }

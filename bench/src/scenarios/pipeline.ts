@@ -2,7 +2,13 @@ import { gatewayRequest, liveClient, signUp, type TestUser } from '@chatgraph/te
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import http from 'node:http';
-import { notifierStats, untilNotifierSettled, type BenchStack, type RunningGateway } from '../BenchStack';
+import {
+  notifierStats,
+  settleDatabases,
+  untilNotifierSettled,
+  type BenchStack,
+  type RunningGateway,
+} from '../BenchStack';
 import { postGraphQL } from '../load/postGraphQL';
 import { busyPercent, cpuTimes } from '../machineCpu';
 import { cpuSecondsOf } from '../infrastructureCpu';
@@ -216,8 +222,10 @@ export async function pipeline(
     // publishing them all and the workers by handling them. A running service is caught up; so is this one before
     // anything is measured.
     const caughtUp = await untilNotifierSettled(notifier);
+    const settledInMs = await settleDatabases(stack.config);
     log(
-      `  caught up with the log before the warm-up: ${caughtUp.published} events relayed, ${caughtUp.handled} handled`,
+      `  caught up with the log before the warm-up: ${caughtUp.published} events relayed, ${caughtUp.handled} handled; ` +
+        `then the databases vacuumed and checkpointed in ${settledInMs} ms`,
     );
     for (let attempt = 0; ; attempt++) {
       const before = seen.size;
@@ -244,6 +252,13 @@ export async function pipeline(
         'load generator': (own.user + own.system) / 1e6,
       };
     };
+    type RelayCount = 'published' | 'reads' | 'heldBackReads';
+    const relayCounts = async (): Promise<Record<RelayCount, number>> => {
+      const { relays } = await notifierStats(notifier);
+      const sum = (key: RelayCount) => relays.reduce((n, r) => n + r[key], 0);
+      return { published: sum('published'), reads: sum('reads'), heldBackReads: sum('heldBackReads') };
+    };
+    const relaysBefore = await relayCounts();
     const cpuBefore = cpuNow();
     const machineBefore = cpuTimes();
     const started = Date.now();
@@ -278,8 +293,8 @@ export async function pipeline(
       webhookLatency: summarize(receiver.latencies),
     };
     if (ok < total) log(`  live: ${total - ok} sends failed: ${JSON.stringify(failures)}`);
-    const relays = (await notifierStats(notifier)).relays;
-    const sum = (key: 'published' | 'reads' | 'heldBackReads') => relays.reduce((n, r) => n + r[key], 0);
+    const relaysAfter = await relayCounts();
+    const sum = (key: RelayCount) => relaysAfter[key] - relaysBefore[key];
     log(
       `  live: the relays published ${sum('published')} events in ${sum('reads')} reads of the log, ` +
         `${sum('heldBackReads')} of which found events held back behind an open transaction`,

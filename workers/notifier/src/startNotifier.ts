@@ -253,7 +253,8 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
       }),
   );
   // Committed events announced on Redis wake the relays (they still poll, in case a hint is lost).
-  const wakeups = relays.length > 0 ? new RelayWakeups(bus.channels, relays) : undefined;
+  const wakeups =
+    relays.length > 0 ? new RelayWakeups(bus.channels, relays, (chatId) => chats.shardFor(chatId).database) : undefined;
   // The block answers serve the inbox and the missed-message emails.
   const usesBlocks = roles.has('inbox') || roles.has('email');
 

@@ -9,6 +9,7 @@ import amqplib, { type Channel } from 'amqplib';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { databaseUrl, shardMapFor } from '@chatgraph/db';
+import { composeId, LOGICAL_SHARDS } from '@chatgraph/ids';
 import { createLogger } from '@chatgraph/logging';
 import { ChannelSubscriber, RedisEventBus, relayWakeupChannel } from '@chatgraph/pubsub';
 import { createTestDatabases, RedisCluster, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
@@ -155,6 +156,39 @@ describe('ShardRelay', () => {
       await announcer.publish('chat:101', '{}');
       await waitUntil('the event is published', () => received.length >= 5);
       expect(received.map((e) => `${e.chatId}:${e.seq}`).slice(4)).toEqual(['101:3']);
+    } finally {
+      await wakeups.stop();
+      subscriber.disconnect();
+      announcer.disconnect();
+    }
+  });
+
+  it("wakes only the relay of the announced chat's shard; a channel it cannot read wakes every relay", async () => {
+    const map = shardMapFor(testConfig({ CHATS_SHARDS: '4' }), 'chats');
+    const nudges = new Map<string, number>();
+    const relaysOf = map.shards.map((shard) => ({
+      shard: shard.database,
+      nudge: () => nudges.set(shard.database, (nudges.get(shard.database) ?? 0) + 1),
+    }));
+    // A chat on the third shard (its logical shard is in the id's shard bits).
+    const chatId = composeId({ timeMs: Date.now(), logicalShard: LOGICAL_SHARDS - 1, sequence: 7 });
+    const third = map.shardFor(chatId).database;
+    expect(third).toBe(map.shards[3]!.database);
+    const subscriber = new Redis(config.REDIS_URL);
+    const announcer = new Redis(config.REDIS_URL);
+    const wakeups = new RelayWakeups(
+      new ChannelSubscriber(subscriber, logger),
+      relaysOf,
+      (id) => map.shardFor(id).database,
+    );
+    try {
+      await wakeups.start();
+      await announcer.publish(`chat:${chatId}`, '{}');
+      await waitUntil('the relay of the chat was woken', () => nudges.get(third) === 1);
+      await announcer.publish('chat:not-an-id', '{}');
+      await waitUntil('every relay was woken', () => map.shards.every((s) => (nudges.get(s.database) ?? 0) >= 1));
+      // The chat's event woke its shard's relay alone; the unreadable channel then woke each relay once.
+      expect(map.shards.map((s) => nudges.get(s.database))).toEqual([1, 1, 1, 2]);
     } finally {
       await wakeups.stop();
       subscriber.disconnect();

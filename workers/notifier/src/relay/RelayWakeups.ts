@@ -1,5 +1,11 @@
 import { relayWakeupChannel, type ChannelSubscriber } from '@chatgraph/pubsub';
 
+/** The chats service's event channels (`chat:{id}`, `chatTopic`). */
+const CHAT_PREFIX = 'chat:';
+const CHAT_PATTERN = `${CHAT_PREFIX}*`;
+/** A chat id as the channel carries it: decimal, within 64 bits' digits. */
+const CHAT_ID = /^[0-9]{1,19}$/;
+
 /** What a wake-up reaches: a relay that reads its log again at once instead of at its next poll. */
 export interface Wakeable {
   /** The chats shard database it relays. */
@@ -15,25 +21,37 @@ export interface Wakeable {
  * change on its shard's channel (`relayWakeupChannel`), and each relay is woken by its own shard's. The hint is only
  * a hint: a lost or late one (Redis down, a publish that failed) costs at most one poll interval, because the relays
  * still poll and the log, not Redis, says what to publish. Wake-ups are coalesced to one per loop turn.
+ *
+ * On the pattern, an event of chat `id` wakes only the relay of the shard that holds the chat (`shardOfChat`, from the
+ * shard bits of the id): waking every relay for every event made each shard's relay read the log once per event of
+ * every other shard, for nothing. A channel whose id cannot be read (or whose shard no relay here holds) wakes all.
  */
 export class RelayWakeups {
   private scheduled = false;
   private readonly pending = new Set<Wakeable>();
   private readonly byChannel: Map<string, Wakeable>;
+  private readonly byShard: Map<string, Wakeable>;
   private stopListening: (() => void) | undefined;
-  private readonly onAnyChat = () => this.wake(this.relays);
+  private readonly onAnyChat = (_pattern: Buffer, channel: Buffer) => {
+    const relay = this.relayOfChannel(channel);
+    this.wake(relay ? [relay] : this.relays);
+  };
   private readonly onChannel = (channel: string) => {
     const relay = this.byChannel.get(channel);
     if (relay) this.wake([relay]);
   };
 
-  /** @param channels the process's pub/sub subscriber (it re-subscribes by itself after a reconnect) */
+  /**
+   * @param channels the process's pub/sub subscriber (it re-subscribes by itself after a reconnect)
+   * @param shardOfChat the chats shard database that holds a chat (without it, every event wakes every relay)
+   */
   constructor(
     private readonly channels: ChannelSubscriber,
     private readonly relays: readonly Wakeable[],
-    private readonly pattern = 'chat:*',
+    private readonly shardOfChat?: (chatId: bigint) => string,
   ) {
     this.byChannel = new Map(relays.map((relay) => [relayWakeupChannel(relay.shard), relay]));
+    this.byShard = new Map(relays.map((relay) => [relay.shard, relay]));
   }
 
   /** Starts listening (a failure to subscribe leaves the relays polling). */
@@ -46,7 +64,7 @@ export class RelayWakeups {
     const client = this.channels.client;
     client.on('pmessageBuffer', this.onAnyChat);
     this.stopListening = () => client.off('pmessageBuffer', this.onAnyChat);
-    await client.psubscribe(this.pattern).catch(() => undefined);
+    await client.psubscribe(CHAT_PATTERN).catch(() => undefined);
   }
 
   /** Stops listening. */
@@ -54,7 +72,15 @@ export class RelayWakeups {
     this.stopListening?.();
     this.stopListening = undefined;
     if (this.channels.sharded) await this.channels.unsubscribe(...this.byChannel.keys()).catch(() => undefined);
-    else await this.channels.client.punsubscribe(this.pattern).catch(() => undefined);
+    else await this.channels.client.punsubscribe(CHAT_PATTERN).catch(() => undefined);
+  }
+
+  /** The relay of the shard holding the chat of a `chat:{id}` channel, if the id reads as one. */
+  private relayOfChannel(channel: Buffer): Wakeable | undefined {
+    if (!this.shardOfChat) return undefined;
+    const id = channel.toString('latin1', CHAT_PREFIX.length);
+    if (!CHAT_ID.test(id)) return undefined;
+    return this.byShard.get(this.shardOfChat(BigInt(id)));
   }
 
   private wake(relays: readonly Wakeable[]): void {
