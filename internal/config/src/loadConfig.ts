@@ -260,6 +260,11 @@ export const envSchema = z.object({
   RELAY_BATCH_SIZE: positiveInt(500),
   /** How often an idle relay looks for new events. */
   RELAY_POLL_MS: positiveInt(100),
+  /**
+   * Least time between two writes of a relay's cursor (confirmed positions in between are written together). A relay
+   * that dies publishes again at most this much of what it had confirmed; consumers are idempotent.
+   */
+  RELAY_CURSOR_WRITE_MS: positiveInt(100),
   /** How often a standby relay tries to take a shard whose relay lock another process holds. */
   RELAY_LOCK_RETRY_MS: positiveInt(1000),
   /** Web Push (VAPID, RFC 8292): set both keys (base64url, e.g. from `npx web-push generate-vapid-keys`) to send. */

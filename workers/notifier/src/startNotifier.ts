@@ -250,6 +250,7 @@ export async function startNotifier(config: Config, logger: Logger): Promise<Not
         batchSize: config.RELAY_BATCH_SIZE,
         pollMs: config.RELAY_POLL_MS,
         lockRetryMs: config.RELAY_LOCK_RETRY_MS,
+        cursorWriteMs: config.RELAY_CURSOR_WRITE_MS,
       }),
   );
   // Committed events announced on Redis wake the relays (they still poll, in case a hint is lost).

@@ -36,7 +36,7 @@ describe('ShardRelay', () => {
   let consumer: amqplib.ChannelModel;
   const relays: ShardRelay[] = [];
 
-  const relay = (pollMs = 10) => {
+  const relay = (pollMs = 10, cursorWriteMs = 10) => {
     const r = new ShardRelay({
       databaseUrl: () => url,
       shard: 'chats_0',
@@ -47,6 +47,7 @@ describe('ShardRelay', () => {
       batchSize: 10,
       pollMs,
       lockRetryMs: 100,
+      cursorWriteMs,
     });
     relays.push(r);
     return r;
@@ -281,6 +282,7 @@ describe('ShardRelay', () => {
       batchSize: 10,
       pollMs: 10,
       lockRetryMs: 100,
+      cursorWriteMs: 10,
     });
     relays.push(r);
     const cursor = async () =>
@@ -313,8 +315,56 @@ describe('ShardRelay', () => {
     held[2]!.confirm();
     held[3]!.confirm();
     await waitUntil('the cursor moves past both', async () => r.status().published === 2);
-    expect(await cursor()).toBe(r.status().position);
+    await waitUntil('the cursor is written', async () => (await cursor()) === r.status().position);
     expect(await cursor()).not.toBe(start);
+  });
+
+  it('writes its cursor at most once per interval, and the last confirmed position when it stops', async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    // A cursor of its own, so it starts at the log's end.
+    const coalescing = (cursorWriteMs: number) => {
+      const r = new ShardRelay({
+        databaseUrl: () => url,
+        shard: 'chats_0',
+        relay: 'coalescing',
+        publisher,
+        topology,
+        logger,
+        batchSize: 10,
+        pollMs: 10,
+        lockRetryMs: 100,
+        cursorWriteMs,
+      });
+      relays.push(r);
+      return r;
+    };
+    const written = async () =>
+      (
+        await sql.query<{ c: string }>(
+          `SELECT xid || ':' || chat_id || ':' || seq AS c FROM event_relay_cursors WHERE relay = 'coalescing'`,
+        )
+      ).rows[0]?.c;
+    // A cursor write at most every ten minutes: the first confirmed batch is written at once, the next waits.
+    const slow = coalescing(600_000);
+    slow.start();
+    await waitUntil('the relay reads the log', () => slow.status().active && slow.status().reads > 0);
+    await appendEvent(sql, 101n);
+    await waitUntil('the first event is confirmed', () => slow.status().published === 1);
+    const first = slow.status().position;
+    await waitUntil('its position is written', async () => (await written()) === first);
+    await appendEvent(sql, 102n);
+    await waitUntil('the second event is confirmed', () => slow.status().published === 2);
+    const second = slow.status().position;
+    expect(second).not.toBe(first);
+    expect(await written()).toBe(first);
+    // Stopping writes what was confirmed: the next relay goes on after the second event, not from the first.
+    await slow.stop();
+    expect(await written()).toBe(second);
+    const next = coalescing(10);
+    next.start();
+    await appendEvent(sql, 101n);
+    await waitUntil('the next event is published', () => next.status().published > 0);
+    expect(next.status().published).toBe(1);
   });
 
   it("carries a message's mentions, so the inbox reads none; an event relayed without them has them read", async () => {

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Logger } from '@chatgraph/logging';
 import { eventRoutingKey, type Topology } from '../amqp/Topology';
+import { CursorWrites } from './CursorWrites';
 import { EventLogReader, type LogPosition } from './EventLogReader';
 import { eventKey, type RelayedEvent } from './RelayedEvent';
 
@@ -20,6 +21,8 @@ export interface ShardRelayOptions {
   batchSize: number;
   pollMs: number;
   lockRetryMs: number;
+  /** Least time between two writes of the cursor (see {@link CursorWrites}). */
+  cursorWriteMs: number;
 }
 
 /** What a relay reports on /status. */
@@ -56,6 +59,8 @@ const MAX_UNCONFIRMED_BATCHES = 8;
  * within that time. A batch is published with publisher confirms and the cursor advanced past it only after every
  * message of it and of the batches before it was confirmed, so a crash or a broker outage at any point re-publishes
  * (never skips) what was not: consumers are idempotent on the event identity (`<chatId>:<seq>`, the message id).
+ * The cursor is written behind the confirms, at most every `cursorWriteMs` ({@link CursorWrites}): a relay that dies
+ * publishes again, from the last position written, at most that much of what it had confirmed.
  *
  * Confirms are pipelined: the relay reads and publishes the next batch while the broker confirms the last ones (up
  * to {@link MAX_UNCONFIRMED_BATCHES}), all on one channel, which delivers them in order while nothing fails. An event
@@ -169,12 +174,24 @@ export class ShardRelay {
     this.active = true;
     const cursor = await EventLogReader.cursor(client, relay);
     logger.info({ shard, cursor: `${cursor.xid}:${cursor.chatId}:${cursor.seq}` }, 'relaying shard');
+    // The cursor's own writes need not wait for the WAL to reach disk: a write lost in a crash of the server only
+    // means its events are published again (as after a crash of the relay), and every other write of the relay's
+    // connection is its cursor.
+    await client.query('SET synchronous_commit = off');
+    const cursorWrites = new CursorWrites(
+      (to) => EventLogReader.advance(client, relay, to),
+      this.options.cursorWriteMs,
+      this.wakeNow,
+    );
     const confirms = new ConfirmedBatches(this.wakeNow);
     try {
-      await this.relayFrom(client, cursor, confirms);
+      await this.relayFrom(client, cursor, confirms, cursorWrites);
     } finally {
       // Stopping (or failing): what was confirmed moves the cursor; what was not is published again by the next relay.
       await confirms.settled();
+      await cursorWrites.finish().catch((err: unknown) => {
+        if (!this.stopped) logger.warn({ shard, err: (err as Error).message }, 'relay cursor not written');
+      });
     }
   }
 
@@ -185,11 +202,17 @@ export class ShardRelay {
   };
 
   /** Reads and publishes from `cursor` until stopped; confirmed batches advance the cursor in order (`confirms`). */
-  private async relayFrom(client: Client, cursor: LogPosition, confirms: ConfirmedBatches): Promise<void> {
-    const { relay, pollMs, batchSize } = this.options;
+  private async relayFrom(
+    client: Client,
+    cursor: LogPosition,
+    confirms: ConfirmedBatches,
+    cursorWrites: CursorWrites,
+  ): Promise<void> {
+    const { pollMs, batchSize } = this.options;
     let heldBackWaitMs = 0;
     while (!this.stopped) {
       confirms.throwIfFailed();
+      cursorWrites.throwIfFailed();
       this.nudged = false;
       const { batch, heldBack } = await EventLogReader.read(client, cursor, batchSize);
       this.reads++;
@@ -199,8 +222,8 @@ export class ShardRelay {
       if (batch) {
         const { end, events } = batch;
         const published = this.publish(events, batch.traceparents);
-        confirms.add(published, async () => {
-          await EventLogReader.advance(client, relay, end);
+        confirms.add(published, () => {
+          cursorWrites.save(end);
           this.position = end;
           this.published += events.length;
         });
@@ -267,7 +290,7 @@ export class ShardRelay {
 
 /**
  * The batches a relay published and the broker has not all confirmed yet, in publish order. Each batch's `confirmed`
- * step (the cursor's advance past it) runs once its messages and those of every earlier batch are confirmed, one
+ * step (the cursor moves past it) runs once its messages and those of every earlier batch are confirmed, one
  * after the other. The first failure stops the steps (no later batch moves the cursor past an unconfirmed one) and is
  * thrown by {@link throwIfFailed}; `onFailure` wakes the relay to see it.
  */
@@ -283,12 +306,12 @@ class ConfirmedBatches {
     return this.waits.length;
   }
 
-  add(published: Promise<void>, confirmed: () => Promise<void>): void {
+  add(published: Promise<void>, confirmed: () => void): void {
     // Observed at once, so a rejection waiting behind earlier batches is never reported as unhandled.
     published.catch(() => undefined);
     const done = this.chain.then(async () => {
       await published;
-      if (this.failure === undefined) await confirmed();
+      if (this.failure === undefined) confirmed();
     });
     this.chain = done.catch((err: unknown) => {
       this.failure ??= err;
