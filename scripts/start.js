@@ -103,7 +103,8 @@ async function runServices(skipBuild, stop, servers) {
     ],
     // The services write to the runner's pipe, not to the terminal: they log in the format chosen for the runner's
     // own output (readable lines when that is a terminal).
-    env: { LOG_FORMAT: config.LOG_FORMAT },
+    // Each process gives V8 one background thread unless V8_POOL_SIZE says otherwise (internal/manifest, v8PoolSize).
+    env: { LOG_FORMAT: config.LOG_FORMAT, NODE_OPTIONS: require('@chatgraph/manifest').nodeOptionsFor(process.env) },
     // The services' own grace period plus a margin before the runner resorts to SIGKILL.
     stopTimeoutMs: config.SHUTDOWN_GRACE_MS + 5000,
     onReady: () => printUrls(services, servers, web),

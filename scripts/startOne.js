@@ -39,7 +39,7 @@ async function main(argv) {
   const child = spawn(process.execPath, [service.entry], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, ...service.env },
+    env: { ...process.env, ...service.env, NODE_OPTIONS: require('@chatgraph/manifest').nodeOptionsFor(process.env) },
   });
   let stopping = false;
   const forward = () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import waitOn from 'wait-on';
 import type { Config } from '@chatgraph/config';
-import { serviceNamed, SUBGRAPHS, type SubgraphSpec } from '@chatgraph/manifest';
+import { nodeOptionsFor, serviceNamed, SUBGRAPHS, type SubgraphSpec } from '@chatgraph/manifest';
 import { freePort } from './freePort';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -216,8 +216,10 @@ export class ProcessStack {
   async spawn(spec: ProcessSpec): Promise<StackProcess> {
     const argv = [...(spec.nodeFlags ?? []), spec.script, ...(spec.args ?? [])];
     const [command, ...args] = [...(spec.wrapper ?? []), process.execPath, ...argv];
+    const env = { ...(process.env as Record<string, string>), ...this.env, ...spec.env };
     const child = spawn(command!, args, {
-      env: { ...(process.env as Record<string, string>), ...this.env, ...spec.env },
+      // As deployed: one background thread for V8 unless V8_POOL_SIZE (or NODE_OPTIONS) says otherwise.
+      env: { ...env, NODE_OPTIONS: nodeOptionsFor(env) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const proc: StackProcess = {
