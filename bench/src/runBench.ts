@@ -238,7 +238,7 @@ export async function runBench(flags: BenchFlags): Promise<string> {
           ? { concurrencies: [1, 2], runMs: 300, rounds: 1 }
           : flags.quick
             ? { concurrencies: [1, 8], runMs: 1000, rounds: 1 }
-            : { concurrencies: [1, 8], runMs: 1500, rounds: 2 },
+            : { concurrencies: [1, 8], runMs: 1500, rounds: 4 },
         log,
       ),
     );
