@@ -8,7 +8,8 @@
  */
 export const DEFAULT_V8_POOL_SIZE = 1;
 
-const POOL_SIZE_FLAG = /(^|\s)--v8-pool-size(=|\s|$)/;
+/** The flag as Node reads it, dashes or underscores (`--v8-pool-size`, `--v8_pool_size`). */
+const POOL_SIZE_FLAG = /(^|\s)--v8[-_]pool[-_]size(=|\s|$)/;
 
 /**
  * `NODE_OPTIONS` for a process of the stack started from `env`: its `NODE_OPTIONS` with `--v8-pool-size` set to

@@ -30,6 +30,7 @@ describe('nodeOptionsFor', () => {
 
   it('keeps a --v8-pool-size that NODE_OPTIONS already has', () => {
     expect(nodeOptionsFor({ NODE_OPTIONS: '--v8-pool-size=4', V8_POOL_SIZE: '2' })).toBe('--v8-pool-size=4');
+    expect(nodeOptionsFor({ NODE_OPTIONS: '--v8_pool_size=4' })).toBe('--v8_pool_size=4');
     expect(nodeOptionsFor({ NODE_OPTIONS: '--trace-warnings --v8-pool-size 2' })).toBe(
       '--trace-warnings --v8-pool-size 2',
     );

@@ -12,7 +12,14 @@ import { databaseUrl, shardMapFor } from '@chatgraph/db';
 import { composeId, LOGICAL_SHARDS } from '@chatgraph/ids';
 import { createLogger } from '@chatgraph/logging';
 import { ChannelSubscriber, RedisEventBus, relayWakeupChannel } from '@chatgraph/pubsub';
-import { createTestDatabases, RedisCluster, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
+import {
+  createTestDatabases,
+  RedisCluster,
+  RedisServer,
+  testConfig,
+  waitUntil,
+  type TestDatabases,
+} from '@chatgraph/testing';
 import { Topology } from '../src/amqp/Topology';
 import { NotifierMetrics } from '../src/metrics/NotifierMetrics';
 import type { RelayedEvent } from '../src/relay/RelayedEvent';
@@ -171,12 +178,14 @@ describe('ShardRelay', () => {
       shard: shard.database,
       nudge: () => nudges.set(shard.database, (nudges.get(shard.database) ?? 0) + 1),
     }));
-    // A chat on the third shard (its logical shard is in the id's shard bits).
+    // A chat on the fourth shard (its logical shard is in the id's shard bits).
     const chatId = composeId({ timeMs: Date.now(), logicalShard: LOGICAL_SHARDS - 1, sequence: 7 });
-    const third = map.shardFor(chatId).database;
-    expect(third).toBe(map.shards[3]!.database);
-    const subscriber = new Redis(config.REDIS_URL);
-    const announcer = new Redis(config.REDIS_URL);
+    const fourth = map.shardFor(chatId).database;
+    expect(fourth).toBe(map.shards[3]!.database);
+    // A Redis of its own: pub/sub ignores database numbers, and tests running alongside publish on `chat:<id>` too.
+    const redis = await RedisServer.start();
+    const subscriber = new Redis(redis.url);
+    const announcer = new Redis(redis.url);
     const wakeups = new RelayWakeups(
       new ChannelSubscriber(subscriber, logger),
       relaysOf,
@@ -185,7 +194,7 @@ describe('ShardRelay', () => {
     try {
       await wakeups.start();
       await announcer.publish(`chat:${chatId}`, '{}');
-      await waitUntil('the relay of the chat was woken', () => nudges.get(third) === 1);
+      await waitUntil('the relay of the chat was woken', () => nudges.get(fourth) === 1);
       await announcer.publish('chat:not-an-id', '{}');
       await waitUntil('every relay was woken', () => map.shards.every((s) => (nudges.get(s.database) ?? 0) >= 1));
       // The chat's event woke its shard's relay alone; the unreadable channel then woke each relay once.
@@ -194,6 +203,7 @@ describe('ShardRelay', () => {
       await wakeups.stop();
       subscriber.disconnect();
       announcer.disconnect();
+      await redis.close();
     }
   });
 

@@ -6,7 +6,7 @@ import type { LogPosition } from './EventLogReader';
  * second writes its cursor at most 1000 / `intervalMs` times, not 50. The cursor is where the next relay resumes after
  * this one stops or dies; lagging it by up to `intervalMs` of confirmed events only means those are published again
  * after a crash, which consumers already take (they are idempotent on the event identity, and publishing is at least
- * once anyway). A relay that stops writes the last confirmed position before it lets go of the shard ({@link flush}).
+ * once anyway). A relay that stops writes the last confirmed position before it lets go of the shard ({@link finish}).
  *
  * A write that fails is kept ({@link throwIfFailed}) and `onFailure` wakes the relay to see it: its session ends
  * (its connection is gone) and the next one resumes from the cursor last written.

@@ -32,7 +32,7 @@ export class RelayWakeups {
   private readonly byChannel: Map<string, Wakeable>;
   private readonly byShard: Map<string, Wakeable>;
   private stopListening: (() => void) | undefined;
-  private readonly onAnyChat = (_pattern: Buffer, channel: Buffer) => {
+  private readonly onAnyChat = (_pattern: string | Buffer, channel: Buffer) => {
     const relay = this.relayOfChannel(channel);
     this.wake(relay ? [relay] : this.relays);
   };

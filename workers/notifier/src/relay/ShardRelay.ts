@@ -189,8 +189,10 @@ export class ShardRelay {
     } finally {
       // Stopping (or failing): what was confirmed moves the cursor; what was not is published again by the next relay.
       await confirms.settled();
+      // A session that ended with its connection (a lost server, a shard move) cannot write it: the next session
+      // goes on from the last position written, and the failure was reported where it ended the session.
       await cursorWrites.finish().catch((err: unknown) => {
-        if (!this.stopped) logger.warn({ shard, err: (err as Error).message }, 'relay cursor not written');
+        logger.debug({ shard, err: (err as Error).message }, 'relay cursor not written at the end of the session');
       });
     }
   }
