@@ -9,17 +9,9 @@ import amqplib, { type Channel } from 'amqplib';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { databaseUrl, shardMapFor } from '@chatgraph/db';
-import { composeId, LOGICAL_SHARDS } from '@chatgraph/ids';
 import { createLogger } from '@chatgraph/logging';
 import { ChannelSubscriber, RedisEventBus, relayWakeupChannel } from '@chatgraph/pubsub';
-import {
-  createTestDatabases,
-  RedisCluster,
-  RedisServer,
-  testConfig,
-  waitUntil,
-  type TestDatabases,
-} from '@chatgraph/testing';
+import { createTestDatabases, RedisCluster, testConfig, waitUntil, type TestDatabases } from '@chatgraph/testing';
 import { Topology } from '../src/amqp/Topology';
 import { NotifierMetrics } from '../src/metrics/NotifierMetrics';
 import type { RelayedEvent } from '../src/relay/RelayedEvent';
@@ -43,11 +35,12 @@ describe('ShardRelay', () => {
   let consumer: amqplib.ChannelModel;
   const relays: ShardRelay[] = [];
 
-  const relay = (pollMs = 10, cursorWriteMs = 10) => {
+  /** A relay of the shard (cursor `name`; a new name starts at the log's end). */
+  const relay = (pollMs = 10, cursorWriteMs = 10, name = 'test') => {
     const r = new ShardRelay({
       databaseUrl: () => url,
       shard: 'chats_0',
-      relay: 'test',
+      relay: name,
       publisher,
       topology,
       logger,
@@ -59,6 +52,15 @@ describe('ShardRelay', () => {
     relays.push(r);
     return r;
   };
+
+  /** The cursor of relay `name` as written in the database (`xid:chat:seq`, like `status().position`). */
+  const cursorOf = async (name: string) =>
+    (
+      await sql.query<{ c: string }>(
+        `SELECT xid || ':' || chat_id || ':' || seq AS c FROM event_relay_cursors WHERE relay = $1`,
+        [name],
+      )
+    ).rows[0]?.c;
 
   /** Appends an event to a chat the way the chats service does (seq taken under the chat row lock). */
   const appendEvent = (client: Client, chatId: bigint) =>
@@ -171,42 +173,6 @@ describe('ShardRelay', () => {
     }
   });
 
-  it("wakes only the relay of the announced chat's shard; a channel it cannot read wakes every relay", async () => {
-    const map = shardMapFor(testConfig({ CHATS_SHARDS: '4' }), 'chats');
-    const nudges = new Map<string, number>();
-    const relaysOf = map.shards.map((shard) => ({
-      shard: shard.database,
-      nudge: () => nudges.set(shard.database, (nudges.get(shard.database) ?? 0) + 1),
-    }));
-    // A chat on the fourth shard (its logical shard is in the id's shard bits).
-    const chatId = composeId({ timeMs: Date.now(), logicalShard: LOGICAL_SHARDS - 1, sequence: 7 });
-    const fourth = map.shardFor(chatId).database;
-    expect(fourth).toBe(map.shards[3]!.database);
-    // A Redis of its own: pub/sub ignores database numbers, and tests running alongside publish on `chat:<id>` too.
-    const redis = await RedisServer.start();
-    const subscriber = new Redis(redis.url);
-    const announcer = new Redis(redis.url);
-    const wakeups = new RelayWakeups(
-      new ChannelSubscriber(subscriber, logger),
-      relaysOf,
-      (id) => map.shardFor(id).database,
-    );
-    try {
-      await wakeups.start();
-      await announcer.publish(`chat:${chatId}`, '{}');
-      await waitUntil('the relay of the chat was woken', () => nudges.get(fourth) === 1);
-      await announcer.publish('chat:not-an-id', '{}');
-      await waitUntil('every relay was woken', () => map.shards.every((s) => (nudges.get(s.database) ?? 0) >= 1));
-      // The chat's event woke its shard's relay alone; the unreadable channel then woke each relay once.
-      expect(map.shards.map((s) => nudges.get(s.database))).toEqual([1, 1, 1, 2]);
-    } finally {
-      await wakeups.stop();
-      subscriber.disconnect();
-      announcer.disconnect();
-      await redis.close();
-    }
-  });
-
   it('reads events held back by an open transaction as soon as it ends, without waiting for a wake-up or a poll', async () => {
     await Promise.all(relays.map((r) => r.stop()));
     // An older transaction elsewhere on the server holds the bound back (it has a transaction id and stays open).
@@ -295,12 +261,7 @@ describe('ShardRelay', () => {
       cursorWriteMs: 10,
     });
     relays.push(r);
-    const cursor = async () =>
-      (
-        await sql.query<{ c: string }>(
-          `SELECT xid || ':' || chat_id || ':' || seq AS c FROM event_relay_cursors WHERE relay = 'held'`,
-        )
-      ).rows[0]?.c;
+    const cursor = () => cursorOf('held');
     r.start();
     await waitUntil('the relay reads the log', () => r.status().active && r.status().reads > 0);
     const start = await cursor();
@@ -331,29 +292,8 @@ describe('ShardRelay', () => {
 
   it('writes its cursor at most once per interval, and the last confirmed position when it stops', async () => {
     await Promise.all(relays.map((r) => r.stop()));
-    // A cursor of its own, so it starts at the log's end.
-    const coalescing = (cursorWriteMs: number) => {
-      const r = new ShardRelay({
-        databaseUrl: () => url,
-        shard: 'chats_0',
-        relay: 'coalescing',
-        publisher,
-        topology,
-        logger,
-        batchSize: 10,
-        pollMs: 10,
-        lockRetryMs: 100,
-        cursorWriteMs,
-      });
-      relays.push(r);
-      return r;
-    };
-    const written = async () =>
-      (
-        await sql.query<{ c: string }>(
-          `SELECT xid || ':' || chat_id || ':' || seq AS c FROM event_relay_cursors WHERE relay = 'coalescing'`,
-        )
-      ).rows[0]?.c;
+    const coalescing = (cursorWriteMs: number) => relay(10, cursorWriteMs, 'coalescing');
+    const written = () => cursorOf('coalescing');
     // A cursor write at most every ten minutes: the first confirmed batch is written at once, the next waits.
     const slow = coalescing(600_000);
     slow.start();
