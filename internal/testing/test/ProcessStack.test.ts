@@ -43,6 +43,29 @@ describe('ProcessStack', () => {
     expect(stack.processes.size).toBe(0);
   });
 
+  it('gives each process one V8 pool thread through NODE_OPTIONS, or V8_POOL_SIZE of its environment', async () => {
+    // Answers with the NODE_OPTIONS it was started with and how many threads it runs.
+    const report = script(
+      dir,
+      'report',
+      `require('node:http').createServer((req, res) => res.end(JSON.stringify({
+        nodeOptions: process.env.NODE_OPTIONS,
+        threads: require('node:fs').readdirSync('/proc/self/task').length,
+      }))).listen(Number(process.argv[2]), '127.0.0.1');`,
+    );
+    const started = async (name: string, env: Record<string, string>) => {
+      const port = await freePort();
+      await stack.spawn({ name, script: report, args: [String(port)], env, port, ready: `tcp:127.0.0.1:${port}` });
+      return (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { nodeOptions: string; threads: number };
+    };
+    // No NODE_OPTIONS of their own (whatever the test runner's environment has).
+    const byDefault = await started('default', { NODE_OPTIONS: '' });
+    const three = await started('three', { NODE_OPTIONS: '', V8_POOL_SIZE: '3' });
+    expect(byDefault.nodeOptions).toBe('--v8-pool-size=1');
+    expect(three.nodeOptions).toBe('--v8-pool-size=3');
+    expect(three.threads - byDefault.threads).toBe(2);
+  });
+
   it('fails at once, with what the process wrote, when it exits before it is up', async () => {
     const crash = script(dir, 'crash', `process.stderr.write('cannot bind: simulated\\n'); process.exit(3);`);
     const port = await freePort();
