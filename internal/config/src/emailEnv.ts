@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+import { positiveInt } from './schemaParts';
 
 /**
  * The variables of email: the SMTP server, the sender, the missed-message delay and the signed links (verification,

@@ -1,17 +1,4 @@
-import { z } from 'zod';
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const millisList = (fallback: string) =>
-  z
-    .string()
-    .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 5000,300000')
-    .default(fallback)
-    .transform((v) => v.split(',').map(Number));
+import { bool, millisList, positiveInt } from './schemaParts';
 
 /**
  * The variables of third-party integrations: API tokens (how long a gateway trusts a verification, how often a

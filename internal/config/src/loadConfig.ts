@@ -1,8 +1,8 @@
-// Over 350 lines: the one schema of the core settings, a table read top to bottom; the families with a concern of their
-// own are split out already (emailEnv, integrationsEnv, limitsEnv).
 import { z } from 'zod';
 import { SERVICES, SUBGRAPHS, type PortKey, type UrlKey } from '@chatgraph/manifest';
 import { emailEnv } from './emailEnv';
+import { pipelineEnv } from './pipelineEnv';
+import { bool, positiveInt, url } from './schemaParts';
 import { integrationsEnv } from './integrationsEnv';
 import { limitsEnv } from './limitsEnv';
 import { isLoopbackHost } from './isLoopbackHost';
@@ -19,29 +19,8 @@ export class ConfigError extends Error {
 const DEV_JWT_SECRET = 'chatgraph-dev-jwt-secret-change-me-0123456789';
 const DEV_IDENTITY_SECRET = 'chatgraph-dev-identity-secret-change-me-0123456789';
 
-/** The parts of the notification pipeline a notifier process can run (`NOTIFIER_ROLES`). */
-export const NOTIFIER_ROLES = ['relay', 'inbox', 'push', 'webhooks', 'email'] as const;
-export type NotifierRole = (typeof NOTIFIER_ROLES)[number];
-
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const secret = (fallback: string) => z.string().min(32, 'must be at least 32 characters').default(fallback);
-const url = (protocols: string[]) =>
-  z.string().refine(
-    (v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
-  );
 
 /** `<SERVICE>_PORT` of every service in the manifest, defaulting to the port the manifest gives it. */
 const servicePorts = Object.fromEntries(SERVICES.map((s) => [s.port.key, port(s.port.default)])) as Record<
@@ -205,78 +184,9 @@ export const envSchema = z.object({
   ...surfaceEnv,
   ...integrationsEnv,
   ...emailEnv,
-  /** RabbitMQ (the notification pipeline). A vhost is the URL's path (`amqp://guest:guest@host:5672/vhost`). */
-  AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
-  /** Prefix of every exchange and queue the pipeline declares (tests sharing a broker give each run its own). */
-  AMQP_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')
-    .default('chatgraph'),
-  /**
-   * What a notifier process does (comma-separated, default all): `relay` (chat events out of the shards' logs into
-   * RabbitMQ), `inbox` (events → notifications), `push` (Web Push, when VAPID keys are set), `webhooks` (events →
-   * signed deliveries) and `email` (verification and missed-message emails). Each role can be scaled on its own:
-   * e.g. a few `relay,inbox,push,email` workers and as many `webhooks` workers as the endpoints need.
-   */
-  NOTIFIER_ROLES: z
-    .string()
-    .default(NOTIFIER_ROLES.join(','))
-    .transform((v, ctx) => {
-      const roles = new Set<NotifierRole>();
-      for (const part of v.split(',')) {
-        const role = part.trim();
-        if (!(NOTIFIER_ROLES as readonly string[]).includes(role)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `"${role.slice(0, 40)}" is not a role; expected a comma-separated list of ${NOTIFIER_ROLES.join(', ')}`,
-          });
-          return z.NEVER;
-        }
-        roles.add(role as NotifierRole);
-      }
-      return roles as ReadonlySet<NotifierRole>;
-    }),
-  /**
-   * Unacknowledged messages a notifier worker holds per queue (its parallelism); the messages held together share
-   * their lookups and writes (one statement per shard), so a larger window costs fewer statements per event.
-   */
-  NOTIFIER_PREFETCH: positiveInt(256),
-  /** Delays before each retry of a failed message, in ms (comma-separated); after the last one it is dead-lettered. */
-  NOTIFIER_RETRY_DELAYS_MS: z
-    .string()
-    .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,10000,60000')
-    .default('1000,10000,60000')
-    .transform((v) => v.split(',').map(Number)),
-  /** Deliveries of one message (a worker dying while handling it counts) before the broker dead-letters it. */
-  NOTIFIER_DELIVERY_LIMIT: positiveInt(10),
-  /**
-   * Longest a notifier keeps the users service's answer to "did this recipient block this actor" (0 = ask for every
-   * event). Block changes are announced on Redis and forget the answers at once; this bounds a lost announcement.
-   */
-  NOTIFIER_BLOCK_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
-  /** The same bound for the chats service's block checks (direct-chat sends, adding members); 0 asks every time. */
+  ...pipelineEnv,
+  /** The chats service's bound on its block checks (direct-chat sends, adding members); 0 asks every time. */
   CHATS_BLOCK_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
-  /** Events the relay reads and publishes per batch. */
-  RELAY_BATCH_SIZE: positiveInt(500),
-  /** How often an idle relay looks for new events. */
-  RELAY_POLL_MS: positiveInt(100),
-  /**
-   * Least time between two writes of a relay's cursor (confirmed positions in between are written together). A relay
-   * that dies publishes again at most this much of what it had confirmed; consumers are idempotent.
-   */
-  RELAY_CURSOR_WRITE_MS: positiveInt(100),
-  /** How often a standby relay tries to take a shard whose relay lock another process holds. */
-  RELAY_LOCK_RETRY_MS: positiveInt(1000),
-  /** Web Push (VAPID, RFC 8292): set both keys (base64url, e.g. from `npx web-push generate-vapid-keys`) to send. */
-  VAPID_PUBLIC_KEY: z.string().min(1).optional(),
-  VAPID_PRIVATE_KEY: z.string().min(1).optional(),
-  /** Contact of the sender for push services: a `mailto:` or `https:` URL. */
-  VAPID_SUBJECT: z
-    .string()
-    .regex(/^(mailto:|https:)/, 'must be a mailto: or https: URL')
-    .default('mailto:ops@chatgraph.invalid'),
-  /** Longest one Web Push request may take. */
-  PUSH_TIMEOUT_MS: positiveInt(10000),
 });
 
 export type Env = z.infer<typeof envSchema>;

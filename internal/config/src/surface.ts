@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool } from './schemaParts';
 import { ADMIN_PORT_OFFSET } from '@chatgraph/manifest';
 
 /**
@@ -14,11 +15,6 @@ export const DEV_CORS_ORIGINS = ['http://127.0.0.1:3000', 'http://localhost:3000
 export type TrustedDocumentsMode = 'off' | 'allow' | 'require';
 
 const optionalPort = z.coerce.number().int().min(0).max(65535).optional();
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** The environment variables of this module, merged into the config's schema. */
 export const surfaceEnv = {
