@@ -294,10 +294,10 @@ export async function pipeline(
     };
     if (ok < total) log(`  live: ${total - ok} sends failed: ${JSON.stringify(failures)}`);
     const relaysAfter = await relayCounts();
-    const sum = (key: RelayCount) => relaysAfter[key] - relaysBefore[key];
+    const during = (key: RelayCount) => relaysAfter[key] - relaysBefore[key];
     log(
-      `  live: the relays published ${sum('published')} events in ${sum('reads')} reads of the log, ` +
-        `${sum('heldBackReads')} of which found events held back behind an open transaction`,
+      `  live: the relays published ${during('published')} events in ${during('reads')} reads of the log, ` +
+        `${during('heldBackReads')} of which found events held back behind an open transaction`,
     );
     log(
       `  live: CPU ms per message: ${Object.entries(cpuMsPerMessage)

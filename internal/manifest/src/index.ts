@@ -3,4 +3,4 @@ export type { PortKey, Service, ServiceName, ServiceSpec, SubgraphSpec, UrlKey }
 export { serviceNamed } from './serviceNamed';
 export { BACKING_SERVICES } from './backingServices';
 export type { BackingService, BackingServiceSpec } from './backingServices';
-export { DEFAULT_V8_POOL_SIZE, nodeOptionsFor } from './v8PoolSize';
+export { nodeOptionsFor } from './v8PoolSize';

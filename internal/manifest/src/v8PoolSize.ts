@@ -6,7 +6,7 @@
  * tail (docs/benchmarks.md, "Where the live tail comes from"). One thread per process keeps collections in the
  * background and leaves the cores to the request paths; a process given cores of its own can be given more.
  */
-export const DEFAULT_V8_POOL_SIZE = 1;
+const DEFAULT_V8_POOL_SIZE = 1;
 
 /** The flag as Node reads it, dashes or underscores (`--v8-pool-size`, `--v8_pool_size`). */
 const POOL_SIZE_FLAG = /(^|\s)--v8[-_]pool[-_]size(=|\s|$)/;

@@ -98,10 +98,10 @@ export function createRedis(location: string | RedisLocation, options: CreateRed
   };
   const url = typeof location === 'string' ? location : location.url;
   const seeds = typeof location === 'string' ? undefined : clusterSeeds(location);
-  // On a single server, commands issued in one turn of the event loop (concurrent requests' rate-limit scripts)
-  // go out in one write (ioredis's auto-pipelining; see `autoPipelining`; the gateway and the chats service turn it off). Not on a subscriber
-  // connection, and not on a cluster: there a pipeline is split by node and redirected as a whole during a failover,
-  // which the failover tests prove for each command on its own, not for batches.
+  // On a single server, commands issued in one turn of the event loop (concurrent requests' rate-limit scripts) go
+  // out in one write (ioredis's auto-pipelining; see `autoPipelining`; the gateway and the chats service turn it off).
+  // Not on a subscriber connection, and not on a cluster: there a pipeline is split by node and redirected as a whole
+  // during a failover, which the failover tests prove for each command on its own, not for batches.
   if (!seeds) {
     const enableAutoPipelining = !options.subscriber && (options.autoPipelining ?? true);
     return new Redis(url, { ...common, enableAutoPipelining, retryStrategy: backoff });
